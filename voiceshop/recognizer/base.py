@@ -1,0 +1,58 @@
+"""The recognizer interface the pipeline sees: PCM in, partial and final transcripts out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from voiceshop.audio.types import Chunk
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recognizer heard in one utterance."""
+
+    text: str
+    confidence: float = 1.0
+    """0..1; how sure the engine is (engines that give none report 1.0)."""
+    alternatives: tuple[str, ...] = ()
+    """Other readings, best first, where the engine gives them."""
+    audio_seconds: float = 0.0
+    """Length of the utterance's audio."""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words and phrases a store can understand: used to constrain or prompt recognition."""
+
+    phrases: tuple[str, ...]
+    """Product names, option values and command phrases, lowercase, spoken form."""
+    words: frozenset[str] = field(default_factory=frozenset)
+    """Every word that occurs in `phrases` and in the sentence templates."""
+
+
+class Recognizer(ABC):
+    """Streaming speech recognizer with endpointing.
+
+    Feed 16 kHz mono 16-bit chunks with `feed`; it returns a final Transcript when it decides the
+    utterance has ended (silence after speech, or the maximum length), else None. `partial` is the
+    text so far. `flush` ends the stream and returns what is pending. `reset` drops all state.
+    """
+
+    name: str = "recognizer"
+
+    @abstractmethod
+    def feed(self, chunk: Chunk) -> Transcript | None:
+        """Accept audio; return a Transcript when the utterance has ended."""
+
+    @abstractmethod
+    def partial(self) -> str:
+        """Text heard so far in the current utterance."""
+
+    @abstractmethod
+    def flush(self) -> Transcript | None:
+        """End of audio: the pending utterance's Transcript, or None if nothing was said."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Forget the current utterance (after the agent spoke, or on barge-in)."""
