@@ -1,0 +1,27 @@
+"""Shared test fixtures: where the read-only test data lives, and temporary databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared" / "data"
+"""The read-only test data beside the project (catalogs, coffee recordings, noise)."""
+COFFEE_DEV = SHARED / "speech" / "coffee-dev"
+CATALOG_DIR = SHARED / "catalog"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def require_shared(path: Path) -> Path:
+    """Skip the calling test, with the reason, when a file from ../shared is absent."""
+    if not path.exists():
+        pytest.skip(f"test data {path} is absent (it lives in ../shared beside the project)")
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A fresh SQLite file path in a temporary folder."""
+    return tmp_path / "voiceshop.db"
