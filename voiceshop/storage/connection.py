@@ -1,0 +1,101 @@
+"""Opening a database file (creating and upgrading its schema) and running transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from voiceshop.errors import DatabaseError
+from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+IN_MEMORY = ":memory:"
+
+
+def open_connection(path: Path | str) -> sqlite3.Connection:
+    """Open the database at `path` (creating the file and its folders), migrated to the latest
+    schema, in autocommit mode with foreign keys on and WAL journaling.
+
+    Raises DatabaseError when the file cannot be opened or comes from a newer voiceshop.
+    """
+    if str(path) != IN_MEMORY:
+        _make_parent_folder(Path(path))
+    try:
+        connection = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _cannot_open(path, exc) from exc
+    try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = FULL")
+        _migrate(connection, path)
+    except sqlite3.Error as exc:
+        connection.close()
+        raise _cannot_open(path, exc) from exc
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+@contextmanager
+def transaction(
+    connection: sqlite3.Connection, action: str, *, write: bool = True
+) -> Iterator[sqlite3.Connection]:
+    """Run the block in one transaction, rolled back if it raises.
+
+    A write transaction takes the write lock at once (BEGIN IMMEDIATE); a read one sees one
+    consistent snapshot. SQLite errors become DatabaseError saying `action` failed.
+    """
+    try:
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield connection
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise DatabaseError(f"could not {action}: {exc}; nothing was changed") from exc
+
+
+def _make_parent_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the folder for the database {path}: {exc.strerror or exc}; "
+            "choose a database path in a folder you can write to"
+        ) from exc
+
+
+def _migrate(connection: sqlite3.Connection, path: Path | str) -> None:
+    """Apply the migrations the database lacks, refusing one from a newer voiceshop."""
+    if _user_version(connection) == SCHEMA_VERSION:
+        return
+    with transaction(connection, f"upgrade the schema of the database {path}"):
+        version = _user_version(connection)
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"the database {path} has schema version {version}, newer than this voiceshop "
+                f"understands ({SCHEMA_VERSION}); upgrade voiceshop, or use another database file"
+            )
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _user_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _cannot_open(path: Path | str, exc: sqlite3.Error) -> DatabaseError:
+    return DatabaseError(
+        f"cannot open the database {path}: {exc}; check that it is a voiceshop database file "
+        "you can write to, or choose another database path"
+    )

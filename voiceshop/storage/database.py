@@ -1,0 +1,212 @@
+"""The SQLite database that holds users, carts, orders and imported catalogs.
+
+Every write is one transaction: a cart replace, an order (with the emptying of its cart) or a
+catalog import either happens completely or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from voiceshop.catalog.model import Store
+from voiceshop.storage import catalog_tables
+from voiceshop.storage.connection import open_connection, transaction
+from voiceshop.storage.records import CartLine, Order, OrderStatus
+
+_LINE_FIELDS = ("product_id", "name", "quantity", "options", "unit_price")
+_LINE_COLUMNS = ", ".join(_LINE_FIELDS)
+
+
+def _line_columns(table: str) -> str:
+    """The line columns of `table` (cart_lines or order_lines), qualified for joins."""
+    return ", ".join(f"{table}.{column}" for column in _LINE_FIELDS)
+
+
+class ShopDatabase:
+    """A voiceshop database file, created and brought up to date when opened.
+
+    Use it from the thread that opened it (one connection, sqlite3's same-thread check on).
+    Close it with `close()` or use it as a context manager. Users are created by their first
+    cart or order write.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        self._connection = open_connection(path)
+
+    def close(self) -> None:
+        """Close the connection; the database must not be used afterwards."""
+        self._connection.close()
+
+    def __enter__(self) -> ShopDatabase:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def cart(self, user: str, store_id: str) -> list[CartLine]:
+        """The user's cart in that store, in the order the lines were added."""
+        rows = self._connection.execute(
+            f"SELECT {_line_columns('cart_lines')} FROM cart_lines"
+            " JOIN users ON users.id = cart_lines.user_id"
+            " WHERE users.name = ? AND cart_lines.store_id = ? ORDER BY cart_lines.position",
+            (user, store_id),
+        )
+        return [_line_from_row(row) for row in rows]
+
+    def save_cart(self, user: str, store_id: str, lines: Sequence[CartLine]) -> None:
+        """Replace the user's cart in that store with `lines` (an empty list empties it)."""
+        with self._transaction(f"save the cart of {user!r}") as connection:
+            user_id = _user_id(connection, user)
+            _empty_cart(connection, user_id, store_id)
+            connection.executemany(
+                f"INSERT INTO cart_lines (user_id, store_id, position, {_LINE_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((user_id, store_id, *row) for row in _line_rows(lines)),
+            )
+
+    def place_order(self, user: str, store_id: str, lines: Sequence[CartLine]) -> Order:
+        """Record an order of `lines` and empty the user's cart in that store, atomically."""
+        if not lines:
+            raise ValueError("an order needs at least one line")
+        placed_at = _now()
+        with self._transaction(f"place the order of {user!r}") as connection:
+            user_id = _user_id(connection, user)
+            order_id = connection.execute(
+                "INSERT INTO orders (user_id, store_id, placed_at, status) VALUES (?, ?, ?, ?)",
+                (user_id, store_id, placed_at, OrderStatus.PLACED.value),
+            ).lastrowid
+            assert order_id is not None, "an INSERT always sets lastrowid"
+            connection.executemany(
+                f"INSERT INTO order_lines (order_id, position, {_LINE_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((order_id, *row) for row in _line_rows(lines)),
+            )
+            _empty_cart(connection, user_id, store_id)
+        return Order(order_id, user, store_id, placed_at, OrderStatus.PLACED, tuple(lines))
+
+    def orders(self, user: str, store_id: str | None = None) -> list[Order]:
+        """The user's orders, newest first; only those in `store_id` when it is given."""
+        if store_id is None:
+            return self._orders("users.name = ?", (user,))
+        return self._orders("users.name = ? AND orders.store_id = ?", (user, store_id))
+
+    def order(self, order_id: int) -> Order | None:
+        """The order with this id, or None."""
+        found = self._orders("orders.id = ?", (order_id,))
+        return found[0] if found else None
+
+    def set_order_status(self, order_id: int, status: OrderStatus | str) -> bool:
+        """Set an order's status ("placed" or "cancelled"); whether the order exists."""
+        status = OrderStatus(status)
+        with self._transaction(f"set the status of order {order_id}") as connection:
+            cursor = connection.execute(
+                "UPDATE orders SET status = ? WHERE id = ?", (status.value, order_id)
+            )
+        return cursor.rowcount > 0
+
+    def users(self) -> list[str]:
+        """The names of all users, sorted."""
+        return [row[0] for row in self._connection.execute("SELECT name FROM users ORDER BY name")]
+
+    def save_store(self, store: Store, progress: Callable[[int], None] | None = None) -> None:
+        """Replace the store's catalog with `store`'s, atomically.
+
+        `progress`, if given, is called with the number of products written so far after each
+        batch of `catalog_tables.BATCH_SIZE`. If anything fails, the previous catalog is kept.
+        """
+        with self._transaction(f"save the catalog of store {store.id!r}") as connection:
+            catalog_tables.replace_store(connection, store, _now(), progress or _ignore)
+
+    def load_store(self, store_id: str) -> Store | None:
+        """The imported store with this id, or None."""
+        with self._transaction(f"read store {store_id!r}", write=False) as connection:
+            return catalog_tables.read_store(connection, store_id)
+
+    def store_ids(self) -> list[str]:
+        """The ids of the imported stores, sorted."""
+        return catalog_tables.store_ids(self._connection)
+
+    def delete_store(self, store_id: str) -> bool:
+        """Delete an imported store's catalog (carts and orders stay); whether it existed."""
+        with self._transaction(f"delete store {store_id!r}") as connection:
+            return catalog_tables.delete_store(connection, store_id)
+
+    def _orders(self, where: str, parameters: tuple[Any, ...]) -> list[Order]:
+        """The orders matching `where` (SQL over `orders` and `users`), newest first."""
+        joined = "FROM orders JOIN users ON users.id = orders.user_id"
+        with self._transaction("read orders", write=False) as connection:
+            headers = connection.execute(
+                "SELECT orders.id, users.name, orders.store_id, orders.placed_at, orders.status"
+                f" {joined} WHERE {where} ORDER BY orders.id DESC",
+                parameters,
+            ).fetchall()
+            lines: dict[int, list[CartLine]] = defaultdict(list)
+            for order_id, *row in connection.execute(
+                f"SELECT order_lines.order_id, {_line_columns('order_lines')} {joined}"
+                " JOIN order_lines ON order_lines.order_id = orders.id"
+                f" WHERE {where} ORDER BY order_lines.order_id, order_lines.position",
+                parameters,
+            ):
+                lines[order_id].append(_line_from_row(row))
+        return [
+            Order(order_id, user, store_id, placed_at, OrderStatus(status), tuple(lines[order_id]))
+            for order_id, user, store_id, placed_at, status in headers
+        ]
+
+    def _transaction(
+        self, action: str, *, write: bool = True
+    ) -> AbstractContextManager[sqlite3.Connection]:
+        """A transaction on this database (see `connection.transaction`)."""
+        return transaction(self._connection, f"{action} in the database {self.path}", write=write)
+
+
+def _user_id(connection: sqlite3.Connection, user: str) -> int:
+    """The id of the user called `user`, creating the user on first use."""
+    if not user.strip():
+        raise ValueError("a user name must not be empty")
+    connection.execute(
+        "INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        (user, _now()),
+    )
+    return int(connection.execute("SELECT id FROM users WHERE name = ?", (user,)).fetchone()[0])
+
+
+def _empty_cart(connection: sqlite3.Connection, user_id: int, store_id: str) -> None:
+    connection.execute(
+        "DELETE FROM cart_lines WHERE user_id = ? AND store_id = ?", (user_id, store_id)
+    )
+
+
+def _line_rows(lines: Sequence[CartLine]) -> Iterator[tuple[Any, ...]]:
+    """(position, product id, name, quantity, options JSON, unit price) for each line."""
+    for position, line in enumerate(lines):
+        options = json.dumps(line.options, ensure_ascii=False)
+        yield position, line.product_id, line.name, line.quantity, options, line.unit_price
+
+
+def _line_from_row(row: Sequence[Any]) -> CartLine:
+    product_id, name, quantity, options, unit_price = row
+    return CartLine(product_id, name, quantity, json.loads(options), unit_price)
+
+
+def _now() -> str:
+    """The current time in UTC, ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _ignore(_count: int) -> None:
+    """A progress callback that does nothing."""

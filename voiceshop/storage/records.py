@@ -1,0 +1,64 @@
+"""Values that cross the database boundary: cart lines and orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands. Compares equal to its plain string ("placed", "cancelled")."""
+
+    PLACED = "placed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """One line of a cart or order: a product, how many, and the options asked for.
+
+    `name` and `unit_price` are a snapshot taken when the line was added, so a line never depends
+    on the catalog. `options` maps an option group id to the value as spoken
+    (`{"milk": "a bit of soy milk"}`). The line keeps its own copy of `options`; treat it as
+    read-only. Lines are hashable: the hash ignores `options`, equality does not.
+    """
+
+    product_id: str
+    name: str
+    quantity: int
+    options: dict[str, str] = field(default_factory=dict, hash=False)
+    unit_price: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity < 1:
+            raise ValueError(f"a cart line needs a quantity of at least 1, got {self.quantity}")
+        object.__setattr__(self, "options", dict(self.options))
+
+    @property
+    def price(self) -> float | None:
+        """quantity x unit price, or None when the unit price is unknown."""
+        return None if self.unit_price is None else self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Order:
+    """A placed order: a snapshot of the cart lines at the time it was confirmed."""
+
+    id: int
+    user: str
+    store_id: str
+    placed_at: str
+    """When the order was placed, ISO 8601 in UTC (`2024-05-01T12:30:00+00:00`)."""
+    status: OrderStatus
+    lines: tuple[CartLine, ...]
+
+    @property
+    def total(self) -> float | None:
+        """The sum of the prices that are known, or None when no line has a price."""
+        prices = [line.price for line in self.lines if line.price is not None]
+        return sum(prices) if prices else None
+
+    @property
+    def item_count(self) -> int:
+        """How many items the order holds (quantities added up)."""
+        return sum(line.quantity for line in self.lines)

@@ -1,0 +1,133 @@
+"""The database schema, as an ordered list of migrations.
+
+`PRAGMA user_version` holds the number of migrations applied. To change the schema, append a
+migration; never edit one that has shipped.
+
+Carts and orders name stores by id only: a store may come from a file rather than the database,
+and orders keep their own snapshot of names and prices so they never depend on a catalog. Short
+ordered word lists of option groups (amounts, value aliases) are JSON arrays.
+"""
+
+from __future__ import annotations
+
+_VERSION_1 = (
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE cart_lines (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        store_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        product_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity >= 1),
+        options TEXT NOT NULL,
+        unit_price REAL,
+        PRIMARY KEY (user_id, store_id, position)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE orders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        store_id TEXT NOT NULL,
+        placed_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('placed', 'cancelled'))
+    )
+    """,
+    "CREATE INDEX orders_by_user ON orders (user_id, store_id)",
+    """
+    CREATE TABLE order_lines (
+        order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        product_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity >= 1),
+        options TEXT NOT NULL,
+        unit_price REAL,
+        PRIMARY KEY (order_id, position)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE stores (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        imported_from TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE option_groups (
+        store_id TEXT NOT NULL REFERENCES stores (id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('choice', 'addon')),
+        amounts TEXT NOT NULL,
+        PRIMARY KEY (store_id, id)
+    )
+    """,
+    """
+    CREATE TABLE option_values (
+        store_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        aliases TEXT NOT NULL,
+        PRIMARY KEY (store_id, group_id, position),
+        FOREIGN KEY (store_id, group_id)
+            REFERENCES option_groups (store_id, id) ON DELETE CASCADE
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE products (
+        store_id TEXT NOT NULL REFERENCES stores (id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        department TEXT NOT NULL,
+        aisle TEXT NOT NULL,
+        price REAL CHECK (price >= 0),
+        size TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        PRIMARY KEY (store_id, id)
+    )
+    """,
+    "CREATE UNIQUE INDEX products_in_order ON products (store_id, position)",
+    """
+    CREATE TABLE product_aliases (
+        store_id TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        alias TEXT NOT NULL,
+        PRIMARY KEY (store_id, product_id, position),
+        FOREIGN KEY (store_id, product_id)
+            REFERENCES products (store_id, id) ON DELETE CASCADE
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE product_options (
+        store_id TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        group_id TEXT NOT NULL,
+        PRIMARY KEY (store_id, product_id, position),
+        FOREIGN KEY (store_id, product_id)
+            REFERENCES products (store_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (store_id, group_id)
+            REFERENCES option_groups (store_id, id) ON DELETE CASCADE
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX product_options_by_group ON product_options (store_id, group_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1,)
+"""Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
