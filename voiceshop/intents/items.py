@@ -1,0 +1,191 @@
+"""Reading a spoken list of items: "two cartons of milk, a dozen eggs and a large latte with
+a bit of soy milk" -> one ItemRequest per product, with counts, units and options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from voiceshop.intents.model import ItemRequest
+from voiceshop.intents.options import OptionSpan, OptionSpotter
+from voiceshop.language.data import LanguageData
+from voiceshop.language.numbers import Numbers
+
+PhraseScorer = Callable[[str], float]
+"""How well a phrase names some product, 0..1; used to keep "macaroni and cheese" whole."""
+
+_CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
+_MERGE_TOLERANCE = 0.02
+
+
+@dataclass
+class _Segment:
+    """A stretch of words that may name one item."""
+
+    positions: list[int] = field(default_factory=list)
+    joined_by: str = ""
+    """The separator before this segment ("," or a word), "" for the first."""
+
+
+class ItemListReader:
+    """Splits item lists into ItemRequests, using the store's options and a phrase scorer."""
+
+    def __init__(
+        self,
+        language: LanguageData,
+        numbers: Numbers,
+        spotter: OptionSpotter,
+        phrase_score: PhraseScorer | None = None,
+    ) -> None:
+        self._language = language
+        self._numbers = numbers
+        self._spotter = spotter
+        self._phrase_score = phrase_score
+        self._separators = [tuple(s.split()) for s in language.item_separators]
+        self._unit_forms = language.unit_forms
+        self._multipliers = frozenset(language.numbers.multipliers)
+
+    def read(self, words: Sequence[str]) -> list[ItemRequest]:
+        """The items named in `words` (normal form, commas as words)."""
+        spans = self._spotter.spot(words) if self._spotter else []
+        span_at = {i: span for span in spans for i in range(span.start, span.end)}
+        segments = self._split(words, span_at)
+        segments = self._attach_option_only(words, segments, span_at)
+        segments = self._merge_names_with_and(words, segments, span_at)
+        items = [self._item(words, seg, span_at) for seg in segments]
+        return [item for item in items if item.phrase or item.options]
+
+    def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
+        segments = [_Segment()]
+        i = 0
+        while i < len(words):
+            separator = None if i in span_at else self._separator_at(words, i)
+            if separator:
+                segments.append(_Segment(joined_by=" ".join(separator)))
+                i += len(separator)
+                continue
+            segments[-1].positions.append(i)
+            i += 1
+        return [seg for seg in segments if seg.positions]
+
+    def _separator_at(self, words: Sequence[str], i: int) -> tuple[str, ...] | None:
+        if words[i] == ",":
+            return (",",)
+        for separator in self._separators:
+            if tuple(words[i : i + len(separator)]) == separator:
+                return separator
+        return None
+
+    def _attach_option_only(
+        self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
+    ) -> list[_Segment]:
+        """A segment with options but no product words belongs to the item before it."""
+        kept: list[_Segment] = []
+        for seg in segments:
+            if kept and not self._product_words(words, seg, span_at):
+                kept[-1].positions.extend(seg.positions)
+            else:
+                kept.append(seg)
+        if len(kept) > 1 and not self._product_words(words, kept[0], span_at):
+            kept[1].positions[:0] = kept[0].positions
+            kept.pop(0)
+        return kept
+
+    def _merge_names_with_and(
+        self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
+    ) -> list[_Segment]:
+        """Rejoin "macaroni and cheese" when the whole phrase names a product better."""
+        if self._phrase_score is None:
+            return segments
+        merged = [segments[0]]
+        for seg in segments[1:]:
+            previous = merged[-1]
+            if seg.joined_by != "," and self._should_merge(words, previous, seg, span_at):
+                previous.positions.extend(seg.positions)
+            else:
+                merged.append(seg)
+        return merged
+
+    def _should_merge(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        assert self._phrase_score is not None
+        if self._count_at(words, second.positions[0]) is not None:
+            return False
+        left = " ".join(self._product_words(words, first, span_at))
+        right = " ".join(self._product_words(words, second, span_at))
+        if not left or not right:
+            return False
+        joined = f"{left} {second.joined_by} {right}"
+        separate = max(self._phrase_score(left), self._phrase_score(right))
+        return self._phrase_score(joined) >= separate - _MERGE_TOLERANCE
+
+    def _item(
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> ItemRequest:
+        options: dict[str, str] = {}
+        for i in seg.positions:
+            if i in span_at:
+                options.setdefault(span_at[i].group, span_at[i].value)
+        free = [i for i in seg.positions if i not in span_at]
+        quantity, unit, rest = self._count_and_unit(words, free)
+        product = self._product_words(words, _Segment(rest), span_at)
+        if not product and unit:
+            product, unit = [unit], ""
+        return ItemRequest(" ".join(product), quantity, unit, options)
+
+    def _count_and_unit(
+        self, words: Sequence[str], free: list[int]
+    ) -> tuple[int | None, str, list[int]]:
+        if not free:
+            return None, "", free
+        counted = self._count_at(words, free[0])
+        quantity, unit, used = None, "", 0
+        if counted is not None:
+            quantity, used = counted
+            said = {words[i] for i in free[:used]}
+            if said & self._multipliers and quantity % 12 == 0:
+                quantity, unit = quantity // 12, "dozen"
+        unit_words = self._unit_at(words, free, used, counted is not None)
+        if unit_words:
+            unit = self._unit_forms[" ".join(words[i] for i in free[used : used + unit_words])]
+            used += unit_words
+            if used < len(free) and words[free[used]] == "of":
+                used += 1
+        return quantity, unit, free[used:]
+
+    def _count_at(self, words: Sequence[str], i: int) -> tuple[int, int] | None:
+        return self._numbers.parse_count(words, i)
+
+    def _unit_at(self, words: Sequence[str], free: list[int], at: int, counted: bool) -> int:
+        """How many words from free[at] name a unit ("cartons", "half gallon"), or 0."""
+        for length in (2, 1):
+            if at + length > len(free):
+                continue
+            said = " ".join(words[i] for i in free[at : at + length])
+            followed_by_of = at + length < len(free) and words[free[at + length]] == "of"
+            if said in self._unit_forms and (counted or followed_by_of):
+                return length
+        return 0
+
+    def _product_words(
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> list[str]:
+        """The words naming the product: no options, no connectors left dangling by them."""
+        kept: list[str] = []
+        positions = seg.positions
+        for n, i in enumerate(positions):
+            if i in span_at or words[i] == ",":
+                continue
+            nxt = positions[n + 1] if n + 1 < len(positions) else None
+            dangling = nxt is None or nxt in span_at
+            if words[i] in _CONNECTORS and dangling:
+                continue
+            kept.append(words[i])
+        while kept and (kept[0] in _CONNECTORS or kept[0] in self._language.stopwords):
+            kept.pop(0)
+        return kept

@@ -1,0 +1,39 @@
+"""What the intent parser produces: typed values handed to the matcher and the dialog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    """One product as asked for: "two cartons of organic whole milk"."""
+
+    phrase: str
+    """The product words, in normal form ("organic whole milk")."""
+    quantity: int | None = None
+    """The count said, or None when none was said."""
+    unit: str = ""
+    """The counting unit said, singular ("carton"), or ""."""
+    options: dict[str, str] = field(default_factory=dict)
+    """Option group id -> value as the store names it, add-ons with their spoken amount."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What an utterance asks for."""
+
+    name: str
+    """AddItems, RemoveItems, SetQuantity, ReadCart, ClearCart, Price, ListKinds, Checkout,
+    Yes, No, Choose, Cancel, Undo, Repeat, Help or Goodbye."""
+    text: str
+    """The utterance in normal form, fillers removed."""
+    items: tuple[ItemRequest, ...] = ()
+    product: str = ""
+    """The product phrase for Price, ListKinds and SetQuantity."""
+    quantity: int | None = None
+    """The number for SetQuantity and Choose."""
+    ordinal: int | None = None
+    """1-based position for Choose; -1 for "the last one"."""
+    implicit: bool = False
+    """True when AddItems matched only a bare product list, with no verb."""

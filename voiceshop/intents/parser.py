@@ -1,0 +1,139 @@
+"""The rule-based intent parser: normal-form text -> Intent, driven by sentence templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voiceshop.catalog.model import Store
+from voiceshop.intents.items import ItemListReader, PhraseScorer
+from voiceshop.intents.model import Intent
+from voiceshop.intents.options import OptionSpotter
+from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, TemplateError
+from voiceshop.language.data import language_dir, load_language, read_yaml
+from voiceshop.language.normalize import Normalizer
+
+_IMPLICIT_ADD_TEMPLATE = 1
+"""Index, among AddItems templates, of the bare item list ("milk and eggs")."""
+
+
+@dataclass(frozen=True)
+class SentenceData:
+    """A language's rules and intent templates, in the order they are tried."""
+
+    rules: dict[str, str]
+    intents: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def load_sentences(code: str = "en") -> SentenceData:
+    """Read `voiceshop/data/<code>/sentences.yaml`."""
+    path = language_dir(code) / "sentences.yaml"
+    raw = read_yaml(path)
+    intents = tuple((name, tuple(templates)) for name, templates in raw["intents"].items())
+    for name, templates in intents:
+        if not isinstance(name, str) or not all(isinstance(t, str) for t in templates):
+            raise TemplateError(
+                f"{path}: intent {name!r}: quote names and templates YAML reads "
+                "as booleans or numbers"
+            )
+    return SentenceData(rules=raw.get("rules", {}), intents=intents)
+
+
+class IntentParser:
+    """Understands utterances in one language, for one store's options."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        language: str = "en",
+        phrase_score: PhraseScorer | None = None,
+    ) -> None:
+        self.language = load_language(language)
+        self.normalizer = Normalizer(self.language)
+        self.sentences = load_sentences(language)
+        compiler = TemplateCompiler(
+            self.sentences.rules,
+            {"ordinal": list(self.language.numbers.ordinals)},
+            self.normalizer.normalize,
+        )
+        self._templates: list[tuple[str, int, CompiledTemplate]] = [
+            (name, n, compiler.compile(t))
+            for name, templates in self.sentences.intents
+            for n, t in enumerate(templates)
+        ]
+        groups = list(store.option_groups.values()) if store else []
+        self.spotter = OptionSpotter(groups, self.normalizer.normalize)
+        self.items = ItemListReader(
+            self.language, self.normalizer.numbers, self.spotter, phrase_score
+        )
+        self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
+
+    def clean(self, text: str) -> list[str]:
+        """The utterance's words in normal form, without noise words and edge fillers."""
+        words = [
+            w
+            for w in self.normalizer.normalize(text, keep_commas=True).split()
+            if w not in self.language.noise_words
+        ]
+        changed = True
+        while changed and words:
+            before = len(words)
+            words = self._strip_edges(words)
+            changed = len(words) != before
+        return words
+
+    def parse(self, text: str) -> Intent | None:
+        """The intent of `text`, or None when no template matches it."""
+        words = self.clean(text)
+        if not words:
+            return None
+        normal = " ".join(words)
+        for name, index, template in self._templates:
+            slots = template.match(normal)
+            if slots is None:
+                continue
+            intent = self._intent(name, index, normal, slots)
+            if intent is not None:
+                return intent
+        return None
+
+    def _intent(self, name: str, index: int, normal: str, slots: dict[str, str]) -> Intent | None:
+        numbers = self.normalizer.numbers
+        quantity = None
+        if "quantity" in slots:
+            words = slots["quantity"].split()
+            counted = numbers.parse_count(words)
+            if counted is None or counted[1] != len(words):
+                return None
+            quantity = counted[0]
+        items = tuple(self.items.read(slots["items"].split())) if "items" in slots else ()
+        if "items" in slots and not items:
+            return None
+        product = ""
+        if "product" in slots:
+            read = self.items.read(slots["product"].split())
+            product = read[0].phrase if read else ""
+            if not product:
+                return None
+        ordinal = numbers.parse_ordinal(slots["ordinal"]) if "ordinal" in slots else None
+        return Intent(
+            name=name,
+            text=normal.replace(" ,", ""),
+            items=items,
+            product=product,
+            quantity=quantity,
+            ordinal=ordinal,
+            implicit=name == "AddItems" and index == _IMPLICIT_ADD_TEMPLATE,
+        )
+
+    def _strip_edges(self, words: list[str]) -> list[str]:
+        while words and words[0] == ",":
+            words = words[1:]
+        while words and words[-1] == ",":
+            words = words[:-1]
+        for filler in self._edge_fillers:
+            n = len(filler)
+            if len(words) > n and tuple(words[:n]) == filler:
+                return words[n:]
+            if len(words) > n and tuple(words[-n:]) == filler:
+                return words[:-n]
+        return words

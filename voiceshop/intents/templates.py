@@ -1,0 +1,119 @@
+"""Sentence templates: a small hassil-like syntax compiled to regular expressions.
+
+Syntax: `(a|b)` one of, `[x]` optional, `<rule>` a named rule, `{slot}` a slot. Slots are either
+wildcards (any words, captured) or typed lists given to the compiler as alternatives. Templates
+and text are compared in normal form (see `voiceshop.language.normalize`), where a comma is a
+word of its own; a comma may follow any template word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from voiceshop.errors import VoiceShopError
+
+_TOKEN = re.compile(r"\(|\)|\[|\]|\||<[^>]+>|\{[^}]+\}|[^\s()\[\]|<>{}]+")
+_COMMA = "(?:, )*"
+
+
+class TemplateError(VoiceShopError):
+    """A sentence template is malformed."""
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    """One template, ready to match normalised text."""
+
+    source: str
+    pattern: re.Pattern[str]
+    slots: tuple[str, ...]
+
+    def match(self, text: str) -> dict[str, str] | None:
+        """The slot values when `text` matches the whole template, else None."""
+        found = self.pattern.fullmatch(text + " ")
+        if found is None:
+            return None
+        return {name: found.group(name).strip() for name in self.slots}
+
+
+class TemplateCompiler:
+    """Compiles templates given the rules and the typed slot lists of a language."""
+
+    def __init__(
+        self,
+        rules: Mapping[str, str],
+        slot_lists: Mapping[str, list[str]],
+        normalize: Callable[[str], str],
+    ) -> None:
+        self._rules = dict(rules)
+        self._lists = {name: [normalize(v) for v in values] for name, values in slot_lists.items()}
+        self._normalize = normalize
+
+    def compile(self, template: str) -> CompiledTemplate:
+        """Compile one template; raises TemplateError naming the template when malformed."""
+        slots: list[str] = []
+        try:
+            tokens = _TOKEN.findall(template)
+            regex, end = self._sequence(tokens, 0, slots, depth=0)
+        except RecursionError as err:
+            raise TemplateError(f"template {template!r}: rules refer to each other") from err
+        if end != len(tokens):
+            raise TemplateError(f"template {template!r}: unbalanced {tokens[end]!r}")
+        return CompiledTemplate(template, re.compile(_COMMA + regex), tuple(slots))
+
+    def _sequence(self, tokens: list[str], i: int, slots: list[str], depth: int) -> tuple[str, int]:
+        """Parse alternatives until a closing bracket; returns (regex, index of the closer)."""
+        alternatives: list[str] = []
+        current: list[str] = []
+        while i < len(tokens):
+            token = tokens[i]
+            if token in ")]":
+                if depth == 0:
+                    raise TemplateError(f"unexpected {token!r}")
+                break
+            if token == "|":
+                alternatives.append("".join(current))
+                current = []
+                i += 1
+                continue
+            piece, i = self._element(tokens, i, slots, depth)
+            current.append(piece)
+        alternatives.append("".join(current))
+        if len(alternatives) == 1:
+            return alternatives[0], i
+        return "(?:" + "|".join(alternatives) + ")", i
+
+    def _element(self, tokens: list[str], i: int, slots: list[str], depth: int) -> tuple[str, int]:
+        token = tokens[i]
+        if token in "([":
+            closer = ")" if token == "(" else "]"
+            inner, end = self._sequence(tokens, i + 1, slots, depth + 1)
+            if end >= len(tokens) or tokens[end] != closer:
+                raise TemplateError(f"{token!r} is not closed by {closer!r}")
+            suffix = "?" if token == "[" else ""
+            return f"(?:{inner}){suffix}", end + 1
+        if token.startswith("<"):
+            return self._rule(token[1:-1], slots, depth), i + 1
+        if token.startswith("{"):
+            return self._slot(token[1:-1], slots), i + 1
+        words = self._normalize(token).split()
+        return "".join(re.escape(w) + " " + _COMMA for w in words), i + 1
+
+    def _rule(self, name: str, slots: list[str], depth: int) -> str:
+        if name not in self._rules:
+            raise TemplateError(f"unknown rule <{name}>")
+        tokens = _TOKEN.findall(self._rules[name])
+        regex, _ = self._sequence(tokens, 0, slots, depth + 1)
+        return f"(?:{regex})"
+
+    def _slot(self, name: str, slots: list[str]) -> str:
+        if name in slots:
+            raise TemplateError(f"slot {{{name}}} used twice")
+        slots.append(name)
+        if name in self._lists:
+            words = sorted(self._lists[name], key=len, reverse=True)
+            alternatives = "|".join(re.escape(w) + " " for w in words)
+            return f"(?P<{name}>(?:{alternatives}))" + _COMMA
+        return f"(?P<{name}>.+? )"

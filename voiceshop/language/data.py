@@ -1,0 +1,104 @@
+"""Loading a language's word data (`voiceshop/data/<lang>/language.yaml`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from voiceshop.errors import VoiceShopError
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class NumberWords:
+    """Spoken numbers: the pieces from which counts are composed."""
+
+    units: dict[str, int]
+    tens: dict[str, int]
+    scales: dict[str, int]
+    joiners: frozenset[str]
+    phrases: dict[str, int]
+    multipliers: dict[str, int]
+    ordinals: dict[str, int]
+
+
+@dataclass(frozen=True)
+class LanguageData:
+    """Everything language-specific except the sentence templates and replies."""
+
+    code: str
+    numbers: NumberWords
+    units: dict[str, str]
+    """Counting unit -> its plural."""
+    abbreviations: dict[str, str]
+    contractions: dict[str, str]
+    noise_words: frozenset[str]
+    edge_fillers: tuple[str, ...]
+    stopwords: frozenset[str]
+    item_separators: tuple[str, ...]
+    plural_endings: tuple[tuple[str, str], ...]
+    singular_endings: tuple[str, ...]
+    sound_rewrites: tuple[tuple[str, str], ...]
+
+    @property
+    def unit_forms(self) -> dict[str, str]:
+        """Every spoken unit form (singular or plural) -> its singular."""
+        forms = {plural: unit for unit, plural in self.units.items()}
+        forms.update({unit: unit for unit in self.units})
+        return forms
+
+
+def language_dir(code: str) -> Path:
+    """The folder holding a language's data files."""
+    folder = DATA_DIR / code
+    if not folder.is_dir():
+        available = sorted(p.name for p in DATA_DIR.iterdir() if (p / "language.yaml").exists())
+        raise VoiceShopError(
+            f"No language data for {code!r} in {DATA_DIR}: available are {', '.join(available)}. "
+            "See README, 'Adding a language'."
+        )
+    return folder
+
+
+def read_yaml(path: Path) -> dict:
+    """A YAML mapping from a data file, with a clear error when it is not one."""
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise VoiceShopError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(content, dict):
+        raise VoiceShopError(f"{path}: expected a mapping at the top level")
+    return content
+
+
+@cache
+def load_language(code: str = "en") -> LanguageData:
+    """Load (once per process) the word data of language `code`."""
+    raw = read_yaml(language_dir(code) / "language.yaml")
+    numbers = raw["numbers"]
+    return LanguageData(
+        code=code,
+        numbers=NumberWords(
+            units=numbers["units"],
+            tens=numbers["tens"],
+            scales=numbers["scales"],
+            joiners=frozenset(numbers.get("joiners", ())),
+            phrases=numbers.get("phrases", {}),
+            multipliers=numbers.get("multipliers", {}),
+            ordinals=numbers.get("ordinals", {}),
+        ),
+        units=raw.get("units", {}),
+        abbreviations=raw.get("abbreviations", {}),
+        contractions=raw.get("contractions", {}),
+        noise_words=frozenset(raw.get("noise_words", ())),
+        edge_fillers=tuple(sorted(raw.get("edge_fillers", ()), key=len, reverse=True)),
+        stopwords=frozenset(raw.get("stopwords", ())),
+        item_separators=tuple(sorted(raw.get("item_separators", ()), key=len, reverse=True)),
+        plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
+        singular_endings=tuple(raw.get("singular_endings", ())),
+        sound_rewrites=tuple((a, b) for a, b in raw.get("sound_rewrites", ())),
+    )

@@ -1,0 +1,65 @@
+"""One normal form for everything compared: utterances, templates, product names, options.
+
+Lowercase ASCII words separated by single spaces; digits spoken ("2%" -> "two percent");
+contractions expanded; unit abbreviations after numbers spelled out ("12 oz" -> "twelve ounce").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from voiceshop.language.data import LanguageData
+from voiceshop.language.numbers import Numbers
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
+_NOT_WORD_OR_COMMA = re.compile(r"[^a-z0-9', ]+")
+
+
+class Normalizer:
+    """Turns any text into the normal form of one language."""
+
+    def __init__(self, language: LanguageData) -> None:
+        self.language = language
+        self.numbers = Numbers(language.numbers)
+        self._symbols = {k: v for k, v in language.abbreviations.items() if not k.isalpha()}
+        self._unit_abbreviations = {k: v for k, v in language.abbreviations.items() if k.isalpha()}
+
+    def normalize(self, text: str, *, keep_commas: bool = False) -> str:
+        """The normal form of `text`; with `keep_commas`, each comma stays as a word ","."""
+        text = _fold(text)
+        for symbol, word in self._symbols.items():
+            text = text.replace(symbol, f" {word} ")
+        text = _THOUSANDS.sub("", text)
+        text = _DIGIT_LETTER.sub(" ", text)
+        text = _NUMBER.sub(lambda m: f" {self.numbers.digits_to_words(m.group())} ", text)
+        text = text.replace("-", " ")
+        if keep_commas:
+            text = _NOT_WORD_OR_COMMA.sub(" ", text).replace(",", " , ")
+        else:
+            text = _NOT_WORD.sub(" ", text)
+        return " ".join(self._words(text.split()))
+
+    def tokens(self, text: str) -> list[str]:
+        """The words of `text`'s normal form."""
+        return self.normalize(text).split()
+
+    def _words(self, raw: list[str]) -> list[str]:
+        words: list[str] = []
+        for token in raw:
+            token = self.language.contractions.get(token, token)
+            token = token.replace("'", "")
+            if not token:
+                continue
+            if words and self.numbers.is_number_word(words[-1]):
+                token = self._unit_abbreviations.get(token, token)
+            words.extend(token.split())
+        return words
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()

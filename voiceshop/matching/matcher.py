@@ -1,0 +1,207 @@
+"""Ranking products for a spoken phrase, and deciding: act, ask, or say it is not there.
+
+Scoring: each spoken word is paired with its most similar name word (same word, a close
+spelling, or the same sound). Two coverages are weighed by how telling each word is (idf):
+how much of what was said the name explains, and how much of the name was said (an unsaid
+brand counts little). The score is their weighted harmonic mean, 0..1, so a short name that
+is only a part of what was said ("Bread" for "whole wheat bread") scores low, and so does a
+long name of which little was said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from voiceshop.catalog.model import Product, Store
+from voiceshop.language.normalize import Normalizer
+from voiceshop.matching.index import CatalogIndex, NameVariant
+from voiceshop.matching.words import MatchWords
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds of the matcher's decisions (scores are 0..1)."""
+
+    min_score: float = 0.55
+    """Below this the product is not found."""
+    confident_score: float = 0.8
+    """At or above this (with a clear margin) the best product is taken without asking."""
+    ambiguity_margin: float = 0.06
+    """Products scoring within this of the best are close enough to ask about."""
+    max_choices: int = 3
+    """How many products a question offers at most."""
+    candidate_pool: int = 300
+    """How many products the index pre-selects for exact scoring."""
+    word_similarity_floor: float = 0.72
+    """Word pairs less similar than this count as different words."""
+    said_weight: float = 1.5
+    """How much more covering the spoken words matters than covering the name (F-beta's beta)."""
+
+
+class MatchOutcome(StrEnum):
+    """What the dialog should do with a phrase."""
+
+    CONFIDENT = "confident"
+    AMBIGUOUS = "ambiguous"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A product and how well the phrase names it."""
+
+    product: Product
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The ranked candidates for a phrase and the decision taken from their scores."""
+
+    phrase: str
+    outcome: MatchOutcome
+    candidates: tuple[Candidate, ...]
+    """Best first. CONFIDENT: the first is the product. AMBIGUOUS: the choices to offer.
+    NOT_FOUND: the nearest products, for a hint."""
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+class ProductMatcher:
+    """Fuzzy, sound-aware product search over one store's catalog, built once per store."""
+
+    def __init__(
+        self,
+        store: Store,
+        normalizer: Normalizer,
+        settings: MatchSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or MatchSettings()
+        self.words = MatchWords(normalizer)
+        self.index = CatalogIndex(store.products, self.words)
+
+    def rank(self, phrase: str, limit: int = 5) -> list[Candidate]:
+        """The `limit` best products for `phrase`, best first (empty when nothing is close)."""
+        said = self.words.words(phrase)
+        if not said:
+            return []
+        similar = [self._similar_words(w) for w in said]
+        weights = [self._said_weight(w, sims) for w, sims in zip(said, similar)]
+        pool = self._candidate_pool(similar, weights)
+        text = " ".join(said)
+        scored = [(self._score_product(p, similar, weights, text), p) for p in pool.tolist()]
+        scored.sort(key=lambda item: item[0], reverse=True)
+        ranked: list[Candidate] = []
+        seen: set[tuple[str, str]] = set()
+        for score, p in scored:
+            key = self.index.same_product_key(p)
+            if score <= 0 or key in seen:
+                continue
+            seen.add(key)
+            ranked.append(Candidate(self.index.products[p], round(score, 4)))
+            if len(ranked) == limit:
+                break
+        return ranked
+
+    def score(self, phrase: str) -> float:
+        """How well the best product matches `phrase`, 0..1."""
+        ranked = self.rank(phrase, limit=1)
+        return ranked[0].score if ranked else 0.0
+
+    def match(self, phrase: str) -> MatchResult:
+        """Rank and decide: CONFIDENT, AMBIGUOUS (with the choices) or NOT_FOUND."""
+        s = self.settings
+        ranked = self.rank(phrase, limit=max(s.max_choices, 5))
+        if not ranked or ranked[0].score < s.min_score:
+            return MatchResult(phrase, MatchOutcome.NOT_FOUND, tuple(ranked))
+        top = ranked[0].score
+        close = [c for c in ranked if c.score >= top - s.ambiguity_margin][: s.max_choices]
+        said_exactly = top >= EXACT and (len(ranked) == 1 or ranked[1].score < EXACT)
+        if said_exactly or (len(close) == 1 and top >= s.confident_score):
+            return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
+        return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(close))
+
+    def _similar_words(self, word: str) -> dict[str, float]:
+        """Catalog words similar to a spoken word, with their similarity 0..1."""
+        index = self.index
+        floor = self.settings.word_similarity_floor * 100
+        found: dict[str, float] = {}
+        if word in index.postings:
+            found[word] = 1.0
+        else:
+            for other, score, _ in process.extract(
+                word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=floor, limit=8
+            ):
+                found[other] = score / 100
+        for other in index.by_sound.get(self.words.sound_key(word), ()):
+            if other != word and len(other) > 2:
+                found[other] = max(found.get(other, 0.0), _sound_alike(word, other))
+        return found
+
+    def _said_weight(self, word: str, similar: dict[str, float]) -> float:
+        if word in self.index.idf:
+            return self.index.idf[word]
+        if similar:
+            best = max(similar, key=similar.__getitem__)
+            return self.index.idf[best]
+        return self.index.default_idf
+
+    def _candidate_pool(self, similar: list[dict[str, float]], weights: list[float]) -> np.ndarray:
+        votes = np.zeros(len(self.index), dtype=np.float32)
+        for sims, weight in zip(similar, weights):
+            for other, sim in sims.items():
+                votes[self.index.postings[other]] += weight * sim
+        size = self.settings.candidate_pool
+        hit = np.flatnonzero(votes)
+        if len(hit) <= size:
+            return hit
+        return hit[np.argpartition(votes[hit], -size)[-size:]]
+
+    def _score_product(
+        self, product: int, similar: list[dict[str, float]], weights: list[float], text: str
+    ) -> float:
+        return max(
+            self._score_variant(v, similar, weights, text) for v in self.index.variants_of[product]
+        )
+
+    def _score_variant(
+        self,
+        variant: NameVariant,
+        similar: list[dict[str, float]],
+        weights: list[float],
+        text: str,
+    ) -> float:
+        said_total = sum(weights)
+        said_cover = sum(
+            w * max((sims.get(n, 0.0) for n in variant.words), default=0.0)
+            for sims, w in zip(similar, weights)
+        )
+        name_cover = sum(
+            nw * max(sims.get(n, 0.0) for sims in similar)
+            for n, nw in zip(variant.words, variant.weights)
+        )
+        recall = said_cover / said_total
+        precision = name_cover / sum(variant.weights)
+        if recall == 0 or precision == 0:
+            return 0.0
+        beta2 = self.settings.said_weight**2
+        f_score = (1 + beta2) * precision * recall / (beta2 * precision + recall)
+        order = fuzz.ratio(text, variant.text) / 100
+        return 0.97 * f_score + 0.03 * order
+
+
+EXACT = 0.9999
+"""A score this high means the phrase is the name, word for word."""
+SOUND_ALIKE_CREDIT = 0.8
+"""Similarity credited to differently spelled words with the same sound key ("serial")."""
+
+
+def _sound_alike(word: str, other: str) -> float:
+    return max(SOUND_ALIKE_CREDIT, fuzz.ratio(word, other) / 100)

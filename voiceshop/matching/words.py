@@ -1,0 +1,42 @@
+"""Match words: normal form without stopwords, singular, and a phonetic key per word."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import jellyfish
+
+from voiceshop.language.data import LanguageData
+from voiceshop.language.normalize import Normalizer
+
+
+class MatchWords:
+    """Turns names and phrases into the words the matcher compares."""
+
+    def __init__(self, normalizer: Normalizer) -> None:
+        self.normalizer = normalizer
+        language: LanguageData = normalizer.language
+        self._stopwords = language.stopwords
+        self._plural_endings = language.plural_endings
+        self._singular_endings = language.singular_endings
+        self._rewrites = [(re.compile(a), b) for a, b in language.sound_rewrites]
+        self.singular = lru_cache(maxsize=200_000)(self._singular)
+        self.sound_key = lru_cache(maxsize=200_000)(self._sound_key)
+
+    def words(self, text: str) -> list[str]:
+        """The content words of `text`, singular, in order."""
+        return [self.singular(w) for w in self.normalizer.tokens(text) if w not in self._stopwords]
+
+    def _singular(self, word: str) -> str:
+        if len(word) <= 3 or word.endswith(self._singular_endings):
+            return word
+        for ending, replacement in self._plural_endings:
+            if word.endswith(ending) and len(word) - len(ending) >= 2:
+                return word[: -len(ending)] + replacement
+        return word
+
+    def _sound_key(self, word: str) -> str:
+        for pattern, replacement in self._rewrites:
+            word = pattern.sub(replacement, word)
+        return jellyfish.metaphone(word)
