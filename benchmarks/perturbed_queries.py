@@ -23,17 +23,52 @@ KINDS = ("drop_word", "swap_words", "sound_alike", "brand_dropped")
 # Sound-alike substitutions, independent of the matcher's own sound rules: whole-word
 # homophones, then spelling changes that keep the sound.
 HOMOPHONES = {
-    "whole": "hole", "cereal": "serial", "flour": "flower", "thyme": "time", "pear": "pair",
-    "berry": "bury", "beet": "beat", "chili": "chilly", "mussel": "muscle", "peas": "peace",
-    "carrots": "carats", "mints": "mince", "leek": "leak", "plum": "plumb", "roll": "role",
-    "rolls": "roles", "sweet": "suite", "tea": "tee", "tees": "teas", "maize": "maze",
-    "wild": "whiled", "dough": "doe", "chard": "charred", "serial": "cereal", "currant": "current",
-    "sole": "soul", "steak": "stake", "loaf": "loaf", "pain": "pane", "red": "read",
-    "cheddar": "chedder", "yogurt": "yoghurt", "doughnut": "donut", "grey": "gray",
+    "whole": "hole",
+    "cereal": "serial",
+    "flour": "flower",
+    "thyme": "time",
+    "pear": "pair",
+    "berry": "bury",
+    "beet": "beat",
+    "chili": "chilly",
+    "mussel": "muscle",
+    "peas": "peace",
+    "carrots": "carats",
+    "mints": "mince",
+    "leek": "leak",
+    "plum": "plumb",
+    "roll": "role",
+    "rolls": "roles",
+    "sweet": "suite",
+    "tea": "tee",
+    "tees": "teas",
+    "maize": "maze",
+    "wild": "whiled",
+    "dough": "doe",
+    "chard": "charred",
+    "serial": "cereal",
+    "currant": "current",
+    "sole": "soul",
+    "steak": "stake",
+    "loaf": "loaf",
+    "pain": "pane",
+    "red": "read",
+    "cheddar": "chedder",
+    "yogurt": "yoghurt",
+    "doughnut": "donut",
+    "grey": "gray",
 }
 SPELLING_BY_SOUND = [
-    (r"ph", "f"), (r"ck", "k"), (r"c(?=[aou])", "k"), (r"ee", "ea"), (r"y$", "ie"),
-    (r"([bdfglmnprt])\1", r"\1"), (r"s$", "z"), (r"ou", "ow"), (r"ie$", "y"), (r"er$", "a"),
+    (r"ph", "f"),
+    (r"ck", "k"),
+    (r"c(?=[aou])", "k"),
+    (r"ee", "ea"),
+    (r"y$", "ie"),
+    (r"([bdfglmnprt])\1", r"\1"),
+    (r"s$", "z"),
+    (r"ou", "ow"),
+    (r"ie$", "y"),
+    (r"er$", "a"),
 ]
 
 
@@ -46,7 +81,9 @@ class PerturbedQuery:
     kind: str
 
 
-def generate(store: Store, matcher: ProductMatcher, count: int, seed: int = 7) -> list[PerturbedQuery]:
+def generate(
+    store: Store, matcher: ProductMatcher, count: int, seed: int = 7
+) -> list[PerturbedQuery]:
     """`count` unambiguous perturbed queries (fewer if the catalog runs out), reproducibly."""
     rng = random.Random(seed)
     leading = Counter(p.name.split()[0].lower() for p in store.products if p.name.split())
@@ -122,7 +159,9 @@ def _ambiguous(text: str, product_id: str, matcher: ProductMatcher) -> bool:
     return False
 
 
-def top1_hits(queries: list[PerturbedQuery], matcher: ProductMatcher) -> Iterator[tuple[PerturbedQuery, bool]]:
+def top1_hits(
+    queries: list[PerturbedQuery], matcher: ProductMatcher
+) -> Iterator[tuple[PerturbedQuery, bool]]:
     """Each query with whether the matcher's first product is the meant one (or its twin)."""
     index = matcher.index
     position = {p.id: i for i, p in enumerate(index.products)}

@@ -1,0 +1,23 @@
+"""Speakers: pyttsx3 (espeak-ng) when it works, else printed replies."""
+
+from __future__ import annotations
+
+import logging
+
+from voiceshop.errors import EngineUnavailableError
+from voiceshop.speaker.base import Speaker
+from voiceshop.speaker.print_speaker import PrintSpeaker
+from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker, SpeakerSettings
+
+__all__ = ["PrintSpeaker", "Pyttsx3Speaker", "Speaker", "SpeakerSettings", "load_speaker"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def load_speaker(settings: SpeakerSettings | None = None) -> Speaker:
+    """A Pyttsx3Speaker when its engine starts, else a PrintSpeaker (with a warning saying why)."""
+    try:
+        return Pyttsx3Speaker(settings)
+    except EngineUnavailableError as err:
+        _LOGGER.warning("Speech output unavailable (%s); replies will be printed", err)
+        return PrintSpeaker()
