@@ -1,0 +1,115 @@
+"""Finding a store by what the user typed, and importing catalogs into the database."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from voiceshop.catalog.instacart import PRODUCT_COLUMNS, read_instacart
+from voiceshop.catalog.model import Store
+from voiceshop.catalog.store_file import STORE_FILE_SUFFIXES, is_valid_store_id, load_store_file
+from voiceshop.errors import CatalogError, StoreNotFoundError
+from voiceshop.storage.database import ShopDatabase
+
+BUNDLED_STORES_DIR = Path(__file__).resolve().parents[1] / "data" / "stores"
+"""The store files shipped with voiceshop; each is known by its file name without suffix."""
+
+INSTACART_STORE_ID = "instacart"
+INSTACART_STORE_NAME = "Instacart"
+IMPORT_HINT = "import one with `voiceshop catalog import FILE`"
+
+
+def bundled_store_names() -> list[str]:
+    """The names of the bundled stores, sorted."""
+    return sorted(path.stem for path in _bundled_store_files())
+
+
+def open_store(spec: str, db: ShopDatabase | None) -> Store:
+    """The store `spec` names, looked up in this order:
+
+    a path to an existing .yaml/.yml/.json store file; the id of a store imported into `db`;
+    the name of a bundled store. Raises StoreNotFoundError, listing the choices, otherwise.
+    """
+    path = Path(spec).expanduser()
+    if path.suffix.lower() in STORE_FILE_SUFFIXES and path.is_file():
+        return load_store_file(path)
+    imported = db.load_store(spec) if db is not None else None
+    if imported is not None:
+        return imported
+    bundled = {path.stem: path for path in _bundled_store_files()}
+    if spec in bundled:
+        return load_store_file(bundled[spec])
+    raise StoreNotFoundError(_not_found_message(spec, path, db))
+
+
+def import_catalog(
+    source: Path,
+    db: ShopDatabase,
+    *,
+    store_id: str | None = None,
+    name: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Store:
+    """Read a store file or an Instacart products.csv and save it into `db`, replacing any
+    store with the same id. Returns the store saved.
+
+    `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart").
+    `progress` is called with the number of products saved so far.
+    """
+    if store_id is not None and not is_valid_store_id(store_id):
+        raise CatalogError(
+            f"store id {store_id!r} is not valid: use lowercase letters, digits and dashes"
+        )
+    if not source.is_file():
+        raise CatalogError(f"no file at {source}; give the path of a store file or products.csv")
+    if _is_instacart_csv(source):
+        store = read_instacart(
+            source,
+            store_id=store_id or INSTACART_STORE_ID,
+            name=name or INSTACART_STORE_NAME,
+        )
+    elif source.suffix.lower() in STORE_FILE_SUFFIXES:
+        store = load_store_file(source)
+        store = dataclasses.replace(store, id=store_id or store.id, name=name or store.name)
+    else:
+        raise CatalogError(
+            f"{source} is neither a store file ({', '.join(STORE_FILE_SUFFIXES)}) nor an "
+            f"Instacart products.csv (header {','.join(PRODUCT_COLUMNS)})"
+        )
+    db.save_store(store, progress=progress)
+    return store
+
+
+def _bundled_store_files() -> list[Path]:
+    if not BUNDLED_STORES_DIR.is_dir():
+        return []
+    return [
+        path
+        for path in BUNDLED_STORES_DIR.iterdir()
+        if path.suffix.lower() in STORE_FILE_SUFFIXES and path.is_file()
+    ]
+
+
+def _is_instacart_csv(path: Path) -> bool:
+    """Whether the file's first line is a CSV header with the Instacart product columns."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as file:
+            header = file.readline()
+    except OSError as exc:
+        raise CatalogError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    columns = {column.strip() for column in header.split(",")}
+    return set(PRODUCT_COLUMNS) <= columns
+
+
+def _not_found_message(spec: str, path: Path, db: ShopDatabase | None) -> str:
+    if path.suffix.lower() in STORE_FILE_SUFFIXES:
+        problem = f"no store file at {path}"
+    else:
+        problem = f"no store called {spec!r}"
+    bundled = ", ".join(bundled_store_names()) or "none"
+    imported = (", ".join(db.store_ids()) if db is not None else "") or "none"
+    return (
+        f"{problem}. Bundled stores: {bundled}. Imported stores: {imported}. "
+        f"Give the path of a store file, or {IMPORT_HINT}."
+    )
