@@ -228,21 +228,24 @@ class _StoreReader:
             top["option_groups"], top.line_of("option_groups"), "option_groups"
         )
         groups = {}
-        for group_id, body in declared.items():
+        for key, body in declared.items():
+            group_id = key.strip()
+            if not group_id:
+                raise self._error(declared.line_of(key), "an option group id is empty")
             subject = f"option group '{group_id}'"
-            if not group_id.strip():
-                raise self._error(declared.line_of(group_id), "an option group id is empty")
-            group = self._expect_mapping(body, declared.line_of(group_id), subject)
-            groups[group_id.strip()] = self._option_group(group_id.strip(), group, subject)
+            group = self._expect_mapping(body, declared.line_of(key), subject)
+            groups[group_id] = self._option_group(group_id, group, subject)
         return groups
 
     def _option_group(self, group_id: str, group: _Mapping, subject: str) -> OptionGroup:
         self._check_fields(group, _GROUP_FIELDS, subject)
-        kinds = ", ".join(kind.value for kind in OptionKind)
+        kinds = [kind.value for kind in OptionKind]
         kind_text = self._text(group, "kind", subject, required=True)
-        if kind_text not in {kind.value for kind in OptionKind}:
+        if kind_text not in kinds:
             raise self._error(
-                group.line_of("kind"), f"kind must be one of {kinds}, got {kind_text!r}", subject
+                group.line_of("kind"),
+                f"kind must be one of {', '.join(kinds)}, got {kind_text!r}",
+                subject,
             )
         kind = OptionKind(kind_text)
         amounts = self._text_list(group, "amounts", subject)
@@ -361,9 +364,8 @@ class _StoreReader:
     ) -> str:
         """`value` stripped of surrounding whitespace; it must be text, non-empty if required."""
         if not isinstance(value, str):
-            raise self._error(
-                line, f"{field} must be text, got {value!r}; write it in quotes", subject
-            )
+            hint = "" if isinstance(value, list | dict) else "; write it in quotes"
+            raise self._error(line, f"{field} must be text, got {value!r}{hint}", subject)
         if required and not value.strip():
             raise self._error(line, f"{field} must not be empty", subject)
         return value.strip()
