@@ -58,9 +58,12 @@ class Product:
     @property
     def display_name(self) -> str:
         """The name as said back to the user, with the brand when the name lacks it."""
-        if self.brand and not self.name.lower().startswith(self.brand.lower()):
-            return f"{self.brand} {self.name}"
-        return self.name
+        brand, name = self.brand.split(), self.name.split()
+        if not brand or [w.lower() for w in name[: len(brand)]] == [w.lower() for w in brand]:
+            return self.name
+        if name and brand[-1].lower() == name[0].lower():
+            brand = brand[:-1]
+        return " ".join([*brand, *name])
 
 
 @dataclass(frozen=True)

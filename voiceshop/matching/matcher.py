@@ -140,9 +140,11 @@ class ProductMatcher:
                 word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=floor, limit=8
             ):
                 found[other] = score / 100
+        known = word in index.postings
         for other in index.by_sound.get(self.words.sound_key(word), ()):
             if other != word and len(other) > 2:
-                found[other] = max(found.get(other, 0.0), _sound_alike(word, other))
+                credit = KNOWN_SOUND_ALIKE_CREDIT if known else _sound_alike(word, other)
+                found[other] = max(found.get(other, 0.0), credit)
         return found
 
     def _said_weight(self, word: str, similar: dict[str, float]) -> float:
@@ -200,7 +202,9 @@ class ProductMatcher:
 EXACT = 0.9999
 """A score this high means the phrase is the name, word for word."""
 SOUND_ALIKE_CREDIT = 0.8
-"""Similarity credited to differently spelled words with the same sound key ("serial")."""
+"""Similarity credited to an unknown word that sounds like a catalog word ("serial")."""
+KNOWN_SOUND_ALIKE_CREDIT = 0.6
+"""Credit when the spoken word is itself a catalog word ("bread" is not "burrito")."""
 
 
 def _sound_alike(word: str, other: str) -> float:

@@ -1,0 +1,55 @@
+"""Options every subcommand understands the same way, and the objects they build."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from voiceshop.catalog.model import Store
+from voiceshop.catalog.resolve import open_store
+from voiceshop.dialog.manager import DialogManager
+from voiceshop.storage.database import ShopDatabase
+
+DEFAULT_STORE = "grocery"
+
+
+def default_db_path() -> Path:
+    """`$VOICESHOP_DB`, else voiceshop.db in the user's data directory."""
+    if os.environ.get("VOICESHOP_DB"):
+        return Path(os.environ["VOICESHOP_DB"])
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "voiceshop" / "voiceshop.db"
+
+
+def shop_options() -> argparse.ArgumentParser:
+    """A parent parser with --store, --db and --user."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("shop")
+    group.add_argument(
+        "--store",
+        default=DEFAULT_STORE,
+        help="a bundled store (grocery, coffee), an imported store id, or a store file path "
+        f"(default: {DEFAULT_STORE})",
+    )
+    group.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help=f"the SQLite database file (default: $VOICESHOP_DB or {default_db_path()})",
+    )
+    group.add_argument("--user", default="default", help="whose cart and orders (default: default)")
+    return parent
+
+
+def open_db(args: argparse.Namespace) -> ShopDatabase:
+    return ShopDatabase(args.db or default_db_path())
+
+
+def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
+    return open_store(args.store, db)
+
+
+def open_dialog(args: argparse.Namespace, db: ShopDatabase) -> DialogManager:
+    """The dialog for --store and --user, with its cart in `db`."""
+    return DialogManager(open_shop(args, db), db, user=args.user)

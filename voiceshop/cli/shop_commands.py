@@ -1,0 +1,223 @@
+"""Text-side commands: chat, cart, orders, catalog import/search/list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from voiceshop.catalog.resolve import bundled_store_names, import_catalog
+from voiceshop.cli.common import open_db, open_dialog, open_shop, shop_options
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import ProductMatcher
+from voiceshop.storage.records import CartLine, Order
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register the text-side subcommands."""
+    shop = shop_options()
+    chat = commands.add_parser(
+        "chat",
+        parents=[shop],
+        help="talk to the shop in text (interactive, or one line per utterance on stdin)",
+        description="A text conversation with the same replies voiceshop speaks. Reads lines "
+        "from stdin when it is not a terminal, one utterance per line.",
+    )
+    chat.set_defaults(run=run_chat)
+
+    cart = commands.add_parser("cart", parents=[shop], help="show the current cart")
+    cart.add_argument("--json", action="store_true", help="machine-readable output")
+    cart.set_defaults(run=run_cart)
+
+    orders = commands.add_parser("orders", parents=[shop], help="list placed orders")
+    orders.add_argument("--json", action="store_true", help="machine-readable output")
+    orders.add_argument("--all-stores", action="store_true", help="orders from every store")
+    orders.set_defaults(run=run_orders)
+
+    catalog = commands.add_parser("catalog", help="import, search and list store catalogs")
+    actions = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    imported = actions.add_parser(
+        "import",
+        parents=[shop],
+        help="import a store file or an Instacart products.csv into the database",
+        description="Import a store file (YAML/JSON, see docs/store-format.md) or an "
+        "Instacart-style products.csv (with aisles.csv and departments.csv beside it). "
+        "A store with the same id is replaced; a failed import changes nothing.",
+    )
+    imported.add_argument("file", type=Path, help="store file or products.csv")
+    imported.add_argument("--id", dest="store_id", help="store id to save it under")
+    imported.add_argument("--name", help="store name to say")
+    imported.set_defaults(run=run_catalog_import)
+
+    search = actions.add_parser(
+        "search",
+        parents=[shop],
+        help="rank products for a spoken phrase",
+        description="Rank the store's products for a phrase. With --json and the phrase '-', "
+        "read one phrase per line from stdin and write one JSON line per phrase.",
+    )
+    search.add_argument("phrase", help="what a shopper might say, or - with --json for stdin")
+    search.add_argument("--limit", type=int, default=5, help="how many products (default: 5)")
+    search.add_argument("--json", action="store_true", help="machine-readable output")
+    search.set_defaults(run=run_catalog_search)
+
+    listed = actions.add_parser("list", parents=[shop], help="list bundled and imported stores")
+    listed.set_defaults(run=run_catalog_list)
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        dialog = open_dialog(args, db)
+        interactive = sys.stdin.isatty()
+        if interactive:
+            print(f"voiceshop: {dialog.store.name}. Type what you'd say; 'goodbye' to leave.")
+        while True:
+            try:
+                line = input("you> ") if interactive else sys.stdin.readline()
+            except (EOFError, KeyboardInterrupt):
+                print()
+                break
+            if not interactive and not line:
+                break
+            reply = dialog.respond(line.strip())
+            print(f"voiceshop: {reply.text}" if interactive else reply.text, flush=True)
+            if reply.end_conversation:
+                break
+    return 0
+
+
+def run_cart(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        store = open_shop(args, db)
+        lines = db.cart(args.user, store.id)
+    if args.json:
+        print(json.dumps({"store": store.id, "user": args.user, "lines": _lines_json(lines)}))
+        return 0
+    if not lines:
+        print(f"The cart at {store.name} is empty.")
+        return 0
+    for line in lines:
+        print(_line_text(line))
+    print(_total_text(lines))
+    return 0
+
+
+def run_orders(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        store_id = None if args.all_stores else open_shop(args, db).id
+        orders = db.orders(args.user, store_id)
+    if args.json:
+        print(json.dumps([_order_json(o) for o in orders]))
+        return 0
+    if not orders:
+        print("No orders yet.")
+    for order in orders:
+        total = f"${order.total:.2f}" if order.total is not None else "price unknown"
+        print(
+            f"Order {order.id}  {order.placed_at}  {order.store_id}  {order.status}  "
+            f"{order.item_count} items  {total}"
+        )
+        for line in order.lines:
+            print(f"  {_line_text(line)}")
+    return 0
+
+
+def run_catalog_import(args: argparse.Namespace) -> int:
+    with open_db(args) as db, tqdm(desc=f"importing {args.file.name}", unit=" products") as bar:
+
+        def progress(done: int) -> None:
+            bar.update(done - bar.n)
+
+        store = import_catalog(
+            args.file, db, store_id=args.store_id, name=args.name, progress=progress
+        )
+        bar.update(len(store.products) - bar.n)
+    print(
+        f"Imported {len(store.products)} products as store '{store.id}' ({store.name}). "
+        f"Use it with --store {store.id}."
+    )
+    return 0
+
+
+def run_catalog_search(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        store = open_shop(args, db)
+    matcher = ProductMatcher(store, Normalizer(load_language()))
+    if args.json and args.phrase == "-":
+        for line in sys.stdin:
+            print(json.dumps(_search_json(matcher, line.strip(), args.limit)), flush=True)
+        return 0
+    if args.json:
+        print(json.dumps(_search_json(matcher, args.phrase, args.limit)))
+        return 0
+    result = matcher.match(args.phrase)
+    print(f"{result.outcome.value}:")
+    for candidate in matcher.rank(args.phrase, args.limit):
+        product = candidate.product
+        price = f"${product.price:.2f}" if product.price is not None else "price unknown"
+        print(
+            f"  {candidate.score:.3f}  {product.id:>12}  {product.display_name}  "
+            f"({product.department or 'no department'}, {price})"
+        )
+    return 0
+
+
+def run_catalog_list(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        imported = db.store_ids()
+    print("bundled: " + ", ".join(bundled_store_names()))
+    print("imported: " + (", ".join(imported) if imported else "none"))
+    return 0
+
+
+def _search_json(matcher: ProductMatcher, phrase: str, limit: int) -> dict:
+    result = matcher.match(phrase)
+    return {
+        "phrase": phrase,
+        "outcome": result.outcome.value,
+        "candidates": [
+            {"product_id": c.product.id, "name": c.product.display_name, "score": c.score}
+            for c in matcher.rank(phrase, limit)
+        ],
+    }
+
+
+def _lines_json(lines: list[CartLine]) -> list[dict]:
+    return [
+        {
+            "product_id": line.product_id,
+            "name": line.name,
+            "quantity": line.quantity,
+            "options": line.options,
+            "price": line.unit_price,
+        }
+        for line in lines
+    ]
+
+
+def _order_json(order: Order) -> dict:
+    return {
+        "id": order.id,
+        "store": order.store_id,
+        "user": order.user,
+        "placed_at": order.placed_at,
+        "status": str(order.status),
+        "total": order.total,
+        "lines": _lines_json(list(order.lines)),
+    }
+
+
+def _line_text(line: CartLine) -> str:
+    options = ", ".join(line.options.values())
+    price = f"${line.price:.2f}" if line.price is not None else "price unknown"
+    extra = f" ({options})" if options else ""
+    return f"{line.quantity} x {line.name}{extra}  {price}"
+
+
+def _total_text(lines: list[CartLine]) -> str:
+    known = [line.price for line in lines if line.price is not None]
+    count = sum(line.quantity for line in lines)
+    return f"{count} items, ${sum(known):.2f}" if known else f"{count} items"

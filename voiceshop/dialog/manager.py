@@ -1,0 +1,484 @@
+"""The dialog manager: turns each understood utterance into cart changes and a short reply."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from voiceshop.catalog.model import Product, Store
+from voiceshop.dialog.cart import add_line, same_item, set_quantity
+from voiceshop.dialog.replies import Replies
+from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.state import (
+    Change,
+    Choosing,
+    ConfirmingCheckout,
+    ConfirmingHeard,
+    DialogState,
+)
+from voiceshop.intents.model import Intent, ItemRequest
+from voiceshop.intents.parser import IntentParser
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching.matcher import MatchOutcome, ProductMatcher
+from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.records import CartLine
+
+_PACK_COUNT = re.compile(r"(\d+)\s*(?:ct|count|pk|pack|eggs)\b", re.IGNORECASE)
+_DOZEN = 12
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    """Limits and thresholds of the conversation."""
+
+    max_quantity: int = 99
+    """The most of one item a single request may add."""
+    confirm_below: float = 0.5
+    """Recognizer confidence under which cart-changing requests are confirmed first."""
+    max_confirm_attempts: int = 3
+    """Unclear answers to the order read-back before checkout is dropped."""
+    choice_pick_score: float = 80.0
+    """How closely (0..100) an answer must name one of the offered choices to pick it."""
+
+
+class DialogManager:
+    """One user's conversation with one store, keeping the cart in the database."""
+
+    def __init__(
+        self,
+        store: Store,
+        db: ShopDatabase,
+        user: str = "default",
+        language: str = "en",
+        matcher: ProductMatcher | None = None,
+        settings: DialogSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.db = db
+        self.user = user
+        self.matcher = matcher or ProductMatcher(store, Normalizer(load_language(language)))
+        self.parser = IntentParser(store, language, phrase_score=self.matcher.score)
+        self.replies = Replies(store, language)
+        self.settings = settings or DialogSettings()
+        self.state = DialogState()
+        self.last_intent: Intent | None = None
+        self._handlers: dict[str, Callable[[Intent], str]] = {
+            "AddItems": self._add_items,
+            "RemoveItems": self._remove_items,
+            "SetQuantity": self._set_quantity,
+            "ReadCart": self._read_cart,
+            "ClearCart": self._clear_cart,
+            "Price": self._price,
+            "ListKinds": self._list_kinds,
+            "Checkout": self._checkout,
+            "Choose": self._choose_out_of_context,
+            "Yes": self._yes_no_out_of_context,
+            "No": self._yes_no_out_of_context,
+            "Cancel": self._cancel,
+            "Undo": self._undo,
+            "Help": lambda _: self.replies.say("help"),
+        }
+
+    @property
+    def cart(self) -> list[CartLine]:
+        """The user's cart at this store, as saved."""
+        return self.db.cart(self.user, self.store.id)
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        """Answer one utterance. Never raises for anything the user says."""
+        intent = self.parser.parse(text) if text.strip() else None
+        self.last_intent = intent
+        if intent is not None and intent.name == "Repeat":
+            return Reply(self.state.last_reply or self.replies.say("nothing_to_repeat"))
+        if intent is not None and intent.name == "Goodbye":
+            self.state.pending = None
+            return self._remember(Reply(self.replies.say("goodbye"), end_conversation=True))
+        return self._remember(Reply(self._answer(text, intent, confidence)))
+
+    def _remember(self, reply: Reply) -> Reply:
+        self.state.last_reply = reply.text
+        return reply
+
+    def _answer(self, text: str, intent: Intent | None, confidence: float) -> str:
+        pending = self.state.pending
+        if isinstance(pending, ConfirmingCheckout):
+            return self._answer_checkout(pending, intent)
+        if isinstance(pending, ConfirmingHeard):
+            return self._answer_heard(pending, intent)
+        if isinstance(pending, Choosing):
+            answered = self._answer_choice(pending, text, intent)
+            if answered is not None:
+                return answered
+        if intent is None:
+            return self._not_understood(text)
+        if confidence < self.settings.confirm_below and intent.name in (
+            "AddItems",
+            "RemoveItems",
+            "ClearCart",
+            "Checkout",
+        ):
+            self.state.pending = ConfirmingHeard(text)
+            return self.replies.say("did_you_say", text=intent.text)
+        return self._handlers[intent.name](intent)
+
+    def _not_understood(self, text: str) -> str:
+        if not self.parser.clean(text):
+            return self.replies.say("not_heard")
+        return self.replies.say("not_understood", text=text.strip())
+
+    # Adding
+
+    def _add_items(self, intent: Intent) -> str:
+        return self._add_requests(list(intent.items), implicit=intent.implicit)
+
+    def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
+        """Add what is clear, note what is missing, then ask about the first unclear item."""
+        new_lines: list[CartLine] = []
+        notes: list[str] = []
+        unclear: list[tuple[ItemRequest, tuple[Product, ...]]] = []
+        for request in requests:
+            problem = self._quantity_problem(request.quantity)
+            if problem:
+                notes.append(problem)
+                continue
+            result = self.matcher.match(request.phrase)
+            if implicit and result.outcome is not MatchOutcome.CONFIDENT:
+                continue
+            if result.outcome is MatchOutcome.CONFIDENT:
+                new_lines.append(self._line_for(result.candidates[0].product, request))
+            elif result.outcome is MatchOutcome.AMBIGUOUS:
+                unclear.append((request, tuple(c.product for c in result.candidates)))
+            else:
+                notes.append(self._not_found(request.phrase, result.candidates))
+        if implicit and not new_lines:
+            return self._not_understood(" ".join(r.phrase for r in requests))
+        question = ""
+        if unclear:
+            (request, choices), later = unclear[0], tuple(r for r, _ in unclear[1:])
+            self.state.pending = Choosing(request, choices, later)
+            question = self._ask(choices)
+        return " ".join(part for part in (self._apply_adds(new_lines), *notes, question) if part)
+
+    def _quantity_problem(self, quantity: int | None) -> str:
+        if quantity is None:
+            return ""
+        if quantity == 0:
+            return self.replies.say("zero_quantity")
+        if quantity > self.settings.max_quantity:
+            return self.replies.say("too_many", quantity=quantity, limit=self.settings.max_quantity)
+        return ""
+
+    def _apply_adds(self, new_lines: list[CartLine]) -> str:
+        if not new_lines:
+            return ""
+        cart = self.cart
+        self._record_change(cart, self.replies.change("add", lines=self.replies.lines(new_lines)))
+        for line in new_lines:
+            cart = add_line(cart, line)
+        self._save(cart)
+        self.state.last_line = new_lines[-1]
+        added = self.replies.say("added", lines=self.replies.lines(new_lines))
+        return f"{added} {self.replies.cart_total(cart)}"
+
+    def _line_for(self, product: Product, request: ItemRequest) -> CartLine:
+        allowed = set(product.options)
+        options = {g: v for g, v in request.options.items() if g in allowed}
+        return CartLine(
+            product_id=product.id,
+            name=product.display_name,
+            quantity=_packs(product, request),
+            options=options,
+            unit_price=product.price,
+        )
+
+    def _ask(self, choices: tuple[Product, ...]) -> str:
+        if len(choices) == 1:
+            return self.replies.say("ask_one", choice=choices[0].display_name)
+        return self.replies.say("ask_which", choices=self.replies.choices(choices))
+
+    def _not_found(self, phrase: str, nearest: tuple) -> str:
+        if not nearest:
+            return self.replies.say("not_found", phrase=phrase)
+        product = nearest[0].product
+        hint = product.display_name
+        if product.department:
+            hint = f"{hint}, in {product.department}"
+        return self.replies.say("not_found_hint", phrase=phrase, hint=hint)
+
+    # Choosing between candidates
+
+    def _answer_choice(self, pending: Choosing, text: str, intent: Intent | None) -> str | None:
+        """The reply when the utterance answers the open question, else None (moved on)."""
+        picked = self._picked(pending, text, intent)
+        if picked is None and intent is not None and intent.name in ("No", "Cancel"):
+            self.state.pending = None
+            rest = self._add_requests(list(pending.rest)) if pending.rest else ""
+            return " ".join(p for p in (self.replies.say("chosen_none"), rest) if p)
+        if picked is None:
+            if intent is None or intent.name in ("Yes", "Choose"):
+                return self.replies.say("choose_again")
+            self.state.pending = None
+            return None
+        self.state.pending = None
+        added = self._apply_adds([self._line_for(picked, pending.item)])
+        rest = self._add_requests(list(pending.rest)) if pending.rest else ""
+        return " ".join(p for p in (added, rest) if p)
+
+    def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> Product | None:
+        choices = pending.choices
+        if intent is not None and intent.name == "Yes" and len(choices) == 1:
+            return choices[0]
+        if intent is not None and intent.name == "Choose":
+            position = intent.ordinal if intent.ordinal is not None else intent.quantity
+            if position == -1:
+                return choices[-1]
+            if position is not None and 1 <= position <= len(choices):
+                return choices[position - 1]
+            return None
+        return self._choice_named(choices, text)
+
+    def _choice_named(self, choices: tuple[Product, ...], text: str) -> Product | None:
+        said = self._content(text)
+        if not said:
+            return None
+        scored = [(fuzz.token_set_ratio(said, self._content(p.display_name)), p) for p in choices]
+        scored.sort(key=lambda item: item[0], reverse=True)
+        best_score, best = scored[0]
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        if best_score >= self.settings.choice_pick_score and best_score > runner_up:
+            return best
+        return None
+
+    def _content(self, text: str) -> str:
+        """The words that name a product, as the matcher compares them."""
+        return " ".join(self.matcher.words.words(text))
+
+    def _choose_out_of_context(self, _intent: Intent) -> str:
+        return self.replies.say("yes_no_out_of_context")
+
+    def _yes_no_out_of_context(self, _intent: Intent) -> str:
+        return self.replies.say("yes_no_out_of_context")
+
+    # Changing and reading the cart
+
+    def _remove_items(self, intent: Intent) -> str:
+        cart = self.cart
+        before = list(cart)
+        removed: list[CartLine] = []
+        missing: list[str] = []
+        for request in intent.items:
+            line = self._cart_line_named(cart, request.phrase)
+            if line is None:
+                missing.append(self.replies.say("not_in_cart", phrase=request.phrase))
+                continue
+            keep = line.quantity - request.quantity if request.quantity else 0
+            cart = set_quantity(cart, line, max(keep, 0))
+            gone = request.quantity if request.quantity and keep > 0 else line.quantity
+            removed.append(
+                CartLine(line.product_id, line.name, gone, line.options, line.unit_price)
+            )
+        parts = list(missing)
+        if removed:
+            lines = self.replies.lines(removed)
+            self._record_change(before, self.replies.change("remove", lines=lines))
+            self._save(cart)
+            parts.insert(
+                0, f"{self.replies.say('removed', lines=lines)} {self.replies.cart_total(cart)}"
+            )
+        return " ".join(parts)
+
+    def _cart_line_named(self, cart: list[CartLine], phrase: str) -> CartLine | None:
+        if not cart:
+            return None
+        said = self._content(phrase)
+        scored = [
+            (
+                fuzz.token_set_ratio(
+                    said, self._content(self.replies.described_name(ln.name, ln.options))
+                ),
+                ln,
+            )
+            for ln in cart
+        ]
+        best_score, best = max(scored, key=lambda item: item[0])
+        return best if best_score >= self.settings.choice_pick_score else None
+
+    def _set_quantity(self, intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("nothing_to_change")
+        quantity = intent.quantity or 0
+        problem = self._quantity_problem(quantity) if quantity else ""
+        if problem:
+            return problem
+        if intent.product:
+            line = self._cart_line_named(cart, intent.product)
+            if line is None:
+                return self.replies.say("not_in_cart", phrase=intent.product)
+        else:
+            line = self._last_line_in(cart)
+        self._record_change(cart, self.replies.change("set_quantity", line=self.replies.line(line)))
+        cart = set_quantity(cart, line, quantity)
+        self._save(cart)
+        if quantity == 0:
+            return (
+                f"{self.replies.say('removed', lines=self.replies.line(line))} "
+                f"{self.replies.cart_total(cart)}"
+            )
+        changed = CartLine(line.product_id, line.name, quantity, line.options, line.unit_price)
+        self.state.last_line = changed
+        return (
+            f"{self.replies.say('quantity_set', line=self.replies.line(changed))} "
+            f"{self.replies.cart_total(cart)}"
+        )
+
+    def _last_line_in(self, cart: list[CartLine]) -> CartLine:
+        last = self.state.last_line
+        if last is not None:
+            for line in cart:
+                if same_item(line, last):
+                    return line
+        return cart[-1]
+
+    def _read_cart(self, _intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("cart_empty")
+        contents = self.replies.say("cart_contents", lines=self.replies.lines(cart))
+        return f"{contents} {self.replies.cart_total(cart)}"
+
+    def _clear_cart(self, _intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("cart_empty")
+        self._record_change(cart, self.replies.change("clear"))
+        self._save([])
+        return self.replies.say("cleared")
+
+    # Questions about products
+
+    def _price(self, intent: Intent) -> str:
+        result = self.matcher.match(intent.product)
+        if result.outcome is MatchOutcome.NOT_FOUND:
+            return self._not_found(intent.product, result.candidates)
+        said = [self._price_of(c.product) for c in result.candidates]
+        if len(said) == 1:
+            return said[0]
+        return self.replies.say("prices", prices=self.replies.join([s.rstrip(".") for s in said]))
+
+    def _price_of(self, product: Product) -> str:
+        if product.price is None:
+            return self.replies.say("price_unknown", name=product.display_name)
+        name = f"{product.display_name}, {product.size}," if product.size else product.display_name
+        return self.replies.say("price", name=name, price=self.replies.money(product.price))
+
+    def _list_kinds(self, intent: Intent) -> str:
+        floor = self.matcher.settings.min_score
+        kinds = [c.product for c in self.matcher.rank(intent.product, limit=30) if c.score >= floor]
+        if not kinds:
+            return self.replies.say("kinds_none", phrase=intent.product)
+        offered = tuple(kinds[: self.matcher.settings.max_choices])
+        self.state.pending = Choosing(ItemRequest(intent.product), offered)
+        return self.replies.say(
+            "kinds", count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
+        )
+
+    # Checkout
+
+    def _checkout(self, _intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("checkout_empty")
+        self.state.pending = ConfirmingCheckout()
+        return self.replies.say(
+            "read_back",
+            store=self.store.name,
+            lines=self.replies.lines(cart),
+            total_sentence=self.replies.cart_total(cart),
+        )
+
+    def _answer_checkout(self, pending: ConfirmingCheckout, intent: Intent | None) -> str:
+        if intent is not None and intent.name == "Yes":
+            self.state.pending = None
+            return self._place_order()
+        if intent is not None and intent.name in ("No", "Cancel"):
+            self.state.pending = None
+            return self.replies.say("order_not_placed")
+        if intent is None or intent.implicit or intent.name == "Choose":
+            attempts = pending.attempts + 1
+            if attempts >= self.settings.max_confirm_attempts:
+                self.state.pending = None
+                return self.replies.say("order_not_placed")
+            self.state.pending = ConfirmingCheckout(attempts)
+            return self.replies.say("confirm_again")
+        self.state.pending = None
+        handled = self._handlers[intent.name](intent)
+        if intent.name == "Checkout":
+            return handled
+        return f"{self.replies.say('checkout_dropped')} {handled}"
+
+    def _place_order(self) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("checkout_empty")
+        order = self.db.place_order(self.user, self.store.id, cart)
+        self.state.changes.clear()
+        self.state.last_line = None
+        total = order.total
+        return self.replies.say(
+            "order_placed",
+            number=order.id,
+            count=order.item_count,
+            items=self.replies.items_word(order.item_count),
+            total_part=f", {self.replies.money(total)}" if total is not None else "",
+        )
+
+    # Confirming what was heard
+
+    def _answer_heard(self, pending: ConfirmingHeard, intent: Intent | None) -> str:
+        self.state.pending = None
+        if intent is not None and intent.name == "Yes":
+            return self._answer(pending.text, self.parser.parse(pending.text), 1.0)
+        if intent is not None and intent.name in ("No", "Cancel"):
+            return self.replies.say("say_again")
+        return self._answer("", intent, 1.0) if intent else self.replies.say("say_again")
+
+    # Undo and cancel
+
+    def _undo(self, _intent: Intent) -> str:
+        if not self.state.changes:
+            return self.replies.say("nothing_to_undo")
+        change = self.state.changes.pop()
+        self._save(list(change.before))
+        self.state.last_line = None
+        return self.replies.say("undone", change=change.description)
+
+    def _cancel(self, _intent: Intent) -> str:
+        if self.state.pending is None:
+            return self.replies.say("nothing_to_cancel")
+        self.state.pending = None
+        return self.replies.say("cancelled")
+
+    def _record_change(self, before: list[CartLine], description: str) -> None:
+        self.state.changes.append(Change(tuple(before), description))
+
+    def _save(self, cart: list[CartLine]) -> None:
+        self.db.save_cart(self.user, self.store.id, cart)
+
+
+def _packs(product: Product, request: ItemRequest) -> int:
+    """How many of the product to put in the cart for what was asked.
+
+    "a dozen eggs" is one carton of 12; "two dozen" of an 18-count pack is two packs.
+    """
+    quantity = request.quantity or 1
+    if request.unit != "dozen":
+        return quantity
+    pack = _PACK_COUNT.search(f"{product.size} {product.name}")
+    if pack is None:
+        return quantity * _DOZEN
+    return max(1, math.ceil(quantity * _DOZEN / int(pack.group(1))))

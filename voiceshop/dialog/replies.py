@@ -1,0 +1,94 @@
+"""Reply wording from `voiceshop/data/<lang>/responses.yaml`, and how things are said back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from voiceshop.catalog.model import OptionKind, Product, Store
+from voiceshop.language.data import language_dir, load_language, read_yaml
+from voiceshop.storage.records import CartLine
+
+
+class Replies:
+    """Fills reply templates and says lines, lists and money the way the language does."""
+
+    def __init__(self, store: Store, language: str = "en") -> None:
+        raw = read_yaml(language_dir(language) / "responses.yaml")
+        self._replies: dict[str, str] = raw["replies"]
+        self._changes: dict[str, str] = raw["changes"]
+        self._words: dict[str, str] = raw["words"]
+        self._store = store
+        self._plurals = load_language(language).units
+
+    def say(self, key: str, **fields: object) -> str:
+        """The reply `key` with its fields filled in."""
+        return self._replies[key].format(**fields).strip()
+
+    def change(self, key: str, **fields: object) -> str:
+        """How an undoable change is described ("adding 2 Whole Milk")."""
+        return self._changes[key].format(**fields)
+
+    def money(self, amount: float) -> str:
+        """An amount in the store's currency: "$11.47"."""
+        symbol = "$" if self._store.currency == "USD" else f"{self._store.currency} "
+        return f"{symbol}{amount:,.2f}"
+
+    def join(self, parts: Sequence[str], conjunction: str = "and") -> str:
+        """ "A", "A and B", "A, B and C"."""
+        word = self._words[conjunction]
+        if len(parts) <= 1:
+            return "".join(parts)
+        return f"{', '.join(parts[:-1])} {word} {parts[-1]}"
+
+    def items_word(self, count: int) -> str:
+        return self._words["item" if count == 1 else "items"]
+
+    def line(self, line: CartLine) -> str:
+        """ "2 cartons of Organic Whole Milk", "1 Large Latte with a bit of soy milk"."""
+        product = self._store.product(line.product_id)
+        unit = product.unit if product else ""
+        name = self.described_name(line.name, line.options)
+        if unit:
+            units = unit if line.quantity == 1 else self._plurals.get(unit, f"{unit}s")
+            return f"{line.quantity} {units} of {name}"
+        return f"{line.quantity} {name}"
+
+    def lines(self, lines: Sequence[CartLine]) -> str:
+        return self.join([self.line(line) for line in lines])
+
+    def described_name(self, name: str, options: dict[str, str]) -> str:
+        """The name with its options: choices before it, add-ons after "with"."""
+        groups = self._store.option_groups
+        before = [
+            v for g, v in options.items() if g in groups and groups[g].kind is OptionKind.CHOICE
+        ]
+        after = [
+            v for g, v in options.items() if g in groups and groups[g].kind is OptionKind.ADDON
+        ]
+        described = " ".join([*before, name])
+        if after:
+            described = f"{described} {self._words['with']} {self.join(after)}"
+        return described
+
+    def choices(self, products: Sequence[Product]) -> str:
+        return self.join([p.display_name for p in products], "or")
+
+    def cart_total(self, lines: Sequence[CartLine]) -> str:
+        """ "That's 3 items, $11.47." with unknown prices said as such."""
+        count = sum(line.quantity for line in lines)
+        known = [line.price for line in lines if line.price is not None]
+        unpriced = sum(line.quantity for line in lines if line.price is None)
+        items = self.items_word(count)
+        if not known:
+            return self.say("cart_total_unpriced", count=count, items=items)
+        total = self.money(sum(known))
+        if unpriced:
+            return self.say(
+                "cart_total_partly_priced",
+                count=count,
+                items=items,
+                total=total,
+                unpriced=unpriced,
+                without_price=self._words["no_price"],
+            )
+        return self.say("cart_total", count=count, items=items, total=total)
