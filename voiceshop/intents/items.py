@@ -25,6 +25,8 @@ class _Segment:
     positions: list[int] = field(default_factory=list)
     joined_by: str = ""
     """The separator before this segment ("," or a word), "" for the first."""
+    separator: list[int] = field(default_factory=list)
+    """Positions of that separator's words."""
 
 
 class ItemListReader:
@@ -61,7 +63,12 @@ class ItemListReader:
         while i < len(words):
             separator = None if i in span_at else self._separator_at(words, i)
             if separator:
-                segments.append(_Segment(joined_by=" ".join(separator)))
+                segments.append(
+                    _Segment(
+                        joined_by=" ".join(separator),
+                        separator=list(range(i, i + len(separator))),
+                    )
+                )
                 i += len(separator)
                 continue
             segments[-1].positions.append(i)
@@ -101,7 +108,7 @@ class ItemListReader:
         for seg in segments[1:]:
             previous = merged[-1]
             if seg.joined_by != "," and self._should_merge(words, previous, seg, span_at):
-                previous.positions.extend(seg.positions)
+                previous.positions.extend(seg.separator + seg.positions)
             else:
                 merged.append(seg)
         return merged

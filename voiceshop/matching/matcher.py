@@ -88,27 +88,38 @@ class ProductMatcher:
         self.index = CatalogIndex(store.products, self.words)
 
     def rank(self, phrase: str, limit: int = 5) -> list[Candidate]:
-        """The `limit` best products for `phrase`, best first (empty when nothing is close)."""
+        """The `limit` best products for `phrase`, best first (empty when nothing is close).
+
+        Words said apart that the catalog writes as one ("sour dough") are tried both ways.
+        """
         said = self.words.words(phrase)
         if not said:
             return []
-        similar = [self._similar_words(w) for w in said]
-        weights = [self._said_weight(w, sims) for w, sims in zip(said, similar)]
-        pool = self._candidate_pool(similar, weights)
-        text = " ".join(said)
-        scored = [(self._score_product(p, similar, weights, text), p) for p in pool.tolist()]
-        scored.sort(key=lambda item: item[0], reverse=True)
+        scores = self._scores(said)
+        compound = self._compounds(said)
+        if compound != said:
+            for product, score in self._scores(compound).items():
+                scores[product] = max(score, scores.get(product, 0.0))
         ranked: list[Candidate] = []
         seen: set[tuple[str, str]] = set()
-        for score, p in scored:
-            key = self.index.same_product_key(p)
+        for product, score in sorted(scores.items(), key=lambda item: item[1], reverse=True):
+            key = self.index.same_product_key(product)
             if score <= 0 or key in seen:
                 continue
             seen.add(key)
-            ranked.append(Candidate(self.index.products[p], round(score, 4)))
+            ranked.append(Candidate(self.index.products[product], round(score, 4)))
             if len(ranked) == limit:
                 break
         return ranked
+
+    def _scores(self, said: list[str]) -> dict[int, float]:
+        similar = [self._similar_words(w) for w in said]
+        weights = [self._said_weight(w, sims) for w, sims in zip(said, similar)]
+        text = " ".join(said)
+        return {
+            p: self._score_product(p, similar, weights, text)
+            for p in self._candidate_pool(similar, weights).tolist()
+        }
 
     def score(self, phrase: str) -> float:
         """How well the best product matches `phrase`, 0..1."""
@@ -127,6 +138,30 @@ class ProductMatcher:
         if said_exactly or (len(close) == 1 and top >= s.confident_score):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(close))
+
+    def _compounds(self, said: list[str]) -> list[str]:
+        """Words said apart that the catalog writes as one ("sour dough"), and the reverse."""
+        postings = self.index.postings
+        result: list[str] = []
+        i = 0
+        while i < len(said):
+            if i + 1 < len(said) and said[i] + said[i + 1] in postings:
+                result.append(said[i] + said[i + 1])
+                i += 2
+                continue
+            result.extend(self._split_unknown(said[i]))
+            i += 1
+        return result
+
+    def _split_unknown(self, word: str) -> list[str]:
+        postings = self.index.postings
+        if word in postings:
+            return [word]
+        for cut in range(3, len(word) - 2):
+            head, tail = word[:cut], self.words.singular(word[cut:])
+            if head in postings and tail in postings:
+                return [head, tail]
+        return [word]
 
     def _similar_words(self, word: str) -> dict[str, float]:
         """Catalog words similar to a spoken word, with their similarity 0..1."""

@@ -1,0 +1,57 @@
+# Sourced by scripts/demo and scripts/test: makes sure the system packages and the virtual
+# environment (.venv) are in place, installing whatever is missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+APT_PACKAGES=(python3-venv espeak-ng libespeak-ng1 libportaudio2 pulseaudio pulseaudio-utils
+              libasound2-plugins)
+
+say() { printf 'voiceshop setup: %s\n' "$*" >&2; }
+
+need_python() {
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null &&
+           "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+            PYTHON="$(command -v "$candidate")"
+            return
+        fi
+    done
+    say "Python 3.11 or newer is needed: sudo apt-get install python3"
+    exit 1
+}
+
+need_system_packages() {
+    local missing=()
+    for package in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" ||
+            missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    if [ "$(id -u)" -ne 0 ]; then
+        say "missing system packages; run:"
+        say "  sudo apt-get install -y ${missing[*]}"
+        exit 1
+    fi
+    say "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+}
+
+need_venv() {
+    local stamp="$VENV/.voiceshop-installed"
+    local wanted
+    wanted="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        return
+    fi
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    say "installing Python packages into .venv (first run takes a minute or two)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
+    echo "$wanted" >"$stamp"
+}
+
+need_python
+need_system_packages
+need_venv

@@ -1,0 +1,65 @@
+"""The intent parser against sentences written as data (tests/intents/en.yaml)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from voiceshop.catalog.resolve import open_store
+from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.templates import TemplateCompiler, TemplateError
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import ProductMatcher
+
+CASES = yaml.safe_load((Path(__file__).parent / "intents" / "en.yaml").read_text())["tests"]
+
+
+@cache
+def parser_for(store_name: str) -> IntentParser:
+    store = open_store(store_name, None)
+    matcher = ProductMatcher(store, Normalizer(load_language()))
+    return IntentParser(store, phrase_score=matcher.score)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["say"] or "(empty)")
+def test_sentence(case: dict) -> None:
+    intent = parser_for(case.get("store", "grocery")).parse(case["say"])
+    if case["intent"] is None:
+        assert intent is None
+        return
+    assert intent is not None, f"not understood: {case['say']!r}"
+    assert intent.name == case["intent"]
+    if "items" in case:
+        read = [[i.phrase, i.quantity, i.unit, i.options] for i in intent.items]
+        expected = [[*e, *[None, "", {}][len(e) - 1 :]][:4] for e in case["items"]]
+        assert read == expected
+    for field in ("product", "quantity", "ordinal", "implicit"):
+        if field in case:
+            assert getattr(intent, field) == case[field]
+
+
+def test_sentence_data_quotes_yes_and_no() -> None:
+    names = [name for name, _ in parser_for("grocery").sentences.intents]
+    assert "Yes" in names and "No" in names
+
+
+@pytest.mark.parametrize(
+    "template", ["(add|put milk", "add milk]", "<nope> milk", "{a} and {a}"], ids=str
+)
+def test_malformed_templates_are_refused(template: str) -> None:
+    compiler = TemplateCompiler({}, {}, Normalizer(load_language()).normalize)
+    with pytest.raises(TemplateError):
+        compiler.compile(template)
+
+
+def test_template_slots_and_optional_words() -> None:
+    compiler = TemplateCompiler(
+        {"verb": "(add|put)"}, {"colour": ["red", "green"]}, Normalizer(load_language()).normalize
+    )
+    template = compiler.compile("<verb> [the] {colour} {thing} [please]")
+    assert template.match("put the green apples") == {"colour": "green", "thing": "apples"}
+    assert template.match("add red , pears please") == {"colour": "red", "thing": "pears"}
+    assert template.match("remove red apples") is None

@@ -1,0 +1,61 @@
+"""Normal form and spoken numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceshop.language import Normalizer, load_language
+
+NORMALIZER = Normalizer(load_language())
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        (
+            "Add 2 cartons of Organic Whole Milk & a dozen eggs!",
+            "add two cartons of organic whole milk and a dozen eggs",
+        ),
+        (
+            "I'd like a 12oz latte w/ 2% milk",
+            "i would like a twelve ounce latte with two percent milk",
+        ),
+        ("What's in my cart?", "what is in my cart"),
+        ("Annie's Mac & Cheese", "annies mac and cheese"),
+        ("Café Crème 1.5 lb", "cafe creme one point five pound"),
+        ("1,205 items", "one thousand two hundred five items"),
+        ("Twelve-ounce coffee", "twelve ounce coffee"),
+        ("Vitamin D 1000 IU", "vitamin d one thousand iu"),
+    ],
+)
+def test_normal_form(text: str, normal: str) -> None:
+    assert NORMALIZER.normalize(text) == normal
+
+
+def test_commas_can_be_kept_as_words() -> None:
+    assert NORMALIZER.normalize("milk, eggs", keep_commas=True) == "milk , eggs"
+
+
+@pytest.mark.parametrize(
+    ("said", "count"),
+    [
+        ("two hundred and five", (205, 4)),
+        ("a dozen eggs", (12, 2)),
+        ("two dozen eggs", (24, 2)),
+        ("a couple of apples", (2, 3)),
+        ("half a dozen", (6, 3)),
+        ("twenty four cans", (24, 2)),
+        ("twelve", (12, 1)),
+        ("one two", (1, 1)),
+        ("apples", None),
+        ("and five", None),
+    ],
+)
+def test_counts(said: str, count: tuple[int, int] | None) -> None:
+    assert NORMALIZER.numbers.parse_count(said.split()) == count
+
+
+@pytest.mark.parametrize("number", [0, 7, 13, 40, 99, 100, 105, 1205, 20000, 1000000])
+def test_numbers_round_trip_through_words(number: int) -> None:
+    words = NORMALIZER.numbers.to_words(number).split()
+    assert NORMALIZER.numbers.parse_number(words) == (number, len(words))

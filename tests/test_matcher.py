@@ -1,0 +1,94 @@
+"""The product matcher: ranking, decisions, and accuracy on the real 50k catalog."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from benchmarks.perturbed_queries import generate, top1_hits
+from tests.conftest import CATALOG_DIR, require_shared
+from voiceshop.catalog.instacart import read_instacart
+from voiceshop.catalog.model import Product, Store
+from voiceshop.catalog.resolve import open_store
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import MatchOutcome, ProductMatcher
+
+NORMALIZER = Normalizer(load_language())
+
+
+def matcher_for(*products: Product) -> ProductMatcher:
+    return ProductMatcher(Store("test", "Test", tuple(products)), NORMALIZER)
+
+
+GROCERY = ProductMatcher(open_store("grocery", None), NORMALIZER)
+
+
+@pytest.mark.parametrize(
+    ("said", "product_id"),
+    [
+        ("organic whole milk", "organic-whole-milk"),
+        ("whole milk organic", "organic-whole-milk"),
+        ("hole milk", "whole-milk"),
+        ("honey nut serial", "honey-nut-cheerios"),
+        ("coke", "coca-cola-classic"),
+        ("two percent milk", "two-percent-milk"),
+        ("sour dough bread", "sourdough-bread"),
+        ("bananas", "banana"),
+    ],
+)
+def test_best_product(said: str, product_id: str) -> None:
+    assert GROCERY.rank(said)[0].product.id == product_id
+
+
+def test_a_short_name_inside_a_long_phrase_does_not_win() -> None:
+    matcher = matcher_for(
+        Product("1", "Bread"),
+        Product("2", "Hot Cereal"),
+        Product("3", "Organic Creamy Buckwheat Hot Cereal Gluten Free"),
+    )
+    assert matcher.rank("organic creamy buckwheat hot cereal")[0].product.id == "3"
+
+
+def test_brand_said_or_not() -> None:
+    matcher = matcher_for(
+        Product("1", "Greek Yogurt", brand="Fage"), Product("2", "Vanilla Yogurt", brand="Chobani")
+    )
+    assert matcher.match("greek yogurt").candidates[0].product.id == "1"
+    assert matcher.match("fage greek yogurt").outcome is MatchOutcome.CONFIDENT
+
+
+def test_decisions() -> None:
+    assert GROCERY.match("organic whole milk").outcome is MatchOutcome.CONFIDENT
+    unclear = GROCERY.match("milk")
+    assert unclear.outcome is MatchOutcome.AMBIGUOUS
+    assert 2 <= len(unclear.candidates) <= 3
+    assert all("Milk" in c.product.name for c in unclear.candidates)
+    assert GROCERY.match("zorbleflax").outcome is MatchOutcome.NOT_FOUND
+    assert GROCERY.match("").outcome is MatchOutcome.NOT_FOUND
+
+
+def test_twins_are_offered_once() -> None:
+    matcher = matcher_for(Product("1", "2% Milk"), Product("2", "2 Percent Milk"))
+    result = matcher.match("two percent milk")
+    assert result.outcome is MatchOutcome.CONFIDENT
+    assert [c.product.id for c in result.candidates] == ["1"]
+
+
+def test_scores_are_between_zero_and_one_best_first() -> None:
+    ranked = GROCERY.rank("chocolate chip cookies", limit=10)
+    scores = [c.score for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s <= 1 for s in scores)
+
+
+@pytest.mark.slow
+def test_top1_accuracy_on_perturbed_real_names() -> None:
+    products = require_shared(CATALOG_DIR / "products.csv")
+    store = read_instacart(products, store_id="instacart", name="Instacart")
+    matcher = ProductMatcher(store, NORMALIZER)
+    queries = generate(store, matcher, count=800, seed=3)
+    hits = Counter(hit for _, hit in top1_hits(queries, matcher))
+    accuracy = hits[True] / len(queries)
+    assert len(queries) == 800
+    assert accuracy >= 0.95, f"top-1 accuracy {accuracy:.3f} on {len(queries)} queries"
