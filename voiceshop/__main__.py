@@ -1,0 +1,7 @@
+"""`python -m voiceshop` runs the command line."""
+
+import sys
+
+from voiceshop.cli import main
+
+sys.exit(main())

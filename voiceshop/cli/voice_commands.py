@@ -1,0 +1,292 @@
+"""Voice-side commands: listen, replay, understand, demo, devices, models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from voiceshop.audio.gate import MicGate
+from voiceshop.audio.wav import wav_chunks
+from voiceshop.catalog.model import Store
+from voiceshop.cli.common import open_db, open_dialog, open_shop, shop_options
+from voiceshop.dialog.manager import DialogManager
+from voiceshop.errors import AudioInputError, VoiceShopError
+from voiceshop.intents.model import Intent
+from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.vocabulary import store_vocabulary
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.recognizer import Recognizer, RecognizerSettings, load_recognizer
+from voiceshop.speaker import SpeakerSettings, load_speaker
+from voiceshop.speaker.base import Speaker
+from voiceshop.voice_loop import Error, Heard, LoopEvent, Partial, Said, VoiceLoop, replay_files
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register the voice-side subcommands."""
+    shop = shop_options()
+    asr = _recognizer_options()
+    voice = _speaker_options()
+
+    listen = commands.add_parser(
+        "listen",
+        parents=[shop, asr, voice],
+        help="shop by voice at the microphone (Ctrl-C or 'goodbye' to stop)",
+        description="The conversation at the microphone: shows what it hears as you speak, "
+        "answers aloud, and stops at 'goodbye' or Ctrl-C (the cart is saved either way).",
+    )
+    listen.add_argument(
+        "--device", help="input device index or name part (see `voiceshop devices`)"
+    )
+    listen.set_defaults(run=run_listen)
+
+    replay = commands.add_parser(
+        "replay",
+        parents=[shop, asr, voice],
+        help="one conversation from WAV files, one turn per file",
+    )
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
+    replay.set_defaults(run=run_replay)
+
+    understand = commands.add_parser(
+        "understand",
+        parents=[shop, asr],
+        help="what each WAV file asks for, as JSON lines (no cart changes)",
+        description="For each file: transcript, intent and matched items, one JSON object per "
+        "line, each file on its own (no conversation state between files). See README.",
+    )
+    understand.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
+    understand.add_argument("--json", action="store_true", default=True, help=argparse.SUPPRESS)
+    understand.set_defaults(run=run_understand)
+
+    demo = commands.add_parser(
+        "demo",
+        parents=[asr, voice],
+        help="a scripted spoken conversation with the grocery store, ending in an order",
+        description="Replays the bundled demo recordings through the whole pipeline against "
+        "the bundled grocery store, in a fresh temporary database unless --db is given.",
+    )
+    demo.add_argument("--db", type=Path, default=None, help="keep the demo's cart and order here")
+    demo.set_defaults(run=run_demo, store="grocery", user="demo")
+
+    devices = commands.add_parser("devices", help="list audio input devices")
+    devices.set_defaults(run=run_devices)
+
+    models = commands.add_parser("models", help="list, check and download speech models")
+    actions = models.add_subparsers(dest="models_command", metavar="ACTION")
+    models.set_defaults(run=run_models_list)
+    actions.add_parser("list", help="list installed models and check them").set_defaults(
+        run=run_models_list
+    )
+    download = actions.add_parser("download", help="download a Vosk model (needs internet)")
+    download.add_argument("name", help="en-small or en-lgraph")
+    download.add_argument("--into", type=Path, default=None, help="folder (default: models/)")
+    download.set_defaults(run=run_models_download)
+
+
+def _recognizer_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("speech recognition")
+    group.add_argument(
+        "--asr",
+        choices=("auto", "vosk", "whisper"),
+        default="auto",
+        help="recognizer: auto = Vosk when a Vosk model is installed, else embedded Whisper",
+    )
+    group.add_argument("--model", type=Path, help="model folder (default: found automatically)")
+    return parent
+
+
+def _speaker_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("speech output")
+    group.add_argument("--say-to", type=Path, help="also write each reply as a WAV file here")
+    group.add_argument("--quiet", action="store_true", help="don't play replies (still printed)")
+    group.add_argument("--rate", type=int, default=170, help="speaking rate, words per minute")
+    group.add_argument("--voice", help="speech engine voice id or name")
+    return parent
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    from voiceshop.audio.microphone import Microphone
+
+    with open_db(args) as db:
+        dialog = open_dialog(args, db)
+        recognizer = _recognizer(args, dialog)
+        speaker = _speaker(args)
+        try:
+            with Microphone(args.device) as microphone:
+                print(
+                    f"Listening on {microphone.device_name} at {dialog.store.name}. "
+                    "Say 'goodbye' or press Ctrl-C to stop.",
+                    flush=True,
+                )
+                VoiceLoop(microphone, recognizer, dialog, speaker, MicGate(), _show).run()
+        finally:
+            speaker.close()
+    print("Cart saved.")
+    return 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        dialog = open_dialog(args, db)
+        return _replay(args.files, dialog, _recognizer(args, dialog), _speaker(args))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    files = sorted(DEMO_DIR.glob("*.wav"))
+    if not files:
+        raise VoiceShopError(f"no demo recordings in {DEMO_DIR}: reinstall voiceshop")
+    with tempfile.TemporaryDirectory() as scratch:
+        args.db = args.db or Path(scratch) / "demo.db"
+        with open_db(args) as db:
+            dialog = open_dialog(args, db)
+            print(f"voiceshop demo: {len(files)} recorded turns at {dialog.store.name}\n")
+            status = _replay(files, dialog, _recognizer(args, dialog), _speaker(args))
+            orders = db.orders(args.user, dialog.store.id)
+    if orders:
+        print(f"\nDemo finished with order {orders[0].id}: {orders[0].item_count} items.")
+    return status
+
+
+def run_understand(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        store = open_shop(args, db)
+    matcher = ProductMatcher(store, IntentParser(store).normalizer)
+    parser = IntentParser(store, phrase_score=matcher.score)
+    recognizer = load_recognizer(_recognizer_settings(args), store_vocabulary(store, parser))
+    status = 0
+    for path in args.files:
+        started = time.perf_counter()
+        try:
+            transcript = _transcribe(path, recognizer)
+        except AudioInputError as err:
+            print(json.dumps({"file": str(path), "error": str(err)}), flush=True)
+            status = 1
+            continue
+        intent = parser.parse(transcript)
+        record = {
+            "file": str(path),
+            "transcript": transcript,
+            "intent": intent.name if intent else None,
+            "items": _understood_items(intent, matcher, store),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        print(json.dumps(record), flush=True)
+    return status
+
+
+def run_devices(_args: argparse.Namespace) -> int:
+    from voiceshop.audio.microphone import list_input_devices
+
+    devices = list_input_devices()
+    if not devices:
+        print("No input devices: connect a microphone, or use `voiceshop replay FILE.wav`.")
+        return 1
+    for device in devices:
+        mark = "*" if device.is_default else " "
+        print(
+            f"{mark} {device.index:3d}  {device.name}  ({device.channels} ch, "
+            f"{device.default_rate} Hz)"
+        )
+    return 0
+
+
+def run_models_list(_args: argparse.Namespace) -> int:
+    from voiceshop.recognizer.models import installed_models
+
+    models = installed_models()
+    if not models:
+        print("No speech models installed: `voiceshop models download en-small`.")
+        return 1
+    for model in models:
+        state = "ok" if model.ok else "BROKEN"
+        grammar = ", grammar" if model.grammar_support else ""
+        print(
+            f"{model.engine:8} {model.language:3} {state:6} {model.name}  "
+            f"[{model.source}{grammar}]  {model.path}"
+        )
+    return 0
+
+
+def run_models_download(args: argparse.Namespace) -> int:
+    from voiceshop.recognizer.models import download_model
+
+    path = download_model(args.name, args.into)
+    print(f"Model ready in {path}. `voiceshop listen` will use it (--asr auto).")
+    return 0
+
+
+def _replay(
+    files: list[Path], dialog: DialogManager, recognizer: Recognizer, speaker: Speaker
+) -> int:
+    try:
+        replay_files(files, recognizer, dialog, speaker, _show)
+    finally:
+        speaker.close()
+    return 0
+
+
+def _show(event: LoopEvent) -> None:
+    if isinstance(event, Partial):
+        print(f"  ... {event.text}", file=sys.stderr, flush=True)
+    elif isinstance(event, Heard):
+        print(f"you: {event.transcript.text}", flush=True)
+    elif isinstance(event, Said):
+        print(f"voiceshop: {event.reply.text}", flush=True)
+    elif isinstance(event, Error):
+        print(f"voiceshop: {event.message}", file=sys.stderr, flush=True)
+
+
+def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
+    return RecognizerSettings(asr=args.asr, model=args.model)
+
+
+def _recognizer(args: argparse.Namespace, dialog: DialogManager) -> Recognizer:
+    return load_recognizer(
+        _recognizer_settings(args), store_vocabulary(dialog.store, dialog.parser)
+    )
+
+
+def _speaker(args: argparse.Namespace) -> Speaker:
+    return load_speaker(
+        SpeakerSettings(rate=args.rate, voice=args.voice, say_to=args.say_to, play=not args.quiet)
+    )
+
+
+def _transcribe(path: Path, recognizer: Recognizer) -> str:
+    """The whole file's words: every utterance the recognizer ends inside it, then the rest."""
+    recognizer.reset()
+    texts = [t.text for chunk in wav_chunks(path) if (t := recognizer.feed(chunk)) is not None]
+    final = recognizer.flush()
+    if final is not None:
+        texts.append(final.text)
+    return " ".join(t for t in texts if t).strip()
+
+
+def _understood_items(intent: Intent | None, matcher: ProductMatcher, store: Store) -> list[dict]:
+    if intent is None:
+        return []
+    items = []
+    for request in intent.items:
+        result = matcher.match(request.phrase)
+        best = result.best
+        if best is None or result.outcome is MatchOutcome.NOT_FOUND:
+            continue
+        allowed = set(best.product.options)
+        items.append(
+            {
+                "product_id": best.product.id,
+                "name": best.product.display_name,
+                "quantity": request.quantity or 1,
+                "options": {g: v for g, v in request.options.items() if g in allowed},
+                "match": result.outcome.value,
+            }
+        )
+    return items
