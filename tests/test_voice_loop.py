@@ -1,0 +1,303 @@
+"""VoiceLoop with a scripted recognizer, a tiny conversation and a recording speaker."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
+from voiceshop.audio.types import Chunk
+from voiceshop.dialog.reply import Reply
+from voiceshop.recognizer.base import Recognizer, Transcript
+from voiceshop.speaker.base import Speaker
+from voiceshop.voice_loop import (
+    Error,
+    Heard,
+    LoopEvent,
+    Partial,
+    Said,
+    StopReason,
+    VoiceLoop,
+    replay_files,
+)
+
+LOUD = b"\x10\x27" * 1600
+"""0.1 s at 16 kHz of a constant 10000 sample value (about -10 dBFS)."""
+QUIET = bytes(3200)
+"""0.1 s of silence."""
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedRecognizer(Recognizer):
+    """Ends an utterance after given numbers of fed chunks; records what it was fed."""
+
+    def __init__(
+        self,
+        finals: dict[int, str] | None = None,
+        partials: dict[int, str] | None = None,
+        on_flush: list[str] | None = None,
+        log: list[str] | None = None,
+    ) -> None:
+        self.finals = finals or {}
+        self.partials = partials or {}
+        self.on_flush = on_flush or []
+        self.log = log if log is not None else []
+        self.fed: list[bytes] = []
+        self._partial = ""
+
+    def feed(self, chunk: Chunk) -> Transcript | None:
+        self.fed.append(chunk.pcm)
+        count = len(self.fed)
+        self._partial = self.partials.get(count, self._partial)
+        if count in self.finals:
+            self._partial = ""
+            return Transcript(self.finals[count], confidence=0.9)
+        return None
+
+    def partial(self) -> str:
+        return self._partial
+
+    def flush(self) -> Transcript | None:
+        self.log.append("flush")
+        return Transcript(self.on_flush.pop(0)) if self.on_flush else None
+
+    def reset(self) -> None:
+        self.log.append("reset")
+        self._partial = ""
+
+
+class TinyConversation:
+    """Echoes what it heard; "bye" ends the conversation; "boom" raises."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        self.log.append(f"respond:{text}")
+        if text == "boom":
+            raise RuntimeError("dialog exploded")
+        return Reply(f"You said {text}", end_conversation=text == "bye")
+
+
+class RecordingSpeaker(Speaker):
+    """Remembers replies and whether the gate was muted while each was spoken."""
+
+    def __init__(self, log: list[str], gate: MicGate, clock: FakeClock, seconds: float) -> None:
+        self.log = log
+        self.gate = gate
+        self.clock = clock
+        self.seconds = seconds
+        self.muted_while_speaking: list[bool] = []
+
+    def say(self, text: str) -> None:
+        self.log.append(f"say:{text}")
+        self.muted_while_speaking.append(self.gate.is_muted())
+        self.clock.now += self.seconds
+
+
+class Harness:
+    """One loop's fakes, wired together, sharing a call log."""
+
+    def __init__(self, recognizer: ScriptedRecognizer, speaking_s: float = 2.0) -> None:
+        self.log = recognizer.log
+        self.clock = FakeClock()
+        self.gate = MicGate(GateSettings(tail_s=0.4), clock=self.clock)
+        self.recognizer = recognizer
+        self.conversation = TinyConversation(self.log)
+        self.speaker = RecordingSpeaker(self.log, self.gate, self.clock, speaking_s)
+        self.events: list[LoopEvent] = []
+
+    def run(self, source: Iterator[Chunk] | list[Chunk]) -> StopReason:
+        loop = VoiceLoop(
+            source, self.recognizer, self.conversation, self.speaker, self.gate, self.events.append
+        )
+        return loop.run()
+
+    def said(self) -> list[str]:
+        return [event.reply.text for event in self.events if isinstance(event, Said)]
+
+
+def chunks(*pcm: bytes) -> list[Chunk]:
+    return [Chunk(p) for p in pcm]
+
+
+def test_events_come_in_order_and_the_recognizer_is_reset_after_speaking() -> None:
+    recognizer = ScriptedRecognizer(finals={3: "add milk"}, partials={1: "add", 2: "add mi"})
+    harness = Harness(recognizer)
+
+    reason = harness.run(chunks(LOUD, LOUD, LOUD, QUIET))
+
+    assert reason is StopReason.SOURCE_ENDED
+    assert harness.events == [
+        Partial("add"),
+        Partial("add mi"),
+        Heard(Transcript("add milk", confidence=0.9)),
+        Said(Reply("You said add milk")),
+    ]
+    assert harness.log == ["respond:add milk", "say:You said add milk", "reset", "flush"]
+    assert harness.speaker.muted_while_speaking == [True]
+
+
+def test_audio_captured_while_speaking_reaches_the_recognizer_as_silence() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "add milk"}), speaking_s=2.0)
+    start = harness.clock.now
+
+    def microphone() -> Iterator[Chunk]:
+        yield TimedChunk(LOUD, captured_at=start)
+        # Read after the 2 s reply: queued while it played, then after its 0.4 s tail.
+        for captured_at in (start + 0.5, start + 1.9, start + 2.3, start + 2.5):
+            yield TimedChunk(LOUD, captured_at=captured_at)
+
+    harness.run(microphone())
+
+    assert harness.recognizer.fed == [LOUD, QUIET, QUIET, QUIET, LOUD]
+    assert harness.gate.muted_seconds == pytest.approx(0.3)
+
+
+def test_a_failing_conversation_gets_an_apology_and_the_loop_goes_on() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "boom", 2: "add eggs"}))
+
+    reason = harness.run(chunks(LOUD, LOUD))
+
+    assert reason is StopReason.SOURCE_ENDED
+    errors = [event for event in harness.events if isinstance(event, Error)]
+    assert len(errors) == 1
+    assert "dialog exploded" in errors[0].message
+    assert harness.said() == [
+        "Sorry, something went wrong on my side. Please say that again.",
+        "You said add eggs",
+    ]
+
+
+def test_a_failing_speaker_does_not_stop_the_loop() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "add milk", 2: "add eggs"}))
+
+    def broken_say(text: str) -> None:
+        raise OSError("device vanished")
+
+    harness.speaker.say = broken_say  # type: ignore[method-assign]
+    harness.run(chunks(LOUD, LOUD))
+
+    assert harness.said() == ["You said add milk", "You said add eggs"]
+    assert sum(isinstance(event, Error) for event in harness.events) == 2
+    assert harness.log.count("reset") == 2
+    assert not harness.gate.is_muted(harness.clock.now + 1.0)
+
+
+def test_goodbye_stops_the_loop_before_the_rest_of_the_source() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "bye", 2: "add milk"}))
+
+    reason = harness.run(chunks(LOUD, LOUD, LOUD))
+
+    assert reason is StopReason.GOODBYE
+    assert harness.said() == ["You said bye"]
+    assert len(harness.recognizer.fed) == 1
+
+
+@pytest.mark.parametrize("text", ["", "[unk]", "[unk] [unk]"])
+def test_speech_without_words_is_answered_with_didnt_catch_that(text: str) -> None:
+    harness = Harness(ScriptedRecognizer(finals={3: text}))
+
+    harness.run(chunks(LOUD, LOUD, LOUD))
+
+    assert harness.said() == ["Sorry, I didn't catch that."]
+    assert not any(isinstance(event, Heard) for event in harness.events)
+
+
+def test_noise_without_words_is_ignored() -> None:
+    faint = np.full(1600, 50, np.int16).tobytes()
+    harness = Harness(ScriptedRecognizer(finals={3: ""}))
+
+    harness.run(chunks(faint, faint, faint))
+
+    assert harness.events == []
+
+
+def test_unknown_words_are_dropped_from_what_was_heard() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "add [unk] milk"}))
+
+    harness.run(chunks(LOUD))
+
+    assert harness.log[0] == "respond:add milk"
+
+
+def test_the_end_of_the_source_flushes_the_last_utterance() -> None:
+    harness = Harness(ScriptedRecognizer(on_flush=["check out"]))
+
+    reason = harness.run(chunks(LOUD, LOUD))
+
+    assert reason is StopReason.SOURCE_ENDED
+    assert harness.said() == ["You said check out"]
+
+
+def test_ctrl_c_while_listening_exits_cleanly() -> None:
+    harness = Harness(ScriptedRecognizer())
+
+    def interrupted() -> Iterator[Chunk]:
+        yield Chunk(LOUD)
+        raise KeyboardInterrupt
+
+    assert harness.run(interrupted()) is StopReason.INTERRUPTED
+
+
+def test_ctrl_c_while_speaking_exits_cleanly_and_unmutes() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "add milk"}))
+
+    def interrupted_say(text: str) -> None:
+        raise KeyboardInterrupt
+
+    harness.speaker.say = interrupted_say  # type: ignore[method-assign]
+
+    assert harness.run(chunks(LOUD, LOUD)) is StopReason.INTERRUPTED
+    assert not harness.gate.is_muted(harness.clock.now + 1.0)
+
+
+def write_tone(path: Path, seconds: float = 0.5, rate: int = 16_000) -> Path:
+    t = np.arange(round(seconds * rate)) / rate
+    samples = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+    return path
+
+
+def test_replay_takes_one_turn_per_file(tmp_path: Path) -> None:
+    files = [write_tone(tmp_path / f"turn{i}.wav") for i in range(3)]
+    recognizer = ScriptedRecognizer(on_flush=["add milk", "what's in my cart", "check out"])
+    harness = Harness(recognizer)
+
+    reason = replay_files(
+        files, recognizer, harness.conversation, harness.speaker, harness.events.append
+    )
+
+    assert reason is StopReason.SOURCE_ENDED
+    assert harness.said() == [
+        "You said add milk",
+        "You said what's in my cart",
+        "You said check out",
+    ]
+    assert len(recognizer.fed) == 15
+
+
+def test_replay_stops_at_goodbye(tmp_path: Path) -> None:
+    files = [write_tone(tmp_path / f"turn{i}.wav") for i in range(3)]
+    recognizer = ScriptedRecognizer(on_flush=["bye", "add milk", "check out"])
+    harness = Harness(recognizer)
+
+    reason = replay_files(files, recognizer, harness.conversation, harness.speaker)
+
+    assert reason is StopReason.GOODBYE
+    assert recognizer.on_flush == ["add milk", "check out"]
