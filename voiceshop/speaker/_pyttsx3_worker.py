@@ -1,0 +1,74 @@
+"""Subprocess entry of Pyttsx3Speaker: one fresh pyttsx3 engine synthesises one reply, then exits.
+
+    python _pyttsx3_worker.py [OUTPUT.wav] --rate WPM [--voice V] [--driver D]
+
+Reads the text from stdin. Without OUTPUT it only checks that the engine starts and has the voice.
+Exit status 0 on success; otherwise 2 with a one-line reason and fix on stderr. Run as a script
+by path, it imports nothing from voiceshop (nor numpy), so it starts in well under 0.1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+INSTALL_HINT = "sudo apt-get install espeak-ng"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        import pyttsx3
+
+        engine = pyttsx3.init(driverName=args.driver)
+    except ModuleNotFoundError as err:
+        if err.name == "pyttsx3":
+            return _fail(f"pyttsx3 is not installed: pip install pyttsx3 (and {INSTALL_HINT})")
+        return _fail(f"pyttsx3 has no driver {args.driver!r} ({err})")
+    except Exception as err:  # pyttsx3 raises RuntimeError, OSError, ImportError, ...
+        return _fail(f"{type(err).__name__}: {err}: {INSTALL_HINT}")
+    if args.voice and not has_voice(engine, args.voice):
+        return _fail(f"voice {args.voice!r} is not installed: `espeak-ng --voices=en` lists them")
+    engine.setProperty("rate", args.rate)
+    if args.voice:
+        engine.setProperty("voice", args.voice)
+    if args.output is None:
+        return 0
+    engine.save_to_file(sys.stdin.read(), str(args.output))
+    engine.runAndWait()
+    if not args.output.is_file():
+        return _fail(f"pyttsx3 wrote no audio to {args.output}")
+    return 0
+
+
+def has_voice(engine: Any, wanted: str) -> bool:
+    """Whether pyttsx3 knows `wanted` by id, last id part or name ("+variant" ignored).
+
+    pyttsx3 silently keeps the default voice for an unknown name, so it is checked here.
+    """
+    base = wanted.split("+")[0].lower()
+    for voice in engine.getProperty("voices"):
+        voice_id = voice.id.lower()
+        if base in {voice_id, voice_id.rsplit("/", 1)[-1], voice.name.lower()}:
+            return True
+    return False
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="_pyttsx3_worker.py")
+    parser.add_argument("output", nargs="?", type=Path, help="WAV file to write")
+    parser.add_argument("--rate", type=int, required=True, help="words per minute")
+    parser.add_argument("--voice", help="voice id or name")
+    parser.add_argument("--driver", help="pyttsx3 driver (default: the platform's)")
+    return parser.parse_args(argv)
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
