@@ -6,8 +6,8 @@ import importlib.util
 
 import numpy as np
 import pytest
-from conftest import COFFEE_DEV, SHARED, require_shared
 
+from tests.conftest import COFFEE_DEV, SHARED, require_shared
 from voiceshop.audio.convert import float_to_pcm16
 from voiceshop.audio.types import AudioFormat, Chunk
 from voiceshop.audio.wav import wav_chunks

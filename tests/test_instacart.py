@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG_DIR, require_shared
 
+from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.errors import CatalogError
 

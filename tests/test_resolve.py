@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG_DIR, require_shared
 
+from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.resolve import (
     BUNDLED_STORES_DIR,
     bundled_store_names,
