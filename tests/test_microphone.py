@@ -1,0 +1,215 @@
+"""Microphone input: device errors, and end to end through a PulseAudio virtual microphone."""
+
+from __future__ import annotations
+
+import importlib.abc
+import os
+import sys
+import threading
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.pulse import PulseUnavailable, VirtualMicrophone
+from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
+from voiceshop.audio.microphone import (
+    Microphone,
+    import_sounddevice,
+    list_input_devices,
+    refresh_devices,
+)
+from voiceshop.audio.types import ENGINE_FORMAT, Chunk
+from voiceshop.audio.wav import read_wav
+from voiceshop.dialog.reply import Reply
+from voiceshop.errors import AudioDeviceError
+from voiceshop.recognizer.base import Recognizer, Transcript
+from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
+from voiceshop.voice_loop import VoiceLoop
+
+SPEECH_WAV = Path(__file__).parent / "fixtures" / "audio" / "add_milk_and_eggs.wav"
+SAFETY_TIMEOUT_S = 20.0
+"""Longest any test waits for audio before stopping the microphone."""
+
+
+@pytest.fixture
+def virtual_mic() -> Iterator[VirtualMicrophone]:
+    """A private PulseAudio server that this process's PortAudio records from."""
+    server = VirtualMicrophone()
+    try:
+        server.start()
+    except PulseUnavailable as err:
+        pytest.skip(f"PulseAudio cannot run here: {err}")
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = server.address
+    try:
+        refresh_devices()
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            del os.environ["PULSE_SERVER"]
+        else:
+            os.environ["PULSE_SERVER"] = previous
+        refresh_devices()
+
+
+def write_tone(path: Path, seconds: float, rate: int = 44_100) -> Path:
+    """A 440 Hz tone at about -12 dBFS, stereo, so the server has to convert it."""
+    t = np.arange(round(seconds * rate)) / rate
+    mono = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.repeat(mono, 2).tobytes())
+    return path
+
+
+def loud_seconds(pcm: bytes, dbfs: float = -40.0) -> float:
+    """Seconds of 16 kHz int16 audio whose 20 ms level is above `dbfs`."""
+    samples = np.frombuffer(pcm, np.int16).astype(np.float32) / 32768
+    frames = samples[: len(samples) // 320 * 320].reshape(-1, 320)
+    return float(np.count_nonzero(np.sqrt((frames**2).mean(axis=1)) > 10 ** (dbfs / 20))) * 0.02
+
+
+def record_while_playing(
+    server: VirtualMicrophone, wav: Path, seconds: float
+) -> tuple[list[Chunk], Microphone]:
+    """`seconds` of microphone audio, with `wav` played into it from 0.3 s on."""
+    recorded: list[Chunk] = []
+    with Microphone() as mic:
+        player = threading.Timer(0.3, server.play, [wav])
+        safety = threading.Timer(SAFETY_TIMEOUT_S, mic.stop)
+        player.start()
+        safety.start()
+        for chunk in mic:
+            recorded.append(chunk)
+            if sum(c.seconds for c in recorded) >= seconds:
+                break
+        player.join()
+        safety.cancel()
+    return recorded, mic
+
+
+def test_an_unknown_device_name_says_how_to_find_the_right_one() -> None:
+    with pytest.raises(AudioDeviceError, match="No input device matching 'no-such-mic'") as err:
+        Microphone("no-such-mic")
+    assert "`voiceshop devices` lists the input devices" in str(err.value)
+
+
+def test_a_missing_portaudio_library_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoPortAudio(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, *_args: object) -> None:
+            if name == "sounddevice":
+                raise OSError("PortAudio library not found")
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [NoPortAudio(), *sys.meta_path])
+    with pytest.raises(AudioDeviceError, match=r"sudo apt-get install libportaudio2"):
+        import_sounddevice()
+
+
+def test_without_any_input_device_the_error_suggests_replay() -> None:
+    if list_input_devices():
+        pytest.skip("this machine has an input device")
+    with pytest.raises(AudioDeviceError, match="connect a microphone or use `voiceshop replay"):
+        Microphone()
+
+
+@pytest.mark.e2e
+def test_the_virtual_microphone_is_listed(virtual_mic: VirtualMicrophone) -> None:
+    devices = list_input_devices()
+    assert any(device.name == "pulse" for device in devices)
+    assert sum(device.is_default for device in devices) == 1
+
+
+@pytest.mark.e2e
+def test_the_microphone_hears_a_tone_for_as_long_as_it_plays(
+    virtual_mic: VirtualMicrophone, tmp_path: Path
+) -> None:
+    tone = write_tone(tmp_path / "tone.wav", seconds=1.0)
+
+    recorded, mic = record_while_playing(virtual_mic, tone, seconds=2.5)
+
+    assert all(isinstance(c, TimedChunk) and c.fmt == ENGINE_FORMAT for c in recorded)
+    assert mic.rate == 16_000
+    assert loud_seconds(b"".join(c.pcm for c in recorded)) == pytest.approx(1.0, abs=0.1)
+    assert mic.stats.dropped_blocks == 0
+
+
+@pytest.mark.e2e
+def test_the_microphone_hears_speech(virtual_mic: VirtualMicrophone) -> None:
+    if not SPEECH_WAV.exists():
+        pytest.skip(f"{SPEECH_WAV} is absent: run scripts/make_fixtures.py")
+    expected = loud_seconds(read_wav(SPEECH_WAV).pcm)
+
+    recorded, _ = record_while_playing(virtual_mic, SPEECH_WAV, seconds=expected + 2.0)
+
+    assert loud_seconds(b"".join(c.pcm for c in recorded)) == pytest.approx(expected, abs=0.25)
+
+
+class ListeningRecognizer(Recognizer):
+    """Ends the first utterance after 0.5 s; keeps what it was fed after the reply."""
+
+    def __init__(self, on_enough: threading.Event) -> None:
+        self.after_reply: list[bytes] = []
+        self._fed = 0
+        self._answered = False
+        self._on_enough = on_enough
+
+    def feed(self, chunk: Chunk) -> Transcript | None:
+        self._fed += 1
+        if self._answered:
+            self.after_reply.append(chunk.pcm)
+            return None
+        if self._fed == 5:
+            self._answered = True
+            return Transcript("add milk")
+        return None
+
+    def partial(self) -> str:
+        return ""
+
+    def flush(self) -> Transcript | None:
+        return None
+
+    def reset(self) -> None:
+        self._on_enough.set()
+
+
+class OneReply:
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        return Reply("Added two cartons of organic whole milk to your cart.")
+
+
+@pytest.mark.e2e
+def test_the_agent_does_not_hear_its_own_reply(
+    virtual_mic: VirtualMicrophone, tmp_path: Path
+) -> None:
+    """The reply plays into the virtual microphone, yet reaches the recognizer as silence."""
+    speaker = Pyttsx3Speaker(SpeakerSettings(say_to=tmp_path, play=True))
+    spoke = threading.Event()
+    recognizer = ListeningRecognizer(spoke)
+    gate = MicGate(GateSettings(tail_s=0.4))
+    tone = write_tone(tmp_path / "tone.wav", seconds=0.5)
+
+    with Microphone() as mic:
+        loop = VoiceLoop(mic, recognizer, OneReply(), speaker, gate)
+        runner = threading.Thread(target=loop.run)
+        runner.start()
+        assert spoke.wait(SAFETY_TIMEOUT_S), "the agent never replied"
+        time.sleep(0.5)  # past the gate's tail
+        virtual_mic.play(tone)  # the user speaks again
+        time.sleep(0.5)  # until the tone has passed through the queue
+        mic.stop()
+        runner.join(SAFETY_TIMEOUT_S)
+
+    with wave.open(str(tmp_path / "reply-001.wav"), "rb") as wav:
+        reply_seconds = wav.getnframes() / wav.getframerate()
+    heard_after = b"".join(recognizer.after_reply)
+    assert gate.muted_seconds == pytest.approx(reply_seconds + 0.4, abs=0.3)
+    assert loud_seconds(heard_after) == pytest.approx(0.5, abs=0.1), "only the user's tone"
