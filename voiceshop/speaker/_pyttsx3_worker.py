@@ -10,7 +10,9 @@ by path, it imports nothing from voiceshop (nor numpy), so it starts in well und
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +38,28 @@ def main(argv: list[str] | None = None) -> int:
         engine.setProperty("voice", args.voice)
     if args.output is None:
         return 0
-    engine.save_to_file(sys.stdin.read(), str(args.output))
+    return _save(engine, sys.stdin.read(), args.output)
+
+
+def _save(engine: Any, text: str, output: Path) -> int:
+    """Write `text` as speech to `output`, returning once the file is complete.
+
+    pyttsx3 2.99's espeak driver returns from runAndWait as soon as its queued endLoop runs,
+    often before espeak has finished (measured: every long reply, e.g. 60 of 60 three-sentence
+    replies had no file yet). The driver writes the WAV and then fires "finished-utterance",
+    so that event, not runAndWait, marks the end. The caller's timeout covers a hang here.
+    """
+    finished = threading.Event()
+
+    def on_finished(**_: object) -> None:
+        finished.set()
+
+    engine.connect("finished-utterance", on_finished)
+    engine.save_to_file(text, str(output))
     engine.runAndWait()
-    if not args.output.is_file():
-        return _fail(f"pyttsx3 wrote no audio to {args.output}")
+    finished.wait()
+    if not output.is_file():
+        return _fail(f"pyttsx3 wrote no audio to {output}")
     return 0
 
 
@@ -71,4 +91,9 @@ def _fail(message: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter shutdown: espeak's own thread may still be returning from its last
+    # callback into Python, and finalising under it can segfault.
+    os._exit(status)

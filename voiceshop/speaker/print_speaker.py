@@ -18,3 +18,12 @@ class PrintSpeaker(Speaker):
 
     def say(self, text: str) -> None:
         print(f"voiceshop: {text}", file=self._stream or sys.stdout, flush=True)
+
+
+class NullSpeaker(Speaker):
+    """Says nothing: for callers that show every reply themselves, and for tests."""
+
+    name = "none"
+
+    def say(self, text: str) -> None:
+        """Do nothing."""

@@ -1,11 +1,11 @@
 """Speak replies with pyttsx3 (espeak-ng on Linux), in a fresh process per reply (pitfall P7).
 
-A long-lived pyttsx3 engine hangs or falls silent when it is reused or driven from another thread,
-and its espeak driver stays in "save" mode after `save_to_file`, so later `say` calls overwrite that
-file instead of playing. So each reply is synthesised by a short-lived
-`_pyttsx3_worker.py OUT.wav` process that writes a WAV and exits, and is
-killed if it overruns `timeout_s`. This process plays the WAV with sounddevice, so `say` returns
-exactly when playback has ended (what the microphone gate needs), and keeps it in `say_to`.
+A long-lived pyttsx3 engine hangs or falls silent when it is reused or driven from another thread;
+its espeak driver stays in "save" mode after `save_to_file` (later `say` calls overwrite that file
+instead of playing), and its `say` plays through an `aplay` subprocess whose failure goes unseen.
+So each reply is synthesised to a WAV by a short-lived `_pyttsx3_worker.py` process, killed if it
+overruns `timeout_s`, and this process plays the WAV with sounddevice: `say` returns exactly when
+playback has ended (what the microphone gate needs). With `say_to`, the WAVs are kept.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from voiceshop.errors import AudioDeviceError, EngineUnavailableError
 from voiceshop.speaker.base import Speaker
-from voiceshop.speaker.print_speaker import PrintSpeaker
+from voiceshop.speaker.print_speaker import NullSpeaker, PrintSpeaker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,11 +42,14 @@ class SpeakerSettings:
     say_to: Path | None = None
     """Directory that keeps every reply as reply-001.wav, reply-002.wav, ...; None keeps none."""
     play: bool = True
-    """Play replies on the default output device; without one they are printed instead."""
+    """Play replies on the default output device (without one, see `echo`)."""
     timeout_s: float = 10.0
     """Longest wait for one reply's synthesis, and for its playback beyond the audio's length."""
     driver: str | None = None
     """pyttsx3 driver; None picks the platform's own (espeak on Linux)."""
+    echo: bool = True
+    """Print a reply that cannot be spoken (no engine, no output device) as "voiceshop: ...";
+    turn off when the caller shows every reply itself."""
 
 
 class Pyttsx3Speaker(Speaker):
@@ -58,20 +61,20 @@ class Pyttsx3Speaker(Speaker):
         """Check that the engine starts; EngineUnavailableError says how to install it."""
         self._settings = settings or SpeakerSettings()
         self._workdir = tempfile.TemporaryDirectory(prefix="voiceshop-tts-")
-        self._printer = PrintSpeaker()
+        self._printer: Speaker = PrintSpeaker() if self._settings.echo else NullSpeaker()
         self._reported: set[str] = set()
         self._next_index = _first_free_index(self._settings.say_to)
-        self._run_worker([], text="")
+        self._run_worker([], text="")  # no output file: only check that the engine starts
 
     def say(self, text: str) -> None:
-        """Synthesise `text`, keep it in `say_to`, and play it; prints it when it cannot play."""
-        if not text.strip():
+        """Synthesise `text`, keep it in `say_to` and play it; echo it when it cannot be spoken."""
+        if not text.strip() or not (self._settings.play or self._settings.say_to):
             return
         wav_path = self._reply_path()
         try:
             self._run_worker([str(wav_path)], text=text)
         except EngineUnavailableError as err:
-            self._report("synthesis", f"{err}; printing replies instead")
+            self._report("synthesis", f"{err}; replies are not spoken")
             self._printer.say(text)
             return
         if self._settings.play:
@@ -120,7 +123,7 @@ class Pyttsx3Speaker(Speaker):
         try:
             play_wav(wav_path, self._settings.timeout_s)
         except AudioDeviceError as err:
-            self._report("playback", f"{err}; printing replies instead")
+            self._report("playback", f"{err}; replies are not played")
             self._printer.say(text)
 
     def _report(self, topic: str, message: str) -> None:
