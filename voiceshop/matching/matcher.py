@@ -10,6 +10,7 @@ long name of which little was said.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,6 +41,10 @@ class MatchSettings:
     """Word pairs less similar than this count as different words."""
     said_weight: float = 1.5
     """How much more covering the spoken words matters than covering the name (F-beta's beta)."""
+    personal_margin: float = 0.15
+    """A shopper's usual product may win over matches at most this much better."""
+    usual_affinity: float = 0.5
+    """How much (0..1) a shopper must favour a product for it to be taken without asking."""
 
 
 class MatchOutcome(StrEnum):
@@ -126,18 +131,39 @@ class ProductMatcher:
         ranked = self.rank(phrase, limit=1)
         return ranked[0].score if ranked else 0.0
 
-    def match(self, phrase: str) -> MatchResult:
-        """Rank and decide: CONFIDENT, AMBIGUOUS (with the choices) or NOT_FOUND."""
+    def match(self, phrase: str, preferences: Mapping[str, float] | None = None) -> MatchResult:
+        """Rank and decide: CONFIDENT, AMBIGUOUS (with the choices) or NOT_FOUND.
+
+        `preferences` maps product ids to how much this shopper favours them (0..1, from their
+        history): among close matches the favourite ranks first, and a usual product is taken
+        without asking; a clearly better spoken match still wins.
+        """
         s = self.settings
-        ranked = self.rank(phrase, limit=max(s.max_choices, 5))
+        ranked = self.rank(phrase, limit=max(s.max_choices, 10))
         if not ranked or ranked[0].score < s.min_score:
-            return MatchResult(phrase, MatchOutcome.NOT_FOUND, tuple(ranked))
+            return MatchResult(phrase, MatchOutcome.NOT_FOUND, tuple(ranked[:5]))
         top = ranked[0].score
-        close = [c for c in ranked if c.score >= top - s.ambiguity_margin][: s.max_choices]
         said_exactly = top >= EXACT and (len(ranked) == 1 or ranked[1].score < EXACT)
-        if said_exactly or (len(close) == 1 and top >= s.confident_score):
+        if said_exactly:
+            return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
+        if preferences:
+            usual = self._usual(ranked, preferences)
+            if usual is not None:
+                return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
+        close = [c for c in ranked if c.score >= top - s.ambiguity_margin][: s.max_choices]
+        if len(close) == 1 and top >= s.confident_score:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(close))
+
+    def _usual(self, ranked: list[Candidate], preferences: Mapping[str, float]) -> Candidate | None:
+        """The shopper's favourite among the close matches, when they favour it enough."""
+        s = self.settings
+        top = ranked[0].score
+        close = [c for c in ranked if c.score >= top - s.personal_margin]
+        favourite = max(close, key=lambda c: preferences.get(c.product.id, 0.0))
+        if preferences.get(favourite.product.id, 0.0) < s.usual_affinity:
+            return None
+        return favourite
 
     def _compounds(self, said: list[str]) -> list[str]:
         """Words said apart that the catalog writes as one ("sour dough"), and the reverse."""
