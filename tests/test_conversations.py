@@ -1,8 +1,10 @@
-"""Conversations written as data (tests/conversations/*.yaml), replayed through the dialog.
+"""Conversations written as data (tests/conversations/*.yaml), replayed through the assistant.
 
-Each turn: `say` (the user's words), `reply` (a regular expression the reply must match),
-optionally `cart` (product id -> quantity, exactly), `options` (product id -> options),
-`orders` (how many orders exist) and `ends` (the conversation ends).
+A script names its starting `store` and `user`, optional `history` (past purchases per user and
+store: [date, product id, quantity, channel] rows) and its `turns`. Each turn: `say` (the user's
+words), `reply` (a regular expression the reply must match), optionally `cart` (product id ->
+quantity in the current store's cart, exactly), `options` (product id -> options), `orders` (how
+many placed orders the current user has), `store` (the current store id) and `ends`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import pytest
 import yaml
 
 from voiceshop.catalog.resolve import open_store
+from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.records import Channel, OrderStatus, Purchase
 
 SCRIPTS = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
 
@@ -24,20 +28,41 @@ SCRIPTS = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
 def test_conversation(script: Path, db_path: Path) -> None:
     conversation = yaml.safe_load(script.read_text())
     with ShopDatabase(db_path) as db:
-        dialog = DialogManager(open_store(conversation["store"], db), db)
+        add_history(db, conversation.get("history", []))
+        assistant = Assistant(db, conversation.get("user", "default"), conversation["store"])
         for n, turn in enumerate(conversation["turns"], 1):
-            reply = dialog.respond(turn["say"])
+            reply = assistant.respond(turn["say"])
             where = f"{script.name} turn {n} ({turn['say']!r}) replied {reply.text!r}"
             assert re.search(turn["reply"], reply.text), where
-            cart = dialog.cart
+            cart = assistant.dialog.cart
             if "cart" in turn:
                 assert {line.product_id: line.quantity for line in cart} == turn["cart"], where
             for product_id, options in turn.get("options", {}).items():
                 line = next(line for line in cart if line.product_id == product_id)
                 assert line.options == options, where
             if "orders" in turn:
-                assert len(db.orders("default", dialog.store.id)) == turn["orders"], where
+                placed = [o for o in db.orders(assistant.user) if o.status is OrderStatus.PLACED]
+                assert len(placed) == turn["orders"], where
+            if "store" in turn:
+                assert assistant.store_id == turn["store"], where
             assert reply.end_conversation == turn.get("ends", False), where
+
+
+def add_history(db: ShopDatabase, history: list[dict]) -> None:
+    for entry in history:
+        store = open_store(entry["store"], db)
+        db.link_account(entry["user"], store.id, f"customer-{entry['user']}")
+        purchases = [
+            Purchase(
+                pid,
+                store.product(pid).name if store.product(pid) else pid,
+                qty,
+                day,
+                Channel(channel),
+            )
+            for day, pid, qty, channel in entry["rows"]
+        ]
+        db.add_purchases(entry["user"], store.id, purchases)
 
 
 def test_cart_and_order_survive_restart(db_path: Path) -> None:

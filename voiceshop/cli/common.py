@@ -8,10 +8,8 @@ from pathlib import Path
 
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
-from voiceshop.dialog.manager import DialogManager
+from voiceshop.dialog.assistant import DEFAULT_STORE, Assistant
 from voiceshop.storage.database import ShopDatabase
-
-DEFAULT_STORE = "grocery"
 
 
 def default_db_path() -> Path:
@@ -28,9 +26,9 @@ def shop_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("shop")
     group.add_argument(
         "--store",
-        default=DEFAULT_STORE,
-        help="a bundled store (grocery, coffee), an imported store id, or a store file path "
-        f"(default: {DEFAULT_STORE})",
+        default=None,
+        help="a bundled store (grocery, coffee, pharmacy, warehouse), an imported store id, or "
+        f"a store file path (default: the user's default store, else {DEFAULT_STORE})",
     )
     group.add_argument(
         "--db",
@@ -46,10 +44,15 @@ def open_db(args: argparse.Namespace) -> ShopDatabase:
     return ShopDatabase(args.db or default_db_path())
 
 
+def store_spec(args: argparse.Namespace, db: ShopDatabase) -> str:
+    """--store, else the user's default store, else the bundled grocery store."""
+    return args.store or db.default_store(args.user) or DEFAULT_STORE
+
+
 def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
-    return open_store(args.store, db)
+    return open_store(store_spec(args, db), db)
 
 
-def open_dialog(args: argparse.Namespace, db: ShopDatabase) -> DialogManager:
-    """The dialog for --store and --user, with its cart in `db`."""
-    return DialogManager(open_shop(args, db), db, user=args.user)
+def open_assistant(args: argparse.Namespace, db: ShopDatabase) -> Assistant:
+    """The conversation for --user, starting at --store, with carts and orders in `db`."""
+    return Assistant(db, user=args.user, store=store_spec(args, db))

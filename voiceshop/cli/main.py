@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from voiceshop.cli import shop_commands, voice_commands
+from voiceshop.cli import account_commands, shop_commands, voice_commands
 from voiceshop.errors import VoiceShopError
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     voice_commands.add_commands(commands)
     shop_commands.add_commands(commands)
+    account_commands.add_commands(commands)
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from voiceshop.catalog.resolve import bundled_store_names, import_catalog
-from voiceshop.cli.common import open_db, open_dialog, open_shop, shop_options
+from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.storage.records import CartLine, Order
@@ -70,10 +70,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def run_chat(args: argparse.Namespace) -> int:
     with open_db(args) as db:
-        dialog = open_dialog(args, db)
+        assistant = open_assistant(args, db)
         interactive = sys.stdin.isatty()
         if interactive:
-            print(f"voiceshop: {dialog.store.name}. Type what you'd say; 'goodbye' to leave.")
+            print(f"voiceshop: {assistant.store.name}. Type what you'd say; 'goodbye' to leave.")
         while True:
             try:
                 line = input("you> ") if interactive else sys.stdin.readline()
@@ -82,7 +82,7 @@ def run_chat(args: argparse.Namespace) -> int:
                 break
             if not interactive and not line:
                 break
-            reply = dialog.respond(line.strip())
+            reply = assistant.respond(line.strip())
             print(f"voiceshop: {reply.text}" if interactive else reply.text, flush=True)
             if reply.end_conversation:
                 break

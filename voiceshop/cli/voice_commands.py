@@ -12,8 +12,8 @@ from pathlib import Path
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.model import Store
-from voiceshop.cli.common import open_db, open_dialog, open_shop, shop_options
-from voiceshop.dialog.manager import DialogManager
+from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
+from voiceshop.dialog.assistant import Assistant
 from voiceshop.errors import AudioInputError, VoiceShopError
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
@@ -116,17 +116,17 @@ def run_listen(args: argparse.Namespace) -> int:
     from voiceshop.audio.microphone import Microphone
 
     with open_db(args) as db:
-        dialog = open_dialog(args, db)
-        recognizer = _recognizer(args, dialog)
+        assistant = open_assistant(args, db)
+        recognizer = _recognizer(args, assistant)
         speaker = _speaker(args)
         try:
             with Microphone(args.device) as microphone:
                 print(
-                    f"Listening on {microphone.device_name} at {dialog.store.name}. "
+                    f"Listening on {microphone.device_name} at {assistant.store.name}. "
                     "Say 'goodbye' or press Ctrl-C to stop.",
                     flush=True,
                 )
-                VoiceLoop(microphone, recognizer, dialog, speaker, MicGate(), _show).run()
+                VoiceLoop(microphone, recognizer, assistant, speaker, MicGate(), _show).run()
         finally:
             speaker.close()
     print("Cart saved.")
@@ -135,8 +135,8 @@ def run_listen(args: argparse.Namespace) -> int:
 
 def run_replay(args: argparse.Namespace) -> int:
     with open_db(args) as db:
-        dialog = open_dialog(args, db)
-        return _replay(args.files, dialog, _recognizer(args, dialog), _speaker(args))
+        assistant = open_assistant(args, db)
+        return _replay(args.files, assistant, _recognizer(args, assistant), _speaker(args))
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -146,10 +146,10 @@ def run_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         args.db = args.db or Path(scratch) / "demo.db"
         with open_db(args) as db:
-            dialog = open_dialog(args, db)
-            print(f"voiceshop demo: {len(files)} recorded turns at {dialog.store.name}\n")
-            status = _replay(files, dialog, _recognizer(args, dialog), _speaker(args))
-            orders = db.orders(args.user, dialog.store.id)
+            assistant = open_assistant(args, db)
+            print(f"voiceshop demo: {len(files)} recorded turns at {assistant.store.name}\n")
+            status = _replay(files, assistant, _recognizer(args, assistant), _speaker(args))
+            orders = db.orders(args.user, assistant.store.id)
     if orders:
         print(f"\nDemo finished with order {orders[0].id}: {orders[0].item_count} items.")
     return status
@@ -224,10 +224,10 @@ def run_models_download(args: argparse.Namespace) -> int:
 
 
 def _replay(
-    files: list[Path], dialog: DialogManager, recognizer: Recognizer, speaker: Speaker
+    files: list[Path], assistant: Assistant, recognizer: Recognizer, speaker: Speaker
 ) -> int:
     try:
-        replay_files(files, recognizer, dialog, speaker, _show)
+        replay_files(files, recognizer, assistant, speaker, _show)
     finally:
         speaker.close()
     return 0
@@ -248,9 +248,9 @@ def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
     return RecognizerSettings(asr=args.asr, model=args.model)
 
 
-def _recognizer(args: argparse.Namespace, dialog: DialogManager) -> Recognizer:
+def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
     return load_recognizer(
-        _recognizer_settings(args), store_vocabulary(dialog.store, dialog.parser)
+        _recognizer_settings(args), store_vocabulary(assistant.store, assistant.dialog.parser)
     )
 
 

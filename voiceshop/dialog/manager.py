@@ -24,6 +24,7 @@ from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching.matcher import MatchOutcome, ProductMatcher
+from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
 
@@ -81,7 +82,22 @@ class DialogManager:
             "Cancel": self._cancel,
             "Undo": self._undo,
             "Help": lambda _: self.replies.say("help"),
+            "OrderUsual": self._order_usual,
+            "ReorderLast": self._reorder_last,
+            "BuyAgain": self._buy_again,
         }
+        self._profile: ShopperProfile | None = None
+
+    @property
+    def profile(self) -> ShopperProfile:
+        """What this user bought at this store (read once, refreshed after each order)."""
+        if self._profile is None:
+            self._profile = ShopperProfile(self.db.purchases(self.user, self.store.id))
+        return self._profile
+
+    def handles(self, intent: Intent) -> bool:
+        """Whether this store's dialog answers the intent (the others are shop-wide)."""
+        return intent.name in self._handlers or intent.name in ("Repeat", "Goodbye")
 
     @property
     def cart(self) -> list[CartLine]:
@@ -123,7 +139,8 @@ class DialogManager:
         ):
             self.state.pending = ConfirmingHeard(text)
             return self.replies.say("did_you_say", text=intent.text)
-        return self._handlers[intent.name](intent)
+        handler = self._handlers.get(intent.name)
+        return handler(intent) if handler else self._not_understood(text)
 
     def _not_understood(self, text: str) -> str:
         if not self.parser.clean(text):
@@ -145,7 +162,7 @@ class DialogManager:
             if problem:
                 notes.append(problem)
                 continue
-            result = self.matcher.match(request.phrase)
+            result = self.matcher.match(request.phrase, self.profile.preferences())
             if implicit and result.outcome is not MatchOutcome.CONFIDENT:
                 continue
             if result.outcome is MatchOutcome.CONFIDENT:
@@ -185,6 +202,7 @@ class DialogManager:
         return f"{added} {self.replies.cart_total(cart)}"
 
     def _line_for(self, product: Product, request: ItemRequest) -> CartLine:
+        self.state.last_product = product
         allowed = set(product.options)
         options = {g: v for g, v in request.options.items() if g in allowed}
         return CartLine(
@@ -366,6 +384,7 @@ class DialogManager:
         if result.outcome is MatchOutcome.NOT_FOUND:
             return self._not_found(intent.product, result.candidates)
         said = [self._price_of(c.product) for c in result.candidates]
+        self.state.last_product = result.candidates[0].product
         if len(said) == 1:
             return said[0]
         return self.replies.say("prices", prices=self.replies.join([s.rstrip(".") for s in said]))
@@ -426,6 +445,7 @@ class DialogManager:
         if not cart:
             return self.replies.say("checkout_empty")
         order = self.db.place_order(self.user, self.store.id, cart)
+        self._profile = None
         self.state.changes.clear()
         self.state.last_line = None
         total = order.total
@@ -446,6 +466,70 @@ class DialogManager:
         if intent is not None and intent.name in ("No", "Cancel"):
             return self.replies.say("say_again")
         return self._answer("", intent, 1.0) if intent else self.replies.say("say_again")
+
+    # Buying again
+
+    def _order_usual(self, _intent: Intent) -> str:
+        if not self.profile:
+            return self.replies.say("no_history", store=self.store.name)
+        usual = self.profile.usual()
+        if not usual:
+            return self.replies.say("no_usual")
+        return self._add_again([(u.product_id, u.name, u.quantity) for u in usual], "usual_added")
+
+    def _reorder_last(self, _intent: Intent) -> str:
+        last = self.profile.last_occasion()
+        if not last:
+            return self.replies.say("no_history", store=self.store.name)
+        return self._add_again([(p.product_id, p.name, p.quantity) for p in last], "last_added")
+
+    def _buy_again(self, intent: Intent) -> str:
+        preferences = self.profile.preferences()
+        floor = self.matcher.settings.min_score
+        bought = [
+            c.product
+            for c in self.matcher.rank(intent.product, limit=30)
+            if c.score >= floor and preferences.get(c.product.id, 0.0) > 0
+        ]
+        if not bought:
+            missing = self.replies.say(
+                "not_in_history", phrase=intent.product, store=self.store.name
+            )
+            return f"{missing} {self._add_requests([ItemRequest(intent.product)])}"
+        favourite = max(bought, key=lambda p: preferences[p.id])
+        last = self.profile.bought(favourite.id)[-1]
+        return self._add_again([(favourite.id, favourite.display_name, last.quantity)], "added")
+
+    def _add_again(self, wanted: list[tuple[str, str, int]], reply: str) -> str:
+        """Add products by id, saying which are no longer sold here."""
+        lines, gone = [], []
+        for product_id, name, quantity in wanted:
+            product = self.store.product(product_id)
+            if product is None:
+                gone.append(name)
+                continue
+            lines.append(self._line_for(product, ItemRequest(product.name, quantity)))
+        parts = []
+        if lines:
+            added = self._apply_adds(lines)
+            if reply == "added":
+                parts.append(added)
+            else:
+                cart_total = self.replies.cart_total(self.cart)
+                parts.append(
+                    self.replies.say(reply, lines=self.replies.lines(lines), total=cart_total)
+                )
+        if gone:
+            verb = "is" if len(gone) == 1 else "are"
+            parts.append(
+                self.replies.say(
+                    "not_sold_anymore",
+                    names=self.replies.join(gone),
+                    verb=verb,
+                    store=self.store.name,
+                )
+            )
+        return " ".join(parts)
 
     # Undo and cancel
 

@@ -52,3 +52,5 @@ class DialogState:
     last_reply: str = ""
     last_line: CartLine | None = None
     """The cart line touched last, for "make it three"."""
+    last_product: Product | None = None
+    """The product talked about last, for "where is it cheaper?"."""

@@ -24,8 +24,7 @@ class Intent:
     """What an utterance asks for."""
 
     name: str
-    """AddItems, RemoveItems, SetQuantity, ReadCart, ClearCart, Price, ListKinds, Checkout,
-    Yes, No, Choose, Cancel, Undo, Repeat, Help or Goodbye."""
+    """One of the intents of `voiceshop/data/<lang>/sentences.yaml` (AddItems, Checkout, ...)."""
     text: str
     """The utterance in normal form, fillers removed."""
     items: tuple[ItemRequest, ...] = ()
@@ -37,3 +36,7 @@ class Intent:
     """1-based position for Choose; -1 for "the last one"."""
     implicit: bool = False
     """True when AddItems matched only a bare product list, with no verb."""
+    person: str = ""
+    """Who is speaking, for SwitchUser ("this is Sam")."""
+    store: str = ""
+    """The store named, as said, for SelectStore."""

@@ -123,6 +123,8 @@ class IntentParser:
             quantity=quantity,
             ordinal=ordinal,
             implicit=name == "AddItems" and index == _IMPLICIT_ADD_TEMPLATE,
+            person=slots.get("name", ""),
+            store=slots.get("store", ""),
         )
 
     def _strip_edges(self, words: list[str]) -> list[str]:

@@ -61,6 +61,8 @@ class CatalogIndex:
         self.by_sound: dict[str, list[str]] = defaultdict(list)
         for word in self.vocabulary:
             self.by_sound[words.sound_key(word)].append(word)
+        self.position = {p.id: i for i, p in enumerate(self.products)}
+        """Product id -> index in `products`."""
         self.variants_of: dict[int, list[NameVariant]] = defaultdict(list)
         for variant in self.variants:
             self.variants_of[variant.product].append(variant)

@@ -41,8 +41,8 @@ class MatchSettings:
     """Word pairs less similar than this count as different words."""
     said_weight: float = 1.5
     """How much more covering the spoken words matters than covering the name (F-beta's beta)."""
-    personal_margin: float = 0.15
-    """A shopper's usual product may win over matches at most this much better."""
+    personal_pool: int = 30
+    """How many ranked products are searched for the shopper's usual one."""
     usual_affinity: float = 0.5
     """How much (0..1) a shopper must favour a product for it to be taken without asking."""
 
@@ -147,7 +147,7 @@ class ProductMatcher:
         if said_exactly:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         if preferences:
-            usual = self._usual(ranked, preferences)
+            usual = self._usual(phrase, self.rank(phrase, limit=s.personal_pool), preferences)
             if usual is not None:
                 return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
         close = [c for c in ranked if c.score >= top - s.ambiguity_margin][: s.max_choices]
@@ -155,15 +155,33 @@ class ProductMatcher:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(close))
 
-    def _usual(self, ranked: list[Candidate], preferences: Mapping[str, float]) -> Candidate | None:
-        """The shopper's favourite among the close matches, when they favour it enough."""
-        s = self.settings
-        top = ranked[0].score
-        close = [c for c in ranked if c.score >= top - s.personal_margin]
-        favourite = max(close, key=lambda c: preferences.get(c.product.id, 0.0))
-        if preferences.get(favourite.product.id, 0.0) < s.usual_affinity:
+    def _usual(
+        self, phrase: str, ranked: list[Candidate], preferences: Mapping[str, float]
+    ) -> Candidate | None:
+        """The shopper's favourite among the products that name everything they said."""
+        said = self.words.words(phrase)
+        similar = [self._similar_words(w) for w in said]
+        favourites = [
+            c
+            for c in ranked
+            if preferences.get(c.product.id, 0.0) >= self.settings.usual_affinity
+            and self._covers(c.product, similar)
+        ]
+        if not favourites:
             return None
-        return favourite
+        return max(favourites, key=lambda c: preferences[c.product.id])
+
+    def _covers(self, product: Product, similar: list[dict[str, float]]) -> bool:
+        """Whether one name of the product contains every said word (or a close one)."""
+        index = self.index
+        position = index.position[product.id]
+        return any(
+            all(
+                max((sims.get(n, 0.0) for n in v.words), default=0.0) >= FULL_COVER
+                for sims in similar
+            )
+            for v in index.variants_of[position]
+        )
 
     def _compounds(self, said: list[str]) -> list[str]:
         """Words said apart that the catalog writes as one ("sour dough"), and the reverse."""
@@ -260,6 +278,8 @@ class ProductMatcher:
         return 0.97 * f_score + 0.03 * order
 
 
+FULL_COVER = 0.8
+"""A said word counts as named by a product when this similar to one of its words."""
 EXACT = 0.9999
 """A score this high means the phrase is the name, word for word."""
 SOUND_ALIKE_CREDIT = 0.8

@@ -17,9 +17,9 @@ from types import TracebackType
 from typing import Any
 
 from voiceshop.catalog.model import Store
-from voiceshop.storage import catalog_tables
+from voiceshop.storage import accounts, catalog_tables
 from voiceshop.storage.connection import open_connection, transaction
-from voiceshop.storage.records import CartLine, Order, OrderStatus
+from voiceshop.storage.records import Account, CartLine, Order, OrderStatus, Purchase
 
 _LINE_FIELDS = ("product_id", "name", "quantity", "options", "unit_price")
 _LINE_COLUMNS = ", ".join(_LINE_FIELDS)
@@ -117,6 +117,48 @@ class ShopDatabase:
                 "UPDATE orders SET status = ? WHERE id = ?", (status.value, order_id)
             )
         return cursor.rowcount > 0
+
+    def carts(self, user: str) -> list[str]:
+        """The ids of the stores where the user has a non-empty cart."""
+        return accounts.stores_with_carts(self._connection, user)
+
+    def link_account(self, user: str, store_id: str, customer_id: str) -> Account:
+        """Link (or re-link) the user's customer account at a store."""
+        linked_at = _now()
+        with self._transaction(f"link {user!r} to store {store_id!r}") as connection:
+            accounts.link(connection, _user_id(connection, user), store_id, customer_id, linked_at)
+        return Account(user, store_id, customer_id, linked_at)
+
+    def unlink_account(self, user: str, store_id: str) -> bool:
+        """Remove the link (history stays); whether there was one."""
+        with self._transaction(f"unlink {user!r} from store {store_id!r}") as connection:
+            return accounts.unlink(connection, user, store_id)
+
+    def accounts(self, user: str) -> list[Account]:
+        """The user's linked store accounts, by store id."""
+        return accounts.accounts(self._connection, user)
+
+    def add_purchases(self, user: str, store_id: str, purchases: Sequence[Purchase]) -> None:
+        """Record past purchases, all or none."""
+        with self._transaction(f"import the purchase history of {user!r}") as connection:
+            accounts.add_purchases(connection, _user_id(connection, user), store_id, purchases)
+
+    def purchases(self, user: str, store_id: str) -> list[Purchase]:
+        """What the user bought at the store (history and placed orders), oldest first."""
+        return accounts.purchases(self._connection, user, store_id)
+
+    def set_default_store(self, user: str, store_id: str | None) -> None:
+        """Make `store_id` the store the user shops at unless they name another."""
+        with self._transaction(f"set the default store of {user!r}") as connection:
+            accounts.set_default_store(connection, _user_id(connection, user), store_id)
+
+    def default_store(self, user: str) -> str | None:
+        """The user's default store id, or None."""
+        return accounts.default_store(self._connection, user)
+
+    def store_names(self) -> dict[str, str]:
+        """Imported store ids and their names, without loading catalogs."""
+        return accounts.store_names(self._connection)
 
     def users(self) -> list[str]:
         """The names of all users, sorted."""

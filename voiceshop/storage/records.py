@@ -62,3 +62,32 @@ class Order:
     def item_count(self) -> int:
         """How many items the order holds (quantities added up)."""
         return sum(line.quantity for line in self.lines)
+
+
+class Channel(StrEnum):
+    """Where a past purchase was made."""
+
+    IN_STORE = "in-store"
+    ONLINE = "online"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user's customer account at a store, linked to voiceshop."""
+
+    user: str
+    store_id: str
+    customer_id: str
+    linked_at: str
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """One product bought once: from a linked account's history, or a voiceshop order."""
+
+    product_id: str
+    name: str
+    quantity: int
+    purchased_at: str
+    """ISO 8601 date or date and time."""
+    channel: Channel

@@ -127,7 +127,34 @@ _VERSION_1 = (
     "CREATE INDEX product_options_by_group ON product_options (store_id, group_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1,)
+_VERSION_2 = (
+    "ALTER TABLE users ADD COLUMN default_store TEXT",
+    """
+    CREATE TABLE accounts (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        store_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        linked_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, store_id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE purchases (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        store_id TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity >= 1),
+        purchased_at TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('in-store', 'online'))
+    )
+    """,
+    "CREATE INDEX purchases_by_user ON purchases (user_id, store_id, purchased_at)",
+)
+"""Users' default stores, linked store accounts, and purchase history imported from them."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
 """Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,312 @@
+"""The shop-wide conversation: who is speaking, which store, prices across stores, checkout
+at every store with a cart, and orders after checkout. Store-level talk goes to that store's
+DialogManager."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from voiceshop.catalog.model import Store
+from voiceshop.catalog.resolve import bundled_store_names, open_store
+from voiceshop.dialog.manager import DialogManager
+from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.state import ConfirmingCheckout
+from voiceshop.intents.model import Intent
+from voiceshop.matching import MatchOutcome
+from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.records import Order, OrderStatus
+
+DEFAULT_STORE = "grocery"
+STORE_NAME_SCORE = 85.0
+"""How closely (0..100) a spoken store name must match a store's name or id."""
+_STORE_PREPOSITIONS = ("from", "at", "in")
+_GENERIC_STORE_WORDS = frozenset({"the", "store", "shop", "my"})
+
+
+@dataclass(frozen=True)
+class _CancellingOrder:
+    """ "Cancel order N?" is open."""
+
+    order: Order
+
+
+class Assistant:
+    """One household's voice shopping across stores; a `Conversation` for the voice loop."""
+
+    def __init__(
+        self,
+        db: ShopDatabase,
+        user: str = "default",
+        store: str | None = None,
+        language: str = "en",
+    ) -> None:
+        self.db = db
+        self.user = user
+        self.language = language
+        self._stores: dict[str, Store] = {}
+        self._dialogs: dict[tuple[str, str], DialogManager] = {}
+        self.store_id = self._load(store or db.default_store(user) or DEFAULT_STORE).id
+        self._checkout_queue: list[str] = []
+        self._cancelling: _CancellingOrder | None = None
+        self._handlers: dict[str, Callable[[Intent], str]] = {
+            "SwitchUser": self._switch_user,
+            "SelectStore": self._select_store,
+            "WhereCheaper": self._where_cheaper,
+            "WhatDidIOrder": self._what_did_i_order,
+            "OrderStatus": self._order_status,
+            "CancelOrder": self._cancel_order,
+            "Checkout": self._checkout,
+        }
+
+    @property
+    def dialog(self) -> DialogManager:
+        """The current user's conversation with the current store."""
+        key = (self.user, self.store_id)
+        if key not in self._dialogs:
+            store = self._stores[self.store_id]
+            self._dialogs[key] = DialogManager(store, self.db, self.user, self.language)
+        return self._dialogs[key]
+
+    @property
+    def store(self) -> Store:
+        return self._stores[self.store_id]
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        """Answer one utterance."""
+        whole = self.dialog.parser.parse(text) if text.strip() else None
+        if whole is None or whole.name != "SelectStore":
+            text = self._take_store_suffix(text)
+        if self._cancelling is not None:
+            return Reply(self._answer_cancel(text))
+        if self._checkout_queue or self._checking_out():
+            return Reply(self._continue_checkout(self.dialog.respond(text, confidence).text))
+        intent = self.dialog.parser.parse(text) if text.strip() else None
+        if (
+            intent is not None
+            and intent.name in self._handlers
+            and self.dialog.state.pending is None
+        ):
+            reply = Reply(self._handlers[intent.name](intent))
+            self.dialog.state.last_reply = reply.text
+            return reply
+        return self.dialog.respond(text, confidence)
+
+    # Users and stores
+
+    def _switch_user(self, intent: Intent) -> str:
+        self.user = intent.person.strip().title()
+        default = self.db.default_store(self.user)
+        if default:
+            self.store_id = self._load(default).id
+        return self.dialog.replies.say(
+            "hello_user", user=self.user, store=self.store.name, cart=self._cart_sentence()
+        )
+
+    def _select_store(self, intent: Intent) -> str:
+        store_id = self._store_named(intent.store)
+        if store_id is None:
+            return self._unknown_store(intent.store)
+        self.store_id = self._load(store_id).id
+        return self.dialog.replies.say(
+            "store_selected", store=self.store.name, cart=self._cart_sentence()
+        )
+
+    def _take_store_suffix(self, text: str) -> str:
+        """Switch store on "add milk from the pharmacy" and return the text without it."""
+        words = self.dialog.parser.normalizer.normalize(text).split()
+        for start in range(len(words) - 1, 0, -1):
+            if words[start] not in _STORE_PREPOSITIONS:
+                continue
+            store_id = self._store_named(" ".join(words[start + 1 :]))
+            rest = " ".join(words[:start])
+            if store_id is not None and self.dialog.parser.parse(rest) is not None:
+                self.store_id = self._load(store_id).id
+                return " ".join(words[:start])
+        return text
+
+    def _store_named(self, said: str) -> str | None:
+        wanted = " ".join(w for w in said.split() if w not in _GENERIC_STORE_WORDS)
+        if not wanted:
+            return None
+        normalize = self.dialog.parser.normalizer.normalize
+        best, best_score = None, 0.0
+        for store_id, name in self._known_stores().items():
+            score = max(
+                fuzz.token_set_ratio(wanted, normalize(name)),
+                fuzz.ratio(wanted, normalize(store_id.replace("-", " "))),
+            )
+            if score > best_score:
+                best, best_score = store_id, score
+        return best if best_score >= STORE_NAME_SCORE else None
+
+    def _known_stores(self) -> dict[str, str]:
+        names = {name: self._load(name).name for name in bundled_store_names()}
+        names.update(self.db.store_names())
+        return names
+
+    def _unknown_store(self, said: str) -> str:
+        stores = self.dialog.replies.join(sorted(self._known_stores().values()))
+        return self.dialog.replies.say("store_unknown", phrase=said, stores=stores)
+
+    def _load(self, store_id: str) -> Store:
+        if store_id not in self._stores:
+            store = open_store(store_id, self.db)
+            self._stores[store.id] = store
+            return store
+        return self._stores[store_id]
+
+    def _cart_sentence(self) -> str:
+        lines = self.dialog.cart
+        replies = self.dialog.replies
+        return replies.cart_total(lines) if lines else replies.say("cart_empty")
+
+    # Prices across stores
+
+    def _where_cheaper(self, intent: Intent) -> str:
+        replies = self.dialog.replies
+        phrase = intent.product or self._last_product_name()
+        if not phrase:
+            return replies.say("cheaper_nothing")
+        offers = sorted(self._offers(phrase), key=lambda offer: offer[0])
+        if not offers:
+            return replies.say("cheaper_none", phrase=phrase)
+        (price, store, product), *others = offers
+        if not others:
+            return replies.say(
+                "cheaper_only", store=store.name, product=product, price=replies.money(price)
+            )
+        said_others = [
+            replies.say("cheaper_other", price=replies.money(p), store=s.name) for p, s, _ in others
+        ]
+        best = replies.say("cheaper_other", price=replies.money(price), store=store.name)
+        return replies.say(
+            "cheaper", product=product, best=best, others=f"{replies.join(said_others)}."
+        )
+
+    def _offers(self, phrase: str) -> list[tuple[float, Store, str]]:
+        offers = []
+        for store_id in self._known_stores():
+            store = self._load(store_id)
+            dialog = self._dialog_at(store)
+            result = dialog.matcher.match(phrase)
+            if result.outcome is not MatchOutcome.CONFIDENT:
+                continue
+            product = result.candidates[0].product
+            if product.price is not None:
+                label = (
+                    f"{product.display_name} ({product.size})"
+                    if product.size
+                    else (product.display_name)
+                )
+                offers.append((product.price, store, label))
+        return offers
+
+    def _last_product_name(self) -> str:
+        product = self.dialog.state.last_product
+        return product.display_name if product else ""
+
+    def _dialog_at(self, store: Store) -> DialogManager:
+        key = (self.user, store.id)
+        if key not in self._dialogs:
+            self._dialogs[key] = DialogManager(store, self.db, self.user, self.language)
+        return self._dialogs[key]
+
+    # Checkout across stores
+
+    def _checkout(self, intent: Intent) -> str:
+        stores = self.db.carts(self.user)
+        if len(stores) <= 1:
+            if stores:
+                self.store_id = self._load(stores[0]).id
+            return self.dialog.respond(intent.text).text
+        first = self.store_id if self.store_id in stores else stores[0]
+        self._checkout_queue = [s for s in stores if s != first]
+        self.store_id = self._load(first).id
+        several = self.dialog.replies.say("several_carts", count=len(stores))
+        return f"{several} {self.dialog.respond(intent.text).text}"
+
+    def _checking_out(self) -> bool:
+        return isinstance(self.dialog.state.pending, ConfirmingCheckout)
+
+    def _continue_checkout(self, reply: str) -> str:
+        """After each store's read-back is answered, read back the next store's order."""
+        if self._checking_out() or not self._checkout_queue:
+            return reply
+        self.store_id = self._load(self._checkout_queue.pop(0)).id
+        nxt = self.dialog.replies.say("next_store", store=self.store.name)
+        return f"{reply} {nxt} {self.dialog.respond('check out').text}"
+
+    # Orders after checkout
+
+    def _last_order(self) -> Order | None:
+        orders = self.db.orders(self.user)
+        return orders[0] if orders else None
+
+    def _what_did_i_order(self, _intent: Intent) -> str:
+        order = self._last_order()
+        replies = self.dialog.replies
+        if order is None:
+            return replies.say("no_orders")
+        return replies.say(
+            "last_order",
+            number=order.id,
+            store=self._load(order.store_id).name,
+            date=order.placed_at[:10],
+            lines=self._order_lines(order),
+        )
+
+    def _order_status(self, _intent: Intent) -> str:
+        order = self._last_order()
+        replies = self.dialog.replies
+        if order is None:
+            return replies.say("no_orders")
+        key = (
+            "order_status_placed"
+            if order.status is OrderStatus.PLACED
+            else ("order_status_cancelled")
+        )
+        return replies.say(
+            key, number=order.id, store=self._load(order.store_id).name, date=order.placed_at[:10]
+        )
+
+    def _cancel_order(self, intent: Intent) -> str:
+        placed = [o for o in self.db.orders(self.user) if o.status is OrderStatus.PLACED]
+        if intent.quantity is not None:
+            placed = [o for o in placed if o.id == intent.quantity]
+        replies = self.dialog.replies
+        if not placed:
+            return replies.say("no_order_to_cancel")
+        order = placed[0]
+        self._cancelling = _CancellingOrder(order)
+        return replies.say(
+            "confirm_cancel_order",
+            number=order.id,
+            store=self._load(order.store_id).name,
+            lines=self._order_lines(order),
+        )
+
+    def _order_lines(self, order: Order) -> str:
+        """The order's lines, said with the units of the store it was placed at."""
+        return self._dialog_at(self._load(order.store_id)).replies.lines(order.lines)
+
+    def _answer_cancel(self, text: str) -> str:
+        assert self._cancelling is not None
+        order = self._cancelling.order
+        intent = self.dialog.parser.parse(text)
+        replies = self.dialog.replies
+        if intent is not None and intent.name == "Yes":
+            self._cancelling = None
+            self.db.set_order_status(order.id, OrderStatus.CANCELLED)
+            return replies.say("order_cancelled", number=order.id)
+        if intent is not None and intent.name in ("No", "Cancel"):
+            self._cancelling = None
+            return replies.say("order_kept", number=order.id)
+        return replies.say(
+            "confirm_cancel_order",
+            number=order.id,
+            store=self._load(order.store_id).name,
+            lines=self._order_lines(order),
+        )

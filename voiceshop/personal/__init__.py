@@ -1,0 +1,1 @@
+"""What a shopper usually buys: purchase history import and the preferences drawn from it."""
