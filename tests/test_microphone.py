@@ -18,6 +18,7 @@ from tests.pulse import PulseUnavailable, VirtualMicrophone
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.microphone import (
     Microphone,
+    MicSettings,
     import_sounddevice,
     list_input_devices,
     refresh_devices,
@@ -77,11 +78,11 @@ def loud_seconds(pcm: bytes, dbfs: float = -40.0) -> float:
 
 
 def record_while_playing(
-    server: VirtualMicrophone, wav: Path, seconds: float
+    server: VirtualMicrophone, wav: Path, seconds: float, rate: int | None = None
 ) -> tuple[list[Chunk], Microphone]:
     """`seconds` of microphone audio, with `wav` played into it from 0.3 s on."""
     recorded: list[Chunk] = []
-    with Microphone() as mic:
+    with Microphone(settings=MicSettings(rate=rate)) as mic:
         player = threading.Timer(0.3, server.play, [wav])
         safety = threading.Timer(SAFETY_TIMEOUT_S, mic.stop)
         player.start()
@@ -128,15 +129,16 @@ def test_the_virtual_microphone_is_listed(virtual_mic: VirtualMicrophone) -> Non
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("rate", [None, 44_100, 48_000], ids=["16k", "44.1k", "48k"])
 def test_the_microphone_hears_a_tone_for_as_long_as_it_plays(
-    virtual_mic: VirtualMicrophone, tmp_path: Path
+    virtual_mic: VirtualMicrophone, tmp_path: Path, rate: int | None
 ) -> None:
     tone = write_tone(tmp_path / "tone.wav", seconds=1.0)
 
-    recorded, mic = record_while_playing(virtual_mic, tone, seconds=2.5)
+    recorded, mic = record_while_playing(virtual_mic, tone, seconds=2.5, rate=rate)
 
     assert all(isinstance(c, TimedChunk) and c.fmt == ENGINE_FORMAT for c in recorded)
-    assert mic.rate == 16_000
+    assert mic.rate == (rate or 16_000)
     assert loud_seconds(b"".join(c.pcm for c in recorded)) == pytest.approx(1.0, abs=0.1)
     assert mic.stats.dropped_blocks == 0
 

@@ -56,6 +56,8 @@ class MicSettings:
 
     block_s: float = 0.1
     """Seconds of audio per PortAudio callback, and so per chunk."""
+    rate: int | None = None
+    """Capture rate (Hz); None: the engine's 16 kHz when the device offers it, else its default."""
     buffer_s: float = 30.0
     """Audio held for a reader that falls behind (e.g. while a reply plays); beyond it the oldest
     audio is dropped and counted."""
@@ -128,7 +130,9 @@ class Microphone:
         info = _find_input_device(self._sd, device)
         self.device_name: str = info["name"]
         """Name of the device being recorded."""
-        self.rate: int = _pick_rate(self._sd, info["index"], int(info["default_samplerate"]))
+        self.rate: int = self._settings.rate or _pick_rate(
+            self._sd, info["index"], int(info["default_samplerate"])
+        )
         """Sample rate the device is read at (Hz), before conversion to the engine's 16 kHz."""
         self.stats = MicStats()
         self._device_index: int = info["index"]
