@@ -77,7 +77,7 @@ def test_bad_history_rows_import_nothing(
         (4, "product_id 'no-such-thing' is not in the catalog"),
         (5, "quantity must be"),
         (6, "channel must be"),
-        (7, "does not match"),
+        (7, "product 'zorbleflax deluxe' does not match"),
     ]:
         assert f"history.csv:{line}: {why}" in out
     with ShopDatabase(db_path) as db:
