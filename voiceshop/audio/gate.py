@@ -56,11 +56,11 @@ class MicGate:
     @contextmanager
     def speaking(self) -> Iterator[None]:
         """Mute for the duration of the `with` block (wrap the blocking playback in it)."""
-        self._speaking_since = self._clock()
+        started = self._speaking_since = self._clock()
         try:
             yield
         finally:
-            self._windows.append((self._speaking_since, self._clock() + self._tail_s))
+            self._windows.append((started, self._clock() + self._tail_s))
             self._speaking_since = None
 
     def is_muted(self, at: float | None = None) -> bool:

@@ -167,6 +167,7 @@ class Microphone:
             )
             self._stream.start()
         except self._sd.PortAudioError as err:
+            self.close()
             raise AudioDeviceError(
                 f"Cannot open input device {self.device_name!r} at {self.rate} Hz ({err}): "
                 f"close other programs using it, or pick another; {LIST_DEVICES_HINT}"
