@@ -24,6 +24,8 @@ What matters:
   with it, audio arrives in real time (4.0 s in 4.05 s) and a 2 s `paplay` takes 2.0 s.
 - `-n -F file`: no system default.pa (it would probe for sound cards); `--system=false` as root
   only logs "This program is not intended to be run as root"; D-Bus and cookie warnings are noise.
+- `vmic` is also the default sink, so a Speaker's replies land in the microphone too: the
+  real echo that the MicGate must keep out.
 - PortAudio lists devices once, when it starts: a process that imported sounddevice before the
   server ran must call `voiceshop.audio.microphone.refresh_devices()` to see "pulse".
 """
