@@ -256,7 +256,9 @@ def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
 
 def _speaker(args: argparse.Namespace) -> Speaker:
     return load_speaker(
-        SpeakerSettings(rate=args.rate, voice=args.voice, say_to=args.say_to, play=not args.quiet)
+        SpeakerSettings(
+            rate=args.rate, voice=args.voice, say_to=args.say_to, play=not args.quiet, echo=False
+        )
     )
 
 

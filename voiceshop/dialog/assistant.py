@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from voiceshop.catalog.model import Store
+from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import bundled_store_names, open_store
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.dialog.reply import Reply
-from voiceshop.dialog.state import ConfirmingCheckout
+from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingHeard
 from voiceshop.intents.model import Intent
 from voiceshop.matching import MatchOutcome
 from voiceshop.storage.database import ShopDatabase
@@ -84,15 +84,16 @@ class Assistant:
         if self._checkout_queue or self._checking_out():
             return Reply(self._continue_checkout(self.dialog.respond(text, confidence).text))
         intent = self.dialog.parser.parse(text) if text.strip() else None
-        if (
-            intent is not None
-            and intent.name in self._handlers
-            and self.dialog.state.pending is None
-        ):
+        if intent is not None and intent.name in self._handlers and self._may_interrupt():
+            self.dialog.state.pending = None
             reply = Reply(self._handlers[intent.name](intent))
             self.dialog.state.last_reply = reply.text
             return reply
         return self.dialog.respond(text, confidence)
+
+    def _may_interrupt(self) -> bool:
+        """Shop-wide requests may leave an open product question, not a confirmation."""
+        return not isinstance(self.dialog.state.pending, (ConfirmingCheckout, ConfirmingHeard))
 
     # Users and stores
 
@@ -176,32 +177,39 @@ class Assistant:
         (price, store, product), *others = offers
         if not others:
             return replies.say(
-                "cheaper_only", store=store.name, product=product, price=replies.money(price)
+                "cheaper_only",
+                product=product.display_name,
+                offer=self._offer(price, store, product),
             )
-        said_others = [
-            replies.say("cheaper_other", price=replies.money(p), store=s.name) for p, s, _ in others
-        ]
-        best = replies.say("cheaper_other", price=replies.money(price), store=store.name)
         return replies.say(
-            "cheaper", product=product, best=best, others=f"{replies.join(said_others)}."
+            "cheaper",
+            product=product.display_name,
+            best=self._offer(price, store, product),
+            others=replies.join([self._offer(*offer) for offer in others]),
         )
 
-    def _offers(self, phrase: str) -> list[tuple[float, Store, str]]:
+    def _offer(self, price: float, store: Store, product: Product) -> str:
+        replies = self.dialog.replies
+        if product.size:
+            return replies.say(
+                "cheaper_other_sized",
+                price=replies.money(price),
+                size=product.size,
+                store=store.name,
+            )
+        return replies.say("cheaper_other", price=replies.money(price), store=store.name)
+
+    def _offers(self, phrase: str) -> list[tuple[float, Store, Product]]:
+        """Each known store's price for the product the phrase names clearly there."""
         offers = []
         for store_id in self._known_stores():
             store = self._load(store_id)
-            dialog = self._dialog_at(store)
-            result = dialog.matcher.match(phrase)
+            result = self._dialog_at(store).matcher.match(phrase)
             if result.outcome is not MatchOutcome.CONFIDENT:
                 continue
             product = result.candidates[0].product
             if product.price is not None:
-                label = (
-                    f"{product.display_name} ({product.size})"
-                    if product.size
-                    else (product.display_name)
-                )
-                offers.append((product.price, store, label))
+                offers.append((product.price, store, product))
         return offers
 
     def _last_product_name(self) -> str:

@@ -427,7 +427,12 @@ class DialogManager:
         if intent is not None and intent.name in ("No", "Cancel"):
             self.state.pending = None
             return self.replies.say("order_not_placed")
-        if intent is None or intent.implicit or intent.name == "Choose":
+        if (
+            intent is None
+            or intent.implicit
+            or intent.name not in self._handlers
+            or (intent.name == "Choose")
+        ):
             attempts = pending.attempts + 1
             if attempts >= self.settings.max_confirm_attempts:
                 self.state.pending = None
