@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from voiceshop.errors import ModelNotFoundError
-from voiceshop.recognizer import models
+from voiceshop.recognizer import RecognizerSettings, choose_engine, models
 from voiceshop.recognizer.models import (
     check_vosk_model,
     download_model,
@@ -229,3 +229,16 @@ def test_download_reports_an_unreachable_file(target: Path, serve: Callable[[str
 def test_unknown_model_name(target: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="unknown model 'xx'; known models: en-small"):
         download_model("xx", target)
+
+
+def test_auto_engine_is_vosk_when_a_model_for_the_language_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models, "REPO_MODELS_DIR", tmp_path / "models")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
+    make_model(tmp_path / "models" / FOLDER)
+
+    assert choose_engine(RecognizerSettings(language="en")) == "vosk"
+    assert choose_engine(RecognizerSettings(language="fr")) == "whisper"
+    assert choose_engine(RecognizerSettings(asr="whisper", language="en")) == "whisper"

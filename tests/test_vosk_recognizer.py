@@ -17,7 +17,7 @@ import pytest
 from voiceshop.audio.types import Chunk
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.errors import ModelNotFoundError
-from voiceshop.recognizer import EndpointSettings, RecognizerSettings, VoskSettings
+from voiceshop.recognizer import EndpointSettings, RecognizerSettings, VoskSettings, load_recognizer
 from voiceshop.recognizer.base import Transcript, Vocabulary
 from voiceshop.recognizer.vosk_backend import (
     UNKNOWN_WORD,
@@ -259,3 +259,10 @@ def test_one_best_mode_reports_word_confidences(
 def test_a_missing_model_folder_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="voiceshop models download en-small"):
         VoskRecognizer(replace(KOREAN, model=tmp_path), GRAMMAR_VOCABULARY)
+
+
+@needs_korean_vosk
+def test_auto_loads_vosk_for_a_language_with_an_installed_model() -> None:
+    recognizer = load_recognizer(RecognizerSettings(language="ko"), GRAMMAR_VOCABULARY)
+
+    assert isinstance(recognizer, VoskRecognizer)
