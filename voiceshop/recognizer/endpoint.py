@@ -77,7 +77,10 @@ class EndReason(StrEnum):
 
 @dataclass(frozen=True)
 class Utterance:
-    """One utterance's engine-format audio: pre-roll, speech and trailing silence."""
+    """One utterance's engine-format audio: pre-roll, speech and trailing silence.
+
+    It is never longer than the `max_utterance_seconds` it was cut with.
+    """
 
     pcm: bytes
     reason: EndReason
@@ -107,8 +110,10 @@ class Endpointer:
         return bool(self._utterance)
 
     def feed(self, chunk: Chunk) -> list[Utterance]:
-        """Accept audio; return the utterances that ended within it (usually none, at most one
-        for chunks shorter than the trailing silence)."""
+        """Accept audio; return the utterances that ended within it.
+
+        That is usually none, and at most one for chunks shorter than the trailing silence.
+        """
         require_engine_format(chunk)
         pcm = self._leftover + chunk.pcm
         whole = len(pcm) - len(pcm) % _FRAME_BYTES
@@ -125,7 +130,8 @@ class Endpointer:
         self.reset()
         if not pending:
             return None
-        return Utterance(b"".join(pending) + tail, EndReason.END_OF_STREAM)
+        pcm = (b"".join(pending) + tail)[: self._max_frames * _FRAME_BYTES]
+        return Utterance(pcm, EndReason.END_OF_STREAM)
 
     def reset(self) -> None:
         """Drop all audio and state (after the agent spoke, or on barge-in)."""

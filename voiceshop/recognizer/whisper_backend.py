@@ -48,6 +48,10 @@ _FRAMES_PER_SECOND = 100
 """Log-mel frames per second of audio (hop of 160 samples at 16 kHz)."""
 _MAX_TOKENS = 448
 """Whisper's decoder context: prompt plus generated tokens."""
+_TOKENS_PER_SECOND = 10
+_EXTRA_TOKENS = 10
+"""At most 10 tokens per second of audio plus 10 are generated: twice a fast speaker's rate,
+so a hallucinated repetition loop stops early instead of running to 448 tokens."""
 _NO_SPEECH_THRESHOLD = 0.6
 _SILENT_LOGPROB_THRESHOLD = -1.0
 """A window with no-speech probability above 0.6 and mean log-probability below -1 is dropped
@@ -151,11 +155,13 @@ class WindowDecoder:
     def _decode_window(self, features: np.ndarray) -> DecodedWindow:
         padded = np.zeros((1, features.shape[0], self._window_frames), np.float32)
         padded[0, :, : features.shape[1]] = features
+        seconds = features.shape[1] / _FRAMES_PER_SECOND
+        new_tokens = _EXTRA_TOKENS + math.ceil(_TOKENS_PER_SECOND * seconds)
         (result,) = self._model.model.generate(
             self._storage_view(padded),
             [self._prompt],
             beam_size=self._beam_size,
-            max_length=_MAX_TOKENS,
+            max_length=min(_MAX_TOKENS, len(self._prompt) + new_tokens),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
