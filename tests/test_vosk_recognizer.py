@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceshop.audio.types import Chunk
+from voiceshop.audio.types import AudioFormat, Chunk
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.errors import ModelNotFoundError
 from voiceshop.recognizer import EndpointSettings, RecognizerSettings, VoskSettings, load_recognizer
@@ -266,3 +266,9 @@ def test_auto_loads_vosk_for_a_language_with_an_installed_model() -> None:
     recognizer = load_recognizer(RecognizerSettings(language="ko"), GRAMMAR_VOCABULARY)
 
     assert isinstance(recognizer, VoskRecognizer)
+
+
+@needs_korean_vosk
+def test_refuses_audio_that_is_not_engine_format(grammar_recognizer: VoskRecognizer) -> None:
+    with pytest.raises(ValueError, match="convert it first"):
+        grammar_recognizer.feed(Chunk(bytes(9600), AudioFormat(48_000, 2, 1)))

@@ -86,7 +86,6 @@ class ModelSource:
     url: str
     sha256: str
     """SHA-256 of the zip; required, the download is refused without a match."""
-    language: str
 
 
 KNOWN_MODELS: dict[str, ModelSource] = {
@@ -96,13 +95,11 @@ KNOWN_MODELS: dict[str, ModelSource] = {
         folder="vosk-model-small-en-us-0.15",
         url="https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
         sha256="30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498",
-        language="en",
     ),
     "en-lgraph": ModelSource(
         folder="vosk-model-en-us-0.22-lgraph",
         url="https://alphacephei.com/vosk/models/vosk-model-en-us-0.22-lgraph.zip",
         sha256="d9838b4aaa82a75c4a17f5aca300eaca129aaab2a7cbf951bafbb500eb9c4334",
-        language="en",
     ),
 }
 

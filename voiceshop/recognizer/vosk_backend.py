@@ -29,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from voiceshop.audio.convert import require_engine_format
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
 from voiceshop.recognizer import RecognizerSettings
@@ -81,6 +82,7 @@ class VoskRecognizer(Recognizer):
         self._segment_bytes = 0
 
     def feed(self, chunk: Chunk) -> Transcript | None:
+        require_engine_format(chunk)
         finished = [
             self._feed_piece(chunk.pcm[start : start + _PIECE_BYTES])
             for start in range(0, len(chunk.pcm), _PIECE_BYTES)
@@ -115,9 +117,11 @@ class VoskRecognizer(Recognizer):
         return None
 
     def _hold(self, result_json: str) -> None:
-        seconds = self._segment_bytes / ENGINE_FORMAT.bytes_per_second
-        self._held.append(parse_result(result_json, seconds))
+        """Keep a finished segment's reading until the utterance ends (silence is dropped)."""
+        segment = parse_result(result_json, self._segment_bytes / ENGINE_FORMAT.bytes_per_second)
         self._segment_bytes = 0
+        if segment.text:
+            self._held.append(segment)
 
     def _release(self) -> Transcript | None:
         transcript = join_transcripts(self._held)
