@@ -22,6 +22,7 @@ from voiceshop.audio.gate import GateSettings, MicGate
 from voiceshop.audio.types import Chunk
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.dialog.reply import Conversation, Reply
+from voiceshop.errors import AudioInputError
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker.base import Speaker
 
@@ -195,12 +196,17 @@ def replay_files(
 ) -> StopReason:
     """One turn per WAV file, through the same loop as the microphone; stops early on goodbye.
 
-    Every file is read and checked first, so a bad one raises AudioInputError before any turn.
-    A recording cannot hear the agent, so the gate has no tail: nothing in a file is muted.
+    A file that cannot be used (not audio, truncated, empty, silent) is reported as an Error
+    event and skipped; the conversation goes on with the next file. A recording cannot hear
+    the agent, so the gate has no tail: nothing in a file is muted.
     """
-    sources = [wav_chunks(path) for path in paths]
     gate = MicGate(GateSettings(tail_s=0.0))
-    for source in sources:
+    for path in paths:
+        try:
+            source = wav_chunks(path)
+        except AudioInputError as err:
+            on_event(Error(str(err)))
+            continue
         loop = VoiceLoop(source, recognizer, conversation, speaker, gate, on_event, settings)
         reason = loop.run()
         if reason is not StopReason.SOURCE_ENDED:

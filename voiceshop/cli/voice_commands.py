@@ -226,11 +226,19 @@ def run_models_download(args: argparse.Namespace) -> int:
 def _replay(
     files: list[Path], assistant: Assistant, recognizer: Recognizer, speaker: Speaker
 ) -> int:
+    """Replay the files as one conversation; exit status 1 when a file could not be used."""
+    errors: list[Error] = []
+
+    def show(event: LoopEvent) -> None:
+        if isinstance(event, Error):
+            errors.append(event)
+        _show(event)
+
     try:
-        replay_files(files, recognizer, assistant, speaker, _show)
+        replay_files(files, recognizer, assistant, speaker, show)
     finally:
         speaker.close()
-    return 0
+    return 1 if errors else 0
 
 
 def _show(event: LoopEvent) -> None:
