@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.abc
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pytest
@@ -25,10 +28,12 @@ from voiceshop.audio.microphone import (
 )
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import read_wav
+from voiceshop.cli.voice_commands import DEMO_DIR
 from voiceshop.dialog.reply import Reply
 from voiceshop.errors import AudioDeviceError
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
+from voiceshop.storage.database import ShopDatabase
 from voiceshop.voice_loop import VoiceLoop
 
 SPEECH_WAV = Path(__file__).parent / "fixtures" / "audio" / "add_milk_and_eggs.wav"
@@ -215,3 +220,48 @@ def test_the_agent_does_not_hear_its_own_reply(
     heard_after = b"".join(recognizer.after_reply)
     assert gate.muted_seconds == pytest.approx(reply_seconds + 0.4, abs=0.3)
     assert loud_seconds(heard_after) == pytest.approx(0.5, abs=0.1), "only the user's tone"
+
+
+@pytest.mark.e2e
+@pytest.mark.audio
+def test_voiceshop_listen_hears_the_microphone_and_answers(
+    virtual_mic: VirtualMicrophone, tmp_path: Path
+) -> None:
+    """`voiceshop listen` as a user runs it: speech into the microphone, the reply back, the
+    cart saved on Ctrl-C."""
+    db = tmp_path / "shop.db"
+    listen = subprocess.Popen(
+        [sys.executable, "-m", "voiceshop", "listen", "--quiet", "--db", str(db)],
+        env=virtual_mic.client_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert listen.stdout is not None
+        assert "Listening on" in listen.stdout.readline()
+        virtual_mic.play(DEMO_DIR / "03_add_sourdough_bread.wav")
+        lines = read_until(listen.stdout, "voiceshop: ")
+        assert any(line.lower().startswith("you: add a loaf of sourdough") for line in lines)
+        assert "Added 1 loaf of Green Basket Sourdough Bread" in lines[-1]
+    finally:
+        listen.send_signal(signal.SIGINT)
+        out, _ = listen.communicate(timeout=SAFETY_TIMEOUT_S)
+    assert listen.returncode == 0
+    assert "Cart saved." in out
+    with ShopDatabase(db) as shop:
+        assert [line.product_id for line in shop.cart("default", "grocery")] == ["sourdough-bread"]
+
+
+def read_until(stream: IO[str], prefix: str) -> list[str]:
+    """Lines from `stream` up to the first that starts with `prefix` (bounded in time)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + SAFETY_TIMEOUT_S * 3
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            break
+        lines.append(line.strip())
+        if line.startswith(prefix):
+            return lines
+    raise AssertionError(f"no line starting with {prefix!r} in {lines}")
