@@ -1,0 +1,207 @@
+"""Voice conversations as data: WAV turns replayed through the production voice loop.
+
+A script (tests/voice_conversations/*.yaml) names its starting `store` and `user`, optional
+`history` (past purchases, as in tests/conversations/*.yaml) and its `turns`. Each turn gives the
+`wav` file (in tests/fixtures/audio) and what should come of it: `intent`, `items` (what the
+parser understood, each compared on the keys given: product, match, quantity, unit, options),
+`reply` (a regular expression), `cart` (product id -> quantity), `options` (product id ->
+options), `store` and `orders`.
+
+`replay_script` plays the turns one by one through `replay_files`, the microphone's code path,
+with the real recognizer and the Assistant, and reports what happened in each turn.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from voiceshop.catalog.model import Store
+from voiceshop.catalog.resolve import open_store
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.reply import Reply
+from voiceshop.intents.model import Intent, ItemRequest
+from voiceshop.intents.vocabulary import store_vocabulary
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.recognizer import Recognizer, Vocabulary
+from voiceshop.speaker import NullSpeaker
+from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.records import Channel, OrderStatus, Purchase
+from voiceshop.voice_loop import replay_files
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCRIPT_DIR = REPO_ROOT / "tests" / "voice_conversations"
+AUDIO_DIR = REPO_ROOT / "tests" / "fixtures" / "audio"
+
+RecognizerFactory = Callable[[Vocabulary], Recognizer]
+
+
+@dataclass(frozen=True)
+class VoiceScript:
+    """One conversation script."""
+
+    name: str
+    store: str
+    user: str
+    history: list[dict[str, Any]]
+    turns: list[dict[str, Any]]
+
+
+@dataclass
+class TurnResult:
+    """What one spoken turn did."""
+
+    expected: dict[str, Any]
+    heard: list[str] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)
+    intents: list[Intent | None] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    """The last utterance's understood items, matched in the store it was said to."""
+    replies: list[str] = field(default_factory=list)
+    cart: dict[str, int] = field(default_factory=dict)
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
+    store: str = ""
+    orders: int = 0
+    seconds: float = 0.0
+
+    @property
+    def intent(self) -> str | None:
+        """The last utterance's intent name, None if it was not understood or nothing was heard."""
+        last = self.intents[-1] if self.intents else None
+        return last.name if last else None
+
+    @property
+    def reply(self) -> str:
+        return " ".join(self.replies)
+
+    def problems(self) -> list[str]:
+        """How the turn differs from its expectations; empty when it went as scripted."""
+        expected = self.expected
+        found = []
+        if "intent" in expected and self.intent != expected["intent"]:
+            found.append(f"intent {self.intent!r}, expected {expected['intent']!r}")
+        if "items" in expected and not items_agree(self.items, expected["items"]):
+            found.append(f"items {self.items}, expected {expected['items']}")
+        if "reply" in expected and not re.search(expected["reply"], self.reply):
+            found.append(f"reply does not match {expected['reply']!r}")
+        for key in ("cart", "store", "orders"):
+            if key in expected and getattr(self, key) != expected[key]:
+                found.append(f"{key} {getattr(self, key)!r}, expected {expected[key]!r}")
+        for product_id, options in expected.get("options", {}).items():
+            if self.options.get(product_id) != options:
+                found.append(f"{product_id} options {self.options.get(product_id)}")
+        return found
+
+    def describe(self) -> str:
+        return f"{self.expected['wav']}: heard {self.heard}, replied {self.reply!r}"
+
+
+def items_agree(understood: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool:
+    """Same number of items, each agreeing on the keys its expectation gives."""
+    return len(understood) == len(expected) and all(
+        all(item.get(key) == value for key, value in wanted.items())
+        for item, wanted in zip(understood, expected, strict=True)
+    )
+
+
+def load_scripts(folder: Path = SCRIPT_DIR) -> list[VoiceScript]:
+    """Every script in the folder, by file name."""
+    scripts = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        scripts.append(
+            VoiceScript(
+                name=path.stem,
+                store=data["store"],
+                user=data.get("user", "default"),
+                history=data.get("history", []),
+                turns=data["turns"],
+            )
+        )
+    return scripts
+
+
+def replay_script(
+    script: VoiceScript, db: ShopDatabase, recognizer_for: RecognizerFactory
+) -> Iterator[TurnResult]:
+    """Play the script's turns through the voice loop, yielding each turn's result.
+
+    The recognizer is tuned to the starting store's vocabulary, as `voiceshop replay` does.
+    """
+    add_history(db, script.history)
+    assistant = Assistant(db, script.user, script.store)
+    recognizer = recognizer_for(store_vocabulary(assistant.store, assistant.dialog.parser))
+    for turn in script.turns:
+        result = TurnResult(expected=turn)
+        observed = _ObservedAssistant(assistant, result)
+        started = time.perf_counter()
+        replay_files([AUDIO_DIR / turn["wav"]], recognizer, observed, NullSpeaker())
+        result.seconds = time.perf_counter() - started
+        _record_state(assistant, db, result)
+        yield result
+
+
+def add_history(db: ShopDatabase, history: list[dict[str, Any]]) -> None:
+    """Past purchases: per user and store, rows of [date, product id, quantity, channel]."""
+    for entry in history:
+        store = open_store(entry["store"], db)
+        db.link_account(entry["user"], store.id, f"customer-{entry['user']}")
+        purchases = [
+            Purchase(product_id, _product_name(store, product_id), quantity, day, Channel(channel))
+            for day, product_id, quantity, channel in entry["rows"]
+        ]
+        db.add_purchases(entry["user"], store.id, purchases)
+
+
+class _ObservedAssistant:
+    """The Assistant as the voice loop's Conversation, noting what it heard and understood."""
+
+    def __init__(self, assistant: Assistant, result: TurnResult) -> None:
+        self._assistant = assistant
+        self._result = result
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        dialog = self._assistant.dialog
+        intent = dialog.parser.parse(text) if text.strip() else None
+        self._result.heard.append(text)
+        self._result.confidence.append(confidence)
+        self._result.intents.append(intent)
+        self._result.items = [
+            understood_item(request, dialog.matcher) for request in (intent.items if intent else ())
+        ]
+        reply = self._assistant.respond(text, confidence)
+        self._result.replies.append(reply.text)
+        return reply
+
+
+def understood_item(request: ItemRequest, matcher: ProductMatcher) -> dict[str, Any]:
+    """An ItemRequest as the matcher resolves it: product (if confident), match, count, unit."""
+    result = matcher.match(request.phrase)
+    confident = result.outcome is MatchOutcome.CONFIDENT
+    return {
+        "product": result.candidates[0].product.id if confident else None,
+        "match": result.outcome.value,
+        "quantity": request.quantity or 1,
+        "unit": request.unit,
+        "options": dict(request.options),
+    }
+
+
+def _record_state(assistant: Assistant, db: ShopDatabase, result: TurnResult) -> None:
+    cart = assistant.dialog.cart
+    result.cart = {line.product_id: line.quantity for line in cart}
+    result.options = {line.product_id: dict(line.options) for line in cart}
+    result.store = assistant.store_id
+    placed = [o for o in db.orders(assistant.user) if o.status is OrderStatus.PLACED]
+    result.orders = len(placed)
+
+
+def _product_name(store: Store, product_id: str) -> str:
+    product = store.product(product_id)
+    return product.name if product else product_id
