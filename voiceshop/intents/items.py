@@ -86,17 +86,26 @@ class ItemListReader:
     def _attach_option_only(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
-        """A segment with options but no product words belongs to the item before it."""
+        """A segment that names no product ("two twelve ounce", "with cream") belongs to the
+        item before it, or to the next one when it comes first."""
         kept: list[_Segment] = []
         for seg in segments:
-            if kept and not self._product_words(words, seg, span_at):
+            if kept and not self._names_product(words, seg, span_at):
                 kept[-1].positions.extend(seg.positions)
             else:
                 kept.append(seg)
-        if len(kept) > 1 and not self._product_words(words, kept[0], span_at):
+        if len(kept) > 1 and not self._names_product(words, kept[0], span_at):
             kept[1].positions[:0] = kept[0].positions
             kept.pop(0)
         return kept
+
+    def _names_product(
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> bool:
+        """Whether the segment has product words besides its options, count and unit."""
+        free = [i for i in seg.positions if i not in span_at]
+        _, _, rest = self._count_and_unit(words, free)
+        return bool(self._product_words(words, _Segment(rest), span_at))
 
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
@@ -150,7 +159,7 @@ class ItemListReader:
     ) -> tuple[int | None, str, list[int]]:
         if not free:
             return None, "", free
-        counted = self._count_at(words, free[0])
+        counted = self._numbers.parse_count([words[i] for i in free])
         quantity, unit, used = None, "", 0
         if counted is not None:
             quantity, used = counted
