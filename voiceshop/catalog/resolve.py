@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from voiceshop.catalog import open_food_facts
 from voiceshop.catalog.instacart import PRODUCT_COLUMNS, read_instacart
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.store_file import STORE_FILE_SUFFIXES, is_valid_store_id, load_store_file
@@ -51,10 +52,11 @@ def import_catalog(
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Store:
-    """Read a store file or an Instacart products.csv and save it into `db`, replacing any
-    store with the same id. Returns the store saved.
+    """Read a store file, an Instacart products.csv or an Open Food Facts product list and save
+    it into `db`, replacing any store with the same id. Returns the store saved.
 
-    `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart").
+    `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart"; Open
+    Food Facts: "open-food-facts", "Open Food Facts").
     `progress` is called with the number of products saved so far.
     """
     if store_id is not None and not is_valid_store_id(store_id):
@@ -69,13 +71,20 @@ def import_catalog(
             store_id=store_id or INSTACART_STORE_ID,
             name=name or INSTACART_STORE_NAME,
         )
+    elif open_food_facts.is_open_food_facts_header(_header_columns(source)):
+        store = open_food_facts.read_open_food_facts(
+            source,
+            store_id=store_id or open_food_facts.STORE_ID,
+            name=name or open_food_facts.STORE_NAME,
+        )
     elif source.suffix.lower() in STORE_FILE_SUFFIXES:
         store = load_store_file(source)
         store = dataclasses.replace(store, id=store_id or store.id, name=name or store.name)
     else:
         raise CatalogError(
             f"{source} is neither a store file ({', '.join(STORE_FILE_SUFFIXES)}) nor an "
-            f"Instacart products.csv (header {','.join(PRODUCT_COLUMNS)})"
+            f"Instacart products.csv (header {','.join(PRODUCT_COLUMNS)}) nor an Open Food Facts "
+            f"list (header {','.join(open_food_facts.COLUMNS)})"
         )
     db.save_store(store, progress=progress)
     return store
@@ -93,13 +102,17 @@ def _bundled_store_files() -> list[Path]:
 
 def _is_instacart_csv(path: Path) -> bool:
     """Whether the file's first line is a CSV header with the Instacart product columns."""
+    return set(PRODUCT_COLUMNS) <= _header_columns(path)
+
+
+def _header_columns(path: Path) -> set[str]:
+    """The column names in the file's first line, read as a CSV header."""
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as file:
             header = file.readline()
     except OSError as exc:
         raise CatalogError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    columns = {column.strip() for column in header.split(",")}
-    return set(PRODUCT_COLUMNS) <= columns
+    return {column.strip() for column in header.split(",")}
 
 
 def _not_found_message(spec: str, path: Path, db: ShopDatabase | None) -> str:
