@@ -141,7 +141,7 @@ def _ambiguous(text: str, product_id: str, matcher: ProductMatcher) -> bool:
     """True when another product contains every said word and is no longer than the target."""
     index = matcher.index
     said = set(matcher.words.words(text))
-    target = next(i for i, p in enumerate(index.products) if p.id == product_id)
+    target = index.position[product_id]
     target_key = index.same_product_key(target)
     target_length = len(index.variants_of[target][0].words)
     known = [w for w in said if w in index.postings]
@@ -164,7 +164,7 @@ def top1_hits(
 ) -> Iterator[tuple[PerturbedQuery, bool]]:
     """Each query with whether the matcher's first product is the meant one (or its twin)."""
     index = matcher.index
-    position = {p.id: i for i, p in enumerate(index.products)}
+    position = index.position
     for query in queries:
         ranked = matcher.rank(query.text, limit=1)
         hit = bool(ranked) and index.same_product_key(

@@ -1,25 +1,29 @@
 """Ranking products for a spoken phrase, and deciding: act, ask, or say it is not there.
 
-Scoring: each spoken word is paired with its most similar name word (same word, a close
-spelling, or the same sound). Two coverages are weighed by how telling each word is (idf):
-how much of what was said the name explains, and how much of the name was said (an unsaid
-brand counts little). The score is their weighted harmonic mean, 0..1, so a short name that
-is only a part of what was said ("Bread" for "whole wheat bread") scores low, and so does a
-long name of which little was said.
+Scoring (`scoring.py`): each spoken word is paired with its most similar name word (same word,
+a close spelling, or the same sound). Two coverages are weighed by how telling each word is
+(idf): how much of what was said the name explains, and how much of the name was said (an unsaid
+brand counts little). The score is their weighted harmonic mean, 0..1, so a short name that is
+only a part of what was said ("Bread" for "whole wheat bread") scores low, and so does a long
+name of which little was said; a little of it goes to saying the words in the name's order.
+The ranking is the same as scoring every product, but only the products that can rank are
+scored (`search.py`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from voiceshop.catalog.model import Product, Store
 from voiceshop.language.normalize import Normalizer
-from voiceshop.matching.index import CatalogIndex, NameVariant
+from voiceshop.matching.index_cache import IndexCache
+from voiceshop.matching.scoring import PhraseScorer, ProductScores, SaidWord, distinct_best
+from voiceshop.matching.search import candidates
 from voiceshop.matching.words import MatchWords
 
 
@@ -35,8 +39,6 @@ class MatchSettings:
     """Products scoring within this of the best are close enough to ask about."""
     max_choices: int = 3
     """How many products a question offers at most."""
-    candidate_pool: int = 300
-    """How many products the index pre-selects for exact scoring."""
     word_similarity_floor: float = 0.72
     """Word pairs less similar than this count as different words."""
     said_weight: float = 1.5
@@ -79,52 +81,50 @@ class MatchResult:
 
 
 class ProductMatcher:
-    """Fuzzy, sound-aware product search over one store's catalog, built once per store."""
+    """Fuzzy, sound-aware product search over one store's catalog, built once per store.
+
+    The word index of a large catalog is saved in `index_cache` (by default the user's cache
+    folder) and loaded from there the next time the same catalog is matched.
+    """
 
     def __init__(
         self,
         store: Store,
         normalizer: Normalizer,
         settings: MatchSettings | None = None,
+        index_cache: IndexCache | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or MatchSettings()
         self.words = MatchWords(normalizer)
-        self.index = CatalogIndex(store.products, self.words)
+        cache = index_cache or IndexCache.default()
+        self.index = cache.load_or_build(store.products, self.words)
 
     def rank(self, phrase: str, limit: int = 5) -> list[Candidate]:
-        """The `limit` best products for `phrase`, best first (empty when nothing is close).
+        """The `limit` best products for `phrase`, best first (empty when nothing is close)."""
+        if limit < 1:
+            return []
+        phrasings = self.phrasings(phrase)
+        said_words = {word: self._said_word(word) for words in phrasings for word in words}
+        scores: dict[int, float] = {}
+        ranked: list[tuple[int, float]] = []
+        for said in phrasings:
+            floor = ranked[-1][1] if len(ranked) == limit else -math.inf
+            for product, score in self._scores(said, said_words, limit, floor).items():
+                scores[product] = max(score, scores.get(product, 0.0))
+            ranked = distinct_best(self.index, scores, limit)
+        return [
+            Candidate(self.index.products[product], round(score, 4)) for product, score in ranked
+        ]
 
-        Words said apart that the catalog writes as one ("sour dough") are tried both ways.
-        """
+    def phrasings(self, phrase: str) -> list[list[str]]:
+        """The ways `phrase` is tried: its words, and (if different) the same with words said
+        apart that the catalog writes as one ("sour dough") joined, and the reverse."""
         said = self.words.words(phrase)
         if not said:
             return []
-        scores = self._scores(said)
         compound = self._compounds(said)
-        if compound != said:
-            for product, score in self._scores(compound).items():
-                scores[product] = max(score, scores.get(product, 0.0))
-        ranked: list[Candidate] = []
-        seen: set[tuple[str, str]] = set()
-        for product, score in sorted(scores.items(), key=lambda item: item[1], reverse=True):
-            key = self.index.same_product_key(product)
-            if score <= 0 or key in seen:
-                continue
-            seen.add(key)
-            ranked.append(Candidate(self.index.products[product], round(score, 4)))
-            if len(ranked) == limit:
-                break
-        return ranked
-
-    def _scores(self, said: list[str]) -> dict[int, float]:
-        similar = [self._similar_words(w) for w in said]
-        weights = [self._said_weight(w, sims) for w, sims in zip(said, similar)]
-        text = " ".join(said)
-        return {
-            p: self._score_product(p, similar, weights, text)
-            for p in self._candidate_pool(similar, weights).tolist()
-        }
+        return [said] if compound == said else [said, compound]
 
     def score(self, phrase: str) -> float:
         """How well the best product matches `phrase`, 0..1."""
@@ -139,9 +139,9 @@ class ProductMatcher:
         without asking; a clearly better spoken match still wins.
         """
         s = self.settings
-        ranked = self.rank(phrase, limit=max(s.max_choices, 10))
+        ranked = self.rank(phrase, limit=max(s.max_choices, 2))
         if not ranked or ranked[0].score < s.min_score:
-            return MatchResult(phrase, MatchOutcome.NOT_FOUND, tuple(ranked[:5]))
+            return MatchResult(phrase, MatchOutcome.NOT_FOUND, tuple(ranked))
         top = ranked[0].score
         said_exactly = top >= EXACT and (len(ranked) == 1 or ranked[1].score < EXACT)
         if said_exactly:
@@ -159,8 +159,7 @@ class ProductMatcher:
         self, phrase: str, ranked: list[Candidate], preferences: Mapping[str, float]
     ) -> Candidate | None:
         """The shopper's favourite among the products that name everything they said."""
-        said = self.words.words(phrase)
-        similar = [self._similar_words(w) for w in said]
+        similar = [self._similar_words(w) for w in self.words.words(phrase)]
         favourites = [
             c
             for c in ranked
@@ -171,25 +170,27 @@ class ProductMatcher:
             return None
         return max(favourites, key=lambda c: preferences[c.product.id])
 
-    def _covers(self, product: Product, similar: list[dict[str, float]]) -> bool:
+    def _covers(self, product: Product, similar: list[dict[int, float]]) -> bool:
         """Whether one name of the product contains every said word (or a close one)."""
         index = self.index
         position = index.position[product.id]
+        first, end = index.product_variants[position : position + 2].tolist()
         return any(
             all(
-                max((sims.get(n, 0.0) for n in v.words), default=0.0) >= FULL_COVER
+                max((sims.get(w, 0.0) for w in index.words_of_variant(v).tolist()), default=0.0)
+                >= FULL_COVER
                 for sims in similar
             )
-            for v in index.variants_of[position]
+            for v in range(first, end)
         )
 
     def _compounds(self, said: list[str]) -> list[str]:
         """Words said apart that the catalog writes as one ("sour dough"), and the reverse."""
-        postings = self.index.postings
+        known = self.index.word_id
         result: list[str] = []
         i = 0
         while i < len(said):
-            if i + 1 < len(said) and said[i] + said[i + 1] in postings:
+            if i + 1 < len(said) and said[i] + said[i + 1] in known:
                 result.append(said[i] + said[i + 1])
                 i += 2
                 continue
@@ -198,86 +199,62 @@ class ProductMatcher:
         return result
 
     def _split_unknown(self, word: str) -> list[str]:
-        postings = self.index.postings
-        if word in postings:
+        known = self.index.word_id
+        if word in known:
             return [word]
         for cut in range(3, len(word) - 2):
             head, tail = word[:cut], self.words.singular(word[cut:])
-            if head in postings and tail in postings:
+            if head in known and tail in known:
                 return [head, tail]
         return [word]
 
-    def _similar_words(self, word: str) -> dict[str, float]:
-        """Catalog words similar to a spoken word, with their similarity 0..1."""
+    def _said_word(self, word: str) -> SaidWord:
+        similar = self._similar_words(word)
+        return SaidWord(similar, self._said_weight(word, similar))
+
+    def _similar_words(self, word: str) -> dict[int, float]:
+        """Ids of the catalog words similar to a spoken word, with their similarity 0..1."""
         index = self.index
-        floor = self.settings.word_similarity_floor * 100
-        found: dict[str, float] = {}
-        if word in index.postings:
-            found[word] = 1.0
+        known = index.word_id.get(word)
+        if known is None:
+            floor = self.settings.word_similarity_floor
+            found = dict(index.spelling.similar(word, floor, limit=SIMILAR_SPELLINGS))
         else:
-            for other, score, _ in process.extract(
-                word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=floor, limit=8
-            ):
-                found[other] = score / 100
-        known = word in index.postings
+            found = {known: 1.0}
         for other in index.by_sound.get(self.words.sound_key(word), ()):
-            if other != word and len(other) > 2:
-                credit = KNOWN_SOUND_ALIKE_CREDIT if known else _sound_alike(word, other)
-                found[other] = max(found.get(other, 0.0), credit)
+            spelled = index.vocabulary[other]
+            if other == known or len(spelled) <= 2:
+                continue
+            credit = _sound_alike(word, spelled) if known is None else KNOWN_SOUND_ALIKE_CREDIT
+            found[other] = max(found.get(other, 0.0), credit)
         return found
 
-    def _said_weight(self, word: str, similar: dict[str, float]) -> float:
-        if word in self.index.idf:
-            return self.index.idf[word]
+    def _said_weight(self, word: str, similar: dict[int, float]) -> float:
+        index = self.index
+        known = index.word_id.get(word)
+        if known is not None:
+            return float(index.idf[known])
         if similar:
-            best = max(similar, key=similar.__getitem__)
-            return self.index.idf[best]
-        return self.index.default_idf
+            return float(index.idf[max(similar, key=similar.__getitem__)])
+        return index.default_idf
 
-    def _candidate_pool(self, similar: list[dict[str, float]], weights: list[float]) -> np.ndarray:
-        votes = np.zeros(len(self.index), dtype=np.float32)
-        for sims, weight in zip(similar, weights):
-            for other, sim in sims.items():
-                votes[self.index.postings[other]] += weight * sim
-        size = self.settings.candidate_pool
-        hit = np.flatnonzero(votes)
-        if len(hit) <= size:
-            return hit
-        return hit[np.argpartition(votes[hit], -size)[-size:]]
-
-    def _score_product(
-        self, product: int, similar: list[dict[str, float]], weights: list[float], text: str
-    ) -> float:
-        return max(
-            self._score_variant(v, similar, weights, text) for v in self.index.variants_of[product]
-        )
-
-    def _score_variant(
+    def _scores(
         self,
-        variant: NameVariant,
-        similar: list[dict[str, float]],
-        weights: list[float],
-        text: str,
-    ) -> float:
-        said_total = sum(weights)
-        said_cover = sum(
-            w * max((sims.get(n, 0.0) for n in variant.words), default=0.0)
-            for sims, w in zip(similar, weights)
-        )
-        name_cover = sum(
-            nw * max(sims.get(n, 0.0) for sims in similar)
-            for n, nw in zip(variant.words, variant.weights)
-        )
-        recall = said_cover / said_total
-        precision = name_cover / sum(variant.weights)
-        if recall == 0 or precision == 0:
-            return 0.0
-        beta2 = self.settings.said_weight**2
-        f_score = (1 + beta2) * precision * recall / (beta2 * precision + recall)
-        order = fuzz.ratio(text, variant.text) / 100
-        return 0.97 * f_score + 0.03 * order
+        said: list[str],
+        said_words: Mapping[str, SaidWord],
+        limit: int,
+        floor: float = -math.inf,
+    ) -> dict[int, float]:
+        """Scores of enough products for `said` to know its `limit` best distinct products
+        among those scoring at least `floor`."""
+        scorer = PhraseScorer(self.index, [said_words[w] for w in said], self.settings.said_weight)
+        variants, word_scores = candidates(scorer, limit, floor)
+        products = ProductScores(self.index, " ".join(said))
+        return products.best(variants, word_scores, limit, floor)
 
 
+SIMILAR_SPELLINGS = 8
+"""How many close spellings of an unknown spoken word are considered."""
 FULL_COVER = 0.8
 """A said word counts as named by a product when this similar to one of its words."""
 EXACT = 0.9999
