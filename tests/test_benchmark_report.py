@@ -1,0 +1,26 @@
+"""The benchmark table: figures of repeated runs, targets checked, one markdown row each."""
+
+from __future__ import annotations
+
+from benchmarks.report import Figures, Row, Target, table
+
+
+def test_figures_of_repeated_runs() -> None:
+    figures = Figures.of([i / 1000 for i in range(1, 101)], scale=1000)
+    assert (figures.median, figures.p95, figures.p99) == (50.5, 95, 99)
+    assert Figures.of([2.0]) == Figures(2.0)
+
+
+def test_targets_against_numbers_and_the_baseline() -> None:
+    fast = Row("latency", "ms", Figures(1.0, 3.0, 4.0), targets=(Target("p99", True, 5.0),))
+    slow = Row("latency", "ms", Figures(1.0, 3.0, 6.0), targets=(Target("p99", True, 5.0),))
+    accurate = Row("accuracy", "%", Figures(97.0), Figures(85.0), (Target("median", False),))
+    assert (fast.met(), slow.met(), accurate.met()) == (True, False, True)
+    assert Row("memory", "MB", Figures(200.0)).met() is None
+
+
+def test_table_rows() -> None:
+    row = Row("accuracy", "%", Figures(97.0), Figures(85.0), (Target("median", False),))
+    assert table([row]).splitlines()[-1] == (
+        "| accuracy | % | 97 | n/a | n/a | 85 | n/a | n/a | ≥ baseline | 1.14 | yes |"
+    )
