@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import random
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from rapidfuzz import fuzz, process
 
 from voiceshop.catalog.model import Product, Store
 from voiceshop.language import Normalizer, load_language
-from voiceshop.matching import ProductMatcher, matcher, search
+from voiceshop.matching import ProductMatcher, matcher, scoring, search
 from voiceshop.matching.index import NameVariant
 from voiceshop.matching.index_cache import IndexCache
 from voiceshop.matching.spelling import SpellingIndex
@@ -88,8 +89,11 @@ def reference_scores(found: ProductMatcher, phrase: str) -> dict[int, float]:
     return best
 
 
-def reference_rank(found: ProductMatcher, scores: dict[int, float], limit: int) -> list[float]:
-    """The scores of the `limit` best products, offering twins once."""
+def reference_rank(
+    found: ProductMatcher, scores: dict[int, float], limit: int, within: float
+) -> list[float]:
+    """The scores of the `limit` best products, offering twins once, leaving out those more
+    than `within` below the best (as shown, to four decimals)."""
     ranked: list[float] = []
     seen = set()
     for product, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
@@ -97,7 +101,7 @@ def reference_rank(found: ProductMatcher, scores: dict[int, float], limit: int) 
         if key not in seen and len(ranked) < limit:
             seen.add(key)
             ranked.append(score)
-    return ranked
+    return [s for s in ranked if round(s, 4) >= round(ranked[0], 4) - within]
 
 
 def reference_similar(found: ProductMatcher, word: str) -> dict[str, float]:
@@ -163,20 +167,24 @@ def reference(generated: ProductMatcher) -> dict[str, dict[int, float]]:
     return {q: reference_scores(generated, q) for q in spoken_queries(generated.store)}
 
 
-@pytest.mark.parametrize("visit_overhead", [search.VISIT_OVERHEAD, 0])
+@pytest.mark.parametrize("eager", [False, True], ids=["as tuned", "eager pruning"])
 def test_ranking_equals_scoring_every_product(
     generated: ProductMatcher,
     reference: dict[str, dict[int, float]],
-    visit_overhead: int,
+    eager: bool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With no overhead, even this small catalog's levels are visited one by one."""
-    monkeypatch.setattr(search, "VISIT_OVERHEAD", visit_overhead)
+    """Eager: even this small catalog's levels are visited one by one, and variants scored one
+    at a time, so that every bound is put to use."""
+    if eager:
+        monkeypatch.setattr(search, "VISIT_OVERHEAD", 0)
+        monkeypatch.setattr(search, "FIRST_RANKED", 1)
+        monkeypatch.setattr(scoring, "FIRST_SCORED", 1)
     for phrase, scores in reference.items():
         by_id = {generated.index.products[p].id: s for p, s in scores.items()}
-        for limit in (1, 3, 10):
-            ranked = generated.rank(phrase, limit)
-            expected = reference_rank(generated, scores, limit)
+        for limit, within in ((1, math.inf), (3, math.inf), (10, math.inf), (3, 0.06), (10, 0.2)):
+            ranked = generated.rank(phrase, limit, within)
+            expected = reference_rank(generated, scores, limit, within)
             assert [c.score for c in ranked] == pytest.approx(expected, abs=1e-4), phrase
             for candidate in ranked:
                 assert by_id[candidate.product.id] == pytest.approx(candidate.score, abs=1e-4)

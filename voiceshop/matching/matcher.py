@@ -22,7 +22,13 @@ from rapidfuzz import fuzz
 from voiceshop.catalog.model import Product, Store
 from voiceshop.language.normalize import Normalizer
 from voiceshop.matching.index_cache import IndexCache
-from voiceshop.matching.scoring import PhraseScorer, ProductScores, SaidWord, distinct_best
+from voiceshop.matching.scoring import (
+    PhraseScorer,
+    ProductScores,
+    SaidWord,
+    Wanted,
+    distinct_best,
+)
 from voiceshop.matching.search import candidates
 from voiceshop.matching.words import MatchWords
 
@@ -100,22 +106,25 @@ class ProductMatcher:
         cache = index_cache or IndexCache.default()
         self.index = cache.load_or_build(store.products, self.words)
 
-    def rank(self, phrase: str, limit: int = 5) -> list[Candidate]:
-        """The `limit` best products for `phrase`, best first (empty when nothing is close)."""
+    def rank(self, phrase: str, limit: int = 5, within: float = math.inf) -> list[Candidate]:
+        """The `limit` best products for `phrase`, best first (empty when nothing is close),
+        leaving out those scoring more than `within` below the best."""
         if limit < 1:
             return []
         phrasings = self.phrasings(phrase)
         said_words = {word: self._said_word(word) for words in phrasings for word in words}
         scores: dict[int, float] = {}
         ranked: list[tuple[int, float]] = []
+        wanted = Wanted(limit, within)
         for said in phrasings:
-            floor = ranked[-1][1] if len(ranked) == limit else -math.inf
-            for product, score in self._scores(said, said_words, limit, floor).items():
+            for product, score in self._scores(said, said_words, wanted).items():
                 scores[product] = max(score, scores.get(product, 0.0))
             ranked = distinct_best(self.index, scores, limit)
-        return [
+            wanted = Wanted(limit, within, wanted.least([score for _, score in ranked]))
+        best = [
             Candidate(self.index.products[product], round(score, 4)) for product, score in ranked
         ]
+        return [c for c in best if c.score >= best[0].score - within]
 
     def phrasings(self, phrase: str) -> list[list[str]]:
         """The ways `phrase` is tried: its words, and (if different) the same with words said
@@ -139,7 +148,7 @@ class ProductMatcher:
         without asking; a clearly better spoken match still wins.
         """
         s = self.settings
-        ranked = self.rank(phrase, limit=max(s.max_choices, 2))
+        ranked = self.rank(phrase, max(s.max_choices, 2), within=s.ambiguity_margin)
         if not ranked or ranked[0].score < s.min_score:
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, tuple(ranked))
         top = ranked[0].score
@@ -239,18 +248,12 @@ class ProductMatcher:
         return index.default_idf
 
     def _scores(
-        self,
-        said: list[str],
-        said_words: Mapping[str, SaidWord],
-        limit: int,
-        floor: float = -math.inf,
+        self, said: list[str], said_words: Mapping[str, SaidWord], wanted: Wanted
     ) -> dict[int, float]:
-        """Scores of enough products for `said` to know its `limit` best distinct products
-        among those scoring at least `floor`."""
+        """Scores of enough products for `said` to know the wanted ones."""
         scorer = PhraseScorer(self.index, [said_words[w] for w in said], self.settings.said_weight)
-        variants, word_scores = candidates(scorer, limit, floor)
-        products = ProductScores(self.index, " ".join(said))
-        return products.best(variants, word_scores, limit, floor)
+        variants, word_scores = candidates(scorer, wanted)
+        return ProductScores(self.index, " ".join(said)).best(variants, word_scores, wanted)
 
 
 SIMILAR_SPELLINGS = 8

@@ -10,6 +10,7 @@ product's score is that of its best variant.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,10 @@ WORD_MATCH_SHARE = 0.97
 """How much of a score is the word match."""
 ORDER_SHARE = 0.03
 """How much of a score is saying the words in the name's order."""
+ROUNDING = 1e-4
+"""Scores are shown to four decimals: products this close to a bound are kept."""
+FIRST_SCORED = 4
+"""Variants scored in full in the first batch per product asked for (then four times more)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,26 @@ def ceiling(word_scores: np.ndarray) -> np.ndarray:
     return WORD_MATCH_SHARE * word_scores + ORDER_SHARE
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The products a ranking asks for: the `limit` best distinct ones, none scoring below
+    `floor` nor more than `within` below the best."""
+
+    limit: int
+    within: float = math.inf
+    floor: float = -math.inf
+
+    def least(self, best: Sequence[float]) -> float:
+        """The lowest score still wanted, given the best scores of distinct products so far
+        (best first)."""
+        least = self.floor
+        if len(best) >= self.limit:
+            least = max(least, best[self.limit - 1])
+        if best:
+            least = max(least, best[0] - self.within - ROUNDING)
+        return least
+
+
 class ProductScores:
     """Full scores (word match and word order) of variants, kept per product."""
 
@@ -115,29 +140,24 @@ class ProductScores:
         """Product -> the score of its best variant scored so far."""
 
     def best(
-        self, variants: np.ndarray, word_scores: np.ndarray, limit: int, floor: float
+        self, variants: np.ndarray, word_scores: np.ndarray, wanted: Wanted
     ) -> dict[int, float]:
-        """Score enough of the variants to know their `limit` best distinct products among
-        those scoring at least `floor`.
+        """Score enough of the variants to know the wanted products among them.
 
-        Word order adds at most ORDER_SHARE, so once `limit` distinct products are scored, a
-        variant that cannot reach the last of them even with its words in the said order is
-        left out. The best variants by word match are scored first.
+        Word order adds at most ORDER_SHARE: a variant whose word match cannot reach the least
+        wanted score even with its words in the said order is left out. The best variants by
+        word match are scored first, in growing batches.
         """
-        done = ceiling(word_scores) < floor
-        take = 4 * max(limit, 1)
-        while True:
-            fresh = top(word_scores, take)
-            fresh = fresh[~done[fresh]]
-            self._add(variants[fresh], word_scores[fresh])
-            done[fresh] = True
-            ranked = distinct_best(self._index, self.scores, limit)
-            if len(ranked) == limit or take >= len(variants):
-                break
-            take *= 4
-        if len(ranked) == limit:
-            rest = np.flatnonzero(~done & (ceiling(word_scores) >= ranked[-1][1]))
-            self._add(variants[rest], word_scores[rest])
+        ceilings = ceiling(word_scores)
+        pending = np.flatnonzero(ceilings >= wanted.floor)
+        batch = FIRST_SCORED * wanted.limit
+        while len(pending):
+            chosen = top(word_scores[pending], batch)
+            self._add(variants[pending[chosen]], word_scores[pending[chosen]])
+            pending = np.delete(pending, chosen)
+            ranked = distinct_best(self._index, self.scores, wanted.limit)
+            pending = pending[ceilings[pending] >= wanted.least([s for _, s in ranked])]
+            batch *= 4
         return self.scores
 
     def _add(self, variants: np.ndarray, word_scores: np.ndarray) -> None:

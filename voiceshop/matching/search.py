@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceshop.matching.scoring import WORD_MATCH_SHARE, PhraseScorer, top
+from voiceshop.matching.scoring import WORD_MATCH_SHARE, PhraseScorer, Wanted, top
 
 VISIT_OVERHEAD = 200
 """What visiting a level costs beyond reading its postings, in postings."""
@@ -24,13 +24,10 @@ FIRST_RANKED = 4
 """How many of the best variants per product asked for are ranked first (then 4 times more)."""
 
 
-def candidates(
-    scorer: PhraseScorer, limit: int, floor: float = -np.inf
-) -> tuple[np.ndarray, np.ndarray]:
-    """Variants with their word matches, among them every variant scoring at least `floor`
-    that may be part of the `limit` best distinct products."""
+def candidates(scorer: PhraseScorer, wanted: Wanted) -> tuple[np.ndarray, np.ndarray]:
+    """Variants with their word matches, among them every variant of a wanted product."""
     levels = _Levels(scorer)
-    found = _Found(scorer, limit, floor)
+    found = _Found(scorer, wanted)
     while scorer.recall_ceiling_score(levels.reach()) >= found.floor:
         words = levels.visit_next()
         if words is None:
@@ -112,10 +109,9 @@ class _Levels:
 class _Found:
     """The variants scored so far, and the floor a variant must reach to matter."""
 
-    def __init__(self, scorer: PhraseScorer, limit: int, floor: float) -> None:
+    def __init__(self, scorer: PhraseScorer, wanted: Wanted) -> None:
         self._scorer = scorer
-        self._least = floor
-        self._limit = limit
+        self._wanted = wanted
         self._variants: list[np.ndarray] = []
         self._word_scores: list[np.ndarray] = []
         self._seen = np.zeros(scorer.index.variant_count, dtype=bool)
@@ -123,8 +119,8 @@ class _Found:
         """The best word match of each of the `limit` best distinct products so far."""
         self._kth = -np.inf
         """The lowest word match in `_best`, once it holds `limit` products."""
-        self.floor = floor
-        """No variant scoring below this is part of the `limit` best distinct products."""
+        self.floor = wanted.floor
+        """No variant scoring below this belongs to a wanted product."""
 
     @property
     def variants(self) -> np.ndarray:
@@ -151,12 +147,14 @@ class _Found:
     def _rank(self, variants: np.ndarray, word_scores: np.ndarray) -> None:
         """Update the best distinct products and the floor with newly scored variants.
 
-        Only a variant better than the floor can displace one of the best; they are taken best
-        first, in growing batches, until the rest cannot.
+        Only a variant better than the last of the best can displace one; they are taken best
+        first, in growing batches, until the rest cannot. A product's score is at least its
+        best variant's share of word match, so these shares bound the least wanted score.
         """
         index = self._scorer.index
         groups = index.product_group[index.variant_product[variants]]
-        take = FIRST_RANKED * self._limit
+        limit = self._wanted.limit
+        take = FIRST_RANKED * limit
         while True:
             best = top(word_scores, take)
             best = best[np.argsort(-word_scores[best], kind="stable")]
@@ -164,14 +162,14 @@ class _Found:
             for group, score in zip(groups[best].tolist(), word_scores[best].tolist()):
                 if score > merged.get(group, -np.inf):
                     merged[group] = score
-            kept = sorted(merged.items(), key=lambda item: -item[1])[: self._limit]
-            kth = kept[-1][1] if len(kept) == self._limit else -np.inf
+            kept = sorted(merged.values(), reverse=True)[:limit]
+            kth = kept[-1] if len(kept) == limit else -np.inf
             if take >= len(variants) or word_scores[best[-1]] <= kth:
                 break
             take *= 4
-        self._best = dict(kept)
+        self._best = dict(sorted(merged.items(), key=lambda item: -item[1])[:limit])
         self._kth = kth
-        self.floor = max(self._least, WORD_MATCH_SHARE * kth)
+        self.floor = self._wanted.least([WORD_MATCH_SHARE * score for score in kept])
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
