@@ -16,6 +16,8 @@ PhraseScorer = Callable[[str], float]
 
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
+_NAMES = 0.5
+"""Phrase score from which words name a product, if only weakly."""
 
 
 @dataclass
@@ -86,26 +88,45 @@ class ItemListReader:
     def _attach_option_only(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
-        """A segment that names no product ("two twelve ounce", "with cream") belongs to the
-        item before it, or to the next one when it comes first."""
+        """A segment that names no product but carries options or a count ("two twelve ounce",
+        "with cream", "i got a large") belongs to the item before it, or to the next one when it
+        comes first; its words that name nothing are dropped."""
         kept: list[_Segment] = []
         for seg in segments:
-            if kept and not self._names_product(words, seg, span_at):
-                kept[-1].positions.extend(seg.positions)
+            if kept and self._only_describes(words, seg, span_at):
+                kept[-1].positions.extend(i for i in seg.positions if i in span_at)
             else:
                 kept.append(seg)
-        if len(kept) > 1 and not self._names_product(words, kept[0], span_at):
-            kept[1].positions[:0] = kept[0].positions
+        if len(kept) > 1 and self._only_describes(words, kept[0], span_at):
+            kept[1].positions[:0] = self._description(words, kept[0], span_at)
             kept.pop(0)
         return kept
 
-    def _names_product(
+    def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> bool:
-        """Whether the segment has product words besides its options, count and unit."""
-        free = [i for i in seg.positions if i not in span_at]
-        _, _, rest = self._count_and_unit(words, free)
-        return bool(self._product_words(words, _Segment(rest), span_at))
+        """Whether the segment has options, a count or a unit, and no words naming a product."""
+        if self._names_product(self._product_of(words, seg, span_at)[2]):
+            return False
+        return any(i in span_at for i in seg.positions) or bool(
+            self._description(words, seg, span_at)
+        )
+
+    def _description(
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> list[int]:
+        """The positions of the segment's options, count and unit."""
+        free = self._free(seg, span_at)
+        start = self._carrier_length(words, free, span_at)
+        rest = self._count_and_unit(words, free[start:])[2]
+        counted = set(free[start : len(free) - len(rest)])
+        return [i for i in seg.positions if i in span_at or i in counted]
+
+    def _names_product(self, product: list[str]) -> bool:
+        """Whether the product words name a product, at least weakly."""
+        if not product:
+            return False
+        return self._phrase_score is None or self._phrase_score(" ".join(product)) >= _NAMES
 
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
@@ -130,7 +151,7 @@ class ItemListReader:
         span_at: dict[int, OptionSpan],
     ) -> bool:
         assert self._phrase_score is not None
-        if self._count_at(words, second.positions[0]) is not None:
+        if self._numbers.parse_count(words, second.positions[0]) is not None:
             return False
         left = " ".join(self._product_words(words, first, span_at))
         right = " ".join(self._product_words(words, second, span_at))
@@ -147,12 +168,58 @@ class ItemListReader:
         for i in seg.positions:
             if i in span_at:
                 options.setdefault(span_at[i].group, span_at[i].value)
-        free = [i for i in seg.positions if i not in span_at]
-        quantity, unit, rest = self._count_and_unit(words, free)
-        product = self._product_words(words, _Segment(rest), span_at)
+        quantity, unit, product = self._product_of(words, seg, span_at)
+        return ItemRequest(" ".join(product), quantity, unit, options)
+
+    def _product_of(
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> tuple[int | None, str, list[str]]:
+        """The segment's count, unit and product words, after any carrier words before them."""
+        free = self._free(seg, span_at)
+        start = self._carrier_length(words, free, span_at)
+        quantity, unit, rest = self._count_and_unit(words, free[start:])
+        product = self._without_trailing_carrier(
+            self._product_words(words, _Segment(rest), span_at)
+        )
         if not product and unit:
             product, unit = [unit], ""
-        return ItemRequest(" ".join(product), quantity, unit, options)
+        return quantity, unit, product
+
+    def _without_trailing_carrier(self, product: list[str]) -> list[str]:
+        """The product words without trailing words that name nothing ("drip coffee or") when
+        the phrase names a product better without them."""
+        if self._phrase_score is None:
+            return product
+        score = self._phrase_score
+        while len(product) > 1 and score(product[-1]) < _NAMES:
+            if score(" ".join(product[:-1])) <= score(" ".join(product)):
+                break
+            product = product[:-1]
+        return product
+
+    def _carrier_length(
+        self, words: Sequence[str], free: list[int], span_at: dict[int, OptionSpan]
+    ) -> int:
+        """How many leading words only carry the sentence ("thank me a", "i wanted"): words that
+        each name nothing and whose removal names a product better. 0 without a phrase scorer."""
+        if self._phrase_score is None:
+            return 0
+        score = self._phrase_score
+        naming_nothing = 0
+        while naming_nothing < len(free) and score(words[free[naming_nothing]]) < _NAMES:
+            naming_nothing += 1
+        best, best_score = 0, -1.0
+        for start in range(naming_nothing + 1):
+            rest = self._count_and_unit(words, free[start:])[2]
+            product = self._product_words(words, _Segment(rest), span_at)
+            product_score = score(" ".join(product)) if product else 0.0
+            if product_score > best_score:
+                best, best_score = start, product_score
+        return best
+
+    @staticmethod
+    def _free(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:
+        return [i for i in seg.positions if i not in span_at]
 
     def _count_and_unit(
         self, words: Sequence[str], free: list[int]
@@ -173,9 +240,6 @@ class ItemListReader:
             if used < len(free) and words[free[used]] == "of":
                 used += 1
         return quantity, unit, free[used:]
-
-    def _count_at(self, words: Sequence[str], i: int) -> tuple[int, int] | None:
-        return self._numbers.parse_count(words, i)
 
     def _unit_at(self, words: Sequence[str], free: list[int], at: int, counted: bool) -> int:
         """How many words from free[at] name a unit ("cartons", "half gallon"), or 0."""

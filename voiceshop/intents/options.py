@@ -54,10 +54,10 @@ class OptionSpotter:
 
     def _span_at(self, words: Sequence[str], i: int) -> OptionSpan | None:
         for amount_words, amount in self._amount_list:
-            j = i + len(amount_words)
-            if tuple(words[i:j]) != amount_words:
+            j = _phrase_end(words, i, amount_words)
+            if j is None:
                 continue
-            found = self._value_at(words, j, addon_only=True)
+            found = self._value_at(words, _after_commas(words, j), addon_only=True)
             if found and (amount_words, amount) in self._amounts[found[1]]:
                 end, group, value = found
                 return OptionSpan(i, end, group, f"{amount} {value}")
@@ -73,6 +73,26 @@ class OptionSpotter:
         for phrase, group, value in self._phrases:
             if addon_only and group not in self._amounts:
                 continue
-            if tuple(words[i : i + len(phrase)]) == phrase:
-                return i + len(phrase), group, value
+            end = _phrase_end(words, i, phrase)
+            if end is not None:
+                return end, group, value
         return None
+
+
+def _phrase_end(words: Sequence[str], i: int, phrase: tuple[str, ...]) -> int | None:
+    """Where `phrase` ends when it is said from words[i], commas inside it allowed ("dark, roast"
+    as Whisper punctuates it); None when it is not said there."""
+    at = i
+    for n, wanted in enumerate(phrase):
+        if n:
+            at = _after_commas(words, at)
+        if at >= len(words) or words[at] != wanted:
+            return None
+        at += 1
+    return at
+
+
+def _after_commas(words: Sequence[str], i: int) -> int:
+    while i < len(words) and words[i] == ",":
+        i += 1
+    return i
