@@ -94,7 +94,8 @@ def match_latency_and_accuracy(run: BenchmarkRun) -> Section:
     return Section(
         rows + accuracy_rows,
         [
-            "Match latency: one `ProductMatcher.match` per query, one query at a time, every "
+            "Match latency: one `ProductMatcher.match` per query (the decision: up to three "
+            "products within the ambiguity margin of the best), one query at a time, every "
             f"query {run.repeats} times; the queries are {run.queries} perturbed real product "
             f"names (benchmarks/perturbed_queries.py, seed {QUERY_SEED}) per catalog, the 236k "
             "catalog's at a million products.",

@@ -3,7 +3,7 @@
     python -m benchmarks.run [--repeats N] [--queries N]
 
 Needs the real catalogs in ../shared; builds the scale-test catalogs into benchmarks/out first
-if they are missing (see make_catalogs.py). Takes about five to ten minutes on two cores.
+if they are missing (see make_catalogs.py). Takes about five minutes on two cores.
 To add figures, write a function from `BenchmarkRun` to `Section` and list it in BENCHMARKS.
 """
 

@@ -39,7 +39,7 @@ KEY_ARRAY = "catalog_key"
 UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 """What reading a damaged or foreign index file raises."""
 
-logger = logging.getLogger(__name__)
+_LOGGER = logging.getLogger(__name__)
 
 
 class IndexCache:
@@ -69,7 +69,9 @@ class IndexCache:
             try:
                 return _load(path, key, products, match_words)
             except UNREADABLE as exc:
-                logger.warning("The match index %s is unusable (%s); building it again.", path, exc)
+                _LOGGER.warning(
+                    "The match index %s is unusable (%s); building it again.", path, exc
+                )
         built = CatalogIndex.build(products, match_words)
         self._save(path, key, built)
         return built
@@ -79,7 +81,7 @@ class IndexCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             _write_atomically(path, {**built.arrays(), KEY_ARRAY: np.array(key)})
         except OSError as exc:
-            logger.warning("Cannot save the match index in %s (%s).", self.folder, exc)
+            _LOGGER.warning("Cannot save the match index in %s (%s).", self.folder, exc)
             return
         self._forget_old_files()
 

@@ -51,8 +51,8 @@ class PhraseScorer:
         self._other_row = len(similar)
         self._row_of_word = np.full(len(index.vocabulary), self._other_row, dtype=np.int32)
         self._row_of_word[similar] = np.arange(len(similar), dtype=np.int32)
+        # Rows: the similar catalog words, then one for any other word; columns: said words.
         similarity = np.zeros((len(similar) + 1, len(said)))
-        """Row: a similar catalog word (the last row: any other word); column: a said word."""
         for column, word in enumerate(said):
             for word_id, value in word.similar.items():
                 similarity[self._row_of_word[word_id], column] = value

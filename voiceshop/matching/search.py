@@ -1,13 +1,13 @@
 """Finding the few name variants that can rank for a phrase without scoring the whole catalog.
 
 The words similar to each said word fall into levels of equal similarity (the word itself or
-its closest spellings first, sound-alikes later). The search visits one level at a time, the one
-that lowers the ceiling below most for the length of its postings, and scores in full every
-variant holding a visited word. It stops when a variant holding none of the visited words could
-not reach the `limit` best distinct products found: such a variant explains at most the
-unvisited levels' similarity of each said word, so its recall, and with it its score, is
-bounded. The answer is the same as scoring every variant of the catalog; the work grows with how
-common the said words are, not with the catalog.
+its closest spellings first, sound-alikes later). A variant holding none of the visited words
+explains at most the unvisited levels' similarity of each said word, which bounds its recall and
+with it its score. The search visits the level that lowers this bound most for the length of its
+postings (and every cheap level beside it), scores in full each variant holding a visited word,
+and stops when the bound is below every product still wanted (`Wanted`). The answer is the same
+as scoring every variant of the catalog; the work grows with how common the said words are, not
+with the size of the catalog.
 """
 
 from __future__ import annotations
