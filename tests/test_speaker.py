@@ -118,10 +118,15 @@ def test_an_unknown_voice_is_reported_not_silently_replaced() -> None:
         Pyttsx3Speaker(SpeakerSettings(voice="no-such-voice"))
 
 
-def test_a_hung_engine_is_abandoned_after_the_timeout() -> None:
+def test_a_hung_engine_is_abandoned_after_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hanging = tmp_path / "hanging_worker.py"
+    hanging.write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setattr("voiceshop.speaker.pyttsx3_speaker._WORKER_SCRIPT", hanging)
     started = time.monotonic()
-    with pytest.raises(EngineUnavailableError, match="took over"):
-        Pyttsx3Speaker(SpeakerSettings(timeout_s=0.001))
+    with pytest.raises(EngineUnavailableError, match="took over 0.5 s"):
+        Pyttsx3Speaker(SpeakerSettings(timeout_s=0.5))
     assert time.monotonic() - started < 5.0
 
 
