@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -11,9 +12,14 @@ from tqdm import tqdm
 
 from voiceshop.catalog.resolve import bundled_store_names, import_catalog
 from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.reply import Reply
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.storage.records import CartLine, Order
+from voiceshop.voice_loop import LoopSettings
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -82,11 +88,20 @@ def run_chat(args: argparse.Namespace) -> int:
                 break
             if not interactive and not line:
                 break
-            reply = assistant.respond(line.strip())
+            reply = _answer(assistant, line.strip())
             print(f"voiceshop: {reply.text}" if interactive else reply.text, flush=True)
             if reply.end_conversation:
                 break
     return 0
+
+
+def _answer(assistant: Assistant, text: str) -> Reply:
+    """The reply to one typed line; a failure is logged and apologised for, never fatal."""
+    try:
+        return assistant.respond(text)
+    except Exception:
+        _LOGGER.exception("The conversation failed to answer %r", text)
+        return Reply(LoopSettings().failure_reply)
 
 
 def run_cart(args: argparse.Namespace) -> int:
