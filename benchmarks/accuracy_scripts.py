@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rapidfuzz.distance import Levenshtein
 
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
@@ -38,6 +39,7 @@ from voiceshop.voice_loop import replay_files
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPT_DIR = REPO_ROOT / "tests" / "voice_conversations"
 AUDIO_DIR = REPO_ROOT / "tests" / "fixtures" / "audio"
+FIXTURE_CONFIG = REPO_ROOT / "scripts" / "fixtures.yaml"
 
 RecognizerFactory = Callable[[Vocabulary], Recognizer]
 
@@ -205,3 +207,51 @@ def _record_state(assistant: Assistant, db: ShopDatabase, result: TurnResult) ->
 def _product_name(store: Store, product_id: str) -> str:
     product = store.product(product_id)
     return product.name if product else product_id
+
+
+@dataclass
+class ScriptScore:
+    """Results over every voice conversation's turns."""
+
+    turns: int = 0
+    intents_expected: int = 0
+    intents_right: int = 0
+    products_expected: int = 0
+    products_right: int = 0
+    """Expected products that the parser and matcher found first, with confidence."""
+    carts_expected: int = 0
+    carts_exact: int = 0
+    turns_as_scripted: int = 0
+    word_errors: int = 0
+    reference_words: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, turn: TurnResult, reference: str, normalize: Callable[[str], str]) -> None:
+        expected = turn.expected
+        self.turns += 1
+        self.turns_as_scripted += not turn.problems()
+        self.seconds.append(turn.seconds)
+        if "intent" in expected:
+            self.intents_expected += 1
+            self.intents_right += turn.intent == expected["intent"]
+        wanted = [item.get("product") for item in expected.get("items", [])]
+        found = [item.get("product") for item in turn.items]
+        for n, product in enumerate(wanted):
+            if product is not None:
+                self.products_expected += 1
+                self.products_right += n < len(found) and found[n] == product
+        if "cart" in expected:
+            self.carts_expected += 1
+            self.carts_exact += turn.cart == expected["cart"]
+        said = normalize(reference).split()
+        heard = normalize(" ".join(turn.heard)).split()
+        self.word_errors += Levenshtein.distance(said, heard)
+        self.reference_words += len(said)
+
+
+def fixture_texts(config: Path = FIXTURE_CONFIG) -> dict[str, str]:
+    """What is said in each synthetic fixture, by WAV file name (scripts/fixtures.yaml)."""
+    data = yaml.safe_load(config.read_text())
+    return {
+        entry["name"]: entry["text"] for spec in data["sets"].values() for entry in spec["files"]
+    }

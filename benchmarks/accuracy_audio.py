@@ -1,0 +1,57 @@
+"""Audio for the accuracy report: WAV in and out, and kitchen noise mixed the benchmark's way.
+
+The coffee benchmark (../shared/data/speech/coffee-dev/README.md) mixes noise at a given SNR from
+peak frame energies over 2048-sample frames, at a random offset into the noise recording, then
+normalises the mix to half full scale.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+ENERGY_FRAME = 2048
+"""Samples per frame when comparing the loudest speech and noise frames."""
+MIX_PEAK = 0.5
+"""A noisy mix is scaled to peak at half full scale."""
+
+
+def read_mono(path: Path) -> tuple[np.ndarray, int]:
+    """A 16-bit mono WAV file as float samples in [-1, 1) and its sample rate."""
+    with wave.open(str(path), "rb") as wav:
+        if (wav.getnchannels(), wav.getsampwidth()) != (1, 2):
+            raise ValueError(f"{path}: expected 16-bit mono")
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), "<i2")
+        return pcm.astype(np.float32) / 32768.0, wav.getframerate()
+
+
+def write_mono(path: Path, samples: np.ndarray, rate: int) -> None:
+    """Float samples as a 16-bit mono WAV file."""
+    pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm.tobytes())
+
+
+def peak_frame_energy(samples: np.ndarray) -> float:
+    """The largest sum of squares over whole ENERGY_FRAME-sample frames."""
+    frames = len(samples) // ENERGY_FRAME
+    if frames == 0:
+        return float(np.sum(np.square(samples, dtype=np.float64)))
+    blocks = samples[: frames * ENERGY_FRAME].reshape(frames, ENERGY_FRAME)
+    return float(np.square(blocks, dtype=np.float64).sum(axis=1).max())
+
+
+def mix_noise(
+    speech: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Speech plus a random stretch of noise, `snr_db` apart in peak frame energy, at half scale."""
+    start = int(rng.integers(0, len(noise) - len(speech)))
+    stretch = noise[start : start + len(speech)]
+    scale = np.sqrt(peak_frame_energy(speech) / (peak_frame_energy(stretch) * 10 ** (snr_db / 10)))
+    mixed = speech + scale * stretch
+    return mixed * (MIX_PEAK / np.abs(mixed).max())

