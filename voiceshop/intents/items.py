@@ -186,16 +186,17 @@ class ItemListReader:
         return quantity, unit, product
 
     def _without_trailing_carrier(self, product: list[str]) -> list[str]:
-        """The product words without trailing words that name nothing ("drip coffee or") when
-        the phrase names a product better without them."""
+        """The product words without trailing words that name nothing ("drip coffee or",
+        "mocha with as a") when the phrase names a product better without them."""
         if self._phrase_score is None:
             return product
         score = self._phrase_score
-        while len(product) > 1 and score(product[-1]) < _NAMES:
-            if score(" ".join(product[:-1])) <= score(" ".join(product)):
-                break
-            product = product[:-1]
-        return product
+        keep = len(product)
+        while keep > 1 and score(product[keep - 1]) < _NAMES:
+            keep -= 1
+        cuts = range(len(product), keep - 1, -1)
+        best = max(cuts, key=lambda cut: score(" ".join(product[:cut])))
+        return product[:best]
 
     def _carrier_length(
         self, words: Sequence[str], free: list[int], span_at: dict[int, OptionSpan]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from voiceshop.catalog.model import Store
@@ -14,6 +15,11 @@ from voiceshop.language.normalize import Normalizer
 
 _IMPLICIT_ADD_TEMPLATE = 1
 """Index, among AddItems templates, of the bare item list ("milk and eggs")."""
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def _rank_nothing() -> tuple[bool, bool, float]:
+    return False, False, 0.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class IntentParser:
             self.language, self.normalizer.numbers, self.spotter, phrase_score
         )
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
+        self._phrase_score = phrase_score
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -82,8 +89,34 @@ class IntentParser:
         return words
 
     def parse(self, text: str) -> Intent | None:
-        """The intent of `text`, or None when no template matches it."""
-        words = self.clean(text)
+        """The intent of `text`, or None when no template matches it.
+
+        Recognizers sometimes add chatter after a command ("... with soy milk? I'll see you
+        later."), so of the whole text and its leading sentences the reading that holds together
+        best is taken (see `_rank`); on a tie the longer one.
+        """
+        sentences = _SENTENCE_END.split(text.strip())
+        best, best_rank = None, _rank_nothing()
+        for count in range(len(sentences), 0, -1):
+            intent = self._parse_words(self.clean(" ".join(sentences[:count])))
+            rank = self._rank(intent)
+            if rank > best_rank:
+                best, best_rank = intent, rank
+        return best
+
+    def _rank(self, intent: Intent | None) -> tuple[bool, bool, float]:
+        """Understood at all; said as a command, not a bare list; how well its weakest product
+        phrase names a product (1 without a phrase scorer or products)."""
+        if intent is None:
+            return _rank_nothing()
+        phrases = [item.phrase for item in intent.items]
+        if intent.product:
+            phrases.append(intent.product)
+        score = self._phrase_score
+        named = min((score(p) if score else 1.0 for p in phrases), default=1.0)
+        return True, not intent.implicit, named
+
+    def _parse_words(self, words: list[str]) -> Intent | None:
         if not words:
             return None
         normal = " ".join(words)
