@@ -7,6 +7,7 @@ template word, every number word, and every product name, alias, option value an
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 from voiceshop.catalog.model import Store
 from voiceshop.intents.parser import IntentParser
@@ -15,8 +16,13 @@ from voiceshop.recognizer.base import Vocabulary
 _TEMPLATE_WORDS = re.compile(r"[a-z][a-z']*")
 
 
+SLOT_GROUP_LIMIT = 500
+"""Product names form a slot group only in stores with at most this many names and aliases."""
+
+
 def store_vocabulary(store: Store, parser: IntentParser) -> Vocabulary:
-    """Phrases (names, aliases, option values; command phrases last) and all their words."""
+    """Phrases (names, aliases, option values; command phrases last), all their words, and the
+    groups of phrases that fill the same slot (see `slot_groups`)."""
     normalize = parser.normalizer.normalize
     said: list[str] = []
     for product in store.products:
@@ -27,10 +33,28 @@ def store_vocabulary(store: Store, parser: IntentParser) -> Vocabulary:
         for option in group.values:
             said.append(option.value)
             said.extend(option.aliases)
-    phrases = list(dict.fromkeys(p for p in (normalize(s) for s in said) if p))
+    phrases = _distinct(normalize(s) for s in said)
     words = {w for phrase in phrases for w in phrase.split()}
     words |= _template_words(parser)
-    return Vocabulary(phrases=tuple(phrases), words=frozenset(words))
+    return Vocabulary(phrases=phrases, words=frozenset(words), slots=slot_groups(store, normalize))
+
+
+def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:
+    """Each option group's values (with aliases), every amount, and the product names (with
+    aliases) when there are at most SLOT_GROUP_LIMIT of them; groups of one are left out."""
+    groups = [
+        _distinct(normalize(s) for option in group.values for s in (option.value, *option.aliases))
+        for group in store.option_groups.values()
+    ]
+    groups.append(_distinct(normalize(a) for g in store.option_groups.values() for a in g.amounts))
+    names = _distinct(normalize(s) for p in store.products for s in (p.name, *p.aliases))
+    if len(names) <= SLOT_GROUP_LIMIT:
+        groups.append(names)
+    return tuple(group for group in groups if len(group) > 1)
+
+
+def _distinct(phrases: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p for p in phrases if p))
 
 
 def _template_words(parser: IntentParser) -> set[str]:

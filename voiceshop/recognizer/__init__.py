@@ -48,6 +48,9 @@ class WhisperSettings:
     """CTranslate2 weight type: int8 is fastest on CPU at no measurable accuracy cost."""
     prompt_token_limit: int = 180
     """Most prompt tokens spent on the store's vocabulary (Whisper allows at most 223)."""
+    rescore_slots: bool = True
+    """Replace a misheard phrase of the store's ("a dull shot") by the one of its slot group
+    that the audio fits best ("a double shot"); see `whisper_rescoring`."""
 
 
 @dataclass(frozen=True)

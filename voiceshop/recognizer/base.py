@@ -30,6 +30,9 @@ class Vocabulary:
     """Product names, option values and command phrases, lowercase, spoken form."""
     words: frozenset[str] = field(default_factory=frozenset)
     """Every word that occurs in `phrases` and in the sentence templates."""
+    slots: tuple[tuple[str, ...], ...] = ()
+    """Groups of phrases that fill the same place in a request (a store's sizes, its milks, its
+    product names): a recognizer may replace a misheard phrase by the group's best fit."""
 
 
 class Recognizer(ABC):

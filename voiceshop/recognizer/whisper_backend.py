@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,11 @@ from voiceshop.recognizer import RecognizerSettings, WhisperSettings
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
 from voiceshop.recognizer.endpoint import Endpointer, Utterance
 from voiceshop.recognizer.models import embedded_whisper_model
+from voiceshop.recognizer.slots import misheard_slots
+from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots
 
 if TYPE_CHECKING:
+    from ctranslate2 import StorageView
     from faster_whisper import WhisperModel
 
 PROMPT_LEAD = "Order:"
@@ -53,6 +57,10 @@ _EXTRA_TOKENS = 10
 """At most 10 tokens per second of audio plus 10 are generated: twice a fast speaker's rate,
 so a hallucinated repetition loop stops early instead of running to 448 tokens."""
 _NO_SPEECH_THRESHOLD = 0.6
+_MIN_REPEATED_WORDS = 3
+_WORD = re.compile(r"\S+")
+_WORD_CORE = re.compile(r"[^\w']")
+"""Characters ignored when comparing words: punctuation around them."""
 _SILENT_LOGPROB_THRESHOLD = -1.0
 """A window with no-speech probability above 0.6 and mean log-probability below -1 is dropped
 as silence (faster-whisper's defaults)."""
@@ -75,6 +83,7 @@ class WhisperRecognizer(Recognizer):
             vocabulary, self._decoder.count_tokens, settings.whisper.prompt_token_limit
         )
         self._decoder.set_prompt(self.prompt)
+        self._decoder.slot_vocabulary = vocabulary if settings.whisper.rescore_slots else None
         self._endpointer = Endpointer(settings.endpoint)
 
     def feed(self, chunk: Chunk) -> Transcript | None:
@@ -131,6 +140,8 @@ class WindowDecoder:
             _MAX_WINDOW_SECONDS, math.ceil(settings.endpoint.max_utterance_seconds)
         )
         self._window_frames = window_seconds * _FRAMES_PER_SECOND
+        self.slot_vocabulary: Vocabulary | None = None
+        """Whose misheard slot phrases are rescored against the audio (None: not done)."""
         self.set_prompt(None)
 
     def count_tokens(self, text: str) -> int:
@@ -152,13 +163,26 @@ class WindowDecoder:
             for start in range(0, content.shape[1], self._window_frames)
         ]
 
+    def distributions(self, encoded: StorageView, tokens: list[int]) -> list[np.ndarray]:
+        """Whisper reading `tokens` back against encoded audio: for each token, and for the one
+        after them, the log-probabilities of every token there."""
+        (result,) = self._model.model.generate(
+            encoded,
+            [self._prompt + tokens],
+            beam_size=1,
+            max_length=len(self._prompt) + len(tokens) + 1,
+            return_logits_vocab=True,
+        )
+        return [log_softmax(row) for row in result.logits[0][: len(tokens) + 1]]
+
     def _decode_window(self, features: np.ndarray) -> DecodedWindow:
         padded = np.zeros((1, features.shape[0], self._window_frames), np.float32)
         padded[0, :, : features.shape[1]] = features
         seconds = features.shape[1] / _FRAMES_PER_SECOND
         new_tokens = _EXTRA_TOKENS + math.ceil(_TOKENS_PER_SECOND * seconds)
+        encoded = self._model.model.encode(self._storage_view(padded))
         (result,) = self._model.model.generate(
-            self._storage_view(padded),
+            encoded,
             [self._prompt],
             beam_size=self._beam_size,
             max_length=min(_MAX_TOKENS, len(self._prompt) + new_tokens),
@@ -172,8 +196,21 @@ class WindowDecoder:
         silent = (
             result.no_speech_prob > _NO_SPEECH_THRESHOLD and avg_logprob < _SILENT_LOGPROB_THRESHOLD
         )
-        text = "" if silent else self._tokenizer.decode(tokens).strip()
-        return DecodedWindow(text, avg_logprob, result.no_speech_prob, len(tokens))
+        text = "" if silent else without_repetition(self._tokenizer.decode(tokens).strip())
+        return DecodedWindow(
+            self._rescored(text, encoded), avg_logprob, result.no_speech_prob, len(tokens)
+        )
+
+    def _rescored(self, text: str, encoded: StorageView) -> str:
+        """The text with misheard slot phrases replaced by the audio's best fit."""
+        if not text or self.slot_vocabulary is None:
+            return text
+        return rewrite_slots(
+            text,
+            misheard_slots(text, self.slot_vocabulary),
+            lambda said: self._tokenizer.encode(" " + said),
+            lambda tokens: self.distributions(encoded, tokens),
+        )
 
 
 def build_prompt(
@@ -202,6 +239,19 @@ def build_prompt(
     if not chosen:
         return None
     return f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(p for p in phrases if p in chosen)}."
+
+
+def without_repetition(text: str) -> str:
+    """The text once when Whisper wrote it over again ("Add milk. Add milk. Add"), a known
+    hallucination when speech ends well before the window: the shortest stretch of words that,
+    repeated, makes up the whole text (punctuation and case aside): at least twice, and at least
+    `_MIN_REPEATED_WORDS` words long."""
+    spans = [match.span() for match in _WORD.finditer(text)]
+    words = [_WORD_CORE.sub("", text[start:end].lower()) for start, end in spans]
+    for period in range(_MIN_REPEATED_WORDS, len(words) // 2 + 1):
+        if all(words[i] == words[i % period] for i in range(period, len(words))):
+            return text[: spans[period - 1][1]]
+    return text
 
 
 def window_confidence(windows: Sequence[DecodedWindow]) -> float:

@@ -1,0 +1,133 @@
+"""Misheard slot phrases: finding them in a transcript, and choosing the best fit by scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.recognizer.slots import MisheardSlot, misheard_slots, sounds_alike
+from voiceshop.recognizer.whisper_backend import without_repetition
+from voiceshop.recognizer.whisper_rescoring import rewrite_slots
+
+SHOTS = ("single shot", "double shot", "triple shot")
+MILKS = ("milk", "skim milk", "whole milk", "soy milk")
+DRINKS = ("latte", "iced mocha", "iced coffee", "house coffee")
+GROUPS = (SHOTS, MILKS, DRINKS)
+WORDS = frozenset({"a", "with", "may", "i", "have", "of", "and"}) | {
+    w for group in GROUPS for phrase in group for w in phrase.split()
+}
+COFFEE = Vocabulary(tuple(p for g in GROUPS for p in g), WORDS, GROUPS)
+
+
+def found(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(text[s.start : s.end], s.choices) for s in misheard_slots(text, COFFEE)]
+
+
+def test_a_phrase_with_one_misheard_word_is_a_slot_with_its_group_of_that_length() -> None:
+    assert found("May I have a dull shot of drip coffee?") == [("dull shot", SHOTS)]
+    assert found("a latte with home milk") == [("home milk", MILKS[1:])]
+
+
+def test_exact_phrases_and_unlike_words_are_left_alone() -> None:
+    assert found("a double shot latte with whole milk") == []
+    assert found("two or twenty ounce") == []
+    assert found("a shot of espresso") == []
+
+
+def test_words_the_store_uses_are_not_misheard() -> None:
+    assert found("with a milk") == []
+
+
+def test_overlapping_slots_keep_the_leftmost() -> None:
+    text = "a dull shot milk"
+    slots = misheard_slots(text, COFFEE)
+
+    assert [text[s.start : s.end] for s in slots] == ["dull shot"]
+
+
+def test_sounds_alike_uses_spelling_or_sound() -> None:
+    assert sounds_alike("dull", "double") >= 0.6
+    assert sounds_alike("full", "whole") >= 0.4
+    assert sounds_alike("or", "shots") < 0.4
+
+
+class FakeWhisper:
+    """Tokens are words; a scripted log-probability for some words after some prefixes."""
+
+    def __init__(self, likes: dict[tuple[str, ...], dict[str, float]]) -> None:
+        self.vocabulary: list[str] = []
+        self.likes = likes
+        self.passes = 0
+
+    def encode(self, text: str) -> list[int]:
+        ids = []
+        for word in text.split():
+            if word not in self.vocabulary:
+                self.vocabulary.append(word)
+            ids.append(self.vocabulary.index(word))
+        return ids
+
+    def distributions(self, tokens: list[int]) -> list[np.ndarray]:
+        self.passes += 1
+        rows = []
+        for end in range(len(tokens) + 1):
+            prefix = tuple(self.vocabulary[t] for t in tokens[:end])
+            row = np.full(100, -20.0)
+            for word, logprob in self.likes.get(prefix, {}).items():
+                row[self.encode(word)[0]] = logprob
+            rows.append(row)
+        return rows
+
+
+def test_the_choice_the_audio_fits_best_replaces_the_misheard_words() -> None:
+    whisper = FakeWhisper({("a",): {"double": -0.5, "single": -2.0, "triple": -3.0}})
+    text = "a dull shot latte"
+
+    rewritten = rewrite_slots(
+        text, [MisheardSlot(2, 11, SHOTS)], whisper.encode, whisper.distributions
+    )
+
+    assert rewritten == "a double shot latte"
+    assert whisper.passes == 1
+
+
+def test_choices_sharing_a_first_word_are_told_apart_by_the_next() -> None:
+    whisper = FakeWhisper(
+        {
+            ("An",): {"iced": -0.2, "house": -3.0},
+            ("An", "iced"): {"coffee": -0.3, "mocha": -1.5},
+        }
+    )
+
+    rewritten = rewrite_slots(
+        "An ice coffee.", [MisheardSlot(3, 13, DRINKS[1:])], whisper.encode, whisper.distributions
+    )
+
+    assert rewritten == "An iced coffee."
+    assert whisper.passes == 2
+
+
+def test_capitalised_slots_stay_capitalised() -> None:
+    whisper = FakeWhisper({(): {"Double": -0.1}})
+
+    assert (
+        rewrite_slots(
+            "Dull shot.", [MisheardSlot(0, 9, SHOTS)], whisper.encode, whisper.distributions
+        )
+        == "Double shot."
+    )
+
+
+@pytest.mark.parametrize(
+    ("heard", "kept"),
+    [
+        ("Add milk and eggs. Add milk and eggs.", "Add milk and eggs."),
+        ("I want a small coffee. I want a small coffee", "I want a small coffee."),
+        ("may have a latte, may have a latte, may have", "may have a latte,"),
+        ("yes yes", "yes yes"),
+        ("Add milk. Add eggs.", "Add milk. Add eggs."),
+    ],
+)
+def test_a_transcript_written_over_again_is_kept_once(heard: str, kept: str) -> None:
+    assert without_repetition(heard) == kept

@@ -1,0 +1,123 @@
+"""Whisper's side of rescoring: let the audio choose the phrase a misheard stretch stands for.
+
+Whisper reads the transcript back against the encoded audio (one forced decoding pass, prompt
+included) and gives, at every token, the log-probability of each possible next token. At a
+misheard slot (`slots.misheard_slots`) the choices are compared by those probabilities token by
+token, only as far as they differ: "single", "double" and "triple shot" by their first token,
+"iced mocha" and "iced coffee" by their second (one more pass with "iced" as the prefix). Choices
+far behind the best at a token are dropped there. The transcript gets the winner, written with
+the misheard text's capitalisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voiceshop.recognizer.slots import MisheardSlot
+
+PRUNE_NATS = 4.0
+"""Choices whose next token is this much less likely (in log-probability) than the best one's
+are not followed further."""
+
+Encode = Callable[[str], list[int]]
+Distributions = Callable[[list[int]], list[np.ndarray]]
+"""Token ids -> the log-probability rows for predicting each of them and the token after."""
+
+
+@dataclass(frozen=True)
+class _Choice:
+    text: str
+    tokens: tuple[int, ...]
+
+
+def rewrite_slots(
+    text: str, slots: Sequence[MisheardSlot], encode: Encode, distributions: Distributions
+) -> str:
+    """`text` with each misheard slot replaced by its likeliest choice.
+
+    `encode` gives the tokens of text that follows a space (as Whisper writes a transcript);
+    `distributions` reads tokens back against the audio.
+    """
+    if not slots:
+        return text
+    reading = _Reading(text, encode, distributions)
+    parts, done = [], 0
+    for slot in slots:
+        parts += [text[done : slot.start], reading.best(slot)]
+        done = slot.end
+    return "".join([*parts, text[done:]])
+
+
+class _Reading:
+    """One transcript read back by Whisper; further prefixes are read on demand and cached."""
+
+    def __init__(self, text: str, encode: Encode, distributions: Distributions) -> None:
+        self._text = text
+        self._encode = encode
+        self._distributions = distributions
+        self._tokens = encode(text)
+        self._rows = distributions(self._tokens)
+        self._extra: dict[tuple[int, ...], np.ndarray] = {}
+
+    def best(self, slot: MisheardSlot) -> str:
+        before = self._encode(self._text[: slot.start].rstrip()) if slot.start else []
+        heard = self._text[slot.start : slot.end]
+        capital = heard[:1].isupper()
+        choices = [
+            _Choice(written, tuple(self._encode(written)))
+            for written in (c[:1].upper() + c[1:] if capital else c for c in slot.choices)
+        ]
+        scores: dict[str, float] = {}
+        self._walk(before, choices, (), 0.0, scores)
+        return max(scores, key=lambda text: scores[text])
+
+    def _walk(
+        self,
+        before: list[int],
+        group: list[_Choice],
+        path: tuple[int, ...],
+        score: float,
+        scores: dict[str, float],
+    ) -> None:
+        """Score the choices that share `path`, descending only where they still differ."""
+        if len(group) == 1:
+            scores[group[0].text] = score
+            return
+        depth = len(path)
+        following: dict[int, list[_Choice]] = {}
+        for choice in group:
+            if depth < len(choice.tokens):
+                following.setdefault(choice.tokens[depth], []).append(choice)
+            else:
+                scores[choice.text] = score
+        if not following:
+            return
+        row = self._row(before, path)
+        best = max(row[token] for token in following)
+        for token, subgroup in following.items():
+            token_score = score + float(row[token])
+            if row[token] < best - PRUNE_NATS:
+                scores.update((choice.text, token_score) for choice in subgroup)
+            else:
+                self._walk(before, subgroup, (*path, token), token_score, scores)
+
+    def _row(self, before: list[int], path: tuple[int, ...]) -> np.ndarray:
+        """Log-probabilities of the token after before + path."""
+        prefix = [*before, *path]
+        if self._tokens[: len(prefix)] == prefix and len(prefix) < len(self._rows):
+            return self._rows[len(prefix)]
+        key = tuple(prefix)
+        if key not in self._extra:
+            self._extra[key] = self._distributions(prefix)[len(prefix)]
+        return self._extra[key]
+
+
+def log_softmax(logits: Any) -> np.ndarray:
+    """Log-probabilities from one row of logits."""
+    values = np.asarray(logits, dtype=np.float64).reshape(-1)
+    shifted = values - values.max()
+    return shifted - np.log(np.exp(shifted).sum())
