@@ -7,6 +7,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from voiceshop.audio.gate import MicGate
@@ -14,12 +15,13 @@ from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.model import Store
 from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.complete import CompleteRequest
 from voiceshop.errors import AudioInputError, VoiceShopError
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer import Recognizer, RecognizerSettings, load_recognizer
+from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings, load_recognizer
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
 from voiceshop.voice_loop import Error, Heard, LoopEvent, Partial, Said, VoiceLoop, replay_files
@@ -160,7 +162,9 @@ def run_understand(args: argparse.Namespace) -> int:
         store = open_shop(args, db)
     matcher = ProductMatcher(store, IntentParser(store).normalizer)
     parser = IntentParser(store, phrase_score=matcher.score)
-    recognizer = load_recognizer(_recognizer_settings(args), store_vocabulary(store, parser))
+    no_drafts = InterimSettings(draft_every_seconds=None)  # no partial transcripts to show
+    settings = replace(_recognizer_settings(args), interim=no_drafts)
+    recognizer = load_recognizer(settings, store_vocabulary(store, parser))
     status = 0
     for path in args.files:
         started = time.perf_counter()
@@ -258,7 +262,9 @@ def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
     return load_recognizer(
-        _recognizer_settings(args), store_vocabulary(assistant.store, assistant.dialog.parser)
+        _recognizer_settings(args),
+        store_vocabulary(assistant.store, assistant.dialog.parser),
+        CompleteRequest(assistant),
     )
 
 

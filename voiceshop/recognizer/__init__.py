@@ -15,12 +15,15 @@ from typing import Literal
 
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
 from voiceshop.recognizer.endpoint import EndpointSettings
+from voiceshop.recognizer.interim import InterimSettings, RequestCheck
 from voiceshop.recognizer.models import find_vosk_model
 
 __all__ = [
     "EndpointSettings",
+    "InterimSettings",
     "Recognizer",
     "RecognizerSettings",
+    "RequestCheck",
     "Transcript",
     "Vocabulary",
     "VoskSettings",
@@ -76,6 +79,7 @@ class RecognizerSettings:
     model: Path | None = None
     """A Vosk model folder (--model); None = $VOICESHOP_VOSK_MODEL, models/, pip packages."""
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    interim: InterimSettings = field(default_factory=InterimSettings)
     whisper: WhisperSettings = field(default_factory=WhisperSettings)
     vosk: VoskSettings = field(default_factory=VoskSettings)
 
@@ -92,8 +96,14 @@ def choose_engine(settings: RecognizerSettings) -> Engine:
     return "vosk"
 
 
-def load_recognizer(settings: RecognizerSettings, vocabulary: Vocabulary) -> Recognizer:
-    """A ready recognizer for `settings`, tuned to the store's `vocabulary`."""
+def load_recognizer(
+    settings: RecognizerSettings, vocabulary: Vocabulary, is_complete: RequestCheck | None = None
+) -> Recognizer:
+    """A ready recognizer for `settings`, tuned to the store's `vocabulary`.
+
+    `is_complete` lets Whisper end an utterance early when its words already make a complete
+    request (Vosk ends utterances by its own endpointing).
+    """
     engine = choose_engine(settings)
     _LOGGER.info("speech recognition: %s (%s)", engine, settings.language)
     if engine == "vosk":
@@ -102,4 +112,4 @@ def load_recognizer(settings: RecognizerSettings, vocabulary: Vocabulary) -> Rec
         return VoskRecognizer(settings, vocabulary)
     from voiceshop.recognizer.whisper_backend import WhisperRecognizer
 
-    return WhisperRecognizer(settings, vocabulary)
+    return WhisperRecognizer(settings, vocabulary, is_complete)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -73,6 +74,8 @@ class EndReason(StrEnum):
     SILENCE = "silence"
     MAX_LENGTH = "max_length"
     END_OF_STREAM = "end_of_stream"
+    EARLY = "early"
+    """Ended by the caller (`Endpointer.end_utterance`) before the trailing silence was over."""
 
 
 @dataclass(frozen=True)
@@ -109,19 +112,49 @@ class Endpointer:
         """True between the start of speech and the end of its utterance."""
         return bool(self._utterance)
 
+    @property
+    def utterance_seconds(self) -> float:
+        """Length of the utterance in progress so far, pre-roll included (0 outside one)."""
+        return len(self._utterance) * FRAME_SECONDS
+
+    @property
+    def silence_seconds(self) -> float:
+        """Non-speech at the end of the utterance in progress so far (0 outside one)."""
+        return self._silence_run * FRAME_SECONDS if self._utterance else 0.0
+
+    @property
+    def silence_left_seconds(self) -> float:
+        """Further non-speech that would end the utterance in progress (0 outside one)."""
+        if not self._utterance:
+            return 0.0
+        return (self._silence_frames - self._silence_run) * FRAME_SECONDS
+
+    def utterance_pcm(self) -> bytes:
+        """The audio of the utterance in progress so far (empty outside one)."""
+        return b"".join(self._utterance)
+
     def feed(self, chunk: Chunk) -> list[Utterance]:
         """Accept audio; return the utterances that ended within it.
 
         That is usually none, and at most one for chunks shorter than the trailing silence.
         """
+        return [utterance for utterance in self.frames(chunk) if utterance is not None]
+
+    def frames(self, chunk: Chunk) -> Iterator[Utterance | None]:
+        """Accept audio one frame at a time: after each frame, the utterance it ended or None.
+
+        Between frames the caller may look at the utterance so far or end it early.
+        """
         require_engine_format(chunk)
         pcm = self._leftover + chunk.pcm
         whole = len(pcm) - len(pcm) % _FRAME_BYTES
         self._leftover = pcm[whole:]
-        ended = (
-            self._step(pcm[start : start + _FRAME_BYTES]) for start in range(0, whole, _FRAME_BYTES)
-        )
-        return [utterance for utterance in ended if utterance is not None]
+        for start in range(0, whole, _FRAME_BYTES):
+            yield self._step(pcm[start : start + _FRAME_BYTES])
+
+    def end_utterance(self) -> Utterance | None:
+        """End the utterance in progress now (None outside one); the detector keeps its state."""
+        return self._end(EndReason.EARLY) if self._utterance else None
 
     def flush(self) -> Utterance | None:
         """End of stream: the utterance in progress, if any. The Endpointer is then reset."""

@@ -2,8 +2,9 @@
 
 Audio is buffered by the `Endpointer`; each finished utterance is transcribed in one go with the
 store's vocabulary as the initial prompt, which steers spelling ("iced mocha", "twenty ounce")
-without constraining what can be heard. Whisper works on whole utterances only, so `partial`
-returns "": an interim transcript would cost a full decode per call.
+without constraining what can be heard. Whisper works on whole utterances only; the
+`LookaheadTranscriber` (interim.py) reads them while they are spoken: greedy drafts for
+`partial`, and the final reading in the pause that ends the utterance.
 
 Window length: `WhisperModel.transcribe(chunk_length=...)` does not make decoding faster, since
 faster-whisper 1.2 still pads every window's features to 30 s before the encoder. Endpointed
@@ -35,6 +36,12 @@ from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
 from voiceshop.recognizer import RecognizerSettings, WhisperSettings
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
 from voiceshop.recognizer.endpoint import Endpointer, Utterance
+from voiceshop.recognizer.interim import (
+    LookaheadTranscriber,
+    RequestCheck,
+    draft_reader,
+    draft_settings,
+)
 from voiceshop.recognizer.models import embedded_whisper_model
 from voiceshop.recognizer.slots import misheard_slots
 from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots
@@ -70,11 +77,17 @@ class WhisperRecognizer(Recognizer):
     """Endpointed utterances transcribed by Whisper (tiny.en by default) on the CPU.
 
     `prompt` is the initial prompt sent with every utterance (None for an empty vocabulary).
+    `is_complete` lets an utterance end early when its words already make a complete request.
     """
 
     name = "whisper"
 
-    def __init__(self, settings: RecognizerSettings, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        settings: RecognizerSettings,
+        vocabulary: Vocabulary,
+        is_complete: RequestCheck | None = None,
+    ) -> None:
         self.settings = settings
         model = _load_model(_model_dir(settings.whisper), settings.whisper)
         _check_language(model, settings.language)
@@ -84,20 +97,28 @@ class WhisperRecognizer(Recognizer):
         )
         self._decoder.set_prompt(self.prompt)
         self._decoder.slot_vocabulary = vocabulary if settings.whisper.rescore_slots else None
-        self._endpointer = Endpointer(settings.endpoint)
+        drafts = WindowDecoder(model, draft_settings(settings))
+        drafts.set_prompt(self.prompt)
+        self.stream = LookaheadTranscriber(
+            Endpointer(settings.endpoint),
+            self.transcribe,
+            draft_reader(drafts),
+            settings.interim,
+            is_complete,
+        )
 
     def feed(self, chunk: Chunk) -> Transcript | None:
-        return join_transcripts([self.transcribe(u) for u in self._endpointer.feed(chunk)])
+        return join_transcripts(self.stream.feed(chunk))
 
     def partial(self) -> str:
-        return ""
+        return self.stream.partial()
 
     def flush(self) -> Transcript | None:
-        utterance = self._endpointer.flush()
-        return join_transcripts([self.transcribe(utterance)]) if utterance else None
+        transcript = self.stream.flush()
+        return join_transcripts([transcript]) if transcript else None
 
     def reset(self) -> None:
-        self._endpointer.reset()
+        self.stream.reset()
 
     def transcribe(self, utterance: Utterance) -> Transcript:
         """Whisper's reading of one utterance (empty text when it heard no words)."""

@@ -1,0 +1,208 @@
+"""Recognition work while the person speaks: partial transcripts, and the final one early.
+
+Whisper reads whole utterances, so a recognizer built on it would have nothing to show until the
+endpoint, and would only then start its final reading. `LookaheadTranscriber` drives the
+`Endpointer` one 32 ms frame at a time and uses the time the person is speaking or pausing:
+
+- Drafts: after every `draft_every_seconds` of utterance, on a speech frame, a cheap greedy
+  reading of the utterance so far becomes `partial()`. Nothing final depends on drafts, and none
+  is started in a pause, where the final reading is due.
+- Lookahead: once the speech has paused for `lookahead_silence_seconds`, the utterance so far
+  gets its final reading, its pause made up to the endpointer's trailing silence with digital
+  silence (Whisper reads some endings differently after a shorter pause: "wherever it is
+  cheaper." for "Where is it cheaper?"). When the pause lasts until the endpoint, that reading is
+  the utterance's transcript, so nothing is left to decode when the endpoint is decided; when
+  speech resumes, it is dropped.
+- Early end: when the lookahead's text already is a complete request (`is_complete`), the
+  utterance ends as soon as the pause has lasted `complete_silence_seconds`, well before the
+  endpointer's trailing silence. "Add two ... apples" stays one utterance: "add two" is not a
+  complete request, so the pause after it gets the whole trailing silence.
+
+Decoding is synchronous: audio that arrives meanwhile waits in the source's queue (the
+microphone's buffer) and is caught up on at once, as the detector needs ~0.1 ms per frame. So
+drafts and final readings never compete for the CPU, and every decision is made on audio alone:
+the same stream gives the same transcripts however fast it is fed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from voiceshop.audio.types import ENGINE_FORMAT, Chunk
+from voiceshop.recognizer.base import Transcript
+from voiceshop.recognizer.endpoint import Endpointer, EndReason, Utterance
+
+if TYPE_CHECKING:
+    from voiceshop.recognizer import RecognizerSettings
+
+RequestCheck = Callable[[str], bool]
+"""Whether a transcript already is a complete request (then the utterance may end early)."""
+UtteranceReader = Callable[[Utterance], Transcript]
+"""The final reading of an utterance."""
+DraftReader = Callable[[bytes], str]
+"""A quick reading of the engine-format audio of an utterance so far."""
+
+
+@dataclass(frozen=True)
+class InterimSettings:
+    """What the recognizer does before the endpoint."""
+
+    draft_every_seconds: float | None = 0.8
+    """Utterance audio between two drafts for `partial()`; None: no drafts."""
+    draft_window_seconds: float = 8.0
+    """Decoder window of the drafts; longer utterances are drafted in several windows."""
+    lookahead_silence_seconds: float = 0.15
+    """Pause after which the utterance so far gets its final reading, ahead of the endpoint."""
+    complete_silence_seconds: float | None = 0.35
+    """Pause that ends an utterance whose lookahead reading is a complete request; None: the
+    endpointer's trailing silence ends every utterance."""
+
+
+class _HasText(Protocol):
+    text: str
+
+
+class WindowReader(Protocol):
+    """A decoder that reads audio (float samples at 16 kHz) in windows."""
+
+    def decode(self, audio: np.ndarray) -> Sequence[_HasText]: ...
+
+
+def draft_settings(settings: RecognizerSettings) -> RecognizerSettings:
+    """The settings of a draft decoder: greedy, in windows of `draft_window_seconds` (a window
+    decoder's window is as long as the longest utterance it expects)."""
+    interim = settings.interim
+    return replace(
+        settings,
+        whisper=replace(settings.whisper, beam_size=1),
+        endpoint=replace(settings.endpoint, max_utterance_seconds=interim.draft_window_seconds),
+    )
+
+
+def draft_reader(decoder: WindowReader) -> DraftReader:
+    """A DraftReader that joins the texts of `decoder`'s windows."""
+
+    def read(pcm: bytes) -> str:
+        audio = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0
+        return " ".join(window.text for window in decoder.decode(audio) if window.text)
+
+    return read
+
+
+@dataclass(frozen=True)
+class _Lookahead:
+    """The final reading of the utterance up to a pause that is still going on."""
+
+    transcript: Transcript
+    complete: bool
+
+
+class LookaheadTranscriber:
+    """Utterances from a stream, with drafts while they are spoken and their transcripts read
+    in the pause that ends them (see the module docstring)."""
+
+    def __init__(
+        self,
+        endpointer: Endpointer,
+        read: UtteranceReader,
+        draft: DraftReader | None,
+        settings: InterimSettings,
+        is_complete: RequestCheck | None = None,
+    ) -> None:
+        self._endpointer = endpointer
+        self._read = read
+        self._draft = draft if settings.draft_every_seconds is not None else None
+        self._settings = settings
+        self._is_complete = is_complete
+        self.ended_at = 0.0
+        """`time.monotonic()` when the end of the latest utterance was decided."""
+        self.reset()
+
+    def feed(self, chunk: Chunk) -> list[Transcript]:
+        """Accept audio; the transcripts of the utterances that ended within it."""
+        transcripts = []
+        for ended in self._endpointer.frames(chunk):
+            transcript = self._finish(ended) if ended else self._between_frames()
+            if transcript is not None:
+                transcripts.append(transcript)
+        return transcripts
+
+    def partial(self) -> str:
+        """The latest reading of the utterance in progress ("" before the first)."""
+        return self._partial
+
+    def flush(self) -> Transcript | None:
+        """End of stream: the transcript of the utterance in progress, if there is one."""
+        lookahead = self._lookahead
+        utterance = self._endpointer.flush()
+        self._forget_utterance()
+        if utterance is None:
+            return None
+        self.ended_at = time.monotonic()
+        return lookahead.transcript if lookahead else self._read(utterance)
+
+    def reset(self) -> None:
+        """Drop the utterance in progress and its readings."""
+        self._endpointer.reset()
+        self._forget_utterance()
+
+    def _between_frames(self) -> Transcript | None:
+        """Drafts, lookahead and early end, after a frame that ended no utterance."""
+        endpointer = self._endpointer
+        if not endpointer.in_utterance:
+            return None
+        pause = endpointer.silence_seconds
+        if pause == 0:
+            self._lookahead = None
+            self._draft_if_due()
+            return None
+        if self._lookahead is None and pause >= self._settings.lookahead_silence_seconds:
+            self._lookahead = self._look_ahead()
+        if self._lookahead is not None and self._ends_early(self._lookahead, pause):
+            return self._end_early(self._lookahead.transcript)
+        return None
+
+    def _draft_if_due(self) -> None:
+        every = self._settings.draft_every_seconds
+        seconds = self._endpointer.utterance_seconds
+        if self._draft is None or every is None or seconds - self._drafted_at < every:
+            return
+        self._drafted_at = seconds
+        self._partial = self._draft(self._endpointer.utterance_pcm()) or self._partial
+
+    def _look_ahead(self) -> _Lookahead:
+        endpointer = self._endpointer
+        missing = round(endpointer.silence_left_seconds * ENGINE_FORMAT.rate)
+        padding = bytes(max(0, missing) * ENGINE_FORMAT.width)
+        transcript = self._read(Utterance(endpointer.utterance_pcm() + padding, EndReason.EARLY))
+        self._partial = transcript.text or self._partial
+        check = self._is_complete
+        return _Lookahead(transcript, bool(transcript.text and check and check(transcript.text)))
+
+    def _ends_early(self, lookahead: _Lookahead, pause: float) -> bool:
+        """Whether the lookahead is a complete request and the pause has lasted long enough."""
+        needed = self._settings.complete_silence_seconds
+        return lookahead.complete and needed is not None and pause >= needed
+
+    def _end_early(self, transcript: Transcript) -> Transcript:
+        self._endpointer.end_utterance()
+        self.ended_at = time.monotonic()
+        self._forget_utterance()
+        return transcript
+
+    def _finish(self, utterance: Utterance) -> Transcript:
+        """The transcript of an utterance the endpointer ended."""
+        self.ended_at = time.monotonic()
+        lookahead = self._lookahead if utterance.reason is EndReason.SILENCE else None
+        self._forget_utterance()
+        return lookahead.transcript if lookahead else self._read(utterance)
+
+    def _forget_utterance(self) -> None:
+        self._lookahead: _Lookahead | None = None
+        self._partial = ""
+        self._drafted_at = 0.0
