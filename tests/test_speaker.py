@@ -6,6 +6,7 @@ import ctypes.util
 import logging
 import time
 import wave
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +19,16 @@ from voiceshop.speaker import (
     Pyttsx3Speaker,
     SpeakerSettings,
     load_speaker,
-    pyttsx3_speaker,
 )
+from voiceshop.speaker.playback import Sound
+from voiceshop.speaker.sentences import sentences
 
 needs_espeak = pytest.mark.skipif(
     ctypes.util.find_library("espeak-ng") is None,
     reason="espeak-ng is not installed: sudo apt-get install espeak-ng",
 )
 
+FAKE_WORKER = Path(__file__).with_name("fake_tts_worker.py")
 REPLIES = [
     "Added 2 cartons of Horizon Organic Whole Milk. That's 2 items, $12.98. Did you mean Green "
     "Basket Large White Eggs, Green Basket Large Brown Eggs or Eggland's Best Organic Brown Eggs?",
@@ -34,6 +37,13 @@ REPLIES = [
     "Your order is placed. Goodbye!",
     "Sorry, I didn't catch that.",
 ]
+
+
+class NoOutputDevice:
+    """A player on a machine without a sound card."""
+
+    def play(self, sounds: Iterable[Sound]) -> float | None:
+        raise AudioDeviceError("No output device (no sound card or audio server)")
 
 
 def wav_stats(path: Path) -> tuple[int, float, float]:
@@ -132,15 +142,9 @@ def test_a_hung_engine_is_abandoned_after_the_timeout(
 
 @needs_espeak
 def test_without_an_output_device_replies_are_printed_and_logged_once(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    def no_device(path: Path, timeout_s: float) -> None:
-        raise AudioDeviceError("No output device (no sound card or audio server)")
-
-    monkeypatch.setattr(pyttsx3_speaker, "play_wav", no_device)
-    speaker = Pyttsx3Speaker(SpeakerSettings(play=True))
+    speaker = Pyttsx3Speaker(SpeakerSettings(play=True), player=NoOutputDevice())
     with caplog.at_level(logging.WARNING):
         speaker.say("First reply.")
         speaker.say("Second reply.")
@@ -151,11 +155,91 @@ def test_without_an_output_device_replies_are_printed_and_logged_once(
 
 @needs_espeak
 def test_without_echo_unplayable_replies_are_not_printed(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def no_device(path: Path, timeout_s: float) -> None:
-        raise AudioDeviceError("No output device (no sound card or audio server)")
-
-    monkeypatch.setattr(pyttsx3_speaker, "play_wav", no_device)
-    Pyttsx3Speaker(SpeakerSettings(echo=False)).say("First reply.")
+    Pyttsx3Speaker(SpeakerSettings(echo=False), player=NoOutputDevice()).say("First reply.")
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (REPLIES[0], [
+            "Added 2 cartons of Horizon Organic Whole Milk.",
+            "That's 2 items, $12.98.",
+            "Did you mean Green Basket Large White Eggs, Green Basket Large Brown Eggs or "
+            "Eggland's Best Organic Brown Eggs?",
+        ]),
+        ("Your order is placed.  Goodbye!", ["Your order is placed.", "Goodbye!"]),
+        ("Added St. Dalfour Jam. Anything else?", ["Added St. Dalfour Jam.", "Anything else?"]),
+        ("2% Milk: $3.79 for 1 gal. 1.5 lbs.", ["2% Milk: $3.79 for 1 gal.", "1.5 lbs."]),
+        (" \n ", []),
+    ],
+)  # fmt: skip
+def test_replies_are_cut_into_sentences(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+class RecordingPlayer:
+    """Takes each sentence's sound as it comes, without a device."""
+
+    def __init__(self) -> None:
+        self.played: list[Sound] = []
+
+    def play(self, sounds: Iterable[Sound]) -> float | None:
+        for sound in sounds:
+            self.played.append(sound)
+        return 1.0 if self.played else None
+
+
+@needs_espeak
+def test_a_reply_is_played_sentence_by_sentence_and_kept_whole(tmp_path: Path) -> None:
+    player = RecordingPlayer()
+    speaker = Pyttsx3Speaker(SpeakerSettings(say_to=tmp_path), player=player)
+
+    speaker.say(REPLIES[0])
+    speaker.say(REPLIES[1])
+    speaker.close()
+
+    assert len(player.played) == 3 + 1
+    reply_seconds = sum(sound.seconds for sound in player.played[:3])
+    assert wav_stats(tmp_path / "reply-001.wav")[1] == pytest.approx(reply_seconds)
+    assert speaker.first_audio_at == 1.0
+
+
+@needs_espeak
+def test_in_one_piece_a_reply_is_one_sound(tmp_path: Path) -> None:
+    player = RecordingPlayer()
+    settings = SpeakerSettings(by_sentence=False, prewarm=False)
+
+    Pyttsx3Speaker(settings, player=player).say(REPLIES[0])
+
+    assert len(player.played) == 1
+
+
+class MarkingPlayer(RecordingPlayer):
+    """Leaves a mark once it has the first sentence."""
+
+    def __init__(self, mark: Path) -> None:
+        super().__init__()
+        self.mark = mark
+
+    def play(self, sounds: Iterable[Sound]) -> float | None:
+        for sound in sounds:
+            self.played.append(sound)
+            self.mark.touch()
+        return 1.0
+
+
+def test_the_first_sentence_plays_while_the_next_are_synthesised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker writes the second sentence only once the first is playing: a speaker that
+    waited for the whole reply would time out."""
+    monkeypatch.setattr("voiceshop.speaker.pyttsx3_speaker._WORKER_SCRIPT", FAKE_WORKER)
+    monkeypatch.setenv("PLAYING_MARK", str(tmp_path / "playing"))
+    player = MarkingPlayer(tmp_path / "playing")
+
+    Pyttsx3Speaker(SpeakerSettings(timeout_s=5.0), player=player).say("One. Two. Three.")
+
+    assert len(player.played) == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,9 @@ from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
 from voiceshop.dialog.reply import Reply
 from voiceshop.recognizer.base import Recognizer, Transcript
+from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.speaker.base import Speaker
+from voiceshop.speaker.playback import Sound
 from voiceshop.voice_loop import (
     Error,
     Heard,
@@ -25,6 +27,7 @@ from voiceshop.voice_loop import (
     replay_files,
 )
 
+FAKE_TTS_WORKER = Path(__file__).with_name("fake_tts_worker.py")
 LOUD = b"\x10\x27" * 1600
 """0.1 s at 16 kHz of a constant 10000 sample value (about -10 dBFS)."""
 QUIET = bytes(3200)
@@ -301,3 +304,37 @@ def test_replay_stops_at_goodbye(tmp_path: Path) -> None:
 
     assert reason is StopReason.GOODBYE
     assert recognizer.on_flush == ["add milk", "check out"]
+
+
+class GateWatchingPlayer:
+    """Takes each sentence's sound without a device, noting whether the microphone was muted."""
+
+    def __init__(self, gate: MicGate) -> None:
+        self.gate = gate
+        self.muted_at_each_sentence: list[bool] = []
+
+    def play(self, sounds: Iterable[Sound]) -> float | None:
+        for _sound in sounds:
+            self.muted_at_each_sentence.append(self.gate.is_muted())
+        return None
+
+
+class ThreeSentences:
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        return Reply("Added 2 cartons of milk. That's 2 items, $5.98. Anything else?")
+
+
+def test_a_reply_is_spoken_sentence_by_sentence_with_the_microphone_muted_throughout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("voiceshop.speaker.pyttsx3_speaker._WORKER_SCRIPT", FAKE_TTS_WORKER)
+    gate = MicGate(GateSettings(tail_s=0.4))
+    player = GateWatchingPlayer(gate)
+    speaker = Pyttsx3Speaker(SpeakerSettings(timeout_s=5.0), player=player)
+    recognizer = ScriptedRecognizer(finals={1: "add two cartons of milk"})
+
+    VoiceLoop(chunks(LOUD, QUIET), recognizer, ThreeSentences(), speaker, gate).run()
+    speaker.close()
+
+    assert player.muted_at_each_sentence == [True, True, True]
+    assert recognizer.log == ["reset", "flush"]

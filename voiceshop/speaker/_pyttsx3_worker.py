@@ -1,26 +1,36 @@
 """Subprocess entry of Pyttsx3Speaker: one fresh pyttsx3 engine synthesises one reply, then exits.
 
-    python _pyttsx3_worker.py [OUTPUT.wav] --rate WPM [--voice V] [--driver D]
+    python _pyttsx3_worker.py FOLDER --rate WPM [--voice V] [--driver D]
 
-Reads the text from stdin. Without OUTPUT it only checks that the engine starts and has the voice.
-Exit status 0 on success; otherwise 2 with a one-line reason and fix on stderr. Run as a script
-by path, it imports nothing from voiceshop (nor numpy), so it starts in well under 0.1 s.
+Starts the engine, checks the voice and prints "ready"; then reads the reply from stdin, one
+sentence per line, and writes each as FOLDER/part-NNN.wav, printing the file's path as soon as it
+is complete, so the caller can play a sentence while the next is synthesised. It exits at the end
+of stdin, with status 0; or 2 with a one-line reason and fix on stderr. Run as a script by path, it
+imports nothing from voiceshop (nor numpy), so it starts in well under 0.1 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 INSTALL_HINT = "sudo apt-get install espeak-ng"
+READY = "ready"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    protocol = sys.stdout
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        return _run(args, protocol)  # quiet: pyttsx3's espeak driver prints "Audio saved to ..."
+
+
+def _run(args: argparse.Namespace, protocol: TextIO) -> int:
     try:
         import pyttsx3
 
@@ -36,31 +46,40 @@ def main(argv: list[str] | None = None) -> int:
     engine.setProperty("rate", args.rate)
     if args.voice:
         engine.setProperty("voice", args.voice)
-    if args.output is None:
-        return 0
-    return _save(engine, sys.stdin.read(), args.output)
+    _say(protocol, READY)
+    return _synthesise_lines(engine, sys.stdin, args.folder, protocol)
 
 
-def _save(engine: Any, text: str, output: Path) -> int:
-    """Write `text` as speech to `output`, returning once the file is complete.
-
-    pyttsx3 2.99's espeak driver returns from runAndWait as soon as its queued endLoop runs,
-    often before espeak has finished (measured: every long reply, e.g. 60 of 60 three-sentence
-    replies had no file yet). The driver writes the WAV and then fires "finished-utterance",
-    so that event, not runAndWait, marks the end. The caller's timeout covers a hang here.
-    """
+def _synthesise_lines(engine: Any, lines: TextIO, folder: Path, protocol: TextIO) -> int:
+    """Each non-empty line of `lines` as the next part-NNN.wav in `folder`, announced when done."""
     finished = threading.Event()
 
     def on_finished(**_: object) -> None:
         finished.set()
 
     engine.connect("finished-utterance", on_finished)
-    engine.save_to_file(text, str(output))
+    sentences = (line.strip() for line in lines)
+    for number, sentence in enumerate(filter(None, sentences), 1):
+        path = folder / f"part-{number:03d}.wav"
+        finished.clear()
+        if not _save(engine, sentence, path, finished):
+            return _fail(f"pyttsx3 wrote no audio to {path}")
+        _say(protocol, str(path))
+    return 0
+
+
+def _save(engine: Any, text: str, path: Path, finished: threading.Event) -> bool:
+    """Write `text` as speech to `path`; whether the file was written.
+
+    pyttsx3 2.99's espeak driver returns from runAndWait as soon as its queued endLoop runs,
+    often before espeak has finished (measured: every long reply, e.g. 60 of 60 three-sentence
+    replies had no file yet). The driver writes the WAV and then fires "finished-utterance",
+    so that event, not runAndWait, marks the end. The caller's timeout covers a hang here.
+    """
+    engine.save_to_file(text, str(path))
     engine.runAndWait()
     finished.wait()
-    if not output.is_file():
-        return _fail(f"pyttsx3 wrote no audio to {output}")
-    return 0
+    return path.is_file()
 
 
 def has_voice(engine: Any, wanted: str) -> bool:
@@ -78,11 +97,15 @@ def has_voice(engine: Any, wanted: str) -> bool:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="_pyttsx3_worker.py")
-    parser.add_argument("output", nargs="?", type=Path, help="WAV file to write")
+    parser.add_argument("folder", type=Path, help="folder for the part-NNN.wav files")
     parser.add_argument("--rate", type=int, required=True, help="words per minute")
     parser.add_argument("--voice", help="voice id or name")
     parser.add_argument("--driver", help="pyttsx3 driver (default: the platform's)")
     return parser.parse_args(argv)
+
+
+def _say(protocol: TextIO, line: str) -> None:
+    print(line, file=protocol, flush=True)
 
 
 def _fail(message: str) -> int:

@@ -3,32 +3,40 @@
 A long-lived pyttsx3 engine hangs or falls silent when it is reused or driven from another thread;
 its espeak driver stays in "save" mode after `save_to_file` (later `say` calls overwrite that file
 instead of playing), and its `say` plays through an `aplay` subprocess whose failure goes unseen.
-So each reply is synthesised to a WAV by a short-lived `_pyttsx3_worker.py` process, killed if it
-overruns `timeout_s`, and this process plays the WAV with sounddevice: `say` returns exactly when
-playback has ended (what the microphone gate needs). With `say_to`, the WAVs are kept.
+So each reply is synthesised by a short-lived `_pyttsx3_worker.py` process into one WAV per
+sentence, and this process plays them with sounddevice: `say` returns exactly when playback has
+ended (what the microphone gate needs).
+
+Two things bring the first words out early. The worker for the next reply is started while the
+current one plays, so a reply finds its engine running (starting one takes ~50 ms); and a reply
+is synthesised sentence by sentence, the first played while the next are synthesised. With
+`say_to`, each reply is also kept whole as a WAV.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from voiceshop.errors import AudioDeviceError, EngineUnavailableError
 from voiceshop.speaker.base import Speaker
+from voiceshop.speaker.playback import DevicePlayer, Player, Sound, joined
 from voiceshop.speaker.print_speaker import NullSpeaker, PrintSpeaker
+from voiceshop.speaker.sentences import sentences
 
 _LOGGER = logging.getLogger(__name__)
 
 _WORKER_SCRIPT = Path(__file__).with_name("_pyttsx3_worker.py")
+_READY = "ready"
+"""The worker's first line once its engine runs."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,17 @@ class SpeakerSettings:
     play: bool = True
     """Play replies on the default output device (without one, see `echo`)."""
     timeout_s: float = 10.0
-    """Longest wait for one reply's synthesis, and for its playback beyond the audio's length."""
+    """Longest wait for the engine to start, for each sentence's synthesis, and for playback
+    beyond the audio's length."""
     driver: str | None = None
     """pyttsx3 driver; None picks the platform's own (espeak on Linux)."""
     echo: bool = True
     """Print a reply that cannot be spoken (no engine, no output device) as "voiceshop: ...";
     turn off when the caller shows every reply itself."""
+    by_sentence: bool = True
+    """Synthesise and play a reply sentence by sentence; False: in one piece."""
+    prewarm: bool = True
+    """Start the engine process for the next reply ahead of time; False: when the reply comes."""
 
 
 class Pyttsx3Speaker(Speaker):
@@ -57,59 +70,70 @@ class Pyttsx3Speaker(Speaker):
 
     name = "pyttsx3"
 
-    def __init__(self, settings: SpeakerSettings | None = None) -> None:
+    def __init__(
+        self, settings: SpeakerSettings | None = None, player: Player | None = None
+    ) -> None:
         """Check that the engine starts; EngineUnavailableError says how to install it."""
         self._settings = settings or SpeakerSettings()
+        self._player = player or DevicePlayer(self._settings.timeout_s)
         self._workdir = tempfile.TemporaryDirectory(prefix="voiceshop-tts-")
         self._printer: Speaker = PrintSpeaker() if self._settings.echo else NullSpeaker()
         self._reported: set[str] = set()
+        self._replies = 0
         self._next_index = _first_free_index(self._settings.say_to)
-        self._run_worker([], text="")  # no output file: only check that the engine starts
+        self._next: _Worker | None = self._start_worker()
+        self._next.wait_ready()
+        if not self._settings.prewarm:
+            self._next.close()
+            self._next = None
+        self.first_audio_at: float | None = None
+        """`time.monotonic()` when the latest reply's first audio went to the device."""
 
     def say(self, text: str) -> None:
-        """Synthesise `text`, keep it in `say_to` and play it; echo it when it cannot be spoken."""
-        if not text.strip() or not (self._settings.play or self._settings.say_to):
+        """Speak `text` sentence by sentence, keep it in `say_to`; echo it when it cannot be
+        spoken."""
+        parts = sentences(text) if self._settings.by_sentence else [" ".join(text.split())]
+        if not parts or not (self._settings.play or self._settings.say_to):
             return
-        wav_path = self._reply_path()
+        synthesised: list[Sound] = []
         try:
-            self._run_worker([str(wav_path)], text=text)
+            self.first_audio_at = self._speak(parts, text, synthesised)
         except EngineUnavailableError as err:
             self._report("synthesis", f"{err}; replies are not spoken")
             self._printer.say(text)
-            return
-        if self._settings.play:
-            self._play(wav_path, text)
+        finally:
+            self._prewarm()
+        if synthesised and self._settings.say_to is not None:
+            joined(synthesised).write_wav(self._reply_path(self._settings.say_to))
 
     def close(self) -> None:
+        if self._next is not None:
+            self._next.close()
+            self._next = None
         self._workdir.cleanup()
 
-    def _reply_path(self) -> Path:
-        if self._settings.say_to is None:
-            return Path(self._workdir.name) / "reply.wav"
-        self._settings.say_to.mkdir(parents=True, exist_ok=True)
-        path = self._settings.say_to / f"reply-{self._next_index:03d}.wav"
-        self._next_index += 1
-        return path
-
-    def _run_worker(self, args: list[str], text: str) -> None:
-        """Run the synthesis subprocess; EngineUnavailableError when it fails or overruns."""
-        command = [sys.executable, str(_WORKER_SCRIPT), *args, *self._worker_options()]
+    def _speak(self, parts: list[str], text: str, synthesised: list[Sound]) -> float | None:
+        """Synthesise the parts in a worker and play them as they come; when the first played."""
+        worker = self._take_worker()
         try:
-            result = subprocess.run(
-                command,
-                input=text,
-                capture_output=True,
-                text=True,
-                timeout=self._settings.timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as err:
-            raise EngineUnavailableError(
-                f"pyttsx3 took over {self._settings.timeout_s:g} s to synthesise a reply"
-            ) from err
-        if result.returncode != 0:
-            reason = (result.stderr.strip().splitlines() or ["no message"])[-1]
-            raise EngineUnavailableError(f"pyttsx3 cannot speak: {reason}")
+            return self._play(_kept(worker.sounds(parts), synthesised), text)
+        finally:
+            worker.close()
+
+    def _take_worker(self) -> _Worker:
+        worker = self._next or self._start_worker()
+        self._next = None
+        worker.wait_ready()
+        return worker
+
+    def _prewarm(self) -> None:
+        if self._settings.prewarm and self._next is None:
+            self._next = self._start_worker()
+
+    def _start_worker(self) -> _Worker:
+        self._replies += 1
+        folder = Path(self._workdir.name) / f"reply-{self._replies}"
+        return _Worker(folder, self._worker_options(), self._settings.timeout_s)
 
     def _worker_options(self) -> list[str]:
         options = ["--rate", str(self._settings.rate)]
@@ -119,12 +143,26 @@ class Pyttsx3Speaker(Speaker):
             options += ["--driver", self._settings.driver]
         return options
 
-    def _play(self, wav_path: Path, text: str) -> None:
+    def _play(self, sounds: Iterator[Sound], text: str) -> float | None:
+        """Play the sounds as they come (or only let them be made); when the first played."""
+        if not self._settings.play:
+            for _ in sounds:
+                pass
+            return None
         try:
-            play_wav(wav_path, self._settings.timeout_s)
+            return self._player.play(sounds)
         except AudioDeviceError as err:
             self._report("playback", f"{err}; replies are not played")
             self._printer.say(text)
+            for _ in sounds:  # still synthesised, for say_to
+                pass
+            return None
+
+    def _reply_path(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"reply-{self._next_index:03d}.wav"
+        self._next_index += 1
+        return path
 
     def _report(self, topic: str, message: str) -> None:
         """Log a degraded mode once per topic, not on every reply."""
@@ -133,63 +171,82 @@ class Pyttsx3Speaker(Speaker):
             _LOGGER.warning("%s", message)
 
 
-def play_wav(path: Path, timeout_s: float = 10.0) -> None:
-    """Play a mono 16-bit WAV on the default output device, returning when playback has ended.
+class _Worker:
+    """One `_pyttsx3_worker.py` process, writing into its own folder: started ahead of time,
+    used for one reply."""
 
-    Raises AudioDeviceError when there is no output device (no sound card) or it cannot be opened.
-    """
-    from voiceshop.audio.microphone import import_sounddevice
+    def __init__(self, folder: Path, options: list[str], timeout_s: float) -> None:
+        self._folder = folder
+        self._timeout_s = timeout_s
+        folder.mkdir()
+        self._process = subprocess.Popen(
+            [sys.executable, str(_WORKER_SCRIPT), str(folder), *options],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read_lines, daemon=True).start()
+        self._ready = False
 
-    sd = import_sounddevice()
-    samples, rate = _read_mono_wav(path)
-    try:
-        device = sd.query_devices(kind="output")
-    except sd.PortAudioError as err:
-        raise AudioDeviceError("No output device (no sound card or audio server)") from err
-    output_rate = _playable_rate(sd, rate, device)
-    if output_rate != rate:
-        import soxr
+    def wait_ready(self) -> None:
+        """Return once the engine runs; EngineUnavailableError when it fails or overruns."""
+        if not self._ready:
+            self._expect(_READY, "start")
+            self._ready = True
 
-        samples = soxr.resample(samples, rate, output_rate).astype(np.int16)
-    try:
-        _play_samples(sd, samples, output_rate, timeout_s)
-    except sd.PortAudioError as err:
-        raise AudioDeviceError(f"Cannot play on {device['name']!r}: {err}") from err
+    def sounds(self, parts: list[str]) -> Iterator[Sound]:
+        """Each part's speech, as soon as the worker has synthesised it."""
+        assert self._process.stdin is not None
+        self._process.stdin.write("".join(f"{part}\n" for part in parts))
+        self._process.stdin.close()
+        for _ in parts:
+            yield Sound.from_wav(Path(self._expect(None, "synthesise a sentence")))
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and delete its files."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        for stream in (self._process.stdin, self._process.stderr):
+            if stream is not None and not stream.closed:
+                stream.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _expect(self, wanted: str | None, doing: str) -> str:
+        """The next line from the worker (which must be `wanted`, if given)."""
+        try:
+            line = self._lines.get(timeout=self._timeout_s)
+        except queue.Empty:
+            self.close()
+            raise EngineUnavailableError(
+                f"pyttsx3 took over {self._timeout_s:g} s to {doing}"
+            ) from None
+        if line is None or (wanted is not None and line != wanted):
+            raise EngineUnavailableError(f"pyttsx3 cannot speak: {self._failure()}")
+        return line
+
+    def _failure(self) -> str:
+        self._process.wait()
+        assert self._process.stderr is not None
+        lines = self._process.stderr.read().strip().splitlines()
+        return lines[-1] if lines else "no message"
+
+    def _read_lines(self) -> None:
+        """Queue the worker's output lines, then None at its end (run in a thread)."""
+        assert self._process.stdout is not None
+        with self._process.stdout as lines:
+            for line in lines:
+                self._lines.put(line.strip())
+        self._lines.put(None)
 
 
-def _read_mono_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as wav:
-        return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16), wav.getframerate()
-
-
-def _playable_rate(sd: Any, rate: int, device: dict[str, Any]) -> int:
-    """`rate` when the device takes it, else the device's own default rate."""
-    try:
-        sd.check_output_settings(samplerate=rate, channels=1, dtype="int16")
-    except sd.PortAudioError:
-        return int(device["default_samplerate"])
-    return rate
-
-
-def _play_samples(sd: Any, samples: np.ndarray, rate: int, timeout_s: float) -> None:
-    """Stream `samples` from a callback; wait for the device to drain, at most audio + timeout."""
-    finished = threading.Event()
-    position = 0
-
-    def fill(outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
-        nonlocal position
-        part = samples[position : position + frames]
-        outdata[: len(part), 0] = part
-        outdata[len(part) :] = 0
-        position += frames
-        if len(part) < frames:
-            raise sd.CallbackStop
-
-    with sd.OutputStream(
-        samplerate=rate, channels=1, dtype="int16", callback=fill, finished_callback=finished.set
-    ):
-        if not finished.wait(len(samples) / rate + timeout_s):
-            _LOGGER.warning("Playback did not finish within %.1f s; cut off", timeout_s)
+def _kept(sounds: Iterator[Sound], kept: list[Sound]) -> Iterator[Sound]:
+    """`sounds`, each also appended to `kept`."""
+    for sound in sounds:
+        kept.append(sound)
+        yield sound
 
 
 def _first_free_index(directory: Path | None) -> int:
