@@ -133,11 +133,13 @@ def test_a_complete_request_ends_after_a_short_pause() -> None:
     reader = WordReader(["check out"])
     signal = np.concatenate([pause(0.5), speech(0.8), pause(1.5)])
 
-    turn = stream(signal, reader, is_complete=lambda text: text == "check out.")
+    settings = InterimSettings(complete_silence_seconds=0.3)
+
+    turn = stream(signal, reader, lambda text: text == "check out.", settings)
 
     ((fed, text),) = turn.transcripts
     assert text == "check out."
-    assert fed == pytest.approx(1.3 + 0.35, abs=0.15)
+    assert fed == pytest.approx(1.3 + 0.3, abs=0.15)
 
 
 def test_add_two_pause_apples_stays_one_utterance() -> None:

@@ -56,9 +56,9 @@ class InterimSettings:
     """Utterance audio between two drafts for `partial()`; None: no drafts."""
     draft_window_seconds: float = 8.0
     """Decoder window of the drafts; longer utterances are drafted in several windows."""
-    lookahead_silence_seconds: float = 0.15
+    lookahead_silence_seconds: float = 0.1
     """Pause after which the utterance so far gets its final reading, ahead of the endpoint."""
-    complete_silence_seconds: float | None = 0.35
+    complete_silence_seconds: float | None = 0.3
     """Pause that ends an utterance whose lookahead reading is a complete request; None: the
     endpointer's trailing silence ends every utterance."""
 
