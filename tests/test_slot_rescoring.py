@@ -13,7 +13,10 @@ from voiceshop.recognizer.whisper_rescoring import rewrite_slots
 SHOTS = ("single shot", "double shot", "triple shot")
 MILKS = ("milk", "skim milk", "whole milk", "soy milk")
 DRINKS = ("latte", "iced mocha", "iced coffee", "house coffee")
-GROUPS = (SHOTS, MILKS, DRINKS)
+SIZES = ("small", "large", "twelve ounce", "twenty ounce")
+ROASTS = ("light roast", "blonde roast", "dark roast")
+AMOUNTS = ("some", "a bit of", "a lot of")
+GROUPS = (SHOTS, MILKS, DRINKS, SIZES, ROASTS, AMOUNTS)
 WORDS = frozenset({"a", "with", "may", "i", "have", "of", "and"}) | {
     w for group in GROUPS for phrase in group for w in phrase.split()
 }
@@ -33,6 +36,21 @@ def test_exact_phrases_and_unlike_words_are_left_alone() -> None:
     assert found("a double shot latte with whole milk") == []
     assert found("two or twenty ounce") == []
     assert found("a shot of espresso") == []
+
+
+def test_words_run_together_stand_for_a_phrase_one_word_longer() -> None:
+    assert found("brown sugar and skimmer") == [("skimmer", MILKS[1:])]
+    assert found("and a big whole milk") == [("a big", AMOUNTS[1:])]
+    assert found("oh god I feel like a kid") == []
+
+
+def test_phrases_heard_all_wrong_need_every_word_closely_alike() -> None:
+    assert found("a triple shot well once dark roast") == [("well once", SIZES[2:])]
+    assert found("a bun stuck") == []
+
+
+def test_overlaps_go_to_the_phrase_with_words_heard_right() -> None:
+    assert found("for a bun stock roast latte") == [("stock roast", ROASTS)]
 
 
 def test_words_the_store_uses_are_not_misheard() -> None:

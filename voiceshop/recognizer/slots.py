@@ -1,11 +1,12 @@
 """Where a transcript misheard one of the store's phrases: the grammar's side of rescoring.
 
 A store's vocabulary groups phrases that fill the same place in an order (`Vocabulary.slots`:
-the sizes, the milks, the drinks...). A recognizer that heard "a dull shot" or "with home milk"
-wrote a phrase of such a group with one word misheard: every other word is right, and the odd
-one is a word the store never uses that sounds like the word the phrase has there. Those
-stretches are found here; the engine then lets the audio choose among the group's phrases of the
-same length (`whisper_rescoring`).
+the sizes, the milks, the drinks...). Where a recognizer wrote words the store never uses, they
+may stand for such a phrase: one word misheard and the others right ("a dull shot", "with home
+milk"), every word misheard but closely alike ("well once" for "twelve ounce"), or words run
+together ("skimmer" for "skim milk", "a big" for "a bit of"). Those stretches are found here by
+spelling and sound; the engine then lets the audio choose among the group's phrases of that
+length (`whisper_rescoring`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,24 @@ SOUNDS_ALIKE = 0.4
 """How alike (0..1, by spelling or by Metaphone key) a misheard word must be to the word of the
 phrase it stands for: "dull" / "double" 0.8, "home" / "whole" 0.67, "full" / "whole" 0.5, but
 "or" / "shots" 0.29."""
+SOUNDS_ALIKE_RUN_TOGETHER = 0.6
+"""How alike misheard words must be where no word of the phrase was heard right ("well once" /
+"twelve ounce"), and how alike, run together, to a phrase one word longer that they stand for
+("skimmer" / "skim milk" 0.67, "a big" / "a bit of" 0.6)."""
+SOUNDS_ALIKE_UNANCHORED = 0.7
+"""Where no word was heard right, how alike the words must be on average ("well once" /
+"twelve ounce" 0.78, but "bun stuck" / "blonde roast" 0.67)."""
+SPELT_ALIKE_RUN_TOGETHER = 0.5
+"""Words run together must also be spelt half alike: short sound keys of long phrases are
+alike too easily ("god" / "iced coffee")."""
+_MAX_HEARD_WORDS = 3
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
 
 @dataclass(frozen=True)
 class MisheardSlot:
-    """text[start:end] stands for one of `choices`, all phrases of the same group and length."""
+    """text[start:end] stands for one of `choices`, phrases of one group and length."""
 
     start: int
     end: int
@@ -44,35 +56,74 @@ class _Word:
     end: int
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    first: int
+    length: int
+    anchors: int
+    """Heard words equal to the words of a phrase they may stand for."""
+    choices: tuple[str, ...]
+
+
 def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
-    """Non-overlapping stretches of `text`, left to right, that are a slot phrase of two or more
-    words with exactly one word misheard (longer phrases first where they overlap)."""
+    """Non-overlapping stretches of `text`, left to right, where the recognizer wrote words the
+    store never uses for a phrase of a slot group: one word misheard in a phrase ("dull shot"),
+    or words run together for a phrase one word longer ("skimmer" for "skim milk"). Where they
+    overlap, longer stretches win, then those with more words heard right."""
     words = [
         _Word(m.group().lower().replace("'", ""), m.start(), m.end()) for m in _WORD.finditer(text)
     ]
-    found: list[tuple[int, int, tuple[str, ...]]] = []
-    for group in vocabulary.slots:
-        for length in sorted({len(p.split()) for p in group if len(p.split()) > 1}, reverse=True):
-            choices = tuple(p for p in group if len(p.split()) == length)
-            found += [
-                (start, length, choices)
-                for start in range(len(words) - length + 1)
-                if _misheard(words[start : start + length], choices, vocabulary.words)
-            ]
-    return _leftmost_longest(words, found)
+    known = vocabulary.words
+    candidates = []
+    for first in range(len(words)):
+        for length in range(1, _MAX_HEARD_WORDS + 1):
+            heard = [w.text for w in words[first : first + length]]
+            if len(heard) < length or all(w in known for w in heard):
+                continue
+            choices = _choices(heard, vocabulary.slots, known)
+            if choices:
+                anchors = max(sum(h in c.split() for h in heard) for c in choices)
+                candidates.append(_Candidate(first, length, anchors, choices))
+    return _leftmost_longest(words, candidates)
 
 
-def _misheard(said: Sequence[_Word], choices: tuple[str, ...], known: frozenset[str]) -> bool:
-    return any(_one_word_misheard([w.text for w in said], c.split(), known) for c in choices)
+def _choices(
+    heard: list[str], groups: Sequence[Sequence[str]], known: frozenset[str]
+) -> tuple[str, ...]:
+    """The phrases the heard words may stand for: of each group with a phrase they match, the
+    phrases as long as the matched ones."""
+    choices: list[str] = []
+    for group in groups:
+        lengths = {len(p.split()) for p in group if _stands_for(heard, p.split(), known)}
+        choices += [p for p in group if len(p.split()) in lengths]
+    return tuple(dict.fromkeys(choices))
 
 
-def _one_word_misheard(said: list[str], phrase: list[str], known: frozenset[str]) -> bool:
-    """All words equal but one, which the store never uses and which sounds like the phrase's."""
-    different = [n for n, (s, p) in enumerate(zip(said, phrase, strict=True)) if s != p]
-    if len(different) != 1:
-        return False
-    odd = different[0]
-    return said[odd] not in known and sounds_alike(said[odd], phrase[odd]) >= SOUNDS_ALIKE
+def _stands_for(heard: list[str], phrase: list[str], known: frozenset[str]) -> bool:
+    """Whether heard words, some of which the store never uses, are a mishearing of `phrase`:
+    as many words, the known ones equal and the others alike (all of them closely when none was
+    heard right), or run together for a phrase one word longer."""
+    if len(phrase) == len(heard) > 1:
+        pairs = list(zip(heard, phrase, strict=True))
+        if any(h in known and h != p for h, p in pairs):
+            return False
+        alike = [sounds_alike(h, p) for h, p in pairs if h != p]
+        if len(alike) < len(pairs):
+            return min(alike) >= SOUNDS_ALIKE
+        return min(alike) >= SOUNDS_ALIKE_RUN_TOGETHER and (
+            sum(alike) / len(alike) >= SOUNDS_ALIKE_UNANCHORED
+        )
+    if len(phrase) == len(heard) + 1:
+        kept = all(h in phrase for h in heard if h in known)
+        return kept and _run_together_alike("".join(heard), "".join(phrase))
+    return False
+
+
+def _run_together_alike(heard: str, meant: str) -> bool:
+    spelling = fuzz.ratio(heard, meant) / 100
+    return spelling >= SPELT_ALIKE_RUN_TOGETHER and sounds_alike(heard, meant) >= (
+        SOUNDS_ALIKE_RUN_TOGETHER
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -83,14 +134,13 @@ def sounds_alike(heard: str, meant: str) -> float:
     return max(spelling, sound) / 100
 
 
-def _leftmost_longest(
-    words: Sequence[_Word], found: list[tuple[int, int, tuple[str, ...]]]
-) -> list[MisheardSlot]:
+def _leftmost_longest(words: Sequence[_Word], candidates: list[_Candidate]) -> list[MisheardSlot]:
     taken: set[int] = set()
     slots = []
-    for start, length, choices in sorted(found, key=lambda f: (-f[1], f[0])):
-        covered = range(start, start + length)
+    for found in sorted(candidates, key=lambda c: (-c.length, -c.anchors, c.first)):
+        covered = range(found.first, found.first + found.length)
         if taken.isdisjoint(covered):
             taken.update(covered)
-            slots.append(MisheardSlot(words[start].start, words[start + length - 1].end, choices))
+            last = words[found.first + found.length - 1]
+            slots.append(MisheardSlot(words[found.first].start, last.end, found.choices))
     return sorted(slots, key=lambda slot: slot.start)

@@ -61,9 +61,17 @@ class _Reading:
         self._distributions = distributions
         self._tokens = encode(text)
         self._rows = distributions(self._tokens)
+        """Rows for the transcript's own tokens; the missing ones are read on demand."""
         self._extra: dict[tuple[int, ...], np.ndarray] = {}
 
     def best(self, slot: MisheardSlot) -> str:
+        """The slot's likeliest choice; the heard text when Whisper's context cannot hold it."""
+        try:
+            return self._likeliest(slot)
+        except _OutOfContext:
+            return self._text[slot.start : slot.end]
+
+    def _likeliest(self, slot: MisheardSlot) -> str:
         before = self._encode(self._text[: slot.start].rstrip()) if slot.start else []
         heard = self._text[slot.start : slot.end]
         capital = heard[:1].isupper()
@@ -112,8 +120,15 @@ class _Reading:
             return self._rows[len(prefix)]
         key = tuple(prefix)
         if key not in self._extra:
-            self._extra[key] = self._distributions(prefix)[len(prefix)]
+            rows = self._distributions(prefix)
+            if len(rows) <= len(prefix):
+                raise _OutOfContext
+            self._extra[key] = rows[len(prefix)]
         return self._extra[key]
+
+
+class _OutOfContext(Exception):
+    """The prompt and the transcript leave no room in Whisper's context for a reading."""
 
 
 def log_softmax(logits: Any) -> np.ndarray:
