@@ -117,7 +117,7 @@ class ItemListReader:
     ) -> list[int]:
         """The positions of the segment's options, count and unit."""
         free = self._free(seg, span_at)
-        start = self._carrier_length(words, free, span_at)
+        start = self._carrier_length(words, seg, span_at)
         rest = self._count_and_unit(words, free[start:])[2]
         counted = set(free[start : len(free) - len(rest)])
         return [i for i in seg.positions if i in span_at or i in counted]
@@ -176,7 +176,7 @@ class ItemListReader:
     ) -> tuple[int | None, str, list[str]]:
         """The segment's count, unit and product words, after any carrier words before them."""
         free = self._free(seg, span_at)
-        start = self._carrier_length(words, free, span_at)
+        start = self._carrier_length(words, seg, span_at)
         quantity, unit, rest = self._count_and_unit(words, free[start:])
         product = self._without_trailing_carrier(
             self._product_words(words, _Segment(rest), span_at)
@@ -199,20 +199,28 @@ class ItemListReader:
         return product[:best]
 
     def _carrier_length(
-        self, words: Sequence[str], free: list[int], span_at: dict[int, OptionSpan]
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> int:
         """How many leading words only carry the sentence ("thank me a", "i wanted"): words that
-        each name nothing and whose removal names a product better. 0 without a phrase scorer."""
+        each name nothing, followed by a count or in a segment with options (so an item surely
+        starts after them), whose removal names a product better. 0 without a phrase scorer."""
         if self._phrase_score is None:
             return 0
         score = self._phrase_score
+        free = self._free(seg, span_at)
+        described = any(i in span_at for i in seg.positions)
         naming_nothing = 0
         while naming_nothing < len(free) and score(words[free[naming_nothing]]) < _NAMES:
             naming_nothing += 1
         best, best_score = 0, -1.0
         for start in range(naming_nothing + 1):
-            rest = self._count_and_unit(words, free[start:])[2]
-            product = self._product_words(words, _Segment(rest), span_at)
+            rest = free[start:]
+            counted = self._numbers.parse_count([words[i] for i in rest]) is not None
+            if start and not (described or counted):
+                continue
+            product = self._product_words(
+                words, _Segment(self._count_and_unit(words, rest)[2]), span_at
+            )
             product_score = score(" ".join(product)) if product else 0.0
             if product_score > best_score:
                 best, best_score = start, product_score

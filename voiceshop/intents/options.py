@@ -31,7 +31,11 @@ class OptionSpotter:
                     words = tuple(normalize(said).split())
                     self._phrases.append((words, group.id, option.value))
             if group.kind is OptionKind.ADDON:
-                self._amounts[group.id] = [(tuple(normalize(a).split()), a) for a in group.amounts]
+                self._amounts[group.id] = [
+                    (said, amount)
+                    for amount in group.amounts
+                    for said in _amount_forms(tuple(normalize(amount).split()))
+                ]
         self._phrases.sort(key=lambda p: len(p[0]), reverse=True)
         every_amount = {a for amounts in self._amounts.values() for a in amounts}
         self._amount_list = sorted(every_amount, key=lambda a: len(a[0]), reverse=True)
@@ -77,6 +81,12 @@ class OptionSpotter:
             if end is not None:
                 return end, group, value
         return None
+
+
+def _amount_forms(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """An amount as said in full, and with its last word swallowed when two or more remain
+    ("a lot" for "a lot of")."""
+    return [words, words[:-1]] if len(words) > 2 else [words]
 
 
 def _phrase_end(words: Sequence[str], i: int, phrase: tuple[str, ...]) -> int | None:
