@@ -20,6 +20,8 @@ class Transcript:
     """Other readings, best first, where the engine gives them."""
     audio_seconds: float = 0.0
     """Length of the utterance's audio."""
+    read_seconds: float = 0.0
+    """Time the engine took for the reading that gave this text (0 where not measured)."""
 
 
 @dataclass(frozen=True)
@@ -82,4 +84,5 @@ def join_transcripts(parts: Sequence[Transcript]) -> Transcript | None:
         confidence=min(part.confidence for part in heard),
         alternatives=alternatives,
         audio_seconds=sum(part.audio_seconds for part in parts),
+        read_seconds=sum(part.read_seconds for part in parts),
     )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,12 +123,14 @@ class WhisperRecognizer(Recognizer):
 
     def transcribe(self, utterance: Utterance) -> Transcript:
         """Whisper's reading of one utterance (empty text when it heard no words)."""
+        started = time.perf_counter()
         audio = np.frombuffer(utterance.pcm, "<i2").astype(np.float32) / 32768.0
         heard = [window for window in self._decoder.decode(audio) if window.text]
         return Transcript(
             text=" ".join(window.text for window in heard),
             confidence=window_confidence(heard),
             audio_seconds=utterance.seconds,
+            read_seconds=time.perf_counter() - started,
         )
 
 
@@ -186,15 +189,25 @@ class WindowDecoder:
 
     def distributions(self, encoded: StorageView, tokens: list[int]) -> list[np.ndarray]:
         """Whisper reading `tokens` back against encoded audio: for each token, and for the one
-        after them, the log-probabilities of every token there."""
-        (result,) = self._model.model.generate(
-            encoded,
-            [self._prompt + tokens],
-            beam_size=1,
-            max_length=len(self._prompt) + len(tokens) + 1,
-            return_logits_vocab=True,
-        )
-        return [log_softmax(row) for row in result.logits[0][: len(tokens) + 1]]
+        after them, the log-probabilities of every token there (fewer rows only when prompt
+        and tokens fill the decoder's context).
+
+        CTranslate2 counts `max_length` differently with and without a previous-text prompt, so
+        it is raised until the forced tokens all have their row."""
+        wanted = len(tokens) + 1
+        max_length = len(self._prompt) + wanted
+        while True:
+            (result,) = self._model.model.generate(
+                encoded,
+                [self._prompt + tokens],
+                beam_size=1,
+                max_length=max_length,
+                return_logits_vocab=True,
+            )
+            rows = result.logits[0]
+            if len(rows) >= wanted or max_length >= _MAX_TOKENS:
+                return [log_softmax(row) for row in rows[:wanted]]
+            max_length = min(_MAX_TOKENS, 2 * max_length)
 
     def _decode_window(self, features: np.ndarray) -> DecodedWindow:
         padded = np.zeros((1, features.shape[0], self._window_frames), np.float32)
