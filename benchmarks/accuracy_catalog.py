@@ -33,7 +33,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer import Recognizer, Vocabulary
+from voiceshop.recognizer import RecognizerSettings, load_recognizer
 
 PRODUCTS = SHARED / "catalog" / "products.csv"
 MAKE_FIXTURES = Path(__file__).resolve().parents[1] / "scripts" / "make_fixtures.py"
@@ -58,8 +58,6 @@ VOICES = (
     ("espeak:en-gb-x-rp", 1.0),
 )
 """(voice, speed) pairs in turn; Piper voices are left out when piper-tts is not installed."""
-
-RecognizerFactory = Callable[[Vocabulary], Recognizer]
 
 
 class Outcome(StrEnum):
@@ -166,11 +164,11 @@ def noisy_utterances(
 class CatalogListener:
     """Recognizer, parser and matcher for one big catalog, as `voiceshop understand` runs them."""
 
-    def __init__(self, store: Store, recognizer_for: RecognizerFactory) -> None:
+    def __init__(self, store: Store, settings: RecognizerSettings) -> None:
         self.normalizer = Normalizer(load_language())
         self.matcher = ProductMatcher(store, self.normalizer)
         self.parser = IntentParser(store, phrase_score=self.matcher.score)
-        self.recognizer = recognizer_for(store_vocabulary(store, self.parser))
+        self.recognizer = load_recognizer(settings, store_vocabulary(store, self.parser))
 
     def score(self, utterances: Sequence[Utterance], condition: str) -> CatalogScore:
         result = CatalogScore(condition)

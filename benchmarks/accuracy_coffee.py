@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import statistics
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,14 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.accuracy_audio import mix_noise, read_mono, write_mono
+from benchmarks.accuracy_scripts import AssistantRecognizer, replay_turn
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.state import ConfirmingHeard
-from voiceshop.intents.vocabulary import store_vocabulary
-from voiceshop.recognizer import Recognizer, Vocabulary
-from voiceshop.speaker import NullSpeaker
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
-from voiceshop.voice_loop import Heard, LoopEvent, replay_files
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 COFFEE_DEV = SHARED / "speech" / "coffee-dev"
@@ -49,8 +45,6 @@ OPTION_SLOTS = {
 INTENT_SLOT = "intent"
 """Errors where no single drink was understood are counted under this name."""
 
-RecognizerFactory = Callable[[Vocabulary], Recognizer]
-
 
 @dataclass(frozen=True)
 class Recording:
@@ -65,13 +59,12 @@ class Understanding:
     """What the pipeline made of one recording."""
 
     transcript: str
-    confidence: float
     asked: bool
     """The agent asked "Did you say ...?" (low confidence) before acting."""
     slots: dict[str, str] | None
     """The ordered drink as benchmark slots; None unless exactly one drink was ordered."""
-    seconds: float
-    """Time to recognise, understand and answer the file."""
+    latencies: tuple[float, ...]
+    """Per utterance heard: seconds to read it and answer it."""
 
 
 def load_recordings(folder: Path = COFFEE_DEV) -> list[Recording]:
@@ -103,29 +96,25 @@ def noisy_copies(
 class CoffeeListener:
     """One-utterance drink orders through the voice loop and the Assistant, as at the microphone."""
 
-    def __init__(self, db: ShopDatabase, recognizer_for: RecognizerFactory) -> None:
+    def __init__(self, db: ShopDatabase, recognizer_for: AssistantRecognizer) -> None:
         self._db = db
         self._shoppers = itertools.count(1)
         assistant = Assistant(db, "listener", STORE)
         self._store = assistant.store
-        self.recognizer = recognizer_for(store_vocabulary(self._store, assistant.dialog.parser))
+        self.recognizer = recognizer_for(assistant)
 
     def understand(self, path: Path) -> Understanding:
         """Replay `path` to a new shopper and read back the drink it ordered."""
         assistant = Assistant(self._db, f"listener-{next(self._shoppers)}", STORE)
-        heard: list[Heard] = []
-        started = time.perf_counter()
-        replay_files([path], self.recognizer, assistant, NullSpeaker(), _collect(heard))
-        seconds = time.perf_counter() - started
+        exchanges = replay_turn(path, self.recognizer, assistant)
         asked = isinstance(assistant.dialog.state.pending, ConfirmingHeard)
         if asked:
             assistant.respond("yes")
         return Understanding(
-            transcript=" ".join(h.transcript.text for h in heard),
-            confidence=min((h.transcript.confidence for h in heard), default=0.0),
+            transcript=" ".join(e.transcript.text for e in exchanges),
             asked=asked,
             slots=self._order_slots(assistant.dialog.cart),
-            seconds=seconds,
+            latencies=tuple(e.latency for e in exchanges),
         )
 
     def _order_slots(self, cart: list[CartLine]) -> dict[str, str] | None:
@@ -136,14 +125,6 @@ class CoffeeListener:
         drink = product.name.lower() if product else line.product_id
         options = {OPTION_SLOTS[group]: value for group, value in line.options.items()}
         return {DRINK_SLOT: drink, **options}
-
-
-def _collect(heard: list[Heard]) -> Callable[[LoopEvent], None]:
-    def on_event(event: LoopEvent) -> None:
-        if isinstance(event, Heard):
-            heard.append(event)
-
-    return on_event
 
 
 @dataclass
@@ -176,7 +157,7 @@ class CoffeeScore:
         self.asked += understood.asked
         self.asked_right += understood.asked and right
         self.wrong_unasked += not right and not understood.asked
-        self.seconds.append(understood.seconds)
+        self.seconds += understood.latencies
         said = self.normalize(understood.transcript).split()
         wanted = [w for value in recording.slots.values() for w in self.normalize(value).split()]
         self.slot_words += len(wanted)

@@ -26,22 +26,75 @@ from rapidfuzz.distance import Levenshtein
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
-from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.complete import CompleteRequest
+from voiceshop.dialog.reply import Conversation, Reply
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer import Recognizer, Vocabulary
+from voiceshop.recognizer import Recognizer, RecognizerSettings, Transcript, load_recognizer
 from voiceshop.speaker import NullSpeaker
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Channel, OrderStatus, Purchase
-from voiceshop.voice_loop import replay_files
+from voiceshop.voice_loop import Heard, LoopEvent, replay_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPT_DIR = REPO_ROOT / "tests" / "voice_conversations"
 AUDIO_DIR = REPO_ROOT / "tests" / "fixtures" / "audio"
 FIXTURE_CONFIG = REPO_ROOT / "scripts" / "fixtures.yaml"
 
-RecognizerFactory = Callable[[Vocabulary], Recognizer]
+AssistantRecognizer = Callable[[Assistant], Recognizer]
+"""A recognizer for an assistant's store, built as `voiceshop replay` builds it."""
+
+
+def replay_recognizer(settings: RecognizerSettings) -> AssistantRecognizer:
+    """Recognizers as `voiceshop replay` makes them: tuned to the store's vocabulary, and told
+    when a transcript is a complete request so the utterance may end early."""
+
+    def build(assistant: Assistant) -> Recognizer:
+        vocabulary = store_vocabulary(assistant.store, assistant.dialog.parser)
+        return load_recognizer(settings, vocabulary, CompleteRequest(assistant))
+
+    return build
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One utterance the voice loop heard and answered."""
+
+    transcript: Transcript
+    reply: str
+    latency: float
+    """Seconds to read the utterance (its final reading) and answer it."""
+
+
+def replay_turn(path: Path, recognizer: Recognizer, conversation: Conversation) -> list[Exchange]:
+    """One file through the voice loop: each utterance heard, the reply and its latency."""
+    heard: list[Transcript] = []
+    timed = _TimedConversation(conversation)
+
+    def on_event(event: LoopEvent) -> None:
+        if isinstance(event, Heard):
+            heard.append(event.transcript)
+
+    replay_files([path], recognizer, timed, NullSpeaker(), on_event)
+    return [
+        Exchange(transcript, reply, transcript.read_seconds + seconds)
+        for transcript, (reply, seconds) in zip(heard, timed.answers, strict=True)
+    ]
+
+
+class _TimedConversation:
+    """A Conversation that notes each reply and the time it took."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._conversation = conversation
+        self.answers: list[tuple[str, float]] = []
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        started = time.perf_counter()
+        reply = self._conversation.respond(text, confidence)
+        self.answers.append((reply.text, time.perf_counter() - started))
+        return reply
 
 
 @dataclass(frozen=True)
@@ -70,7 +123,8 @@ class TurnResult:
     options: dict[str, dict[str, str]] = field(default_factory=dict)
     store: str = ""
     orders: int = 0
-    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    """Per utterance: seconds to read it and answer it."""
 
     @property
     def intent(self) -> str | None:
@@ -130,21 +184,19 @@ def load_scripts(folder: Path = SCRIPT_DIR) -> list[VoiceScript]:
 
 
 def replay_script(
-    script: VoiceScript, db: ShopDatabase, recognizer_for: RecognizerFactory
+    script: VoiceScript, db: ShopDatabase, recognizer_for: AssistantRecognizer
 ) -> Iterator[TurnResult]:
     """Play the script's turns through the voice loop, yielding each turn's result.
 
-    The recognizer is tuned to the starting store's vocabulary, as `voiceshop replay` does.
+    The recognizer is made for the starting store, as `voiceshop replay` does.
     """
     add_history(db, script.history)
     assistant = Assistant(db, script.user, script.store)
-    recognizer = recognizer_for(store_vocabulary(assistant.store, assistant.dialog.parser))
+    recognizer = recognizer_for(assistant)
     for turn in script.turns:
         result = TurnResult(expected=turn)
-        observed = _ObservedAssistant(assistant, result)
-        started = time.perf_counter()
-        replay_files([AUDIO_DIR / turn["wav"]], recognizer, observed, NullSpeaker())
-        result.seconds = time.perf_counter() - started
+        exchanges = replay_turn(AUDIO_DIR / turn["wav"], recognizer, _Observed(assistant, result))
+        result.latencies = [exchange.latency for exchange in exchanges]
         _record_state(assistant, db, result)
         yield result
 
@@ -161,7 +213,7 @@ def add_history(db: ShopDatabase, history: list[dict[str, Any]]) -> None:
         db.add_purchases(entry["user"], store.id, purchases)
 
 
-class _ObservedAssistant:
+class _Observed:
     """The Assistant as the voice loop's Conversation, noting what it heard and understood."""
 
     def __init__(self, assistant: Assistant, result: TurnResult) -> None:
@@ -224,13 +276,13 @@ class ScriptScore:
     turns_as_scripted: int = 0
     word_errors: int = 0
     reference_words: int = 0
-    seconds: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
 
     def add(self, turn: TurnResult, reference: str, normalize: Callable[[str], str]) -> None:
         expected = turn.expected
         self.turns += 1
         self.turns_as_scripted += not turn.problems()
-        self.seconds.append(turn.seconds)
+        self.latencies += turn.latencies
         if "intent" in expected:
             self.intents_expected += 1
             self.intents_right += turn.intent == expected["intent"]

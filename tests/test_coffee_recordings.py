@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 
 from benchmarks.accuracy_coffee import COFFEE_DEV, CoffeeListener, Recording, load_recordings
+from benchmarks.accuracy_scripts import replay_recognizer
 from tests.test_whisper_recognizer import needs_whisper
-from voiceshop.recognizer import Recognizer, RecognizerSettings, Vocabulary, load_recognizer
+from voiceshop.recognizer import InterimSettings, RecognizerSettings
 from voiceshop.storage.database import ShopDatabase
 
 RECORDINGS = load_recordings() if (COFFEE_DEV / "labels.json").is_file() else []
-
-
-def whisper_for(vocabulary: Vocabulary) -> Recognizer:
-    return load_recognizer(RecognizerSettings(asr="whisper"), vocabulary)
+WHISPER = RecognizerSettings(asr="whisper", interim=InterimSettings(draft_every_seconds=None))
+"""The embedded Whisper as `voiceshop replay` runs it, without partial transcripts (which do not
+change the final readings) to save time."""
 
 
 @pytest.fixture(scope="module")
 def listener(tmp_path_factory: pytest.TempPathFactory) -> CoffeeListener:
     db = ShopDatabase(tmp_path_factory.mktemp("coffee") / "voiceshop.db")
-    return CoffeeListener(db, whisper_for)
+    return CoffeeListener(db, replay_recognizer(WHISPER))
 
 
 @pytest.mark.skipif(

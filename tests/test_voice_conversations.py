@@ -7,16 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.accuracy_scripts import AUDIO_DIR, VoiceScript, load_scripts, replay_script
+from benchmarks.accuracy_scripts import (
+    AUDIO_DIR,
+    VoiceScript,
+    load_scripts,
+    replay_recognizer,
+    replay_script,
+)
 from tests.test_whisper_recognizer import needs_whisper
-from voiceshop.recognizer import Recognizer, RecognizerSettings, Vocabulary, load_recognizer
+from voiceshop.recognizer import RecognizerSettings
 from voiceshop.storage.database import ShopDatabase
 
 SCRIPTS = load_scripts()
-
-
-def whisper_for(vocabulary: Vocabulary) -> Recognizer:
-    return load_recognizer(RecognizerSettings(asr="whisper"), vocabulary)
 
 
 def test_every_turn_names_a_committed_recording() -> None:
@@ -30,6 +32,7 @@ def test_every_turn_names_a_committed_recording() -> None:
 @needs_whisper
 def test_voice_conversation(script: VoiceScript, db_path: Path) -> None:
     with ShopDatabase(db_path) as db:
-        for number, turn in enumerate(replay_script(script, db, whisper_for), 1):
+        whisper = replay_recognizer(RecognizerSettings(asr="whisper"))
+        for number, turn in enumerate(replay_script(script, db, whisper), 1):
             problems = turn.problems()
             assert not problems, f"{script.name} turn {number}, {turn.describe()}: {problems}"
