@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voiceshop.recognizer.base import Vocabulary
-from voiceshop.recognizer.slots import MisheardSlot, misheard_slots, sounds_alike
+from voiceshop.recognizer.base import MisheardSlot, Vocabulary
+from voiceshop.recognizer.slots import misheard_slots, sounds_alike
 from voiceshop.recognizer.whisper_backend import without_repetition
 from voiceshop.recognizer.whisper_rescoring import rewrite_slots
 

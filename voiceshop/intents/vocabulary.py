@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from voiceshop.catalog.model import Store
+from voiceshop.intents.catalog_slots import CatalogSlots
 from voiceshop.intents.parser import IntentParser
+from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer.base import Vocabulary
 
 _TEMPLATE_WORDS = re.compile(r"[a-z][a-z']*")
@@ -21,8 +24,9 @@ SLOT_GROUP_LIMIT = 500
 
 
 def store_vocabulary(store: Store, parser: IntentParser) -> Vocabulary:
-    """Phrases (names, aliases, option values; command phrases last), all their words, and the
-    groups of phrases that fill the same slot (see `slot_groups`)."""
+    """Phrases (names, aliases, option values; command phrases last), all their words, the
+    groups of phrases that fill the same slot (see `slot_groups`), and where the store's grammar
+    and catalog see a transcript as maybe misheard (`CatalogSlots`)."""
     normalize = parser.normalizer.normalize
     said: list[str] = []
     for product in store.products:
@@ -36,7 +40,9 @@ def store_vocabulary(store: Store, parser: IntentParser) -> Vocabulary:
     phrases = _distinct(normalize(s) for s in said)
     words = {w for phrase in phrases for w in phrase.split()}
     words |= _template_words(parser)
-    return Vocabulary(phrases=phrases, words=frozenset(words), slots=slot_groups(store, normalize))
+    vocabulary = Vocabulary(phrases, frozenset(words), slot_groups(store, normalize))
+    matcher = ProductMatcher(store, parser.normalizer)
+    return replace(vocabulary, find_slots=CatalogSlots(vocabulary, parser, matcher))
 
 
 def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:

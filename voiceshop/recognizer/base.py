@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from voiceshop.audio.types import Chunk
@@ -25,6 +25,24 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class MisheardSlot:
+    """text[start:end] of a transcript may stand for one of `choices`: the grammar's proposal,
+    for the recognizer to decide by the audio."""
+
+    start: int
+    end: int
+    choices: tuple[str, ...]
+    heard_may_stay: bool = False
+    """The heard words may be right as they are (a product phrase the catalog leaves unclear):
+    they stay unless a choice reads about as well. Otherwise they are surely wrong (words the
+    store never uses) and the likeliest choice replaces them."""
+
+
+SlotFinder = Callable[[str], Sequence[MisheardSlot]]
+"""The stretches of a transcript that may be misheard, with what they may stand for."""
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """The words and phrases a store can understand: used to constrain or prompt recognition."""
 
@@ -35,6 +53,9 @@ class Vocabulary:
     slots: tuple[tuple[str, ...], ...] = ()
     """Groups of phrases that fill the same place in a request (a store's sizes, its milks, its
     product names): a recognizer may replace a misheard phrase by the group's best fit."""
+    find_slots: SlotFinder | None = None
+    """Where a transcript may be misheard, as the store's grammar and catalog see it; None: by
+    `slots` alone (`recognizer.slots.misheard_slots`)."""
 
 
 class Recognizer(ABC):

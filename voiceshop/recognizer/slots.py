@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import jellyfish
 from rapidfuzz import fuzz
 
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.recognizer.base import MisheardSlot, Vocabulary
 
 SOUNDS_ALIKE = 0.4
 """How alike (0..1, by spelling or by Metaphone key) a misheard word must be to the word of the
@@ -38,15 +38,6 @@ alike too easily ("god" / "iced coffee")."""
 _MAX_HEARD_WORDS = 3
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
-
-
-@dataclass(frozen=True)
-class MisheardSlot:
-    """text[start:end] stands for one of `choices`, phrases of one group and length."""
-
-    start: int
-    end: int
-    choices: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -239,10 +239,12 @@ class WindowDecoder:
         """The text with misheard slot phrases replaced by the audio's best fit."""
         if not text or self.slot_vocabulary is None:
             return text
+        vocabulary = self.slot_vocabulary
+        find = vocabulary.find_slots or (lambda said: misheard_slots(said, vocabulary))
         return rewrite_slots(
             text,
-            misheard_slots(text, self.slot_vocabulary),
-            lambda said: self._tokenizer.encode(" " + said),
+            find(text),
+            self._tokenizer.encode,
             lambda tokens: self.distributions(encoded, tokens),
         )
 

@@ -7,6 +7,12 @@ token, only as far as they differ: "single", "double" and "triple shot" by their
 "iced mocha" and "iced coffee" by their second (one more pass with "iced" as the prefix). Choices
 far behind the best at a token are dropped there. The transcript gets the winner, written with
 the misheard text's capitalisation.
+
+Where the heard words may be right (`MisheardSlot.heard_may_stay`: a product phrase the catalog
+finds unclear, with its closest names as choices), whole sentences are compared instead: the
+transcript with the heard words, and with each choice in their place, each read back in full.
+A choice replaces the heard words only when it reads within `KEEP_MARGIN_NATS` of them, so that
+the agent still asks when the audio does not clearly say a catalog name.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from voiceshop.recognizer.slots import MisheardSlot
+from voiceshop.recognizer.base import MisheardSlot
 
 PRUNE_NATS = 4.0
 """Choices whose next token is this much less likely (in log-probability) than the best one's
 are not followed further."""
+KEEP_MARGIN_NATS = 3.0
+"""How much less likely (log-probability of the whole sentence) a catalog name may read than
+the heard words it replaces."""
 
 Encode = Callable[[str], list[int]]
 Distributions = Callable[[list[int]], list[np.ndarray]]
@@ -39,7 +48,7 @@ def rewrite_slots(
 ) -> str:
     """`text` with each misheard slot replaced by its likeliest choice.
 
-    `encode` gives the tokens of text that follows a space (as Whisper writes a transcript);
+    `encode` gives the tokens of a text (Whisper writes a space before each word);
     `distributions` reads tokens back against the audio.
     """
     if not slots:
@@ -59,29 +68,54 @@ class _Reading:
         self._text = text
         self._encode = encode
         self._distributions = distributions
-        self._tokens = encode(text)
+        self._tokens = encode(" " + text)
         self._rows = distributions(self._tokens)
-        """Rows for the transcript's own tokens; the missing ones are read on demand."""
+        """Rows for the transcript's own tokens; other readings are made on demand."""
         self._extra: dict[tuple[int, ...], np.ndarray] = {}
 
     def best(self, slot: MisheardSlot) -> str:
-        """The slot's likeliest choice; the heard text when Whisper's context cannot hold it."""
+        """The slot's likeliest choice (or its heard words, where they may stay and read
+        better); the heard words when Whisper's context cannot hold the reading."""
         try:
-            return self._likeliest(slot)
+            return self._kept_or_best(slot) if slot.heard_may_stay else self._likeliest(slot)
         except _OutOfContext:
             return self._text[slot.start : slot.end]
 
     def _likeliest(self, slot: MisheardSlot) -> str:
-        before = self._encode(self._text[: slot.start].rstrip()) if slot.start else []
-        heard = self._text[slot.start : slot.end]
-        capital = heard[:1].isupper()
-        choices = [
-            _Choice(written, tuple(self._encode(written)))
-            for written in (c[:1].upper() + c[1:] if capital else c for c in slot.choices)
-        ]
+        before = self._before(slot)
+        choices = [_Choice(written, tuple(self._words(written))) for written in self._written(slot)]
         scores: dict[str, float] = {}
         self._walk(before, choices, (), 0.0, scores)
         return max(scores, key=lambda text: scores[text])
+
+    def _kept_or_best(self, slot: MisheardSlot) -> str:
+        before = self._before(slot)
+        after = self._encode(self._text[slot.end :]) if slot.end < len(self._text) else []
+        heard = self._text[slot.start : slot.end]
+        kept = self._sentence(before, self._words(heard), after)
+        scores = {c: self._sentence(before, self._words(c), after) for c in self._written(slot)}
+        best = max(scores, key=lambda text: scores[text])
+        return best if scores[best] >= kept - KEEP_MARGIN_NATS else heard
+
+    def _sentence(self, before: list[int], middle: list[int], after: list[int]) -> float:
+        """Log-probability of the tokens from `middle` on, read back after `before`."""
+        tokens = [*before, *middle, *after]
+        rows = self._rows if tokens == self._tokens else self._distributions(tokens)
+        if len(rows) < len(tokens):
+            raise _OutOfContext
+        return sum(float(rows[n][token]) for n, token in enumerate(tokens) if n >= len(before))
+
+    def _before(self, slot: MisheardSlot) -> list[int]:
+        said = self._text[: slot.start].rstrip()
+        return self._encode(" " + said) if said else []
+
+    def _words(self, phrase: str) -> list[int]:
+        return self._encode(" " + phrase)
+
+    def _written(self, slot: MisheardSlot) -> list[str]:
+        """The choices, capitalised like the heard words."""
+        capital = self._text[slot.start : slot.start + 1].isupper()
+        return [c[:1].upper() + c[1:] if capital else c for c in slot.choices]
 
     def _walk(
         self,

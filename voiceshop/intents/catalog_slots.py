@@ -1,0 +1,84 @@
+"""Where a transcript may be misheard, as a store's grammar and catalog see it.
+
+The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets the audio decide:
+
+- words the store never uses that stand for a phrase of a slot group ("a dull shot"), found by
+  sound (`recognizer.slots.misheard_slots`);
+- product phrases the catalog finds unclear ("organic oatmilk", "lindora sorted chocolate
+  truffles"): the matcher's closest names are offered, and one replaces the heard words only
+  when it reads about as well against the audio; otherwise the agent asks as before.
+"""
+
+from __future__ import annotations
+
+import re
+
+from voiceshop.intents.parser import IntentParser
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.recognizer.base import MisheardSlot, Vocabulary
+from voiceshop.recognizer.slots import misheard_slots
+
+CHOICES = 3
+"""Closest names offered for an unclear product phrase (each costs Whisper one reading)."""
+NAME_FLOOR = 0.4
+"""Names scoring below this (0..1, the matcher's score) are not offered."""
+
+_WORD = re.compile(r"\S+")
+
+
+class CatalogSlots:
+    """A `SlotFinder` for one store: its slot groups, and its catalog's names for unclear
+    product phrases."""
+
+    def __init__(
+        self, vocabulary: Vocabulary, parser: IntentParser, matcher: ProductMatcher
+    ) -> None:
+        self._vocabulary = vocabulary
+        self._parser = parser
+        self._matcher = matcher
+
+    def __call__(self, text: str) -> list[MisheardSlot]:
+        found = list(misheard_slots(text, self._vocabulary))
+        for slot in self._unclear_products(text):
+            if all(slot.end <= other.start or other.end <= slot.start for other in found):
+                found.append(slot)
+        return sorted(found, key=lambda slot: slot.start)
+
+    def _unclear_products(self, text: str) -> list[MisheardSlot]:
+        intent = self._parser.parse(text)
+        if intent is None:
+            return []
+        phrases = [item.phrase for item in intent.items]
+        if intent.product:
+            phrases.append(intent.product)
+        slots = []
+        for phrase in filter(None, phrases):
+            names = self._closest_names(phrase)
+            span = self._locate(text, phrase)
+            if names and span:
+                slots.append(MisheardSlot(*span, names, heard_may_stay=True))
+        return slots
+
+    def _closest_names(self, phrase: str) -> tuple[str, ...]:
+        """The catalog's closest names for a phrase it finds unclear; none for a clear one."""
+        if self._matcher.match(phrase).outcome is MatchOutcome.CONFIDENT:
+            return ()
+        normalize = self._parser.normalizer.normalize
+        ranked = self._matcher.rank(phrase, limit=CHOICES)
+        names = (normalize(c.product.name) for c in ranked if c.score >= NAME_FLOOR)
+        return tuple(dict.fromkeys(name for name in names if name != phrase))
+
+    def _locate(self, text: str, phrase: str) -> tuple[int, int] | None:
+        """Where the phrase's words are said in `text`, as a character span."""
+        normalize = self._parser.normalizer.normalize
+        spoken = [(normalize(m.group()).split(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        owners = [(word, n) for n, (words, _, _) in enumerate(spoken) for word in words]
+        wanted = phrase.split()
+        for first in range(len(owners) - len(wanted) + 1):
+            if [word for word, _ in owners[first : first + len(wanted)]] == wanted:
+                start_word, end_word = owners[first][1], owners[first + len(wanted) - 1][1]
+                end = spoken[end_word][2]
+                while end > spoken[end_word][1] and not text[end - 1].isalnum():
+                    end -= 1
+                return spoken[start_word][1], end
+        return None
