@@ -268,7 +268,11 @@ def run_catalog(backend: Backend, args: argparse.Namespace, work: Path) -> list[
     names = sample_names(store, args.names, args.seed, listener.normalizer.normalize)
     clean = synthesize_utterances(names, folder)
     noisy = noisy_utterances(clean, KITCHEN_NOISE, CATALOG_SNR, args.seed, folder)
-    scores = [listener.score(clean, CLEAN), listener.score(noisy, f"{CATALOG_SNR:g} dB")]
+    on_miss = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
+    scores = [
+        listener.score(clean, CLEAN, on_miss),
+        listener.score(noisy, f"{CATALOG_SNR:g} dB", on_miss),
+    ]
     for score in scores:
         print(
             f"{backend.name} catalog {score.condition}: {score.share(Outcome.RIGHT):.1%}",

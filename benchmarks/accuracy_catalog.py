@@ -170,7 +170,13 @@ class CatalogListener:
         self.parser = IntentParser(store, phrase_score=self.matcher.score)
         self.recognizer = load_recognizer(settings, store_vocabulary(store, self.parser))
 
-    def score(self, utterances: Sequence[Utterance], condition: str) -> CatalogScore:
+    def score(
+        self,
+        utterances: Sequence[Utterance],
+        condition: str,
+        on_miss: Callable[[str], None] | None = None,
+    ) -> CatalogScore:
+        """Each utterance's outcome; `on_miss` gets a line for each that is not RIGHT."""
         result = CatalogScore(condition)
         for utterance in utterances:
             started = time.perf_counter()
@@ -178,6 +184,11 @@ class CatalogListener:
             outcome = self._outcome(transcript, utterance.product_name)
             result.seconds.append(time.perf_counter() - started)
             result.outcomes[outcome] += 1
+            if on_miss and outcome is not Outcome.RIGHT:
+                on_miss(
+                    f"[{condition}] {utterance.text!r} ({utterance.voice} x{utterance.speed})"
+                    f" heard {transcript!r}: {outcome.value}"
+                )
             said = self.normalizer.normalize(utterance.text).split()
             result.word_errors += Levenshtein.distance(said, transcript.split())
             result.reference_words += len(said)
