@@ -149,3 +149,22 @@ def test_capitalised_slots_stay_capitalised() -> None:
 )
 def test_a_transcript_written_over_again_is_kept_once(heard: str, kept: str) -> None:
     assert without_repetition(heard) == kept
+
+
+def test_a_catalog_name_replaces_heard_words_only_when_it_reads_about_as_well() -> None:
+    whisper = FakeWhisper(
+        {
+            ("add",): {"oatmilk": -0.5, "whole": -1.5, "oat": -6.0},
+            ("add", "whole"): {"milk": -0.2},
+            ("add", "oat"): {"milk": -0.2},
+        }
+    )
+    slot = MisheardSlot(4, 11, ("whole milk", "oat milk"), heard_may_stay=True)
+
+    assert rewrite_slots("add oatmilk", [slot], whisper.encode, whisper.distributions) == (
+        "add whole milk"
+    )
+    far = MisheardSlot(4, 11, ("oat milk",), heard_may_stay=True)
+    assert rewrite_slots("add oatmilk", [far], whisper.encode, whisper.distributions) == (
+        "add oatmilk"
+    )

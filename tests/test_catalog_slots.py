@@ -1,0 +1,54 @@
+"""The grammar's and the catalog's proposals of where a transcript may be misheard."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from voiceshop.catalog.resolve import open_store
+from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.vocabulary import store_vocabulary
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import ProductMatcher
+from voiceshop.recognizer.base import Vocabulary
+
+
+@cache
+def vocabulary(store_name: str) -> Vocabulary:
+    store = open_store(store_name, None)
+    matcher = ProductMatcher(store, Normalizer(load_language()))
+    return store_vocabulary(store, IntentParser(store, phrase_score=matcher.score))
+
+
+def proposals(store_name: str, text: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    find = vocabulary(store_name).find_slots
+    assert find is not None
+    return [(text[s.start : s.end], s.choices, s.heard_may_stay) for s in find(text)]
+
+
+def test_an_unclear_product_phrase_gets_the_closest_names_and_may_stay() -> None:
+    (found,) = proposals("grocery", "Add two cartons of organic oatmilk, please.")
+
+    heard, choices, may_stay = found
+    assert heard == "organic oatmilk"
+    assert "organic whole milk" in choices
+    assert may_stay
+
+
+def test_clear_product_phrases_are_left_alone() -> None:
+    assert proposals("grocery", "add a loaf of sourdough bread") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "heard"),
+    [
+        ("May I have a dull shot of drip coffee?", "dull shot"),
+        ("a latte with home milk", "home milk"),
+    ],
+)
+def test_misheard_option_phrases_are_proposed_as_surely_wrong(text: str, heard: str) -> None:
+    (found,) = proposals("coffee", text)
+
+    assert found[0] == heard
+    assert found[2] is False
