@@ -1,4 +1,4 @@
-"""Which transcripts are complete requests, so that the recognizer may end them early."""
+"""How far transcripts are requests, which decides how soon the recognizer may end them."""
 
 from __future__ import annotations
 
@@ -9,53 +9,47 @@ import pytest
 
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
+from voiceshop.recognizer import Request
 from voiceshop.storage.database import ShopDatabase
 
-Check = Callable[[str, str], bool]
-"""(store, transcript) -> whether it is a complete request there."""
+Check = Callable[[str, str], Request]
+"""(store, transcript) -> how far it is a request there."""
 
 
 @pytest.fixture
-def complete(tmp_path: Path) -> Check:
-    def check(store: str, text: str) -> bool:
+def check(tmp_path: Path) -> Check:
+    def judge(store: str, text: str) -> Request:
         return CompleteRequest(Assistant(ShopDatabase(tmp_path / "shop.db"), store=store))(text)
 
-    return check
+    return judge
 
 
 @pytest.mark.parametrize(
-    ("store", "text"),
+    ("store", "text", "expected"),
     [
-        ("grocery", "Add two apples."),
-        ("grocery", "remove the eggs,"),
-        ("grocery", "the large brown eggs"),
-        ("grocery", "What's in my cart?"),
-        ("grocery", "change the milk to four"),
-        ("grocery", "The second one."),
-        ("grocery", "Yes."),
-        ("grocery", "take two apples out"),
-        ("coffee", "Can I get a triple shot, light roast, iced coffee?"),
-        ("coffee", "I'd like a drip coffee with a bit of sweetener."),
+        ("grocery", "What's in my cart?", Request.CLOSED),
+        ("grocery", "change the milk to four", Request.CLOSED),
+        ("grocery", "The second one.", Request.CLOSED),
+        ("grocery", "Yes.", Request.CLOSED),
+        ("grocery", "Add two apples.", Request.OPEN),
+        ("grocery", "remove the eggs,", Request.OPEN),
+        ("grocery", "the large brown eggs", Request.OPEN),
+        ("grocery", "take two apples out", Request.OPEN),
+        ("coffee", "Can I get a triple shot, light roast, iced coffee?", Request.OPEN),
+        ("coffee", "I'd like a drip coffee with a bit of sweetener.", Request.OPEN),
+        ("grocery", "Add two.", Request.UNFINISHED),
+        ("grocery", "Add two apples and", Request.UNFINISHED),
+        ("grocery", "add milk as well as", Request.UNFINISHED),
+        ("grocery", "Add a dozen eggs and two.", Request.UNFINISHED),
+        ("grocery", "Add two cartons of...", Request.UNFINISHED),
+        ("grocery", "Remove the", Request.UNFINISHED),
+        ("grocery", "Thank you.", Request.UNFINISHED),
+        ("coffee", "Can I get a large latte with", Request.UNFINISHED),
+        ("coffee", "Can I get a triple shot?", Request.UNFINISHED),
+        ("coffee", "", Request.UNFINISHED),
     ],
 )
-def test_complete_requests(complete: Check, store: str, text: str) -> None:
-    assert complete(store, text)
-
-
-@pytest.mark.parametrize(
-    ("store", "text"),
-    [
-        ("grocery", "Add two."),
-        ("grocery", "Add two apples and"),
-        ("grocery", "add milk as well as"),
-        ("grocery", "Add a dozen eggs and two."),
-        ("grocery", "Add two cartons of..."),
-        ("grocery", "Remove the"),
-        ("grocery", "Thank you."),
-        ("coffee", "Can I get a large latte with"),
-        ("coffee", "Can I get a triple shot?"),
-        ("coffee", ""),
-    ],
-)
-def test_incomplete_requests(complete: Check, store: str, text: str) -> None:
-    assert not complete(store, text)
+def test_how_far_a_transcript_is_a_request(
+    check: Check, store: str, text: str, expected: Request
+) -> None:
+    assert check(store, text) is expected

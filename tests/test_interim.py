@@ -19,7 +19,12 @@ from voiceshop.cli.voice_commands import DEMO_DIR
 from voiceshop.recognizer import RecognizerSettings
 from voiceshop.recognizer.base import Transcript, Vocabulary
 from voiceshop.recognizer.endpoint import Endpointer, EndpointSettings, EnergyDetector, Utterance
-from voiceshop.recognizer.interim import InterimSettings, LookaheadTranscriber, RequestCheck
+from voiceshop.recognizer.interim import (
+    InterimSettings,
+    LookaheadTranscriber,
+    Request,
+    RequestCheck,
+)
 
 RATE = 16_000
 CHUNK_SECONDS = 0.1
@@ -79,7 +84,7 @@ class Turn:
 def stream(
     signal: np.ndarray,
     reader: WordReader,
-    is_complete: RequestCheck | None = None,
+    check_request: RequestCheck | None = None,
     settings: InterimSettings | None = None,
 ) -> Turn:
     transcriber = LookaheadTranscriber(
@@ -87,7 +92,7 @@ def stream(
         reader.final,
         reader.draft,
         settings or InterimSettings(),
-        is_complete,
+        check_request,
     )
     pcm = float_to_pcm16(signal)
     step = round(RATE * CHUNK_SECONDS) * 2
@@ -129,34 +134,42 @@ def test_the_reading_in_the_pause_is_the_transcript_at_the_endpoint() -> None:
     assert fed == pytest.approx(1.3 + 0.7, abs=0.15), "without a check: the full trailing silence"
 
 
-def test_a_complete_request_ends_after_a_short_pause() -> None:
+@pytest.mark.parametrize(
+    ("request_kind", "pause_that_ends"),
+    [(Request.CLOSED, 0.3), (Request.OPEN, 0.5), (Request.UNFINISHED, 0.7)],
+)
+def test_a_request_ends_after_the_pause_its_kind_needs(
+    request_kind: Request, pause_that_ends: float
+) -> None:
     reader = WordReader(["check out"])
     signal = np.concatenate([pause(0.5), speech(0.8), pause(1.5)])
+    settings = InterimSettings(closed_silence_seconds=0.3, open_silence_seconds=0.5)
 
-    settings = InterimSettings(complete_silence_seconds=0.3)
-
-    turn = stream(signal, reader, lambda text: text == "check out.", settings)
+    turn = stream(signal, reader, lambda _: request_kind, settings)
 
     ((fed, text),) = turn.transcripts
     assert text == "check out."
-    assert fed == pytest.approx(1.3 + 0.3, abs=0.15)
+    assert fed == pytest.approx(1.3 + pause_that_ends, abs=0.15)
 
 
 def test_add_two_pause_apples_stays_one_utterance() -> None:
     reader = WordReader(["add two", "apples"])
     signal = np.concatenate([pause(0.5), speech(0.6), pause(0.5), speech(0.5), pause(1.5)])
 
-    turn = stream(signal, reader, is_complete=lambda text: text.endswith("apples."))
+    def check(text: str) -> Request:
+        return Request.OPEN if text.endswith("apples.") else Request.UNFINISHED
+
+    turn = stream(signal, reader, check)
 
     assert [text for _, text in turn.transcripts] == ["add two apples."]
     assert reader.read == ["add two.", "add two apples."], "the reading in the pause is dropped"
 
 
-def test_a_pause_shorter_than_the_complete_silence_never_ends_a_request() -> None:
+def test_a_pause_shorter_than_the_closed_silence_never_ends_a_request() -> None:
     reader = WordReader(["add milk", "and eggs"])
     signal = np.concatenate([pause(0.5), speech(0.6), pause(0.25), speech(0.5), pause(1.5)])
 
-    turn = stream(signal, reader, is_complete=lambda _: True)
+    turn = stream(signal, reader, lambda _: Request.CLOSED)
 
     assert [text for _, text in turn.transcripts] == ["add milk and eggs."]
 

@@ -1,9 +1,10 @@
-"""Whether a transcript already is a complete request, so that its utterance may end early.
+"""How far a transcript is a request, so that its utterance may end before the full silence.
 
 The recognizer asks this in the first short pause after speech (`recognizer/interim.py`): a
-complete request is answered after 0.3 s of silence instead of the endpointer's full trailing
-silence, while an incomplete one ("add two ...", "a large latte with ...") waits for the full
-silence, so the person can go on.
+closed request ("yes", "check out") is answered after 0.3 s of silence, an open one, naming
+products, after 0.5 s (more may follow: "an espresso ... with a bit of whole milk"), instead of
+the endpointer's full 0.7 s; an unfinished one ("add two ...", "a large latte with ...") waits
+for the full silence, so the person can go on.
 
 Whisper's punctuation is no guide to where a sentence ends here: prompted with the store's
 comma-separated vocabulary, it often ends a finished request with a comma ("remove the eggs,").
@@ -13,7 +14,9 @@ What counts is whether the words can end a request.
 from __future__ import annotations
 
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.intents.model import Intent
 from voiceshop.matching import MatchOutcome
+from voiceshop.recognizer.interim import Request
 
 TRAILING_OFF = ("...", "…", "-", "—")
 """How Whisper ends a transcript whose speech broke off."""
@@ -23,23 +26,32 @@ only Whisper tiny.en, an English model, ends utterances early)."""
 
 
 class CompleteRequest:
-    """A `RequestCheck` for the assistant's current store: the transcript does not break off or
-    end on a word that leads on, it parses as an intent, and every product it asks for is in
-    the catalog (after the count: "add a dozen eggs and two" waits for what comes in two)."""
+    """A `RequestCheck` for the assistant's current store.
+
+    Unfinished: the transcript breaks off or ends on a word that leads on, does not parse, asks
+    for a product the catalog lacks, or ends on a count ("add a dozen eggs and two"). Closed: a
+    request without products ("yes", "check out", "the second one"). Open: the rest, requests
+    for products, which may go on with more products or options.
+    """
 
     def __init__(self, assistant: Assistant) -> None:
         self._assistant = assistant
 
-    def __call__(self, text: str) -> bool:
+    def __call__(self, text: str) -> Request:
         parser = self._assistant.dialog.parser
         words = parser.normalizer.normalize(text).split()
         if not words or text.rstrip().endswith(TRAILING_OFF) or self._leads_on(words):
-            return False
+            return Request.UNFINISHED
         intent = parser.parse(text)
         if intent is None:
-            return False
-        if intent.items and parser.normalizer.numbers.is_number_word(words[-1]):
-            return False
+            return Request.UNFINISHED
+        if not intent.items:
+            return Request.CLOSED
+        if parser.normalizer.numbers.is_number_word(words[-1]) or not self._all_found(intent):
+            return Request.UNFINISHED
+        return Request.OPEN
+
+    def _all_found(self, intent: Intent) -> bool:
         matcher = self._assistant.dialog.matcher
         return all(
             matcher.match(item.phrase).outcome is not MatchOutcome.NOT_FOUND

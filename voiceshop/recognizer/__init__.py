@@ -15,7 +15,7 @@ from typing import Literal
 
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
 from voiceshop.recognizer.endpoint import EndpointSettings
-from voiceshop.recognizer.interim import InterimSettings, RequestCheck
+from voiceshop.recognizer.interim import InterimSettings, Request, RequestCheck
 from voiceshop.recognizer.models import find_vosk_model
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "InterimSettings",
     "Recognizer",
     "RecognizerSettings",
+    "Request",
     "RequestCheck",
     "Transcript",
     "Vocabulary",
@@ -97,12 +98,14 @@ def choose_engine(settings: RecognizerSettings) -> Engine:
 
 
 def load_recognizer(
-    settings: RecognizerSettings, vocabulary: Vocabulary, is_complete: RequestCheck | None = None
+    settings: RecognizerSettings,
+    vocabulary: Vocabulary,
+    check_request: RequestCheck | None = None,
 ) -> Recognizer:
     """A ready recognizer for `settings`, tuned to the store's `vocabulary`.
 
-    `is_complete` lets Whisper end an utterance early when its words already make a complete
-    request (Vosk ends utterances by its own endpointing).
+    `check_request` lets Whisper end an utterance early when its words already make a request
+    (Vosk ends utterances by its own endpointing).
     """
     engine = choose_engine(settings)
     _LOGGER.info("speech recognition: %s (%s)", engine, settings.language)
@@ -112,4 +115,4 @@ def load_recognizer(
         return VoskRecognizer(settings, vocabulary)
     from voiceshop.recognizer.whisper_backend import WhisperRecognizer
 
-    return WhisperRecognizer(settings, vocabulary, is_complete)
+    return WhisperRecognizer(settings, vocabulary, check_request)

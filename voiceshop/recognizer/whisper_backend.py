@@ -78,7 +78,7 @@ class WhisperRecognizer(Recognizer):
     """Endpointed utterances transcribed by Whisper (tiny.en by default) on the CPU.
 
     `prompt` is the initial prompt sent with every utterance (None for an empty vocabulary).
-    `is_complete` lets an utterance end early when its words already make a complete request.
+    `check_request` lets an utterance end early when its words already make a request.
     """
 
     name = "whisper"
@@ -87,7 +87,7 @@ class WhisperRecognizer(Recognizer):
         self,
         settings: RecognizerSettings,
         vocabulary: Vocabulary,
-        is_complete: RequestCheck | None = None,
+        check_request: RequestCheck | None = None,
     ) -> None:
         self.settings = settings
         model = _load_model(_model_dir(settings.whisper), settings.whisper)
@@ -105,7 +105,7 @@ class WhisperRecognizer(Recognizer):
             self.transcribe,
             draft_reader(drafts),
             settings.interim,
-            is_complete,
+            check_request,
         )
 
     def feed(self, chunk: Chunk) -> Transcript | None:
