@@ -19,7 +19,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("numpy", "rapidfuzz", "jellyfish", "matplotlib")
+PACKAGES = (
+    "numpy",
+    "rapidfuzz",
+    "jellyfish",
+    "matplotlib",
+    "faster-whisper",
+    "ctranslate2",
+    "pyttsx3",
+)
 NONE = "n/a"
 """What a cell without a figure shows."""
 

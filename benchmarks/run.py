@@ -3,7 +3,7 @@
     python -m benchmarks.run [--repeats N] [--queries N]
 
 Needs the real catalogs in ../shared; builds the scale-test catalogs into benchmarks/out first
-if they are missing (see make_catalogs.py). Takes about five minutes on two cores.
+if they are missing (see make_catalogs.py). Takes about fifteen minutes on two cores.
 To add figures, write a function from `BenchmarkRun` to `Section` and list it in BENCHMARKS.
 """
 
@@ -22,10 +22,20 @@ from benchmarks.report import (
     results_markdown,
     table,
 )
+from benchmarks.turn_footprint import footprint
+from benchmarks.turn_latency import speech_output, turn_accuracy, turn_latency
 
 RESULTS = Path(__file__).resolve().parent
 SHARED = RESULTS.parents[1] / "shared" / "data"
-BENCHMARKS: list[Benchmark] = [match_latency_and_accuracy, index_build, import_and_restart]
+BENCHMARKS: list[Benchmark] = [
+    match_latency_and_accuracy,
+    index_build,
+    import_and_restart,
+    turn_latency,
+    turn_accuracy,
+    speech_output,
+    footprint,
+]
 """The benchmarks run, in this order; their rows make the table."""
 
 
