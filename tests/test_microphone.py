@@ -227,23 +227,27 @@ def test_the_agent_does_not_hear_its_own_reply(
 def test_voiceshop_listen_hears_the_microphone_and_answers(
     virtual_mic: VirtualMicrophone, tmp_path: Path
 ) -> None:
-    """`voiceshop listen` as a user runs it: speech into the microphone, the reply back, the
-    cart saved on Ctrl-C."""
+    """`voiceshop listen` as a user runs it: speech into the microphone, partial transcripts
+    while it is spoken, the reply back, the cart saved on Ctrl-C."""
     db = tmp_path / "shop.db"
     listen = subprocess.Popen(
         [sys.executable, "-m", "voiceshop", "listen", "--quiet", "--db", str(db)],
         env=virtual_mic.client_env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,  # partial transcripts go to stderr: one stream keeps the order
         text=True,
     )
     try:
         assert listen.stdout is not None
-        assert "Listening on" in listen.stdout.readline()
+        read_until(listen.stdout, "Listening on")
         virtual_mic.play(DEMO_DIR / "03_add_sourdough_bread.wav")
         lines = read_until(listen.stdout, "voiceshop: ")
-        assert any(line.lower().startswith("you: add a loaf of sourdough") for line in lines)
+        heard = next(i for i, line in enumerate(lines) if line.startswith("you: "))
+        partials = [line.removeprefix("... ") for line in lines[:heard] if line.startswith("...")]
+        assert lines[heard].lower().startswith("you: add a loaf of sourdough")
         assert "Added 1 loaf of Green Basket Sourdough Bread" in lines[-1]
+        assert partials, f"no partial transcript before the final one: {lines}"
+        assert partials[0].lower().startswith("add")
     finally:
         listen.send_signal(signal.SIGINT)
         out, _ = listen.communicate(timeout=SAFETY_TIMEOUT_S)
