@@ -146,16 +146,14 @@ class Pyttsx3Speaker(Speaker):
     def _play(self, sounds: Iterator[Sound], text: str) -> float | None:
         """Play the sounds as they come (or only let them be made); when the first played."""
         if not self._settings.play:
-            for _ in sounds:
-                pass
+            _make_all(sounds)
             return None
         try:
             return self._player.play(sounds)
         except AudioDeviceError as err:
             self._report("playback", f"{err}; replies are not played")
             self._printer.say(text)
-            for _ in sounds:  # still synthesised, for say_to
-                pass
+            _make_all(sounds)  # for say_to
             return None
 
     def _reply_path(self, folder: Path) -> Path:
@@ -240,6 +238,12 @@ class _Worker:
             for line in lines:
                 self._lines.put(line.strip())
         self._lines.put(None)
+
+
+def _make_all(sounds: Iterator[Sound]) -> None:
+    """Let the rest of the sounds be synthesised, unplayed."""
+    for _sound in sounds:
+        pass
 
 
 def _kept(sounds: Iterator[Sound], kept: list[Sound]) -> Iterator[Sound]:
