@@ -176,7 +176,8 @@ class WindowDecoder:
         """Use `prompt` as the previous text for every window from now on."""
         previous = self._tokenizer.encode(" " + prompt.strip()) if prompt else []
         head = [self._tokenizer.sot_prev, *previous[-(_MAX_TOKENS // 2 - 1) :]] if previous else []
-        self._prompt = [*head, *self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        self._plain_prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        self._prompt = [*head, *self._plain_prompt]
 
     def decode(self, audio: np.ndarray) -> list[DecodedWindow]:
         """Readings of consecutive windows of `audio` (one unless it is longer than a window)."""
@@ -187,19 +188,23 @@ class WindowDecoder:
             for start in range(0, content.shape[1], self._window_frames)
         ]
 
-    def distributions(self, encoded: StorageView, tokens: list[int]) -> list[np.ndarray]:
-        """Whisper reading `tokens` back against encoded audio: for each token, and for the one
-        after them, the log-probabilities of every token there (fewer rows only when prompt
-        and tokens fill the decoder's context).
+    def distributions(
+        self, encoded: StorageView, tokens: list[int], *, prompted: bool = True
+    ) -> list[np.ndarray]:
+        """Whisper reading `tokens` back against encoded audio, after the prompt or without it:
+        for each token, and for the one after them, the log-probabilities of every token there
+        (fewer rows only when prompt and tokens fill the decoder's context).
 
-        CTranslate2 counts `max_length` differently with and without a previous-text prompt, so
-        it is raised until the forced tokens all have their row."""
+        CTranslate2 counts `max_length` differently with and without a previous-text prompt
+        (without one, forced tokens seem to count twice), so it starts from that and is raised
+        until the forced tokens all have their row."""
+        prompt = self._prompt if prompted else self._plain_prompt
         wanted = len(tokens) + 1
-        max_length = len(self._prompt) + wanted
+        max_length = len(prompt) + (wanted if len(prompt) > len(self._plain_prompt) else 2 * wanted)
         while True:
             (result,) = self._model.model.generate(
                 encoded,
-                [self._prompt + tokens],
+                [prompt + tokens],
                 beam_size=1,
                 max_length=max_length,
                 return_logits_vocab=True,
@@ -246,6 +251,7 @@ class WindowDecoder:
             find(text),
             self._tokenizer.encode,
             lambda tokens: self.distributions(encoded, tokens),
+            lambda tokens: self.distributions(encoded, tokens, prompted=False),
         )
 
 
