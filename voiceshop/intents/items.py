@@ -18,6 +18,8 @@ _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
 _NAMES = 0.5
 """Phrase score from which words name a product, if only weakly."""
+_NAMES_CLEARLY = 0.8
+"""Phrase score from which words name a product clearly."""
 
 
 @dataclass
@@ -97,10 +99,31 @@ class ItemListReader:
                 kept[-1].positions.extend(i for i in seg.positions if i in span_at)
             else:
                 kept.append(seg)
-        if len(kept) > 1 and self._only_describes(words, kept[0], span_at):
+        if len(kept) > 1 and (
+            self._only_describes(words, kept[0], span_at)
+            or self._leads_into(words, kept[0], kept[1], span_at)
+        ):
             kept[1].positions[:0] = self._description(words, kept[0], span_at)
             kept.pop(0)
         return kept
+
+    def _leads_into(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        """Whether a first segment with options but only a vague product word ("his sixteen
+        ounce, iced coffee", a misheard "a") describes the product the next one names clearly."""
+        if self._phrase_score is None or second.joined_by != ",":
+            return False
+        if not any(i in span_at for i in first.positions):
+            return False
+        vague = " ".join(self._product_of(words, first, span_at)[2])
+        clear = " ".join(self._product_of(words, second, span_at)[2])
+        score = self._phrase_score
+        return bool(clear) and score(vague) < _NAMES_CLEARLY <= score(clear)
 
     def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
