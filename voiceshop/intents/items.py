@@ -95,35 +95,40 @@ class ItemListReader:
         comes first; its words that name nothing are dropped."""
         kept: list[_Segment] = []
         for seg in segments:
-            if kept and self._only_describes(words, seg, span_at):
+            if kept and (
+                self._only_describes(words, seg, span_at)
+                or self._vaguely_describes(words, seg, kept[-1], seg.joined_by, span_at)
+            ):
                 kept[-1].positions.extend(i for i in seg.positions if i in span_at)
             else:
                 kept.append(seg)
         if len(kept) > 1 and (
             self._only_describes(words, kept[0], span_at)
-            or self._leads_into(words, kept[0], kept[1], span_at)
+            or self._vaguely_describes(words, kept[0], kept[1], kept[1].joined_by, span_at)
         ):
             kept[1].positions[:0] = self._description(words, kept[0], span_at)
             kept.pop(0)
         return kept
 
-    def _leads_into(
+    def _vaguely_describes(
         self,
         words: Sequence[str],
-        first: _Segment,
-        second: _Segment,
+        vague: _Segment,
+        clear: _Segment,
+        joined_by: str,
         span_at: dict[int, OptionSpan],
     ) -> bool:
-        """Whether a first segment with options but only a vague product word ("his sixteen
-        ounce, iced coffee", a misheard "a") describes the product the next one names clearly."""
-        if self._phrase_score is None or second.joined_by != ",":
+        """Whether a segment with options but only a vague product word ("his sixteen ounce",
+        "little lots of soy milk": misheard words) describes the product that the segment next
+        to it, only a comma away, names clearly."""
+        if self._phrase_score is None or joined_by != ",":
             return False
-        if not any(i in span_at for i in first.positions):
+        if not any(i in span_at for i in vague.positions):
             return False
-        vague = " ".join(self._product_of(words, first, span_at)[2])
-        clear = " ".join(self._product_of(words, second, span_at)[2])
+        vague_words = " ".join(self._product_of(words, vague, span_at)[2])
+        clear_words = " ".join(self._product_of(words, clear, span_at)[2])
         score = self._phrase_score
-        return bool(clear) and score(vague) < _NAMES_CLEARLY <= score(clear)
+        return bool(clear_words) and score(vague_words) < _NAMES_CLEARLY <= score(clear_words)
 
     def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
