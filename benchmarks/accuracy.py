@@ -96,8 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report += catalog_table(backend.name, run_catalog(backend, args, work))
     text = "\n".join(report)
     (args.out / "accuracy.md").write_text(text)
-    if plot:
+    if plot and importlib.util.find_spec("matplotlib"):
         write_plot(plot, args.out / "accuracy.png")
+    elif plot:
+        print("no plot: matplotlib is not installed (pip install matplotlib)", file=sys.stderr)
     print(text)
     return 0
 
