@@ -40,6 +40,11 @@ def test_clear_product_phrases_are_left_alone() -> None:
     assert proposals("grocery", "add a loaf of sourdough bread") == []
 
 
+def test_names_holding_every_heard_word_are_not_read_back() -> None:
+    """"eggs" was heard right; which eggs is a question for the shopper, not the audio."""
+    assert proposals("grocery", "add a dozen eggs") == []
+
+
 @pytest.mark.parametrize(
     ("text", "heard"),
     [

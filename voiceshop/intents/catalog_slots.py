@@ -6,7 +6,10 @@ The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets 
   sound (`recognizer.slots.misheard_slots`);
 - product phrases the catalog finds unclear ("organic oatmilk", "lindora sorted chocolate
   truffles"): the matcher's closest names are offered, and one replaces the heard words only
-  when it reads about as well against the audio; otherwise the agent asks as before.
+  when it reads about as well against the audio; otherwise the agent asks as before. Names that
+  hold every heard word ("large brown eggs" for "eggs") are not offered: the words were heard,
+  only the product is unclear, and reading them back would cost time and tell nothing (the
+  agent asks which one).
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ class CatalogSlots:
         normalize = self._parser.normalizer.normalize
         ranked = self._matcher.rank(phrase, limit=CHOICES)
         names = (normalize(c.product.name) for c in ranked if c.score >= NAME_FLOOR)
-        return tuple(dict.fromkeys(name for name in names if name != phrase))
+        heard = set(phrase.split())
+        return tuple(dict.fromkeys(name for name in names if not heard <= set(name.split())))
 
     def _locate(self, text: str, phrase: str) -> tuple[int, int] | None:
         """Where the phrase's words are said in `text`, as a character span."""
