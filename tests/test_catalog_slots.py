@@ -41,7 +41,7 @@ def test_clear_product_phrases_are_left_alone() -> None:
 
 
 def test_names_holding_every_heard_word_are_not_read_back() -> None:
-    """"eggs" was heard right; which eggs is a question for the shopper, not the audio."""
+    """The word "eggs" was heard right; which eggs is for the shopper to say, not the audio."""
     assert proposals("grocery", "add a dozen eggs") == []
 
 
