@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from benchmarks.turn_material import Turn
 from voiceshop.audio.gate import GateSettings, MicGate
+from voiceshop.audio.microphone import MicSettings
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.state import ConfirmingHeard
@@ -33,7 +34,7 @@ from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.voice_loop import Heard, LoopEvent, Partial, Said, VoiceLoop
 
-CHUNK_S = 0.1
+CHUNK_S = MicSettings().block_s
 """Seconds per chunk, as the microphone delivers them."""
 
 
@@ -157,6 +158,7 @@ def replay(
         key = turn.conversation or f"shopper {next(shoppers)}"
         if key not in assistants:
             assistants[key] = Assistant(db, f"{pipeline.name} {key}", turn.store)
+            pipeline.recognizers[turn.store].new_speaker()
         results.append(_replay_turn(pipeline, turn, assistants[key], paced))
     return results
 
