@@ -27,10 +27,10 @@ from benchmarks.turn_material import (
 )
 from benchmarks.turn_pipelines import (
     BASELINE,
-    HASTY,
     LOOKAHEAD,
     ONE_PIECE,
     OURS,
+    PATIENT,
     WINDOW_15S,
     Variant,
     build,
@@ -71,14 +71,14 @@ AT_THE_ENDPOINT = Variant("read at the endpoint", WINDOW_15S.interim, False, ONE
 def turn_latency(run: BenchmarkRun) -> Section:
     """End of speech to first reply audio, by stage: ours and the baseline, then each lever."""
     turns = demo_turns() + coffee_turns(_coffee_dev(run), LATENCY_COFFEE_TURNS)
-    passes = {BASELINE: run.repeats, OURS: run.repeats, WINDOW_15S: 1, LOOKAHEAD: 1, HASTY: 1}
+    passes = {BASELINE: run.repeats, OURS: run.repeats, WINDOW_15S: 1, LOOKAHEAD: 1, PATIENT: 1}
     results = _paced_passes(turns, passes)
     ours, baseline = results[OURS], results[BASELINE]
     rows = [_stage_row(f"turn: {TOTAL}", TOTAL, ours, baseline, TURN_TARGETS)]
     rows += [_stage_row(f"turn stage: {name}", key, ours, baseline) for key, name in STAGES]
     rows += [
         _stage_row(f"turn lever: {variant.name}: {TOTAL}", TOTAL, results[variant], baseline)
-        for variant in (WINDOW_15S, LOOKAHEAD, HASTY)
+        for variant in (WINDOW_15S, LOOKAHEAD, PATIENT)
     ]
     rows.append(
         Row(
@@ -106,7 +106,7 @@ def turn_accuracy(run: BenchmarkRun) -> Section:
     baseline = _replayed(BASELINE, coffee)
     at_endpoint = _replayed(AT_THE_ENDPOINT, coffee)
     ours = _replayed(_without_drafts(OURS), coffee)
-    hasty = _replayed(_without_drafts(HASTY), coffee)
+    patient = _replayed(_without_drafts(PATIENT), coffee)
     normalize = Normalizer(load_language()).normalize
 
     def slots_heard(results: Sequence[TurnResult]) -> float:
@@ -120,9 +120,9 @@ def turn_accuracy(run: BenchmarkRun) -> Section:
             f"{orders}; baseline: {AT_THE_ENDPOINT.name})", _orders_understood, ours, at_endpoint
         ),
         _score_row(
-            f"{orders}, {HASTY.name}; baseline: {AT_THE_ENDPOINT.name})",
+            f"{orders}, {PATIENT.name}; baseline: {AT_THE_ENDPOINT.name})",
             _orders_understood,
-            hasty,
+            patient,
             at_endpoint,
         ),
         _score_row(f"{slots}; baseline: stock transcribe)", slots_heard, ours, baseline),
@@ -194,34 +194,51 @@ def _replayed(variant: Variant, turns: Sequence[Turn]) -> list[TurnResult]:
 
 def _pause_rows(normalize: Callable[[str], str]) -> list[Row]:
     """Paused requests whose first reply already heard the words after the pause, by pause
-    length and by what came before it (an unfinished start, or a request); and, for the
-    shortest pause after a request, with open requests ended after 0.3 s."""
+    length and by what came before it (an unfinished start, or a request), for a new person
+    and for one who paused as long before; ours, and with open requests ended after 0.5 s."""
     turns = paused_turns()
     if not turns:
         return []
-    results = {variant: _replayed(variant, turns) for variant in (OURS, BASELINE, HASTY)}
-    cases = [(seconds, request, OURS) for seconds in PAUSES_S for request in (False, True)]
-    cases.append((PAUSES_S[0], True, HASTY))
-    rows = []
-    for seconds, request, variant in cases:
-        chosen = [
-            i
-            for i, turn in enumerate(turns)
-            if turn.pause_s == seconds and turn.request_before_pause == request
-        ]
-        start = "a request" if request else "an unfinished start"
-        which = "" if variant is OURS else f", {variant.name}"
-        rows.append(
-            Row(
-                f"requests paused {seconds:g} s after {start}, kept whole{which} "
-                f"(of {len(chosen)})",
-                "",
-                Figures(sum(_kept_whole(results[variant][i], normalize) for i in chosen)),
-                Figures(sum(_kept_whole(results[BASELINE][i], normalize) for i in chosen)),
-                NOT_WORSE,
-            )
-        )
-    return rows
+    results = {variant: _replayed(variant, turns) for variant in (OURS, BASELINE, PATIENT)}
+    cases = [
+        (seconds, request, habit, variant)
+        for seconds in PAUSES_S
+        for request, habit in ((False, False), (True, False), (True, True))
+        for variant in (OURS, PATIENT)
+        if variant is OURS or (request and not habit)
+    ]
+    return [
+        _pause_row(turns, results, normalize, seconds, request, habit, variant)
+        for seconds, request, habit, variant in cases
+    ]
+
+
+def _pause_row(
+    turns: Sequence[Turn],
+    results: dict[Variant, list[TurnResult]],
+    normalize: Callable[[str], str],
+    seconds: float,
+    request: bool,
+    habit: bool,
+    variant: Variant,
+) -> Row:
+    chosen = [
+        i
+        for i, turn in enumerate(turns)
+        if turn.pause_s == seconds
+        and turn.request_before_pause == request
+        and bool(turn.conversation) == habit
+    ]
+    start = "a request" if request else "an unfinished start"
+    who = ", by a person who paused as long before" if habit else ""
+    which = "" if variant is OURS else f", {variant.name}"
+    return Row(
+        f"requests paused {seconds:g} s after {start}{who}, kept whole{which} (of {len(chosen)})",
+        "",
+        Figures(sum(_kept_whole(results[variant][i], normalize) for i in chosen)),
+        Figures(sum(_kept_whole(results[BASELINE][i], normalize) for i in chosen)),
+        NOT_WORSE,
+    )
 
 
 def _score_row(
@@ -333,10 +350,11 @@ def _latency_notes(run: BenchmarkRun, turns: Sequence[Turn]) -> list[str]:
         "Levers: the 15 s window decoder reading at the endpoint; + the final reading in the "
         "first 0.1 s pause (made up to the trailing silence) and greedy drafts every 0.8 s of "
         "speech; ours: + an early end once the reading is a request, 0.3 s into the pause for "
-        'a closed one ("check out"), 0.5 s for one naming products '
-        "(voiceshop/dialog/complete.py), + replies by sentence from a prewarmed engine. "
-        f"Last lever: ours with {HASTY.name}, the pause the p50 target asks for (see the "
-        "accuracy rows for what it cuts off).",
+        'a closed one ("check out"), 0.35 s for one naming products, or 0.15 s more than the '
+        "longest pause inside the person's last 5 utterances "
+        "(voiceshop/dialog/complete.py, voiceshop/recognizer/interim.py), + replies by "
+        f"sentence from a prewarmed engine. Last lever: ours with {PATIENT.name}, as before "
+        "the pause habit (see the pause rows for what each cuts off).",
         "Real-time factor: seconds spent in the recognizer's feed and flush (Silero VAD, "
         "drafts, readings) over the seconds of audio fed, per turn.",
     ]
@@ -350,13 +368,14 @@ def _accuracy_notes(recordings: int) -> list[str]:
         "option equals the label. Slots heard: labelled values found word for word in the "
         "transcript. Ours without drafts (they never change a final transcript); baselines: "
         "the stock transcribe, and the same decoder as ours read at the endpoint (voiceshop "
-        f"before interim.py). Ours with {HASTY.name}: the latency lever that cuts requests off.",
+        f"before interim.py). Ours with {PATIENT.name}: as before the pause habit.",
         "Pauses: requests spoken by Piper's en_US-joe voice with a pause inside of "
         f'{" or ".join(f"{p:g}" for p in PAUSES_S)} s (benchmarks/turn_material.py): "add two '
         '... apples", and three whose first part is already a request ("add a dozen eggs ... '
         'and two apples"). Kept whole: the first utterance heard holds the words after the '
         "pause (cut off, they would have been said while the agent answered, into a muted "
-        "microphone).",
+        'microphone). "By a person who paused as long before": the same person said "add two '
+        '... apples" with the same pause first.',
     ]
 
 

@@ -36,6 +36,10 @@ PAUSED_REQUESTS = (
 )
 """(store, words before the pause, words after it, whether the words before already make a
 request)."""
+HABIT_REQUESTS = PAUSED_REQUESTS[:2]
+"""One person's two requests, each with the same pause inside: after "add two ... apples", the
+agent knows how long they pause when the second comes ("add a dozen eggs ... and two
+apples")."""
 Speak = Callable[[str], np.ndarray]
 """Text to 16 kHz mono 16-bit speech."""
 
@@ -92,14 +96,23 @@ def paused_turns() -> list[Turn]:
         return []
     turns = []
     for seconds in PAUSES_S:
-        pause = np.zeros(round(seconds * ENGINE_FORMAT.rate), np.int16)
-        for store, before, after, request in PAUSED_REQUESTS:
-            pcm = np.concatenate([speak(before), pause, speak(after)]).tobytes()
-            turn = _turn(f"{before} ... {after}", store, pcm)
-            turns.append(
-                replace(turn, after_pause=after, pause_s=seconds, request_before_pause=request)
-            )
+        turns += [_paused(speak, seconds, *request) for request in PAUSED_REQUESTS]
+        habit = f"pauses of {seconds:g} s"
+        turns += [
+            replace(_paused(speak, seconds, *request), conversation=habit)
+            for request in HABIT_REQUESTS
+        ]
     return turns
+
+
+def _paused(
+    speak: Speak, seconds: float, store: str, before: str, after: str, request: bool
+) -> Turn:
+    """A request with `seconds` of digital silence between its two parts."""
+    pause = np.zeros(round(seconds * ENGINE_FORMAT.rate), np.int16)
+    pcm = np.concatenate([speak(before), pause, speak(after)]).tobytes()
+    turn = _turn(f"{before} ... {after}", store, pcm)
+    return replace(turn, after_pause=after, pause_s=seconds, request_before_pause=request)
 
 
 def speech_span(pcm: bytes) -> tuple[float, float]:

@@ -81,19 +81,28 @@ class Turn:
     partials: list[str]
 
 
-def stream(
-    signal: np.ndarray,
+def transcriber_for(
     reader: WordReader,
     check_request: RequestCheck | None = None,
     settings: InterimSettings | None = None,
-) -> Turn:
-    transcriber = LookaheadTranscriber(
+) -> LookaheadTranscriber:
+    return LookaheadTranscriber(
         Endpointer(EndpointSettings(trailing_silence_seconds=0.7), EnergyDetector()),
         reader.final,
         reader.draft,
         settings or InterimSettings(),
         check_request,
     )
+
+
+def stream(
+    signal: np.ndarray,
+    reader: WordReader,
+    check_request: RequestCheck | None = None,
+    settings: InterimSettings | None = None,
+    transcriber: LookaheadTranscriber | None = None,
+) -> Turn:
+    transcriber = transcriber or transcriber_for(reader, check_request, settings)
     pcm = float_to_pcm16(signal)
     step = round(RATE * CHUNK_SECONDS) * 2
     transcripts, partials = [], []
@@ -163,6 +172,30 @@ def test_add_two_pause_apples_stays_one_utterance() -> None:
 
     assert [text for _, text in turn.transcripts] == ["add two apples."]
     assert reader.read == ["add two.", "add two apples."], "the reading in the pause is dropped"
+
+
+def test_an_open_request_ends_after_the_default_pause_for_a_new_person() -> None:
+    reader = WordReader(["add eggs", "and milk"])
+    signal = np.concatenate([pause(0.5), speech(0.6), pause(0.5), speech(0.5), pause(1.5)])
+
+    turn = stream(signal, reader, lambda _: Request.OPEN)
+
+    assert [text for _, text in turn.transcripts] == ["add eggs.", "add eggs."]
+
+
+def test_a_person_who_pauses_inside_requests_gets_the_time_they_take() -> None:
+    """After "add two ... apples" with a 0.5 s pause, an open request waits 0.65 s, not 0.35."""
+    reader = WordReader(["add two", "apples"])
+    kind = {"add two.": Request.UNFINISHED}
+    transcriber = transcriber_for(reader, lambda text: kind.get(text, Request.OPEN))
+    signal = np.concatenate([pause(0.5), speech(0.6), pause(0.5), speech(0.5), pause(1.5)])
+
+    first = stream(signal, reader, transcriber=transcriber)
+    kind.clear()
+    second = stream(signal, reader, transcriber=transcriber)
+
+    assert [text for _, text in first.transcripts] == ["add two apples."]
+    assert [text for _, text in second.transcripts] == ["add two apples."]
 
 
 def test_a_pause_shorter_than_the_closed_silence_never_ends_a_request() -> None:

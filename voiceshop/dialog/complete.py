@@ -2,9 +2,10 @@
 
 The recognizer asks this in the first short pause after speech (`recognizer/interim.py`): a
 closed request ("yes", "check out") is answered after 0.3 s of silence, an open one, naming
-products, after 0.5 s (more may follow: "an espresso ... with a bit of whole milk"), instead of
-the endpointer's full 0.7 s; an unfinished one ("add two ...", "a large latte with ...") waits
-for the full silence, so the person can go on.
+products, after 0.35 s, or longer for a person who pauses longer inside requests (more may
+follow: "an espresso ... with a bit of whole milk"), instead of the endpointer's full 0.7 s; an
+unfinished one ("add two ...", "a large latte with ...") waits for the full silence, so the
+person can go on.
 
 Whisper's punctuation is no guide to where a sentence ends here: prompted with the store's
 comma-separated vocabulary, it often ends a finished request with a comma ("remove the eggs,").

@@ -84,6 +84,10 @@ class Recognizer(ABC):
     def reset(self) -> None:
         """Forget the current utterance (after the agent spoke, or on barge-in)."""
 
+    def new_speaker(self) -> None:
+        """Forget what was learned of the person speaking (someone else is at the microphone);
+        nothing, for a recognizer that learns nothing of them."""
+
 
 def join_transcripts(parts: Sequence[Transcript]) -> Transcript | None:
     """One Transcript for consecutive pieces of speech, or None if all are empty.

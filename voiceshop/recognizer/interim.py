@@ -19,6 +19,11 @@ endpoint, and would only then start its final reading. `LookaheadTranscriber` dr
   ("an espresso ... with a bit of whole milk"), after `open_silence_seconds`. "Add two ...
   apples" stays one utterance: "add two" is unfinished, so the pause after it gets the whole
   trailing silence.
+- Pause habit: a person who pauses inside requests gets the time they take. An open request
+  waits `habit_margin_seconds` longer than the longest pause inside the person's last
+  `habit_utterances` utterances (never longer than the endpointer's trailing silence), so
+  after "add two ... apples" with a 0.6 s pause, the next "a dozen eggs ... and milk" is not
+  cut at 0.35 s.
 
 Decoding is synchronous: audio that arrives meanwhile waits in the source's queue (the
 microphone's buffer) and is caught up on at once, as the detector needs ~0.1 ms per frame. So
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -76,9 +82,14 @@ class InterimSettings:
     """Pause after which the utterance so far gets its final reading, ahead of the endpoint."""
     closed_silence_seconds: float = 0.3
     """Pause that ends an utterance whose lookahead reading is a closed request."""
-    open_silence_seconds: float = 0.5
-    """Pause that ends an utterance whose lookahead reading is an open request: longer than the
-    pauses people make inside one (at most 0.42 s in 124 recorded coffee orders)."""
+    open_silence_seconds: float = 0.35
+    """Pause that ends an utterance whose lookahead reading is an open request, for a person
+    not (yet) known to pause longer inside requests."""
+    habit_margin_seconds: float = 0.15
+    """How much longer than the person's longest recent pause inside a request an open request
+    waits."""
+    habit_utterances: int = 5
+    """Recent utterances whose inner pauses make the person's pause habit."""
 
 
 class _HasText(Protocol):
@@ -140,6 +151,12 @@ class LookaheadTranscriber:
         self._check_request = check_request
         self.ended_at = 0.0
         """`time.monotonic()` when the end of the latest utterance was decided."""
+        self._inner_pauses: deque[float] = deque(maxlen=settings.habit_utterances)
+        """The longest pause inside each recent utterance (seconds): the person's habit."""
+        self._longest_pause = 0.0
+        """The longest pause inside the utterance so far (seconds)."""
+        self._pause = 0.0
+        """The pause going on (seconds; 0 while speaking)."""
         self.reset()
 
     def feed(self, chunk: Chunk) -> list[Transcript]:
@@ -170,6 +187,11 @@ class LookaheadTranscriber:
         self._endpointer.reset()
         self._forget_utterance()
 
+    def forget_habit(self) -> None:
+        """Forget the person's pauses: the next open request ends after the default pause."""
+        self._inner_pauses.clear()
+        self._longest_pause = 0.0
+
     def _between_frames(self) -> Transcript | None:
         """Drafts, lookahead and early end, after a frame that ended no utterance."""
         endpointer = self._endpointer
@@ -177,9 +199,12 @@ class LookaheadTranscriber:
             return None
         pause = endpointer.silence_seconds
         if pause == 0:
+            self._longest_pause = max(self._longest_pause, self._pause)
+            self._pause = 0.0
             self._lookahead = None
             self._draft_if_due()
             return None
+        self._pause = pause
         if self._lookahead is None and pause >= self._settings.lookahead_silence_seconds:
             self._lookahead = self._look_ahead()
         if self._lookahead is not None and pause >= self._lookahead.ends_after:
@@ -208,8 +233,16 @@ class LookaheadTranscriber:
         if request is Request.CLOSED:
             return self._settings.closed_silence_seconds
         if request is Request.OPEN:
-            return self._settings.open_silence_seconds
+            return self._open_pause()
         return math.inf
+
+    def _open_pause(self) -> float:
+        """The pause that ends an open request: the default, or longer for a person who pauses
+        longer inside requests (infinite: as long as the endpointer's trailing silence)."""
+        settings = self._settings
+        habit = max([self._longest_pause, *self._inner_pauses])
+        pause = max(settings.open_silence_seconds, habit + settings.habit_margin_seconds)
+        return pause if pause < self._endpointer.settings.trailing_silence_seconds else math.inf
 
     def _end_early(self, transcript: Transcript) -> Transcript:
         self._endpointer.end_utterance()
@@ -225,6 +258,9 @@ class LookaheadTranscriber:
         return lookahead.transcript if lookahead else self._read(utterance)
 
     def _forget_utterance(self) -> None:
+        if self._longest_pause > 0:
+            self._inner_pauses.append(self._longest_pause)
+        self._longest_pause = self._pause = 0.0
         self._lookahead: _Lookahead | None = None
         self._partial = ""
         self._drafted_at = 0.0

@@ -125,6 +125,9 @@ class WhisperRecognizer(Recognizer):
     def reset(self) -> None:
         self.stream.reset()
 
+    def new_speaker(self) -> None:
+        self.stream.forget_habit()
+
     def transcribe(self, utterance: Utterance) -> Transcript:
         """Whisper's reading of one utterance (empty text when it heard no words)."""
         started = time.perf_counter()
