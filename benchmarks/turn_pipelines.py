@@ -140,7 +140,7 @@ def build(variant: Variant, db: ShopDatabase) -> Pipeline:
 
 
 def _recognizer(variant: Variant, listener: Assistant) -> Recognizer:
-    vocabulary = store_vocabulary(listener.store, listener.dialog.parser)
+    vocabulary = store_vocabulary(listener.store, listener.dialog.parser, listener.dialog.matcher)
     ours = WhisperRecognizer(
         RecognizerSettings(asr="whisper", interim=variant.interim or AT_THE_ENDPOINT),
         vocabulary,

@@ -94,6 +94,21 @@ def test_prompt_skips_phrases_without_new_words_until_the_rest_fit() -> None:
     assert prompt == f"{PROMPT_LEAD} soy milk, oat."
 
 
+def test_a_large_catalog_is_mostly_passed_over_once_the_budget_runs_low() -> None:
+    """200,000 names of three words each: few are tokenized (each used to be, thrice)."""
+    names = tuple(f"brand{n} crunchy snack{n}" for n in range(200_000))
+    counted: list[str] = []
+
+    def count(text: str) -> int:
+        counted.append(text)
+        return count_letters(text)
+
+    prompt = build_prompt(Vocabulary(names), count, 120)
+
+    assert prompt is not None and count_letters(prompt) <= 120
+    assert len(counted) < 1_000
+
+
 def test_empty_vocabulary_gives_no_prompt() -> None:
     assert build_prompt(Vocabulary(()), count_letters, 100) is None
 

@@ -164,7 +164,7 @@ def run_understand(args: argparse.Namespace) -> int:
     parser = IntentParser(store, phrase_score=matcher.score)
     no_drafts = InterimSettings(draft_every_seconds=None)  # no partial transcripts to show
     settings = replace(_recognizer_settings(args), interim=no_drafts)
-    recognizer = load_recognizer(settings, store_vocabulary(store, parser))
+    recognizer = load_recognizer(settings, store_vocabulary(store, parser, matcher))
     status = 0
     for path in args.files:
         started = time.perf_counter()
@@ -263,7 +263,7 @@ def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
     return load_recognizer(
         _recognizer_settings(args),
-        store_vocabulary(assistant.store, assistant.dialog.parser),
+        store_vocabulary(assistant.store, assistant.dialog.parser, assistant.dialog.matcher),
         CompleteRequest(assistant),
     )
 

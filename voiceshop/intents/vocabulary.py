@@ -23,10 +23,13 @@ SLOT_GROUP_LIMIT = 500
 """Product names form a slot group only in stores with at most this many names and aliases."""
 
 
-def store_vocabulary(store: Store, parser: IntentParser) -> Vocabulary:
+def store_vocabulary(
+    store: Store, parser: IntentParser, matcher: ProductMatcher | None = None
+) -> Vocabulary:
     """Phrases (names, aliases, option values; command phrases last), all their words, the
     groups of phrases that fill the same slot (see `slot_groups`), and where the store's grammar
-    and catalog see a transcript as maybe misheard (`CatalogSlots`)."""
+    and catalog see a transcript as maybe misheard (`CatalogSlots`, with `matcher`, or a new
+    matcher for the store)."""
     normalize = parser.normalizer.normalize
     said: list[str] = []
     for product in store.products:
@@ -41,7 +44,7 @@ def store_vocabulary(store: Store, parser: IntentParser) -> Vocabulary:
     words = {w for phrase in phrases for w in phrase.split()}
     words |= _template_words(parser)
     vocabulary = Vocabulary(phrases, frozenset(words), slot_groups(store, normalize))
-    matcher = ProductMatcher(store, parser.normalizer)
+    matcher = matcher or ProductMatcher(store, parser.normalizer)
     return replace(vocabulary, find_slots=CatalogSlots(vocabulary, parser, matcher))
 
 
@@ -53,9 +56,8 @@ def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[st
         for group in store.option_groups.values()
     ]
     groups.append(_distinct(normalize(a) for g in store.option_groups.values() for a in g.amounts))
-    names = _distinct(normalize(s) for p in store.products for s in (p.name, *p.aliases))
-    if len(names) <= SLOT_GROUP_LIMIT:
-        groups.append(names)
+    if sum(1 + len(p.aliases) for p in store.products) <= SLOT_GROUP_LIMIT:
+        groups.append(_distinct(normalize(s) for p in store.products for s in (p.name, *p.aliases)))
     return tuple(group for group in groups if len(group) > 1)
 
 

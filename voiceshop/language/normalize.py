@@ -61,5 +61,8 @@ class Normalizer:
 
 
 def _fold(text: str) -> str:
+    """Lowercase, without accents ("Crème" -> "creme"); ASCII text only needs lowering."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()

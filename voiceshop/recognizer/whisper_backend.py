@@ -270,7 +270,9 @@ def build_prompt(
     Phrases are taken in three passes, each in vocabulary order, while the budget lasts: first
     those bringing a new word that Whisper splits into several tokens (brand names, "cappuccino",
     "honeycrisp": the words it misspells), then those bringing any new word, then the rest. The
-    chosen phrases are listed in vocabulary order.
+    chosen phrases are listed in vocabulary order. A phrase costs at least a token per word and
+    one for the separator, so in a catalog of 200,000 names most are passed over without being
+    tokenized once the budget runs low.
     """
     phrases = list(dict.fromkeys(p.strip() for p in vocabulary.phrases if p.strip()))
     is_hard = functools.cache(lambda word: count_tokens(word) > 1)
@@ -279,9 +281,14 @@ def build_prompt(
     budget = token_limit - count_tokens(PROMPT_LEAD) - 1
     for wanted in (lambda words: any(map(is_hard, words)), bool, lambda _: True):
         for phrase in phrases:
-            new_words = set(phrase.split()) - covered
+            words = phrase.split()
+            if phrase in chosen or len(words) + 1 > budget:
+                continue
+            new_words = set(words) - covered
+            if not wanted(new_words):
+                continue
             cost = count_tokens(phrase + _PROMPT_SEPARATOR.strip())
-            if phrase not in chosen and wanted(new_words) and cost <= budget:
+            if cost <= budget:
                 chosen.add(phrase)
                 covered |= new_words
                 budget -= cost
