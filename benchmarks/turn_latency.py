@@ -75,6 +75,15 @@ def turn_latency(run: BenchmarkRun) -> Section:
     results = _paced_passes(turns, passes)
     ours, baseline = results[OURS], results[BASELINE]
     rows = [_stage_row(f"turn: {TOTAL}", TOTAL, ours, baseline, TURN_TARGETS)]
+    rows += [
+        _stage_row(
+            f"turn: {TOTAL}, {store} turns only",
+            TOTAL,
+            [r for r in ours if r.turn.store == store],
+            [r for r in baseline if r.turn.store == store],
+        )
+        for store in sorted({turn.store for turn in turns})
+    ]
     rows += [_stage_row(f"turn stage: {name}", key, ours, baseline) for key, name in STAGES]
     rows += [
         _stage_row(f"turn lever: {variant.name}: {TOTAL}", TOTAL, results[variant], baseline)
@@ -350,8 +359,9 @@ def _latency_notes(run: BenchmarkRun, turns: Sequence[Turn]) -> list[str]:
         "Levers: the 15 s window decoder reading at the endpoint; + the final reading in the "
         "first 0.1 s pause (made up to the trailing silence) and greedy drafts every 0.8 s of "
         "speech; ours: + an early end once the reading is a request, 0.3 s into the pause for "
-        'a closed one ("check out"), 0.35 s for one naming products, or 0.15 s more than the '
-        "longest pause inside the person's last 5 utterances "
+        'a closed one ("check out"), 0.35 s for one naming products, 0.5 s when a product '
+        "added takes options that were not said (every coffee order that leaves one out), or "
+        "0.15 s more than the longest pause inside the person's last 5 utterances "
         "(voiceshop/dialog/complete.py, voiceshop/recognizer/interim.py), + replies by "
         f"sentence from a prewarmed engine. Last lever: ours with {PATIENT.name}, as before "
         "the pause habit (see the pause rows for what each cuts off).",
