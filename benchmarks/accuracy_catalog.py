@@ -212,7 +212,7 @@ class CatalogListener:
         ]
         if result.outcome is MatchOutcome.CONFIDENT:
             return Outcome.RIGHT if found[0] else Outcome.CONFIDENT_WRONG
-        if result.outcome is MatchOutcome.AMBIGUOUS:
+        if result.candidates:
             return Outcome.OFFERED if any(found) else Outcome.ASKED_WRONG
         return Outcome.NOT_FOUND
 

@@ -13,12 +13,13 @@ from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.matching.matcher import MatchSettings
 
 NORMALIZER = Normalizer(load_language())
 
 
-def matcher_for(*products: Product) -> ProductMatcher:
-    return ProductMatcher(Store("test", "Test", tuple(products)), NORMALIZER)
+def matcher_for(*products: Product, settings: MatchSettings | None = None) -> ProductMatcher:
+    return ProductMatcher(Store("test", "Test", tuple(products)), NORMALIZER, settings)
 
 
 GROCERY = ProductMatcher(open_store("grocery", None), NORMALIZER)
@@ -66,6 +67,33 @@ def test_decisions() -> None:
     assert all("Milk" in c.product.name for c in unclear.candidates)
     assert GROCERY.match("zorbleflax").outcome is MatchOutcome.NOT_FOUND
     assert GROCERY.match("").outcome is MatchOutcome.NOT_FOUND
+
+
+def test_a_weak_match_is_offered_as_a_question() -> None:
+    settings = MatchSettings(min_score=0.7)
+    matcher = matcher_for(
+        Product("1", "Dark Italian Roast Coffee"),
+        Product("2", "Dark Italian Roast Ground Coffee"),
+        Product("3", "Hot Cereal"),
+        settings=settings,
+    )
+    result = matcher.match("but two dark italian roast coffee in my card")
+    assert result.outcome is MatchOutcome.NOT_FOUND
+    assert [c.product.id for c in result.candidates] == ["1", "2"]
+    assert matcher.match("zorbleflax").candidates == ()
+
+
+def test_asking_offers_choices_a_little_further_behind() -> None:
+    matcher = matcher_for(
+        Product("1", "Chocolate Chip Cookies"),
+        Product("2", "Chocolate Chip With Almonds Cookies"),
+        Product("3", "Chocolate Chip with Pecans Cookies"),
+        Product("4", "Chocolate Chip Mini Cookies"),
+        Product("5", "Potato Chips"),
+    )
+    result = matcher.match("chocolate chip cookies with nuts")
+    assert result.outcome is MatchOutcome.AMBIGUOUS
+    assert len(result.candidates) == 3
 
 
 def test_twins_are_offered_once() -> None:

@@ -39,10 +39,14 @@ class MatchSettings:
 
     min_score: float = 0.55
     """Below this the product is not found."""
+    suggest_score: float = 0.4
+    """Not found, products scoring at least this are still offered as a question."""
     confident_score: float = 0.8
     """At or above this (with a clear margin) the best product is taken without asking."""
     ambiguity_margin: float = 0.06
-    """Products scoring within this of the best are close enough to ask about."""
+    """A product scoring within this of the best makes the best one unclear: the agent asks."""
+    choice_margin: float = 0.1
+    """When the agent asks, products scoring within this of the best are offered."""
     max_choices: int = 3
     """How many products a question offers at most."""
     word_similarity_floor: float = 0.72
@@ -79,7 +83,7 @@ class MatchResult:
     outcome: MatchOutcome
     candidates: tuple[Candidate, ...]
     """Best first. CONFIDENT: the first is the product. AMBIGUOUS: the choices to offer.
-    NOT_FOUND: the nearest products, for a hint."""
+    NOT_FOUND: the nearest products worth offering as a question (often none)."""
 
     @property
     def best(self) -> Candidate | None:
@@ -148,9 +152,10 @@ class ProductMatcher:
         without asking; a clearly better spoken match still wins.
         """
         s = self.settings
-        ranked = self.rank(phrase, max(s.max_choices, 2), within=s.ambiguity_margin)
+        within = max(s.ambiguity_margin, s.choice_margin)
+        ranked = self.rank(phrase, max(s.max_choices, 2), within=within)
         if not ranked or ranked[0].score < s.min_score:
-            return MatchResult(phrase, MatchOutcome.NOT_FOUND, tuple(ranked))
+            return MatchResult(phrase, MatchOutcome.NOT_FOUND, self._suggestions(ranked))
         top = ranked[0].score
         said_exactly = top >= EXACT and (len(ranked) == 1 or ranked[1].score < EXACT)
         if said_exactly:
@@ -159,10 +164,19 @@ class ProductMatcher:
             usual = self._usual(phrase, self.rank(phrase, limit=s.personal_pool), preferences)
             if usual is not None:
                 return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
-        close = [c for c in ranked if c.score >= top - s.ambiguity_margin][: s.max_choices]
-        if len(close) == 1 and top >= s.confident_score:
+        close = [c for c in ranked[1:] if c.score >= top - s.ambiguity_margin]
+        if not close and top >= s.confident_score:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
-        return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(close))
+        choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
+        return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
+
+    def _suggestions(self, ranked: list[Candidate]) -> tuple[Candidate, ...]:
+        """The products worth offering for a phrase that names none well enough."""
+        s = self.settings
+        if not ranked:
+            return ()
+        least = max(s.suggest_score, ranked[0].score - s.choice_margin)
+        return tuple(c for c in ranked if c.score >= least)[: s.max_choices]
 
     def _usual(
         self, phrase: str, ranked: list[Candidate], preferences: Mapping[str, float]
