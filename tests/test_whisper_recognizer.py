@@ -220,3 +220,14 @@ def test_english_only_model_refuses_other_languages() -> None:
 
     with pytest.raises(ModelNotFoundError, match="only English"):
         WhisperRecognizer(settings, COFFEE)
+
+
+@needs_whisper
+def test_another_store_vocabulary_becomes_the_prompt() -> None:
+    recognizer = WhisperRecognizer(RecognizerSettings(asr="whisper"), COFFEE)
+
+    recognizer.set_vocabulary(Vocabulary(("sourdough bread", "honeycrisp apples")))
+
+    assert recognizer.prompt is not None
+    assert "honeycrisp apples" in recognizer.prompt
+    assert "cappuccino" not in recognizer.prompt

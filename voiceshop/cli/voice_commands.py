@@ -22,6 +22,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings, load_recognizer
+from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
 from voiceshop.voice_loop import Error, Heard, LoopEvent, Partial, Said, VoiceLoop, replay_files
@@ -128,7 +129,8 @@ def run_listen(args: argparse.Namespace) -> int:
                     "Say 'goodbye' or press Ctrl-C to stop.",
                     flush=True,
                 )
-                VoiceLoop(microphone, recognizer, assistant, speaker, MicGate(), _show).run()
+                conversation = RetuningConversation(assistant, recognizer)
+                VoiceLoop(microphone, recognizer, conversation, speaker, MicGate(), _show).run()
         finally:
             speaker.close()
     print("Cart saved.")
@@ -239,7 +241,7 @@ def _replay(
         _show(event)
 
     try:
-        replay_files(files, recognizer, assistant, speaker, show)
+        replay_files(files, recognizer, RetuningConversation(assistant, recognizer), speaker, show)
     finally:
         speaker.close()
     return 1 if errors else 0
@@ -262,9 +264,7 @@ def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
     return load_recognizer(
-        _recognizer_settings(args),
-        store_vocabulary(assistant.store, assistant.dialog.parser, assistant.dialog.matcher),
-        CompleteRequest(assistant),
+        _recognizer_settings(args), vocabulary_for(assistant), CompleteRequest(assistant)
     )
 
 

@@ -88,6 +88,10 @@ class Recognizer(ABC):
         """Forget what was learned of the person speaking (someone else is at the microphone);
         nothing, for a recognizer that learns nothing of them."""
 
+    def set_vocabulary(self, vocabulary: Vocabulary) -> None:
+        """Listen for another store's words from the next utterance on; nothing, for a
+        recognizer that takes no vocabulary."""
+
 
 def join_transcripts(parts: Sequence[Transcript]) -> Transcript | None:
     """One Transcript for consecutive pieces of speech, or None if all are empty.

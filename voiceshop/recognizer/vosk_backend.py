@@ -70,13 +70,8 @@ class VoskRecognizer(Recognizer):
         engine.SetLogLevel(settings.vosk.log_level)
         path = require_vosk_model(_model_path(settings))
         self._model = _load_model(path)
-        self.grammar = grammar_words(
-            vocabulary,
-            self._model.vosk_model_find_word,
-            settings.vosk.grammar_word_limit,
-            check_vosk_model(path).grammar_support,
-        )
-        self._recognizer = self._new_recognizer(engine)
+        self._grammar_support = check_vosk_model(path).grammar_support
+        self.set_vocabulary(vocabulary)
         self._endpointer = Endpointer(settings.endpoint)
         self._held: list[Transcript] = []
         self._segment_bytes = 0
@@ -97,6 +92,15 @@ class VoskRecognizer(Recognizer):
         self._endpointer.flush()
         self._hold(self._recognizer.FinalResult())
         return self._release()
+
+    def set_vocabulary(self, vocabulary: Vocabulary) -> None:
+        self.grammar = grammar_words(
+            vocabulary,
+            self._model.vosk_model_find_word,
+            self.settings.vosk.grammar_word_limit,
+            self._grammar_support,
+        )
+        self._recognizer = self._new_recognizer(_import_vosk())
 
     def reset(self) -> None:
         self._recognizer.Reset()

@@ -97,20 +97,25 @@ class WhisperRecognizer(Recognizer):
         model = _load_model(_model_dir(settings.whisper), settings.whisper)
         _check_language(model, settings.language)
         self._decoder = WindowDecoder(model, settings)
-        self.prompt = build_prompt(
-            vocabulary, self._decoder.count_tokens, settings.whisper.prompt_token_limit
-        )
-        self._decoder.set_prompt(self.prompt)
-        self._decoder.slot_vocabulary = vocabulary if settings.whisper.rescore_slots else None
-        drafts = WindowDecoder(model, draft_settings(settings))
-        drafts.set_prompt(self.prompt)
+        self._drafts = WindowDecoder(model, draft_settings(settings))
+        self.prompt: str | None = None
+        self.set_vocabulary(vocabulary)
         self.stream = LookaheadTranscriber(
             Endpointer(settings.endpoint),
             self.transcribe,
-            draft_reader(drafts),
+            draft_reader(self._drafts),
             settings.interim,
             check_request,
         )
+
+    def set_vocabulary(self, vocabulary: Vocabulary) -> None:
+        whisper = self.settings.whisper
+        self.prompt = build_prompt(
+            vocabulary, self._decoder.count_tokens, whisper.prompt_token_limit
+        )
+        self._decoder.set_prompt(self.prompt)
+        self._decoder.slot_vocabulary = vocabulary if whisper.rescore_slots else None
+        self._drafts.set_prompt(self.prompt)
 
     def feed(self, chunk: Chunk) -> Transcript | None:
         return join_transcripts(self.stream.feed(chunk))
