@@ -91,15 +91,17 @@ class ItemListReader:
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
         """A segment that names no product but carries options or a count ("two twelve ounce",
-        "with cream", "i got a large") belongs to the item before it, or to the next one when it
-        comes first; its words that name nothing are dropped."""
+        "with cream", "i got a large") belongs to the item before it (past segments that name
+        nothing: "coffee, wait, sweetener"), or to the next one when it comes first; its words
+        that name nothing are dropped."""
         kept: list[_Segment] = []
         for seg in segments:
             if kept and (
                 self._only_describes(words, seg, span_at)
                 or self._vaguely_describes(words, seg, kept[-1], seg.joined_by, span_at)
             ):
-                kept[-1].positions.extend(i for i in seg.positions if i in span_at)
+                target = self._last_named(words, kept, span_at)
+                target.positions.extend(i for i in seg.positions if i in span_at)
             else:
                 kept.append(seg)
         if len(kept) > 1 and (
@@ -109,6 +111,16 @@ class ItemListReader:
             kept[1].positions[:0] = self._description(words, kept[0], span_at)
             kept.pop(0)
         return kept
+
+    def _last_named(
+        self, words: Sequence[str], kept: list[_Segment], span_at: dict[int, OptionSpan]
+    ) -> _Segment:
+        """The last segment that names a product, or carries options; else the last one."""
+        for seg in reversed(kept):
+            named = self._names_product(self._product_of(words, seg, span_at)[2])
+            if named or any(i in span_at for i in seg.positions):
+                return seg
+        return kept[-1]
 
     def _vaguely_describes(
         self,
