@@ -45,6 +45,15 @@ def test_names_holding_every_heard_word_are_not_read_back() -> None:
     assert proposals("grocery", "add a dozen eggs") == []
 
 
+def test_names_made_only_of_heard_words_are_not_read_back() -> None:
+    """Reading fewer of the heard words is no sign that they were misheard."""
+    (found,) = proposals("grocery", "add some organic bananas please")
+    heard, choices, _ = found
+    assert heard == "organic bananas"
+    assert "banana" not in choices
+    assert choices
+
+
 @pytest.mark.parametrize(
     ("text", "heard"),
     [

@@ -9,7 +9,8 @@ The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets 
   when it reads about as well against the audio; otherwise the agent asks as before. Names that
   hold every heard word ("large brown eggs" for "eggs") are not offered: the words were heard,
   only the product is unclear, and reading them back would cost time and tell nothing (the
-  agent asks which one).
+  agent asks which one). Nor are names made only of heard words ("licorice" for "pomegranate
+  licorice"): they would only drop words, and fewer words reading well tell nothing either.
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ class CatalogSlots:
         normalize = self._parser.normalizer.normalize
         ranked = self._matcher.rank(phrase, limit=CHOICES)
         names = (normalize(c.product.name) for c in ranked if c.score >= NAME_FLOOR)
-        heard = set(phrase.split())
-        return tuple(dict.fromkeys(name for name in names if not heard <= set(name.split())))
+        words = self._matcher.words.words
+        heard = set(words(phrase))
+        return tuple(dict.fromkeys(name for name in names if _corrects(heard, set(words(name)))))
 
     def _locate(self, text: str, phrase: str) -> tuple[int, int] | None:
         """Where the phrase's words are said in `text`, as a character span."""
@@ -86,3 +88,9 @@ class CatalogSlots:
                     end -= 1
                 return spoken[start_word][1], end
         return None
+
+
+def _corrects(heard: set[str], name: set[str]) -> bool:
+    """Whether a name may stand for misheard words: it neither holds every heard word nor is
+    made only of heard words."""
+    return not (heard <= name or name <= heard)

@@ -30,7 +30,7 @@ from voiceshop.recognizer.base import MisheardSlot
 PRUNE_NATS = 4.0
 """Choices whose next token is this much less likely (in log-probability) than the best one's
 are not followed further."""
-KEEP_MARGIN_NATS = 3.0
+KEEP_MARGIN_NATS = 5.0
 """How much less likely (log-probability of the whole sentence) a catalog name may read than
 the heard words it replaces."""
 
