@@ -6,31 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from voiceshop.audio.types import Chunk
+from tests.test_voice_loop import ScriptedRecognizer
 from voiceshop.dialog.assistant import Assistant
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
+from voiceshop.recognizer.base import Vocabulary
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.storage.database import ShopDatabase
 
 
-class TuningLog(Recognizer):
+class TuningLog(ScriptedRecognizer):
     """Hears nothing; notes each retuning."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.vocabularies: list[Vocabulary] = []
         self.new_speakers = 0
-
-    def feed(self, chunk: Chunk) -> Transcript | None:
-        return None
-
-    def partial(self) -> str:
-        return ""
-
-    def flush(self) -> Transcript | None:
-        return None
-
-    def reset(self) -> None:
-        pass
 
     def new_speaker(self) -> None:
         self.new_speakers += 1
