@@ -205,7 +205,7 @@ class CatalogListener:
         intent = self.parser.parse(transcript)
         if intent is None or not intent.items:
             return Outcome.NOT_FOUND
-        result = self.matcher.match(intent.items[0].phrase)
+        result = self.matcher.widened(self.matcher.match(intent.items[0].phrase))
         wanted_words = self.normalizer.normalize(wanted)
         found = [
             self.normalizer.normalize(c.product.name) == wanted_words for c in result.candidates

@@ -96,6 +96,26 @@ def test_asking_offers_choices_a_little_further_behind() -> None:
     assert len(result.candidates) == 3
 
 
+def test_an_unclear_phrase_is_offered_names_spelled_alike() -> None:
+    matcher = matcher_for(
+        Product("1", "ActionPacs With Lemon Scent"),
+        Product("2", "Dish Powder Packs Lemon Scent"),
+        Product("3", "Ammonia Lemon Scent"),
+        Product("4", "Hand Soap Lemon Scent"),
+        Product("5", "Lemon Scent Packs"),
+    )
+    result = matcher.match("action packs with lemon scent")
+    assert result.outcome is not MatchOutcome.CONFIDENT
+    widened = matcher.widened(result)
+    assert widened.candidates[0] == result.candidates[0]
+    assert "1" in [c.product.id for c in widened.candidates]
+
+
+def test_choices_holding_every_said_word_are_not_widened() -> None:
+    result = GROCERY.match("eggs")
+    assert GROCERY.widened(result) == result
+
+
 def test_twins_are_offered_once() -> None:
     matcher = matcher_for(Product("1", "2% Milk"), Product("2", "2 Percent Milk"))
     result = matcher.match("two percent milk")

@@ -165,6 +165,7 @@ class DialogManager:
             result = self.matcher.match(request.phrase, self.profile.preferences())
             if implicit and result.outcome is not MatchOutcome.CONFIDENT:
                 continue
+            result = self.matcher.widened(result)
             if result.outcome is MatchOutcome.CONFIDENT:
                 new_lines.append(self._line_for(result.candidates[0].product, request))
             elif result.outcome is MatchOutcome.AMBIGUOUS or result.candidates:

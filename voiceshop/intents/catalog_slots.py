@@ -5,12 +5,13 @@ The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets 
 - words the store never uses that stand for a phrase of a slot group ("a dull shot"), found by
   sound (`recognizer.slots.misheard_slots`);
 - product phrases the catalog finds unclear ("organic oatmilk", "lindora sorted chocolate
-  truffles"): the matcher's closest names are offered, and one replaces the heard words only
-  when it reads about as well against the audio; otherwise the agent asks as before. Names that
-  hold every heard word ("large brown eggs" for "eggs") are not offered: the words were heard,
-  only the product is unclear, and reading them back would cost time and tell nothing (the
-  agent asks which one). Nor are names made only of heard words ("licorice" for "pomegranate
-  licorice"): they would only drop words, and fewer words reading well tell nothing either.
+  truffles"): the names the agent would offer (`ProductMatcher.widened`, closest by words or
+  by letters) are read back, and one replaces the heard words only when it reads about as well
+  against the audio; otherwise the agent asks as before. When a closest name holds every heard
+  word ("large brown eggs" for "eggs"), nothing is read back: the words were heard, only the
+  product is unclear, and reading names back would cost time and tell nothing (the agent asks
+  which one). Names made only of heard words ("licorice" for "pomegranate licorice") are not
+  read back either: they would only drop words, and fewer words reading well tell nothing.
 """
 
 from __future__ import annotations
@@ -21,11 +22,6 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import MisheardSlot, Vocabulary
 from voiceshop.recognizer.slots import misheard_slots
-
-CHOICES = 3
-"""Closest names offered for an unclear product phrase (each costs Whisper one reading)."""
-NAME_FLOOR = 0.4
-"""Names scoring below this (0..1, the matcher's score) are not offered."""
 
 _WORD = re.compile(r"\S+")
 
@@ -64,14 +60,17 @@ class CatalogSlots:
         return slots
 
     def _closest_names(self, phrase: str) -> tuple[str, ...]:
-        """The catalog's closest names for a phrase it finds unclear; none for a clear one."""
-        if self._matcher.match(phrase).outcome is MatchOutcome.CONFIDENT:
-            return ()
-        normalize = self._parser.normalizer.normalize
-        ranked = self._matcher.rank(phrase, limit=CHOICES)
-        names = (normalize(c.product.name) for c in ranked if c.score >= NAME_FLOOR)
+        """The names the agent would offer for a phrase it finds unclear (each costs Whisper
+        one reading); none for a clear one."""
+        result = self._matcher.match(phrase)
         words = self._matcher.words.words
         heard = set(words(phrase))
+        if result.outcome is MatchOutcome.CONFIDENT or any(
+            heard <= set(words(c.product.name)) for c in result.candidates
+        ):
+            return ()
+        normalize = self._parser.normalizer.normalize
+        names = (normalize(c.product.name) for c in self._matcher.widened(result).candidates)
         return tuple(dict.fromkeys(name for name in names if _corrects(heard, set(words(name)))))
 
     def _locate(self, text: str, phrase: str) -> tuple[int, int] | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from rapidfuzz import fuzz
@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from voiceshop.catalog.model import Product, Store
 from voiceshop.language.normalize import Normalizer
 from voiceshop.matching.index_cache import IndexCache
+from voiceshop.matching.letters import LetterSearch
 from voiceshop.matching.scoring import (
     PhraseScorer,
     ProductScores,
@@ -53,6 +54,9 @@ class MatchSettings:
     """Word pairs less similar than this count as different words."""
     said_weight: float = 1.5
     """How much more covering the spoken words matters than covering the name (F-beta's beta)."""
+    letter_score: float = 0.6
+    """When the agent asks, names this alike to the phrase letter by letter (0..1, word breaks
+    ignored) are offered too."""
     personal_pool: int = 30
     """How many ranked products are searched for the shopper's usual one."""
     usual_affinity: float = 0.5
@@ -109,6 +113,7 @@ class ProductMatcher:
         self.words = MatchWords(normalizer)
         cache = index_cache or IndexCache.default()
         self.index = cache.load_or_build(store.products, self.words)
+        self._letters = LetterSearch(self.index)
 
     def rank(self, phrase: str, limit: int = 5, within: float = math.inf) -> list[Candidate]:
         """The `limit` best products for `phrase`, best first (empty when nothing is close),
@@ -169,6 +174,37 @@ class ProductMatcher:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
+
+    def widened(self, result: MatchResult) -> MatchResult:
+        """An unclear result offering the best choices among its own, the next ranked names and
+        the names spelled most like its phrase, by the higher of their word and letter scores.
+
+        Meant for when a question is about to be asked: it reads every name variant. A
+        confident result is returned as it is, and so is one whose choices hold every said word
+        ("eggs": the words were heard, only which product is unclear).
+        """
+        words = self.words.words(result.phrase)
+        similar = [self._similar_words(word) for word in words]
+        if result.outcome is MatchOutcome.CONFIDENT or any(
+            self._covers(c.product, similar) for c in result.candidates
+        ):
+            return result
+        s = self.settings
+        position = self.index.position
+        scores = {position[c.product.id]: c.score for c in result.candidates}
+        for c in self.rank(result.phrase, WIDENED_POOL):
+            if c.score >= s.suggest_score:
+                scores.setdefault(position[c.product.id], c.score)
+        for product in scores:
+            scores[product] = max(scores[product], self._letters.similarity(words, product))
+        for product, similarity in self._letters.closest(words, s.max_choices, s.letter_score):
+            scores[product] = max(similarity, scores.get(product, 0.0))
+        first = result.candidates[:1]
+        if first:
+            scores.pop(position[first[0].product.id], None)
+        rest = distinct_best(self.index, scores, s.max_choices)
+        choices = [Candidate(self.index.products[p], round(score, 4)) for p, score in rest]
+        return replace(result, candidates=(*first, *choices)[: s.max_choices])
 
     def _suggestions(self, ranked: list[Candidate]) -> tuple[Candidate, ...]:
         """The products worth offering for a phrase that names none well enough."""
@@ -270,6 +306,8 @@ class ProductMatcher:
         return ProductScores(self.index, " ".join(said)).best(variants, word_scores, wanted)
 
 
+WIDENED_POOL = 10
+"""How many ranked names an unclear result's choices are drawn from."""
 SIMILAR_SPELLINGS = 8
 """How many close spellings of an unknown spoken word are considered."""
 FULL_COVER = 0.8

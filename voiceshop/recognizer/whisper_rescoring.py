@@ -11,10 +11,10 @@ the misheard text's capitalisation.
 Where the heard words may be right (`MisheardSlot.heard_may_stay`: a product phrase the catalog
 finds unclear, with its closest names as choices), whole sentences are compared instead: the
 transcript with the heard words, and with each choice in their place, each read back in full.
-A choice replaces the heard words only when it reads within `KEEP_MARGIN_NATS` of them, so that
-the agent still asks when the audio does not clearly say a catalog name. These readings leave
-out the store's prompt: it weighs all sentences alike, and without it a reading takes a third
-of the time.
+A choice replaces the heard words only when it reads within `KEEP_MARGIN_NATS` of them (less for
+a choice of fewer words), so that the agent still asks when the audio does not clearly say a
+catalog name. These readings leave out the store's prompt: it weighs all sentences alike, and
+without it a reading takes a third of the time.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ are not followed further."""
 KEEP_MARGIN_NATS = 5.0
 """How much less likely (log-probability of the whole sentence) a catalog name may read than
 the heard words it replaces."""
+SHORTER_KEEP_MARGIN_NATS = 3.0
+"""The same for a name of fewer words than the heard ones: fewer tokens to pay for make a
+reading likelier, whatever was said."""
 
 Encode = Callable[[str], list[int]]
 Distributions = Callable[[list[int]], list[np.ndarray]]
@@ -111,8 +114,8 @@ class _Reading:
         heard = self._text[slot.start : slot.end]
         kept = self._sentence(before, self._words(heard), after)
         scores = {c: self._sentence(before, self._words(c), after) for c in self._written(slot)}
-        best = max(scores, key=lambda text: scores[text])
-        return best if scores[best] >= kept - KEEP_MARGIN_NATS else heard
+        close = [c for c in scores if scores[c] >= kept - _keep_margin(heard, c)]
+        return max(close, key=lambda text: scores[text]) if close else heard
 
     def _sentence(self, before: list[int], middle: list[int], after: list[int]) -> float:
         """Log-probability of the tokens from `middle` on, read back after `before` (without
@@ -177,6 +180,12 @@ class _Reading:
                 raise _OutOfContext
             self._extra[key] = rows[len(prefix)]
         return self._extra[key]
+
+
+def _keep_margin(heard: str, choice: str) -> float:
+    """How much less likely than the heard words `choice` may read and still replace them."""
+    shorter = len(choice.split()) < len(heard.split())
+    return SHORTER_KEEP_MARGIN_NATS if shorter else KEEP_MARGIN_NATS
 
 
 class _OutOfContext(Exception):
