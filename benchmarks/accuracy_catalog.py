@@ -4,7 +4,9 @@ A fixed-seed sample of multi-word names from ../shared/data/catalog/products.csv
 order sentences and synthesised with several voices and speeds (Piper joe and espeak-ng, through
 scripts/make_fixtures.py), clean and with kitchen noise. Each utterance goes through the
 recognizer tuned to the imported catalog's vocabulary, the intent parser and the product matcher
-over all names, as `voiceshop understand` does, and is scored on the product it names.
+over all names, as `voiceshop understand` does, and is scored on the product it names. When the
+agent would ask, the choices are those the dialog offers (`ProductMatcher.widened`), also for a
+phrase that names no product well enough but has close names.
 """
 
 from __future__ import annotations
