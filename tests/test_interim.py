@@ -63,10 +63,13 @@ class WordReader:
     words: list[str]
     read: list[str] = field(default_factory=list)
     drafted: list[bytes] = field(default_factory=list)
+    given: list[bytes] = field(default_factory=list)
+    """The audio of each final reading."""
 
     def final(self, utterance: Utterance) -> Transcript:
         text = " ".join(self.words[: bursts(utterance.pcm)]) + "."
         self.read.append(text)
+        self.given.append(utterance.pcm)
         return Transcript(text, audio_seconds=utterance.seconds)
 
     def draft(self, pcm: bytes) -> str:
@@ -142,6 +145,19 @@ def test_the_reading_in_the_pause_is_the_transcript_at_the_endpoint() -> None:
     assert text == "check out."
     assert reader.read == ["check out."], "read once, in the pause, not again at the endpoint"
     assert fed == pytest.approx(1.3 + 0.7, abs=0.15), "without a check: the full trailing silence"
+
+
+def test_the_pause_is_made_up_to_the_trailing_silence_with_the_room_sound() -> None:
+    """Whisper reads some words differently before digital silence than before room noise."""
+    reader = WordReader(["check out"])
+    signal = np.concatenate([pause(0.5), speech(0.8), pause(1.5)])
+
+    stream(signal, reader, lambda _: Request.CLOSED)
+
+    (given,) = reader.given
+    tail = np.frombuffer(given[-RATE:], "<i2").astype(np.float32) / 32768
+    assert len(given) / (2 * RATE) == pytest.approx(0.3 + 0.8 + 0.7, abs=0.1)
+    assert 10 ** (-60 / 20) < float(np.sqrt((tail**2).mean())) < 10 ** (LOUD_DBFS / 20)
 
 
 @pytest.mark.parametrize(

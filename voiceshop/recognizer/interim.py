@@ -8,11 +8,13 @@ endpoint, and would only then start its final reading. `LookaheadTranscriber` dr
   reading of the utterance so far becomes `partial()`. Nothing final depends on drafts, and none
   is started in a pause, where the final reading is due.
 - Lookahead: once the speech has paused for `lookahead_silence_seconds`, the utterance so far
-  gets its final reading, its pause made up to the endpointer's trailing silence with digital
-  silence (Whisper reads some endings differently after a shorter pause: "wherever it is
-  cheaper." for "Where is it cheaper?"). When the pause lasts until the endpoint, that reading is
-  the utterance's transcript, so nothing is left to decode when the endpoint is decided; when
-  speech resumes, it is dropped.
+  gets its final reading, its pause made up to the endpointer's trailing silence by repeating
+  the pause heard so far: Whisper reads some endings differently after a shorter pause
+  ("wherever it is cheaper." for "Where is it cheaper?") and some words differently before
+  digital silence than before the room's own sound ("a double shot milk" for "a double shot
+  mocha"). When the pause lasts until the endpoint, that reading is the utterance's transcript,
+  so nothing is left to decode when the endpoint is decided; when speech resumes, it is
+  dropped.
 - Early end: when the lookahead's text already is a request (`check_request`), the utterance
   ends before the endpointer's trailing silence: a closed request ("yes", "check out") once the
   pause has lasted `closed_silence_seconds`, an open one, which names products and may go on
@@ -226,11 +228,13 @@ class LookaheadTranscriber:
             self._partial = self._draft(self._endpointer.utterance_pcm()) or self._partial
 
     def _look_ahead(self) -> _Lookahead:
-        """The final reading of the utterance so far, its pause made up to the trailing silence."""
+        """The final reading of the utterance so far, its pause made up to the trailing silence
+        with more of the same pause."""
         endpointer = self._endpointer
-        missing = round(endpointer.silence_left_seconds * ENGINE_FORMAT.rate)
-        padding = bytes(max(0, missing) * ENGINE_FORMAT.width)
-        transcript = self._read(Utterance(endpointer.utterance_pcm() + padding, EndReason.EARLY))
+        pcm = endpointer.utterance_pcm()
+        pause = pcm[len(pcm) - _bytes(endpointer.silence_seconds) :]
+        padding = _repeated(pause, _bytes(endpointer.silence_left_seconds))
+        transcript = self._read(Utterance(pcm + padding, EndReason.EARLY))
         self._partial = transcript.text or self._partial
         return _Lookahead(transcript, self._pause_to_end(transcript.text))
 
@@ -272,3 +276,15 @@ class LookaheadTranscriber:
         self._lookahead: _Lookahead | None = None
         self._partial = ""
         self._drafted_at = 0.0
+
+
+def _bytes(seconds: float) -> int:
+    """The length of `seconds` of engine-format audio, in whole samples (0 for less)."""
+    return max(0, round(seconds * ENGINE_FORMAT.rate)) * ENGINE_FORMAT.width
+
+
+def _repeated(pcm: bytes, length: int) -> bytes:
+    """`pcm` over and over, cut to `length` bytes (digital silence when `pcm` is empty)."""
+    if not pcm:
+        return bytes(length)
+    return (pcm * (length // len(pcm) + 1))[:length]
