@@ -108,7 +108,9 @@ def test_an_unclear_phrase_is_offered_names_spelled_alike() -> None:
     assert result.outcome is not MatchOutcome.CONFIDENT
     widened = matcher.widened(result)
     assert widened.candidates[0] == result.candidates[0]
-    assert "1" in [c.product.id for c in widened.candidates]
+    assert "3" in [c.product.id for c in widened.candidates]
+    strict = matcher.widened(result, letter_score=0.99)
+    assert "3" not in [c.product.id for c in strict.candidates]
 
 
 def test_choices_holding_every_said_word_are_not_widened() -> None:

@@ -6,12 +6,13 @@ The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets 
   sound (`recognizer.slots.misheard_slots`);
 - product phrases the catalog finds unclear ("organic oatmilk", "lindora sorted chocolate
   truffles"): the names the agent would offer (`ProductMatcher.widened`, closest by words or
-  by letters) are read back, and one replaces the heard words only when it reads about as well
-  against the audio; otherwise the agent asks as before. When a closest name holds every heard
-  word ("large brown eggs" for "eggs"), nothing is read back: the words were heard, only the
-  product is unclear, and reading names back would cost time and tell nothing (the agent asks
-  which one). Names made only of heard words ("licorice" for "pomegranate licorice") are not
-  read back either: they would only drop words, and fewer words reading well tell nothing.
+  clearly by letters) are read back, and one replaces the heard words only when it reads about
+  as well against the audio; otherwise the agent asks as before. When a closest name holds
+  every heard word ("large brown eggs" for "eggs"), nothing is read back: the words were heard,
+  only the product is unclear, and reading names back would cost time and tell nothing (the
+  agent asks which one). Names made only of heard words ("licorice" for "pomegranate
+  licorice") are not read back either: they would only drop words, and fewer words reading well
+  tell nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import MisheardSlot, Vocabulary
 from voiceshop.recognizer.slots import misheard_slots
+
+READ_BACK_LETTER_SCORE = 0.7
+"""Names found only by their letters are read back when at least this alike (0..1): the agent
+may offer less alike ones, but a weak likeness in a badly heard phrase ("foamed linked water",
+"alkaline water") should not become the product without a question."""
 
 _WORD = re.compile(r"\S+")
 
@@ -70,7 +76,8 @@ class CatalogSlots:
         ):
             return ()
         normalize = self._parser.normalizer.normalize
-        names = (normalize(c.product.name) for c in self._matcher.widened(result).candidates)
+        offered = self._matcher.widened(result, letter_score=READ_BACK_LETTER_SCORE)
+        names = (normalize(c.product.name) for c in offered.candidates)
         return tuple(dict.fromkeys(name for name in names if _corrects(heard, set(words(name)))))
 
     def _locate(self, text: str, phrase: str) -> tuple[int, int] | None:

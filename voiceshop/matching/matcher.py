@@ -175,9 +175,10 @@ class ProductMatcher:
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
 
-    def widened(self, result: MatchResult) -> MatchResult:
+    def widened(self, result: MatchResult, letter_score: float | None = None) -> MatchResult:
         """An unclear result offering the best choices among its own, the next ranked names and
-        the names spelled most like its phrase, by the higher of their word and letter scores.
+        the names spelled most like its phrase (at least `letter_score` alike, by default the
+        settings'), by the higher of their word and letter scores.
 
         Meant for when a question is about to be asked: it reads every name variant. A
         confident result is returned as it is, and so is one whose choices hold every said word
@@ -197,7 +198,8 @@ class ProductMatcher:
                 scores.setdefault(position[c.product.id], c.score)
         for product in scores:
             scores[product] = max(scores[product], self._letters.similarity(words, product))
-        for product, similarity in self._letters.closest(words, s.max_choices, s.letter_score):
+        floor = s.letter_score if letter_score is None else letter_score
+        for product, similarity in self._letters.closest(words, s.max_choices, floor):
             scores[product] = max(similarity, scores.get(product, 0.0))
         first = result.candidates[:1]
         if first:
