@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,22 @@ def test_overlapping_slots_keep_the_leftmost() -> None:
     slots = misheard_slots(text, COFFEE)
 
     assert [text[s.start : s.end] for s in slots] == ["dull shot"]
+
+
+ADDONS = (*MILKS, "sugar", "sweetener")
+LEADING = replace(COFFEE, followers=tuple((amount, ADDONS) for amount in AMOUNTS))
+
+
+def test_words_after_an_amount_that_are_no_add_on_stand_for_one() -> None:
+    def after_amount(text: str) -> list[tuple[str, tuple[str, ...]]]:
+        return [(text[s.start : s.end], s.choices) for s in misheard_slots(text, LEADING)]
+
+    assert after_amount("a latte with a bit of sweet.") == [("sweet", ADDONS)]
+    assert after_amount("with a lot of, some milk") == [("some milk", ADDONS)]
+    assert after_amount("a lot of skim") == [("skim", ADDONS)]
+    assert after_amount("a latte with a bit of whole milk") == []
+    assert after_amount("a lot of latte") == []
+    assert after_amount("some latte with some coffee") == []
 
 
 def test_sounds_alike_uses_spelling_or_sound() -> None:

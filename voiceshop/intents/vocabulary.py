@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from voiceshop.catalog.model import Store
 from voiceshop.intents.catalog_slots import CatalogSlots
+from voiceshop.intents.order_slots import OrderSlots
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer.base import Vocabulary
@@ -43,9 +44,13 @@ def store_vocabulary(
     phrases = _distinct(normalize(s) for s in said)
     words = {w for phrase in phrases for w in phrase.split()}
     words |= _template_words(parser)
-    vocabulary = Vocabulary(phrases, frozenset(words), slot_groups(store, normalize))
+    vocabulary = Vocabulary(
+        phrases, frozenset(words), slot_groups(store, normalize), followers(store, normalize)
+    )
     matcher = matcher or ProductMatcher(store, parser.normalizer)
-    return replace(vocabulary, find_slots=CatalogSlots(vocabulary, parser, matcher))
+    catalog = CatalogSlots(vocabulary, parser, matcher)
+    grammar = OrderSlots(store, parser, vocabulary.words, matcher.score, catalog)
+    return replace(vocabulary, find_slots=grammar)
 
 
 def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:
@@ -59,6 +64,18 @@ def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[st
     if sum(1 + len(p.aliases) for p in store.products) <= SLOT_GROUP_LIMIT:
         groups.append(_distinct(normalize(s) for p in store.products for s in (p.name, *p.aliases)))
     return tuple(group for group in groups if len(group) > 1)
+
+
+def followers(
+    store: Store, normalize: Callable[[str], str]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each add-on amount with the values (and aliases) of every add-on group it measures."""
+    values: dict[str, list[str]] = {}
+    for group in store.option_groups.values():
+        said = [normalize(s) for option in group.values for s in (option.value, *option.aliases)]
+        for amount in group.amounts:
+            values.setdefault(normalize(amount), []).extend(said)
+    return tuple((amount, _distinct(said)) for amount, said in values.items() if amount)
 
 
 def _distinct(phrases: Iterable[str]) -> tuple[str, ...]:

@@ -53,6 +53,9 @@ class Vocabulary:
     slots: tuple[tuple[str, ...], ...] = ()
     """Groups of phrases that fill the same place in a request (a store's sizes, its milks, its
     product names): a recognizer may replace a misheard phrase by the group's best fit."""
+    followers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Phrases that are always followed by one of some phrases: each amount with the add-ons it
+    measures ("a bit of" with the milks and sugars). Other words heard there are misheard."""
     find_slots: SlotFinder | None = None
     """Where a transcript may be misheard, as the store's grammar and catalog see it; None: by
     `slots` alone (`recognizer.slots.misheard_slots`)."""

@@ -36,6 +36,9 @@ SPELT_ALIKE_RUN_TOGETHER = 0.5
 """Words run together must also be spelt half alike: short sound keys of long phrases are
 alike too easily ("god" / "iced coffee")."""
 _MAX_HEARD_WORDS = 3
+_MIN_LEAD_WORDS = 2
+"""Only phrases of two words or more lead to their followers ("a bit of"): a single word such as
+"some" is also said before products ("some coffee")."""
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
@@ -75,7 +78,44 @@ def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
             if choices:
                 anchors = max(sum(h in c.split() for h in heard) for c in choices)
                 candidates.append(_Candidate(first, length, anchors, choices))
-    return _leftmost_longest(words, candidates)
+    return _leftmost_longest(words, candidates + _unfollowed(words, vocabulary))
+
+
+def _unfollowed(words: Sequence[_Word], vocabulary: Vocabulary) -> list[_Candidate]:
+    """Words after a lead phrase (an amount) that are none of its followers (the add-ons it
+    measures): up to and including the first word that ends a follower, within
+    `_MAX_HEARD_WORDS` ("a lot of, some milk" for "a lot of skim milk"), or else one word the
+    store never uses or uses only in followers ("a bit of sweet", "a bit of skimmed": cut
+    short)."""
+    said = [w.text for w in words]
+    candidates = []
+    for lead, follow in vocabulary.followers:
+        lead_words = lead.split()
+        if len(lead_words) < _MIN_LEAD_WORDS:
+            continue
+        for first in _ends_of(said, lead_words):
+            length = _unfollowed_length(said[first:], follow, vocabulary.words)
+            if length:
+                candidates.append(_Candidate(first, length, 0, follow))
+    return candidates
+
+
+def _ends_of(said: list[str], phrase: list[str]) -> list[int]:
+    """Where each saying of `phrase` in `said` ends."""
+    n = len(phrase)
+    return [i + n for i in range(len(said) - n + 1) if said[i : i + n] == phrase]
+
+
+def _unfollowed_length(after: list[str], follow: Sequence[str], known: frozenset[str]) -> int:
+    """How many of the words `after` a lead stand for a misheard follower (0: none)."""
+    if not after or any(after[: len(f.split())] == f.split() for f in follow):
+        return 0
+    ends = {f.split()[-1] for f in follow}
+    for length, word in enumerate(after[:_MAX_HEARD_WORDS], start=1):
+        if word in ends:
+            return length
+    in_followers = any(after[0] in f.split() for f in follow)
+    return 1 if in_followers or after[0] not in known else 0
 
 
 def _choices(
