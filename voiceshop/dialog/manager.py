@@ -153,17 +153,20 @@ class DialogManager:
         return self._add_requests(list(intent.items), implicit=intent.implicit)
 
     def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
-        """Add what is clear, note what is missing, then ask about the first unclear item."""
+        """Add what is clear, note what is missing, then ask about the first unclear item. A
+        list said without a verb ("bananas, eggs and ...") is taken as one only when it names
+        some product clearly; then none of its items is dropped."""
+        preferences = self.profile.preferences()
+        results = [self.matcher.match(request.phrase, preferences) for request in requests]
+        if implicit and all(r.outcome is not MatchOutcome.CONFIDENT for r in results):
+            return self._not_understood(" ".join(r.phrase for r in requests))
         new_lines: list[CartLine] = []
         notes: list[str] = []
         unclear: list[tuple[ItemRequest, tuple[Product, ...]]] = []
-        for request in requests:
+        for request, result in zip(requests, results, strict=True):
             problem = self._quantity_problem(request.quantity)
             if problem:
                 notes.append(problem)
-                continue
-            result = self.matcher.match(request.phrase, self.profile.preferences())
-            if implicit and result.outcome is not MatchOutcome.CONFIDENT:
                 continue
             result = self.matcher.widened(result)
             if result.outcome is MatchOutcome.CONFIDENT:
@@ -172,8 +175,6 @@ class DialogManager:
                 unclear.append((request, tuple(c.product for c in result.candidates)))
             else:
                 notes.append(self._not_found(request.phrase, result.candidates))
-        if implicit and not new_lines:
-            return self._not_understood(" ".join(r.phrase for r in requests))
         question = ""
         if unclear:
             (request, choices), later = unclear[0], tuple(r for r, _ in unclear[1:])
