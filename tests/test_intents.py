@@ -63,3 +63,24 @@ def test_template_slots_and_optional_words() -> None:
     assert template.match("put the green apples") == {"colour": "green", "thing": "apples"}
     assert template.match("add red , pears please") == {"colour": "red", "thing": "pears"}
     assert template.match("remove red apples") is None
+
+
+def test_a_part_naming_nothing_alone_belongs_to_the_name_around_it() -> None:
+    """A misheard "herb and wild mushroom rice" names one product; "bananas and zorblax" two."""
+    scores = {
+        "herb": 0.3,
+        "wild mushroom rice": 0.8,
+        "herb and wild mushroom rice": 0.75,
+        "bananas": 0.9,
+        "zorblax": 0.0,
+        "bananas and zorblax": 0.4,
+    }
+    parser = IntentParser(phrase_score=lambda phrase: scores.get(phrase, 0.0))
+
+    def phrases(text: str) -> list[str]:
+        intent = parser.parse(text)
+        assert intent is not None
+        return [item.phrase for item in intent.items]
+
+    assert phrases("add herb and wild mushroom rice") == ["herb and wild mushroom rice"]
+    assert phrases("add bananas and zorblax") == ["bananas", "zorblax"]

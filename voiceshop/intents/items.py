@@ -171,7 +171,9 @@ class ItemListReader:
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
-        """Rejoin "macaroni and cheese" when the whole phrase names a product better."""
+        """Rejoin "macaroni and cheese" when the whole phrase names a product about as well as
+        its better part; and a part that names nothing alone ("herb and wild mushroom rice",
+        misheard) with the other when the whole names a product at all."""
         if self._phrase_score is None:
             return segments
         merged = [segments[0]]
@@ -197,9 +199,11 @@ class ItemListReader:
         right = " ".join(self._product_words(words, second, span_at))
         if not left or not right:
             return False
-        joined = f"{left} {second.joined_by} {right}"
-        separate = max(self._phrase_score(left), self._phrase_score(right))
-        return self._phrase_score(joined) >= separate - _MERGE_TOLERANCE
+        joined = self._phrase_score(f"{left} {second.joined_by} {right}")
+        scores = sorted([self._phrase_score(left), self._phrase_score(right)])
+        if scores[0] < _NAMES:
+            return joined >= _NAMES
+        return joined >= scores[1] - _MERGE_TOLERANCE
 
     def _item(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
