@@ -60,6 +60,14 @@ def test_with_and_a_drink_before_any_drink_was_named_is_the_drink_misheard() -> 
     assert proposals("a latte with coffee") == []
 
 
+def test_a_number_before_ounce_that_is_no_size_stands_for_the_size_it_sounds_like() -> None:
+    ((heard, choices, may_stay),) = proposals("Can I get a sixty ounce, triple shot coffee?")
+
+    assert heard == "sixty ounce"
+    assert "sixteen ounce" in choices
+    assert not may_stay
+
+
 def test_words_after_an_amount_keep_the_amounts_own_proposal() -> None:
     ((heard, choices, may_stay),) = proposals("I'd like a drip coffee with a bit of sweet.")
 

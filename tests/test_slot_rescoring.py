@@ -80,6 +80,14 @@ def test_words_after_an_amount_that_are_no_add_on_stand_for_one() -> None:
     assert after_amount("a latte with a bit of whole milk") == []
     assert after_amount("a lot of latte") == []
     assert after_amount("some latte with some coffee") == []
+    assert after_amount("a cappuccino, for a lot of,") == [
+        ("a lot of", tuple(f"a lot of {add_on}" for add_on in ADDONS))
+    ]
+
+
+def test_known_words_before_a_phrase_end_are_misheard_only_when_much_alike() -> None:
+    assert found("a shot of espresso and a twenty ounce latte") == []
+    assert found("some coffee") == []
 
 
 def test_sounds_alike_uses_spelling_or_sound() -> None:

@@ -32,6 +32,10 @@ SOUNDS_ALIKE_RUN_TOGETHER = 0.6
 SOUNDS_ALIKE_UNANCHORED = 0.7
 """Where no word was heard right, how alike the words must be on average ("well once" /
 "twelve ounce" 0.78, but "bun stuck" / "blonde roast" 0.67)."""
+SOUNDS_ALIKE_MODIFIER = 0.6
+"""How alike a word the store uses must be to the first word of a phrase to stand for it before
+the phrase's last word ("sixty ounce" / "sixteen ounce" 0.8), where "some" / "house" (0.5) or
+"sugar" / "single" (0.57) may well be said."""
 SPELT_ALIKE_RUN_TOGETHER = 0.5
 """Words run together must also be spelt half alike: short sound keys of long phrases are
 alike too easily ("god" / "iced coffee")."""
@@ -78,7 +82,45 @@ def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
             if choices:
                 anchors = max(sum(h in c.split() for h in heard) for c in choices)
                 candidates.append(_Candidate(first, length, anchors, choices))
-    return _leftmost_longest(words, candidates + _unfollowed(words, vocabulary))
+    candidates += _unfollowed(words, vocabulary) + _misheard_modifiers(words, vocabulary)
+    return _leftmost_longest(words, candidates)
+
+
+def _misheard_modifiers(words: Sequence[_Word], vocabulary: Vocabulary) -> list[_Candidate]:
+    """Two words the store uses that make none of its phrases, the second ending two-word
+    phrases of one group only and the first sounding much like one of their first words ("sixty
+    ounce" for "sixteen ounce"): a misheard phrase of that group."""
+    said = [w.text for w in words]
+    ending = _phrase_ends(vocabulary)
+    candidates = []
+    for n in range(1, len(said)):
+        phrases = ending.get(said[n], ())
+        heard = said[n - 1]
+        if f"{heard} {said[n]}" in phrases:
+            continue
+        if any(sounds_alike(heard, p.split()[0]) >= SOUNDS_ALIKE_MODIFIER for p in phrases):
+            candidates.append(_Candidate(n - 1, 2, 1, phrases))
+    return candidates
+
+
+def _phrase_ends(vocabulary: Vocabulary) -> dict[str, tuple[str, ...]]:
+    """Words that end two or more two-word phrases of one group, are no phrase alone and are
+    said nowhere else in the store's phrases ("ounce", "roast", "shot"), with those phrases."""
+    elsewhere = {w for p in vocabulary.phrases if len(p.split()) != 2 for w in p.split()}
+    elsewhere |= {p.split()[0] for p in vocabulary.phrases if len(p.split()) == 2}
+    ends: dict[str, set[str]] = {}
+    groups: dict[str, set[int]] = {}
+    for index, group in enumerate(vocabulary.slots):
+        for phrase in group:
+            pair = phrase.split()
+            if len(pair) == 2:
+                ends.setdefault(pair[1], set()).add(phrase)
+                groups.setdefault(pair[1], set()).add(index)
+    return {
+        word: tuple(sorted(phrases))
+        for word, phrases in ends.items()
+        if len(phrases) > 1 and len(groups[word]) == 1 and word not in elsewhere
+    }
 
 
 def _unfollowed(words: Sequence[_Word], vocabulary: Vocabulary) -> list[_Candidate]:
@@ -86,17 +128,22 @@ def _unfollowed(words: Sequence[_Word], vocabulary: Vocabulary) -> list[_Candida
     measures): up to and including the first word that ends a follower, within
     `_MAX_HEARD_WORDS` ("a lot of, some milk" for "a lot of skim milk"), or else one word the
     store never uses or uses only in followers ("a bit of sweet", "a bit of skimmed": cut
-    short)."""
+    short). A lead that ends the transcript lost its follower ("cappuccino, for a lot of,"): the
+    lead itself stands for the lead and one of its followers."""
     said = [w.text for w in words]
     candidates = []
     for lead, follow in vocabulary.followers:
         lead_words = lead.split()
         if len(lead_words) < _MIN_LEAD_WORDS:
             continue
-        for first in _ends_of(said, lead_words):
-            length = _unfollowed_length(said[first:], follow, vocabulary.words)
+        for end in _ends_of(said, lead_words):
+            if end == len(said):
+                whole = tuple(f"{lead} {f}" for f in follow)
+                candidates.append(_Candidate(end - len(lead_words), len(lead_words), 0, whole))
+                continue
+            length = _unfollowed_length(said[end:], follow, vocabulary.words)
             if length:
-                candidates.append(_Candidate(first, length, 0, follow))
+                candidates.append(_Candidate(end, length, 0, follow))
     return candidates
 
 
