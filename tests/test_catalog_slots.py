@@ -66,3 +66,28 @@ def test_misheard_option_phrases_are_proposed_as_surely_wrong(text: str, heard: 
 
     assert found[0] == heard
     assert found[2] is False
+
+
+def test_unclear_product_phrases_give_names_for_a_second_reading() -> None:
+    vocabulary_ = vocabulary("grocery")
+    assert vocabulary_.find_names is not None
+
+    names = vocabulary_.find_names("Add two cartons of organic oatmilk, please.")
+
+    assert "Oat Milk" in names
+    assert 1 < len(names) <= 12
+    assert vocabulary_.find_names("add a loaf of sourdough bread") == ()
+    assert vocabulary_.find_names("add a dozen eggs") == (), "heard right; which eggs is asked"
+
+
+def test_a_second_reading_lends_only_its_product_phrases() -> None:
+    find = vocabulary("grocery").take_names
+    assert find is not None
+
+    taken = find("Add two cartons of organic oatmilk, please.", "Add two cartons of oat milk.")
+
+    assert taken == "Add two cartons of oat milk, please."
+    assert find("Add two cartons of oatmilk.", "And two cartoons of oat milk.") == (
+        "Add two cartons of oatmilk."
+    ), "the second reading heard no carton: it is not the same request"
+    assert find("add oatmilk", "add oat milk and eggs") == "add oatmilk", "not the same items"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import MisheardSlot, Vocabulary
@@ -28,6 +29,9 @@ READ_BACK_LETTER_SCORE = 0.7
 """Names found only by their letters are read back when at least this alike (0..1): the agent
 may offer less alike ones, but a weak likeness in a badly heard phrase ("foamed linked water",
 "alkaline water") should not become the product without a question."""
+
+PROMPT_NAMES = 12
+"""Most catalog names put in the prompt of a second reading (`names_for`)."""
 
 _WORD = re.compile(r"\S+")
 
@@ -50,15 +54,46 @@ class CatalogSlots:
                 found.append(slot)
         return sorted(found, key=lambda slot: slot.start)
 
-    def _unclear_products(self, text: str) -> list[MisheardSlot]:
+    def names_for(self, text: str) -> tuple[str, ...]:
+        """The catalog names (as written) that the unclear product phrases of `text` may stand
+        for, closest first, at most PROMPT_NAMES: Whisper spells a rare name right once it is in
+        its prompt ("frijoles negros black beans" for "fridge oolong meatballs black beans")."""
+        names: list[str] = []
+        for phrase in self._product_phrases(text):
+            if self._closest_names(phrase):
+                offered = self._matcher.widened(self._matcher.match(phrase)).candidates
+                ranked = self._matcher.rank(phrase, limit=PROMPT_NAMES)
+                names += [c.product.name for c in (*offered, *ranked)]
+        return tuple(dict.fromkeys(names))[:PROMPT_NAMES]
+
+    def with_products_of(self, text: str, again: str) -> str:
+        """`text` with its unclear product phrases as `again` (a reading with catalog names in
+        its prompt) words them; its other words, which the names' prompt may have made worse
+        ("and two cartoons" for "add two cartons"), stay. `text` unless both readings ask the
+        same of the same counts and units."""
+        if _request_shape(self._parser.parse(text)) != _request_shape(self._parser.parse(again)):
+            return text
+        first, second = self._product_phrases(text), self._product_phrases(again)
+        parts, done = [], 0
+        for heard, reread in zip(first, second, strict=True):
+            span = self._locate(text, heard) if heard != reread else None
+            if span and span[0] >= done and self._closest_names(heard):
+                parts += [text[done : span[0]], reread]
+                done = span[1]
+        return "".join([*parts, text[done:]])
+
+    def _product_phrases(self, text: str) -> list[str]:
         intent = self._parser.parse(text)
         if intent is None:
             return []
         phrases = [item.phrase for item in intent.items]
         if intent.product:
             phrases.append(intent.product)
+        return [phrase for phrase in phrases if phrase]
+
+    def _unclear_products(self, text: str) -> list[MisheardSlot]:
         slots = []
-        for phrase in filter(None, phrases):
+        for phrase in self._product_phrases(text):
             names = self._closest_names(phrase)
             span = self._locate(text, phrase)
             if names and span:
@@ -94,6 +129,13 @@ class CatalogSlots:
                     end -= 1
                 return spoken[start_word][1], end
         return None
+
+
+def _request_shape(intent: Intent | None) -> tuple[object, ...] | None:
+    """What a request asks, its product words aside: the intent, each item's count and unit."""
+    if intent is None:
+        return None
+    return (intent.name, *((item.quantity, item.unit) for item in intent.items))
 
 
 def _corrects(heard: set[str], name: set[str]) -> bool:

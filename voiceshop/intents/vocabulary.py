@@ -50,7 +50,12 @@ def store_vocabulary(
     matcher = matcher or ProductMatcher(store, parser.normalizer)
     catalog = CatalogSlots(vocabulary, parser, matcher)
     grammar = OrderSlots(store, parser, vocabulary.words, matcher.score, catalog)
-    return replace(vocabulary, find_slots=grammar)
+    return replace(
+        vocabulary,
+        find_slots=grammar,
+        find_names=catalog.names_for,
+        take_names=catalog.with_products_of,
+    )
 
 
 def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:

@@ -40,6 +40,9 @@ class MisheardSlot:
 
 SlotFinder = Callable[[str], Sequence[MisheardSlot]]
 """The stretches of a transcript that may be misheard, with what they may stand for."""
+NameFinder = Callable[[str], Sequence[str]]
+"""Names a transcript's unclear product phrases may stand for, closest first: worth reading the
+audio again with them in the recognizer's prompt."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class Vocabulary:
     find_slots: SlotFinder | None = None
     """Where a transcript may be misheard, as the store's grammar and catalog see it; None: by
     `slots` alone (`recognizer.slots.misheard_slots`)."""
+    find_names: NameFinder | None = None
+    """Catalog names for a transcript's unclear product phrases (`CatalogSlots.names_for`);
+    None: no second reading."""
+    take_names: Callable[[str, str], str] | None = None
+    """The first reading with the product phrases of the second, the rest kept
+    (`CatalogSlots.with_products_of`); None: the second reading whole."""
 
 
 class Recognizer(ABC):

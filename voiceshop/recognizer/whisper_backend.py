@@ -45,15 +45,20 @@ from voiceshop.recognizer.interim import (
 )
 from voiceshop.recognizer.models import embedded_whisper_model
 from voiceshop.recognizer.slots import misheard_slots
-from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots
+from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprob
 
 if TYPE_CHECKING:
     from ctranslate2 import StorageView
+    from ctranslate2.models import WhisperGenerationResult
     from faster_whisper import WhisperModel
 
 PROMPT_LEAD = "Order:"
 """Words before the vocabulary list in the prompt; Whisper takes the prompt as earlier speech."""
 _PROMPT_SEPARATOR = ", "
+NAMES_MARGIN_NATS = 10.0
+"""How much less likely (read back without a prompt) a reading with catalog names in its prompt
+may be than the first reading and still replace it: the names must not make Whisper hear a
+product that was not said."""
 _MAX_WINDOW_SECONDS = 30
 """Whisper's native window."""
 _FRAMES_PER_SECOND = 100
@@ -186,10 +191,14 @@ class WindowDecoder:
 
     def set_prompt(self, prompt: str | None) -> None:
         """Use `prompt` as the previous text for every window from now on."""
+        self._plain_prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        self._prompt = self._prompt_tokens(prompt)
+
+    def _prompt_tokens(self, prompt: str | None) -> list[int]:
+        """The decoder's start tokens with `prompt` as the previous text."""
         previous = self._tokenizer.encode(" " + prompt.strip()) if prompt else []
         head = [self._tokenizer.sot_prev, *previous[-(_MAX_TOKENS // 2 - 1) :]] if previous else []
-        self._plain_prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
-        self._prompt = [*head, *self._plain_prompt]
+        return [*head, *self._plain_prompt]
 
     def decode(self, audio: np.ndarray) -> list[DecodedWindow]:
         """Readings of consecutive windows of `audio` (one unless it is longer than a window)."""
@@ -232,25 +241,56 @@ class WindowDecoder:
         seconds = features.shape[1] / _FRAMES_PER_SECOND
         new_tokens = _EXTRA_TOKENS + math.ceil(_TOKENS_PER_SECOND * seconds)
         encoded = self._model.model.encode(self._storage_view(padded))
-        (result,) = self._model.model.generate(
-            encoded,
-            [self._prompt],
-            beam_size=self._beam_size,
-            max_length=min(_MAX_TOKENS, len(self._prompt) + new_tokens),
-            return_scores=True,
-            return_no_speech_prob=True,
-            suppress_blank=True,
-            suppress_tokens=self._suppressed,
-        )
+        result = self._generate(encoded, self._prompt, new_tokens)
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         silent = (
             result.no_speech_prob > _NO_SPEECH_THRESHOLD and avg_logprob < _SILENT_LOGPROB_THRESHOLD
         )
-        text = "" if silent else without_repetition(self._tokenizer.decode(tokens).strip())
+        text = "" if silent else self._text(tokens)
+        text = self._read_with_names(text, encoded, new_tokens)
         return DecodedWindow(
             self._rescored(text, encoded), avg_logprob, result.no_speech_prob, len(tokens)
         )
+
+    def _generate(
+        self, encoded: StorageView, prompt: list[int], new_tokens: int
+    ) -> WhisperGenerationResult:
+        (result,) = self._model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=self._beam_size,
+            max_length=min(_MAX_TOKENS, len(prompt) + new_tokens),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppressed,
+        )
+        return result
+
+    def _text(self, tokens: list[int]) -> str:
+        return without_repetition(self._tokenizer.decode(tokens).strip())
+
+    def _read_with_names(self, text: str, encoded: StorageView, new_tokens: int) -> str:
+        """The window read again with the catalog names its unclear product phrases may stand
+        for as the prompt (`Vocabulary.find_names`); `text` when there are none."""
+        vocabulary = self.slot_vocabulary
+        names = vocabulary.find_names(text) if text and vocabulary and vocabulary.find_names else ()
+        if not names:
+            return text
+        prompt = self._prompt_tokens(f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(names)}.")
+        again = self._text(self._generate(encoded, prompt, new_tokens).sequences_ids[0])
+        if vocabulary.take_names is not None:
+            again = vocabulary.take_names(text, again)
+        if not again or again == text:
+            return text
+        encode = self._tokenizer.encode
+
+        def plain(tokens: list[int]) -> list[np.ndarray]:
+            return self.distributions(encoded, tokens, prompted=False)
+
+        margin = sentence_logprob(again, encode, plain) - sentence_logprob(text, encode, plain)
+        return again if margin >= -NAMES_MARGIN_NATS else text
 
     def _rescored(self, text: str, encoded: StorageView) -> str:
         """The text with misheard slot phrases replaced by the audio's best fit."""

@@ -19,6 +19,7 @@ without it a reading takes a third of the time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -180,6 +181,16 @@ class _Reading:
                 raise _OutOfContext
             self._extra[key] = rows[len(prefix)]
         return self._extra[key]
+
+
+def sentence_logprob(text: str, encode: Encode, plain_distributions: Distributions) -> float:
+    """How likely Whisper finds `text` for the audio, read back without a prompt (sum of its
+    tokens' log-probabilities; minus infinity when its context cannot hold them)."""
+    tokens = encode(" " + text)
+    rows = plain_distributions(tokens)
+    if len(rows) < len(tokens):
+        return -math.inf
+    return sum(float(rows[n][token]) for n, token in enumerate(tokens))
 
 
 def _keep_margin(heard: str, choice: str) -> float:
