@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
@@ -150,7 +150,27 @@ class DialogManager:
     # Adding
 
     def _add_items(self, intent: Intent) -> str:
-        return self._add_requests(list(intent.items), implicit=intent.implicit)
+        requests = list(intent.items)
+        if all(not r.phrase and r.options for r in requests):
+            if not self.cart:
+                return self.replies.say("options_without_item")
+            return self._describe_last({g: v for r in requests for g, v in r.options.items()})
+        return self._add_requests(requests, implicit=intent.implicit)
+
+    def _describe_last(self, options: dict[str, str]) -> str:
+        """Options said alone ("give it a bit of sweetener") describe the item added last."""
+        cart = self.cart
+        line = self._last_line_in(cart)
+        product = self.store.product(line.product_id)
+        allowed = set(product.options) if product else set()
+        given = {group: value for group, value in options.items() if group in allowed}
+        if not given:
+            return self.replies.say("options_not_taken", line=self.replies.line(line))
+        changed = replace(line, options={**line.options, **given})
+        self._record_change(cart, self.replies.change("set_options", line=self.replies.line(line)))
+        self._save([changed if same_item(other, line) else other for other in cart])
+        self.state.last_line = changed
+        return self.replies.say("options_set", line=self.replies.line(changed))
 
     def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
