@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from voiceshop.catalog.model import OptionKind, Store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.recognizer.base import MisheardSlot, SlotFinder
-from voiceshop.recognizer.slots import SOUNDS_ALIKE, sounds_alike
+from voiceshop.recognizer.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
 
 NAMES_A_PRODUCT = 0.5
 """Phrase score (0..1) from which heard words name a product, if only weakly."""
@@ -40,13 +39,6 @@ _MAX_UNKNOWN_WORDS = 2
 """Unknown words taken together as one misheard add-on ("sittin there")."""
 
 _WORD = re.compile(r"[A-Za-z']+")
-
-
-@dataclass(frozen=True)
-class _Word:
-    text: str
-    start: int
-    end: int
 
 
 class OrderSlots:
@@ -83,7 +75,7 @@ class OrderSlots:
         found = list(self._inner(text)) if self._inner else []
         if not self._add_ons:
             return found
-        words = [_Word(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        words = [SpokenWord(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
         add_on_slots = [s for s in found if set(s.choices) <= self._add_on_forms]
         own = [
             slot
@@ -97,7 +89,7 @@ class OrderSlots:
         kept = [s for s in found if not any(_overlap(s, o) for o in own)]
         return sorted([*kept, *own], key=lambda s: s.start)
 
-    def _unheard_add_ons(self, words: Sequence[_Word]) -> list[MisheardSlot]:
+    def _unheard_add_ons(self, words: Sequence[SpokenWord]) -> list[MisheardSlot]:
         """Unknown words right after "with", with the add-ons as choices: they are surely
         misheard, and the likeliest add-on replaces them."""
         slots = []
@@ -108,7 +100,7 @@ class OrderSlots:
                 slots.append(MisheardSlot(words[n + 1].start, last.end, self._add_ons))
         return slots
 
-    def _unknown_run(self, words: Sequence[_Word], n: int) -> int:
+    def _unknown_run(self, words: Sequence[SpokenWord], n: int) -> int:
         """How many words from words[n] on (at most `_MAX_UNKNOWN_WORDS`) the store never uses."""
         length = 0
         while (
@@ -119,7 +111,7 @@ class OrderSlots:
             length += 1
         return length
 
-    def _product_after_with(self, words: Sequence[_Word]) -> list[MisheardSlot]:
+    def _product_after_with(self, words: Sequence[SpokenWord]) -> list[MisheardSlot]:
         """ "with" and a one-word product name before any product was named ("a single shot
         with coffee"): "with" introduces add-ons to a named product, so here it is the name's
         misheard first word ("drip coffee"). The names ending in that word are the choices."""
@@ -133,7 +125,7 @@ class OrderSlots:
                     return [MisheardSlot(word.start, words[n + 1].end, choices)]
         return []
 
-    def _unnamed_product(self, text: str, words: Sequence[_Word]) -> list[MisheardSlot]:
+    def _unnamed_product(self, text: str, words: Sequence[SpokenWord]) -> list[MisheardSlot]:
         """The first bare add-on of an order that describes a product without naming it."""
         if len(self._names) < 2 or not self._names_nothing(text):
             return []

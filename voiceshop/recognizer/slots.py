@@ -48,7 +48,9 @@ _WORD = re.compile(r"[A-Za-z0-9']+")
 
 
 @dataclass(frozen=True)
-class _Word:
+class SpokenWord:
+    """A word of a transcript, lowercase, and where it stands in the transcript's text."""
+
     text: str
     start: int
     end: int
@@ -69,7 +71,8 @@ def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
     or words run together for a phrase one word longer ("skimmer" for "skim milk"). Where they
     overlap, longer stretches win, then those with more words heard right."""
     words = [
-        _Word(m.group().lower().replace("'", ""), m.start(), m.end()) for m in _WORD.finditer(text)
+        SpokenWord(m.group().lower().replace("'", ""), m.start(), m.end())
+        for m in _WORD.finditer(text)
     ]
     known = vocabulary.words
     candidates = []
@@ -86,7 +89,7 @@ def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
     return _leftmost_longest(words, candidates)
 
 
-def _misheard_modifiers(words: Sequence[_Word], vocabulary: Vocabulary) -> list[_Candidate]:
+def _misheard_modifiers(words: Sequence[SpokenWord], vocabulary: Vocabulary) -> list[_Candidate]:
     """Two words the store uses that make none of its phrases, the second ending two-word
     phrases of one group only and the first sounding much like one of their first words ("sixty
     ounce" for "sixteen ounce"): a misheard phrase of that group."""
@@ -123,7 +126,7 @@ def _phrase_ends(vocabulary: Vocabulary) -> dict[str, tuple[str, ...]]:
     }
 
 
-def _unfollowed(words: Sequence[_Word], vocabulary: Vocabulary) -> list[_Candidate]:
+def _unfollowed(words: Sequence[SpokenWord], vocabulary: Vocabulary) -> list[_Candidate]:
     """Words after a lead phrase (an amount) that are none of its followers (the add-ons it
     measures): up to and including the first word that ends a follower, within
     `_MAX_HEARD_WORDS` ("a lot of, some milk" for "a lot of skim milk"), or else one word the
@@ -212,7 +215,9 @@ def sounds_alike(heard: str, meant: str) -> float:
     return max(spelling, sound) / 100
 
 
-def _leftmost_longest(words: Sequence[_Word], candidates: list[_Candidate]) -> list[MisheardSlot]:
+def _leftmost_longest(
+    words: Sequence[SpokenWord], candidates: list[_Candidate]
+) -> list[MisheardSlot]:
     taken: set[int] = set()
     slots = []
     for found in sorted(candidates, key=lambda c: (-c.length, -c.anchors, c.first)):
