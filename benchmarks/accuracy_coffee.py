@@ -16,7 +16,7 @@ import itertools
 import json
 import statistics
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,9 +122,7 @@ class CoffeeListener:
             return None
         (line,) = cart
         product = self._store.product(line.product_id)
-        drink = product.name.lower() if product else line.product_id
-        options = {OPTION_SLOTS[group]: value for group, value in line.options.items()}
-        return {DRINK_SLOT: drink, **options}
+        return labelled_slots(product.name.lower() if product else line.product_id, line.options)
 
 
 @dataclass
@@ -200,6 +198,11 @@ class CoffeeScore:
     @property
     def p95_seconds(self) -> float:
         return percentile(self.seconds, 0.95)
+
+
+def labelled_slots(drink: str, options: Mapping[str, str]) -> dict[str, str]:
+    """A drink and its options (by the store's group ids) as the recordings' slots."""
+    return {DRINK_SLOT: drink, **{OPTION_SLOTS[group]: value for group, value in options.items()}}
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

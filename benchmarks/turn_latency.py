@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.accuracy_coffee import labelled_slots
 from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target
 from benchmarks.turn_material import (
     PAUSES_S,
@@ -55,15 +56,6 @@ STAGES = (
 TURN_TARGETS = (Target("median", True, 500.0), Target("p95", True, 900.0))
 RTF_TARGET = (Target("median", True, 0.25),)
 NOT_WORSE = (Target("median", False),)
-DRINK_SLOT = "coffeeDrink"
-OPTION_SLOTS = {
-    "size": "size",
-    "roast": "roast",
-    "shots": "numberOfShots",
-    "milk": "milkAmount",
-    "sugar": "sugarAmount",
-}
-"""The coffee store's option groups, by the recordings' slot names for them."""
 AT_THE_ENDPOINT = Variant("read at the endpoint", WINDOW_15S.interim, False, ONE_PIECE)
 """The recognizer before interim.py: the same decoder as ours, reading at the endpoint."""
 
@@ -297,8 +289,7 @@ def _order_slots(result: TurnResult) -> dict[str, str] | None:
     if len(result.cart) != 1:
         return None
     ((product_id, options),) = result.cart
-    drink = {DRINK_SLOT: product_id.replace("-", " ")}
-    return drink | {OPTION_SLOTS[group]: value for group, value in options.items()}
+    return labelled_slots(product_id.replace("-", " "), options)
 
 
 def _slots_heard(results: Sequence[TurnResult], normalize: Callable[[str], str]) -> float:
