@@ -17,6 +17,7 @@ The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from voiceshop.intents.model import Intent
@@ -30,6 +31,8 @@ READ_BACK_LETTER_SCORE = 0.7
 may offer less alike ones, but a weak likeness in a badly heard phrase ("foamed linked water",
 "alkaline water") should not become the product without a question."""
 
+REMEMBERED_PHRASES = 16
+"""Unclear product phrases whose read-back names are kept (each costs a search of every name)."""
 PROMPT_NAMES = 12
 """Most catalog names put in the prompt of a second reading (`names_for`)."""
 
@@ -46,6 +49,9 @@ class CatalogSlots:
         self._vocabulary = vocabulary
         self._parser = parser
         self._matcher = matcher
+        self._closest_names = functools.lru_cache(maxsize=REMEMBERED_PHRASES)(self._read_back)
+        """`_read_back`, remembered: one utterance asks it of a phrase up to three times (the
+        second reading, taking its words, the read-back)."""
 
     def __call__(self, text: str) -> list[MisheardSlot]:
         found = list(misheard_slots(text, self._vocabulary))
@@ -100,7 +106,7 @@ class CatalogSlots:
                 slots.append(MisheardSlot(*span, names, heard_may_stay=True))
         return slots
 
-    def _closest_names(self, phrase: str) -> tuple[str, ...]:
+    def _read_back(self, phrase: str) -> tuple[str, ...]:
         """The names the agent would offer for a phrase it finds unclear (each costs Whisper
         one reading); none for a clear one."""
         result = self._matcher.match(phrase)
