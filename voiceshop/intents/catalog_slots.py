@@ -77,9 +77,10 @@ class CatalogSlots:
         its prompt) words them; its other words, which the names' prompt may have made worse
         ("and two cartoons" for "add two cartons"), stay. `text` unless both readings ask the
         same of the same counts and units."""
-        if _request_shape(self._parser.parse(text)) != _request_shape(self._parser.parse(again)):
+        heard_intent, reread_intent = self._parser.parse(text), self._parser.parse(again)
+        if _request_shape(heard_intent) != _request_shape(reread_intent):
             return text
-        first, second = self._product_phrases(text), self._product_phrases(again)
+        first, second = _phrases(heard_intent), _phrases(reread_intent)
         parts, done = [], 0
         for heard, reread in zip(first, second, strict=True):
             span = self._locate(text, heard) if heard != reread else None
@@ -89,13 +90,7 @@ class CatalogSlots:
         return "".join([*parts, text[done:]])
 
     def _product_phrases(self, text: str) -> list[str]:
-        intent = self._parser.parse(text)
-        if intent is None:
-            return []
-        phrases = [item.phrase for item in intent.items]
-        if intent.product:
-            phrases.append(intent.product)
-        return [phrase for phrase in phrases if phrase]
+        return _phrases(self._parser.parse(text))
 
     def _unclear_products(self, text: str) -> list[MisheardSlot]:
         slots = []
@@ -135,6 +130,15 @@ class CatalogSlots:
                     end -= 1
                 return spoken[start_word][1], end
         return None
+
+
+def _phrases(intent: Intent | None) -> list[str]:
+    """The product phrases a request names: its items', and the product it asks about."""
+    if intent is None:
+        return []
+    return [
+        phrase for phrase in (*(item.phrase for item in intent.items), intent.product) if phrase
+    ]
 
 
 def _request_shape(intent: Intent | None) -> tuple[object, ...] | None:
