@@ -125,6 +125,14 @@ def test_twins_are_offered_once() -> None:
     assert [c.product.id for c in result.candidates] == ["1"]
 
 
+@pytest.mark.parametrize("listed", [("1", "2"), ("2", "1")])
+def test_the_twin_named_as_said_wins(listed: tuple[str, str]) -> None:
+    names = {"1": "Granny Smith Apples", "2": "Granny Smith Apple"}
+    matcher = matcher_for(*(Product(id_, names[id_]) for id_ in listed))
+    assert matcher.match("granny smith apple").candidates[0].product.id == "2"
+    assert matcher.match("granny smith apples").candidates[0].product.id == "1"
+
+
 def test_scores_are_between_zero_and_one_best_first() -> None:
     ranked = GROCERY.rank("chocolate chip cookies", limit=10)
     scores = [c.score for c in ranked]

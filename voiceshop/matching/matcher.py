@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from voiceshop.catalog.model import Product, Store
@@ -133,6 +134,8 @@ class ProductMatcher:
         best = [
             Candidate(self.index.products[product], round(score, 4)) for product, score in ranked
         ]
+        if best and best[0].score >= EXACT:
+            best[0] = self._twin_as_said(best[0], phrase)
         return [c for c in best if c.score >= best[0].score - within]
 
     def phrasings(self, phrase: str) -> list[list[str]]:
@@ -207,6 +210,21 @@ class ProductMatcher:
         rest = distinct_best(self.index, scores, s.max_choices)
         choices = [Candidate(self.index.products[p], round(score, 4)) for p, score in rest]
         return replace(result, candidates=(*first, *choices)[: s.max_choices])
+
+    def _twin_as_said(self, best: Candidate, phrase: str) -> Candidate:
+        """The twin of `best` (same words but for plurals, same size) whose name is the phrase
+        as said, where the catalog has one: "granny smith apple" is "Granny Smith Apple", not
+        its twin "Granny Smith Apples"."""
+        said = self.words.said(phrase)
+        if self.words.said(best.product.name) == said:
+            return best
+        index = self.index
+        group = index.product_group[index.position[best.product.id]]
+        for twin in np.flatnonzero(index.product_group == group):
+            product = index.products[int(twin)]
+            if self.words.said(product.name) == said:
+                return Candidate(product, best.score)
+        return best
 
     def _suggestions(self, ranked: list[Candidate]) -> tuple[Candidate, ...]:
         """The products worth offering for a phrase that names none well enough."""

@@ -26,7 +26,11 @@ class MatchWords:
 
     def words(self, text: str) -> list[str]:
         """The content words of `text`, singular, in order."""
-        return [self.singular(w) for w in self.normalizer.tokens(text) if w not in self._stopwords]
+        return [self.singular(w) for w in self.said(text)]
+
+    def said(self, text: str) -> list[str]:
+        """The content words of `text` as written ("apples" stays plural), in order."""
+        return [w for w in self.normalizer.tokens(text) if w not in self._stopwords]
 
     def _singular(self, word: str) -> str:
         if len(word) <= 3 or word.endswith(self._singular_endings):
