@@ -279,7 +279,9 @@ class ItemListReader:
     ) -> tuple[int | None, str, list[int]]:
         if not free:
             return None, "", free
-        counted = self._numbers.parse_count([words[i] for i in free])
+        counted = self._numbers.parse_count([words[i] for i in free]) or self._misheard_count(
+            words, free
+        )
         quantity, unit, used = None, "", 0
         if counted is not None:
             quantity, used = counted
@@ -293,6 +295,19 @@ class ItemListReader:
             if used < len(free) and words[free[used]] == "of":
                 used += 1
         return quantity, unit, free[used:]
+
+    def _misheard_count(self, words: Sequence[str], free: list[int]) -> tuple[int, int] | None:
+        """A first word that stands for a misheard count ("free sea salt"), where the words
+        after it (not starting with a stopword: "to my cart") name a product at least as well
+        as all of them, and at least weakly."""
+        misheard = self._numbers.misheard_count(words[free[0]])
+        if misheard is None or len(free) < 2 or self._phrase_score is None:
+            return None
+        if words[free[1]] in self._language.stopwords:
+            return None
+        rest = self._phrase_score(" ".join(words[i] for i in free[1:]))
+        whole = self._phrase_score(" ".join(words[i] for i in free))
+        return (misheard, 1) if rest >= max(whole, _NAMES) else None
 
     def _unit_at(self, words: Sequence[str], free: list[int], at: int, counted: bool) -> int:
         """How many words from free[at] name a unit ("cartons", "half gallon"), or 0."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +24,9 @@ class NumberWords:
     phrases: dict[str, int]
     multipliers: dict[str, int]
     ordinals: dict[str, int]
+    misheard: dict[str, int] = field(default_factory=dict)
+    """Words a recognizer often writes for a number word ("free" for "three"): read as that
+    count only where the product is named better without them."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def load_language(code: str = "en") -> LanguageData:
             phrases=numbers.get("phrases", {}),
             multipliers=numbers.get("multipliers", {}),
             ordinals=numbers.get("ordinals", {}),
+            misheard=numbers.get("misheard", {}),
         ),
         units=raw.get("units", {}),
         abbreviations=raw.get("abbreviations", {}),

@@ -77,6 +77,10 @@ class Numbers:
             used += 1
         return value, used
 
+    def misheard_count(self, token: str) -> int | None:
+        """The count a recognizer may have misheard as `token` ("free" for 3), or None."""
+        return self._words.misheard.get(token)
+
     def parse_ordinal(self, token: str) -> int | None:
         """1 for "first", -1 for "last", None for a word that is no ordinal."""
         return self._words.ordinals.get(token)
