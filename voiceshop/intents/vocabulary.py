@@ -6,6 +6,7 @@ template word, every number word, and every product name, alias, option value an
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -14,8 +15,8 @@ from voiceshop.catalog.model import Store
 from voiceshop.intents.catalog_slots import CatalogSlots
 from voiceshop.intents.order_slots import OrderSlots
 from voiceshop.intents.parser import IntentParser
-from voiceshop.matching import ProductMatcher
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.recognizer.base import Understood, Vocabulary
 
 _TEMPLATE_WORDS = re.compile(r"[a-z][a-z']*")
 
@@ -55,6 +56,7 @@ def store_vocabulary(
         find_slots=grammar,
         find_names=catalog.names_for,
         take_names=catalog.with_products_of,
+        understanding=functools.partial(_understanding, parser, matcher),
     )
 
 
@@ -103,3 +105,14 @@ def _template_words(parser: IntentParser) -> set[str]:
     for unit, plural in language.units.items():
         words.update(unit.split() + plural.split())
     return words
+
+
+def _understanding(parser: IntentParser, matcher: ProductMatcher, text: str) -> Understood:
+    """How far the store understands the products `text` asks for."""
+    intent = parser.parse(text)
+    if intent is None or not intent.items:
+        return Understood.NO_PRODUCTS
+    outcomes = {matcher.match(item.phrase).outcome for item in intent.items}
+    if MatchOutcome.NOT_FOUND in outcomes:
+        return Understood.MISSING
+    return Understood.UNCLEAR if MatchOutcome.AMBIGUOUS in outcomes else Understood.CLEAR

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 from voiceshop.audio.types import Chunk
 
@@ -68,6 +69,23 @@ class Vocabulary:
     take_names: Callable[[str, str], str] | None = None
     """The first reading with the product phrases of the second, the rest kept
     (`CatalogSlots.with_products_of`); None: the second reading whole."""
+    understanding: Callable[[str], Understood] | None = None
+    """How far the store's grammar and catalog understand a transcript. Where a product is
+    missing from the likeliest reading, a recognizer may take a less likely reading of its own
+    whose products are all clear; None: the likeliest reading."""
+
+
+class Understood(Enum):
+    """How far a store understands a transcript that asks for products."""
+
+    NO_PRODUCTS = "no products"
+    """It does not parse, or asks for none (a yes, a checkout)."""
+    MISSING = "missing"
+    """A product it asks for is not in the catalog, or it describes one without naming it."""
+    UNCLEAR = "unclear"
+    """Its products are in the catalog, one of them only unclearly."""
+    CLEAR = "clear"
+    """Each product it asks for is clearly one of the catalog's."""
 
 
 class Recognizer(ABC):

@@ -35,7 +35,13 @@ import numpy as np
 from voiceshop.audio.types import Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
 from voiceshop.recognizer import RecognizerSettings, WhisperSettings
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
+from voiceshop.recognizer.base import (
+    Recognizer,
+    Transcript,
+    Understood,
+    Vocabulary,
+    join_transcripts,
+)
 from voiceshop.recognizer.endpoint import Endpointer, Utterance
 from voiceshop.recognizer.interim import (
     LookaheadTranscriber,
@@ -59,6 +65,9 @@ NAMES_MARGIN_NATS = 10.0
 """How much less likely (read back without a prompt) a reading with catalog names in its prompt
 may be than the first reading and still replace it: the names must not make Whisper hear a
 product that was not said."""
+UNDERSTOOD_MARGIN = 0.5
+"""How much lower (mean log-probability per token) a reading the store understands may score
+than a likelier one missing a product, and still be taken instead."""
 _MAX_WINDOW_SECONDS = 30
 """Whisper's native window."""
 _FRAMES_PER_SECOND = 100
@@ -247,11 +256,31 @@ class WindowDecoder:
         silent = (
             result.no_speech_prob > _NO_SPEECH_THRESHOLD and avg_logprob < _SILENT_LOGPROB_THRESHOLD
         )
-        text = "" if silent else self._text(tokens)
+        text = "" if silent else self._understood_reading(result)
         text = self._read_with_names(text, encoded, new_tokens)
         return DecodedWindow(
             self._rescored(text, encoded), avg_logprob, result.no_speech_prob, len(tokens)
         )
+
+    def _understood_reading(self, result: WhisperGenerationResult) -> str:
+        """The likeliest of the beam's readings, or where the store misses a product in it
+        (`Vocabulary.understanding`), the likeliest reading whose products are all clear and
+        that reads nearly as well (`UNDERSTOOD_MARGIN`): "I like a lot of sugar" names no
+        drink, a less likely reading, "I like latte with sugar", does."""
+        texts = [self._text(tokens) for tokens in result.sequences_ids]
+        vocabulary = self.slot_vocabulary
+        understanding = vocabulary.understanding if vocabulary else None
+        if len(texts) < 2 or understanding is None:
+            return texts[0]
+        if understanding(texts[0]) is not Understood.MISSING:
+            return texts[0]
+        least = result.scores[0] - UNDERSTOOD_MARGIN
+        clear = (
+            text
+            for text, score in zip(texts[1:], result.scores[1:], strict=True)
+            if text and score >= least and understanding(text) is Understood.CLEAR
+        )
+        return next(clear, texts[0])
 
     def _generate(
         self, encoded: StorageView, prompt: list[int], new_tokens: int
@@ -260,6 +289,7 @@ class WindowDecoder:
             encoded,
             [prompt],
             beam_size=self._beam_size,
+            num_hypotheses=self._beam_size,
             max_length=min(_MAX_TOKENS, len(prompt) + new_tokens),
             return_scores=True,
             return_no_speech_prob=True,

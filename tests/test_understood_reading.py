@@ -1,0 +1,92 @@
+"""Taking the reading the store understands: the grammar chooses among the beam's readings."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from voiceshop.catalog.resolve import open_store
+from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.vocabulary import store_vocabulary
+from voiceshop.matching import ProductMatcher
+from voiceshop.recognizer.base import Understood, Vocabulary
+from voiceshop.recognizer.whisper_backend import UNDERSTOOD_MARGIN, WindowDecoder
+
+
+@pytest.fixture(scope="module")
+def coffee() -> Vocabulary:
+    store = open_store("coffee", None)
+    matcher = ProductMatcher(store, IntentParser(store).normalizer)
+    return store_vocabulary(store, IntentParser(store, phrase_score=matcher.score), matcher)
+
+
+@pytest.mark.parametrize(
+    ("said", "understood"),
+    [
+        ("I'd like a latte with sugar", Understood.CLEAR),
+        ("I like a lot of sugar and a bit of whole milk", Understood.MISSING),
+        ("a large latte and an espresso", Understood.CLEAR),
+        ("a cappuccino, raspberry", Understood.MISSING),
+        ("yes", Understood.NO_PRODUCTS),
+        ("check out", Understood.NO_PRODUCTS),
+    ],
+)
+def test_understanding_of_a_transcript(
+    coffee: Vocabulary, said: str, understood: Understood
+) -> None:
+    assert coffee.understanding is not None
+    assert coffee.understanding(said) is understood
+
+
+def decoder_for(vocabulary: Vocabulary) -> WindowDecoder:
+    """A decoder whose token ids are the texts themselves: only the choice is tested."""
+    decoder = WindowDecoder.__new__(WindowDecoder)
+    decoder.slot_vocabulary = vocabulary
+    decoder._text = lambda tokens: tokens[0]  # type: ignore[method-assign]
+    return decoder
+
+
+def readings(*texts: str, scores: tuple[float, ...] = ()) -> SimpleNamespace:
+    """Beam results, likeliest first (each 0.1 less likely than the one before by default)."""
+    return SimpleNamespace(
+        sequences_ids=[[text] for text in texts],
+        scores=list(scores) or [-0.3 - 0.1 * n for n in range(len(texts))],
+    )
+
+
+def test_a_reading_missing_a_product_gives_way_to_a_clear_one(coffee: Vocabulary) -> None:
+    decoder = decoder_for(coffee)
+    beam = readings(
+        "I like a lot of sugar, and a bit of whole milk.",
+        "I like a lot of sugar and a bit of whole milk.",
+        "I like latte with sugar, and a bit of whole milk.",
+    )
+    assert decoder._understood_reading(beam) == "I like latte with sugar, and a bit of whole milk."
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "I'd like a drip coffee with a bit of sweetener.",
+        "Yes.",
+    ],
+)
+def test_the_likeliest_reading_stays_unless_it_misses_a_product(
+    coffee: Vocabulary, first: str
+) -> None:
+    decoder = decoder_for(coffee)
+    beam = readings(first, "I'd like a drip, coffee with a bit of sweetener.", "Add a latte.")
+    assert decoder._understood_reading(beam) == first
+
+
+def test_without_a_clear_reading_the_likeliest_stays(coffee: Vocabulary) -> None:
+    decoder = decoder_for(coffee)
+    beam = readings("Blue and iced coffee.", "brew on iced coffee.")
+    assert decoder._understood_reading(beam) == "Blue and iced coffee."
+
+
+def test_a_clear_reading_far_less_likely_is_not_taken(coffee: Vocabulary) -> None:
+    decoder = decoder_for(coffee)
+    beam = readings("you", "Add a latte.", scores=(-0.6, -0.6 - UNDERSTOOD_MARGIN - 0.1))
+    assert decoder._understood_reading(beam) == "you"
