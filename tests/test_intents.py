@@ -84,3 +84,34 @@ def test_a_part_naming_nothing_alone_belongs_to_the_name_around_it() -> None:
 
     assert phrases("add herb and wild mushroom rice") == ["herb and wild mushroom rice"]
     assert phrases("add bananas and zorblax") == ["bananas", "zorblax"]
+
+
+def test_a_part_naming_a_product_weakly_joins_the_other_when_together_they_name_one() -> None:
+    """A misheard "sea salt & butter baked corn" names one product; "salt and vinegar chips and
+    macaroni" two, as "macaroni" alone names one fairly well."""
+    scores = {
+        "sea salt": 1.0,
+        "burger maked corn": 0.53,
+        "sea salt and burger maked corn": 0.77,
+        "corn": 0.9,
+        "salt and vinegar chips": 1.0,
+        "macaroni": 0.79,
+        "salt and vinegar chips and macaroni": 0.8,
+        "apples": 1.0,
+        "purple stuff": 0.55,
+        "apples and purple stuff": 0.6,
+        "stuff": 0.5,
+    }
+    parser = IntentParser(phrase_score=lambda phrase: scores.get(phrase, 0.0))
+
+    def phrases(text: str) -> list[str]:
+        intent = parser.parse(text)
+        assert intent is not None
+        return [item.phrase for item in intent.items]
+
+    assert phrases("add sea salt and burger maked corn") == ["sea salt and burger maked corn"]
+    assert phrases("add salt and vinegar chips and macaroni") == [
+        "salt and vinegar chips",
+        "macaroni",
+    ]
+    assert phrases("add apples and purple stuff") == ["apples", "purple stuff"]

@@ -20,6 +20,13 @@ _NAMES = 0.5
 """Phrase score from which words name a product, if only weakly."""
 _NAMES_CLEARLY = 0.8
 """Phrase score from which words name a product clearly."""
+_NAMES_FAIRLY = 0.7
+"""Phrase score below which words name a product only weakly ("burger maked corn": 0.53, but
+"macaroni": 0.79)."""
+_JOINED_NAMES = 0.75
+"""Phrase score from which parts joined by "and", one of which names a product only weakly
+alone, name one product together ("sea salt and burger maked corn", misheard, 0.77 for "Sea
+Salt & Butter Baked Corn")."""
 
 
 @dataclass
@@ -172,8 +179,9 @@ class ItemListReader:
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
         """Rejoin "macaroni and cheese" when the whole phrase names a product about as well as
-        its better part; and a part that names nothing alone ("herb and wild mushroom rice",
-        misheard) with the other when the whole names a product at all."""
+        its better part; a part that names nothing alone ("herb and wild mushroom rice",
+        misheard) with the other when the whole names a product at all; and a part that names one
+        only weakly with the other when the whole names one fairly well."""
         if self._phrase_score is None:
             return segments
         merged = [segments[0]]
@@ -195,14 +203,16 @@ class ItemListReader:
         assert self._phrase_score is not None
         if self._numbers.parse_count(words, second.positions[0]) is not None:
             return False
-        left = " ".join(self._product_words(words, first, span_at))
-        right = " ".join(self._product_words(words, second, span_at))
+        left = " ".join(self._product_of(words, first, span_at)[2])
+        right = " ".join(self._product_of(words, second, span_at)[2])
         if not left or not right:
             return False
         joined = self._phrase_score(f"{left} {second.joined_by} {right}")
         scores = sorted([self._phrase_score(left), self._phrase_score(right)])
         if scores[0] < _NAMES:
             return joined >= _NAMES
+        if scores[0] < _NAMES_FAIRLY and joined >= _JOINED_NAMES:
+            return True
         return joined >= scores[1] - _MERGE_TOLERANCE
 
     def _item(
