@@ -152,11 +152,13 @@ class ItemListReader:
     def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> bool:
-        """Whether the segment has options, a count or a unit, and no words naming a product."""
-        if self._names_product(self._product_of(words, seg, span_at)[2]):
+        """Whether the segment has options, or a count or a unit and no other words ("and two"
+        but not "and a scone", a product the store may lack), and no words naming a product."""
+        product = self._product_of(words, seg, span_at)[2]
+        if self._names_product(product):
             return False
-        return any(i in span_at for i in seg.positions) or bool(
-            self._description(words, seg, span_at)
+        return any(i in span_at for i in seg.positions) or (
+            not product and bool(self._description(words, seg, span_at))
         )
 
     def _description(
