@@ -77,6 +77,9 @@ def test_words_after_an_amount_that_are_no_add_on_stand_for_one() -> None:
     assert after_amount("a latte with a bit of sweet.") == [("sweet", ADDONS)]
     assert after_amount("with a lot of, some milk") == [("some milk", ADDONS)]
     assert after_amount("a lot of skim") == [("skim", ADDONS)]
+    assert after_amount("a bit of sweet milk") == [
+        ("sweet milk", (*MILKS[1:], "milk", "sugar", "sweetener"))
+    ], "a milk misheard, or the amount's add-on: the audio chooses among both"
     assert after_amount("a latte with a bit of whole milk") == []
     assert after_amount("a lot of latte") == []
     assert after_amount("some latte with some coffee") == []

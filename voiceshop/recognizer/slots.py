@@ -220,6 +220,7 @@ def sounds_alike(heard: str, meant: str) -> float:
 def _leftmost_longest(
     words: Sequence[SpokenWord], candidates: list[_Candidate]
 ) -> list[MisheardSlot]:
+    candidates = _joined_by_stretch(candidates)
     taken: set[int] = set()
     slots = []
     for found in sorted(candidates, key=lambda c: (-c.length, -c.anchors, c.first)):
@@ -229,3 +230,21 @@ def _leftmost_longest(
             last = words[found.first + found.length - 1]
             slots.append(MisheardSlot(words[found.first].start, last.end, found.choices))
     return sorted(slots, key=lambda slot: slot.start)
+
+
+def _joined_by_stretch(candidates: list[_Candidate]) -> list[_Candidate]:
+    """One candidate per stretch of words, with the choices of all found there ("a bit of
+    sweet milk": "soy milk" as a milk misheard, "sweetener" as the amount's add-on), for the
+    audio to choose from."""
+    by_stretch: dict[tuple[int, int], _Candidate] = {}
+    for found in candidates:
+        key = (found.first, found.length)
+        known = by_stretch.get(key)
+        if known is None:
+            by_stretch[key] = found
+        else:
+            choices = tuple(dict.fromkeys((*known.choices, *found.choices)))
+            by_stretch[key] = _Candidate(
+                found.first, found.length, max(known.anchors, found.anchors), choices
+            )
+    return list(by_stretch.values())
