@@ -51,6 +51,14 @@ def test_unknown_words_after_with_are_offered_the_add_ons_instead_of_drinks() ->
     assert not may_stay
 
 
+def test_unknown_words_after_with_take_an_add_on_end_along() -> None:
+    ((heard, choices, may_stay),) = proposals("an iced mocha, with sweet milk.")
+
+    assert heard == "sweet milk"
+    assert {"soy milk", "sweetener", "sugar"} <= set(choices), "a milk misheard, or an add-on"
+    assert not may_stay
+
+
 def test_with_and_a_drink_before_any_drink_was_named_is_the_drink_misheard() -> None:
     ((heard, choices, may_stay),) = proposals("I have a single shot with coffee, and sugar.")
 

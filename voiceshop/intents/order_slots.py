@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from voiceshop.catalog.model import OptionKind, Store
 from voiceshop.intents.parser import IntentParser
@@ -67,6 +68,7 @@ class OrderSlots:
         self._add_ons = tuple(dict.fromkeys(normalize(o.value) for o in values))
         self._add_on_forms = frozenset(normalize(s) for o in values for s in (o.value, *o.aliases))
         self._bare = frozenset(a for a in self._add_ons if len(a.split()) == 1)
+        self._add_on_ends = frozenset(a.split()[-1] for a in self._add_ons if len(a.split()) > 1)
         self._describing = frozenset(g.id for g in groups if g.kind is OptionKind.CHOICE)
         amounts = {w for g in groups for amount in g.amounts for w in normalize(amount).split()}
         self._leads = frozenset({ADD_ON_LEAD, *parser.language.item_separators, *amounts})
@@ -78,24 +80,28 @@ class OrderSlots:
         words = [SpokenWord(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
         add_on_slots = [s for s in found if set(s.choices) <= self._add_on_forms]
         own = [
-            slot
+            _with_choices_of(slot, add_on_slots)
             for slot in [
                 *self._unheard_add_ons(words),
                 *self._unnamed_product(text, words),
                 *self._product_after_with(words),
             ]
-            if not any(_overlap(slot, other) for other in add_on_slots)
+            if not any(_overlap(slot, o) and not _same_stretch(slot, o) for o in add_on_slots)
         ]
         kept = [s for s in found if not any(_overlap(s, o) for o in own)]
         return sorted([*kept, *own], key=lambda s: s.start)
 
     def _unheard_add_ons(self, words: Sequence[SpokenWord]) -> list[MisheardSlot]:
-        """Unknown words right after "with", with the add-ons as choices: they are surely
-        misheard, and the likeliest add-on replaces them."""
+        """Unknown words right after "with", and the word after them where it ends add-ons
+        ("with sweet milk"), with the add-ons as choices: they are surely misheard, and the
+        likeliest add-on replaces them."""
         slots = []
         for n, word in enumerate(words[:-1]):
             length = self._unknown_run(words, n + 1)
             if word.text == ADD_ON_LEAD and length:
+                after = n + 1 + length
+                if after < len(words) and words[after].text in self._add_on_ends:
+                    length += 1
                 last = words[n + length]
                 slots.append(MisheardSlot(words[n + 1].start, last.end, self._add_ons))
         return slots
@@ -153,3 +159,14 @@ class OrderSlots:
 
 def _overlap(one: MisheardSlot, other: MisheardSlot) -> bool:
     return one.start < other.end and other.start < one.end
+
+
+def _same_stretch(one: MisheardSlot, other: MisheardSlot) -> bool:
+    return (one.start, one.end) == (other.start, other.end)
+
+
+def _with_choices_of(slot: MisheardSlot, others: Sequence[MisheardSlot]) -> MisheardSlot:
+    """`slot` offering also the choices of other slots for the same words ("sweet milk": the
+    milks of two words it sounds like, and the add-ons)."""
+    same = [c for other in others if _same_stretch(slot, other) for c in other.choices]
+    return replace(slot, choices=tuple(dict.fromkeys([*same, *slot.choices]))) if same else slot
