@@ -197,3 +197,24 @@ def test_a_catalog_name_replaces_heard_words_only_when_it_reads_about_as_well() 
     assert rewrite_slots("add oatmilk", [far], whisper.encode, whisper.distributions) == (
         "add oatmilk"
     )
+
+
+def test_a_lone_choice_replaces_the_heard_words_only_when_the_audio_allows_it() -> None:
+    """With one choice there is nothing to tell apart token by token: "Brewer" (for "brew a")
+    is not "brown sugar" just because that is the only phrase it sounds like."""
+    whisper = FakeWhisper(
+        {
+            (): {"brewer": -0.5, "brown": -9.0, "dull": -2.0, "double": -0.5},
+            ("brown",): {"sugar": -0.2},
+            ("double",): {"shot": -0.1},
+            ("dull",): {"shot": -0.1},
+        }
+    )
+    lone = MisheardSlot(0, 6, ("brown sugar",))
+    assert rewrite_slots("brewer latte", [lone], whisper.encode, whisper.distributions) == (
+        "brewer latte"
+    )
+    alike = MisheardSlot(0, 9, ("double shot",))
+    assert rewrite_slots("dull shot latte", [alike], whisper.encode, whisper.distributions) == (
+        "double shot latte"
+    )

@@ -36,7 +36,8 @@ class MisheardSlot:
     heard_may_stay: bool = False
     """The heard words may be right as they are (a product phrase the catalog leaves unclear):
     they stay unless a choice reads about as well. Otherwise they are surely wrong (words the
-    store never uses) and the likeliest choice replaces them."""
+    store never uses) and the likeliest choice replaces them; a lone choice, with nothing to
+    tell it from, only where it reads about as well."""
 
 
 SlotFinder = Callable[[str], Sequence[MisheardSlot]]

@@ -9,7 +9,8 @@ far behind the best at a token are dropped there. The transcript gets the winner
 the misheard text's capitalisation.
 
 Where the heard words may be right (`MisheardSlot.heard_may_stay`: a product phrase the catalog
-finds unclear, with its closest names as choices), whole sentences are compared instead: the
+finds unclear, with its closest names as choices), or where there is a lone choice ("brown
+sugar" for "Brewer", which stood for "brew a"), whole sentences are compared instead: the
 transcript with the heard words, and with each choice in their place, each read back in full.
 A choice replaces the heard words only when it reads within `KEEP_MARGIN_NATS` of them (less for
 a choice of fewer words), so that the agent still asks when the audio does not clearly say a
@@ -95,10 +96,13 @@ class _Reading:
         return self._own
 
     def best(self, slot: MisheardSlot) -> str:
-        """The slot's likeliest choice (or its heard words, where they may stay and read
-        better); the heard words when Whisper's context cannot hold the reading."""
+        """The slot's likeliest choice (or its heard words, where they may stay, or where there
+        is only one choice to compare them with, and read better); the heard words when
+        Whisper's context cannot hold the reading."""
         try:
-            return self._kept_or_best(slot) if slot.heard_may_stay else self._likeliest(slot)
+            if slot.heard_may_stay or len(slot.choices) == 1:
+                return self._kept_or_best(slot)
+            return self._likeliest(slot)
         except _OutOfContext:
             return self._text[slot.start : slot.end]
 
