@@ -90,7 +90,16 @@ def test_words_after_an_amount_that_are_no_add_on_stand_for_one() -> None:
 
 def test_known_words_before_a_phrase_end_are_misheard_only_when_much_alike() -> None:
     assert found("a shot of espresso and a twenty ounce latte") == []
-    assert found("some coffee") == []
+    assert misheard_slots("some coffee", LEADING) == [], "an amount leads on to what it measures"
+
+
+def test_a_phrase_before_a_phrase_end_of_another_group_may_stand_for_one_of_its_phrases() -> None:
+    text = "a latte, milk shot"
+    (slot,) = misheard_slots(text, LEADING)
+
+    assert text[slot.start : slot.end] == "milk shot"
+    assert set(slot.choices) == set(SHOTS)
+    assert slot.heard_may_stay, "'milk' is not much like 'single': only the audio can tell"
 
 
 def test_sounds_alike_uses_spelling_or_sound() -> None:

@@ -63,6 +63,8 @@ class _Candidate:
     anchors: int
     """Heard words equal to the words of a phrase they may stand for."""
     choices: tuple[str, ...]
+    may_stay: bool = False
+    """The heard words may be right (`MisheardSlot.heard_may_stay`)."""
 
 
 def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
@@ -91,19 +93,32 @@ def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
 
 def _misheard_modifiers(words: Sequence[SpokenWord], vocabulary: Vocabulary) -> list[_Candidate]:
     """Two words the store uses that make none of its phrases, the second ending two-word
-    phrases of one group only and the first sounding much like one of their first words ("sixty
-    ounce" for "sixteen ounce"): a misheard phrase of that group."""
+    phrases of one group only: a misheard phrase of that group where the first sounds much like
+    one of their first words ("sixty ounce" for "sixteen ounce"). Where the first is a phrase
+    of the store's itself, but no amount ("sugar shot": an add-on where the number of shots
+    should be), it may be one too, and the heard words stay unless a phrase of the group reads
+    about as well."""
     said = [w.text for w in words]
     ending = _phrase_ends(vocabulary)
     candidates = []
     for n in range(1, len(said)):
         phrases = ending.get(said[n], ())
         heard = said[n - 1]
-        if f"{heard} {said[n]}" in phrases:
+        if not phrases or f"{heard} {said[n]}" in phrases:
             continue
         if any(sounds_alike(heard, p.split()[0]) >= SOUNDS_ALIKE_MODIFIER for p in phrases):
             candidates.append(_Candidate(n - 1, 2, 1, phrases))
+        elif heard in _slot_phrases(vocabulary):
+            candidates.append(_Candidate(n - 1, 2, 1, phrases, may_stay=True))
     return candidates
+
+
+@functools.lru_cache(maxsize=4)
+def _slot_phrases(vocabulary: Vocabulary) -> frozenset[str]:
+    """The phrases of the store's slot groups that are not amounts: "some" in "some coffee"
+    leads on to what it measures."""
+    leads = {lead for lead, _ in vocabulary.followers}
+    return frozenset(p for group in vocabulary.slots for p in group if p not in leads)
 
 
 @functools.lru_cache(maxsize=4)
@@ -228,7 +243,8 @@ def _leftmost_longest(
         if taken.isdisjoint(covered):
             taken.update(covered)
             last = words[found.first + found.length - 1]
-            slots.append(MisheardSlot(words[found.first].start, last.end, found.choices))
+            start = words[found.first].start
+            slots.append(MisheardSlot(start, last.end, found.choices, found.may_stay))
     return sorted(slots, key=lambda slot: slot.start)
 
 
@@ -244,7 +260,7 @@ def _joined_by_stretch(candidates: list[_Candidate]) -> list[_Candidate]:
             by_stretch[key] = found
         else:
             choices = tuple(dict.fromkeys((*known.choices, *found.choices)))
-            by_stretch[key] = _Candidate(
-                found.first, found.length, max(known.anchors, found.anchors), choices
-            )
+            anchors = max(known.anchors, found.anchors)
+            may_stay = known.may_stay and found.may_stay
+            by_stretch[key] = _Candidate(found.first, found.length, anchors, choices, may_stay)
     return list(by_stretch.values())
