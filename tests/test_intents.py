@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -65,6 +66,18 @@ def test_template_slots_and_optional_words() -> None:
     assert template.match("remove red apples") is None
 
 
+def item_phrases(scores: dict[str, float]) -> Callable[[str], list[str]]:
+    """The item phrases a parser reads from a text, with `scores` as its phrase scorer."""
+    parser = IntentParser(phrase_score=lambda phrase: scores.get(phrase, 0.0))
+
+    def phrases(text: str) -> list[str]:
+        intent = parser.parse(text)
+        assert intent is not None
+        return [item.phrase for item in intent.items]
+
+    return phrases
+
+
 def test_a_part_naming_nothing_alone_belongs_to_the_name_around_it() -> None:
     """A misheard "herb and wild mushroom rice" names one product; "bananas and zorblax" two."""
     scores = {
@@ -75,12 +88,7 @@ def test_a_part_naming_nothing_alone_belongs_to_the_name_around_it() -> None:
         "zorblax": 0.0,
         "bananas and zorblax": 0.4,
     }
-    parser = IntentParser(phrase_score=lambda phrase: scores.get(phrase, 0.0))
-
-    def phrases(text: str) -> list[str]:
-        intent = parser.parse(text)
-        assert intent is not None
-        return [item.phrase for item in intent.items]
+    phrases = item_phrases(scores)
 
     assert phrases("add herb and wild mushroom rice") == ["herb and wild mushroom rice"]
     assert phrases("add bananas and zorblax") == ["bananas", "zorblax"]
@@ -102,12 +110,7 @@ def test_a_part_naming_a_product_weakly_joins_the_other_when_together_they_name_
         "apples and purple stuff": 0.6,
         "stuff": 0.5,
     }
-    parser = IntentParser(phrase_score=lambda phrase: scores.get(phrase, 0.0))
-
-    def phrases(text: str) -> list[str]:
-        intent = parser.parse(text)
-        assert intent is not None
-        return [item.phrase for item in intent.items]
+    phrases = item_phrases(scores)
 
     assert phrases("add sea salt and burger maked corn") == ["sea salt and burger maked corn"]
     assert phrases("add salt and vinegar chips and macaroni") == [
