@@ -267,20 +267,18 @@ class WindowDecoder:
         (`Vocabulary.understanding`), the likeliest reading whose products are all clear and
         that reads nearly as well (`UNDERSTOOD_MARGIN`): "I like a lot of sugar" names no
         drink, a less likely reading, "I like latte with sugar", does."""
-        texts = [self._text(tokens) for tokens in result.sequences_ids]
+        likeliest = self._text(result.sequences_ids[0])
         vocabulary = self.slot_vocabulary
         understanding = vocabulary.understanding if vocabulary else None
-        if len(texts) < 2 or understanding is None:
-            return texts[0]
-        if understanding(texts[0]) is not Understood.MISSING:
-            return texts[0]
+        if len(result.sequences_ids) < 2 or understanding is None:
+            return likeliest
+        if understanding(likeliest) is not Understood.MISSING:
+            return likeliest
         least = result.scores[0] - UNDERSTOOD_MARGIN
-        clear = (
-            text
-            for text, score in zip(texts[1:], result.scores[1:], strict=True)
-            if text and score >= least and understanding(text) is Understood.CLEAR
-        )
-        return next(clear, texts[0])
+        others = zip(result.sequences_ids[1:], result.scores[1:], strict=True)
+        texts = (self._text(tokens) for tokens, score in others if score >= least)
+        clear = (text for text in texts if text and understanding(text) is Understood.CLEAR)
+        return next(clear, likeliest)
 
     def _generate(
         self, encoded: StorageView, prompt: list[int], new_tokens: int
