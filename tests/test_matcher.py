@@ -133,6 +133,16 @@ def test_the_twin_named_as_said_wins(listed: tuple[str, str]) -> None:
     assert matcher.match("granny smith apples").candidates[0].product.id == "1"
 
 
+def test_plurals_of_words_ending_in_i_match_their_singular() -> None:
+    matcher = matcher_for(
+        Product("1", "Minis Assorted Candy"),
+        Product("2", "Mini Assorted Candy Bars"),
+        Product("3", "Mini Peppers"),
+    )
+    assert matcher.match("mini assorted candy").candidates[0].product.id == "1"
+    assert matcher.match("minis peppers").candidates[0].product.id == "3"
+
+
 def test_scores_are_between_zero_and_one_best_first() -> None:
     ranked = GROCERY.rank("chocolate chip cookies", limit=10)
     scores = [c.score for c in ranked]
