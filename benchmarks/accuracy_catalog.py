@@ -169,7 +169,7 @@ class CatalogListener:
     def __init__(self, store: Store, settings: RecognizerSettings) -> None:
         self.normalizer = Normalizer(load_language())
         self.matcher = ProductMatcher(store, self.normalizer)
-        self.parser = IntentParser(store, phrase_score=self.matcher.score)
+        self.parser = IntentParser(store, products=self.matcher)
         self.recognizer = load_recognizer(settings, store_vocabulary(store, self.parser))
 
     def score(

@@ -18,7 +18,7 @@ from voiceshop.recognizer.base import Vocabulary
 def vocabulary(store_name: str) -> Vocabulary:
     store = open_store(store_name, None)
     matcher = ProductMatcher(store, Normalizer(load_language()))
-    return store_vocabulary(store, IntentParser(store, phrase_score=matcher.score))
+    return store_vocabulary(store, IntentParser(store, products=matcher))
 
 
 def proposals(store_name: str, text: str) -> list[tuple[str, tuple[str, ...], bool]]:

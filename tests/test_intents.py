@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -22,7 +23,7 @@ CASES = yaml.safe_load((Path(__file__).parent / "intents" / "en.yaml").read_text
 def parser_for(store_name: str) -> IntentParser:
     store = open_store(store_name, None)
     matcher = ProductMatcher(store, Normalizer(load_language()))
-    return IntentParser(store, phrase_score=matcher.score)
+    return IntentParser(store, products=matcher)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["say"] or "(empty)")
@@ -37,9 +38,9 @@ def test_sentence(case: dict) -> None:
         read = [[i.phrase, i.quantity, i.unit, i.options] for i in intent.items]
         expected = [[*e, *[None, "", {}][len(e) - 1 :]][:4] for e in case["items"]]
         assert read == expected
-    for field in ("product", "quantity", "ordinal", "implicit"):
-        if field in case:
-            assert getattr(intent, field) == case[field]
+    for attribute in ("product", "quantity", "ordinal", "implicit"):
+        if attribute in case:
+            assert getattr(intent, attribute) == case[attribute]
 
 
 def test_sentence_data_quotes_yes_and_no() -> None:
@@ -66,9 +67,24 @@ def test_template_slots_and_optional_words() -> None:
     assert template.match("remove red apples") is None
 
 
-def item_phrases(scores: dict[str, float]) -> Callable[[str], list[str]]:
-    """The item phrases a parser reads from a text, with `scores` as its phrase scorer."""
-    parser = IntentParser(phrase_score=lambda phrase: scores.get(phrase, 0.0))
+@dataclass(frozen=True)
+class ScoredNames:
+    """Product names as a parser asks about them: a score per phrase, and the product each
+    phrase names best (the phrase itself unless `products` says otherwise)."""
+
+    scores: dict[str, float]
+    products: dict[str, str] = field(default_factory=dict)
+
+    def score(self, phrase: str) -> float:
+        return self.scores.get(phrase, 0.0)
+
+    def product_id(self, phrase: str) -> str | None:
+        return self.products.get(phrase, phrase) if phrase in self.scores else None
+
+
+def item_phrases(names: ScoredNames) -> Callable[[str], list[str]]:
+    """The item phrases a parser reads from a text, asking `names` about product words."""
+    parser = IntentParser(products=names)
 
     def phrases(text: str) -> list[str]:
         intent = parser.parse(text)
@@ -88,31 +104,51 @@ def test_a_part_naming_nothing_alone_belongs_to_the_name_around_it() -> None:
         "zorblax": 0.0,
         "bananas and zorblax": 0.4,
     }
-    phrases = item_phrases(scores)
+    phrases = item_phrases(ScoredNames(scores))
 
     assert phrases("add herb and wild mushroom rice") == ["herb and wild mushroom rice"]
     assert phrases("add bananas and zorblax") == ["bananas", "zorblax"]
 
 
-def test_a_part_naming_a_product_weakly_joins_the_other_when_together_they_name_one() -> None:
-    """A misheard "sea salt & butter baked corn" names one product; "salt and vinegar chips and
-    macaroni" two, as "macaroni" alone names one fairly well."""
+def test_parts_with_and_between_are_one_product_when_that_is_the_likelier_reading() -> None:
+    """Misheard, "sea salt and burger maked corn" and "sea salt and butter maked corn" each name
+    one product, and "low and green tea scented hand soap" the soap, as "low" alone names
+    nothing well; "salt and vinegar chips and macaroni" are two items, as together they name
+    only the chips and "macaroni" alone names a product fairly well; so are "apples and purple
+    stuff", as together they name nothing fairly well."""
+    corn = "Sea Salt & Butter Baked Corn"
     scores = {
         "sea salt": 1.0,
         "burger maked corn": 0.53,
         "sea salt and burger maked corn": 0.77,
+        "butter maked corn": 0.73,
+        "sea salt and butter maked corn": 0.95,
         "corn": 0.9,
         "salt and vinegar chips": 1.0,
         "macaroni": 0.79,
         "salt and vinegar chips and macaroni": 0.8,
+        "low": 0.66,
+        "green tea scented hand soap": 0.9,
+        "low and green tea scented hand soap": 0.84,
         "apples": 1.0,
         "purple stuff": 0.55,
         "apples and purple stuff": 0.6,
         "stuff": 0.5,
     }
-    phrases = item_phrases(scores)
+    products = {
+        "sea salt and burger maked corn": corn,
+        "butter maked corn": corn,
+        "sea salt and butter maked corn": corn,
+        "salt and vinegar chips and macaroni": "salt and vinegar chips",
+        "low and green tea scented hand soap": "green tea scented hand soap",
+    }
+    phrases = item_phrases(ScoredNames(scores, products))
 
     assert phrases("add sea salt and burger maked corn") == ["sea salt and burger maked corn"]
+    assert phrases("add sea salt and butter maked corn") == ["sea salt and butter maked corn"]
+    assert phrases("add low and green tea scented hand soap") == [
+        "low and green tea scented hand soap"
+    ]
     assert phrases("add salt and vinegar chips and macaroni") == [
         "salt and vinegar chips",
         "macaroni",

@@ -17,7 +17,7 @@ from voiceshop.recognizer.base import Vocabulary
 def coffee() -> Vocabulary:
     store = open_store("coffee", None)
     matcher = ProductMatcher(store, Normalizer(load_language()))
-    return store_vocabulary(store, IntentParser(store, phrase_score=matcher.score))
+    return store_vocabulary(store, IntentParser(store, products=matcher))
 
 
 def proposals(text: str) -> list[tuple[str, tuple[str, ...], bool]]:

@@ -18,7 +18,7 @@ from voiceshop.recognizer.whisper_backend import UNDERSTOOD_MARGIN, WindowDecode
 def coffee() -> Vocabulary:
     store = open_store("coffee", None)
     matcher = ProductMatcher(store, IntentParser(store).normalizer)
-    return store_vocabulary(store, IntentParser(store, phrase_score=matcher.score), matcher)
+    return store_vocabulary(store, IntentParser(store, products=matcher), matcher)
 
 
 @pytest.mark.parametrize(

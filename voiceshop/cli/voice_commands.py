@@ -163,7 +163,7 @@ def run_understand(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         store = open_shop(args, db)
     matcher = ProductMatcher(store, IntentParser(store).normalizer)
-    parser = IntentParser(store, phrase_score=matcher.score)
+    parser = IntentParser(store, products=matcher)
     no_drafts = InterimSettings(draft_every_seconds=None)  # no partial transcripts to show
     settings = replace(_recognizer_settings(args), interim=no_drafts)
     recognizer = load_recognizer(settings, store_vocabulary(store, parser, matcher))

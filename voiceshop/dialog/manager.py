@@ -62,7 +62,7 @@ class DialogManager:
         self.db = db
         self.user = user
         self.matcher = matcher or ProductMatcher(store, Normalizer(load_language(language)))
-        self.parser = IntentParser(store, language, phrase_score=self.matcher.score)
+        self.parser = IntentParser(store, language, products=self.matcher)
         self.replies = Replies(store, language)
         self.settings = settings or DialogSettings()
         self.state = DialogState()

@@ -3,30 +3,40 @@ a bit of soy milk" -> one ItemRequest per product, with counts, units and option
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from voiceshop.intents.model import ItemRequest
 from voiceshop.intents.options import OptionSpan, OptionSpotter
 from voiceshop.language.data import LanguageData
 from voiceshop.language.numbers import Numbers
 
-PhraseScorer = Callable[[str], float]
-"""How well a phrase names some product, 0..1; used to keep "macaroni and cheese" whole."""
+
+class ProductNames(Protocol):
+    """What the parser asks the catalog about product words, to keep "macaroni and cheese"
+    whole and to tell misheard counts and carrier words from names."""
+
+    def score(self, phrase: str) -> float:
+        """How well `phrase` names its best product, 0..1."""
+        ...
+
+    def product_id(self, phrase: str) -> str | None:
+        """The id of the product `phrase` names best (None when none is close)."""
+        ...
+
 
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
 _NAMES = 0.5
 """Phrase score from which words name a product, if only weakly."""
-_NAMES_CLEARLY = 0.8
-"""Phrase score from which words name a product clearly."""
 _NAMES_FAIRLY = 0.7
-"""Phrase score below which words name a product only weakly ("burger maked corn": 0.53, but
-"macaroni": 0.79)."""
+"""Phrase score from which words name a product fairly well."""
 _JOINED_NAMES = 0.75
 """Phrase score from which parts joined by "and", one of which names a product only weakly
-alone, name one product together ("sea salt and burger maked corn", misheard, 0.77 for "Sea
-Salt & Butter Baked Corn")."""
+("low and green tea scented hand soap", misheard), name one product together."""
+_NAMES_CLEARLY = 0.8
+"""Phrase score from which words name a product clearly."""
 
 
 @dataclass
@@ -48,12 +58,13 @@ class ItemListReader:
         language: LanguageData,
         numbers: Numbers,
         spotter: OptionSpotter,
-        phrase_score: PhraseScorer | None = None,
+        products: ProductNames | None = None,
     ) -> None:
         self._language = language
         self._numbers = numbers
         self._spotter = spotter
-        self._phrase_score = phrase_score
+        self._products = products
+        self._phrase_score = products.score if products else None
         self._separators = [tuple(s.split()) for s in language.item_separators]
         self._unit_forms = language.unit_forms
         self._multipliers = frozenset(language.numbers.multipliers)
@@ -180,10 +191,7 @@ class ItemListReader:
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
-        """Rejoin "macaroni and cheese" when the whole phrase names a product about as well as
-        its better part; a part that names nothing alone ("herb and wild mushroom rice",
-        misheard) with the other when the whole names a product at all; and a part that names one
-        only weakly with the other when the whole names one fairly well."""
+        """Rejoin parts split at "and" that name one product (see `_should_merge`)."""
         if self._phrase_score is None:
             return segments
         merged = [segments[0]]
@@ -202,6 +210,14 @@ class ItemListReader:
         second: _Segment,
         span_at: dict[int, OptionSpan],
     ) -> bool:
+        """Whether two parts with "and" between them name one product, the likelier reading
+        when the whole names a product
+        - at all, and a part names none ("herb and wild mushroom rice", misheard);
+        - about as well as the better part ("macaroni and cheese");
+        - fairly well, and a part names one only weakly ("low and green tea scented hand soap");
+        - other than the clearer part's, and a part names one not clearly, as long as the whole
+          names its product fairly well and at least as well as that part names its own ("sea
+          salt and butter maked corn"; but "salt and vinegar chips and macaroni" are two)."""
         assert self._phrase_score is not None
         if self._numbers.parse_count(words, second.positions[0]) is not None:
             return False
@@ -209,13 +225,27 @@ class ItemListReader:
         right = " ".join(self._product_of(words, second, span_at)[2])
         if not left or not right:
             return False
-        joined = self._phrase_score(f"{left} {second.joined_by} {right}")
-        scores = sorted([self._phrase_score(left), self._phrase_score(right)])
-        if scores[0] < _NAMES:
+        joined_words = f"{left} {second.joined_by} {right}"
+        joined = self._phrase_score(joined_words)
+        (_, low), (clearer, high) = sorted(
+            [(left, self._phrase_score(left)), (right, self._phrase_score(right))],
+            key=lambda part: part[1],
+        )
+        if low < _NAMES:
             return joined >= _NAMES
-        if scores[0] < _NAMES_FAIRLY and joined >= _JOINED_NAMES:
+        if joined >= high - _MERGE_TOLERANCE or (low < _NAMES_FAIRLY and joined >= _JOINED_NAMES):
             return True
-        return joined >= scores[1] - _MERGE_TOLERANCE
+        return (
+            low < _NAMES_CLEARLY
+            and joined >= max(low, _NAMES_FAIRLY)
+            and self._names_another_product(joined_words, clearer)
+        )
+
+    def _names_another_product(self, joined: str, part: str) -> bool:
+        """Whether the joined words name another product than the part does: when "salt and
+        vinegar chips and macaroni" names the chips, "macaroni" is an item of its own."""
+        assert self._products is not None
+        return self._products.product_id(joined) != self._products.product_id(part)
 
     def _item(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from voiceshop.catalog.model import Store
-from voiceshop.intents.items import ItemListReader, PhraseScorer
+from voiceshop.intents.items import ItemListReader, ProductNames
 from voiceshop.intents.model import Intent
 from voiceshop.intents.options import OptionSpotter
 from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, TemplateError
@@ -51,7 +51,7 @@ class IntentParser:
         self,
         store: Store | None = None,
         language: str = "en",
-        phrase_score: PhraseScorer | None = None,
+        products: ProductNames | None = None,
     ) -> None:
         self.language = load_language(language)
         self.normalizer = Normalizer(self.language)
@@ -68,11 +68,9 @@ class IntentParser:
         ]
         groups = list(store.option_groups.values()) if store else []
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
-        self.items = ItemListReader(
-            self.language, self.normalizer.numbers, self.spotter, phrase_score
-        )
+        self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
-        self._phrase_score = phrase_score
+        self._phrase_score = products.score if products else None
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""

@@ -152,6 +152,11 @@ class ProductMatcher:
         ranked = self.rank(phrase, limit=1)
         return ranked[0].score if ranked else 0.0
 
+    def product_id(self, phrase: str) -> str | None:
+        """The id of the product that matches `phrase` best (None when none is close)."""
+        ranked = self.rank(phrase, limit=1)
+        return ranked[0].product.id if ranked else None
+
     def match(self, phrase: str, preferences: Mapping[str, float] | None = None) -> MatchResult:
         """Rank and decide: CONFIDENT, AMBIGUOUS (with the choices) or NOT_FOUND.
 
