@@ -44,6 +44,8 @@ def test_commas_can_be_kept_as_words() -> None:
         ("two dozen eggs", (24, 2)),
         ("a couple of apples", (2, 3)),
         ("half a dozen", (6, 3)),
+        ("a hundred bananas", (100, 2)),
+        ("a thousand", (1000, 2)),
         ("twenty four cans", (24, 2)),
         ("twelve", (12, 1)),
         ("one two", (1, 1)),
