@@ -6,7 +6,8 @@ scripts/make_fixtures.py), clean and with kitchen noise. Each utterance goes thr
 recognizer tuned to the imported catalog's vocabulary, the intent parser and the product matcher
 over all names, as `voiceshop understand` does, and is scored on the product it names. When the
 agent would ask, the choices are those the dialog offers (`ProductMatcher.widened`), also for a
-phrase that names no product well enough but has close names.
+phrase that names no product well enough but has close names, and the one product that two items
+said with "and" between them may name (`ProductMatcher.together`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from benchmarks.accuracy_audio import MIX_PEAK, mix_noise, read_mono, write_mono
 from benchmarks.accuracy_coffee import SHARED, percentile
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart
-from voiceshop.catalog.model import Store
+from voiceshop.catalog.model import Product, Store
+from voiceshop.intents.model import ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
@@ -212,11 +214,24 @@ class CatalogListener:
         found = [
             self.normalizer.normalize(c.product.name) == wanted_words for c in result.candidates
         ]
+        together = self._said_together(intent.items)
+        if together is not None:
+            one = self.normalizer.normalize(together.name) == wanted_words
+            apart = result.outcome is MatchOutcome.CONFIDENT and found[0]
+            return Outcome.OFFERED if one or apart else Outcome.ASKED_WRONG
         if result.outcome is MatchOutcome.CONFIDENT:
             return Outcome.RIGHT if found[0] else Outcome.CONFIDENT_WRONG
         if result.candidates:
             return Outcome.OFFERED if any(found) else Outcome.ASKED_WRONG
         return Outcome.NOT_FOUND
+
+    def _said_together(self, items: Sequence[ItemRequest]) -> Product | None:
+        """The one product the first two items may name together, which the dialog asks about
+        (one item, or the two apart?), as `DialogManager` does; None when it would not ask."""
+        if len(items) < 2 or not items[1].joined_by:
+            return None
+        whole = self.matcher.together(items[0].phrase, items[1].joined_by, items[1].phrase)
+        return whole.product if whole else None
 
 
 def _silence(seconds: float) -> np.ndarray:

@@ -175,32 +175,57 @@ class DialogManager:
     def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
         list said without a verb ("bananas, eggs and ...") is taken as one only when it names
-        some product clearly; then none of its items is dropped."""
+        some product clearly; then none of its items is dropped. Two items whose words, joined,
+        name one product about as well are unclear too: one product, or two?"""
         preferences = self.profile.preferences()
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
         if implicit and all(r.outcome is not MatchOutcome.CONFIDENT for r in results):
             return self._not_understood(" ".join(r.phrase for r in requests))
+        together = self._said_together(requests)
         new_lines: list[CartLine] = []
         notes: list[str] = []
-        unclear: list[tuple[ItemRequest, tuple[Product, ...]]] = []
-        for request, result in zip(requests, results, strict=True):
+        unclear: list[Choosing] = []
+        for index, (request, result) in enumerate(zip(requests, results, strict=True)):
             problem = self._quantity_problem(request.quantity)
             if problem:
                 notes.append(problem)
+                continue
+            if index in together:
+                unclear.append(together[index])
+                continue
+            if index - 1 in together:
                 continue
             result = self.matcher.widened(result)
             if result.outcome is MatchOutcome.CONFIDENT:
                 new_lines.append(self._line_for(result.candidates[0].product, request))
             elif result.outcome is MatchOutcome.AMBIGUOUS or result.candidates:
-                unclear.append((request, tuple(c.product for c in result.candidates)))
+                unclear.append(Choosing(request, tuple(c.product for c in result.candidates)))
             else:
                 notes.append(self._not_found(request.phrase, result.candidates))
         question = ""
         if unclear:
-            (request, choices), later = unclear[0], tuple(r for r, _ in unclear[1:])
-            self.state.pending = Choosing(request, choices, later)
-            question = self._ask(choices)
+            later = tuple(r for choosing in unclear[1:] for r in choosing.apart or (choosing.item,))
+            self.state.pending = replace(unclear[0], rest=later)
+            question = self._ask(unclear[0])
         return " ".join(part for part in (self._apply_adds(new_lines), *notes, question) if part)
+
+    def _said_together(self, requests: list[ItemRequest]) -> dict[int, Choosing]:
+        """Questions, by the position of the first of two items, where the two may be one
+        product said with "and" inside ("minced garlic and extra virgin olive oil"); not when
+        the second has a count of its own, nor for a count that cannot be added."""
+        questions: dict[int, Choosing] = {}
+        for index in range(len(requests) - 1):
+            first, second = requests[index], requests[index + 1]
+            if not second.joined_by or second.quantity is not None or index - 1 in questions:
+                continue
+            if self._quantity_problem(first.quantity):
+                continue
+            whole = self.matcher.together(first.phrase, second.joined_by, second.phrase)
+            if whole is not None:
+                phrase = f"{first.phrase} {second.joined_by} {second.phrase}"
+                item = replace(first, phrase=phrase, options={**second.options, **first.options})
+                questions[index] = Choosing(item, (whole.product,), apart=(first, second))
+        return questions
 
     def _quantity_problem(self, quantity: int | None) -> str:
         if quantity is None:
@@ -235,7 +260,11 @@ class DialogManager:
             unit_price=product.price,
         )
 
-    def _ask(self, choices: tuple[Product, ...]) -> str:
+    def _ask(self, question: Choosing) -> str:
+        choices = question.choices
+        if question.apart:
+            apart = self.replies.join([item.phrase for item in question.apart])
+            return self.replies.say("ask_together", choice=choices[0].display_name, apart=apart)
         if len(choices) == 1:
             return self.replies.say("ask_one", choice=choices[0].display_name)
         return self.replies.say("ask_which", choices=self.replies.choices(choices))
@@ -253,6 +282,10 @@ class DialogManager:
 
     def _answer_choice(self, pending: Choosing, text: str, intent: Intent | None) -> str | None:
         """The reply when the utterance answers the open question, else None (moved on)."""
+        if pending.apart and self._chose_apart(pending, intent):
+            self.state.pending = None
+            first, second = pending.apart
+            return self._add_requests([first, replace(second, joined_by=""), *pending.rest])
         picked = self._picked(pending, text, intent)
         if picked is None and intent is not None and intent.name in ("No", "Cancel"):
             self.state.pending = None
@@ -267,6 +300,16 @@ class DialogManager:
         added = self._apply_adds([self._line_for(picked, pending.item)])
         rest = self._add_requests(list(pending.rest)) if pending.rest else ""
         return " ".join(p for p in (added, rest) if p)
+
+    @staticmethod
+    def _chose_apart(pending: Choosing, intent: Intent | None) -> bool:
+        """Whether the answer takes the items read apart, offered after the choices: "no",
+        "the second one", "the last one"."""
+        if intent is None:
+            return False
+        position = intent.ordinal if intent.ordinal is not None else intent.quantity
+        offered_after = (len(pending.choices) + 1, -1)
+        return intent.name == "No" or (intent.name == "Choose" and position in offered_after)
 
     def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> Product | None:
         choices = pending.choices

@@ -16,6 +16,9 @@ class Choosing:
     item: ItemRequest
     choices: tuple[Product, ...]
     rest: tuple[ItemRequest, ...] = ()
+    apart: tuple[ItemRequest, ...] = ()
+    """The items `item` names when its words are read as several, offered after `choices`
+    ("minced garlic and extra virgin olive oil": one product, or two)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ a bit of soy milk" -> one ItemRequest per product, with counts, units and option
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from voiceshop.intents.model import ItemRequest
@@ -77,7 +77,8 @@ class ItemListReader:
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
-        return [item for item in items if item.phrase or item.options]
+        items = [item for item in items if item.phrase or item.options]
+        return [replace(item, joined_by="") if n == 0 else item for n, item in enumerate(items)]
 
     def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
         segments = [_Segment()]
@@ -255,7 +256,8 @@ class ItemListReader:
             if i in span_at:
                 options.setdefault(span_at[i].group, span_at[i].value)
         quantity, unit, product = self._product_of(words, seg, span_at)
-        return ItemRequest(" ".join(product), quantity, unit, options)
+        joined_by = "" if seg.joined_by == "," else seg.joined_by
+        return ItemRequest(" ".join(product), quantity, unit, options, joined_by)
 
     def _product_of(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]

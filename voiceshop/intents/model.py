@@ -17,6 +17,8 @@ class ItemRequest:
     """The counting unit said, singular ("carton"), or ""."""
     options: dict[str, str] = field(default_factory=dict)
     """Option group id -> value as the store names it, add-ons with their spoken amount."""
+    joined_by: str = ""
+    """The word said between this item and the one before ("and"), "" after a comma or first."""
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,23 @@ class ProductMatcher:
         ranked = self.rank(phrase, limit=1)
         return ranked[0].product.id if ranked else None
 
+    def together(self, first: str, joined_by: str, second: str) -> Candidate | None:
+        """The product that two item phrases said with `joined_by` between them name as one
+        ("minced garlic" and "extra virgin olive oil"), when one item is about as likely a
+        reading as two: the whole names a product other than either phrase's, clearly and
+        within the ambiguity margin of the weaker phrase's score. None otherwise."""
+        whole = self.rank(f"{first} {joined_by} {second}", limit=1)
+        parts = [self.rank(phrase, limit=1) for phrase in (first, second)]
+        if not whole or not all(parts):
+            return None
+        s = self.settings
+        weaker = min(part[0].score for part in parts)
+        if whole[0].score < max(s.confident_score, weaker - s.ambiguity_margin):
+            return None
+        if whole[0].product.id in {part[0].product.id for part in parts}:
+            return None
+        return whole[0]
+
     def match(self, phrase: str, preferences: Mapping[str, float] | None = None) -> MatchResult:
         """Rank and decide: CONFIDENT, AMBIGUOUS (with the choices) or NOT_FOUND.
 

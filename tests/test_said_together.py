@@ -1,0 +1,89 @@
+"""Two items whose words, joined, name one product of the real 50k catalog: the agent asks
+whether one product or two were meant."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CATALOG_DIR, require_shared
+from voiceshop.catalog.instacart import read_instacart
+from voiceshop.catalog.model import Store
+from voiceshop.dialog.manager import DialogManager
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import ProductMatcher
+from voiceshop.storage.database import ShopDatabase
+
+pytestmark = pytest.mark.slow
+QUESTION = (
+    "Did you mean one item, Minced Garlic in Extra Virgin Olive Oil, or minced garlic and extra"
+    " virgin olive oil as separate items?"
+)
+
+
+@cache
+def instacart() -> tuple[Store, ProductMatcher]:
+    products = require_shared(CATALOG_DIR / "products.csv")
+    store = read_instacart(products, store_id="instacart", name="Instacart")
+    return store, ProductMatcher(store, Normalizer(load_language()))
+
+
+def name_of(product_id: str | None) -> str:
+    store, _ = instacart()
+    product = store.product(product_id) if product_id else None
+    return product.name if product else ""
+
+
+def test_the_matcher_names_a_product_said_with_and_inside() -> None:
+    _, matcher = instacart()
+
+    whole = matcher.together("minced garlic", "and", "extra virgin olive oil")
+    assert whole is not None
+    assert whole.product.name == "Minced Garlic in Extra Virgin Olive Oil"
+    assert matcher.together("bread", "and", "butter") is None
+    assert matcher.together("milk", "and", "eggs") is None
+    assert matcher.together("minced garlic", "and", "bananas") is None
+
+
+@pytest.fixture
+def dialog(tmp_path: Path) -> DialogManager:
+    store, matcher = instacart()
+    return DialogManager(store, ShopDatabase(tmp_path / "shop.db"), matcher=matcher)
+
+
+def cart(dialog: DialogManager) -> dict[str, int]:
+    return {name_of(line.product_id): line.quantity for line in dialog.cart}
+
+
+def test_yes_takes_the_one_product(dialog: DialogManager) -> None:
+    reply = dialog.respond("add bananas, minced garlic and extra virgin olive oil").text
+    assert reply.startswith("Added 1 Bananas.")
+    assert reply.endswith(QUESTION)
+    assert cart(dialog) == {"Bananas": 1}
+
+    dialog.respond("yes")
+    assert cart(dialog) == {"Bananas": 1, "Minced Garlic in Extra Virgin Olive Oil": 1}
+
+
+@pytest.mark.parametrize("answer", ["no", "the second one"])
+def test_no_or_the_second_takes_both_items(dialog: DialogManager, answer: str) -> None:
+    assert dialog.respond("add two minced garlic and extra virgin olive oil").text == QUESTION
+
+    dialog.respond(answer)
+    assert cart(dialog) == {"Minced Garlic": 2, "Extra Virgin Olive Oil": 1}
+
+
+def test_items_that_only_partly_name_another_product_are_two(dialog: DialogManager) -> None:
+    dialog.respond("add bread and butter")
+    assert cart(dialog) == {"Bread": 1, "Butter": 1}
+
+
+def test_a_second_count_or_a_count_too_large_leaves_the_items_apart(dialog: DialogManager) -> None:
+    dialog.respond("add minced garlic and two extra virgin olive oil")
+    assert cart(dialog) == {"Minced Garlic": 1, "Extra Virgin Olive Oil": 2}
+
+    reply = dialog.respond("add a thousand minced garlic and extra virgin olive oil").text
+    assert "1000 is more than I can add at once" in reply
+    assert cart(dialog) == {"Minced Garlic": 1, "Extra Virgin Olive Oil": 3}
