@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from tests.conftest import COFFEE_DEV, SHARED, require_shared
@@ -20,7 +21,9 @@ from voiceshop.recognizer.whisper_backend import (
     PROMPT_LEAD,
     DecodedWindow,
     WhisperRecognizer,
+    WindowDecoder,
     build_prompt,
+    load_whisper_model,
     window_confidence,
 )
 
@@ -156,6 +159,8 @@ def stream(recognizer: WhisperRecognizer, chunks: list[Chunk]) -> list[Transcrip
     return finals + ([last] if last else [])
 
 
+RECORDING = "0636c68b-ef43-4340-bf91-ce8c6397c045.wav"
+READINGS = ("Can I get a mocha?", "Can I get a large mocha with soy milk please?", "a mocha")
 SILENCE = Chunk(bytes(3200))
 """0.1 s of digital silence."""
 
@@ -183,7 +188,7 @@ def test_transcript_names_the_labelled_drink(recognizer: WhisperRecognizer, reco
 def test_streamed_file_with_silence_padding_gives_one_final_transcript(
     recognizer: WhisperRecognizer,
 ) -> None:
-    path = require_shared(COFFEE_DEV / "0636c68b-ef43-4340-bf91-ce8c6397c045.wav")
+    path = require_shared(COFFEE_DEV / RECORDING)
     chunks = [SILENCE] * 10 + list(wav_chunks(path, seconds_per_chunk=0.05)) + [SILENCE] * 20
     recognizer.reset()
 
@@ -204,7 +209,7 @@ def test_kitchen_noise_gives_no_transcript(recognizer: WhisperRecognizer) -> Non
 
 @needs_whisper
 def test_reset_drops_the_utterance_in_progress(recognizer: WhisperRecognizer) -> None:
-    path = require_shared(COFFEE_DEV / "0636c68b-ef43-4340-bf91-ce8c6397c045.wav")
+    path = require_shared(COFFEE_DEV / RECORDING)
     recognizer.reset()
     for chunk in list(wav_chunks(path))[:40]:
         recognizer.feed(chunk)
@@ -231,3 +236,20 @@ def test_another_store_vocabulary_becomes_the_prompt() -> None:
     assert recognizer.prompt is not None
     assert "honeycrisp apples" in recognizer.prompt
     assert "cappuccino" not in recognizer.prompt
+
+
+@needs_whisper
+def test_read_backs_in_one_batch_score_as_one_by_one() -> None:
+    settings = RecognizerSettings(asr="whisper")
+    decoder = WindowDecoder(load_whisper_model(settings.whisper), settings)
+    decoder.set_prompt("Order: latte, mocha, soy milk.")
+    pcm = b"".join(chunk.pcm for chunk in wav_chunks(require_shared(COFFEE_DEV / RECORDING)))
+    encoded = decoder.encode(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0)
+    token_lists = [decoder.tokens(text) for text in READINGS]
+
+    for prompted in (True, False):
+        batched = decoder.readings(encoded, token_lists, prompted=prompted)
+        for tokens, rows in zip(token_lists, batched, strict=True):
+            alone = decoder.distributions(encoded, tokens, prompted=prompted)
+            assert len(rows) == len(alone) == len(tokens) + 1
+            np.testing.assert_allclose(np.array(rows), np.array(alone), atol=1e-3)

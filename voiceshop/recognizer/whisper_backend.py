@@ -51,7 +51,7 @@ from voiceshop.recognizer.interim import (
 )
 from voiceshop.recognizer.models import embedded_whisper_model
 from voiceshop.recognizer.slots import misheard_slots
-from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprob
+from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprobs
 
 if TYPE_CHECKING:
     from ctranslate2 import StorageView
@@ -108,7 +108,7 @@ class WhisperRecognizer(Recognizer):
         check_request: RequestCheck | None = None,
     ) -> None:
         self.settings = settings
-        model = _load_model(_model_dir(settings.whisper), settings.whisper)
+        model = load_whisper_model(settings.whisper)
         _check_language(model, settings.language)
         self._decoder = WindowDecoder(model, settings)
         self._drafts = WindowDecoder(model, draft_settings(settings))
@@ -194,9 +194,13 @@ class WindowDecoder:
         """Whose misheard slot phrases are rescored against the audio (None: not done)."""
         self.set_prompt(None)
 
+    def tokens(self, text: str) -> list[int]:
+        """The tokens of `text` after a space, as Whisper writes it inside a transcript."""
+        return self._tokenizer.encode(" " + text)
+
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes after a space, as it does inside the prompt."""
-        return len(self._tokenizer.encode(" " + text))
+        return len(self.tokens(text))
 
     def set_prompt(self, prompt: str | None) -> None:
         """Use `prompt` as the previous text for every window from now on."""
@@ -211,45 +215,75 @@ class WindowDecoder:
 
     def decode(self, audio: np.ndarray) -> list[DecodedWindow]:
         """Readings of consecutive windows of `audio` (one unless it is longer than a window)."""
-        features = self._model.feature_extractor(audio)
-        content = features[:, : max(1, features.shape[1] - 1)]  # the last frame is padding
+        content = self._features(audio)
         return [
             self._decode_window(content[:, start : start + self._window_frames])
             for start in range(0, content.shape[1], self._window_frames)
         ]
+
+    def encode(self, audio: np.ndarray) -> StorageView:
+        """The encoder's view of the first window of `audio`, for `distributions`."""
+        return self._encoded(self._features(audio)[:, : self._window_frames])
+
+    def _features(self, audio: np.ndarray) -> np.ndarray:
+        features = self._model.feature_extractor(audio)
+        return features[:, : max(1, features.shape[1] - 1)]  # the last frame is padding
 
     def distributions(
         self, encoded: StorageView, tokens: list[int], *, prompted: bool = True
     ) -> list[np.ndarray]:
         """Whisper reading `tokens` back against encoded audio, after the prompt or without it:
         for each token, and for the one after them, the log-probabilities of every token there
-        (fewer rows only when prompt and tokens fill the decoder's context).
+        (fewer rows only when prompt and tokens fill the decoder's context)."""
+        return self.readings(encoded, [tokens], prompted=prompted)[0]
+
+    def readings(
+        self, encoded: StorageView, token_lists: Sequence[list[int]], *, prompted: bool = True
+    ) -> list[list[np.ndarray]]:
+        """`distributions` of several token lists against the same audio, read back together in
+        one batch (about twice as fast as one after another on two cores).
 
         CTranslate2 counts `max_length` differently with and without a previous-text prompt
         (without one, forced tokens seem to count twice), so it starts from that and is raised
         until the forced tokens all have their row."""
         prompt = self._prompt if prompted else self._plain_prompt
-        wanted = len(tokens) + 1
-        max_length = len(prompt) + (wanted if len(prompt) > len(self._plain_prompt) else 2 * wanted)
+        wanted = [len(tokens) + 1 for tokens in token_lists]
+        longest = max(wanted)
+        max_length = len(prompt) + (
+            longest if len(prompt) > len(self._plain_prompt) else 2 * longest
+        )
+        batch = self._batch_of(encoded, len(token_lists))
         while True:
-            (result,) = self._model.model.generate(
-                encoded,
-                [prompt + tokens],
+            results = self._model.model.generate(
+                batch,
+                [prompt + tokens for tokens in token_lists],
                 beam_size=1,
                 max_length=max_length,
                 return_logits_vocab=True,
             )
-            rows = result.logits[0]
-            if len(rows) >= wanted or max_length >= _MAX_TOKENS:
-                return [log_softmax(row) for row in rows[:wanted]]
+            rows = [result.logits[0] for result in results]
+            complete = all(len(r) >= n for r, n in zip(rows, wanted, strict=True))
+            if complete or max_length >= _MAX_TOKENS:
+                return [
+                    [log_softmax(row) for row in r[:n]] for r, n in zip(rows, wanted, strict=True)
+                ]
             max_length = min(_MAX_TOKENS, 2 * max_length)
 
-    def _decode_window(self, features: np.ndarray) -> DecodedWindow:
+    def _batch_of(self, encoded: StorageView, size: int) -> StorageView:
+        """The encoded audio repeated `size` times, one for each reading of a batch."""
+        if size == 1:
+            return encoded
+        return self._storage_view(np.repeat(np.asarray(encoded), size, axis=0))
+
+    def _encoded(self, features: np.ndarray) -> StorageView:
         padded = np.zeros((1, features.shape[0], self._window_frames), np.float32)
         padded[0, :, : features.shape[1]] = features
+        return self._model.model.encode(self._storage_view(padded))
+
+    def _decode_window(self, features: np.ndarray) -> DecodedWindow:
         seconds = features.shape[1] / _FRAMES_PER_SECOND
         new_tokens = _EXTRA_TOKENS + math.ceil(_TOKENS_PER_SECOND * seconds)
-        encoded = self._model.model.encode(self._storage_view(padded))
+        encoded = self._encoded(features)
         result = self._generate(encoded, self._prompt, new_tokens)
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
@@ -314,11 +348,11 @@ class WindowDecoder:
             return text
         encode = self._tokenizer.encode
 
-        def plain(tokens: list[int]) -> list[np.ndarray]:
-            return self.distributions(encoded, tokens, prompted=False)
+        def plain(token_lists: Sequence[list[int]]) -> list[list[np.ndarray]]:
+            return self.readings(encoded, token_lists, prompted=False)
 
-        margin = sentence_logprob(again, encode, plain) - sentence_logprob(text, encode, plain)
-        return again if margin >= -NAMES_MARGIN_NATS else text
+        again_score, text_score = sentence_logprobs([again, text], encode, plain)
+        return again if again_score - text_score >= -NAMES_MARGIN_NATS else text
 
     def _rescored(self, text: str, encoded: StorageView) -> str:
         """The text with misheard slot phrases replaced by the audio's best fit."""
@@ -331,7 +365,7 @@ class WindowDecoder:
             find(text),
             self._tokenizer.encode,
             lambda tokens: self.distributions(encoded, tokens),
-            lambda tokens: self.distributions(encoded, tokens, prompted=False),
+            lambda token_lists: self.readings(encoded, token_lists, prompted=False),
         )
 
 
@@ -390,6 +424,11 @@ def window_confidence(windows: Sequence[DecodedWindow]) -> float:
         return 0.0
     scores = [math.exp(w.avg_logprob) * (1.0 - w.no_speech_prob) for w in windows]
     return sum(w * s for w, s in zip(weights, scores, strict=True)) / sum(weights)
+
+
+def load_whisper_model(settings: WhisperSettings) -> WhisperModel:
+    """The Whisper model the settings name (the embedded tiny.en by default), loaded once."""
+    return _load_model(_model_dir(settings), settings)
 
 
 def _model_dir(settings: WhisperSettings) -> Path:

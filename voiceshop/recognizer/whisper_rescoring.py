@@ -42,6 +42,8 @@ reading likelier, whatever was said."""
 Encode = Callable[[str], list[int]]
 Distributions = Callable[[list[int]], list[np.ndarray]]
 """Token ids -> the log-probability rows for predicting each of them and the token after."""
+Readings = Callable[[Sequence[list[int]]], list[list[np.ndarray]]]
+"""`Distributions` of several token lists at once."""
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,19 @@ def rewrite_slots(
     slots: Sequence[MisheardSlot],
     encode: Encode,
     distributions: Distributions,
-    plain_distributions: Distributions | None = None,
+    plain_readings: Readings | None = None,
 ) -> str:
     """`text` with each misheard slot replaced by its likeliest choice.
 
     `encode` gives the tokens of a text (Whisper writes a space before each word);
     `distributions` reads tokens back against the audio after the decoding prompt, and
-    `plain_distributions` (default: the same) without it, which is enough, and cheaper, to
-    compare whole sentences.
+    `plain_readings` (default: the same, one list after another) reads several token lists
+    without it, which is enough, and cheaper, to compare whole sentences.
     """
     if not slots:
         return text
-    reading = _Reading(text, encode, distributions, plain_distributions or distributions)
+    plain = plain_readings or (lambda token_lists: [distributions(t) for t in token_lists])
+    reading = _Reading(text, encode, distributions, plain)
     parts, done = [], 0
     for slot in slots:
         parts += [text[done : slot.start], reading.best(slot)]
@@ -78,7 +81,7 @@ class _Reading:
     """One transcript read back by Whisper; further prefixes are read on demand and cached."""
 
     def __init__(
-        self, text: str, encode: Encode, distributions: Distributions, plain: Distributions
+        self, text: str, encode: Encode, distributions: Distributions, plain: Readings
     ) -> None:
         self._text = text
         self._encode = encode
@@ -117,19 +120,25 @@ class _Reading:
         before = self._before(slot)
         after = self._encode(self._text[slot.end :]) if slot.end < len(self._text) else []
         heard = self._text[slot.start : slot.end]
-        kept = self._sentence(before, self._words(heard), after)
-        scores = {c: self._sentence(before, self._words(c), after) for c in self._written(slot)}
+        written = self._written(slot)
+        middles = [self._words(phrase) for phrase in (heard, *written)]
+        kept, *read = self._sentences(before, middles, after)
+        scores = dict(zip(written, read, strict=True))
         close = [c for c in scores if scores[c] >= kept - _keep_margin(heard, c)]
         return max(close, key=lambda text: scores[text]) if close else heard
 
-    def _sentence(self, before: list[int], middle: list[int], after: list[int]) -> float:
-        """Log-probability of the tokens from `middle` on, read back after `before` (without
-        the decoding prompt)."""
-        tokens = [*before, *middle, *after]
-        rows = self._plain(tokens)
-        if len(rows) < len(tokens):
-            raise _OutOfContext
-        return sum(float(rows[n][token]) for n, token in enumerate(tokens) if n >= len(before))
+    def _sentences(
+        self, before: list[int], middles: list[list[int]], after: list[int]
+    ) -> list[float]:
+        """For each middle, the log-probability of the tokens from it on, read back after
+        `before` (without the decoding prompt); all read in one batch."""
+        token_lists = [[*before, *middle, *after] for middle in middles]
+        scores = []
+        for tokens, rows in zip(token_lists, self._plain(token_lists), strict=True):
+            if len(rows) < len(tokens):
+                raise _OutOfContext
+            scores.append(sum(float(rows[n][t]) for n, t in enumerate(tokens) if n >= len(before)))
+        return scores
 
     def _before(self, slot: MisheardSlot) -> list[int]:
         said = self._text[: slot.start].rstrip()
@@ -187,14 +196,17 @@ class _Reading:
         return self._extra[key]
 
 
-def sentence_logprob(text: str, encode: Encode, plain_distributions: Distributions) -> float:
-    """How likely Whisper finds `text` for the audio, read back without a prompt (sum of its
-    tokens' log-probabilities; minus infinity when its context cannot hold them)."""
-    tokens = encode(" " + text)
-    rows = plain_distributions(tokens)
-    if len(rows) < len(tokens):
-        return -math.inf
-    return sum(float(rows[n][token]) for n, token in enumerate(tokens))
+def sentence_logprobs(texts: Sequence[str], encode: Encode, plain: Readings) -> list[float]:
+    """How likely Whisper finds each text for the audio, read back without a prompt, all in one
+    batch (sum of its tokens' log-probabilities; minus infinity when its context cannot hold
+    them)."""
+    token_lists = [encode(" " + text) for text in texts]
+    return [
+        sum(float(rows[n][token]) for n, token in enumerate(tokens))
+        if len(rows) >= len(tokens)
+        else -math.inf
+        for tokens, rows in zip(token_lists, plain(token_lists), strict=True)
+    ]
 
 
 def _keep_margin(heard: str, choice: str) -> float:
