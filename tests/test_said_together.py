@@ -67,7 +67,22 @@ def test_yes_takes_the_one_product(dialog: DialogManager) -> None:
     assert cart(dialog) == {"Bananas": 1, "Minced Garlic in Extra Virgin Olive Oil": 1}
 
 
-@pytest.mark.parametrize("answer", ["no", "the second one"])
+@pytest.mark.parametrize("answer", ["one item", "just one", "the first"])
+def test_one_item_takes_the_one_product(dialog: DialogManager, answer: str) -> None:
+    dialog.respond("add minced garlic and extra virgin olive oil")
+
+    dialog.respond(answer)
+    assert cart(dialog) == {"Minced Garlic in Extra Virgin Olive Oil": 1}
+
+
+def test_an_unclear_answer_is_asked_for_again(dialog: DialogManager) -> None:
+    dialog.respond("add minced garlic and extra virgin olive oil")
+
+    assert dialog.respond("the third").text == "Please say one item, or separate items."
+    assert dialog.respond("separately").text.startswith("Added 1 Minced Garlic and 1 Extra")
+
+
+@pytest.mark.parametrize("answer", ["no", "the second one", "separate items", "both", "two"])
 def test_no_or_the_second_takes_both_items(dialog: DialogManager, answer: str) -> None:
     assert dialog.respond("add two minced garlic and extra virgin olive oil").text == QUESTION
 

@@ -77,6 +77,8 @@ class DialogManager:
             "ListKinds": self._list_kinds,
             "Checkout": self._checkout,
             "Choose": self._choose_out_of_context,
+            "OneItem": self._choose_out_of_context,
+            "SeparateItems": self._choose_out_of_context,
             "Yes": self._yes_no_out_of_context,
             "No": self._yes_no_out_of_context,
             "Cancel": self._cancel,
@@ -292,8 +294,10 @@ class DialogManager:
             rest = self._add_requests(list(pending.rest)) if pending.rest else ""
             return " ".join(p for p in (self.replies.say("chosen_none"), rest) if p)
         if picked is None:
-            if intent is None or intent.name in ("Yes", "Choose"):
-                return self.replies.say("choose_again")
+            if intent is None or intent.name in ("Yes", "Choose", "OneItem", "SeparateItems"):
+                return self.replies.say(
+                    "choose_together_again" if pending.apart else "choose_again"
+                )
             self.state.pending = None
             return None
         self.state.pending = None
@@ -304,16 +308,19 @@ class DialogManager:
     @staticmethod
     def _chose_apart(pending: Choosing, intent: Intent | None) -> bool:
         """Whether the answer takes the items read apart, offered after the choices: "no",
-        "the second one", "the last one"."""
+        "separate items", "the second one", "the last one"."""
         if intent is None:
             return False
+        if intent.name in ("No", "SeparateItems"):
+            return True
         position = intent.ordinal if intent.ordinal is not None else intent.quantity
-        offered_after = (len(pending.choices) + 1, -1)
-        return intent.name == "No" or (intent.name == "Choose" and position in offered_after)
+        return intent.name == "Choose" and position in (len(pending.choices) + 1, -1)
 
     def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> Product | None:
         choices = pending.choices
         if intent is not None and intent.name == "Yes" and len(choices) == 1:
+            return choices[0]
+        if intent is not None and intent.name == "OneItem" and pending.apart:
             return choices[0]
         if intent is not None and intent.name == "Choose":
             position = intent.ordinal if intent.ordinal is not None else intent.quantity
