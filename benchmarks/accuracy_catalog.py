@@ -32,6 +32,7 @@ from benchmarks.accuracy_coffee import SHARED, percentile
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
+from voiceshop.dialog.manager import one_product_for
 from voiceshop.intents.model import ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
@@ -227,11 +228,8 @@ class CatalogListener:
 
     def _said_together(self, items: Sequence[ItemRequest]) -> Product | None:
         """The one product the first two items may name together, which the dialog asks about
-        (one item, or the two apart?), as `DialogManager` does; None when it would not ask."""
-        if len(items) < 2 or not items[1].joined_by:
-            return None
-        whole = self.matcher.together(items[0].phrase, items[1].joined_by, items[1].phrase)
-        return whole.product if whole else None
+        (one item, or separate items?); None when it would not ask."""
+        return one_product_for(self.matcher, *items[:2]) if len(items) > 1 else None
 
 
 def _silence(seconds: float) -> np.ndarray:

@@ -218,15 +218,13 @@ class DialogManager:
         questions: dict[int, Choosing] = {}
         for index in range(len(requests) - 1):
             first, second = requests[index], requests[index + 1]
-            if not second.joined_by or second.quantity is not None or index - 1 in questions:
+            if index - 1 in questions or self._quantity_problem(first.quantity):
                 continue
-            if self._quantity_problem(first.quantity):
-                continue
-            whole = self.matcher.together(first.phrase, second.joined_by, second.phrase)
+            whole = one_product_for(self.matcher, first, second)
             if whole is not None:
                 phrase = f"{first.phrase} {second.joined_by} {second.phrase}"
                 item = replace(first, phrase=phrase, options={**second.options, **first.options})
-                questions[index] = Choosing(item, (whole.product,), apart=(first, second))
+                questions[index] = Choosing(item, (whole,), apart=(first, second))
         return questions
 
     def _quantity_problem(self, quantity: int | None) -> str:
@@ -313,8 +311,8 @@ class DialogManager:
             return False
         if intent.name in ("No", "SeparateItems"):
             return True
-        position = intent.ordinal if intent.ordinal is not None else intent.quantity
-        return intent.name == "Choose" and position in (len(pending.choices) + 1, -1)
+        offered_after = (len(pending.choices) + 1, -1)
+        return intent.name == "Choose" and _position(intent) in offered_after
 
     def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> Product | None:
         choices = pending.choices
@@ -323,7 +321,7 @@ class DialogManager:
         if intent is not None and intent.name == "OneItem" and pending.apart:
             return choices[0]
         if intent is not None and intent.name == "Choose":
-            position = intent.ordinal if intent.ordinal is not None else intent.quantity
+            position = _position(intent)
             if position == -1:
                 return choices[-1]
             if position is not None and 1 <= position <= len(choices):
@@ -629,6 +627,23 @@ class DialogManager:
 
     def _save(self, cart: list[CartLine]) -> None:
         self.db.save_cart(self.user, self.store.id, cart)
+
+
+def one_product_for(
+    matcher: ProductMatcher, first: ItemRequest, second: ItemRequest
+) -> Product | None:
+    """The one product that an item and the next may name together, the agent's question
+    ("one item, or separate items?"): said with a word such as "and" between them, the second
+    without a count of its own, and named together as well (`ProductMatcher.together`)."""
+    if not second.joined_by or second.quantity is not None:
+        return None
+    whole = matcher.together(first.phrase, second.joined_by, second.phrase)
+    return whole.product if whole else None
+
+
+def _position(intent: Intent) -> int | None:
+    """The position a Choose answer names: "the second one", "number two"."""
+    return intent.ordinal if intent.ordinal is not None else intent.quantity
 
 
 def _packs(product: Product, request: ItemRequest) -> int:
