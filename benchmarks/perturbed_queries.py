@@ -108,7 +108,7 @@ def _perturb(name: str, kind: str, rng: random.Random, leading: Counter[str]) ->
         i = rng.randrange(len(words) - 1)
         words[i], words[i + 1] = words[i + 1], words[i]
     elif kind == "sound_alike":
-        changed = _sound_alike(words, rng)
+        changed = respelled(words, rng)
         if changed is None:
             return None
         words = changed
@@ -119,7 +119,8 @@ def _perturb(name: str, kind: str, rng: random.Random, leading: Counter[str]) ->
     return " ".join(words)
 
 
-def _sound_alike(words: list[str], rng: random.Random) -> list[str] | None:
+def respelled(words: list[str], rng: random.Random) -> list[str] | None:
+    """`words` with one word replaced by a homophone or respelled as it sounds, or None."""
     order = list(range(len(words)))
     rng.shuffle(order)
     for i in order:
