@@ -7,6 +7,9 @@ On the real 50k catalog (../shared/data/catalog/products.csv), with fixed seeds,
 - names with "and" or "&" in them said whole, read as one item;
 - the same names with one word respelled by sound, read as one item.
 
+Beside each, how often the dialog asks whether one item or two were meant (`one_product_for`):
+for pairs a needless question, for names one offering the name (a question, not a wrong cart).
+
 `python -m benchmarks.and_names` prints the table.
 """
 
@@ -15,9 +18,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from benchmarks.accuracy_catalog import load_catalog
 from benchmarks.perturbed_queries import respelled
+from voiceshop.dialog.manager import one_product_for
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
@@ -30,59 +35,81 @@ FREQUENT_LAST_WORD = 15
 
 def main() -> None:
     store = load_catalog()
-    normalize = Normalizer(load_language()).normalize
-    parser = IntentParser(store, products=ProductMatcher(store, Normalizer(load_language())))
+    normalizer = Normalizer(load_language())
+    normalize = normalizer.normalize
+    matcher = ProductMatcher(store, normalizer)
+    parser = IntentParser(store, products=matcher)
     names = [normalize(product.name) for product in store.products]
     short = sorted({n for n in names if 1 <= len(n.split()) <= 2 and "and" not in n.split()})
     with_and = sorted({n for n in names if "and" in n.split()[1:-1] and len(n.split()) <= 8})
     ends = Counter(n.split()[-1] for n in names if n.split())
     frequent = sorted(w for w, c in ends.items() if c >= FREQUENT_LAST_WORD and len(w) > 2)
 
-    def items(text: str) -> int:
+    def reading(text: str) -> Reading:
         intent = parser.parse(text)
-        return len(intent.items) if intent else 0
+        items = intent.items if intent else []
+        whole = one_product_for(matcher, *items[:2]) if len(items) == 2 else None
+        return Reading(len(items), normalize(whole.name) if whole else None)
 
     rows = [
-        ("real short names, add X and Y: two items", _pairs(short, items, random.Random(11))),
-        ("frequent last words, add X and Y: two items", _pairs(frequent, items, random.Random(3))),
+        ("real short names, add X and Y: two items", _pairs(short, reading, random.Random(11))),
+        (
+            "frequent last words, add X and Y: two items",
+            _pairs(frequent, reading, random.Random(3)),
+        ),
         (
             "real short names, X respelled: two items",
-            _pairs(short, items, random.Random(4), respell=True),
+            _pairs(short, reading, random.Random(4), respell=True),
         ),
-        ("names with and/& said whole: one item", _whole(with_and, items, random.Random(5))),
+        ("names with and/& said whole: one item", _whole(with_and, reading, random.Random(5))),
         (
             "the same, one word respelled: one item",
-            _whole(with_and, items, random.Random(5), respell=True),
+            _whole(with_and, reading, random.Random(5), respell=True),
         ),
     ]
-    print("| reading | as wanted |\n| --- | ---: |")
-    for label, (hits, total) in rows:
-        print(f"| {label} | {hits}/{total} |")
+    print("| reading | as wanted | asked one item or two |\n| --- | ---: | ---: |")
+    for label, (hits, asked, total) in rows:
+        print(f"| {label} | {hits}/{total} | {asked}/{total} |")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the parser and dialog take a request: its items, and the one product the dialog
+    asks about (one item or two?), if it asks."""
+
+    items: int
+    asked_about: str | None
 
 
 def _pairs(
-    phrases: list[str], items: Callable[[str], int], rng: random.Random, respell: bool = False
-) -> tuple[int, int]:
-    hits = 0
+    phrases: list[str], reading: Callable[[str], Reading], rng: random.Random, respell: bool = False
+) -> tuple[int, int, int]:
+    """Read as two items without a question; asked one or two; pairs."""
+    hits = asked = 0
     for _ in range(PAIRS):
         first, second = rng.sample(phrases, 2)
         if respell:
             first = " ".join(respelled(first.split(), rng) or first.split())
-        hits += items(f"add {first} and {second}") == 2
-    return hits, PAIRS
+        read = reading(f"add {first} and {second}")
+        hits += read.items == 2 and read.asked_about is None
+        asked += read.asked_about is not None
+    return hits, asked, PAIRS
 
 
 def _whole(
-    phrases: list[str], items: Callable[[str], int], rng: random.Random, respell: bool = False
-) -> tuple[int, int]:
-    hits = total = 0
+    phrases: list[str], reading: Callable[[str], Reading], rng: random.Random, respell: bool = False
+) -> tuple[int, int, int]:
+    """Read as one item; split but asked one or two, offering the name; names read."""
+    hits = asked = total = 0
     for name in rng.sample(phrases, WHOLE):
         words = respelled(name.split(), rng) if respell else name.split()
         if words is None:
             continue
         total += 1
-        hits += items("add " + " ".join(words)) == 1
-    return hits, total
+        read = reading("add " + " ".join(words))
+        hits += read.items == 1
+        asked += read.asked_about == name
+    return hits, asked, total
 
 
 if __name__ == "__main__":

@@ -47,6 +47,18 @@ def test_the_matcher_names_a_product_said_with_and_inside() -> None:
     assert matcher.together("minced garlic", "and", "bananas") is None
 
 
+def test_a_misheard_name_with_and_heard_inside_is_asked_about() -> None:
+    """"Snackimals" heard as "snack and most": one phrase has a word its best product lacks,
+    and the whole's product holds words of both; general words alone ("chips") are two items."""
+    _, matcher = instacart()
+
+    whole = matcher.together("organic snack", "and", "most chocolate crisp cereal")
+    assert whole is not None
+    assert whole.product.name == "Organic Snackimals Chocolate Crisp Cereal"
+    assert matcher.together("chips", "and", "salsa") is None
+    assert matcher.together("beef", "and", "parmesan") is None
+
+
 @pytest.fixture
 def dialog(tmp_path: Path) -> DialogManager:
     store, matcher = instacart()

@@ -158,21 +158,31 @@ class ProductMatcher:
         return ranked[0].product.id if ranked else None
 
     def together(self, first: str, joined_by: str, second: str) -> Candidate | None:
-        """The product that two item phrases said with `joined_by` between them name as one
-        ("minced garlic" and "extra virgin olive oil"), when one item is about as likely a
-        reading as two: the whole names a product other than either phrase's, clearly and
-        within the ambiguity margin of the weaker phrase's score. None otherwise."""
+        """The product that two item phrases said with `joined_by` between them name as one,
+        when one item is about as likely a reading as two. None otherwise. The whole names it
+        - clearly, within the ambiguity margin of the weaker phrase's score, and it is neither
+          phrase's own product ("minced garlic" and "extra virgin olive oil"); or
+        - at least well enough to suggest, a phrase names no product clearly and has a word its
+          best product lacks (misheard, not merely general), and the product's name holds words
+          said on both sides of the join ("organic snack" and "most chocolate crisp cereal":
+          Organic Snackimals Chocolate Crisp Cereal)."""
         whole = self.rank(f"{first} {joined_by} {second}", limit=1)
         parts = [self.rank(phrase, limit=1) for phrase in (first, second)]
         if not whole or not all(parts):
             return None
-        s = self.settings
+        s, best = self.settings, whole[0]
         weaker = min(part[0].score for part in parts)
-        if whole[0].score < max(s.confident_score, weaker - s.ambiguity_margin):
+        misheard = any(
+            self._misheard(phrase, part[0])
+            for phrase, part in zip((first, second), parts, strict=True)
+        )
+        if misheard and best.score >= s.suggest_score and self._spans(best.product, first, second):
+            return best
+        if best.score < max(s.confident_score, weaker - s.ambiguity_margin):
             return None
-        if whole[0].product.id in {part[0].product.id for part in parts}:
+        if best.product.id in {part[0].product.id for part in parts}:
             return None
-        return whole[0]
+        return best
 
     def match(self, phrase: str, preferences: Mapping[str, float] | None = None) -> MatchResult:
         """Rank and decide: CONFIDENT, AMBIGUOUS (with the choices) or NOT_FOUND.
@@ -273,17 +283,40 @@ class ProductMatcher:
 
     def _covers(self, product: Product, similar: list[dict[int, float]]) -> bool:
         """Whether one name of the product contains every said word (or a close one)."""
+        return any(all(named) for named in self._named_words(product, similar))
+
+    def _misheard(self, phrase: str, best: Candidate) -> bool:
+        """Whether the phrase names no product clearly and has a word its best product lacks."""
+        if best.score >= self.settings.confident_score:
+            return False
+        return not self._covers(
+            best.product, [self._similar_words(w) for w in self.words.words(phrase)]
+        )
+
+    def _spans(self, product: Product, first: str, second: str) -> bool:
+        """Whether one name of the product holds a word (or a close one) of each phrase."""
+        said = [self._similar_words(w) for w in self.words.words(first)]
+        cut = len(said)
+        said += [self._similar_words(w) for w in self.words.words(second)]
+        return any(
+            any(named[:cut]) and any(named[cut:]) for named in self._named_words(product, said)
+        )
+
+    def _named_words(self, product: Product, similar: list[dict[int, float]]) -> list[list[bool]]:
+        """For each name of the product, which said words it contains (or a close one)."""
         index = self.index
         position = index.position[product.id]
         first, end = index.product_variants[position : position + 2].tolist()
-        return any(
-            all(
-                max((sims.get(w, 0.0) for w in index.words_of_variant(v).tolist()), default=0.0)
-                >= FULL_COVER
-                for sims in similar
+        named = []
+        for variant in range(first, end):
+            words = index.words_of_variant(variant).tolist()
+            named.append(
+                [
+                    max((sims.get(w, 0.0) for w in words), default=0.0) >= FULL_COVER
+                    for sims in similar
+                ]
             )
-            for v in range(first, end)
-        )
+        return named
 
     def _compounds(self, said: list[str]) -> list[str]:
         """Words said apart that the catalog writes as one ("sour dough"), and the reverse."""
