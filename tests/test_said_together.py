@@ -48,7 +48,7 @@ def test_the_matcher_names_a_product_said_with_and_inside() -> None:
 
 
 def test_a_misheard_name_with_and_heard_inside_is_asked_about() -> None:
-    """"Snackimals" heard as "snack and most": one phrase has a word its best product lacks,
+    """ "Snackimals" heard as "snack and most": one phrase has a word its best product lacks,
     and the whole's product holds words of both; general words alone ("chips") are two items."""
     _, matcher = instacart()
 
