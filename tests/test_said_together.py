@@ -12,6 +12,8 @@ from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Store
 from voiceshop.dialog.manager import DialogManager
+from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.storage.database import ShopDatabase
@@ -114,3 +116,23 @@ def test_a_second_count_or_a_count_too_large_leaves_the_items_apart(dialog: Dial
     reply = dialog.respond("add a thousand minced garlic and extra virgin olive oil").text
     assert "1000 is more than I can add at once" in reply
     assert cart(dialog) == {"Minced Garlic": 1, "Extra Virgin Olive Oil": 3}
+
+
+def test_items_joined_by_and_are_read_back_as_one_name_with_its_twins() -> None:
+    """ "Snug & Dry Size 6 Diaper" heard as two items, "smurf" and "dry side six skybird": the
+    second reading's prompt names the product whole, singular and plural, and the reading that
+    says it whole replaces both items."""
+    store, matcher = instacart()
+    vocabulary = store_vocabulary(store, IntentParser(store, products=matcher), matcher)
+    assert vocabulary.find_names is not None and vocabulary.take_names is not None
+    heard = "I would like three smurf and dry side six skybird."
+
+    names = vocabulary.find_names(heard)
+
+    assert {"Snug & Dry Size 6 Diaper", "Snug & Dry Size 6 Diapers"} <= set(names)
+    assert vocabulary.take_names(heard, "I'd like three Snug & Dry Size 6 Diaper.") == (
+        "I would like three snug and dry size six diaper."
+    )
+    assert vocabulary.take_names(heard, "I'd like two Snug & Dry Size 6 Diaper.") == heard, (
+        "not the same count"
+    )

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
+from itertools import pairwise
 
-from voiceshop.intents.model import Intent
+from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import MisheardSlot, Vocabulary
@@ -63,31 +65,50 @@ class CatalogSlots:
     def names_for(self, text: str) -> tuple[str, ...]:
         """The catalog names (as written) that the unclear product phrases of `text` may stand
         for, closest first, at most PROMPT_NAMES: Whisper spells a rare name right once it is in
-        its prompt ("frijoles negros black beans" for "fridge oolong meatballs black beans")."""
-        names: list[str] = []
-        for phrase in self._product_phrases(text):
-            if self._closest_names(phrase):
-                offered = self._matcher.widened(self._matcher.match(phrase)).candidates
-                ranked = self._matcher.rank(phrase, limit=PROMPT_NAMES)
-                names += [c.product.name for c in (*offered, *ranked)]
+        its prompt ("frijoles negros black beans" for "fridge oolong meatballs black beans").
+        The names each phrase would be offered come before the others, each with its twins
+        (plurals), so that the audio, not the prompt, decides between them. Two items joined by
+        "and", one of them unclear, are looked up as one phrase too: "and" may be heard inside
+        a name ("smurf and dry side six" for "Snug & Dry Size 6")."""
+        intent = self._parser.parse(text)
+        joined = [f"{a} and {b}" for a, b in _joined_items(intent) if self._unclear(a, b)]
+        phrases = [*joined, *(phrase for phrase in _phrases(intent) if self._unclear(phrase))]
+        matcher = self._matcher
+        offered = [
+            c for phrase in phrases for c in matcher.widened(matcher.match(phrase)).candidates
+        ]
+        ranked = [c for phrase in phrases for c in matcher.rank(phrase, limit=PROMPT_NAMES)]
+        names = [twin.name for c in (*offered, *ranked) for twin in matcher.twins(c.product)]
         return tuple(dict.fromkeys(names))[:PROMPT_NAMES]
+
+    def _unclear(self, *phrases: str) -> bool:
+        """Whether any of the product phrases is unclear (it has names to read back)."""
+        return any(self._closest_names(phrase) for phrase in phrases)
 
     def with_products_of(self, text: str, again: str) -> str:
         """`text` with its unclear product phrases as `again` (a reading with catalog names in
         its prompt) words them; its other words, which the names' prompt may have made worse
         ("and two cartoons" for "add two cartons"), stay. `text` unless both readings ask the
-        same of the same counts and units."""
+        same of the same counts and units, but that `again` may read two items joined by "and"
+        as one (`_aligned`)."""
         heard_intent, reread_intent = self._parser.parse(text), self._parser.parse(again)
-        if _request_shape(heard_intent) != _request_shape(reread_intent):
+        pairs = _aligned(heard_intent, reread_intent)
+        if pairs is None:
             return text
-        first, second = _phrases(heard_intent), _phrases(reread_intent)
         parts, done = [], 0
-        for heard, reread in zip(first, second, strict=True):
-            span = self._locate(text, heard) if heard != reread else None
-            if span and span[0] >= done and self._closest_names(heard):
+        for heard, reread in pairs:
+            span = self._span(text, heard) if " ".join(heard) != reread else None
+            if span and span[0] >= done and any(self._closest_names(h) for h in heard):
                 parts += [text[done : span[0]], reread]
                 done = span[1]
         return "".join([*parts, text[done:]])
+
+    def _span(self, text: str, phrases: tuple[str, ...]) -> tuple[int, int] | None:
+        """Where phrases said one after another are in `text`, from the first to the last."""
+        first, last = self._locate(text, phrases[0]), self._locate(text, phrases[-1])
+        if first is None or last is None or last[1] < first[0]:
+            return None
+        return first[0], last[1]
 
     def _product_phrases(self, text: str) -> list[str]:
         return _phrases(self._parser.parse(text))
@@ -146,6 +167,44 @@ def _request_shape(intent: Intent | None) -> tuple[object, ...] | None:
     if intent is None:
         return None
     return (intent.name, *((item.quantity, item.unit) for item in intent.items))
+
+
+def _joined_items(intent: Intent | None) -> list[tuple[str, str]]:
+    """The phrases of each item said with "and" before it and no count of its own, with the
+    phrase of the item before: maybe one name ("smurf" and "dry side six")."""
+    if intent is None:
+        return []
+    return [
+        (first.phrase, second.phrase)
+        for first, second in pairwise(intent.items)
+        if _joins(second) and second.joined_by == "and"
+    ]
+
+
+def _joins(item: ItemRequest) -> bool:
+    """Whether the item may be the rest of the one before: said after a word, no count."""
+    return bool(item.joined_by) and item.quantity is None and not item.unit
+
+
+def _aligned(
+    heard: Intent | None, reread: Intent | None
+) -> list[tuple[tuple[str, ...], str]] | None:
+    """The heard product phrases (one, or two joined items) each reread phrase stands for;
+    None unless both ask the same of the same counts and units, two heard items joined by
+    "and" (the second without a count) being allowed to be one reread item."""
+    if heard is None or reread is None:
+        return None
+    if _request_shape(heard) == _request_shape(reread):
+        return [((h,), r) for h, r in zip(_phrases(heard), _phrases(reread), strict=True)]
+    if heard.name != reread.name or heard.product or len(heard.items) != len(reread.items) + 1:
+        return None
+    for at, item in enumerate(heard.items[1:], start=1):
+        merged = (*heard.items[: at - 1], heard.items[at - 1], *heard.items[at + 1 :])
+        if _joins(item) and _request_shape(replace(heard, items=merged)) == _request_shape(reread):
+            pairs = [((h.phrase,), r.phrase) for h, r in zip(merged, reread.items, strict=True)]
+            pairs[at - 1] = ((heard.items[at - 1].phrase, item.phrase), reread.items[at - 1].phrase)
+            return pairs
+    return None
 
 
 def _corrects(heard: set[str], name: set[str]) -> bool:

@@ -243,19 +243,21 @@ class ProductMatcher:
         choices = [Candidate(self.index.products[p], round(score, 4)) for p, score in rest]
         return replace(result, candidates=(*first, *choices)[: s.max_choices])
 
+    def twins(self, product: Product) -> list[Product]:
+        """The product and its twins: the same words but for plurals, the same size."""
+        index = self.index
+        group = index.product_group[index.position[product.id]]
+        return [index.products[int(twin)] for twin in np.flatnonzero(index.product_group == group)]
+
     def _twin_as_said(self, best: Candidate, phrase: str) -> Candidate:
-        """The twin of `best` (same words but for plurals, same size) whose name is the phrase
-        as said, where the catalog has one: "granny smith apple" is "Granny Smith Apple", not
-        its twin "Granny Smith Apples"."""
+        """The twin of `best` whose name is the phrase as said, where the catalog has one:
+        "granny smith apple" is "Granny Smith Apple", not its twin "Granny Smith Apples"."""
         said = self.words.said(phrase)
         if self.words.said(best.product.name) == said:
             return best
-        index = self.index
-        group = index.product_group[index.position[best.product.id]]
-        for twin in np.flatnonzero(index.product_group == group):
-            product = index.products[int(twin)]
-            if self.words.said(product.name) == said:
-                return Candidate(product, best.score)
+        for twin in self.twins(best.product):
+            if self.words.said(twin.name) == said:
+                return Candidate(twin, best.score)
         return best
 
     def _suggestions(self, ranked: list[Candidate]) -> tuple[Candidate, ...]:
