@@ -16,6 +16,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.recognizer.base import Vocabulary
 from voiceshop.storage.database import ShopDatabase
 
 pytestmark = pytest.mark.slow
@@ -30,6 +31,12 @@ def instacart() -> tuple[Store, ProductMatcher]:
     products = require_shared(CATALOG_DIR / "products.csv")
     store = read_instacart(products, store_id="instacart", name="Instacart")
     return store, ProductMatcher(store, Normalizer(load_language()))
+
+
+@cache
+def instacart_vocabulary() -> Vocabulary:
+    store, matcher = instacart()
+    return store_vocabulary(store, IntentParser(store, products=matcher), matcher)
 
 
 def name_of(product_id: str | None) -> str:
@@ -122,8 +129,7 @@ def test_items_joined_by_and_are_read_back_as_one_name_with_its_twins() -> None:
     """ "Snug & Dry Size 6 Diaper" heard as two items, "smurf" and "dry side six skybird": the
     second reading's prompt names the product whole, singular and plural, and the reading that
     says it whole replaces both items."""
-    store, matcher = instacart()
-    vocabulary = store_vocabulary(store, IntentParser(store, products=matcher), matcher)
+    vocabulary = instacart_vocabulary()
     assert vocabulary.find_names is not None and vocabulary.take_names is not None
     heard = "I would like three smurf and dry side six skybird."
 
@@ -136,3 +142,14 @@ def test_items_joined_by_and_are_read_back_as_one_name_with_its_twins() -> None:
     assert vocabulary.take_names(heard, "I'd like two Snug & Dry Size 6 Diaper.") == heard, (
         "not the same count"
     )
+
+
+def test_a_count_heard_inside_the_product_words_comes_with_the_second_reading() -> None:
+    """ "a Men's" heard as "amends": the second reading's count and words replace them."""
+    vocabulary = instacart_vocabulary()
+    assert vocabulary.take_names is not None
+    heard = "I'd like amends whole and thick shampoo and conditioners."
+
+    taken = vocabulary.take_names(heard, "I'd like a Men's Whole & Thick Shampoo & Conditioner.")
+
+    assert taken == "I'd like a Men's Whole & Thick Shampoo & Conditioner."

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import replace
+from collections.abc import Iterator
 from itertools import pairwise
 
 from voiceshop.intents.model import Intent, ItemRequest
@@ -39,6 +39,8 @@ PROMPT_NAMES = 12
 """Most catalog names put in the prompt of a second reading (`names_for`)."""
 
 _WORD = re.compile(r"\S+")
+_COUNT_WORDS = 3
+"""Most words a count takes ("twenty four", "a couple of")."""
 
 
 class CatalogSlots:
@@ -89,19 +91,32 @@ class CatalogSlots:
         """`text` with its unclear product phrases as `again` (a reading with catalog names in
         its prompt) words them; its other words, which the names' prompt may have made worse
         ("and two cartoons" for "add two cartons"), stay. `text` unless both readings ask the
-        same of the same counts and units, but that `again` may read two items joined by "and"
-        as one (`_aligned`)."""
+        same of the same items (`_aligned`)."""
         heard_intent, reread_intent = self._parser.parse(text), self._parser.parse(again)
         pairs = _aligned(heard_intent, reread_intent)
         if pairs is None:
             return text
         parts, done = [], 0
-        for heard, reread in pairs:
-            span = self._span(text, heard) if " ".join(heard) != reread else None
+        for heard, reread, count in pairs:
+            said = reread if count is None else self._counted(again, reread, count)
+            span = self._span(text, heard) if " ".join(heard) != reread or count else None
             if span and span[0] >= done and any(self._closest_names(h) for h in heard):
-                parts += [text[done : span[0]], reread]
+                parts += [text[done : span[0]], said]
                 done = span[1]
         return "".join([*parts, text[done:]])
+
+    def _counted(self, text: str, phrase: str, count: int) -> str:
+        """The phrase as said in `text`, with the words before it that say `count` ("a Men's
+        Whole"; "one mens whole" where they are not found)."""
+        numbers = self._parser.normalizer.numbers
+        span = self._locate(text, phrase)
+        if span is not None:
+            starts = [m.start() for m in _WORD.finditer(text[: span[0]])]
+            for start in reversed(starts[-_COUNT_WORDS:]):
+                said = self._parser.normalizer.normalize(text[start : span[0]]).split()
+                if numbers.parse_count(said) == (count, len(said)):
+                    return text[start : span[1]]
+        return f"{numbers.to_words(count)} {phrase}"
 
     def _span(self, text: str, phrases: tuple[str, ...]) -> tuple[int, int] | None:
         """Where phrases said one after another are in `text`, from the first to the last."""
@@ -162,13 +177,6 @@ def _phrases(intent: Intent | None) -> list[str]:
     ]
 
 
-def _request_shape(intent: Intent | None) -> tuple[object, ...] | None:
-    """What a request asks, its product words aside: the intent, each item's count and unit."""
-    if intent is None:
-        return None
-    return (intent.name, *((item.quantity, item.unit) for item in intent.items))
-
-
 def _joined_items(intent: Intent | None) -> list[tuple[str, str]]:
     """The phrases of each item said with "and" before it and no count of its own, with the
     phrase of the item before: maybe one name ("smurf" and "dry side six")."""
@@ -188,23 +196,47 @@ def _joins(item: ItemRequest) -> bool:
 
 def _aligned(
     heard: Intent | None, reread: Intent | None
-) -> list[tuple[tuple[str, ...], str]] | None:
-    """The heard product phrases (one, or two joined items) each reread phrase stands for;
-    None unless both ask the same of the same counts and units, two heard items joined by
-    "and" (the second without a count) being allowed to be one reread item."""
-    if heard is None or reread is None:
+) -> list[tuple[tuple[str, ...], str, int | None]] | None:
+    """The heard product phrases (of one item, or two joined ones) each reread phrase stands
+    for, with the count only the reread item has; None unless both readings ask the same of
+    items with the same counts and units (`_fits`), two heard items joined by "and" (the second
+    without a count) being allowed to be one reread item ("smurf and dry side six" for "snug
+    and dry size six")."""
+    if heard is None or reread is None or heard.name != reread.name:
         return None
-    if _request_shape(heard) == _request_shape(reread):
-        return [((h,), r) for h, r in zip(_phrases(heard), _phrases(reread), strict=True)]
-    if heard.name != reread.name or heard.product or len(heard.items) != len(reread.items) + 1:
+    if bool(heard.product) != bool(reread.product):
         return None
-    for at, item in enumerate(heard.items[1:], start=1):
-        merged = (*heard.items[: at - 1], heard.items[at - 1], *heard.items[at + 1 :])
-        if _joins(item) and _request_shape(replace(heard, items=merged)) == _request_shape(reread):
-            pairs = [((h.phrase,), r.phrase) for h, r in zip(merged, reread.items, strict=True)]
-            pairs[at - 1] = ((heard.items[at - 1].phrase, item.phrase), reread.items[at - 1].phrase)
-            return pairs
+    asked = [((heard.product,), reread.product, None)] if heard.product else []
+    for groups in _groupings(heard.items):
+        pairs = list(zip(groups, reread.items, strict=False))
+        if len(groups) == len(reread.items) and all(_fits(g[0], item) for g, item in pairs):
+            return [
+                (tuple(i.phrase for i in group), item.phrase, _count_only_in(group[0], item))
+                for group, item in pairs
+            ] + asked
     return None
+
+
+def _groupings(items: tuple[ItemRequest, ...]) -> Iterator[list[tuple[ItemRequest, ...]]]:
+    """The items one by one, then each way of taking an item with the one it may join."""
+    yield [(item,) for item in items]
+    for at in range(1, len(items)):
+        if _joins(items[at]):
+            alone = [(item,) for item in items]
+            yield [*alone[: at - 1], (items[at - 1], items[at]), *alone[at + 1 :]]
+
+
+def _fits(heard: ItemRequest, reread: ItemRequest) -> bool:
+    """Whether two readings of an item agree on its count and unit; a count only the second
+    reading has is taken, its words being inside the heard phrase ("amends" for "a men's")."""
+    if heard.unit != reread.unit:
+        return False
+    return heard.quantity == reread.quantity or heard.quantity is None
+
+
+def _count_only_in(heard: ItemRequest, reread: ItemRequest) -> int | None:
+    """The reread item's count where the heard one has none."""
+    return reread.quantity if heard.quantity is None else None
 
 
 def _corrects(heard: set[str], name: set[str]) -> bool:
