@@ -153,3 +153,21 @@ def test_a_count_heard_inside_the_product_words_comes_with_the_second_reading() 
     taken = vocabulary.take_names(heard, "I'd like a Men's Whole & Thick Shampoo & Conditioner.")
 
     assert taken == "I'd like a Men's Whole & Thick Shampoo & Conditioner."
+    assert (
+        vocabulary.take_names(
+            "I need free disease for a lot of purpose and with lids.",
+            "I need 3D Z Foil All Purpose Pan With Lids.",
+        )
+        == "I need 3D Z Foil All Purpose Pan With Lids."
+    ), "the count inside the first word"
+
+
+def test_a_product_with_a_twin_gets_a_reading_with_the_twins_name() -> None:
+    """The audio, read back, chooses between twins: the prompt that held both names does not."""
+    vocabulary = instacart_vocabulary()
+    assert vocabulary.twin_readings is not None
+
+    readings = vocabulary.twin_readings("I'd like three snug and dry size six diapers.")
+
+    assert readings == ("I'd like three snug and dry size six diaper.",)
+    assert vocabulary.twin_readings("add minced garlic in extra virgin olive oil") == ()

@@ -105,16 +105,33 @@ class CatalogSlots:
                 done = span[1]
         return "".join([*parts, text[done:]])
 
+    def twin_readings(self, text: str) -> tuple[str, ...]:
+        """`text` with a product phrase said as the name of a twin of the product it names
+        ("size six diaper" for "size six diapers"), one reading per twin."""
+        readings = []
+        normalize = self._parser.normalizer.normalize
+        for phrase in _phrases(self._parser.parse(text)):
+            best = self._matcher.rank(phrase, limit=1)
+            span = self._locate(text, phrase)
+            if not best or span is None:
+                continue
+            for twin in self._matcher.twins(best[0].product):
+                said = normalize(twin.name)
+                if said != phrase:
+                    readings.append(f"{text[: span[0]]}{said}{text[span[1] :]}")
+        return tuple(readings)
+
     def _counted(self, text: str, phrase: str, count: int) -> str:
-        """The phrase as said in `text`, with the words before it that say `count` ("a Men's
-        Whole"; "one mens whole" where they are not found)."""
-        numbers = self._parser.normalizer.numbers
+        """The phrase as said in `text`, with the words that say `count` before it or in its
+        first word ("a Men's Whole", "3D Z Foil"); "one mens whole" where they are not found."""
+        normalize, numbers = self._parser.normalizer.normalize, self._parser.normalizer.numbers
         span = self._locate(text, phrase)
         if span is not None:
-            starts = [m.start() for m in _WORD.finditer(text[: span[0]])]
-            for start in reversed(starts[-_COUNT_WORDS:]):
-                said = self._parser.normalizer.normalize(text[start : span[0]]).split()
-                if numbers.parse_count(said) == (count, len(said)):
+            before = [m.start() for m in _WORD.finditer(text[: span[0]])][-_COUNT_WORDS:]
+            for start in [span[0], *reversed(before)]:
+                said = normalize(text[start : span[1]]).split()
+                found = numbers.parse_count(said)
+                if found and found[0] == count and said[found[1] :] == phrase.split():
                     return text[start : span[1]]
         return f"{numbers.to_words(count)} {phrase}"
 

@@ -56,6 +56,7 @@ def store_vocabulary(
         find_slots=grammar,
         find_names=catalog.names_for,
         take_names=catalog.with_products_of,
+        twin_readings=catalog.twin_readings,
         understanding=functools.partial(_understanding, parser, matcher),
     )
 

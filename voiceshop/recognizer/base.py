@@ -70,6 +70,10 @@ class Vocabulary:
     take_names: Callable[[str, str], str] | None = None
     """The first reading with the product phrases of the second, the rest kept
     (`CatalogSlots.with_products_of`); None: the second reading whole."""
+    twin_readings: Callable[[str], Sequence[str]] | None = None
+    """The transcript with each product phrase said as the name of a twin of its product (the
+    same words but for plurals, `CatalogSlots.twin_readings`): a recognizer whose prompt held
+    both names lets the audio choose; None: no such readings."""
     understanding: Callable[[str], Understood] | None = None
     """How far the store's grammar and catalog understand a transcript. Where a product is
     missing from the likeliest reading, a recognizer may take a less likely reading of its own

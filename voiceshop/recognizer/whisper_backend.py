@@ -335,7 +335,8 @@ class WindowDecoder:
 
     def _read_with_names(self, text: str, encoded: StorageView, new_tokens: int) -> str:
         """The window read again with the catalog names its unclear product phrases may stand
-        for as the prompt (`Vocabulary.find_names`); `text` when there are none."""
+        for as the prompt (`Vocabulary.find_names`); `text` when there are none. Between twin
+        names (plurals), which the prompt holds both of, the audio read back chooses."""
         vocabulary = self.slot_vocabulary
         names = vocabulary.find_names(text) if text and vocabulary and vocabulary.find_names else ()
         if not names:
@@ -351,8 +352,13 @@ class WindowDecoder:
         def plain(token_lists: Sequence[list[int]]) -> list[list[np.ndarray]]:
             return self.readings(encoded, token_lists, prompted=False)
 
-        again_score, text_score = sentence_logprobs([again, text], encode, plain)
-        return again if again_score - text_score >= -NAMES_MARGIN_NATS else text
+        twins = list(vocabulary.twin_readings(again)) if vocabulary.twin_readings else []
+        again_score, text_score, *twin_scores = sentence_logprobs(
+            [again, text, *twins], encode, plain
+        )
+        if again_score - text_score < -NAMES_MARGIN_NATS:
+            return text
+        return max(zip([again_score, *twin_scores], [again, *twins], strict=True))[1]
 
     def _rescored(self, text: str, encoded: StorageView) -> str:
         """The text with misheard slot phrases replaced by the audio's best fit."""
