@@ -136,6 +136,8 @@ def test_items_joined_by_and_are_read_back_as_one_name_with_its_twins() -> None:
     names = vocabulary.find_names(heard)
 
     assert {"Snug & Dry Size 6 Diaper", "Snug & Dry Size 6 Diapers"} <= set(names)
+    spelled_alike = vocabulary.find_names("put three funny lemon calf raps in my cart")
+    assert "Honey Lemon Cough Drops" in spelled_alike, "only spelled alike, for the audio to judge"
     assert vocabulary.take_names(heard, "I'd like three Snug & Dry Size 6 Diaper.") == (
         "I would like three snug and dry size six diaper."
     )

@@ -37,6 +37,11 @@ REMEMBERED_PHRASES = 16
 """Unclear product phrases whose read-back names are kept (each costs a search of every name)."""
 PROMPT_NAMES = 12
 """Most catalog names put in the prompt of a second reading (`names_for`)."""
+PROMPT_SPELLED_NAMES = 3
+PROMPT_LETTER_SCORE = 0.5
+"""The names spelled most like an unclear phrase (at most 3, at least this alike) follow those
+the agent would offer in that prompt: the audio, not a question, is to judge such a weak
+likeness ("funny lemon calf raps", Honey Lemon Cough Drops, 0.56)."""
 
 _WORD = re.compile(r"\S+")
 _COUNT_WORDS = 3
@@ -68,10 +73,10 @@ class CatalogSlots:
         """The catalog names (as written) that the unclear product phrases of `text` may stand
         for, closest first, at most PROMPT_NAMES: Whisper spells a rare name right once it is in
         its prompt ("frijoles negros black beans" for "fridge oolong meatballs black beans").
-        The names each phrase would be offered come before the others, each with its twins
-        (plurals), so that the audio, not the prompt, decides between them. Two items joined by
-        "and", one of them unclear, are looked up as one phrase too: "and" may be heard inside
-        a name ("smurf and dry side six" for "Snug & Dry Size 6")."""
+        The names each phrase would be offered come first, then those spelled most like it,
+        each with its twins (plurals), so that the audio, not the prompt, decides between them.
+        Two items joined by "and", one of them unclear, are looked up as one phrase too: "and"
+        may be heard inside a name ("smurf and dry side six" for "Snug & Dry Size 6")."""
         intent = self._parser.parse(text)
         joined = [f"{a} and {b}" for a, b in _joined_items(intent) if self._unclear(a, b)]
         phrases = [*joined, *(phrase for phrase in _phrases(intent) if self._unclear(phrase))]
@@ -79,8 +84,14 @@ class CatalogSlots:
         offered = [
             c for phrase in phrases for c in matcher.widened(matcher.match(phrase)).candidates
         ]
+        spelled = [
+            c
+            for phrase in phrases
+            for c in matcher.spelled_like(phrase, PROMPT_SPELLED_NAMES, PROMPT_LETTER_SCORE)
+        ]
         ranked = [c for phrase in phrases for c in matcher.rank(phrase, limit=PROMPT_NAMES)]
-        names = [twin.name for c in (*offered, *ranked) for twin in matcher.twins(c.product)]
+        candidates = (*offered, *spelled, *ranked)
+        names = [twin.name for c in candidates for twin in matcher.twins(c.product)]
         return tuple(dict.fromkeys(names))[:PROMPT_NAMES]
 
     def _unclear(self, *phrases: str) -> bool:
@@ -106,20 +117,20 @@ class CatalogSlots:
         return "".join([*parts, text[done:]])
 
     def twin_readings(self, text: str) -> tuple[str, ...]:
-        """`text` with a product phrase said as the name of a twin of the product it names
-        ("size six diaper" for "size six diapers"), one reading per twin."""
-        readings = []
+        """`text` with a product phrase that is a catalog name said as the name of each of its
+        twins instead ("size six diaper" for "size six diapers")."""
+        readings: list[str] = []
         normalize = self._parser.normalizer.normalize
         for phrase in _phrases(self._parser.parse(text)):
             best = self._matcher.rank(phrase, limit=1)
             span = self._locate(text, phrase)
-            if not best or span is None:
+            if not best or span is None or normalize(best[0].product.name) != phrase:
                 continue
             for twin in self._matcher.twins(best[0].product):
                 said = normalize(twin.name)
                 if said != phrase:
                     readings.append(f"{text[: span[0]]}{said}{text[span[1] :]}")
-        return tuple(readings)
+        return tuple(dict.fromkeys(readings))
 
     def _counted(self, text: str, phrase: str, count: int) -> str:
         """The phrase as said in `text`, with the words that say `count` before it or in its

@@ -243,6 +243,12 @@ class ProductMatcher:
         choices = [Candidate(self.index.products[p], round(score, 4)) for p, score in rest]
         return replace(result, candidates=(*first, *choices)[: s.max_choices])
 
+    def spelled_like(self, phrase: str, limit: int, floor: float) -> list[Candidate]:
+        """Up to `limit` products whose names, words run together, are spelled most like the
+        phrase's (at least `floor` alike, 0..1), best first; reads every name variant."""
+        found = self._letters.closest(self.words.words(phrase), limit, floor)
+        return [Candidate(self.index.products[p], round(score, 4)) for p, score in found]
+
     def twins(self, product: Product) -> list[Product]:
         """The product and its twins: the same words but for plurals, the same size."""
         index = self.index
