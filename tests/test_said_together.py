@@ -136,8 +136,6 @@ def test_items_joined_by_and_are_read_back_as_one_name_with_its_twins() -> None:
     names = vocabulary.find_names(heard)
 
     assert {"Snug & Dry Size 6 Diaper", "Snug & Dry Size 6 Diapers"} <= set(names)
-    spelled_alike = vocabulary.find_names("put three funny lemon calf raps in my cart")
-    assert "Honey Lemon Cough Drops" in spelled_alike, "only spelled alike, for the audio to judge"
     assert vocabulary.take_names(heard, "I'd like three Snug & Dry Size 6 Diaper.") == (
         "I would like three snug and dry size six diaper."
     )
@@ -173,3 +171,13 @@ def test_a_product_with_a_twin_gets_a_reading_with_the_twins_name() -> None:
 
     assert readings == ("I'd like three snug and dry size six diaper.",)
     assert vocabulary.twin_readings("add minced garlic in extra virgin olive oil") == ()
+
+
+def test_names_only_spelled_alike_are_in_the_second_readings_prompt() -> None:
+    """A weak likeness is for the audio to judge, not for the agent to offer."""
+    vocabulary = instacart_vocabulary()
+    assert vocabulary.find_names is not None
+
+    names = vocabulary.find_names("put three funny lemon calf raps in my cart")
+
+    assert "Honey Lemon Cough Drops" in names
