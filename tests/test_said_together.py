@@ -181,3 +181,19 @@ def test_names_only_spelled_alike_are_in_the_second_readings_prompt() -> None:
     names = vocabulary.find_names("put three funny lemon calf raps in my cart")
 
     assert "Honey Lemon Cough Drops" in names
+
+
+def test_a_phrase_before_an_and_the_second_reading_does_not_hear_is_reread_too() -> None:
+    """ "Organic Cotton Tampons" heard as "organic cat and tempan's": both phrases take the second
+    reading's words; where it hears the "and" as well, only the unclear phrase does."""
+    vocabulary = instacart_vocabulary()
+    assert vocabulary.take_names is not None
+    heard = "I need free organic cat and tempan's super plus unsorbency."
+
+    without_and = vocabulary.take_names(
+        heard, "I need 3 organic cotton Tampons, Super Plus Absorbency."
+    )
+    with_and = vocabulary.take_names(heard, "I need 3 organic cats and super plus absorbency.")
+
+    assert without_and == "I need free organic cotton tampons and super plus absorbency."
+    assert with_and == "I need free organic cat and super plus absorbency."

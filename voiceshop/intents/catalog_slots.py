@@ -101,17 +101,28 @@ class CatalogSlots:
     def with_products_of(self, text: str, again: str) -> str:
         """`text` with its unclear product phrases as `again` (a reading with catalog names in
         its prompt) words them; its other words, which the names' prompt may have made worse
-        ("and two cartoons" for "add two cartons"), stay. `text` unless both readings ask the
-        same of the same items (`_aligned`)."""
+        ("and two cartoons" for "add two cartons"), stay. A phrase said before "and" and an
+        unclear one goes with it where the second reading hears no "and" there: that was
+        misheard too ("organic cat and tempan's" for "organic cotton tampons"). `text` unless
+        both readings ask the same of the same items (`_aligned`)."""
         heard_intent, reread_intent = self._parser.parse(text), self._parser.parse(again)
         pairs = _aligned(heard_intent, reread_intent)
         if pairs is None:
             return text
+        unclear = [any(self._closest_names(h) for h in heard) for heard, _, _ in pairs]
+        joined = {second for _, second in _joined_items(heard_intent)}
+        unjoined = [not item.joined_by.startswith("and") for item in reread_intent.items]
         parts, done = [], 0
-        for heard, reread, count in pairs:
+        for n, (heard, reread, count) in enumerate(pairs):
+            before_unclear = (
+                n + 1 < len(unjoined)
+                and unclear[n + 1]
+                and unjoined[n + 1]
+                and pairs[n + 1][0][0] in joined
+            )
             said = reread if count is None else self._counted(again, reread, count)
             span = self._span(text, heard) if " ".join(heard) != reread or count else None
-            if span and span[0] >= done and any(self._closest_names(h) for h in heard):
+            if span and span[0] >= done and (unclear[n] or before_unclear):
                 parts += [text[done : span[0]], said]
                 done = span[1]
         return "".join([*parts, text[done:]])
