@@ -45,27 +45,30 @@ def name_of(product_id: str | None) -> str:
     return product.name if product else ""
 
 
-def test_the_matcher_names_a_product_said_with_and_inside() -> None:
+def together(first: str, second: str) -> str | None:
+    """The name of the one product `first` and `second` said with "and" between them name."""
     _, matcher = instacart()
+    whole = matcher.together(first, "and", second)
+    return whole.product.name if whole else None
 
-    whole = matcher.together("minced garlic", "and", "extra virgin olive oil")
-    assert whole is not None
-    assert whole.product.name == "Minced Garlic in Extra Virgin Olive Oil"
-    assert matcher.together("bread", "and", "butter") is None
-    assert matcher.together("milk", "and", "eggs") is None
-    assert matcher.together("minced garlic", "and", "bananas") is None
+
+def test_the_matcher_names_a_product_said_with_and_inside() -> None:
+    assert together("minced garlic", "extra virgin olive oil") == (
+        "Minced Garlic in Extra Virgin Olive Oil"
+    )
+    assert together("bread", "butter") is None
+    assert together("milk", "eggs") is None
+    assert together("minced garlic", "bananas") is None
 
 
 def test_a_misheard_name_with_and_heard_inside_is_asked_about() -> None:
     """ "Snackimals" heard as "snack and most": one phrase has a word its best product lacks,
     and the whole's product holds words of both; general words alone ("chips") are two items."""
-    _, matcher = instacart()
-
-    whole = matcher.together("organic snack", "and", "most chocolate crisp cereal")
-    assert whole is not None
-    assert whole.product.name == "Organic Snackimals Chocolate Crisp Cereal"
-    assert matcher.together("chips", "and", "salsa") is None
-    assert matcher.together("beef", "and", "parmesan") is None
+    assert together("organic snack", "most chocolate crisp cereal") == (
+        "Organic Snackimals Chocolate Crisp Cereal"
+    )
+    assert together("chips", "salsa") is None
+    assert together("beef", "parmesan") is None
 
 
 @pytest.fixture

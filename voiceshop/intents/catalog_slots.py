@@ -109,7 +109,7 @@ class CatalogSlots:
         pairs = _aligned(heard_intent, reread_intent)
         if pairs is None:
             return text
-        unclear = [any(self._closest_names(h) for h in heard) for heard, _, _ in pairs]
+        unclear = [self._unclear(*heard) for heard, _, _ in pairs]
         joined = {second for _, second in _joined_items(heard_intent)}
         unjoined = [not item.joined_by.startswith("and") for item in reread_intent.items]
         parts, done = [], 0
@@ -247,8 +247,10 @@ def _aligned(
         return None
     asked = [((heard.product,), reread.product, None)] if heard.product else []
     for groups in _groupings(heard.items):
-        pairs = list(zip(groups, reread.items, strict=False))
-        if len(groups) == len(reread.items) and all(_fits(g[0], item) for g, item in pairs):
+        if len(groups) != len(reread.items):
+            continue
+        pairs = list(zip(groups, reread.items, strict=True))
+        if all(_fits(group[0], item) for group, item in pairs):
             return [
                 (tuple(i.phrase for i in group), item.phrase, _count_only_in(group[0], item))
                 for group, item in pairs
