@@ -79,6 +79,7 @@ class Backend:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments().parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
     normalize = Normalizer(load_language()).normalize
     backends, notes = available_backends(_whisper_settings(args))
     report = [f"# Speech understanding accuracy\n\n{_command_line(argv)}\n", *notes]

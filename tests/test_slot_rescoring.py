@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from voiceshop.recognizer.base import MisheardSlot, Vocabulary
-from voiceshop.recognizer.slots import misheard_slots, sounds_alike
+from voiceshop.recognizer.slots import misheard_slots, misheard_tail, sounds_alike
 from voiceshop.recognizer.whisper_backend import without_repetition
-from voiceshop.recognizer.whisper_rescoring import rewrite_slots
+from voiceshop.recognizer.whisper_rescoring import MAX_SENTENCES, rewrite_slots
 
 SHOTS = ("single shot", "double shot", "triple shot")
 MILKS = ("milk", "skim milk", "whole milk", "soy milk")
@@ -100,6 +100,27 @@ def test_a_phrase_before_a_phrase_end_of_another_group_may_stand_for_one_of_its_
     assert text[slot.start : slot.end] == "milk shot"
     assert set(slot.choices) == set(SHOTS)
     assert slot.heard_may_stay, "'milk' is not much like 'single': only the audio can tell"
+
+
+def test_the_words_a_reading_leaves_out_may_stand_for_any_phrase_after_a_lead() -> None:
+    leading = replace(COFFEE, leads=("with",))
+    tail = misheard_tail("A latte, raspberry.", "a latte,", leading)
+    assert tail is not None
+    assert "A latte, raspberry."[tail.start : tail.end] == "raspberry"
+    assert tail.heard_may_stay
+    assert {"skim milk", "with skim milk", "large", "with large"} <= set(tail.choices)
+
+
+@pytest.mark.parametrize(
+    ("heard", "kept"),
+    [
+        ("I like a lot of sugar", "I like latte with sugar"),
+        ("a latte with milk", "a latte with milk."),
+        ("a latte", "a latte with milk"),
+    ],
+)
+def test_no_tail_where_the_kept_reading_does_not_begin_the_heard_one(heard: str, kept: str) -> None:
+    assert misheard_tail(heard, kept, COFFEE) is None
 
 
 def test_sounds_alike_uses_spelling_or_sound() -> None:
@@ -227,3 +248,19 @@ def test_a_lone_choice_replaces_the_heard_words_only_when_the_audio_allows_it() 
     assert rewrite_slots("dull shot latte", [alike], whisper.encode, whisper.distributions) == (
         "double shot latte"
     )
+
+
+def test_of_many_choices_only_the_likeliest_few_are_read_as_whole_sentences() -> None:
+    whisper = FakeWhisper({("a",): {"double": -0.5, "dull": -1.0}, ("a", "double"): {"shot": -0.1}})
+    many = tuple(f"{word} shot" for word in ("double", *(f"w{n}" for n in range(20))))
+    batches: list[int] = []
+
+    def plain(token_lists: list[list[int]]) -> list[list[np.ndarray]]:
+        batches.append(len(token_lists))
+        return [whisper.distributions(tokens) for tokens in token_lists]
+
+    slot = MisheardSlot(2, 11, many, heard_may_stay=True)
+    rewritten = rewrite_slots("a dull shot", [slot], whisper.encode, whisper.distributions, plain)
+
+    assert rewritten == "a double shot"
+    assert batches == [MAX_SENTENCES + 1]

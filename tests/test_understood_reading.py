@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.test_slot_rescoring import FakeWhisper
 from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
@@ -62,7 +63,8 @@ def test_a_reading_missing_a_product_gives_way_to_a_clear_one(coffee: Vocabulary
         "I like a lot of sugar and a bit of whole milk.",
         "I like latte with sugar, and a bit of whole milk.",
     )
-    assert decoder._understood_reading(beam) == "I like latte with sugar, and a bit of whole milk."
+    understood = decoder._understood_reading(beam, None)
+    assert understood == "I like latte with sugar, and a bit of whole milk."
 
 
 @pytest.mark.parametrize(
@@ -77,16 +79,47 @@ def test_the_likeliest_reading_stays_unless_it_misses_a_product(
 ) -> None:
     decoder = decoder_for(coffee)
     beam = readings(first, "I'd like a drip, coffee with a bit of sweetener.", "Add a latte.")
-    assert decoder._understood_reading(beam) == first
+    assert decoder._understood_reading(beam, None) == first
 
 
 def test_without_a_clear_reading_the_likeliest_stays(coffee: Vocabulary) -> None:
     decoder = decoder_for(coffee)
     beam = readings("Blue and iced coffee.", "brew on iced coffee.")
-    assert decoder._understood_reading(beam) == "Blue and iced coffee."
+    assert decoder._understood_reading(beam, None) == "Blue and iced coffee."
 
 
 def test_a_clear_reading_far_less_likely_is_not_taken(coffee: Vocabulary) -> None:
     decoder = decoder_for(coffee)
     beam = readings("you", "Add a latte.", scores=(-0.6, -0.6 - UNDERSTOOD_MARGIN - 0.1))
-    assert decoder._understood_reading(beam) == "you"
+    assert decoder._understood_reading(beam, None) == "you"
+
+
+def listening(decoder: WindowDecoder, whisper: FakeWhisper) -> WindowDecoder:
+    """The decoder reading texts back with `whisper`'s scripted log-probabilities."""
+    decoder._tokenizer = SimpleNamespace(encode=whisper.encode)  # type: ignore[assignment]
+    decoder.distributions = lambda _, tokens, **__: whisper.distributions(tokens)  # type: ignore[method-assign]
+    decoder.readings = lambda _, lists, **__: [whisper.distributions(t) for t in lists]  # type: ignore[method-assign]
+    return decoder
+
+
+@pytest.mark.parametrize(
+    ("with_likes", "understood"),
+    [(-0.5, "I want a cappuccino, with cream."), (-9.0, "I want a cappuccino,")],
+)
+def test_words_a_clear_reading_leaves_out_are_read_again_as_a_store_phrase(
+    coffee: Vocabulary, with_likes: float, understood: str
+) -> None:
+    """ "raspberry" is no product: the clear reading drops it, unless the audio reads it about
+    as well as one of the store's phrases, which then takes its place."""
+    said = ("I", "want", "a", "cappuccino,")
+    whisper = FakeWhisper(
+        {
+            said: {"raspberry": -1.0, "with": with_likes},
+            (*said, "raspberry"): {".": -0.1},
+            (*said, "with"): {"cream": -0.3},
+            (*said, "with", "cream"): {".": -0.1},
+        }
+    )
+    decoder = listening(decoder_for(coffee), whisper)
+    beam = readings("I want a cappuccino, raspberry.", "I want a cappuccino,")
+    assert decoder._understood_reading(beam, None) == understood

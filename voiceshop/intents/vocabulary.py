@@ -46,7 +46,11 @@ def store_vocabulary(
     words = {w for phrase in phrases for w in phrase.split()}
     words |= _template_words(parser)
     vocabulary = Vocabulary(
-        phrases, frozenset(words), slot_groups(store, normalize), followers(store, normalize)
+        phrases,
+        frozenset(words),
+        slot_groups(store, normalize),
+        followers(store, normalize),
+        parser.language.add_on_leads,
     )
     matcher = matcher or ProductMatcher(store, parser.normalizer)
     catalog = CatalogSlots(vocabulary, parser, matcher)

@@ -43,6 +43,7 @@ class LanguageData:
     edge_fillers: tuple[str, ...]
     stopwords: frozenset[str]
     item_separators: tuple[str, ...]
+    add_on_leads: tuple[str, ...]
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
     sound_rewrites: tuple[tuple[str, str], ...]
@@ -102,6 +103,7 @@ def load_language(code: str = "en") -> LanguageData:
         edge_fillers=tuple(sorted(raw.get("edge_fillers", ()), key=len, reverse=True)),
         stopwords=frozenset(raw.get("stopwords", ())),
         item_separators=tuple(sorted(raw.get("item_separators", ()), key=len, reverse=True)),
+        add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),
         sound_rewrites=tuple((a, b) for a, b in raw.get("sound_rewrites", ())),

@@ -61,6 +61,9 @@ class Vocabulary:
     followers: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Phrases that are always followed by one of some phrases: each amount with the add-ons it
     measures ("a bit of" with the milks and sugars). Other words heard there are misheard."""
+    leads: tuple[str, ...] = ()
+    """Words said before a slot phrase to join it to what came before ("with cream", "and
+    sugar")."""
     find_slots: SlotFinder | None = None
     """Where a transcript may be misheard, as the store's grammar and catalog see it; None: by
     `slots` alone (`recognizer.slots.misheard_slots`)."""

@@ -91,6 +91,26 @@ def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
     return _leftmost_longest(words, candidates)
 
 
+def misheard_tail(heard: str, kept: str, vocabulary: Vocabulary) -> MisheardSlot | None:
+    """Where `kept`, a reading the store understands, is `heard` without its last words: those
+    words, which may stand for any slot phrase, alone or after a lead ("cappuccino, raspberry"
+    for "cappuccino with cream"), or be right as they are. None where `kept` does not begin
+    `heard` or is all of it."""
+    words = [m for m in _WORD.finditer(heard)]
+    said = [m.group().lower() for m in _WORD.finditer(kept)]
+    if len(words) <= len(said) or [m.group().lower() for m in words[: len(said)]] != said:
+        return None
+    return MisheardSlot(
+        words[len(said)].start(), words[-1].end(), _tail_choices(vocabulary), heard_may_stay=True
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _tail_choices(vocabulary: Vocabulary) -> tuple[str, ...]:
+    phrases = tuple(dict.fromkeys(p for group in vocabulary.slots for p in group))
+    return (*phrases, *(f"{lead} {p}" for lead in vocabulary.leads for p in phrases))
+
+
 def _misheard_modifiers(words: Sequence[SpokenWord], vocabulary: Vocabulary) -> list[_Candidate]:
     """Two words the store uses that make none of its phrases, the second ending two-word
     phrases of one group only: a misheard phrase of that group where the first sounds much like

@@ -50,7 +50,7 @@ from voiceshop.recognizer.interim import (
     draft_settings,
 )
 from voiceshop.recognizer.models import embedded_whisper_model
-from voiceshop.recognizer.slots import misheard_slots
+from voiceshop.recognizer.slots import misheard_slots, misheard_tail
 from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprobs
 
 if TYPE_CHECKING:
@@ -290,17 +290,18 @@ class WindowDecoder:
         silent = (
             result.no_speech_prob > _NO_SPEECH_THRESHOLD and avg_logprob < _SILENT_LOGPROB_THRESHOLD
         )
-        text = "" if silent else self._understood_reading(result)
+        text = "" if silent else self._understood_reading(result, encoded)
         text = self._read_with_names(text, encoded, new_tokens)
         return DecodedWindow(
             self._rescored(text, encoded), avg_logprob, result.no_speech_prob, len(tokens)
         )
 
-    def _understood_reading(self, result: WhisperGenerationResult) -> str:
+    def _understood_reading(self, result: WhisperGenerationResult, encoded: StorageView) -> str:
         """The likeliest of the beam's readings, or where the store misses a product in it
         (`Vocabulary.understanding`), the likeliest reading whose products are all clear and
         that reads nearly as well (`UNDERSTOOD_MARGIN`): "I like a lot of sugar" names no
-        drink, a less likely reading, "I like latte with sugar", does."""
+        drink, a less likely reading, "I like latte with sugar", does. Where that reading only
+        leaves out the likeliest one's last words, they are read again (`_with_tail_read`)."""
         likeliest = self._text(result.sequences_ids[0])
         vocabulary = self.slot_vocabulary
         understanding = vocabulary.understanding if vocabulary else None
@@ -312,7 +313,30 @@ class WindowDecoder:
         others = zip(result.sequences_ids[1:], result.scores[1:], strict=True)
         texts = (self._text(tokens) for tokens, score in others if score >= least)
         clear = (text for text in texts if text and understanding(text) is Understood.CLEAR)
-        return next(clear, likeliest)
+        kept = next(clear, None)
+        return likeliest if kept is None else self._with_tail_read(likeliest, kept, encoded)
+
+    def _with_tail_read(self, likeliest: str, kept: str, encoded: StorageView) -> str:
+        """`kept`, a clear reading that leaves out the last words of the likeliest, or the
+        likeliest with those words replaced by the store phrase the audio reads them as about
+        as well (`slots.misheard_tail`: "cappuccino, raspberry" for "cappuccino with cream"),
+        where the store then understands it clearly."""
+        vocabulary = self.slot_vocabulary
+        if vocabulary is None or vocabulary.understanding is None:
+            return kept
+        tail = misheard_tail(likeliest, kept, vocabulary)
+        if tail is None:
+            return kept
+        read = rewrite_slots(
+            likeliest,
+            [tail],
+            self._tokenizer.encode,
+            lambda tokens: self.distributions(encoded, tokens),
+            lambda token_lists: self.readings(encoded, token_lists, prompted=False),
+        )
+        if read != likeliest and vocabulary.understanding(read) is Understood.CLEAR:
+            return read
+        return kept
 
     def _generate(
         self, encoded: StorageView, prompt: list[int], new_tokens: int

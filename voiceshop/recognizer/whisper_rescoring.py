@@ -39,6 +39,10 @@ SHORTER_KEEP_MARGIN_NATS = 3.0
 """The same for a name of fewer words than the heard ones: fewer tokens to pay for make a
 reading likelier, whatever was said."""
 
+MAX_SENTENCES = 8
+"""At most this many choices are read back as whole sentences; where a slot has more (a dropped
+tail may stand for any phrase of the store's), the token walk picks the likeliest first."""
+
 Encode = Callable[[str], list[int]]
 Distributions = Callable[[list[int]], list[np.ndarray]]
 """Token ids -> the log-probability rows for predicting each of them and the token after."""
@@ -121,11 +125,20 @@ class _Reading:
         after = self._encode(self._text[slot.end :]) if slot.end < len(self._text) else []
         heard = self._text[slot.start : slot.end]
         written = self._written(slot)
+        if len(written) > MAX_SENTENCES:
+            written = self._foremost(before, written)
         middles = [self._words(phrase) for phrase in (heard, *written)]
         kept, *read = self._sentences(before, middles, after)
         scores = dict(zip(written, read, strict=True))
         close = [c for c in scores if scores[c] >= kept - _keep_margin(heard, c)]
         return max(close, key=lambda text: scores[text]) if close else heard
+
+    def _foremost(self, before: list[int], written: list[str]) -> list[str]:
+        """The `MAX_SENTENCES` choices the token walk finds likeliest after `before`."""
+        scores: dict[str, float] = {}
+        choices = [_Choice(text, tuple(self._words(text))) for text in written]
+        self._walk(before, choices, (), 0.0, scores)
+        return sorted(written, key=lambda text: -scores[text])[:MAX_SENTENCES]
 
     def _sentences(
         self, before: list[int], middles: list[list[int]], after: list[int]
