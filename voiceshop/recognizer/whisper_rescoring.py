@@ -15,7 +15,9 @@ transcript with the heard words, and with each choice in their place, each read 
 A choice replaces the heard words only when it reads within `KEEP_MARGIN_NATS` of them (less for
 a choice of fewer words), so that the agent still asks when the audio does not clearly say a
 catalog name. These readings leave out the store's prompt: it weighs all sentences alike, and
-without it a reading takes a third of the time.
+without it a reading takes a third of the time. Of more than `MAX_SENTENCES` choices (the words
+a clear reading leaves out may stand for any of the store's phrases), the token walk picks the
+few read in full.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ SHORTER_KEEP_MARGIN_NATS = 3.0
 """The same for a name of fewer words than the heard ones: fewer tokens to pay for make a
 reading likelier, whatever was said."""
 
-MAX_SENTENCES = 8
+MAX_SENTENCES = 4
 """At most this many choices are read back as whole sentences; where a slot has more (a dropped
 tail may stand for any phrase of the store's), the token walk picks the likeliest first."""
 
