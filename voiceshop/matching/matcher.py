@@ -278,7 +278,7 @@ class ProductMatcher:
         self, phrase: str, ranked: list[Candidate], preferences: Mapping[str, float]
     ) -> Candidate | None:
         """The shopper's favourite among the products that name everything they said."""
-        similar = [self._similar_words(w) for w in self.words.words(phrase)]
+        similar = self._said_similar(phrase)
         favourites = [
             c
             for c in ranked
@@ -297,15 +297,13 @@ class ProductMatcher:
         """Whether the phrase names no product clearly and has a word its best product lacks."""
         if best.score >= self.settings.confident_score:
             return False
-        return not self._covers(
-            best.product, [self._similar_words(w) for w in self.words.words(phrase)]
-        )
+        return not self._covers(best.product, self._said_similar(phrase))
 
     def _spans(self, product: Product, first: str, second: str) -> bool:
         """Whether one name of the product holds a word (or a close one) of each phrase."""
-        said = [self._similar_words(w) for w in self.words.words(first)]
+        said = self._said_similar(first)
         cut = len(said)
-        said += [self._similar_words(w) for w in self.words.words(second)]
+        said += self._said_similar(second)
         return any(
             any(named[:cut]) and any(named[cut:]) for named in self._named_words(product, said)
         )
@@ -353,6 +351,10 @@ class ProductMatcher:
     def _said_word(self, word: str) -> SaidWord:
         similar = self._similar_words(word)
         return SaidWord(similar, self._said_weight(word, similar))
+
+    def _said_similar(self, phrase: str) -> list[dict[int, float]]:
+        """For each word of the phrase, the catalog words similar to it (`_similar_words`)."""
+        return [self._similar_words(word) for word in self.words.words(phrase)]
 
     def _similar_words(self, word: str) -> dict[int, float]:
         """Ids of the catalog words similar to a spoken word, with their similarity 0..1."""

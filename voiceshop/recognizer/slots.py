@@ -96,7 +96,7 @@ def misheard_tail(heard: str, kept: str, vocabulary: Vocabulary) -> MisheardSlot
     words, which may stand for any slot phrase, alone or after a lead ("cappuccino, raspberry"
     for "cappuccino with cream"), or be right as they are. None where `kept` does not begin
     `heard` or is all of it."""
-    words = [m for m in _WORD.finditer(heard)]
+    words = list(_WORD.finditer(heard))
     said = [m.group().lower() for m in _WORD.finditer(kept)]
     if len(words) <= len(said) or [m.group().lower() for m in words[: len(said)]] != said:
         return None

@@ -36,6 +36,7 @@ from voiceshop.audio.types import Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
 from voiceshop.recognizer import RecognizerSettings, WhisperSettings
 from voiceshop.recognizer.base import (
+    MisheardSlot,
     Recognizer,
     Transcript,
     Understood,
@@ -328,13 +329,7 @@ class WindowDecoder:
         tail = misheard_tail(likeliest, kept, vocabulary)
         if tail is None:
             return kept
-        read = rewrite_slots(
-            likeliest,
-            [tail],
-            self._tokenizer.encode,
-            lambda tokens: self.distributions(encoded, tokens, prompted=False),
-            lambda token_lists: self.readings(encoded, token_lists, prompted=False),
-        )
+        read = self._rewritten(likeliest, [tail], encoded, prompted=False)
         if read != likeliest and vocabulary.understanding(read) is Understood.CLEAR:
             return read
         return kept
@@ -391,11 +386,23 @@ class WindowDecoder:
             return text
         vocabulary = self.slot_vocabulary
         find = vocabulary.find_slots or (lambda said: misheard_slots(said, vocabulary))
+        return self._rewritten(text, find(text), encoded)
+
+    def _rewritten(
+        self,
+        text: str,
+        slots: Sequence[MisheardSlot],
+        encoded: StorageView,
+        *,
+        prompted: bool = True,
+    ) -> str:
+        """`rewrite_slots` against the encoded audio: tokens walked after the prompt (or
+        without it), whole sentences read without it."""
         return rewrite_slots(
             text,
-            find(text),
+            slots,
             self._tokenizer.encode,
-            lambda tokens: self.distributions(encoded, tokens),
+            lambda tokens: self.distributions(encoded, tokens, prompted=prompted),
             lambda token_lists: self.readings(encoded, token_lists, prompted=False),
         )
 

@@ -116,10 +116,7 @@ class _Reading:
             return self._text[slot.start : slot.end]
 
     def _likeliest(self, slot: MisheardSlot) -> str:
-        before = self._before(slot)
-        choices = [_Choice(written, tuple(self._words(written))) for written in self._written(slot)]
-        scores: dict[str, float] = {}
-        self._walk(before, choices, (), 0.0, scores)
+        scores = self._walk_scores(self._before(slot), self._written(slot))
         return max(scores, key=lambda text: scores[text])
 
     def _kept_or_best(self, slot: MisheardSlot) -> str:
@@ -137,10 +134,15 @@ class _Reading:
 
     def _foremost(self, before: list[int], written: list[str]) -> list[str]:
         """The `MAX_SENTENCES` choices the token walk finds likeliest after `before`."""
+        scores = self._walk_scores(before, written)
+        return sorted(written, key=lambda text: -scores[text])[:MAX_SENTENCES]
+
+    def _walk_scores(self, before: list[int], written: list[str]) -> dict[str, float]:
+        """Each choice's score from the token walk after `before` (`_walk`)."""
         scores: dict[str, float] = {}
         choices = [_Choice(text, tuple(self._words(text))) for text in written]
         self._walk(before, choices, (), 0.0, scores)
-        return sorted(written, key=lambda text: -scores[text])[:MAX_SENTENCES]
+        return scores
 
     def _sentences(
         self, before: list[int], middles: list[list[int]], after: list[int]
