@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,9 @@ from voiceshop.errors import DatabaseError
 from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 IN_MEMORY = ":memory:"
+BUSY_RETRIES = 8
+"""How often a transaction tries to start while other processes hold the write lock, each try
+waiting up to the connection's timeout."""
 
 
 def open_connection(path: Path | str) -> sqlite3.Connection:
@@ -45,11 +50,13 @@ def transaction(
 ) -> Iterator[sqlite3.Connection]:
     """Run the block in one transaction, rolled back if it raises.
 
-    A write transaction takes the write lock at once (BEGIN IMMEDIATE); a read one sees one
-    consistent snapshot. SQLite errors become DatabaseError saying `action` failed.
+    A write transaction takes the write lock at once (BEGIN IMMEDIATE), so what it reads is the
+    current state until it commits; while another process holds the lock it waits and retries
+    (`BUSY_RETRIES`). A read one sees one consistent snapshot. SQLite errors become
+    DatabaseError saying `action` failed.
     """
     try:
-        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        _begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield connection
         except BaseException:
@@ -61,6 +68,18 @@ def transaction(
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise DatabaseError(f"could not {action}: {exc}; nothing was changed") from exc
+
+
+def _begin(connection: sqlite3.Connection, statement: str) -> None:
+    """Start a transaction, retrying while the database stays busy past the lock timeout."""
+    for attempt in range(BUSY_RETRIES):
+        try:
+            connection.execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or attempt == BUSY_RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0.0, 0.05 * (attempt + 1)))
 
 
 def _make_parent_folder(path: Path) -> None:

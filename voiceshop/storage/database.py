@@ -1,7 +1,8 @@
 """The SQLite database that holds users, carts, orders and imported catalogs.
 
-Every write is one transaction: a cart replace, an order (with the emptying of its cart) or a
-catalog import either happens completely or not at all.
+Every write is one transaction: a cart change, an order (with the emptying of its cart) or a
+catalog import either happens completely or not at all. A cart change is applied to the cart as
+it is inside that transaction, so processes sharing the file never lose each other's changes.
 """
 
 from __future__ import annotations
@@ -70,33 +71,44 @@ class ShopDatabase:
     def save_cart(self, user: str, store_id: str, lines: Sequence[CartLine]) -> None:
         """Replace the user's cart in that store with `lines` (an empty list empties it)."""
         with self._transaction(f"save the cart of {user!r}") as connection:
+            _write_cart(connection, _user_id(connection, user), store_id, lines)
+
+    def update_cart(
+        self, user: str, store_id: str, change: Callable[[list[CartLine]], list[CartLine]]
+    ) -> tuple[list[CartLine], list[CartLine]]:
+        """Apply `change` to the user's cart as it is now, in one write transaction, so that no
+        other process's change in between is lost; the cart before and after."""
+        with self._transaction(f"change the cart of {user!r}") as connection:
             user_id = _user_id(connection, user)
-            _empty_cart(connection, user_id, store_id)
-            connection.executemany(
-                f"INSERT INTO cart_lines (user_id, store_id, position, {_LINE_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                ((user_id, store_id, *row) for row in _line_rows(lines)),
-            )
+            before = _cart_lines(connection, user_id, store_id)
+            after = change(list(before))
+            if after != before:
+                _write_cart(connection, user_id, store_id, after)
+        return before, after
+
+    def checkout(
+        self, user: str, store_id: str, read_back: Sequence[CartLine], key: str
+    ) -> Order | None:
+        """Place the order that was read back under `key`, at most once: the order already
+        placed for `key`, else a new one when the cart is still exactly `read_back` (then it is
+        emptied), else None (the cart changed since the read-back)."""
+        with self._transaction(f"check out the cart of {user!r}") as connection:
+            placed = connection.execute(
+                "SELECT id FROM orders WHERE checkout_key = ?", (key,)
+            ).fetchone()
+            if placed is None:
+                current = _cart_lines(connection, _user_id(connection, user), store_id)
+                if not read_back or current != list(read_back):
+                    return None
+                placed = (_insert_order(connection, user, store_id, read_back, key).id,)
+        return self.order(placed[0])
 
     def place_order(self, user: str, store_id: str, lines: Sequence[CartLine]) -> Order:
         """Record an order of `lines` and empty the user's cart in that store, atomically."""
         if not lines:
             raise ValueError("an order needs at least one line")
-        placed_at = _now()
         with self._transaction(f"place the order of {user!r}") as connection:
-            user_id = _user_id(connection, user)
-            order_id = connection.execute(
-                "INSERT INTO orders (user_id, store_id, placed_at, status) VALUES (?, ?, ?, ?)",
-                (user_id, store_id, placed_at, OrderStatus.PLACED.value),
-            ).lastrowid
-            assert order_id is not None, "an INSERT always sets lastrowid"
-            connection.executemany(
-                f"INSERT INTO order_lines (order_id, position, {_LINE_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((order_id, *row) for row in _line_rows(lines)),
-            )
-            _empty_cart(connection, user_id, store_id)
-        return Order(order_id, user, store_id, placed_at, OrderStatus.PLACED, tuple(lines))
+            return _insert_order(connection, user, store_id, lines)
 
     def orders(self, user: str, store_id: str | None = None) -> list[Order]:
         """The user's orders, newest first; only those in `store_id` when it is given."""
@@ -225,6 +237,51 @@ def _user_id(connection: sqlite3.Connection, user: str) -> int:
         (user, _now()),
     )
     return int(connection.execute("SELECT id FROM users WHERE name = ?", (user,)).fetchone()[0])
+
+
+def _cart_lines(connection: sqlite3.Connection, user_id: int, store_id: str) -> list[CartLine]:
+    rows = connection.execute(
+        f"SELECT {_LINE_COLUMNS} FROM cart_lines WHERE user_id = ? AND store_id = ?"
+        " ORDER BY position",
+        (user_id, store_id),
+    )
+    return [_line_from_row(row) for row in rows]
+
+
+def _write_cart(
+    connection: sqlite3.Connection, user_id: int, store_id: str, lines: Sequence[CartLine]
+) -> None:
+    _empty_cart(connection, user_id, store_id)
+    connection.executemany(
+        f"INSERT INTO cart_lines (user_id, store_id, position, {_LINE_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ((user_id, store_id, *row) for row in _line_rows(lines)),
+    )
+
+
+def _insert_order(
+    connection: sqlite3.Connection,
+    user: str,
+    store_id: str,
+    lines: Sequence[CartLine],
+    checkout_key: str | None = None,
+) -> Order:
+    """Record an order of `lines` and empty the cart it came from."""
+    user_id = _user_id(connection, user)
+    placed_at = _now()
+    order_id = connection.execute(
+        "INSERT INTO orders (user_id, store_id, placed_at, status, checkout_key)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (user_id, store_id, placed_at, OrderStatus.PLACED.value, checkout_key),
+    ).lastrowid
+    assert order_id is not None, "an INSERT always sets lastrowid"
+    connection.executemany(
+        f"INSERT INTO order_lines (order_id, position, {_LINE_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ((order_id, *row) for row in _line_rows(lines)),
+    )
+    _empty_cart(connection, user_id, store_id)
+    return Order(order_id, user, store_id, placed_at, OrderStatus.PLACED, tuple(lines))
 
 
 def _empty_cart(connection: sqlite3.Connection, user_id: int, store_id: str) -> None:

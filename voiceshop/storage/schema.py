@@ -154,7 +154,14 @@ _VERSION_2 = (
 )
 """Users' default stores, linked store accounts, and purchase history imported from them."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
+_VERSION_3 = (
+    "ALTER TABLE orders ADD COLUMN checkout_key TEXT",
+    "CREATE UNIQUE INDEX orders_by_checkout_key ON orders (checkout_key)",
+)
+"""The key of the read-back an order was placed for: one order per read-back, however often
+or from however many processes it is confirmed."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
 """Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
