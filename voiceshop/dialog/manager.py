@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
 from voiceshop.catalog.model import Product, Store
-from voiceshop.dialog.cart import add_line, same_item, set_quantity
+from voiceshop.dialog.cart import (
+    add_line,
+    same_item,
+    set_quantity,
+    undo_change,
+    what_was_added,
+)
+from voiceshop.dialog.consent import Consent, ConsentReader
 from voiceshop.dialog.replies import Replies
 from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import (
@@ -38,6 +46,8 @@ class DialogSettings:
 
     max_quantity: int = 99
     """The most of one item a single request may add."""
+    max_order_quantity: int = 99
+    """The most of one item one order (the cart) may hold, however many requests add it."""
     confirm_below: float = 0.5
     """Recognizer confidence under which cart-changing requests are confirmed first."""
     max_confirm_attempts: int = 3
@@ -63,6 +73,7 @@ class DialogManager:
         self.user = user
         self.matcher = matcher or ProductMatcher(store, Normalizer(load_language(language)))
         self.parser = IntentParser(store, language, products=self.matcher)
+        self.consent = ConsentReader(self.parser)
         self.replies = Replies(store, language)
         self.settings = settings or DialogSettings()
         self.state = DialogState()
@@ -124,7 +135,7 @@ class DialogManager:
     def _answer(self, text: str, intent: Intent | None, confidence: float) -> str:
         pending = self.state.pending
         if isinstance(pending, ConfirmingCheckout):
-            return self._answer_checkout(pending, intent)
+            return self._answer_checkout(pending, text, intent)
         if isinstance(pending, ConfirmingHeard):
             return self._answer_heard(pending, intent)
         if isinstance(pending, Choosing):
@@ -169,8 +180,10 @@ class DialogManager:
         if not given:
             return self.replies.say("options_not_taken", line=self.replies.line(line))
         changed = replace(line, options={**line.options, **given})
-        self._record_change(cart, self.replies.change("set_options", line=self.replies.line(line)))
-        self._save([changed if same_item(other, line) else other for other in cart])
+        self._update(
+            lambda now: [changed if same_item(other, line) else other for other in now],
+            self.replies.change("set_options", line=self.replies.line(line)),
+        )
         self.state.last_line = changed
         return self.replies.say("options_set", line=self.replies.line(changed))
 
@@ -239,14 +252,20 @@ class DialogManager:
     def _apply_adds(self, new_lines: list[CartLine]) -> str:
         if not new_lines:
             return ""
-        cart = self.cart
-        self._record_change(cart, self.replies.change("add", lines=self.replies.lines(new_lines)))
-        for line in new_lines:
-            cart = add_line(cart, line)
-        self._save(cart)
+        limit = self.settings.max_order_quantity
+
+        def add_all(cart: list[CartLine]) -> list[CartLine]:
+            for line in new_lines:
+                cart = add_line(cart, line, limit)
+            return cart
+
+        description = self.replies.change("add", lines=self.replies.lines(new_lines))
+        before, cart = self._update(add_all, description)
         self.state.last_line = new_lines[-1]
-        added = self.replies.say("added", lines=self.replies.lines(new_lines))
-        return f"{added} {self.replies.cart_total(cart)}"
+        added, short = what_was_added(before, cart, new_lines)
+        parts = [self.replies.say("added", lines=self.replies.lines(added))] if added else []
+        parts += [self.replies.say("order_limit", name=ln.name, limit=limit) for ln in short]
+        return " ".join([*parts, self.replies.cart_total(cart)])
 
     def _line_for(self, product: Product, request: ItemRequest) -> CartLine:
         self.state.last_product = product
@@ -354,8 +373,24 @@ class DialogManager:
     # Changing and reading the cart
 
     def _remove_items(self, intent: Intent) -> str:
-        cart = self.cart
-        before = list(cart)
+        before, cart = self.db.update_cart(
+            self.user, self.store.id, lambda now: self._removal(now, intent)[0]
+        )
+        _, removed, missing = self._removal(before, intent)
+        parts = list(missing)
+        if removed:
+            lines = self.replies.lines(removed)
+            self._record_change(before, cart, self.replies.change("remove", lines=lines))
+            parts.insert(
+                0, f"{self.replies.say('removed', lines=lines)} {self.replies.cart_total(cart)}"
+            )
+        return " ".join(parts)
+
+    def _removal(
+        self, cart: list[CartLine], intent: Intent
+    ) -> tuple[list[CartLine], list[CartLine], list[str]]:
+        """The cart without the items the request names, the lines taken out, and what to say
+        about items not in the cart."""
         removed: list[CartLine] = []
         missing: list[str] = []
         for request in intent.items:
@@ -369,15 +404,7 @@ class DialogManager:
             removed.append(
                 CartLine(line.product_id, line.name, gone, line.options, line.unit_price)
             )
-        parts = list(missing)
-        if removed:
-            lines = self.replies.lines(removed)
-            self._record_change(before, self.replies.change("remove", lines=lines))
-            self._save(cart)
-            parts.insert(
-                0, f"{self.replies.say('removed', lines=lines)} {self.replies.cart_total(cart)}"
-            )
-        return " ".join(parts)
+        return cart, removed, missing
 
     def _cart_line_named(self, cart: list[CartLine], phrase: str) -> CartLine | None:
         if not cart:
@@ -409,9 +436,10 @@ class DialogManager:
                 return self.replies.say("not_in_cart", phrase=intent.product)
         else:
             line = self._last_line_in(cart)
-        self._record_change(cart, self.replies.change("set_quantity", line=self.replies.line(line)))
-        cart = set_quantity(cart, line, quantity)
-        self._save(cart)
+        _, cart = self._update(
+            lambda now: set_quantity(now, line, quantity),
+            self.replies.change("set_quantity", line=self.replies.line(line)),
+        )
         if quantity == 0:
             return (
                 f"{self.replies.say('removed', lines=self.replies.line(line))} "
@@ -440,11 +468,9 @@ class DialogManager:
         return f"{contents} {self.replies.cart_total(cart)}"
 
     def _clear_cart(self, _intent: Intent) -> str:
-        cart = self.cart
-        if not cart:
+        before, _ = self._update(lambda _now: [], self.replies.change("clear"))
+        if not before:
             return self.replies.say("cart_empty")
-        self._record_change(cart, self.replies.change("clear"))
-        self._save([])
         return self.replies.say("cleared")
 
     # Questions about products
@@ -478,11 +504,11 @@ class DialogManager:
 
     # Checkout
 
-    def _checkout(self, _intent: Intent) -> str:
+    def _checkout(self, _intent: Intent | None) -> str:
         cart = self.cart
         if not cart:
             return self.replies.say("checkout_empty")
-        self.state.pending = ConfirmingCheckout()
+        self.state.pending = ConfirmingCheckout(tuple(cart), uuid.uuid4().hex)
         return self.replies.say(
             "read_back",
             store=self.store.name,
@@ -490,10 +516,15 @@ class DialogManager:
             total_sentence=self.replies.cart_total(cart),
         )
 
-    def _answer_checkout(self, pending: ConfirmingCheckout, intent: Intent | None) -> str:
-        if intent is not None and intent.name == "Yes":
+    def _answer_checkout(
+        self, pending: ConfirmingCheckout, text: str, intent: Intent | None
+    ) -> str:
+        consent = self.consent.read(text)
+        if consent is Consent.GIVEN:
             self.state.pending = None
-            return self._place_order()
+            return self._place_order(pending)
+        if consent is Consent.WAVERING:
+            return self._confirm_again(pending)
         if intent is not None and intent.name in ("No", "Cancel"):
             self.state.pending = None
             return self.replies.say("order_not_placed")
@@ -503,23 +534,28 @@ class DialogManager:
             or intent.name not in self._handlers
             or (intent.name == "Choose")
         ):
-            attempts = pending.attempts + 1
-            if attempts >= self.settings.max_confirm_attempts:
-                self.state.pending = None
-                return self.replies.say("order_not_placed")
-            self.state.pending = ConfirmingCheckout(attempts)
-            return self.replies.say("confirm_again")
+            return self._confirm_again(pending)
         self.state.pending = None
         handled = self._handlers[intent.name](intent)
         if intent.name == "Checkout":
             return handled
         return f"{self.replies.say('checkout_dropped')} {handled}"
 
-    def _place_order(self) -> str:
-        cart = self.cart
-        if not cart:
-            return self.replies.say("checkout_empty")
-        order = self.db.place_order(self.user, self.store.id, cart)
+    def _confirm_again(self, pending: ConfirmingCheckout) -> str:
+        attempts = pending.attempts + 1
+        if attempts >= self.settings.max_confirm_attempts:
+            self.state.pending = None
+            return self.replies.say("order_not_placed")
+        self.state.pending = replace(pending, attempts=attempts)
+        return self.replies.say("confirm_again")
+
+    def _place_order(self, read_back: ConfirmingCheckout) -> str:
+        """Place exactly what was read back, once; read the cart back again if it changed."""
+        order = self.db.checkout(self.user, self.store.id, read_back.lines, read_back.key)
+        if order is None:
+            if not self.cart:
+                return self.replies.say("checkout_empty")
+            return f"{self.replies.say('cart_changed')} {self._checkout(None)}"
         self._profile = None
         self.state.changes.clear()
         self.state.last_line = None
@@ -612,7 +648,12 @@ class DialogManager:
         if not self.state.changes:
             return self.replies.say("nothing_to_undo")
         change = self.state.changes.pop()
-        self._save(list(change.before))
+        limit = self.settings.max_order_quantity
+        self.db.update_cart(
+            self.user,
+            self.store.id,
+            lambda now: undo_change(now, change.before, change.after, limit),
+        )
         self.state.last_line = None
         return self.replies.say("undone", change=change.description)
 
@@ -622,11 +663,20 @@ class DialogManager:
         self.state.pending = None
         return self.replies.say("cancelled")
 
-    def _record_change(self, before: list[CartLine], description: str) -> None:
-        self.state.changes.append(Change(tuple(before), description))
+    def _update(
+        self, change: Callable[[list[CartLine]], list[CartLine]], description: str
+    ) -> tuple[list[CartLine], list[CartLine]]:
+        """Apply `change` to the cart as it is in the database now (one transaction), remember
+        it for undo; the cart before and after."""
+        before, after = self.db.update_cart(self.user, self.store.id, change)
+        self._record_change(before, after, description)
+        return before, after
 
-    def _save(self, cart: list[CartLine]) -> None:
-        self.db.save_cart(self.user, self.store.id, cart)
+    def _record_change(
+        self, before: list[CartLine], after: list[CartLine], description: str
+    ) -> None:
+        if before != after:
+            self.state.changes.append(Change(tuple(before), tuple(after), description))
 
 
 def one_product_for(

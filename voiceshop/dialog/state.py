@@ -23,8 +23,11 @@ class Choosing:
 
 @dataclass(frozen=True)
 class ConfirmingCheckout:
-    """The order was read back; only a clear yes places it."""
+    """The order was read back; only a clear yes places it, and only what was read back."""
 
+    lines: tuple[CartLine, ...] = ()
+    key: str = ""
+    """The read-back's idempotency key: it places at most one order."""
     attempts: int = 0
 
 
@@ -40,9 +43,11 @@ Pending = Choosing | ConfirmingCheckout | ConfirmingHeard
 
 @dataclass(frozen=True)
 class Change:
-    """An undoable cart change: the cart as it was before, and how to describe the change."""
+    """An undoable cart change: the cart just before and just after it, and how to describe
+    it. Undo takes back only the difference, not other changes made since."""
 
     before: tuple[CartLine, ...]
+    after: tuple[CartLine, ...]
     description: str
 
 

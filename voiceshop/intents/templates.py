@@ -31,11 +31,12 @@ class CompiledTemplate:
     slots: tuple[str, ...]
 
     def match(self, text: str) -> dict[str, str] | None:
-        """The slot values when `text` matches the whole template, else None."""
+        """The slot values when `text` matches the whole template, else None; an optional slot
+        left out is empty."""
         found = self.pattern.fullmatch(text + " ")
         if found is None:
             return None
-        return {name: found.group(name).strip() for name in self.slots}
+        return {name: (found.group(name) or "").strip() for name in self.slots}
 
 
 class TemplateCompiler:
