@@ -144,3 +144,15 @@ def test_several_stores_a_taken_back_yes_places_nothing(db_path: Path) -> None:
         for answer in ("check out", "Yes. Wait.", "no", "no"):
             assistant.respond(answer)
         assert db.orders("default") == []
+
+
+def test_a_taken_back_yes_cancels_no_order(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        assistant = Assistant(db, store="grocery")
+        for said in ("add a banana", "check out", "yes"):
+            assistant.respond(said)
+        assert assistant.respond("cancel my last order").text.startswith("Cancel order 1")
+        assert assistant.respond("Yes. No, wait.").text.startswith("Cancel order 1")
+        assert [order.status for order in db.orders("default")] == ["placed"]
+        assistant.respond("Yes.")
+        assert [order.status for order in db.orders("default")] == ["cancelled"]

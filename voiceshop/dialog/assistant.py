@@ -11,6 +11,7 @@ from rapidfuzz import fuzz
 
 from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import bundled_store_names, open_store
+from voiceshop.dialog.consent import Consent
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingHeard
@@ -305,11 +306,12 @@ class Assistant:
         order = self._cancelling.order
         intent = self.dialog.parser.parse(text)
         replies = self.dialog.replies
-        if intent is not None and intent.name == "Yes":
+        consent = self.dialog.consent.read(text)
+        if consent is Consent.GIVEN:
             self._cancelling = None
             self.db.set_order_status(order.id, OrderStatus.CANCELLED)
             return replies.say("order_cancelled", number=order.id)
-        if intent is not None and intent.name in ("No", "Cancel"):
+        if consent is Consent.NOT_YES and intent is not None and intent.name in ("No", "Cancel"):
             self._cancelling = None
             return replies.say("order_kept", number=order.id)
         return replies.say(

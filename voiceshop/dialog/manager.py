@@ -259,10 +259,12 @@ class DialogManager:
                 cart = add_line(cart, line, limit)
             return cart
 
-        description = self.replies.change("add", lines=self.replies.lines(new_lines))
-        before, cart = self._update(add_all, description)
-        self.state.last_line = new_lines[-1]
+        before, cart = self.db.update_cart(self.user, self.store.id, add_all)
         added, short = what_was_added(before, cart, new_lines)
+        if added:
+            lines = self.replies.lines(added)
+            self._record_change(before, cart, self.replies.change("add", lines=lines))
+        self.state.last_line = new_lines[-1]
         parts = [self.replies.say("added", lines=self.replies.lines(added))] if added else []
         parts += [self.replies.say("order_limit", name=ln.name, limit=limit) for ln in short]
         return " ".join([*parts, self.replies.cart_total(cart)])
