@@ -267,7 +267,7 @@ def run_levers(
                 split_conditions(conditions, split),
                 normalize,
                 work,
-                args.verbose and lever == "default",
+                args.verbose,
             ),
         )
         for lever, settings in levers.items()
