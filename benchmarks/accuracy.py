@@ -99,10 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report.append(f"\nCoffee recordings absent ({COFFEE_DEV}): skipped.\n")
             elif "coffee" in args.parts:
                 levers = {"default": backend.quiet}
-                if args.levers:
-                    levers = lever_settings(backend.quiet)
+                if args.levers is not None:
+                    levers = lever_settings(backend.quiet, args.levers)
                 rows = run_levers(levers, args, coffee_conditions(args, work), normalize, work)
-                if args.levers:
+                if args.levers is not None:
                     report += lever_table(backend.name, rows)
                 for lever, split, coffee in rows:
                     if lever == "default":
@@ -142,8 +142,10 @@ def _arguments() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--levers",
-        action="store_true",
-        help="also score the stock baseline and the default without each decoding lever",
+        nargs="*",
+        metavar="LEVER",
+        help="also score the stock baseline and the default without each decoding lever "
+        f"(all, or those named: {', '.join(LEVERS)})",
     )
     parser.add_argument(
         "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
@@ -275,20 +277,36 @@ def run_levers(
     ]
 
 
-def lever_settings(default: RecognizerSettings) -> dict[str, RecognizerSettings]:
-    """The decodings compared: faster-whisper's own, this project's default, and the default
-    without one lever at a time (drafts and early ends as at the microphone, too)."""
+LEVERS = ("baseline", "window", "gate", "rescoring", "drafts")
+"""The decodings `lever_settings` can compare besides the default."""
+
+
+def lever_settings(
+    default: RecognizerSettings, wanted: Sequence[str] = ()
+) -> dict[str, RecognizerSettings]:
+    """The decodings compared: faster-whisper's own (baseline), this project's default, and the
+    default with one lever at a time set otherwise; `wanted` names some of `LEVERS` (none: all)."""
     whisper = default.whisper
-    return {
-        "baseline: stock transcribe": replace(default, whisper=replace(whisper, decoding="stock")),
-        "default": default,
-        "default, 30 s window": replace(default, whisper=replace(whisper, window_seconds=30)),
-        "default, stock no-speech rule": replace(
-            default, whisper=replace(whisper, no_speech_gate=STOCK_NO_SPEECH_GATE)
+    window = 30 if whisper.window_seconds is None else None
+    gate = STOCK_NO_SPEECH_GATE if whisper.no_speech_gate != STOCK_NO_SPEECH_GATE else (0.15, -0.5)
+    drafts = InterimSettings() if default.interim.draft_every_seconds is None else None
+    others = {
+        "baseline": ("baseline: stock transcribe", replace(whisper, decoding="stock")),
+        "window": (
+            f"default, window {window or 'of the longest utterance'} s",
+            replace(whisper, window_seconds=window),
         ),
-        "default, rescoring off": replace(default, whisper=replace(whisper, rescore_slots=False)),
-        "default, with drafts and early ends": replace(default, interim=InterimSettings()),
+        "gate": (f"default, no-speech gate {gate}", replace(whisper, no_speech_gate=gate)),
+        "rescoring": (
+            f"default, rescoring {'off' if whisper.rescore_slots else 'on'}",
+            replace(whisper, rescore_slots=not whisper.rescore_slots),
+        ),
     }
+    chosen = {name: others[name] for name in (wanted or LEVERS) if name in others}
+    levers = {label: replace(default, whisper=settings) for label, settings in chosen.values()}
+    if "drafts" in (wanted or LEVERS) and drafts is not None:
+        levers["default, with drafts and early ends"] = replace(default, interim=drafts)
+    return {"default": default, **levers}
 
 
 def lever_table(backend: str, rows: list[LeverRow]) -> list[str]:
