@@ -277,6 +277,8 @@ def run_levers(
     ]
 
 
+TIGHT_NO_SPEECH_GATE = (0.15, -0.5)
+"""The no-speech gate chosen on coffee-dev before it was split (compared with the stock one)."""
 LEVERS = ("baseline", "window", "gate", "rescoring", "drafts")
 """The decodings `lever_settings` can compare besides the default."""
 
@@ -288,12 +290,16 @@ def lever_settings(
     default with one lever at a time set otherwise; `wanted` names some of `LEVERS` (none: all)."""
     whisper = default.whisper
     window = 30 if whisper.window_seconds is None else None
-    gate = STOCK_NO_SPEECH_GATE if whisper.no_speech_gate != STOCK_NO_SPEECH_GATE else (0.15, -0.5)
+    gate = (
+        STOCK_NO_SPEECH_GATE
+        if whisper.no_speech_gate != STOCK_NO_SPEECH_GATE
+        else TIGHT_NO_SPEECH_GATE
+    )
     drafts = InterimSettings() if default.interim.draft_every_seconds is None else None
     others = {
         "baseline": ("baseline: stock transcribe", replace(whisper, decoding="stock")),
         "window": (
-            f"default, window {window or 'of the longest utterance'} s",
+            f"default, {window} s window" if window else "default, window of the longest utterance",
             replace(whisper, window_seconds=window),
         ),
         "gate": (f"default, no-speech gate {gate}", replace(whisper, no_speech_gate=gate)),
