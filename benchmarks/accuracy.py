@@ -38,11 +38,14 @@ from benchmarks.accuracy_coffee import (
     INTENT_SLOT,
     KITCHEN_NOISE,
     OPTION_SLOTS,
+    SPLITS,
     CoffeeListener,
     CoffeeScore,
+    Recording,
     load_recordings,
     noisy_copies,
     percentile,
+    split_recordings,
 )
 from benchmarks.accuracy_scripts import (
     ScriptScore,
@@ -52,7 +55,12 @@ from benchmarks.accuracy_scripts import (
     replay_script,
 )
 from voiceshop.language import Normalizer, load_language
-from voiceshop.recognizer import InterimSettings, RecognizerSettings, WhisperSettings
+from voiceshop.recognizer import (
+    STOCK_NO_SPEECH_GATE,
+    InterimSettings,
+    RecognizerSettings,
+    WhisperSettings,
+)
 from voiceshop.recognizer.models import embedded_whisper_model, find_vosk_model
 from voiceshop.storage.database import ShopDatabase
 
@@ -87,10 +95,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="voiceshop-accuracy-") as scratch:
         work = Path(scratch)
         for backend in backends:
-            if "coffee" in args.parts:
-                coffee = run_coffee(backend, args, normalize, work)
-                plot[backend.name] = [(s.condition, s.acceptance) for s in coffee]
-                report += coffee_tables(backend.name, coffee)
+            if "coffee" in args.parts and not (COFFEE_DEV / "labels.json").is_file():
+                report.append(f"\nCoffee recordings absent ({COFFEE_DEV}): skipped.\n")
+            elif "coffee" in args.parts:
+                levers = {"default": backend.quiet}
+                if args.levers is not None:
+                    levers = lever_settings(backend.quiet, args.levers)
+                rows = run_levers(levers, args, coffee_conditions(args, work), normalize, work)
+                if args.levers is not None:
+                    report += lever_table(backend.name, rows)
+                for lever, split, coffee in rows:
+                    if lever == "default":
+                        plot[f"{backend.name}, {split}"] = [
+                            (s.condition, s.acceptance) for s in coffee
+                        ]
+                        report += coffee_tables(f"{backend.name}, {split} half", coffee)
             if "scripts" in args.parts:
                 report += script_table(backend.name, run_scripts(backend, normalize, work))
             if "catalog" in args.parts and args.names:
@@ -114,6 +133,20 @@ def _arguments() -> argparse.ArgumentParser:
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS, help="what to run")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where to write the report")
     parser.add_argument("--verbose", action="store_true", help="print every coffee failure")
+    parser.add_argument(
+        "--split",
+        nargs="+",
+        choices=SPLITS,
+        default=list(SPLITS),
+        help="halves of the coffee recordings to score (tune: levers are chosen on it)",
+    )
+    parser.add_argument(
+        "--levers",
+        nargs="*",
+        metavar="LEVER",
+        help="also score the stock baseline and the default without each decoding lever "
+        f"(all, or those named: {', '.join(LEVERS)})",
+    )
     parser.add_argument(
         "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
     )
@@ -159,37 +192,146 @@ def available_backends(whisper: WhisperSettings) -> tuple[list[Backend], list[st
 # Coffee orders
 
 
-def run_coffee(
-    backend: Backend, args: argparse.Namespace, normalize: Callable[[str], str], work: Path
-) -> list[CoffeeScore]:
-    """Acceptance and errors on the clean recordings and at each SNR."""
-    if not (COFFEE_DEV / "labels.json").is_file():
-        print(f"coffee recordings absent ({COFFEE_DEV}): skipped", file=sys.stderr)
-        return []
+Condition = tuple[str, list[Recording]]
+"""A noise condition's name and its recordings."""
+
+
+def coffee_conditions(args: argparse.Namespace, work: Path) -> list[Condition]:
+    """The clean recordings and a noisy copy of them at each SNR (mixed over the whole set, so
+    a file gets the same noise whichever half it is scored in)."""
     clean = load_recordings()[: args.limit or None]
-    listener = CoffeeListener(
-        ShopDatabase(work / f"coffee-{backend.name}.db"), replay_recognizer(backend.quiet)
-    )
     conditions = [(CLEAN, clean)]
     for snr in args.snr:
         folder = work / f"coffee-{snr:g}db"
         folder.mkdir(exist_ok=True)
         conditions.append((f"{snr:g} dB", noisy_copies(clean, snr, args.seed, folder)))
+    return conditions
+
+
+def split_conditions(conditions: list[Condition], split: str) -> list[Condition]:
+    """Each condition's recordings of one half (`split_recordings`) of the clean ones."""
+    clean = conditions[0][1]
+    kept = {r.path for r in split_recordings(clean)[split]}
+    return [
+        (name, [copy for source, copy in zip(clean, copies, strict=True) if source.path in kept])
+        for name, copies in conditions
+    ]
+
+
+def run_coffee(
+    name: str,
+    settings: RecognizerSettings,
+    conditions: list[Condition],
+    normalize: Callable[[str], str],
+    work: Path,
+    verbose: bool = False,
+) -> list[CoffeeScore]:
+    """Acceptance and errors on each condition's recordings."""
+    listener = CoffeeListener(
+        ShopDatabase(work / f"coffee-{name}.db".replace(" ", "-")), replay_recognizer(settings)
+    )
     scores = []
-    for name, recordings in conditions:
-        score = CoffeeScore(name, normalize)
+    for condition, recordings in conditions:
+        score = CoffeeScore(condition, normalize)
         for recording in recordings:
             understood = listener.understand(recording.path)
-            if not score.add(recording, understood) and args.verbose:
+            if not score.add(recording, understood) and verbose:
                 print(
-                    f"[{backend.name} {name}] {recording.path.name}: heard "
+                    f"[{name} {condition}] {recording.path.name}: heard "
                     f"{understood.transcript!r} -> {understood.slots}, "
                     f"label {recording.slots}",
                     file=sys.stderr,
                 )
-        print(f"{backend.name} coffee {name}: {score.acceptance:.1%}", file=sys.stderr)
+        print(f"{name} coffee {condition}: {score.acceptance:.1%}", file=sys.stderr)
         scores.append(score)
     return scores
+
+
+LeverRow = tuple[str, str, list[CoffeeScore]]
+"""A decoding's name, the half it was scored on, and its scores per condition."""
+
+
+def run_levers(
+    levers: dict[str, RecognizerSettings],
+    args: argparse.Namespace,
+    conditions: list[Condition],
+    normalize: Callable[[str], str],
+    work: Path,
+) -> list[LeverRow]:
+    """Each decoding's scores on each half asked for."""
+    return [
+        (
+            lever,
+            split,
+            run_coffee(
+                f"{lever} {split}",
+                settings,
+                split_conditions(conditions, split),
+                normalize,
+                work,
+                args.verbose,
+            ),
+        )
+        for lever, settings in levers.items()
+        for split in args.split
+    ]
+
+
+TIGHT_NO_SPEECH_GATE = (0.15, -0.5)
+"""The no-speech gate chosen on coffee-dev before it was split (compared with the stock one)."""
+LEVERS = ("baseline", "window", "gate", "rescoring", "drafts")
+"""The decodings `lever_settings` can compare besides the default."""
+
+
+def lever_settings(
+    default: RecognizerSettings, wanted: Sequence[str] = ()
+) -> dict[str, RecognizerSettings]:
+    """The decodings compared: faster-whisper's own (baseline), this project's default, and the
+    default with one lever at a time set otherwise; `wanted` names some of `LEVERS` (none: all)."""
+    whisper = default.whisper
+    window = 30 if whisper.window_seconds is None else None
+    gate = (
+        STOCK_NO_SPEECH_GATE
+        if whisper.no_speech_gate != STOCK_NO_SPEECH_GATE
+        else TIGHT_NO_SPEECH_GATE
+    )
+    drafts = InterimSettings() if default.interim.draft_every_seconds is None else None
+    others = {
+        "baseline": ("baseline: stock transcribe", replace(whisper, decoding="stock")),
+        "window": (
+            f"default, {window} s window" if window else "default, window of the longest utterance",
+            replace(whisper, window_seconds=window),
+        ),
+        "gate": (f"default, no-speech gate {gate}", replace(whisper, no_speech_gate=gate)),
+        "rescoring": (
+            f"default, rescoring {'off' if whisper.rescore_slots else 'on'}",
+            replace(whisper, rescore_slots=not whisper.rescore_slots),
+        ),
+    }
+    chosen = {name: others[name] for name in (wanted or LEVERS) if name in others}
+    levers = {label: replace(default, whisper=settings) for label, settings in chosen.values()}
+    if "drafts" in (wanted or LEVERS) and drafts is not None:
+        levers["default, with drafts and early ends"] = replace(default, interim=drafts)
+    return {"default": default, **levers}
+
+
+def lever_table(backend: str, rows: list[LeverRow]) -> list[str]:
+    conditions = [s.condition for s in rows[0][2]] if rows else []
+    lines = [
+        f"\n## Coffee decoding levers, {backend} (tune and check halves of coffee-dev)\n",
+        "| decoding | half | " + " | ".join(conditions) + " | noise average | median s | p95 s |",
+        "| --- | --- |" + " ---: |" * (len(conditions) + 3),
+    ]
+    for lever, split, scores in rows:
+        noisy = [s for s in scores if s.condition != CLEAN]
+        average = statistics.mean(s.acceptance for s in noisy) if noisy else 0.0
+        every = [x for s in scores for x in s.seconds]
+        cells = " | ".join(f"{s.acceptance:.1%}" for s in scores)
+        lines.append(
+            f"| {lever} | {split} ({scores[0].total}) | {cells} | {average:.1%} "
+            f"| {statistics.median(every):.2f} | {percentile(every, 0.95):.2f} |"
+        )
+    return lines
 
 
 def coffee_tables(backend: str, scores: list[CoffeeScore]) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import statistics
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +75,24 @@ def load_recordings(folder: Path = COFFEE_DEV) -> list[Recording]:
         Recording(folder / name, {slot: value.strip() for slot, value in label["slots"].items()})
         for name, label in sorted(labels.items())
     ]
+
+
+SPLIT_SEED = 1403
+"""The seed that splits the recordings into a tune half and a check half (`split_recordings`):
+fixed, so that every figure quoted for either half is over the same files."""
+SPLITS = ("tune", "check")
+
+
+def split_recordings(recordings: Sequence[Recording]) -> dict[str, list[Recording]]:
+    """The recordings in two fixed halves by file name: "tune", on which thresholds and levers
+    are chosen, and "check", on which they are only measured."""
+    names = sorted(recording.path.name for recording in recordings)
+    random.Random(SPLIT_SEED).shuffle(names)
+    tune = set(names[: len(names) // 2])
+    return {
+        "tune": [r for r in recordings if r.path.name in tune],
+        "check": [r for r in recordings if r.path.name not in tune],
+    }
 
 
 def noisy_copies(

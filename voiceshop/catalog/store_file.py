@@ -8,6 +8,7 @@ object (or list) starts. Text is kept as written apart from stripping surroundin
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import json.decoder
 import json.scanner
@@ -40,8 +41,22 @@ def load_store_file(path: Path) -> Store:
     """Read and check the store file at `path` (`.json` is read as JSON, anything else as YAML).
 
     Raises CatalogError naming the file, line and field when the file is unreadable, is not valid
-    YAML/JSON, or breaks a rule of the store format.
+    YAML/JSON, or breaks a rule of the store format. A file read before and unchanged since (same
+    size and modification time) is not read again.
     """
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load_store_file(path)
+    return _cached_store_file(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_store_file(path: Path, mtime_ns: int, size: int) -> Store:
+    return _load_store_file(path)
+
+
+def _load_store_file(path: Path) -> Store:
     text = _read_text(path)
     if path.suffix.lower() == ".json":
         document = _parse_json(text, path)

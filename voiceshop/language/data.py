@@ -11,6 +11,8 @@ import yaml
 from voiceshop.errors import VoiceShopError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: about ten times faster."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def language_dir(code: str) -> Path:
 def read_yaml(path: Path) -> dict:
     """A YAML mapping from a data file, with a clear error when it is not one."""
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        content = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
         raise VoiceShopError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(content, dict):

@@ -19,6 +19,7 @@ from voiceshop.recognizer.interim import InterimSettings, Request, RequestCheck
 from voiceshop.recognizer.models import find_vosk_model
 
 __all__ = [
+    "STOCK_NO_SPEECH_GATE",
     "EndpointSettings",
     "InterimSettings",
     "Recognizer",
@@ -38,6 +39,11 @@ _LOGGER = logging.getLogger(__name__)
 Engine = Literal["vosk", "whisper"]
 
 
+STOCK_NO_SPEECH_GATE = (0.6, -1.0)
+"""faster-whisper's own no-speech rule: no-speech probability above 0.6, mean log-probability
+below -1."""
+
+
 @dataclass(frozen=True)
 class WhisperSettings:
     """The embedded Whisper engine (faster-whisper, CTranslate2)."""
@@ -52,9 +58,19 @@ class WhisperSettings:
     """CTranslate2 weight type: int8 is fastest on CPU at no measurable accuracy cost."""
     prompt_token_limit: int = 180
     """Most prompt tokens spent on the store's vocabulary (Whisper allows at most 223)."""
+    decoding: Literal["stock", "window"] = "window"
+    """"stock": faster-whisper's own `transcribe` (30 s window, temperature fallback, its
+    no-speech rule); "window": this project's decoder (`WindowDecoder`), whose levers follow."""
+    window_seconds: int | None = None
+    """Window decoding: features padded to this many seconds (30 is Whisper's native window);
+    None pads only to the endpointer's longest utterance."""
+    no_speech_gate: tuple[float, float] = (0.15, -0.5)
+    """Window decoding: a window whose no-speech probability is above the first number and
+    whose mean token log-probability is below the second is dropped as noise."""
     rescore_slots: bool = True
-    """Replace a misheard phrase of the store's ("a dull shot") by the one of its slot group
-    that the audio fits best ("a double shot"); see `whisper_rescoring`."""
+    """Window decoding: replace a misheard phrase of the store's ("a dull shot") by the one of
+    its slot group that the audio fits best ("a double shot"), and read unclear product phrases
+    again; see `whisper_rescoring`."""
 
 
 @dataclass(frozen=True)

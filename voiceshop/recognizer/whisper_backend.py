@@ -79,14 +79,6 @@ _TOKENS_PER_SECOND = 10
 _EXTRA_TOKENS = 10
 """At most 10 tokens per second of audio plus 10 are generated: twice a fast speaker's rate,
 so a hallucinated repetition loop stops early instead of running to 448 tokens."""
-_NO_SPEECH_THRESHOLD = 0.15
-_SILENT_LOGPROB_THRESHOLD = -0.5
-"""A window with no-speech probability above 0.15 and mean log-probability below -0.5 is dropped
-as noise that Whisper made words of ("Thank you.", "I'll see you later."). faster-whisper's
-defaults (0.6 and -1) suit long free speech; with the store's prompt, in kitchen noise, such
-invented utterances after a coffee order scored 0.18 to 0.61, while every one of 372 spoken
-orders (coffee-dev clean, at 12 and 6 dB) scored at most 0.06, and the synthetic test commands
-at most 0.12."""
 _MIN_REPEATED_WORDS = 3
 _WORD = re.compile(r"\S+")
 _WORD_CORE = re.compile(r"[^\w']")
@@ -111,6 +103,7 @@ class WhisperRecognizer(Recognizer):
         self.settings = settings
         model = load_whisper_model(settings.whisper)
         _check_language(model, settings.language)
+        self._model = model
         self._decoder = WindowDecoder(model, settings)
         self._drafts = WindowDecoder(model, draft_settings(settings))
         self.prompt: str | None = None
@@ -152,13 +145,35 @@ class WhisperRecognizer(Recognizer):
         """Whisper's reading of one utterance (empty text when it heard no words)."""
         started = time.perf_counter()
         audio = np.frombuffer(utterance.pcm, "<i2").astype(np.float32) / 32768.0
-        heard = [window for window in self._decoder.decode(audio) if window.text]
+        if self.settings.whisper.decoding == "stock":
+            heard = self._stock_windows(audio)
+        else:
+            heard = [window for window in self._decoder.decode(audio) if window.text]
         return Transcript(
             text=" ".join(window.text for window in heard),
             confidence=window_confidence(heard),
             audio_seconds=utterance.seconds,
             read_seconds=time.perf_counter() - started,
         )
+
+    def _stock_windows(self, audio: np.ndarray) -> list[DecodedWindow]:
+        """faster-whisper's own `transcribe` of the audio, prompted with the vocabulary."""
+        segments, _ = self._model.transcribe(
+            audio,
+            language=self.settings.language,
+            beam_size=self.settings.whisper.beam_size,
+            initial_prompt=self.prompt,
+        )
+        return [
+            DecodedWindow(
+                segment.text.strip(),
+                segment.avg_logprob,
+                segment.no_speech_prob,
+                len(segment.tokens),
+            )
+            for segment in segments
+            if segment.text.strip()
+        ]
 
 
 @dataclass(frozen=True)
@@ -188,8 +203,10 @@ class WindowDecoder:
         )
         self._suppressed = list(get_suppressed_tokens(self._tokenizer, [-1]))
         window_seconds = min(
-            _MAX_WINDOW_SECONDS, math.ceil(settings.endpoint.max_utterance_seconds)
+            _MAX_WINDOW_SECONDS,
+            settings.whisper.window_seconds or math.ceil(settings.endpoint.max_utterance_seconds),
         )
+        self._no_speech, self._silent_logprob = settings.whisper.no_speech_gate
         self._window_frames = window_seconds * _FRAMES_PER_SECOND
         self.slot_vocabulary: Vocabulary | None = None
         """Whose misheard slot phrases are rescored against the audio (None: not done)."""
@@ -288,9 +305,7 @@ class WindowDecoder:
         result = self._generate(encoded, self._prompt, new_tokens)
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
-        silent = (
-            result.no_speech_prob > _NO_SPEECH_THRESHOLD and avg_logprob < _SILENT_LOGPROB_THRESHOLD
-        )
+        silent = result.no_speech_prob > self._no_speech and avg_logprob < self._silent_logprob
         text = "" if silent else self._understood_reading(result, encoded)
         text = self._read_with_names(text, encoded, new_tokens)
         return DecodedWindow(
