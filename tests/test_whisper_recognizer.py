@@ -73,6 +73,14 @@ def test_prompt_lists_the_vocabulary_in_order_when_it_fits() -> None:
     assert prompt == f"{PROMPT_LEAD} latte, iced mocha, small."
 
 
+def test_answers_said_alone_are_prompted_as_sentences() -> None:
+    answers = Vocabulary(("yes", "no thanks", "the second one"), said_alone=True)
+
+    prompt = build_prompt(answers, count_letters, 100)
+
+    assert prompt == "Yes. No thanks. The second one."
+
+
 def test_prompt_stays_within_its_token_budget() -> None:
     prompt = build_prompt(COFFEE, count_letters, 40)
 

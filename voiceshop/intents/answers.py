@@ -52,9 +52,9 @@ def answer_phrases(question: OpenQuestion, parser: IntentParser) -> tuple[str, .
 def answer_vocabulary(
     question: OpenQuestion, parser: IntentParser, store: Vocabulary
 ) -> Vocabulary:
-    """The store's vocabulary with the answers as its phrases (the recognizer's prompt) and
-    their words added to its words; the store's groups and catalog checks stay, for an answer
-    that moves on to another request."""
+    """The store's vocabulary with the answers as its phrases (the recognizer's prompt, as
+    phrases said alone) and their words added to its words; the store's groups and catalog
+    checks stay, for an answer that moves on to another request."""
     phrases = answer_phrases(question, parser)
     words = {word for phrase in phrases for word in phrase.split()}
-    return replace(store, phrases=phrases, words=store.words | words)
+    return replace(store, phrases=phrases, words=store.words | words, said_alone=True)

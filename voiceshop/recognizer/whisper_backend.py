@@ -410,7 +410,11 @@ class WindowDecoder:
 def build_prompt(
     vocabulary: Vocabulary, count_tokens: Callable[[str], int], token_limit: int
 ) -> str | None:
-    """A short prompt listing the vocabulary phrases worth the most within `token_limit` tokens.
+    """A short prompt listing the vocabulary phrases worth the most within `token_limit` tokens:
+    after PROMPT_LEAD, as an order; or, for phrases said alone (answers), as sentences ("Yes.
+    No. The second one."): after a list Whisper expects more of it, and takes a short answer
+    for no speech (no-speech probability 0.15-0.5 for one espeak-ng word after the store's
+    list, about 0.02 after the answers as sentences).
 
     Phrases are taken in three passes, each in vocabulary order, while the budget lasts: first
     those bringing a new word that Whisper splits into several tokens (brand names, "cappuccino",
@@ -439,7 +443,10 @@ def build_prompt(
                 budget -= cost
     if not chosen:
         return None
-    return f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(p for p in phrases if p in chosen)}."
+    listed = [p for p in phrases if p in chosen]
+    if vocabulary.said_alone:
+        return " ".join(f"{p[:1].upper()}{p[1:]}." for p in listed)
+    return f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(listed)}."
 
 
 def without_repetition(text: str) -> str:
