@@ -203,7 +203,7 @@ class AnswerListener:
         for utterance in utterances:
             key = (utterance.split, utterance.condition)
             score = scores.setdefault(key, AnswerScore(*key, variant))
-            heard, understood, seconds = self.hear(utterance, variant)
+            heard, understood, seconds = self.hear(utterance.answer, utterance.path, variant)
             score.total += 1
             score.understood += understood
             score.empty += not heard
@@ -215,9 +215,11 @@ class AnswerListener:
                 )
         return list(scores.values())
 
-    def hear(self, utterance: AnswerUtterance, variant: Variant) -> tuple[str, bool, list[float]]:
-        """What was heard, whether the answer was understood, and the seconds per exchange."""
-        answer = utterance.answer
+    def hear(
+        self, answer: ShortAnswer, path: Path, variant: Variant
+    ) -> tuple[str, bool, list[float]]:
+        """What was heard in `path`, whether it was understood as `answer`, and the seconds
+        each exchange took."""
         assistant = Assistant(self._db, f"listener-{next(self._shoppers)}", STORE)
         self.recognizer.set_vocabulary(self._store_vocabulary)
         conversation: Conversation = assistant
@@ -230,7 +232,7 @@ class AnswerListener:
                 self.recognizer.set_vocabulary(count)
         for opening in QUESTIONS[answer.question]:
             conversation.respond(opening)
-        exchanges = replay_turn(utterance.path, self.recognizer, conversation)
+        exchanges = replay_turn(path, self.recognizer, conversation)
         heard = " ".join(e.transcript.text for e in exchanges)
         return heard, understood(answer, heard, assistant), [e.latency for e in exchanges]
 
