@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from voiceshop.intents.answers import (
-    AnswerSlots,
-    OpenQuestion,
-    Question,
-    answer_phrases,
-    answer_vocabulary,
-)
+from voiceshop.intents.answers import OpenQuestion, Question, answer_phrases, answer_vocabulary
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.templates import TemplateCompiler
 from voiceshop.language import Normalizer, load_language
-from voiceshop.recognizer.base import MisheardSlot, Understood, Vocabulary
+from voiceshop.recognizer.base import Vocabulary
 
 
 @cache
@@ -73,32 +67,3 @@ def test_the_answers_keep_the_store_words_and_checks() -> None:
 
     assert "whole milk" not in answers.phrases and "yes" in answers.phrases
     assert {"whole", "milk", "add", "yes", "nope"} <= answers.words
-
-
-def _store_slots(text: str) -> list[MisheardSlot]:
-    return [MisheardSlot(0, 1, ("store",))]
-
-
-def _lacks_every_product(text: str) -> Understood:
-    return Understood.MISSING
-
-
-def test_a_short_transcript_the_dialog_cannot_act_on_may_be_a_misheard_answer() -> None:
-    answers = ("undo", "seven", "no thanks")
-
-    (slot,) = AnswerSlots(parser(), answers, _store_slots, _lacks_every_product)("And you.")
-
-    assert (slot.start, slot.end) == (0, len("And you"))
-    assert slot.choices == ("undo", "seven", "no thanks") and slot.heard_may_stay
-
-
-def test_answers_requests_and_named_choices_go_to_the_store_slots() -> None:
-    def clear(text: str) -> Understood:
-        return Understood.UNCLEAR
-
-    answers = ("undo", "seven", "no thanks")
-    lacking = AnswerSlots(parser(), answers, _store_slots, _lacks_every_product)
-
-    assert lacking("Yes.") == _store_slots("")
-    assert lacking("add three cans of black beans") == _store_slots(""), "longer than answers"
-    assert AnswerSlots(parser(), answers, _store_slots, clear)("the brown ones") == _store_slots("")
