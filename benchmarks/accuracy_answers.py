@@ -51,6 +51,14 @@ class Split(StrEnum):
     CHECK = "check"
 
 
+class Verdict(StrEnum):
+    """How the dialog took an answer."""
+
+    UNDERSTOOD = "understood"
+    MISTAKEN = "taken as another answer"
+    NOT_UNDERSTOOD = "not understood"
+
+
 class Variant(StrEnum):
     """What the recognizer listens for while the question is open."""
 
@@ -137,6 +145,8 @@ class AnswerScore:
     variant: Variant
     total: int = 0
     understood: int = 0
+    mistaken: int = 0
+    """Taken as another answer: worse than not understood (a "yes" that was a "cancel")."""
     empty: int = 0
     seconds: list[float] = field(default_factory=list)
 
@@ -203,23 +213,24 @@ class AnswerListener:
         for utterance in utterances:
             key = (utterance.split, utterance.condition)
             score = scores.setdefault(key, AnswerScore(*key, variant))
-            heard, understood, seconds = self.hear(utterance.answer, utterance.path, variant)
+            heard, taken, seconds = self.hear(utterance.answer, utterance.path, variant)
             score.total += 1
-            score.understood += understood
+            score.understood += taken is Verdict.UNDERSTOOD
+            score.mistaken += taken is Verdict.MISTAKEN
             score.empty += not heard
             score.seconds += seconds
-            if on_miss and not understood:
+            if on_miss and taken is not Verdict.UNDERSTOOD:
                 on_miss(
                     f"[{variant.name} {utterance.condition}] {utterance.answer.text!r} "
-                    f"({utterance.voice.label}) heard {heard!r}"
+                    f"({utterance.voice.label}) heard {heard!r}: {taken}"
                 )
         return list(scores.values())
 
     def hear(
         self, answer: ShortAnswer, path: Path, variant: Variant
-    ) -> tuple[str, bool, list[float]]:
-        """What was heard in `path`, whether it was understood as `answer`, and the seconds
-        each exchange took."""
+    ) -> tuple[str, Verdict, list[float]]:
+        """What was heard in `path`, how it was taken (`verdict`), and the seconds each
+        exchange took."""
         assistant = Assistant(self._db, f"listener-{next(self._shoppers)}", STORE)
         self.recognizer.set_vocabulary(self._store_vocabulary)
         conversation: Conversation = assistant
@@ -234,18 +245,28 @@ class AnswerListener:
             conversation.respond(opening)
         exchanges = replay_turn(path, self.recognizer, conversation)
         heard = " ".join(e.transcript.text for e in exchanges)
-        return heard, understood(answer, heard, assistant), [e.latency for e in exchanges]
+        return heard, verdict(answer, heard, assistant), [e.latency for e in exchanges]
 
 
-def understood(answer: ShortAnswer, heard: str, assistant: Assistant) -> bool:
-    """Whether `heard` was taken as `answer` means, by the assistant that answered it."""
+def verdict(answer: ShortAnswer, heard: str, assistant: Assistant) -> Verdict:
+    """How the assistant that answered `heard` took it: as `answer` means, as something else
+    (another product chosen, another number, another intent it acts on), or not at all."""
     dialog = assistant.dialog
     if answer.question is Question.CHOOSE:
-        return [line.product_id for line in dialog.cart] == [answer.picks]
+        picked = [line.product_id for line in dialog.cart]
+        return _verdict(picked == [answer.picks], bool(picked))
     if answer.question is Question.COUNT:
-        return count_said(heard, dialog.parser) == answer.count
+        count = count_said(heard, dialog.parser)
+        return _verdict(count == answer.count, count is not None)
     intent = dialog.parser.parse(heard)
-    return intent is not None and intent.name == answer.intent
+    acted = intent is not None and not intent.implicit
+    return _verdict(acted and intent.name == answer.intent, acted)
+
+
+def _verdict(right: bool, acted: bool) -> Verdict:
+    if right:
+        return Verdict.UNDERSTOOD
+    return Verdict.MISTAKEN if acted else Verdict.NOT_UNDERSTOOD
 
 
 def count_said(heard: str, parser: IntentParser) -> int | None:
@@ -267,13 +288,14 @@ def answers_table(backend: str, scores: Sequence[AnswerScore]) -> list[str]:
         f"\n## Short answers, {backend} ({len(ANSWERS)} answers per voice, said while the "
         "question is open)\n",
         f"Tune voices: {', '.join(tune)}. Check voices: {', '.join(check)}.\n",
-        "| split | condition | recognizer listens for | understood | empty transcripts "
-        "| median s | p95 s |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+        "| split | condition | recognizer listens for | understood | taken as another answer "
+        "| empty transcripts | median s | p95 s |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in scores:
         lines.append(
             f"| {s.split} | {s.condition} | {s.variant} | {s.share:.1%} ({s.understood}/"
-            f"{s.total}) | {s.empty} | {s.median_seconds:.2f} | {s.p95_seconds:.2f} |"
+            f"{s.total}) | {s.mistaken} | {s.empty} | {s.median_seconds:.2f} "
+            f"| {s.p95_seconds:.2f} |"
         )
     return lines

@@ -18,11 +18,12 @@ from benchmarks.accuracy_answers import (
     ShortAnswer,
     Split,
     Variant,
+    Verdict,
     answers_table,
     count_said,
     noisy_answers,
     synthesize_answers,
-    understood,
+    verdict,
 )
 from benchmarks.accuracy_audio import RATE, Voice, read_mono
 from benchmarks.accuracy_catalog import sample_names
@@ -86,23 +87,32 @@ def assistant(tmp_path: Path) -> Assistant:
     return Assistant(ShopDatabase(tmp_path / "shop.db"), store="grocery")
 
 
-def test_a_choice_is_understood_by_the_product_the_dialog_picks(assistant: Assistant) -> None:
+def test_a_choice_is_judged_by_the_product_the_dialog_picks(assistant: Assistant) -> None:
     brown = next(a for a in ANSWERS if a.text == "the brown ones")
     first = next(a for a in ANSWERS if a.text == "the first one")
     assistant.respond("add a dozen large eggs")
 
     assistant.respond("The brown ones.")
 
-    assert understood(brown, "The brown ones.", assistant)
-    assert not understood(first, "The brown ones.", assistant)
+    assert verdict(brown, "The brown ones.", assistant) is Verdict.UNDERSTOOD
+    assert verdict(first, "The brown ones.", assistant) is Verdict.MISTAKEN
 
 
-def test_a_yes_or_no_is_understood_by_its_intent(assistant: Assistant) -> None:
+def test_a_yes_or_no_is_judged_by_its_intent(assistant: Assistant) -> None:
     yes = ShortAnswer("yeah", Question.CONFIRM, intent="Yes")
 
-    assert understood(yes, "Yeah.", assistant)
-    assert not understood(yes, "Nope.", assistant)
-    assert not understood(yes, "", assistant)
+    assert verdict(yes, "Yeah.", assistant) is Verdict.UNDERSTOOD
+    assert verdict(yes, "Nope.", assistant) is Verdict.MISTAKEN
+    assert verdict(yes, "And you.", assistant) is Verdict.NOT_UNDERSTOOD
+    assert verdict(yes, "", assistant) is Verdict.NOT_UNDERSTOOD
+
+
+def test_a_number_heard_as_another_is_mistaken(assistant: Assistant) -> None:
+    four = ShortAnswer("four", Question.COUNT, count=4)
+
+    assert verdict(four, "Four. Four.", assistant) is Verdict.UNDERSTOOD
+    assert verdict(four, "Fourteen.", assistant) is Verdict.MISTAKEN
+    assert verdict(four, "for", assistant) is Verdict.NOT_UNDERSTOOD
 
 
 def test_a_number_is_read_whole_or_from_its_first_sentence() -> None:
@@ -117,14 +127,14 @@ def test_a_number_is_read_whole_or_from_its_first_sentence() -> None:
 
 def test_the_table_has_a_row_per_split_condition_and_variant() -> None:
     scores = [
-        AnswerScore(Split.TUNE, "clean", Variant.BASELINE, 4, 3, 1, [0.2, 0.3]),
-        AnswerScore(Split.CHECK, "12 dB", Variant.ANSWERS, 2, 2, 0, [0.4]),
+        AnswerScore(Split.TUNE, "clean", Variant.BASELINE, 4, 3, 1, 0, [0.2, 0.3]),
+        AnswerScore(Split.CHECK, "12 dB", Variant.ANSWERS, 2, 2, 0, 1, [0.4]),
     ]
 
     rows = answers_table("whisper", scores)[-2:]
 
-    assert rows[0].startswith("| tune | clean | baseline") and "75.0% (3/4) | 1 |" in rows[0]
-    assert rows[1].startswith("| check | 12 dB | answers") and "100.0% (2/2) | 0 |" in rows[1]
+    assert rows[0].startswith("| tune | clean | baseline") and "75.0% (3/4) | 1 | 0 |" in rows[0]
+    assert rows[1].startswith("| check | 12 dB | answers") and "100.0% (2/2) | 0 | 1 |" in rows[1]
 
 
 def test_the_check_sample_of_names_leaves_out_the_tune_sample() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.accuracy_answers import ANSWERS, AnswerListener, Variant
+from benchmarks.accuracy_answers import ANSWERS, AnswerListener, Variant, Verdict
 from tests.test_whisper_recognizer import needs_whisper
 from voiceshop.recognizer import InterimSettings, RecognizerSettings
 from voiceshop.storage.database import ShopDatabase
@@ -35,6 +35,6 @@ def test_a_short_answer_is_understood_while_its_question_is_open(
 ) -> None:
     answer = next(a for a in ANSWERS if a.text == RECORDINGS[recording])
 
-    heard, understood, _ = listener.hear(answer, AUDIO / recording, Variant.ANSWERS)
+    heard, taken, _ = listener.hear(answer, AUDIO / recording, Variant.ANSWERS)
 
-    assert understood, f"{recording}: heard {heard!r}"
+    assert taken is Verdict.UNDERSTOOD, f"{recording}: heard {heard!r}"
