@@ -15,7 +15,7 @@ from voiceshop.storage.database import ShopDatabase
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 RECORDINGS = {
     "answer_no_espeak_fast_low.wav": "no",
-    "answer_undo_espeak_british_slow.wav": "undo",
+    "answer_sure_espeak_british_slow.wav": "sure",
     "answer_the_second_one_espeak_f3_high.wav": "the second one",
 }
 """Recordings of scripts/fixtures.yaml (set "answers") and the answer each says."""
