@@ -113,6 +113,7 @@ class WhisperRecognizer(Recognizer):
         _check_language(model, settings.language)
         self._decoder = WindowDecoder(model, settings)
         self._drafts = WindowDecoder(model, draft_settings(settings))
+        self._prompts = PromptCache(self._decoder.count_tokens, settings.whisper.prompt_token_limit)
         self.prompt: str | None = None
         self.set_vocabulary(vocabulary)
         self.stream = LookaheadTranscriber(
@@ -124,12 +125,9 @@ class WhisperRecognizer(Recognizer):
         )
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
-        whisper = self.settings.whisper
-        self.prompt = build_prompt(
-            vocabulary, self._decoder.count_tokens, whisper.prompt_token_limit
-        )
+        self.prompt = self._prompts.prompt(vocabulary)
         self._decoder.set_prompt(self.prompt)
-        self._decoder.slot_vocabulary = vocabulary if whisper.rescore_slots else None
+        self._decoder.slot_vocabulary = vocabulary if self.settings.whisper.rescore_slots else None
         self._drafts.set_prompt(self.prompt)
 
     def feed(self, chunk: Chunk) -> Transcript | None:
@@ -405,6 +403,28 @@ class WindowDecoder:
             lambda tokens: self.distributions(encoded, tokens, prompted=prompted),
             lambda token_lists: self.readings(encoded, token_lists, prompted=False),
         )
+
+
+class PromptCache:
+    """`build_prompt` for the last few vocabularies: the voice loop goes back and forth between
+    a store's vocabulary and the answers to a question, and a 50,000-name catalog's prompt
+    takes 0.15 s to build. A vocabulary is known by its phrases (the same tuple)."""
+
+    def __init__(self, count_tokens: Callable[[str], int], token_limit: int, size: int = 4) -> None:
+        self._count_tokens = count_tokens
+        self._token_limit = token_limit
+        self._size = size
+        self._built: list[tuple[tuple[str, ...], bool, str | None]] = []
+
+    def prompt(self, vocabulary: Vocabulary) -> str | None:
+        """The vocabulary's prompt, built once while it stays among the last few."""
+        for phrases, said_alone, prompt in self._built:
+            if phrases is vocabulary.phrases and said_alone == vocabulary.said_alone:
+                return prompt
+        prompt = build_prompt(vocabulary, self._count_tokens, self._token_limit)
+        entry = (vocabulary.phrases, vocabulary.said_alone, prompt)
+        self._built = [entry, *self._built[: self._size - 1]]
+        return prompt
 
 
 def build_prompt(
