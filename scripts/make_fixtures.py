@@ -55,6 +55,7 @@ class Fixture:
     lead_s: float
     trail_s: float
     snr_db: float | None = None
+    pitch: int | None = None
     cough_before: bool = False
     background_before: str | None = None
 
@@ -82,7 +83,9 @@ def load_sets(config: Path) -> dict[str, tuple[Path, list[Fixture]]]:
 def render(fixture: Fixture) -> np.ndarray:
     """The fixture's audio as float samples at its rate, mono."""
     rng = np.random.default_rng(int(hashlib.sha256(fixture.name.encode()).hexdigest()[:8], 16))
-    speech = _peak_to(synthesize(fixture.text, fixture.voice, fixture.speed, fixture.rate))
+    speech = _peak_to(
+        synthesize(fixture.text, fixture.voice, fixture.speed, fixture.rate, fixture.pitch)
+    )
     parts = [_silence(fixture.lead_s, fixture.rate)]
     if fixture.cough_before:
         parts += [_cough(fixture.rate, rng), _silence(GAP_S, fixture.rate)]
@@ -97,22 +100,26 @@ def render(fixture: Fixture) -> np.ndarray:
     return _peak_to(audio) if np.abs(audio).max() > 1.0 else audio
 
 
-def synthesize(text: str, voice: str, speed: float, rate: int) -> np.ndarray:
-    """Speech as float samples at `rate`, from "espeak:<voice>" or "piper:joe"."""
+def synthesize(
+    text: str, voice: str, speed: float, rate: int, pitch: int | None = None
+) -> np.ndarray:
+    """Speech as float samples at `rate`, from "espeak:<voice>" (at `pitch`, 0-99, where
+    given) or "piper:joe" (which has no pitch setting)."""
     engine, _, name = voice.partition(":")
     if engine == "espeak":
-        samples, source_rate = _espeak(text, name, speed)
-    elif voice == "piper:joe":
+        samples, source_rate = _espeak(text, name, speed, pitch)
+    elif voice == "piper:joe" and pitch is None:
         samples, source_rate = _piper_joe(text, speed)
     else:
-        raise SystemExit(f"unknown voice {voice!r}: use espeak:<voice> or piper:joe")
+        raise SystemExit(f"unknown voice {voice!r}: use espeak:<voice> or piper:joe (no pitch)")
     return soxr.resample(samples, source_rate, rate) if source_rate != rate else samples
 
 
-def _espeak(text: str, voice: str, speed: float) -> tuple[np.ndarray, int]:
+def _espeak(text: str, voice: str, speed: float, pitch: int | None) -> tuple[np.ndarray, int]:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "speech.wav"
         command = ["espeak-ng", "-v", voice, "-s", str(round(ESPEAK_WPM * speed)), "-w", str(out)]
+        command += ["-p", str(pitch)] if pitch is not None else []
         subprocess.run([*command, text], check=True, capture_output=True)
         return _read_mono(out)
 

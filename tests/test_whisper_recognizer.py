@@ -20,6 +20,7 @@ from voiceshop.recognizer.base import Transcript, Vocabulary
 from voiceshop.recognizer.whisper_backend import (
     PROMPT_LEAD,
     DecodedWindow,
+    PromptCache,
     WhisperRecognizer,
     WindowDecoder,
     build_prompt,
@@ -71,6 +72,32 @@ def test_prompt_lists_the_vocabulary_in_order_when_it_fits() -> None:
     prompt = build_prompt(Vocabulary(("latte", "iced mocha", "small")), count_letters, 100)
 
     assert prompt == f"{PROMPT_LEAD} latte, iced mocha, small."
+
+
+def test_answers_said_alone_are_prompted_as_sentences() -> None:
+    answers = Vocabulary(("yes", "no thanks", "the second one"), said_alone=True)
+
+    prompt = build_prompt(answers, count_letters, 100)
+
+    assert prompt == "Yes. No thanks. The second one."
+
+
+def test_a_prompt_is_built_once_while_its_vocabulary_comes_back() -> None:
+    counted: list[str] = []
+
+    def count(text: str) -> int:
+        counted.append(text)
+        return count_letters(text)
+
+    prompts = PromptCache(count, 100, size=2)
+    answers = Vocabulary(("yes", "no"), said_alone=True)
+
+    first = prompts.prompt(COFFEE)
+    assert prompts.prompt(answers) == "Yes. No."
+    tokenized = len(counted)
+
+    assert prompts.prompt(COFFEE) == first == build_prompt(COFFEE, count_letters, 100)
+    assert len(counted) == tokenized, "built again"
 
 
 def test_prompt_stays_within_its_token_budget() -> None:

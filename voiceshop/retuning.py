@@ -3,12 +3,15 @@
 The recognizer listens for one store's words (its prompt, grammar and catalog checks) and learns
 how the person at the microphone pauses. "Shop at the pharmacy" or "add a latte from the coffee
 shop" moves the conversation to another store's words; "this is Sam" brings another person.
+While a question is open ("Did you mean A or B?"), it listens for the answers
+(`intents.answers`), and goes back to the store's words once the question is answered.
 """
 
 from __future__ import annotations
 
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.reply import Reply
+from voiceshop.intents.answers import OpenQuestion, answer_vocabulary
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.recognizer.base import Recognizer, Vocabulary
 
@@ -21,18 +24,38 @@ def vocabulary_for(assistant: Assistant) -> Vocabulary:
 
 class RetuningConversation:
     """An Assistant as the voice loop's `Conversation`, keeping `recognizer` tuned to it: the
-    vocabulary of the store it moved to, and nothing learned of a person who is gone."""
+    vocabulary of the store it moved to, the answers to the question it asked, and nothing
+    learned of a person who is gone."""
 
     def __init__(self, assistant: Assistant, recognizer: Recognizer) -> None:
         self.assistant = assistant
         self._recognizer = recognizer
+        self._store_vocabulary: tuple[str, Vocabulary] | None = None
+        self._question: OpenQuestion | None = None
 
     def respond(self, text: str, confidence: float = 1.0) -> Reply:
-        """The assistant's answer; the recognizer retuned when the store or person changed."""
+        """The assistant's answer; the recognizer retuned when the store, the person or the
+        open question changed."""
         store, user = self.assistant.store_id, self.assistant.user
         reply = self.assistant.respond(text, confidence)
         if self.assistant.user != user:
             self._recognizer.new_speaker()
-        if self.assistant.store_id != store:
-            self._recognizer.set_vocabulary(vocabulary_for(self.assistant))
+        question = self.assistant.open_question()
+        if self.assistant.store_id != store or question != self._question:
+            self._recognizer.set_vocabulary(self._vocabulary(question))
+        self._question = question
         return reply
+
+    def _vocabulary(self, question: OpenQuestion | None) -> Vocabulary:
+        """The current store's vocabulary, or the answers to `question` within it."""
+        store = self._current_store_vocabulary()
+        if question is None:
+            return store
+        return answer_vocabulary(question, self.assistant.dialog.parser, store)
+
+    def _current_store_vocabulary(self) -> Vocabulary:
+        """The current store's vocabulary, compiled once while the conversation stays there."""
+        store_id = self.assistant.store_id
+        if self._store_vocabulary is None or self._store_vocabulary[0] != store_id:
+            self._store_vocabulary = (store_id, vocabulary_for(self.assistant))
+        return self._store_vocabulary[1]

@@ -15,6 +15,7 @@ from voiceshop.dialog.consent import Consent
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingHeard
+from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent
 from voiceshop.matching import MatchOutcome
 from voiceshop.storage.database import ShopDatabase
@@ -91,6 +92,12 @@ class Assistant:
             self.dialog.state.last_reply = reply.text
             return reply
         return self.dialog.respond(text, confidence)
+
+    def open_question(self) -> OpenQuestion | None:
+        """The question waiting for an answer, if any ("Cancel order 3?", or the store's)."""
+        if self._cancelling is not None:
+            return OpenQuestion(Question.CONFIRM)
+        return self.dialog.open_question()
 
     def _may_interrupt(self) -> bool:
         """Shop-wide requests may leave an open product question, not a confirmation."""

@@ -28,6 +28,7 @@ from voiceshop.dialog.state import (
     ConfirmingHeard,
     DialogState,
 )
+from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
@@ -127,6 +128,16 @@ class DialogManager:
             self.state.pending = None
             return self._remember(Reply(self.replies.say("goodbye"), end_conversation=True))
         return self._remember(Reply(self._answer(text, intent, confidence)))
+
+    def open_question(self) -> OpenQuestion | None:
+        """The question waiting for an answer, if any: a choice, or a yes or no."""
+        pending = self.state.pending
+        if pending is None:
+            return None
+        if isinstance(pending, Choosing):
+            offered = [p.display_name for p in pending.choices]
+            return OpenQuestion(Question.CHOOSE, (*offered, *(i.phrase for i in pending.apart)))
+        return OpenQuestion(Question.CONFIRM)
 
     def _remember(self, reply: Reply) -> Reply:
         self.state.last_reply = reply.text

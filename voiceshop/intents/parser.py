@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voiceshop.catalog.model import Store
 from voiceshop.intents.items import ItemListReader, ProductNames
@@ -28,6 +28,8 @@ class SentenceData:
 
     rules: dict[str, str]
     intents: tuple[tuple[str, tuple[str, ...]], ...]
+    answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Kind of open question -> the intents that answer it (`intents.answers`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -41,7 +43,8 @@ def load_sentences(code: str = "en") -> SentenceData:
                 f"{path}: intent {name!r}: quote names and templates YAML reads "
                 "as booleans or numbers"
             )
-    return SentenceData(rules=raw.get("rules", {}), intents=intents)
+    answers = {kind: tuple(names) for kind, names in raw.get("answers", {}).items()}
+    return SentenceData(rules=raw.get("rules", {}), intents=intents, answers=answers)
 
 
 class IntentParser:
@@ -56,13 +59,13 @@ class IntentParser:
         self.language = load_language(language)
         self.normalizer = Normalizer(self.language)
         self.sentences = load_sentences(language)
-        compiler = TemplateCompiler(
+        self.compiler = TemplateCompiler(
             self.sentences.rules,
             {"ordinal": list(self.language.numbers.ordinals)},
             self.normalizer.normalize,
         )
         self._templates: list[tuple[str, int, CompiledTemplate]] = [
-            (name, n, compiler.compile(t))
+            (name, n, self.compiler.compile(t))
             for name, templates in self.sentences.intents
             for n, t in enumerate(templates)
         ]

@@ -64,6 +64,36 @@ class TemplateCompiler:
             raise TemplateError(f"template {template!r}: unbalanced {tokens[end]!r}")
         return CompiledTemplate(template, re.compile(_COMMA + regex), tuple(slots))
 
+    def plainest(self, template: str) -> list[str]:
+        """The shortest ways to say `template`: every choice of its alternatives, rules and
+        typed slot values, its optional parts left out; none when it has a wildcard slot."""
+        phrases, _ = self._plain_sequence(_TOKEN.findall(template), 0)
+        return list(dict.fromkeys(" ".join(p.split()) for p in phrases if p.strip()))
+
+    def _plain_sequence(self, tokens: list[str], i: int) -> tuple[list[str], int]:
+        """The plainest phrases of the alternatives up to a closing bracket, and its index."""
+        alternatives: list[str] = []
+        current = [""]
+        while i < len(tokens) and tokens[i] not in ")]":
+            if tokens[i] == "|":
+                alternatives += current
+                current, i = [""], i + 1
+                continue
+            pieces, i = self._plain_element(tokens, i)
+            current = [f"{head} {piece}" for head in current for piece in pieces]
+        return alternatives + current, i
+
+    def _plain_element(self, tokens: list[str], i: int) -> tuple[list[str], int]:
+        token = tokens[i]
+        if token in "([":
+            inner, end = self._plain_sequence(tokens, i + 1)
+            return (inner if token == "(" else [""]), end + 1
+        if token.startswith("<"):
+            return self._plain_sequence(_TOKEN.findall(self._rules[token[1:-1]]), 0)[0], i + 1
+        if token.startswith("{"):
+            return list(self._lists.get(token[1:-1], [])), i + 1
+        return [self._normalize(token)], i + 1
+
     def _sequence(self, tokens: list[str], i: int, slots: list[str], depth: int) -> tuple[str, int]:
         """Parse alternatives until a closing bracket; returns (regex, index of the closer)."""
         alternatives: list[str] = []

@@ -106,6 +106,7 @@ class WhisperRecognizer(Recognizer):
         self._model = model
         self._decoder = WindowDecoder(model, settings)
         self._drafts = WindowDecoder(model, draft_settings(settings))
+        self._prompts = PromptCache(self._decoder.count_tokens, settings.whisper.prompt_token_limit)
         self.prompt: str | None = None
         self.set_vocabulary(vocabulary)
         self.stream = LookaheadTranscriber(
@@ -117,12 +118,9 @@ class WhisperRecognizer(Recognizer):
         )
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
-        whisper = self.settings.whisper
-        self.prompt = build_prompt(
-            vocabulary, self._decoder.count_tokens, whisper.prompt_token_limit
-        )
+        self.prompt = self._prompts.prompt(vocabulary)
         self._decoder.set_prompt(self.prompt)
-        self._decoder.slot_vocabulary = vocabulary if whisper.rescore_slots else None
+        self._decoder.slot_vocabulary = vocabulary if self.settings.whisper.rescore_slots else None
         self._drafts.set_prompt(self.prompt)
 
     def feed(self, chunk: Chunk) -> Transcript | None:
@@ -422,10 +420,36 @@ class WindowDecoder:
         )
 
 
+class PromptCache:
+    """`build_prompt` for the last few vocabularies: the voice loop goes back and forth between
+    a store's vocabulary and the answers to a question, and a 50,000-name catalog's prompt
+    takes 0.15 s to build. A vocabulary is known by its phrases (the same tuple)."""
+
+    def __init__(self, count_tokens: Callable[[str], int], token_limit: int, size: int = 4) -> None:
+        self._count_tokens = count_tokens
+        self._token_limit = token_limit
+        self._size = size
+        self._built: list[tuple[tuple[str, ...], bool, str | None]] = []
+
+    def prompt(self, vocabulary: Vocabulary) -> str | None:
+        """The vocabulary's prompt, built once while it stays among the last few."""
+        for phrases, said_alone, prompt in self._built:
+            if phrases is vocabulary.phrases and said_alone == vocabulary.said_alone:
+                return prompt
+        prompt = build_prompt(vocabulary, self._count_tokens, self._token_limit)
+        entry = (vocabulary.phrases, vocabulary.said_alone, prompt)
+        self._built = [entry, *self._built[: self._size - 1]]
+        return prompt
+
+
 def build_prompt(
     vocabulary: Vocabulary, count_tokens: Callable[[str], int], token_limit: int
 ) -> str | None:
-    """A short prompt listing the vocabulary phrases worth the most within `token_limit` tokens.
+    """A short prompt listing the vocabulary phrases worth the most within `token_limit` tokens:
+    after PROMPT_LEAD, as an order; or, for phrases said alone (answers), as sentences ("Yes.
+    No. The second one."): after a list Whisper expects more of it, and takes a short answer
+    for no speech (no-speech probability 0.15-0.5 for one espeak-ng word after the store's
+    list, about 0.02 after the answers as sentences).
 
     Phrases are taken in three passes, each in vocabulary order, while the budget lasts: first
     those bringing a new word that Whisper splits into several tokens (brand names, "cappuccino",
@@ -454,7 +478,10 @@ def build_prompt(
                 budget -= cost
     if not chosen:
         return None
-    return f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(p for p in phrases if p in chosen)}."
+    listed = [p for p in phrases if p in chosen]
+    if vocabulary.said_alone:
+        return " ".join(f"{p[:1].upper()}{p[1:]}." for p in listed)
+    return f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(listed)}."
 
 
 def without_repetition(text: str) -> str:

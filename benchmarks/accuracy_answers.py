@@ -1,0 +1,301 @@
+"""Short answers: "yes", "nope", "the second one", "seven", said while the agent waits for them.
+
+Each answer of ANSWERS is synthesised by every voice of VOICES (Piper joe and espeak-ng at
+several paces and pitches), with 0.3 s of silence before and 0.5 s after, clean and with kitchen
+noise. The voices are split into a tune part and a check part (`Voice` -> `Split` in VOICES): a
+change is tuned on the one and must hold on the other.
+
+Each utterance goes through the voice loop to an Assistant at the grocery store with the
+answer's question open: the order read back for a yes or no, "Green Basket Large White Eggs or
+Green Basket Large Brown Eggs?" for a choice. The dialog has no question of how many yet, so a
+number is scored by the count its words read as. The recognizer hears it tuned to the store's
+vocabulary (the baseline, as before the answers were listened for) or, through the voice loop's
+`RetuningConversation`, to the answers of the open question (`intents.answers`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
+from benchmarks.accuracy_coffee import KITCHEN_NOISE, percentile
+from benchmarks.accuracy_scripts import replay_turn
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.reply import Conversation
+from voiceshop.intents.answers import OpenQuestion, Question, answer_vocabulary
+from voiceshop.intents.parser import IntentParser
+from voiceshop.language import Normalizer, load_language
+from voiceshop.recognizer import RecognizerSettings, load_recognizer
+from voiceshop.recognizer.base import Recognizer
+from voiceshop.retuning import RetuningConversation, vocabulary_for
+from voiceshop.storage.database import ShopDatabase
+
+STORE = "grocery"
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+LEAD_S, TRAIL_S = 0.3, 0.5
+"""Silence before and after each answer: a short pause, as at the microphone."""
+
+
+class Split(StrEnum):
+    """Which part of the set a voice belongs to."""
+
+    TUNE = "tune"
+    CHECK = "check"
+
+
+class Verdict(StrEnum):
+    """How the dialog took an answer."""
+
+    UNDERSTOOD = "understood"
+    MISTAKEN = "taken as another answer"
+    NOT_UNDERSTOOD = "not understood"
+
+
+class Variant(StrEnum):
+    """What the recognizer listens for while the question is open."""
+
+    BASELINE = "baseline: store vocabulary"
+    ANSWERS = "answers of the open question"
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """One answer and what it means to the question it answers."""
+
+    text: str
+    question: Question
+    intent: str = ""
+    """CONFIRM: the parser's intent for it."""
+    picks: str = ""
+    """CHOOSE: the id of the product it picks."""
+    count: int = 0
+    """COUNT: the number it says."""
+
+
+def _confirm(text: str, intent: str) -> ShortAnswer:
+    return ShortAnswer(text, Question.CONFIRM, intent=intent)
+
+
+def _choose(text: str, product_id: str) -> ShortAnswer:
+    return ShortAnswer(text, Question.CHOOSE, picks=product_id)
+
+
+_NUMBERS = Normalizer(load_language()).numbers
+WHITE_EGGS, BROWN_EGGS = "large-white-eggs", "large-brown-eggs"
+ANSWERS: tuple[ShortAnswer, ...] = (
+    _confirm("yes", "Yes"),
+    _confirm("no", "No"),
+    _confirm("yeah", "Yes"),
+    _confirm("nope", "No"),
+    _confirm("yep", "Yes"),
+    _confirm("undo", "Undo"),
+    _confirm("cancel", "Cancel"),
+    _confirm("stop", "Cancel"),
+    _confirm("sure", "Yes"),
+    _confirm("no thanks", "No"),
+    _confirm("go ahead", "Yes"),
+    _choose("the first one", WHITE_EGGS),
+    _choose("the second one", BROWN_EGGS),
+    _choose("the brown ones", BROWN_EGGS),
+    *(ShortAnswer(_NUMBERS.to_words(n), Question.COUNT, count=n) for n in range(1, 13)),
+)
+QUESTIONS: dict[Question, tuple[str, ...]] = {
+    Question.CONFIRM: ("add a loaf of sourdough bread", "check out"),
+    Question.CHOOSE: ("add a dozen large eggs",),
+    Question.COUNT: (),
+}
+"""What is said to open each kind of question (none for COUNT: the dialog asks no how many)."""
+VOICES: dict[Voice, Split] = {
+    Voice("espeak:en-us"): Split.TUNE,
+    Voice("espeak:en-us", 1.25, 35): Split.TUNE,
+    Voice("espeak:en-gb-x-rp", 0.9, 45): Split.TUNE,
+    Voice("piper:joe"): Split.CHECK,
+    Voice("piper:joe", 0.85): Split.CHECK,
+    Voice("espeak:en-us+f3", 1.0, 70): Split.CHECK,
+    Voice("espeak:en-us+f3", 1.2, 55): Split.CHECK,
+}
+"""The set's voices and the part each belongs to: no voice is in both."""
+
+
+@dataclass(frozen=True)
+class AnswerUtterance:
+    """One answer said by one voice, clean or in noise."""
+
+    answer: ShortAnswer
+    voice: Voice
+    split: Split
+    condition: str
+    path: Path
+
+
+@dataclass
+class AnswerScore:
+    """Results over one split, condition and variant."""
+
+    split: Split
+    condition: str
+    variant: Variant
+    total: int = 0
+    understood: int = 0
+    mistaken: int = 0
+    """Taken as another answer: worse than not understood (a "yes" that was a "cancel")."""
+    empty: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        return self.understood / self.total if self.total else 0.0
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else 0.0
+
+    @property
+    def p95_seconds(self) -> float:
+        return percentile(self.seconds, 0.95)
+
+
+def synthesize_answers(into: Path, voices: dict[Voice, Split] = VOICES) -> list[AnswerUtterance]:
+    """Every answer by every available voice, as WAV files in `into` (kept between runs)."""
+    utterances = []
+    for number, (voice, split) in enumerate(voices.items()):
+        if not voice.available:
+            continue
+        for answer in ANSWERS:
+            path = into / f"{split}_{number}_{answer.text.replace(' ', '_')}.wav"
+            if not path.is_file():
+                write_mono(path, voice.say(answer.text, LEAD_S, TRAIL_S), RATE)
+            utterances.append(AnswerUtterance(answer, voice, split, "clean", path))
+    return utterances
+
+
+def noisy_answers(
+    utterances: Sequence[AnswerUtterance], snr_db: float, seed: int, into: Path
+) -> list[AnswerUtterance]:
+    """The utterances with kitchen noise at `snr_db` (the coffee benchmark's rule)."""
+    noise, _ = read_mono(KITCHEN_NOISE)
+    rng = np.random.default_rng(seed)
+    mixed = []
+    for utterance in utterances:
+        speech, rate = read_mono(utterance.path)
+        path = into / f"{utterance.path.stem}_{snr_db:g}db.wav"
+        write_mono(path, mix_noise(speech, noise, snr_db, rng), rate)
+        mixed.append(replace(utterance, condition=f"{snr_db:g} dB", path=path))
+    return mixed
+
+
+class AnswerListener:
+    """Answers through the voice loop to an Assistant with the question open."""
+
+    def __init__(self, db: ShopDatabase, settings: RecognizerSettings) -> None:
+        self._db = db
+        self._shoppers = itertools.count(1)
+        assistant = Assistant(db, "listener", STORE)
+        self._store_vocabulary = vocabulary_for(assistant)
+        self.recognizer: Recognizer = load_recognizer(settings, self._store_vocabulary)
+
+    def score(
+        self,
+        utterances: Sequence[AnswerUtterance],
+        variant: Variant,
+        on_miss: Callable[[str], None] | None = None,
+    ) -> list[AnswerScore]:
+        """One score per split and condition, in the order they first occur."""
+        scores: dict[tuple[Split, str], AnswerScore] = {}
+        for utterance in utterances:
+            key = (utterance.split, utterance.condition)
+            score = scores.setdefault(key, AnswerScore(*key, variant))
+            heard, taken, seconds = self.hear(utterance.answer, utterance.path, variant)
+            score.total += 1
+            score.understood += taken is Verdict.UNDERSTOOD
+            score.mistaken += taken is Verdict.MISTAKEN
+            score.empty += not heard
+            score.seconds += seconds
+            if on_miss and taken is not Verdict.UNDERSTOOD:
+                on_miss(
+                    f"[{variant.name} {utterance.condition}] {utterance.answer.text!r} "
+                    f"({utterance.voice.label}) heard {heard!r}: {taken}"
+                )
+        return list(scores.values())
+
+    def hear(
+        self, answer: ShortAnswer, path: Path, variant: Variant
+    ) -> tuple[str, Verdict, list[float]]:
+        """What was heard in `path`, how it was taken (`verdict`), and the seconds each
+        exchange took."""
+        assistant = Assistant(self._db, f"listener-{next(self._shoppers)}", STORE)
+        self.recognizer.set_vocabulary(self._store_vocabulary)
+        conversation: Conversation = assistant
+        if variant is Variant.ANSWERS:
+            conversation = RetuningConversation(assistant, self.recognizer)
+            if answer.question is Question.COUNT:
+                count = answer_vocabulary(
+                    OpenQuestion(Question.COUNT), assistant.dialog.parser, self._store_vocabulary
+                )
+                self.recognizer.set_vocabulary(count)
+        for opening in QUESTIONS[answer.question]:
+            conversation.respond(opening)
+        exchanges = replay_turn(path, self.recognizer, conversation)
+        heard = " ".join(e.transcript.text for e in exchanges)
+        return heard, verdict(answer, heard, assistant), [e.latency for e in exchanges]
+
+
+def verdict(answer: ShortAnswer, heard: str, assistant: Assistant) -> Verdict:
+    """How the assistant that answered `heard` took it: as `answer` means, as something else
+    (another product chosen, another number, another intent it acts on), or not at all."""
+    dialog = assistant.dialog
+    if answer.question is Question.CHOOSE:
+        picked = [line.product_id for line in dialog.cart]
+        return _verdict(picked == [answer.picks], bool(picked))
+    if answer.question is Question.COUNT:
+        count = count_said(heard, dialog.parser)
+        return _verdict(count == answer.count, count is not None)
+    intent = dialog.parser.parse(heard)
+    acted = intent is not None and not intent.implicit
+    return _verdict(acted and intent.name == answer.intent, acted)
+
+
+def _verdict(right: bool, acted: bool) -> Verdict:
+    if right:
+        return Verdict.UNDERSTOOD
+    return Verdict.MISTAKEN if acted else Verdict.NOT_UNDERSTOOD
+
+
+def count_said(heard: str, parser: IntentParser) -> int | None:
+    """The number an answer says: all its words, or else those of its first sentence (Whisper
+    may write a short word twice: "Four. Four."), as the parser reads a {quantity}."""
+    for text in (heard, _SENTENCE_END.split(heard.strip())[0]):
+        words = parser.clean(text)
+        counted = parser.normalizer.numbers.parse_count(words)
+        if counted is not None and counted[1] == len(words):
+            return counted[0]
+    return None
+
+
+def answers_table(backend: str, scores: Sequence[AnswerScore]) -> list[str]:
+    """The report's table: each split, condition and variant."""
+    tune = sorted({v.label for v, s in VOICES.items() if s is Split.TUNE and v.available})
+    check = sorted({v.label for v, s in VOICES.items() if s is Split.CHECK and v.available})
+    lines = [
+        f"\n## Short answers, {backend} ({len(ANSWERS)} answers per voice, said while the "
+        "question is open)\n",
+        f"Tune voices: {', '.join(tune)}. Check voices: {', '.join(check)}.\n",
+        "| split | condition | recognizer listens for | understood | taken as another answer "
+        "| empty transcripts | median s | p95 s |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in scores:
+        lines.append(
+            f"| {s.split} | {s.condition} | {s.variant} | {s.share:.1%} ({s.understood}/"
+            f"{s.total}) | {s.mistaken} | {s.empty} | {s.median_seconds:.2f} "
+            f"| {s.p95_seconds:.2f} |"
+        )
+    return lines

@@ -1,0 +1,149 @@
+"""The spoken test sets of the accuracy report: the short answers split by voice, their
+scoring, and the catalog names' tune and check samples."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.accuracy_answers import (
+    ANSWERS,
+    LEAD_S,
+    TRAIL_S,
+    VOICES,
+    AnswerScore,
+    ShortAnswer,
+    Split,
+    Variant,
+    Verdict,
+    answers_table,
+    count_said,
+    noisy_answers,
+    synthesize_answers,
+    verdict,
+)
+from benchmarks.accuracy_audio import RATE, Voice, read_mono
+from benchmarks.accuracy_catalog import sample_names
+from benchmarks.accuracy_coffee import KITCHEN_NOISE
+from voiceshop.catalog.resolve import open_store
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.intents.answers import Question
+from voiceshop.intents.parser import IntentParser
+from voiceshop.storage.database import ShopDatabase
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+
+
+def test_no_voice_is_in_both_parts_and_each_part_has_several() -> None:
+    tune = {v for v, split in VOICES.items() if split is Split.TUNE}
+    check = {v for v, split in VOICES.items() if split is Split.CHECK}
+
+    assert len(tune) >= 2 and len(check) >= 2
+    assert not {v.name for v in tune} & {v.name for v in check}, "a voice in both parts"
+    assert any(v.name == "piper:joe" for v in VOICES)
+    assert len({(v.speed, v.pitch) for v in VOICES if v.name.startswith("espeak:")}) >= 3
+
+
+def test_the_set_holds_every_kind_of_answer_once() -> None:
+    texts = [a.text for a in ANSWERS]
+
+    assert len(texts) == len(set(texts))
+    assert {"yes", "nope", "undo", "stop", "the brown ones", "go ahead", "twelve"} <= set(texts)
+    assert [a.count for a in ANSWERS if a.question is Question.COUNT] == list(range(1, 13))
+
+
+@needs_espeak
+def test_each_voice_says_each_answer_with_short_silence_around_it(tmp_path: Path) -> None:
+    voices = {Voice("espeak:en-us", 1.25, 35): Split.TUNE, Voice("espeak:en-gb"): Split.CHECK}
+
+    utterances = synthesize_answers(tmp_path, voices)
+
+    assert len(utterances) == 2 * len(ANSWERS)
+    assert {u.split for u in utterances} == {Split.TUNE, Split.CHECK}
+    samples, rate = read_mono(utterances[0].path)
+    assert rate == RATE
+    assert not samples[: int(LEAD_S * RATE)].any() and not samples[-int(TRAIL_S * RATE) :].any()
+    assert np.abs(samples).max() == pytest.approx(0.5, abs=1e-3)
+
+
+@needs_espeak
+@pytest.mark.skipif(not KITCHEN_NOISE.is_file(), reason="needs ../shared kitchen noise")
+def test_noisy_answers_keep_their_answer_and_split(tmp_path: Path) -> None:
+    clean = synthesize_answers(tmp_path, {Voice("espeak:en-us"): Split.CHECK})[:2]
+
+    noisy = noisy_answers(clean, 12, 7, tmp_path)
+
+    assert [(u.answer, u.split, u.condition) for u in noisy] == [
+        (u.answer, Split.CHECK, "12 dB") for u in clean
+    ]
+    assert all(read_mono(u.path)[0][:100].any() for u in noisy), "noise in the silence too"
+
+
+@pytest.fixture
+def assistant(tmp_path: Path) -> Assistant:
+    return Assistant(ShopDatabase(tmp_path / "shop.db"), store="grocery")
+
+
+def test_a_choice_is_judged_by_the_product_the_dialog_picks(assistant: Assistant) -> None:
+    brown = next(a for a in ANSWERS if a.text == "the brown ones")
+    first = next(a for a in ANSWERS if a.text == "the first one")
+    assistant.respond("add a dozen large eggs")
+
+    assistant.respond("The brown ones.")
+
+    assert verdict(brown, "The brown ones.", assistant) is Verdict.UNDERSTOOD
+    assert verdict(first, "The brown ones.", assistant) is Verdict.MISTAKEN
+
+
+def test_a_yes_or_no_is_judged_by_its_intent(assistant: Assistant) -> None:
+    yes = ShortAnswer("yeah", Question.CONFIRM, intent="Yes")
+
+    assert verdict(yes, "Yeah.", assistant) is Verdict.UNDERSTOOD
+    assert verdict(yes, "Nope.", assistant) is Verdict.MISTAKEN
+    assert verdict(yes, "And you.", assistant) is Verdict.NOT_UNDERSTOOD
+    assert verdict(yes, "", assistant) is Verdict.NOT_UNDERSTOOD
+
+
+def test_a_number_heard_as_another_is_mistaken(assistant: Assistant) -> None:
+    four = ShortAnswer("four", Question.COUNT, count=4)
+
+    assert verdict(four, "Four. Four.", assistant) is Verdict.UNDERSTOOD
+    assert verdict(four, "Fourteen.", assistant) is Verdict.MISTAKEN
+    assert verdict(four, "for", assistant) is Verdict.NOT_UNDERSTOOD
+
+
+def test_a_number_is_read_whole_or_from_its_first_sentence() -> None:
+    parser = IntentParser()
+
+    assert count_said("Twelve.", parser) == 12
+    assert count_said("7", parser) == 7
+    assert count_said("Four. Four.", parser) == 4
+    assert count_said("for", parser) is None
+    assert count_said("", parser) is None
+
+
+def test_the_table_has_a_row_per_split_condition_and_variant() -> None:
+    scores = [
+        AnswerScore(Split.TUNE, "clean", Variant.BASELINE, 4, 3, 1, 0, [0.2, 0.3]),
+        AnswerScore(Split.CHECK, "12 dB", Variant.ANSWERS, 2, 2, 0, 1, [0.4]),
+    ]
+
+    rows = answers_table("whisper", scores)[-2:]
+
+    assert rows[0].startswith("| tune | clean | baseline") and "75.0% (3/4) | 1 | 0 |" in rows[0]
+    assert rows[1].startswith("| check | 12 dB | answers") and "100.0% (2/2) | 0 | 1 |" in rows[1]
+
+
+def test_the_check_sample_of_names_leaves_out_the_tune_sample() -> None:
+    store = open_store("grocery", None)
+    normalize = IntentParser(store).normalizer.normalize
+    tune = sample_names(store, 10, 7, normalize)
+
+    check = sample_names(store, 10, 1007, normalize, set(tune))
+
+    assert len(tune) == len(check) == 10
+    assert not set(tune) & set(check)
+    assert sample_names(store, 10, 7, normalize) == tune, "the same seed draws the same names"

@@ -1,0 +1,60 @@
+"""What the recognizer listens for while the agent waits for an answer.
+
+A question the agent asked ("Did you mean A or B?", "Shall I place the order?") is answered in a
+few words. While it is open, the recognizer is prompted with those words instead of the store's
+catalog: the choices offered, then the plainest phrases of the intents that answer that kind of
+question (`answers` in sentences.yaml), and for a question of how many, the numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from voiceshop.intents.parser import IntentParser
+from voiceshop.recognizer.base import Vocabulary
+
+
+class Question(StrEnum):
+    """A kind of open question; the keys of `answers` in sentences.yaml."""
+
+    CONFIRM = "confirm"
+    """Yes or no: the order read back, "Did you say ...?", "Cancel order 3?"."""
+    CHOOSE = "choose"
+    """Which of the choices offered."""
+    COUNT = "count"
+    """How many."""
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A question the agent waits to have answered."""
+
+    kind: Question
+    choices: tuple[str, ...] = ()
+    """What may be chosen, as the agent said it (product names, items read apart)."""
+
+
+def answer_phrases(question: OpenQuestion, parser: IntentParser) -> tuple[str, ...]:
+    """The choices, the numbers for a question of how many, then the plainest phrases of the
+    intents that answer this kind of question, in normal form, each once."""
+    normalize = parser.normalizer.normalize
+    said = [normalize(choice) for choice in question.choices]
+    if question.kind is Question.COUNT:
+        counts = parser.language.numbers.units
+        said += [word for word, value in counts.items() if value > 0]
+    templates = dict(parser.sentences.intents)
+    for name in parser.sentences.answers.get(question.kind.value, ()):
+        said += [p for template in templates[name] for p in parser.compiler.plainest(template)]
+    return tuple(dict.fromkeys(p for p in said if p))
+
+
+def answer_vocabulary(
+    question: OpenQuestion, parser: IntentParser, store: Vocabulary
+) -> Vocabulary:
+    """The store's vocabulary with the answers as its phrases (the recognizer's prompt, as
+    phrases said alone) and their words added to its words; the store's groups and catalog
+    checks stay, for an answer that moves on to another request."""
+    phrases = answer_phrases(question, parser)
+    words = {word for phrase in phrases for word in phrase.split()}
+    return replace(store, phrases=phrases, words=store.words | words, said_alone=True)
