@@ -129,6 +129,7 @@ def test_every_clear_yes_places_the_order(dialog: DialogManager) -> None:
         ("No.", Consent.NOT_YES),
         ("Add milk.", Consent.NOT_YES),
         ("", Consent.NOT_YES),
+        ("I do.", Consent.NOT_YES),
     ],
 )
 def test_consent_reads_the_whole_answer(answer: str, consent: Consent) -> None:
