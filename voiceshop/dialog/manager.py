@@ -29,7 +29,7 @@ from voiceshop.dialog.state import (
     DialogState,
 )
 from voiceshop.intents.model import Intent, ItemRequest
-from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching.matcher import MatchOutcome, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
@@ -119,6 +119,8 @@ class DialogManager:
 
     def respond(self, text: str, confidence: float = 1.0) -> Reply:
         """Answer one utterance. Never raises for anything the user says."""
+        if is_too_long(text):
+            return self._remember(Reply(self.replies.say("too_long", words=MAX_UTTERANCE_WORDS)))
         intent = self.parser.parse(text) if text.strip() else None
         self.last_intent = intent
         if intent is not None and intent.name == "Repeat":

@@ -1,0 +1,44 @@
+"""Hostile and clumsy input stays bounded: each is refused with one clear line, never a hang."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.intents.parser import MAX_UTTERANCE_CHARS, MAX_UTTERANCE_WORDS
+from voiceshop.storage.database import ShopDatabase
+
+
+@pytest.fixture
+def assistant(db_path: Path) -> Iterator[Assistant]:
+    with ShopDatabase(db_path) as db:
+        yield Assistant(db, store="grocery")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "add a lemon. " * (4000 // len("add a lemon. ")),
+        "at " * (MAX_UTTERANCE_WORDS + 1),
+        "7" * 4000,
+        "add " + "a" * MAX_UTTERANCE_CHARS,
+    ],
+    ids=["sentences", "words", "digits", "one-long-word"],
+)
+def test_an_overlong_utterance_is_refused_quickly(assistant: Assistant, text: str) -> None:
+    started = time.perf_counter()
+    reply = assistant.respond(text).text
+    assert time.perf_counter() - started < 1.0
+    assert reply == assistant.dialog.replies.say("too_long", words=MAX_UTTERANCE_WORDS)
+    assert assistant.dialog.cart == []
+
+
+def test_an_utterance_within_the_limit_is_understood(assistant: Assistant) -> None:
+    text = "add a lemon, " * 4 + "and a banana"
+    assert len(text.split()) <= MAX_UTTERANCE_WORDS
+    assistant.respond(text)
+    assert {line.name for line in assistant.dialog.cart} >= {"Lemon", "Banana"}
