@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.test_cli import stdin_of
+from voiceshop.cli import main
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.parser import MAX_UTTERANCE_CHARS, MAX_UTTERANCE_WORDS
 from voiceshop.storage.database import ShopDatabase
@@ -42,3 +45,16 @@ def test_an_utterance_within_the_limit_is_understood(assistant: Assistant) -> No
     assert len(text.split()) <= MAX_UTTERANCE_WORDS
     assistant.respond(text)
     assert {line.name for line in assistant.dialog.cart} >= {"Lemon", "Banana"}
+
+
+def test_chat_skips_an_undecodable_stdin_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "stdin", stdin_of(b"add a lemon\n\xff\xfe add eggs\nadd a banana\n"))
+
+    assert main(["chat", "--db", str(db_path)]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split(".")[0] for line in out.splitlines()] == ["Added 1 Lemon", "Added 1 Banana"]
+    assert err.strip() == (
+        "voiceshop: skipped line 2 of the input: not valid utf-8 text (byte 1); write it as utf-8"
+    )

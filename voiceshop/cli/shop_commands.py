@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
@@ -80,19 +81,41 @@ def run_chat(args: argparse.Namespace) -> int:
         interactive = sys.stdin.isatty()
         if interactive:
             print(f"voiceshop: {assistant.store.name}. Type what you'd say; 'goodbye' to leave.")
-        while True:
-            try:
-                line = input("you> ") if interactive else sys.stdin.readline()
-            except (EOFError, KeyboardInterrupt):
-                print()
-                break
-            if not interactive and not line:
-                break
+        for line in _typed_lines() if interactive else _stdin_lines():
             reply = _answer(assistant, line.strip())
             print(f"voiceshop: {reply.text}" if interactive else reply.text, flush=True)
             if reply.end_conversation:
                 break
     return 0
+
+
+def _typed_lines() -> Iterator[str]:
+    """Lines typed at the terminal until end of input or Ctrl-C; undecodable ones are skipped."""
+    while True:
+        try:
+            yield input("you> ")
+        except UnicodeDecodeError as err:
+            print(_undecodable(err, "that line"), file=sys.stderr)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+
+
+def _stdin_lines() -> Iterator[str]:
+    """The lines of stdin, decoded; a line that does not decode is skipped with a message."""
+    encoding = sys.stdin.encoding or "utf-8"
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            print(_undecodable(err, f"line {number} of the input"), file=sys.stderr, flush=True)
+
+
+def _undecodable(err: UnicodeDecodeError, where: str) -> str:
+    return (
+        f"voiceshop: skipped {where}: not valid {err.encoding} text (byte {err.start + 1}); "
+        f"write it as {err.encoding}"
+    )
 
 
 def _answer(assistant: Assistant, text: str) -> Reply:
@@ -162,7 +185,7 @@ def run_catalog_search(args: argparse.Namespace) -> int:
         store = open_shop(args, db)
     matcher = ProductMatcher(store, Normalizer(load_language()))
     if args.json and args.phrase == "-":
-        for line in sys.stdin:
+        for line in _stdin_lines():
             print(json.dumps(_search_json(matcher, line.strip(), args.limit)), flush=True)
         return 0
     if args.json:
