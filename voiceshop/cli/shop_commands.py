@@ -52,11 +52,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="import a store file or an Instacart products.csv into the database",
         description="Import a store file (YAML/JSON, see docs/store-format.md) or an "
         "Instacart-style products.csv (with aisles.csv and departments.csv beside it). "
-        "A store with the same id is replaced; a failed import changes nothing.",
+        "A store with the same id is replaced (a file with less than half its products only with "
+        "--replace); a file without products and a failed import change nothing.",
     )
     imported.add_argument("file", type=Path, help="store file or products.csv")
     imported.add_argument("--id", dest="store_id", help="store id to save it under")
     imported.add_argument("--name", help="store name to say")
+    imported.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the store even when the file has less than half its products",
+    )
     imported.set_defaults(run=run_catalog_import)
 
     search = actions.add_parser(
@@ -170,7 +176,12 @@ def run_catalog_import(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         store = import_catalog(
-            args.file, db, store_id=args.store_id, name=args.name, progress=progress
+            args.file,
+            db,
+            store_id=args.store_id,
+            name=args.name,
+            progress=progress,
+            replace=args.replace,
         )
         bar.update(len(store.products) - bar.n)
     print(
