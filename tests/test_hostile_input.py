@@ -156,3 +156,38 @@ def test_a_database_from_before_the_mark_is_still_opened_and_marked(db_path: Pat
         assert [line.name for line in db.cart("default", "grocery")] == ["Lemon"]
     with closing(sqlite3.connect(db_path)) as raw:
         assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+@pytest.mark.parametrize("user", ["", "   ", "\t"])
+def test_an_empty_user_name_is_refused(
+    user: str, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cart", "--user", user, "--db", str(db_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"voiceshop: --user {user!r} names no one; give a name, or leave --user out for 'default'\n"
+    )
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "change the bananas to -5",
+        "make it minus 3",
+        "add -2 bananas",
+        "add ½ banana",
+        "add 1/2 banana",
+        "add 2½ bananas",
+        "add 1.5 bananas",
+    ],
+)
+def test_negative_and_fractional_counts_are_refused(assistant: Assistant, said: str) -> None:
+    assistant.respond("add two bananas")
+
+    assert assistant.respond(said).text == assistant.dialog.replies.say("not_a_count")
+    assert [(line.name, line.quantity) for line in assistant.dialog.cart] == [("Banana", 2)]
+
+
+def test_numbers_in_names_still_name_products(assistant: Assistant) -> None:
+    assistant.respond("add a 2 liter coke")
+    assert [line.quantity for line in assistant.dialog.cart] == [1]

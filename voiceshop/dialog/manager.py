@@ -203,7 +203,7 @@ class DialogManager:
         notes: list[str] = []
         unclear: list[Choosing] = []
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
-            problem = self._quantity_problem(request.quantity)
+            problem = self._quantity_problem(request.quantity, request.phrase)
             if problem:
                 notes.append(problem)
                 continue
@@ -242,9 +242,14 @@ class DialogManager:
                 questions[index] = Choosing(item, (whole,), apart=(first, second))
         return questions
 
-    def _quantity_problem(self, quantity: int | None) -> str:
+    def _quantity_problem(self, quantity: int | None, phrase: str = "") -> str:
+        """What is wrong with the count said, or "" (a phrase starting with a part of a number,
+        "one over two lemon", had no count read from it)."""
         if quantity is None:
-            return ""
+            numbers = self.parser.normalizer.numbers
+            return self.replies.say("not_a_count") if numbers.is_part(phrase.split()) else ""
+        if quantity < 0:
+            return self.replies.say("not_a_count")
         if quantity == 0:
             return self.replies.say("zero_quantity")
         if quantity > self.settings.max_quantity:
