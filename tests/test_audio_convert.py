@@ -12,7 +12,7 @@ import pytest
 
 from voiceshop.audio.convert import Resampler, require_engine_format, to_engine_format
 from voiceshop.audio.types import ENGINE_FORMAT, AudioFormat, Chunk
-from voiceshop.audio.wav import read_wav, wav_chunks
+from voiceshop.audio.wav import MAX_FILE_BYTES, read_wav, wav_chunks
 from voiceshop.errors import AudioInputError
 
 TONE_HZ = 440.0
@@ -223,3 +223,49 @@ def test_unsupported_encoding(tmp_path: Path) -> None:
 
     with pytest.raises(AudioInputError, match="unsupported WAV encoding"):
         read_wav(path)
+
+
+@pytest.mark.parametrize("rate", [1, 4_000, 384_000])
+def test_implausible_rate_is_refused_before_decoding(tmp_path: Path, rate: int) -> None:
+    path = write_wav(tmp_path / "odd-rate.wav", tone(16_000, 1.0), 16_000)
+    blob = bytearray(path.read_bytes())
+    blob[24:28] = struct.pack("<I", rate)
+    path.write_bytes(bytes(blob))
+
+    message = f"{path} declares an implausible format ({rate} Hz, 1 channels"
+    with pytest.raises(AudioInputError, match=re.escape(message)):
+        read_wav(path)
+
+
+def test_implausible_channel_count_is_refused(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "many.wav", np.tile(tone(8_000, 0.1)[:, None], (1, 64)), 8_000)
+
+    with pytest.raises(AudioInputError, match="64 channels"):
+        read_wav(path)
+
+
+def test_huge_declared_size_is_truncated(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "huge.wav", tone(16_000, 1.0), 16_000)
+    blob = bytearray(path.read_bytes())
+    blob[40:44] = struct.pack("<I", 0xFFFFFFF0)
+    path.write_bytes(bytes(blob))
+
+    with pytest.raises(AudioInputError, match=re.escape(f"{path} is truncated")):
+        read_wav(path)
+
+
+def test_oversized_file_is_refused_unread(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "big.wav", tone(16_000, 1.0), 16_000)
+    with path.open("r+b") as file:
+        file.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used
+
+    with pytest.raises(AudioInputError, match=re.escape(f"{path} is too large")):
+        read_wav(path)
+
+
+def test_longer_than_max_seconds_is_refused(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "long.wav", tone(8_000, 3.0), 8_000)
+
+    assert len(read_wav(path, max_seconds=3.0).pcm) == 3 * 16_000 * 2
+    with pytest.raises(AudioInputError, match=re.escape(f"{path} is 3 s long, more than the 2 s")):
+        wav_chunks(path, max_seconds=2.0)

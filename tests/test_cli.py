@@ -28,6 +28,11 @@ def voiceshop(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
+def stdin_of(data: bytes, encoding: str = "utf-8") -> io.TextIOWrapper:
+    """A stand-in for a piped stdin holding `data`, read in `encoding` as the locale's would."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding)
+
+
 def subcommands() -> list[list[str]]:
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
@@ -79,7 +84,7 @@ def test_cart_json(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_search_many_phrases_in_one_process(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_path: Path
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("hole milk\nsour dough bread\n"))
+    monkeypatch.setattr(sys, "stdin", stdin_of(b"hole milk\nsour dough bread\n"))
     assert main(["catalog", "search", "--json", "-", "--db", str(db_path)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["candidates"][0]["product_id"] for line in lines] == [

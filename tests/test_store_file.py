@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from voiceshop.catalog.model import OptionKind, OptionValue
-from voiceshop.catalog.store_file import load_store_file
+from voiceshop.catalog.resolve import BUNDLED_STORES_DIR
+from voiceshop.catalog.store_file import MAX_NESTING, load_store_file
 from voiceshop.errors import CatalogError
 
 GOOD_STORE = textwrap.dedent(
@@ -185,3 +186,49 @@ def test_missing_file_is_a_catalog_error_naming_it(tmp_path: Path) -> None:
 
     with pytest.raises(CatalogError, match=r"nowhere\.yaml"):
         load_store_file(path)
+
+
+BILLION_LAUGHS = "format: voiceshop-store/1\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BILLION_LAUGHS,
+        "format: voiceshop-store/1\nstore: &me {id: x, name: [*me]}\n",
+        "format: voiceshop-store/1\nstore: {id: &i shop, name: *i}\n",
+    ],
+    ids=["billion-laughs", "recursive", "scalar"],
+)
+def test_yaml_aliases_are_refused(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+
+    with pytest.raises(CatalogError, match="store files do not use YAML aliases") as caught:
+        load_store_file(path)
+    assert str(caught.value).startswith(f"{path}:")
+
+
+@pytest.mark.parametrize("name", ["deep.yaml", "deep.json"])
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 900, 100_000])
+def test_deep_nesting_is_refused(tmp_path: Path, name: str, depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    path = write(tmp_path, f'{{"format": "voiceshop-store/1", "products": {nested}}}', name)
+
+    with pytest.raises(CatalogError, match=f"{path}:1: "):
+        load_store_file(path)
+
+
+def test_the_bundled_stores_stay_within_the_bounds() -> None:
+    for path in BUNDLED_STORES_DIR.glob("*.yaml"):
+        assert load_store_file(path).products
+
+
+def test_a_huge_value_is_quoted_as_a_short_excerpt(tmp_path: Path) -> None:
+    huge = "X" * 10_000_000
+    path = write(tmp_path, GOOD_STORE.replace("id: corner-cafe", f"id: {huge}"))
+
+    with pytest.raises(CatalogError, match="id must be lowercase") as caught:
+        load_store_file(path)
+    assert len(str(caught.value)) < 300

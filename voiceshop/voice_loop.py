@@ -20,7 +20,7 @@ import numpy as np
 
 from voiceshop.audio.gate import GateSettings, MicGate
 from voiceshop.audio.types import Chunk
-from voiceshop.audio.wav import wav_chunks
+from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.dialog.reply import Conversation, Reply
 from voiceshop.errors import AudioInputError
 from voiceshop.recognizer.base import Recognizer, Transcript
@@ -203,7 +203,7 @@ def replay_files(
     gate = MicGate(GateSettings(tail_s=0.0))
     for path in paths:
         try:
-            source = wav_chunks(path)
+            source = wav_chunks(path, max_seconds=MAX_UTTERANCE_SECONDS)
         except AudioInputError as err:
             on_event(Error(str(err)))
             continue

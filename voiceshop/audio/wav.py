@@ -2,7 +2,9 @@
 
 Integer PCM (8/16/24/32-bit) and IEEE-float (32/64-bit) WAVs of any rate and channel count are
 read, including WAVE_FORMAT_EXTENSIBLE headers, which Python 3.11's `wave` module rejects. A
-file that is missing, not a WAV, truncated, empty or silent raises AudioInputError naming it.
+file that is missing, not a WAV, truncated, empty or silent raises AudioInputError naming it, and
+so, before anything is decoded, does one with an implausible rate or channel count, one larger
+than MAX_FILE_BYTES and one longer than the caller's `max_seconds`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ _IEEE_FLOAT = 0x0003
 _EXTENSIBLE = 0xFFFE
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
 """data-chunk sizes that streaming writers leave in the header: read to the end of the file."""
+MIN_RATE = 8_000
+MAX_RATE = 192_000
+"""Sample rates (Hz) outside these are no recording of speech; resampling them could take hours."""
+MAX_CHANNELS = 32
+MAX_FILE_BYTES = 512 * 2**20
+"""Larger files are refused unread: minutes of studio-rate audio, no spoken request."""
+MAX_UTTERANCE_SECONDS = 30.0
+"""The longest file `understand` and `replay` take as one spoken turn."""
 _CONVERT_HINT = "convert it with: sox IN -r 16000 -c 1 -b 16 OUT.wav"
 
 
@@ -36,19 +46,22 @@ class _Encoding:
     is_float: bool
 
 
-def read_wav(path: Path | str) -> Chunk:
-    """The whole file as one 16 kHz mono int16 Chunk."""
-    return to_engine_format(_read_pcm(Path(path)))
+def read_wav(path: Path | str, max_seconds: float | None = None) -> Chunk:
+    """The whole file as one 16 kHz mono int16 Chunk; longer than `max_seconds` is refused."""
+    return to_engine_format(_read_pcm(Path(path), max_seconds))
 
 
-def wav_chunks(path: Path | str, seconds_per_chunk: float = 0.1) -> Iterator[Chunk]:
+def wav_chunks(
+    path: Path | str, seconds_per_chunk: float = 0.1, max_seconds: float | None = None
+) -> Iterator[Chunk]:
     """The file as a stream of 16 kHz mono int16 Chunks, converted as a microphone's would be.
 
-    The file is read and checked before this returns, so a bad file raises here, not later.
+    The file is read and checked before this returns, so a bad file raises here, not later;
+    longer than `max_seconds` is refused.
     """
     if seconds_per_chunk <= 0:
         raise ValueError(f"seconds_per_chunk must be positive, got {seconds_per_chunk}")
-    source = _read_pcm(Path(path))
+    source = _read_pcm(Path(path), max_seconds)
     return _stream(source, seconds_per_chunk)
 
 
@@ -72,13 +85,19 @@ def _chunk_bytes(fmt: AudioFormat, seconds: float) -> int:
     return max(1, round(seconds * fmt.rate)) * frame_bytes
 
 
-def _read_pcm(path: Path) -> Chunk:
+def _read_pcm(path: Path, max_seconds: float | None) -> Chunk:
     """The file's audio as integer PCM in its own rate and channel layout, after every check."""
     encoding, data = _parse(path, _read_bytes(path))
     frame_bytes = encoding.fmt.width * encoding.fmt.channels
     data = data[: len(data) - len(data) % frame_bytes]
     if not data:
         raise AudioInputError(f"{path} holds no audio (0 samples)")
+    seconds = len(data) / frame_bytes / encoding.fmt.rate
+    if max_seconds is not None and seconds > max_seconds:
+        raise AudioInputError(
+            f"{path} is {seconds:.0f} s long, more than the {max_seconds:.0f} s one request may "
+            "take; cut it into shorter recordings"
+        )
     chunk = _float_to_int32(data, encoding) if encoding.is_float else Chunk(data, encoding.fmt)
     _check_not_silent(path, chunk)
     return chunk
@@ -86,6 +105,12 @@ def _read_pcm(path: Path) -> Chunk:
 
 def _read_bytes(path: Path) -> bytes:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise AudioInputError(
+                f"{path} is too large ({size / 2**20:,.0f} MB, the most is "
+                f"{MAX_FILE_BYTES // 2**20} MB); {_CONVERT_HINT} and cut it shorter"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise AudioInputError(f"cannot read {path}: the file does not exist") from None
@@ -140,6 +165,11 @@ def _parse_fmt(path: Path, body: bytes) -> _Encoding:
             f"{path} uses an unsupported WAV encoding (format tag {tag:#06x}, {bits} bits, "
             f"{channels} channels, {rate} Hz); only integer PCM and float WAV are read; "
             f"{_CONVERT_HINT}"
+        )
+    if not MIN_RATE <= rate <= MAX_RATE or channels > MAX_CHANNELS:
+        raise AudioInputError(
+            f"{path} declares an implausible format ({rate} Hz, {channels} channels; read are "
+            f"{MIN_RATE}-{MAX_RATE} Hz and up to {MAX_CHANNELS} channels); {_CONVERT_HINT}"
         )
     return _Encoding(AudioFormat(rate, width, channels), is_float)
 

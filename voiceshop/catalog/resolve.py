@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,11 +14,14 @@ from voiceshop.catalog.store_file import STORE_FILE_SUFFIXES, is_valid_store_id,
 from voiceshop.errors import CatalogError, StoreNotFoundError
 from voiceshop.storage.database import ShopDatabase
 
+_LOGGER = logging.getLogger(__name__)
 BUNDLED_STORES_DIR = Path(__file__).resolve().parents[1] / "data" / "stores"
 """The store files shipped with voiceshop; each is known by its file name without suffix."""
 
 INSTACART_STORE_ID = "instacart"
 INSTACART_STORE_NAME = "Instacart"
+MIN_KEPT_SHARE = 0.5
+"""An import keeping less than this share of an imported store's products needs `replace`."""
 IMPORT_HINT = "import one with `voiceshop catalog import FILE`"
 
 
@@ -51,9 +55,14 @@ def import_catalog(
     store_id: str | None = None,
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
+    replace: bool = False,
 ) -> Store:
     """Read a store file, an Instacart products.csv or an Open Food Facts product list and save
     it into `db`, replacing any store with the same id. Returns the store saved.
+
+    A file without products is refused, and so, unless `replace`, is one that would leave an
+    imported store with less than MIN_KEPT_SHARE of its products (a file cut short, most likely);
+    any smaller catalog is logged as a warning.
 
     `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart"; Open
     Food Facts: "open-food-facts", "Open Food Facts").
@@ -86,8 +95,33 @@ def import_catalog(
             f"Instacart products.csv (header {','.join(PRODUCT_COLUMNS)}) nor an Open Food Facts "
             f"list (header {','.join(open_food_facts.COLUMNS)})"
         )
-    db.save_store(store, progress=progress)
+    if not store.products:
+        raise CatalogError(f"{source} holds no products; nothing was imported")
+    db.save_store(store, progress=progress, check_replaced=_shrink_check(source, store, replace))
     return store
+
+
+def _shrink_check(source: Path, store: Store, replace: bool) -> Callable[[int], None]:
+    """A check that warns when `store` has fewer products than the catalog it replaces, and
+    refuses one with less than MIN_KEPT_SHARE of them unless `replace`."""
+
+    def check(existing: int) -> None:
+        count = len(store.products)
+        if count < existing * MIN_KEPT_SHARE and not replace:
+            raise CatalogError(
+                f"{source} has {count:,} products, less than {MIN_KEPT_SHARE:.0%} of the "
+                f"{existing:,} in the imported store '{store.id}' (is the file cut short?); "
+                "nothing was changed; add --replace to replace it anyway"
+            )
+        if count < existing:
+            _LOGGER.warning(
+                "store '%s' now has %s products, %s fewer than before",
+                store.id,
+                count,
+                existing - count,
+            )
+
+    return check
 
 
 def _bundled_store_files() -> list[Path]:

@@ -14,6 +14,7 @@ import json.decoder
 import json.scanner
 import math
 import re
+import reprlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,11 @@ _VALUE_FIELDS = ("value", "aliases")
 _PRODUCT_TEXT_FIELDS = ("brand", "department", "aisle", "size", "unit")
 _PRODUCT_FIELDS = ("id", "name", "price", "aliases", "options", *_PRODUCT_TEXT_FIELDS)
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_NESTING = 16
+"""Store files nest six levels deep; deeper ones are refused before they exhaust the stack."""
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxstring = 60
+_EXCERPT.maxother = 60
 
 
 def load_store_file(path: Path) -> Store:
@@ -99,6 +105,11 @@ class _Sequence(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
+def _excerpt(value: Any) -> str:
+    """`value` written out as in Python, long text and long lists cut short."""
+    return _EXCERPT.repr(value)
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
@@ -118,10 +129,12 @@ def _mapping(pairs: Iterable[tuple[Any, Any, int]], line: int, path: Path) -> _M
     key_lines: dict[str, int] = {}
     for key, value, key_line in pairs:
         if not isinstance(key, str):
-            raise CatalogError(f"{path}:{key_line}: key {key!r} must be text; put it in quotes")
+            raise CatalogError(
+                f"{path}:{key_line}: key {_excerpt(key)} must be text; put it in quotes"
+            )
         if key in items:
             raise CatalogError(
-                f"{path}:{key_line}: key '{key}' appears twice in the same mapping "
+                f"{path}:{key_line}: key {_excerpt(key)} appears twice in the same mapping "
                 f"(first at line {key_lines.get(key, line)}); keep only one"
             )
         items[key] = value
@@ -133,29 +146,57 @@ def _parse_yaml(text: str, path: Path) -> Any:
     loader = _YamlLoader(text)
     try:
         root = loader.get_single_node()
-        return None if root is None else _from_yaml_node(root, loader, path)
+        return None if root is None else _YamlTree(loader, path).read(root, 1)
     except yaml.YAMLError as exc:
         raise CatalogError(_yaml_syntax_message(exc, path)) from exc
     finally:
         loader.dispose()
 
 
-def _from_yaml_node(node: yaml.Node, loader: Any, path: Path) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        pairs = (
-            (
-                loader.construct_object(key),
-                _from_yaml_node(value, loader, path),
-                key.start_mark.line + 1,
+class _YamlTree:
+    """Turns composed YAML nodes into `_Mapping`s, `_Sequence`s and scalars, refusing aliases
+    (a store file never needs them, and they can make a small file expand without bound) and
+    nesting deeper than MAX_NESTING."""
+
+    def __init__(self, loader: Any, path: Path) -> None:
+        self.loader = loader
+        self.path = path
+        self.seen: set[int] = set()
+
+    def read(self, node: yaml.Node, depth: int) -> Any:
+        self._check(node, depth)
+        if isinstance(node, yaml.MappingNode):
+            pairs = (
+                (self._key(key, depth), self.read(value, depth + 1), key.start_mark.line + 1)
+                for key, value in node.value
             )
-            for key, value in node.value
-        )
-        return _mapping(pairs, node.start_mark.line + 1, path)
-    if isinstance(node, yaml.SequenceNode):
-        items = [_from_yaml_node(item, loader, path) for item in node.value]
-        item_lines = [item.start_mark.line + 1 for item in node.value]
-        return _Sequence(items, node.start_mark.line + 1, item_lines)
-    return loader.construct_object(node)
+            return _mapping(pairs, node.start_mark.line + 1, self.path)
+        if isinstance(node, yaml.SequenceNode):
+            items = [self.read(item, depth + 1) for item in node.value]
+            item_lines = [item.start_mark.line + 1 for item in node.value]
+            return _Sequence(items, node.start_mark.line + 1, item_lines)
+        return self.loader.construct_object(node)
+
+    def _key(self, node: yaml.Node, depth: int) -> Any:
+        self._check(node, depth)
+        if not isinstance(node, yaml.ScalarNode):
+            line = node.start_mark.line + 1
+            raise CatalogError(f"{self.path}:{line}: a key must be text; put it in quotes")
+        return self.loader.construct_object(node)
+
+    def _check(self, node: yaml.Node, depth: int) -> None:
+        line = node.start_mark.line + 1
+        if id(node) in self.seen:
+            raise CatalogError(
+                f"{self.path}:{line}: the value anchored here (&name) is repeated by an alias "
+                "(*name); store files do not use YAML aliases: write each value out"
+            )
+        self.seen.add(id(node))
+        if depth > MAX_NESTING:
+            raise CatalogError(
+                f"{self.path}:{line}: nested more than {MAX_NESTING} levels deep; "
+                "a store file needs at most six"
+            )
 
 
 def _yaml_syntax_message(exc: yaml.YAMLError, path: Path) -> str:
@@ -174,17 +215,31 @@ def _parse_json(text: str, path: Path) -> Any:
     decoder, so wrapping them is enough to learn where each container starts.
     """
     newlines = [match.start() for match in re.finditer("\n", text)]
+    depth = 0
 
     def line_at(index: int) -> int:
         return bisect.bisect_left(newlines, index) + 1
 
+    def nested(parse: Any, s_and_end: tuple[str, int], *args: Any) -> Any:
+        nonlocal depth
+        depth += 1
+        try:
+            if depth > MAX_NESTING:
+                raise CatalogError(
+                    f"{path}:{line_at(s_and_end[1] - 1)}: nested more than {MAX_NESTING} "
+                    "levels deep; a store file needs at most six"
+                )
+            return parse(s_and_end, *args)
+        finally:
+            depth -= 1
+
     def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[_Mapping, int]:
-        pairs, end = json.decoder.JSONObject(s_and_end, *args)
+        pairs, end = nested(json.decoder.JSONObject, s_and_end, *args)
         line = line_at(s_and_end[1] - 1)
         return _mapping(((k, v, line) for k, v in pairs), line, path), end
 
     def parse_array(s_and_end: tuple[str, int], scan_once: Any) -> tuple[_Sequence, int]:
-        items, end = json.decoder.JSONArray(s_and_end, scan_once)
+        items, end = nested(json.decoder.JSONArray, s_and_end, scan_once)
         return _Sequence(items, line_at(s_and_end[1] - 1), []), end
 
     decoder = json.JSONDecoder(object_pairs_hook=list)
@@ -212,7 +267,7 @@ class _StoreReader:
         top = self._expect_mapping(document, 1, "the file")
         self._check_fields(top, _TOP_FIELDS, "the file")
         if top.get("format") != FORMAT:
-            got = f", got {top['format']!r}" if "format" in top else ""
+            got = f", got {_excerpt(top['format'])}" if "format" in top else ""
             raise self._error(top.line_of("format"), f"format must be '{FORMAT}'{got}")
         header = self._expect_mapping(top.get("store"), top.line_of("store"), "store")
         self._check_fields(header, _STORE_FIELDS, "store")
@@ -231,7 +286,7 @@ class _StoreReader:
         if not is_valid_store_id(store_id):
             raise self._error(
                 header.line_of("id"),
-                f"id must be lowercase letters, digits and dashes, got {store_id!r}",
+                f"id must be lowercase letters, digits and dashes, got {_excerpt(store_id)}",
                 "store",
             )
         return store_id
@@ -247,7 +302,7 @@ class _StoreReader:
             group_id = key.strip()
             if not group_id:
                 raise self._error(declared.line_of(key), "an option group id is empty")
-            subject = f"option group '{group_id}'"
+            subject = f"option group {_excerpt(group_id)}"
             group = self._expect_mapping(body, declared.line_of(key), subject)
             groups[group_id] = self._option_group(group_id, group, subject)
         return groups
@@ -259,7 +314,7 @@ class _StoreReader:
         if kind_text not in kinds:
             raise self._error(
                 group.line_of("kind"),
-                f"kind must be one of {', '.join(kinds)}, got {kind_text!r}",
+                f"kind must be one of {', '.join(kinds)}, got {_excerpt(kind_text)}",
                 subject,
             )
         kind = OptionKind(kind_text)
@@ -308,7 +363,7 @@ class _StoreReader:
                     line,
                     f"id is used twice (first at line {first_line_of[product.id]}); "
                     "product ids must be unique",
-                    f"product '{product.id}'",
+                    f"product {_excerpt(product.id)}",
                 )
             first_line_of[product.id] = line
             products.append(product)
@@ -317,7 +372,7 @@ class _StoreReader:
     def _product(self, entries: _Sequence, index: int, groups: dict[str, OptionGroup]) -> Product:
         entry = self._expect_mapping(entries[index], entries.line_of(index), f"product {index + 1}")
         product_id = self._text(entry, "id", f"product {index + 1}", required=True)
-        subject = f"product '{product_id}'"
+        subject = f"product {_excerpt(product_id)}"
         self._check_fields(entry, _PRODUCT_FIELDS, subject)
         texts = {name: self._text(entry, name, subject) for name in _PRODUCT_TEXT_FIELDS}
         return Product(
@@ -337,7 +392,7 @@ class _StoreReader:
         if not is_number or not math.isfinite(price) or price < 0:
             raise self._error(
                 entry.line_of("price"),
-                f"price must be a number >= 0, got {price!r} (leave it out when unknown)",
+                f"price must be a number >= 0, got {_excerpt(price)} (leave it out when unknown)",
                 subject,
             )
         return float(price)
@@ -380,7 +435,7 @@ class _StoreReader:
         """`value` stripped of surrounding whitespace; it must be text, non-empty if required."""
         if not isinstance(value, str):
             hint = "" if isinstance(value, list | dict) else "; write it in quotes"
-            raise self._error(line, f"{field} must be text, got {value!r}{hint}", subject)
+            raise self._error(line, f"{field} must be text, got {_excerpt(value)}{hint}", subject)
         if required and not value.strip():
             raise self._error(line, f"{field} must not be empty", subject)
         return value.strip()
@@ -389,13 +444,13 @@ class _StoreReader:
         self, value: Any, line: int, subject: str, expected: str = "a mapping of fields"
     ) -> _Mapping:
         if not isinstance(value, _Mapping):
-            got = "nothing" if value is None else repr(value)
+            got = "nothing" if value is None else _excerpt(value)
             raise self._error(line, f"must be {expected}, got {got}", subject)
         return value
 
     def _expect_list(self, value: Any, line: int, subject: str | None, field: str) -> _Sequence:
         if not isinstance(value, _Sequence):
-            got = "nothing" if value is None else repr(value)
+            got = "nothing" if value is None else _excerpt(value)
             raise self._error(line, f"{field} must be a list, got {got}", subject)
         return value
 
@@ -404,7 +459,7 @@ class _StoreReader:
             if key not in known:
                 raise self._error(
                     entry.line_of(key),
-                    f"unknown field '{key}' (known fields: {', '.join(known)})",
+                    f"unknown field {_excerpt(key)} (known fields: {', '.join(known)})",
                     subject,
                 )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import DEFAULT_STORE, Assistant
+from voiceshop.errors import VoiceShopError
 from voiceshop.storage.database import ShopDatabase
 
 
@@ -41,6 +42,11 @@ def shop_options() -> argparse.ArgumentParser:
 
 
 def open_db(args: argparse.Namespace) -> ShopDatabase:
+    """The database of --db, once --user is known to name someone."""
+    if not args.user.strip():
+        raise VoiceShopError(
+            f"--user {args.user!r} names no one; give a name, or leave --user out for 'default'"
+        )
     return ShopDatabase(args.db or default_db_path())
 
 

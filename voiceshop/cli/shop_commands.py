@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
@@ -51,11 +52,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="import a store file or an Instacart products.csv into the database",
         description="Import a store file (YAML/JSON, see docs/store-format.md) or an "
         "Instacart-style products.csv (with aisles.csv and departments.csv beside it). "
-        "A store with the same id is replaced; a failed import changes nothing.",
+        "A store with the same id is replaced (a file with less than half its products only with "
+        "--replace); a file without products and a failed import change nothing.",
     )
     imported.add_argument("file", type=Path, help="store file or products.csv")
     imported.add_argument("--id", dest="store_id", help="store id to save it under")
     imported.add_argument("--name", help="store name to say")
+    imported.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the store even when the file has less than half its products",
+    )
     imported.set_defaults(run=run_catalog_import)
 
     search = actions.add_parser(
@@ -80,19 +87,41 @@ def run_chat(args: argparse.Namespace) -> int:
         interactive = sys.stdin.isatty()
         if interactive:
             print(f"voiceshop: {assistant.store.name}. Type what you'd say; 'goodbye' to leave.")
-        while True:
-            try:
-                line = input("you> ") if interactive else sys.stdin.readline()
-            except (EOFError, KeyboardInterrupt):
-                print()
-                break
-            if not interactive and not line:
-                break
+        for line in _typed_lines() if interactive else _stdin_lines():
             reply = _answer(assistant, line.strip())
             print(f"voiceshop: {reply.text}" if interactive else reply.text, flush=True)
             if reply.end_conversation:
                 break
     return 0
+
+
+def _typed_lines() -> Iterator[str]:
+    """Lines typed at the terminal until end of input or Ctrl-C; undecodable ones are skipped."""
+    while True:
+        try:
+            yield input("you> ")
+        except UnicodeDecodeError as err:
+            print(_undecodable(err, "that line"), file=sys.stderr)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+
+
+def _stdin_lines() -> Iterator[str]:
+    """The lines of stdin, decoded; a line that does not decode is skipped with a message."""
+    encoding = sys.stdin.encoding or "utf-8"
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            print(_undecodable(err, f"line {number} of the input"), file=sys.stderr, flush=True)
+
+
+def _undecodable(err: UnicodeDecodeError, where: str) -> str:
+    return (
+        f"voiceshop: skipped {where}: not valid {err.encoding} text (byte {err.start + 1}); "
+        f"write it as {err.encoding}"
+    )
 
 
 def _answer(assistant: Assistant, text: str) -> Reply:
@@ -147,7 +176,12 @@ def run_catalog_import(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         store = import_catalog(
-            args.file, db, store_id=args.store_id, name=args.name, progress=progress
+            args.file,
+            db,
+            store_id=args.store_id,
+            name=args.name,
+            progress=progress,
+            replace=args.replace,
         )
         bar.update(len(store.products) - bar.n)
     print(
@@ -162,7 +196,7 @@ def run_catalog_search(args: argparse.Namespace) -> int:
         store = open_shop(args, db)
     matcher = ProductMatcher(store, Normalizer(load_language()))
     if args.json and args.phrase == "-":
-        for line in sys.stdin:
+        for line in _stdin_lines():
             print(json.dumps(_search_json(matcher, line.strip(), args.limit)), flush=True)
         return 0
     if args.json:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from voiceshop.audio.gate import MicGate
-from voiceshop.audio.wav import wav_chunks
+from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.catalog.model import Store
 from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
@@ -279,7 +279,8 @@ def _speaker(args: argparse.Namespace) -> Speaker:
 def _transcribe(path: Path, recognizer: Recognizer) -> str:
     """The whole file's words: every utterance the recognizer ends inside it, then the rest."""
     recognizer.reset()
-    texts = [t.text for chunk in wav_chunks(path) if (t := recognizer.feed(chunk)) is not None]
+    chunks = wav_chunks(path, max_seconds=MAX_UTTERANCE_SECONDS)
+    texts = [t.text for chunk in chunks if (t := recognizer.feed(chunk)) is not None]
     final = recognizer.flush()
     if final is not None:
         texts.append(final.text)

@@ -17,6 +17,7 @@ from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingHeard
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent
+from voiceshop.intents.parser import is_too_long
 from voiceshop.matching import MatchOutcome
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Order, OrderStatus
@@ -78,6 +79,8 @@ class Assistant:
 
     def respond(self, text: str, confidence: float = 1.0) -> Reply:
         """Answer one utterance."""
+        if is_too_long(text):
+            return self.dialog.respond(text, confidence)
         whole = self.dialog.parser.parse(text) if text.strip() else None
         if whole is None or whole.name != "SelectStore":
             text = self._take_store_suffix(text)

@@ -30,7 +30,7 @@ from voiceshop.dialog.state import (
 )
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
-from voiceshop.intents.parser import IntentParser
+from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching.matcher import MatchOutcome, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
@@ -120,6 +120,8 @@ class DialogManager:
 
     def respond(self, text: str, confidence: float = 1.0) -> Reply:
         """Answer one utterance. Never raises for anything the user says."""
+        if is_too_long(text):
+            return self._remember(Reply(self.replies.say("too_long", words=MAX_UTTERANCE_WORDS)))
         intent = self.parser.parse(text) if text.strip() else None
         self.last_intent = intent
         if intent is not None and intent.name == "Repeat":
@@ -212,7 +214,7 @@ class DialogManager:
         notes: list[str] = []
         unclear: list[Choosing] = []
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
-            problem = self._quantity_problem(request.quantity)
+            problem = self._quantity_problem(request.quantity, request.phrase)
             if problem:
                 notes.append(problem)
                 continue
@@ -251,9 +253,14 @@ class DialogManager:
                 questions[index] = Choosing(item, (whole,), apart=(first, second))
         return questions
 
-    def _quantity_problem(self, quantity: int | None) -> str:
+    def _quantity_problem(self, quantity: int | None, phrase: str = "") -> str:
+        """What is wrong with the count said, or "" (a phrase starting with a part of a number,
+        "one over two lemon", had no count read from it)."""
         if quantity is None:
-            return ""
+            numbers = self.parser.normalizer.numbers
+            return self.replies.say("not_a_count") if numbers.is_part(phrase.split()) else ""
+        if quantity < 0:
+            return self.replies.say("not_a_count")
         if quantity == 0:
             return self.replies.say("zero_quantity")
         if quantity > self.settings.max_quantity:

@@ -16,6 +16,15 @@ from voiceshop.language.normalize import Normalizer
 _IMPLICIT_ADD_TEMPLATE = 2
 """Index, among AddItems templates, of the bare item list ("milk and eggs")."""
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+MAX_UTTERANCE_CHARS = 500
+MAX_UTTERANCE_WORDS = 60
+"""Longer utterances are not parsed: no one says that much at once, and parsing cost grows
+faster than the text."""
+
+
+def is_too_long(text: str) -> bool:
+    """Whether `text` is longer than an utterance voiceshop parses."""
+    return len(text) > MAX_UTTERANCE_CHARS or len(text.split()) > MAX_UTTERANCE_WORDS
 
 
 def _rank_nothing() -> tuple[bool, bool, float]:
@@ -94,8 +103,10 @@ class IntentParser:
 
         Recognizers sometimes add chatter after a command ("... with soy milk? I'll see you
         later."), so of the whole text and its leading sentences the reading that holds together
-        best is taken (see `_rank`); on a tie the longer one.
+        best is taken (see `_rank`); on a tie the longer one. Text that `is_too_long` is None.
         """
+        if is_too_long(text):
+            return None
         sentences = _SENTENCE_END.split(text.strip())
         best, best_rank = None, _rank_nothing()
         for count in range(len(sentences), 0, -1):

@@ -29,6 +29,14 @@ class NumberWords:
     misheard: dict[str, int] = field(default_factory=dict)
     """Words a recognizer often writes for a number word ("free" for "three"): read as that
     count only where the product is named better without them."""
+    negative: frozenset[str] = frozenset()
+    """Words that make the number after them negative ("minus")."""
+    parts: frozenset[str] = frozenset()
+    """Words after a number that make it part of a number, no count ("point", "over")."""
+    minus_sign: str = ""
+    """The word for a minus sign written before digits ("-5")."""
+    fraction_bar: str = ""
+    """The word for a fraction bar written between digits ("1/2", "½")."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,10 @@ def load_language(code: str = "en") -> LanguageData:
             multipliers=numbers.get("multipliers", {}),
             ordinals=numbers.get("ordinals", {}),
             misheard=numbers.get("misheard", {}),
+            negative=frozenset(numbers.get("negative", ())),
+            parts=frozenset(numbers.get("parts", ())),
+            minus_sign=numbers.get("minus_sign", ""),
+            fraction_bar=numbers.get("fraction_bar", ""),
         ),
         units=raw.get("units", {}),
         abbreviations=raw.get("abbreviations", {}),

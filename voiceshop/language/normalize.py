@@ -15,6 +15,10 @@ from voiceshop.language.numbers import Numbers
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_MINUS_SIGN = re.compile(r"(?<![\w.])-(?=\d)")
+_FRACTION_BAR = re.compile(r"(?<=\d)\s*[/\u2044]\s*(?=\d)")
+_VULGAR_FRACTION = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
+"""One-character fractions after digits ("2½"), kept apart from them before they decompose."""
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 _NOT_WORD_OR_COMMA = re.compile(r"[^a-z0-9', ]+")
 
@@ -35,6 +39,7 @@ class Normalizer:
             text = text.replace(symbol, f" {word} ")
         text = _THOUSANDS.sub("", text)
         text = _DIGIT_LETTER.sub(" ", text)
+        text = self._spell_signs(text)
         text = _NUMBER.sub(lambda m: f" {self.numbers.digits_to_words(m.group())} ", text)
         text = text.replace("-", " ")
         if keep_commas:
@@ -46,6 +51,15 @@ class Normalizer:
     def tokens(self, text: str) -> list[str]:
         """The words of `text`'s normal form."""
         return self.normalize(text).split()
+
+    def _spell_signs(self, text: str) -> str:
+        """A minus sign before digits and a fraction bar between them as words."""
+        words = self.language.numbers
+        if words.minus_sign:
+            text = _MINUS_SIGN.sub(f" {words.minus_sign} ", text)
+        if words.fraction_bar:
+            text = _FRACTION_BAR.sub(f" {words.fraction_bar} ", text)
+        return text
 
     def _words(self, raw: list[str]) -> list[str]:
         words: list[str] = []
@@ -64,5 +78,6 @@ def _fold(text: str) -> str:
     """Lowercase, without accents ("Crème" -> "creme"); ASCII text only needs lowering."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    text = _VULGAR_FRACTION.sub(r" \1", text.replace("\u2019", "'"))
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()

@@ -64,18 +64,42 @@ class Numbers:
     def parse_count(self, tokens: Sequence[str], start: int = 0) -> tuple[int, int] | None:
         """A count at tokens[start:]: a number or a count phrase, times a multiplier.
 
-        "a dozen" -> (12, 2), "two dozen" -> (24, 2), "a couple of" -> (2, 3), "3" is never
-        seen here: digits are words by now.
+        "a dozen" -> (12, 2), "two dozen" -> (24, 2), "a couple of" -> (2, 3), "minus five" ->
+        (-5, 2); "one point five", "one over two" and "two one over two" hold parts of a number,
+        so no count: None. "3" is never seen here: digits are words by now.
         """
-        found = self._count_phrase(tokens, start) or self.parse_number(tokens, start)
-        if found is None:
+        sign = -1 if start < len(tokens) and tokens[start] in self._words.negative else 1
+        begin = start + (sign < 0)
+        found = self._count_phrase(tokens, begin) or self.parse_number(tokens, begin)
+        if found is None or self.is_part(tokens, start) or self.is_part(tokens, begin + found[1]):
             return None
         value, used = found
-        nxt = start + used
+        nxt = begin + used
         if nxt < len(tokens) and tokens[nxt] in self._words.multipliers and used:
             value *= self._words.multipliers[tokens[nxt]]
             used += 1
-        return value, used
+        return sign * value, used + (sign < 0)
+
+    def is_part(self, tokens: Sequence[str], start: int = 0) -> bool:
+        """Whether tokens[start:] begin with a part of a number: "one point five", "one over
+        two", "two one over two", or what is left of one: "point five" (a minus word may come
+        first)."""
+        index = start + (start < len(tokens) and tokens[start] in self._words.negative)
+        for _ in range(2):  # the whole number, then a fraction's numerator
+            if self._part_word_at(tokens, index):
+                return True
+            found = self.parse_number(tokens, index)
+            if found is None:
+                return False
+            index += found[1]
+        return self._part_word_at(tokens, index)
+
+    def _part_word_at(self, tokens: Sequence[str], index: int) -> bool:
+        return (
+            index < len(tokens)
+            and tokens[index] in self._words.parts
+            and self.parse_number(tokens, index + 1) is not None
+        )
 
     def misheard_count(self, token: str) -> int | None:
         """The count a recognizer may have misheard as `token` ("free" for 3), or None."""

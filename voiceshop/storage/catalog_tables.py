@@ -40,6 +40,12 @@ def delete_store(connection: sqlite3.Connection, store_id: str) -> bool:
     return connection.execute("DELETE FROM stores WHERE id = ?", (store_id,)).rowcount > 0
 
 
+def product_count(connection: sqlite3.Connection, store_id: str) -> int:
+    """How many products the store has in the database (0 when it is not there)."""
+    query = "SELECT COUNT(*) FROM products WHERE store_id = ?"
+    return int(connection.execute(query, (store_id,)).fetchone()[0])
+
+
 def store_ids(connection: sqlite3.Connection) -> list[str]:
     """The ids of the stores in the database, sorted."""
     return [row[0] for row in connection.execute("SELECT id FROM stores ORDER BY id")]

@@ -10,7 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from voiceshop.errors import DatabaseError
-from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from voiceshop.storage.schema import (
+    APPLICATION_ID,
+    MARKED_SINCE_TABLES,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+)
 
 IN_MEMORY = ":memory:"
 BUSY_RETRIES = 8
@@ -22,7 +27,8 @@ def open_connection(path: Path | str) -> sqlite3.Connection:
     """Open the database at `path` (creating the file and its folders), migrated to the latest
     schema, in autocommit mode with foreign keys on and WAL journaling.
 
-    Raises DatabaseError when the file cannot be opened or comes from a newer voiceshop.
+    Raises DatabaseError when the file cannot be opened, comes from a newer voiceshop, or holds
+    another program's tables (that file is left as it was).
     """
     if str(path) != IN_MEMORY:
         _make_parent_folder(Path(path))
@@ -31,10 +37,13 @@ def open_connection(path: Path | str) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise _cannot_open(path, exc) from exc
     try:
+        _check_is_voiceshops(connection, path)
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")
         _migrate(connection, path)
+        if _application_id(connection) != APPLICATION_ID:
+            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     except sqlite3.Error as exc:
         connection.close()
         raise _cannot_open(path, exc) from exc
@@ -90,6 +99,26 @@ def _make_parent_folder(path: Path) -> None:
             f"cannot create the folder for the database {path}: {exc.strerror or exc}; "
             "choose a database path in a folder you can write to"
         ) from exc
+
+
+def _check_is_voiceshops(connection: sqlite3.Connection, path: Path | str) -> None:
+    """Refuse a database with tables that is neither marked as voiceshop's (APPLICATION_ID) nor
+    one voiceshop made before it marked them (a schema version and voiceshop's tables)."""
+    if _application_id(connection) == APPLICATION_ID:
+        return
+    query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    tables = {row[0] for row in connection.execute(query)}
+    if not tables or (_user_version(connection) > 0 and tables >= MARKED_SINCE_TABLES):
+        return
+    shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+    raise DatabaseError(
+        f"the database {path} belongs to another program (it has tables {shown} but no "
+        "voiceshop mark); it was left untouched; give --db a new file or a voiceshop database"
+    )
+
+
+def _application_id(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA application_id").fetchone()[0])
 
 
 def _migrate(connection: sqlite3.Connection, path: Path | str) -> None:

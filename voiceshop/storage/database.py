@@ -176,13 +176,22 @@ class ShopDatabase:
         """The names of all users, sorted."""
         return [row[0] for row in self._connection.execute("SELECT name FROM users ORDER BY name")]
 
-    def save_store(self, store: Store, progress: Callable[[int], None] | None = None) -> None:
+    def save_store(
+        self,
+        store: Store,
+        progress: Callable[[int], None] | None = None,
+        check_replaced: Callable[[int], None] | None = None,
+    ) -> None:
         """Replace the store's catalog with `store`'s, atomically.
 
         `progress`, if given, is called with the number of products written so far after each
-        batch of `catalog_tables.BATCH_SIZE`. If anything fails, the previous catalog is kept.
+        batch of `catalog_tables.BATCH_SIZE`. `check_replaced`, if given, is called first, in
+        the same transaction, with the number of products the store has now (0 when it is new)
+        and may raise to keep them. If anything fails, the previous catalog is kept.
         """
         with self._transaction(f"save the catalog of store {store.id!r}") as connection:
+            if check_replaced is not None:
+                check_replaced(catalog_tables.product_count(connection, store.id))
             catalog_tables.replace_store(connection, store, _now(), progress or _ignore)
 
     def load_store(self, store_id: str) -> Store | None:

@@ -165,3 +165,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
 """Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+APPLICATION_ID = 0x566F5348
+"""`PRAGMA application_id` of a voiceshop database ("VoSH"): the mark that the file is ours."""
+
+MARKED_SINCE_TABLES = frozenset({"users", "cart_lines", "orders", "stores", "products"})
+"""Tables every voiceshop database has; with a schema version they mark one made before
+APPLICATION_ID was written."""
