@@ -74,6 +74,8 @@ class ItemListReader:
         spans = self._spotter.spot(words) if self._spotter else []
         span_at = {i: span for span in spans for i in range(span.start, span.end)}
         segments = self._split(words, span_at)
+        if not segments:
+            return []
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
