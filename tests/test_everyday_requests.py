@@ -53,3 +53,58 @@ def test_commands_are_requests_at_the_grocery(text: str, name: str) -> None:
 @pytest.mark.parametrize(("text", "name"), COMMANDS)
 def test_commands_are_requests_in_the_instacart_catalog(text: str, name: str) -> None:
     assert parsed("instacart", text).name == name
+
+
+def items(store_name: str, text: str) -> list[tuple[str, int | None, str]]:
+    return [(item.phrase, item.quantity, item.unit) for item in parsed(store_name, text).items]
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("add two percent milk", [("two percent milk", None, "")]),
+        ("add 2% milk", [("two percent milk", None, "")]),
+        ("add 2 percent milk", [("two percent milk", None, "")]),
+        ("add 1% milk", [("one percent milk", None, "")]),
+        ("a gallon of two percent", [("two percent", 1, "gallon")]),
+        ("add two 2% milks", [("two percent milks", 2, "")]),
+        ("add two gallons of 2% milk", [("two percent milk", 2, "gallon")]),
+        ("add one milk", [("milk", 1, "")]),
+        ("add 3 bananas", [("bananas", 3, "")]),
+        ("add 2 kiwis", [("kiwis", 2, "")]),
+        ("add a dozen eggs", [("eggs", 1, "dozen")]),
+    ],
+)
+def test_numbers_in_names_and_counts_at_the_grocery(text: str, read: list) -> None:
+    assert items("grocery", text) == read
+
+
+def test_two_percent_milk_is_one_of_the_two_percent_milk() -> None:
+    matcher = shop("grocery")[1]
+    for text in ("add two percent milk", "add 2% milk", "add a gallon of two percent"):
+        (item,) = parsed("grocery", text).items
+        assert matcher.match(item.phrase).candidates[0].product.name == "2% Milk"
+        assert item.quantity in (None, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("add two percent milk", "2 Percent Milk"),
+        ("add 7 grain bread", "7 Grain Bread"),
+        ("add 7 up", "7UP"),
+        ("add 3 musketeers", "3 Musketeers"),
+        ("add two 7 up", "7UP"),
+    ],
+)
+def test_numbers_in_instacart_names(text: str, name: str) -> None:
+    (item,) = parsed("instacart", text).items
+    assert shop("instacart")[1].match(item.phrase).candidates[0].product.name == name
+    assert item.quantity == (2 if text.startswith("add two 7") else None)
+
+
+@pytest.mark.slow
+def test_a_percentage_is_never_a_count_in_instacart() -> None:
+    (item,) = parsed("instacart", "add 40% greek yogurt").items
+    assert (item.phrase, item.quantity) == ("forty percent greek yogurt", None)

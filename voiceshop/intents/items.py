@@ -37,6 +37,8 @@ _JOINED_NAMES = 0.75
 ("low and green tea scented hand soap", misheard), name one product together."""
 _NAMES_CLEARLY = 0.8
 """Phrase score from which words name a product clearly."""
+_NAMES_EXACTLY = 0.9
+"""Phrase score from which words are a product's name, or all but one unsaid word of it."""
 
 
 @dataclass
@@ -329,6 +331,8 @@ class ItemListReader:
             words, free
         )
         quantity, unit, used = None, "", 0
+        if counted is not None and self._count_in_name(words, free, counted[1]):
+            counted = None
         if counted is not None:
             quantity, used = counted
             said = {words[i] for i in free[:used]}
@@ -341,6 +345,29 @@ class ItemListReader:
             if used < len(free) and words[free[used]] == "of":
                 used += 1
         return quantity, unit, free[used:]
+
+    def _count_in_name(self, words: Sequence[str], free: list[int], used: int) -> bool:
+        """Whether the number said first is part of the product's name, not a count ("two
+        percent milk", "7 up", "3 musketeers"; never "a"): no unit follows it, and a measure
+        word does ("40% greek yogurt") or the words with it all but say a product's name, and
+        name it clearly better than the words after them (the catalog decides; "one milk" is
+        a count: 1% Milk is not said)."""
+        if (
+            self._phrase_score is None
+            or used >= len(free)
+            or self._unit_at(words, free, used, True)
+        ):
+            return False
+        if not self._numbers.is_number_word(words[free[0]]):
+            return False
+        if words[free[used]] in self._language.measure_words:
+            return True
+        whole = self._phrase_score(" ".join(words[i] for i in free))
+        if whole < _NAMES_EXACTLY:
+            return False
+        return (
+            whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + _MERGE_TOLERANCE
+        )
 
     def _misheard_count(self, words: Sequence[str], free: list[int]) -> tuple[int, int] | None:
         """A first word that stands for a misheard count ("free sea salt"), where the words
@@ -381,5 +408,7 @@ class ItemListReader:
                 continue
             kept.append(words[i])
         while kept and (kept[0] in _CONNECTORS or kept[0] in self._language.stopwords):
+            if self._numbers.is_number_word(kept[0]) and len(kept) > 1:
+                break
             kept.pop(0)
         return kept
