@@ -108,3 +108,24 @@ def test_numbers_in_instacart_names(text: str, name: str) -> None:
 def test_a_percentage_is_never_a_count_in_instacart() -> None:
     (item,) = parsed("instacart", "add 40% greek yogurt").items
     assert (item.phrase, item.quantity) == ("forty percent greek yogurt", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity", "sane"),
+    [
+        ("add six million buns", 6_000_000, 6),
+        ("add $6 million bun", 6_000_000, 6),
+        ("add 150 apples", 150, None),
+        ("add a hundred apples", 100, None),
+    ],
+)
+def test_counts_no_store_sells_are_flagged_with_a_sane_reading(
+    text: str, quantity: int, sane: int | None
+) -> None:
+    (item,) = parsed("grocery", text).items
+    assert (item.quantity, item.implausible, item.sane_quantity) == (quantity, True, sane)
+
+
+def test_counts_a_store_sells_are_not_flagged() -> None:
+    (item,) = parsed("grocery", "add 99 apples").items
+    assert (item.quantity, item.implausible, item.sane_quantity) == (99, False, None)

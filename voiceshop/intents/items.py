@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from voiceshop.intents.model import ItemRequest
+from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
 from voiceshop.intents.options import OptionSpan, OptionSpotter
 from voiceshop.language.data import LanguageData
 from voiceshop.language.numbers import Numbers
@@ -261,7 +261,11 @@ class ItemListReader:
                 options.setdefault(span_at[i].group, span_at[i].value)
         quantity, unit, product = self._product_of(words, seg, span_at)
         joined_by = "" if seg.joined_by == "," else seg.joined_by
-        return ItemRequest(" ".join(product), quantity, unit, options, joined_by)
+        item = ItemRequest(" ".join(product), quantity, unit, options, joined_by)
+        if not item.implausible:
+            return item
+        counted = [words[i] for i in self._description(words, seg, span_at) if i not in span_at]
+        return replace(item, sane_quantity=self._numbers.scaled_reading(counted, MOST_SOLD_AT_ONCE))
 
     def _product_of(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
