@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
-from voiceshop.catalog.model import Store
+from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
@@ -129,3 +129,55 @@ def test_counts_no_store_sells_are_flagged_with_a_sane_reading(
 def test_counts_a_store_sells_are_not_flagged() -> None:
     (item,) = parsed("grocery", "add 99 apples").items
     assert (item.quantity, item.implausible, item.sane_quantity) == (99, False, None)
+
+
+def comma_names_shop() -> IntentParser:
+    """A shop whose catalog writes some names with commas, as Instacart does."""
+    names = [
+        "Cheese, Medium Cheddar",
+        "Cheese",
+        "Medium Cheddar",
+        "Muffin Mix, Almond Flour, Banana",
+        "Blueberry Muffin Mix",
+        "Bread",
+        "Butter",
+        "Butter Bread",
+        "Milk",
+    ]
+    products = tuple(Product(str(n), name) for n, name in enumerate(names))
+    matcher = ProductMatcher(Store("commas", "Commas", products), Normalizer(load_language()))
+    return IntentParser(products=matcher)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrases"),
+    [
+        ("add cheese, medium cheddar", ["cheese medium cheddar"]),
+        ("add muffin mix, almond flour, banana", ["muffin mix almond flour banana"]),
+        ("add bread, butter", ["bread", "butter"]),
+        ("add milk, cheese, bread", ["milk", "cheese", "bread"]),
+        ("add cheese, two medium cheddar", ["cheese", "medium cheddar"]),
+    ],
+)
+def test_a_comma_separates_items_unless_the_catalog_writes_it_in_one_name(
+    text: str, phrases: list[str]
+) -> None:
+    intent = comma_names_shop().parse(text)
+    assert intent is not None
+    assert [item.phrase for item in intent.items] == phrases
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("add cheese, medium cheddar", ["Cheese, Medium Cheddar"]),
+        ("add muffin mix, almond flour, banana", ["Muffin Mix, Almond Flour, Banana"]),
+        ("add milk, eggs, bread", ["Milk", "Eggs", "Bread"]),
+        ("add bread, butter", ["Bread", "Butter"]),
+    ],
+)
+def test_commas_in_instacart_names(text: str, names: list[str]) -> None:
+    matcher = shop("instacart")[1]
+    found = [matcher.product_name(item.phrase) for item in parsed("instacart", text).items]
+    assert found == names

@@ -25,6 +25,10 @@ class ProductNames(Protocol):
         """The id of the product `phrase` names best (None when none is close)."""
         ...
 
+    def product_name(self, phrase: str) -> str | None:
+        """The catalog's name of the product `phrase` names best (None when none is close)."""
+        ...
+
 
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
@@ -196,17 +200,52 @@ class ItemListReader:
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
-        """Rejoin parts split at "and" that name one product (see `_should_merge`)."""
+        """Rejoin parts split at "and" or a comma that name one product (see `_should_merge`
+        and `_pauses_in_name`)."""
         if self._phrase_score is None:
             return segments
         merged = [segments[0]]
         for seg in segments[1:]:
             previous = merged[-1]
-            if seg.joined_by != "," and self._should_merge(words, previous, seg, span_at):
+            one = self._pauses_in_name if seg.joined_by == "," else self._should_merge
+            if self._both_named(words, previous, seg, span_at) and one(
+                words, previous, seg, span_at
+            ):
                 previous.positions.extend(seg.separator + seg.positions)
             else:
                 merged.append(seg)
         return merged
+
+    def _both_named(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        """Whether both parts have product words, and the second starts with no count."""
+        if self._numbers.parse_count(words, second.positions[0]) is not None:
+            return False
+        return all(self._product_of(words, seg, span_at)[2] for seg in (first, second))
+
+    def _pauses_in_name(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        """Whether two parts with a comma between them (a pause, as recognizers write it) are
+        one name the catalog writes with commas ("Cheese, Medium Cheddar"): joined, they name
+        a product with a comma in its name at least as well as either part names its own."""
+        assert self._phrase_score is not None and self._products is not None
+        left = " ".join(self._product_of(words, first, span_at)[2])
+        right = " ".join(self._product_of(words, second, span_at)[2])
+        joined = f"{left} {right}"
+        clearer = max(self._phrase_score(left), self._phrase_score(right))
+        if self._phrase_score(joined) < clearer - _MERGE_TOLERANCE:
+            return False
+        return "," in (self._products.product_name(joined) or "")
 
     def _should_merge(
         self,
@@ -224,12 +263,8 @@ class ItemListReader:
           names its product fairly well and at least as well as that part names its own ("sea
           salt and butter maked corn"; but "salt and vinegar chips and macaroni" are two)."""
         assert self._phrase_score is not None
-        if self._numbers.parse_count(words, second.positions[0]) is not None:
-            return False
         left = " ".join(self._product_of(words, first, span_at)[2])
         right = " ".join(self._product_of(words, second, span_at)[2])
-        if not left or not right:
-            return False
         joined_words = f"{left} {second.joined_by} {right}"
         joined = self._phrase_score(joined_words)
         (_, low), (clearer, high) = sorted(
