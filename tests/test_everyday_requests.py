@@ -4,6 +4,7 @@ catalog: numbers inside names, sane counts, commas, products the store does not 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -11,10 +12,12 @@ from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import open_store
+from voiceshop.dialog.manager import DialogManager
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
-from voiceshop.matching import ProductMatcher
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.storage.database import ShopDatabase
 
 
 @cache
@@ -143,6 +146,9 @@ def comma_names_shop() -> IntentParser:
         "Butter",
         "Butter Bread",
         "Milk",
+        "Chicken Broth",
+        "Whole Chicken",
+        "Vegetable Broth",
     ]
     products = tuple(Product(str(n), name) for n, name in enumerate(names))
     matcher = ProductMatcher(Store("commas", "Commas", products), Normalizer(load_language()))
@@ -156,6 +162,7 @@ def comma_names_shop() -> IntentParser:
         ("add muffin mix, almond flour, banana", ["muffin mix almond flour banana"]),
         ("add bread, butter", ["bread", "butter"]),
         ("add milk, cheese, bread", ["milk", "cheese", "bread"]),
+        ("add chicken, broth", ["chicken broth"]),
         ("add cheese, two medium cheddar", ["cheese", "medium cheddar"]),
     ],
 )
@@ -181,3 +188,29 @@ def test_commas_in_instacart_names(text: str, names: list[str]) -> None:
     matcher = shop("instacart")[1]
     found = [matcher.product_name(item.phrase) for item in parsed("instacart", text).items]
     assert found == names
+
+
+@pytest.mark.parametrize("phrase", ["wine", "organic kiwi"])
+def test_what_the_catalog_cannot_explain_is_not_carried(phrase: str) -> None:
+    matcher = shop("grocery")[1]
+    result = matcher.match(phrase)
+    assert (result.outcome, result.candidates) == (MatchOutcome.NOT_FOUND, ())
+    assert matcher.widened(result) == result
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name"), [("hole milk", "Whole Milk"), ("sour dough bread", "Sourdough Bread")]
+)
+def test_misheard_words_the_catalog_explains_are_still_found(phrase: str, name: str) -> None:
+    result = shop("grocery")[1].match(phrase)
+    assert result.outcome is MatchOutcome.CONFIDENT
+    assert result.candidates[0].product.name == name
+
+
+def test_a_bottle_of_wine_at_the_grocery_is_not_found_without_a_question(tmp_path: Path) -> None:
+    database = ShopDatabase(tmp_path / "shop.db")
+    dialog = DialogManager(open_store("grocery", None), database, matcher=shop("grocery")[1])
+    reply = dialog.respond("add a bottle of wine")
+    assert "wine" in reply.text
+    assert dialog.state.pending is None
+    assert dialog.cart == []

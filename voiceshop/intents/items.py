@@ -236,14 +236,18 @@ class ItemListReader:
         span_at: dict[int, OptionSpan],
     ) -> bool:
         """Whether two parts with a comma between them (a pause, as recognizers write it) are
-        one name the catalog writes with commas ("Cheese, Medium Cheddar"): joined, they name
-        a product with a comma in its name at least as well as either part names its own."""
+        one name: joined, they name a product clearly better than either part names its own
+        ("chicken, broth"), or at least as well, and the catalog writes that name with commas
+        ("Cheese, Medium Cheddar")."""
         assert self._phrase_score is not None and self._products is not None
         left = " ".join(self._product_of(words, first, span_at)[2])
         right = " ".join(self._product_of(words, second, span_at)[2])
         joined = f"{left} {right}"
         clearer = max(self._phrase_score(left), self._phrase_score(right))
-        if self._phrase_score(joined) < clearer - _MERGE_TOLERANCE:
+        whole = self._phrase_score(joined)
+        if whole > clearer + _MERGE_TOLERANCE and whole >= _NAMES_CLEARLY:
+            return True
+        if whole < clearer - _MERGE_TOLERANCE:
             return False
         return "," in (self._products.product_name(joined) or "")
 
