@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Protocol
 
 from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
@@ -30,6 +31,8 @@ class ProductNames(Protocol):
         ...
 
 
+_SCORES_KEPT = 4096
+"""How many phrase scores a reader keeps: one reading asks about the same phrases often."""
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
 _NAMES = 0.5
@@ -70,10 +73,14 @@ class ItemListReader:
         self._numbers = numbers
         self._spotter = spotter
         self._products = products
-        self._phrase_score = products.score if products else None
+        self._phrase_score = lru_cache(maxsize=_SCORES_KEPT)(products.score) if products else None
         self._separators = [tuple(s.split()) for s in language.item_separators]
         self._unit_forms = language.unit_forms
         self._multipliers = frozenset(language.numbers.multipliers)
+
+    def phrase_score(self, phrase: str) -> float:
+        """How well `phrase` names its best product, 0..1 (1 without a phrase scorer)."""
+        return self._phrase_score(phrase) if self._phrase_score else 1.0
 
     def read(self, words: Sequence[str]) -> list[ItemRequest]:
         """The items named in `words` (normal form, commas as words)."""
