@@ -65,11 +65,11 @@ class MatchSettings:
     carried_share: float = 0.5
     """Below this share (0..1, by idf) of the said words that the catalog explains, a phrase
     that names no product clearly is not found: the store does not carry it ("wine" at the
-    grocery, nearest "Baby Wipes"; see `ProductMatcher.carried`). Tuned with
-    `python -m benchmarks.carried_share`: of perturbed Instacart names that name no product
-    clearly none is lost up to 0.6 (14 judged), 16.5% of Instacart alcohol names are caught at
-    the grocery (26.6% at 0.6); 0.6 loses "chocolate chip cookies with nuts" (test_matcher),
-    a question worth asking."""
+    grocery, nearest "Baby Wipes"; see `ProductMatcher.carried`). Tuned on
+    `python -m benchmarks.carried_share`: of 14 perturbed Instacart names that name no product
+    clearly 0 are lost at 0.4, 1 at 0.5 ("suite vermouth"), 2 at 0.6, while 45.2% / 51.4% /
+    64.4% of 146 Instacart alcohol names are caught at the grocery; and on the everyday tune
+    set (tests/everyday/tune), where 0.4 and 0.5 pass the same turns."""
 
 
 class MatchOutcome(StrEnum):
@@ -179,8 +179,8 @@ class ProductMatcher:
 
     def explained(self, phrase: str, ranked: list[Candidate]) -> float:
         """How much of the said words, weighed by how telling each is, the catalog explains,
-        0..1: words of its names, and words close to one that a name in `ranked` holds
-        (misheard: "hole milk"); the best of the phrase's phrasings."""
+        0..1: words of its names, and words spelled close to one that a name in `ranked` holds
+        (misheard: "hole milk"; see EXPLAINS); the best of the phrase's phrasings."""
         return max(
             (self._explained_words(said, ranked) for said in self.phrasings(phrase)),
             default=0.0,
@@ -191,7 +191,7 @@ class ProductMatcher:
         weights = [self._said_weight(word, sims) for word, sims in zip(said, similar, strict=True)]
         named = [word in self.index.word_id for word in said]
         for candidate in ranked:
-            for variant in self._named_words(candidate.product, similar):
+            for variant in self._named_words(candidate.product, similar, EXPLAINS):
                 named = [a or b for a, b in zip(named, variant, strict=True)]
         total = sum(weights)
         return sum(w for w, n in zip(weights, named, strict=True) if n) / total if total else 0.0
@@ -334,7 +334,7 @@ class ProductMatcher:
 
     def _covers(self, product: Product, similar: list[dict[int, float]]) -> bool:
         """Whether one name of the product contains every said word (or a close one)."""
-        return any(all(named) for named in self._named_words(product, similar))
+        return any(all(named) for named in self._named_words(product, similar, FULL_COVER))
 
     def _misheard(self, phrase: str, best: Candidate) -> bool:
         """Whether the phrase names no product clearly and has a word its best product lacks."""
@@ -348,11 +348,15 @@ class ProductMatcher:
         cut = len(said)
         said += self._said_similar(second)
         return any(
-            any(named[:cut]) and any(named[cut:]) for named in self._named_words(product, said)
+            any(named[:cut]) and any(named[cut:])
+            for named in self._named_words(product, said, FULL_COVER)
         )
 
-    def _named_words(self, product: Product, similar: list[dict[int, float]]) -> list[list[bool]]:
-        """For each name of the product, which said words it contains (or a close one)."""
+    def _named_words(
+        self, product: Product, similar: list[dict[int, float]], floor: float
+    ) -> list[list[bool]]:
+        """For each name of the product, which said words it contains (or one at least `floor`
+        similar)."""
         index = self.index
         position = index.position[product.id]
         first, end = index.product_variants[position : position + 2].tolist()
@@ -360,10 +364,7 @@ class ProductMatcher:
         for variant in range(first, end):
             words = index.words_of_variant(variant).tolist()
             named.append(
-                [
-                    max((sims.get(w, 0.0) for w in words), default=0.0) >= FULL_COVER
-                    for sims in similar
-                ]
+                [max((sims.get(w, 0.0) for w in words), default=0.0) >= floor for sims in similar]
             )
         return named
 
@@ -440,6 +441,9 @@ SIMILAR_SPELLINGS = 8
 """How many close spellings of an unknown spoken word are considered."""
 FULL_COVER = 0.8
 """A said word counts as named by a product when this similar to one of its words."""
+EXPLAINS = 0.81
+"""A name word explains a said word that is not in the catalog when this similar to it: spelled
+alike ("hole" / "whole"), not merely with the same sound key ("tofu" / "dove": 0.8)."""
 EXACT = 0.9999
 """A score this high means the phrase is the name, word for word."""
 SOUND_ALIKE_CREDIT = 0.8
