@@ -224,3 +224,18 @@ def test_a_bottle_of_wine_at_the_grocery_is_not_found_without_a_question(tmp_pat
     assert "wine" in reply.text
     assert dialog.state.pending is None
     assert dialog.cart == []
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name"),
+    [("jif crunchy", "Crunchy Peanut Butter"), ("tillamook cheddar", "Sharp Cheddar Cheese")],
+)
+def test_the_one_product_holding_every_said_word_is_taken(phrase: str, name: str) -> None:
+    result = shop("grocery")[1].match(phrase)
+    assert result.outcome is MatchOutcome.CONFIDENT
+    assert result.candidates[0].product.name == name
+
+
+@pytest.mark.parametrize("phrase", ["water", "syrup", "eggs"])
+def test_a_word_several_products_hold_is_still_asked_about(phrase: str) -> None:
+    assert shop("grocery")[1].match(phrase).outcome is MatchOutcome.AMBIGUOUS

@@ -246,7 +246,7 @@ class ProductMatcher:
             if usual is not None:
                 return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
         close = [c for c in ranked[1:] if c.score >= top - s.ambiguity_margin]
-        if not close and top >= s.confident_score:
+        if (not close and top >= s.confident_score) or self._alone_names_all(phrase, ranked[0]):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
@@ -331,6 +331,18 @@ class ProductMatcher:
         if not favourites:
             return None
         return max(favourites, key=lambda c: preferences[c.product.id])
+
+    def _alone_names_all(self, phrase: str, best: Candidate) -> bool:
+        """Whether the best product is the only one among the best ranked whose name (with its
+        brand) holds every said word, spelled alike: "jif crunchy" is the Jif Crunchy Peanut
+        Butter though "peanut butter" was not said; "water" names two waters."""
+        similar = self._said_similar(phrase)
+        holding = [
+            c.product.id
+            for c in self.rank(phrase, WIDENED_POOL)
+            if any(all(named) for named in self._named_words(c.product, similar, EXPLAINS))
+        ]
+        return holding == [best.product.id]
 
     def _covers(self, product: Product, similar: list[dict[int, float]]) -> bool:
         """Whether one name of the product contains every said word (or a close one)."""
