@@ -159,6 +159,9 @@ def comma_names_shop() -> IntentParser:
         "Chicken Broth",
         "Whole Chicken",
         "Vegetable Broth",
+        "Strawberry Yogurt",
+        "Vanilla Yogurt",
+        "Strawberries",
     ]
     products = tuple(Product(str(n), name) for n, name in enumerate(names))
     matcher = ProductMatcher(Store("commas", "Commas", products), Normalizer(load_language()))
@@ -173,6 +176,8 @@ def comma_names_shop() -> IntentParser:
         ("add bread, butter", ["bread", "butter"]),
         ("add milk, cheese, bread", ["milk", "cheese", "bread"]),
         ("add chicken, broth", ["chicken broth"]),
+        ("add milk, strawberry yogurt", ["milk", "strawberry yogurt"]),
+        ("four yogurts, strawberry", ["yogurts strawberry"]),
         ("add cheese, two medium cheddar", ["cheese", "medium cheddar"]),
     ],
 )

@@ -244,19 +244,20 @@ class ItemListReader:
         span_at: dict[int, OptionSpan],
     ) -> bool:
         """Whether two parts with a comma between them (a pause, as recognizers write it) are
-        one name: joined, they name a product clearly better than either part names its own
-        ("chicken, broth"), or at least as well, and the catalog writes that name with commas
-        ("Cheese, Medium Cheddar")."""
+        one name: joined, they name a product clearly, at least as well as the clearer part
+        names its own, and better than the other part ("four yogurts, strawberry", "chicken,
+        broth"; not "bread, butter" where Butter Bread is sold), or as well as either part and
+        the catalog writes that name with commas ("Cheese, Medium Cheddar")."""
         assert self._phrase_score is not None and self._products is not None
         left = " ".join(self._product_of(words, first, span_at)[2])
         right = " ".join(self._product_of(words, second, span_at)[2])
         joined = f"{left} {right}"
-        clearer = max(self._phrase_score(left), self._phrase_score(right))
+        weaker, clearer = sorted((self._phrase_score(left), self._phrase_score(right)))
         whole = self._phrase_score(joined)
-        if whole > clearer + _MERGE_TOLERANCE and whole >= _NAMES_CLEARLY:
-            return True
         if whole < clearer - _MERGE_TOLERANCE:
             return False
+        if whole >= _NAMES_CLEARLY and whole > weaker + _MERGE_TOLERANCE:
+            return True
         return "," in (self._products.product_name(joined) or "")
 
     def _should_merge(
