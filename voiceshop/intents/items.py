@@ -375,16 +375,17 @@ class ItemListReader:
     def _carrier_length(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> int:
-        """How many leading words only carry the sentence ("thank me a", "i wanted"): words that
-        each name nothing, followed by a count or in a segment with options (so an item surely
-        starts after them), whose removal names a product better. 0 without a phrase scorer."""
+        """How many leading words only carry the sentence ("thank me a", "i wanted", "like"):
+        words that each name nothing (or hedge a count), followed by a count or in a segment
+        with options (so an item surely starts after them), whose removal names a product
+        better. 0 without a phrase scorer."""
         if self._phrase_score is None:
             return 0
         score = self._phrase_score
         free = self._free(seg, span_at)
         described = any(i in span_at for i in seg.positions)
         naming_nothing = 0
-        while naming_nothing < len(free) and score(words[free[naming_nothing]]) < _NAMES:
+        while naming_nothing < len(free) and self._carries(words[free[naming_nothing]]):
             naming_nothing += 1
         best, best_score = 0, -1.0
         for start in range(naming_nothing + 1):
@@ -399,6 +400,12 @@ class ItemListReader:
             if product_score > best_score:
                 best, best_score = start, product_score
         return best
+
+    def _carries(self, word: str) -> bool:
+        """Whether a word may only carry the sentence: it names nothing, or it is a hedge
+        ("like")."""
+        assert self._phrase_score is not None
+        return word in self._language.count_hedges or self._phrase_score(word) < _NAMES
 
     @staticmethod
     def _free(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:

@@ -46,6 +46,8 @@ class LanguageData:
     stopwords: frozenset[str]
     item_separators: tuple[str, ...]
     item_corrections: tuple[str, ...]
+    count_hedges: frozenset[str]
+    """Words that soften a count after them ("like 5 limes")."""
     """Words that take back the item said before them ("no wait")."""
     add_on_leads: tuple[str, ...]
     plural_endings: tuple[tuple[str, str], ...]
@@ -109,6 +111,7 @@ def load_language(code: str = "en") -> LanguageData:
         stopwords=frozenset(raw.get("stopwords", ())),
         item_separators=tuple(sorted(raw.get("item_separators", ()), key=len, reverse=True)),
         item_corrections=tuple(sorted(raw.get("item_corrections", ()), key=len, reverse=True)),
+        count_hedges=frozenset(raw.get("count_hedges", ())),
         add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),
