@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Protocol
 
-from voiceshop.intents.model import ItemRequest
+from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
 from voiceshop.intents.options import OptionSpan, OptionSpotter
 from voiceshop.language.data import LanguageData
 from voiceshop.language.numbers import Numbers
@@ -25,7 +26,13 @@ class ProductNames(Protocol):
         """The id of the product `phrase` names best (None when none is close)."""
         ...
 
+    def product_name(self, phrase: str) -> str | None:
+        """The catalog's name of the product `phrase` names best (None when none is close)."""
+        ...
 
+
+_SCORES_KEPT = 4096
+"""How many phrase scores a reader keeps: one reading asks about the same phrases often."""
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
 _NAMES = 0.5
@@ -37,6 +44,8 @@ _JOINED_NAMES = 0.75
 ("low and green tea scented hand soap", misheard), name one product together."""
 _NAMES_CLEARLY = 0.8
 """Phrase score from which words name a product clearly."""
+_NAMES_EXACTLY = 0.9
+"""Phrase score from which words are a product's name, or all but one unsaid word of it."""
 
 
 @dataclass
@@ -48,6 +57,8 @@ class _Segment:
     """The separator before this segment ("," or a word), "" for the first."""
     separator: list[int] = field(default_factory=list)
     """Positions of that separator's words."""
+    corrects: bool = False
+    """Whether it was said to replace the item before it ("no wait, four limes")."""
 
 
 class ItemListReader:
@@ -64,16 +75,24 @@ class ItemListReader:
         self._numbers = numbers
         self._spotter = spotter
         self._products = products
-        self._phrase_score = products.score if products else None
+        self._phrase_score = lru_cache(maxsize=_SCORES_KEPT)(products.score) if products else None
         self._separators = [tuple(s.split()) for s in language.item_separators]
+        self._corrections = [tuple(c.split()) for c in language.item_corrections]
         self._unit_forms = language.unit_forms
         self._multipliers = frozenset(language.numbers.multipliers)
+        self._carrier_words = language.stopwords | _CONNECTORS
+
+    def phrase_score(self, phrase: str) -> float:
+        """How well `phrase` names its best product, 0..1 (1 without a phrase scorer)."""
+        return self._phrase_score(phrase) if self._phrase_score else 1.0
 
     def read(self, words: Sequence[str]) -> list[ItemRequest]:
         """The items named in `words` (normal form, commas as words)."""
         spans = self._spotter.spot(words) if self._spotter else []
         span_at = {i: span for span in spans for i in range(span.start, span.end)}
         segments = self._split(words, span_at)
+        if not segments:
+            return []
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
@@ -81,30 +100,52 @@ class ItemListReader:
         return [replace(item, joined_by="") if n == 0 else item for n, item in enumerate(items)]
 
     def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
+        """The segments between separators; one said after a correction replaces the one
+        before it."""
         segments = [_Segment()]
         i = 0
         while i < len(words):
-            separator = None if i in span_at else self._separator_at(words, i)
+            correction = None if i in span_at else self._phrase_at(words, i, self._corrections)
+            separator = correction or (None if i in span_at else self._separator_at(words, i))
             if separator:
                 segments.append(
                     _Segment(
-                        joined_by=" ".join(separator),
+                        joined_by="," if correction else " ".join(separator),
                         separator=list(range(i, i + len(separator))),
+                        corrects=bool(correction) or self._still_correcting(segments[-1]),
                     )
                 )
                 i += len(separator)
                 continue
             segments[-1].positions.append(i)
             i += 1
-        return [seg for seg in segments if seg.positions]
+        kept: list[_Segment] = []
+        for seg in segments:
+            if seg.positions and seg.corrects and kept:
+                kept.pop()
+            if seg.positions:
+                kept.append(seg)
+        return kept
+
+    @staticmethod
+    def _still_correcting(seg: _Segment) -> bool:
+        """Whether a correction said just before is still waiting for its item ("no wait,
+        four limes": the comma after the correction)."""
+        return seg.corrects and not seg.positions
+
+    @staticmethod
+    def _phrase_at(
+        words: Sequence[str], i: int, phrases: list[tuple[str, ...]]
+    ) -> tuple[str, ...] | None:
+        for phrase in phrases:
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return phrase
+        return None
 
     def _separator_at(self, words: Sequence[str], i: int) -> tuple[str, ...] | None:
         if words[i] == ",":
             return (",",)
-        for separator in self._separators:
-            if tuple(words[i : i + len(separator)]) == separator:
-                return separator
-        return None
+        return self._phrase_at(words, i, self._separators)
 
     def _attach_option_only(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
@@ -192,17 +233,57 @@ class ItemListReader:
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
-        """Rejoin parts split at "and" that name one product (see `_should_merge`)."""
+        """Rejoin parts split at "and" or a comma that name one product (see `_should_merge`
+        and `_pauses_in_name`)."""
         if self._phrase_score is None:
             return segments
         merged = [segments[0]]
         for seg in segments[1:]:
             previous = merged[-1]
-            if seg.joined_by != "," and self._should_merge(words, previous, seg, span_at):
+            one = self._pauses_in_name if seg.joined_by == "," else self._should_merge
+            if self._both_named(words, previous, seg, span_at) and one(
+                words, previous, seg, span_at
+            ):
                 previous.positions.extend(seg.separator + seg.positions)
             else:
                 merged.append(seg)
         return merged
+
+    def _both_named(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        """Whether both parts have product words, and the second starts with no count."""
+        if self._numbers.parse_count(words, second.positions[0]) is not None:
+            return False
+        return all(self._product_of(words, seg, span_at)[2] for seg in (first, second))
+
+    def _pauses_in_name(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        """Whether two parts with a comma between them (a pause, as recognizers write it) are
+        one name: joined, they name a product clearly, at least as well as the clearer part
+        names its own, and better than the other part ("four yogurts, strawberry", "chicken,
+        broth"; not "bread, butter" where Butter Bread is sold), or as well as either part and
+        the catalog writes that name with commas ("Cheese, Medium Cheddar")."""
+        assert self._phrase_score is not None and self._products is not None
+        left = " ".join(self._product_of(words, first, span_at)[2])
+        right = " ".join(self._product_of(words, second, span_at)[2])
+        joined = f"{left} {right}"
+        weaker, clearer = sorted((self._phrase_score(left), self._phrase_score(right)))
+        whole = self._phrase_score(joined)
+        if whole < clearer - _MERGE_TOLERANCE:
+            return False
+        if whole >= _NAMES_CLEARLY and whole > weaker + _MERGE_TOLERANCE:
+            return True
+        return "," in (self._products.product_name(joined) or "")
 
     def _should_merge(
         self,
@@ -220,12 +301,8 @@ class ItemListReader:
           names its product fairly well and at least as well as that part names its own ("sea
           salt and butter maked corn"; but "salt and vinegar chips and macaroni" are two)."""
         assert self._phrase_score is not None
-        if self._numbers.parse_count(words, second.positions[0]) is not None:
-            return False
         left = " ".join(self._product_of(words, first, span_at)[2])
         right = " ".join(self._product_of(words, second, span_at)[2])
-        if not left or not right:
-            return False
         joined_words = f"{left} {second.joined_by} {right}"
         joined = self._phrase_score(joined_words)
         (_, low), (clearer, high) = sorted(
@@ -257,7 +334,11 @@ class ItemListReader:
                 options.setdefault(span_at[i].group, span_at[i].value)
         quantity, unit, product = self._product_of(words, seg, span_at)
         joined_by = "" if seg.joined_by == "," else seg.joined_by
-        return ItemRequest(" ".join(product), quantity, unit, options, joined_by)
+        item = ItemRequest(" ".join(product), quantity, unit, options, joined_by)
+        if not item.implausible:
+            return item
+        counted = [words[i] for i in self._description(words, seg, span_at) if i not in span_at]
+        return replace(item, sane_quantity=self._numbers.scaled_reading(counted, MOST_SOLD_AT_ONCE))
 
     def _product_of(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
@@ -274,31 +355,37 @@ class ItemListReader:
         return quantity, unit, product
 
     def _without_trailing_carrier(self, product: list[str]) -> list[str]:
-        """The product words without trailing words that name nothing ("drip coffee or",
-        "mocha with as a") when the phrase names a product better without them."""
+        """The product words without trailing stopwords and connectors that name nothing
+        ("drip coffee or", "mocha with as a") when the phrase names a product better without
+        them; other words stay ("two lottery tickets": the store may not carry them)."""
         if self._phrase_score is None:
             return product
         score = self._phrase_score
         keep = len(product)
-        while keep > 1 and score(product[keep - 1]) < _NAMES:
+        while (
+            keep > 1
+            and product[keep - 1] in self._carrier_words
+            and score(product[keep - 1]) < _NAMES
+        ):
             keep -= 1
         cuts = range(len(product), keep - 1, -1)
-        best = max(cuts, key=lambda cut: score(" ".join(product[:cut])))
+        best = max(cuts, key=lambda cut: (score(" ".join(product[:cut])), -cut))
         return product[:best]
 
     def _carrier_length(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> int:
-        """How many leading words only carry the sentence ("thank me a", "i wanted"): words that
-        each name nothing, followed by a count or in a segment with options (so an item surely
-        starts after them), whose removal names a product better. 0 without a phrase scorer."""
+        """How many leading words only carry the sentence ("thank me a", "i wanted", "like"):
+        words that each name nothing (or hedge a count), followed by a count or in a segment
+        with options (so an item surely starts after them), whose removal names a product
+        better. 0 without a phrase scorer."""
         if self._phrase_score is None:
             return 0
         score = self._phrase_score
         free = self._free(seg, span_at)
         described = any(i in span_at for i in seg.positions)
         naming_nothing = 0
-        while naming_nothing < len(free) and score(words[free[naming_nothing]]) < _NAMES:
+        while naming_nothing < len(free) and self._carries(words[free[naming_nothing]]):
             naming_nothing += 1
         best, best_score = 0, -1.0
         for start in range(naming_nothing + 1):
@@ -314,6 +401,12 @@ class ItemListReader:
                 best, best_score = start, product_score
         return best
 
+    def _carries(self, word: str) -> bool:
+        """Whether a word may only carry the sentence: it names nothing, or it is a hedge
+        ("like")."""
+        assert self._phrase_score is not None
+        return word in self._language.count_hedges or self._phrase_score(word) < _NAMES
+
     @staticmethod
     def _free(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:
         return [i for i in seg.positions if i not in span_at]
@@ -327,11 +420,14 @@ class ItemListReader:
             words, free
         )
         quantity, unit, used = None, "", 0
+        if counted is not None and self._count_in_name(words, free, counted[1]):
+            counted = None
         if counted is not None:
             quantity, used = counted
             said = {words[i] for i in free[:used]}
             if said & self._multipliers and quantity % 12 == 0:
                 quantity, unit = quantity // 12, "dozen"
+            used += self._pack_size_at(words, free, used)
         unit_words = self._unit_at(words, free, used, counted is not None)
         if unit_words:
             unit = self._unit_forms[" ".join(words[i] for i in free[used : used + unit_words])]
@@ -339,6 +435,45 @@ class ItemListReader:
             if used < len(free) and words[free[used]] == "of":
                 used += 1
         return quantity, unit, free[used:]
+
+    def _pack_size_at(self, words: Sequence[str], free: list[int], at: int) -> int:
+        """How many words from free[at] give the size of the unit after them, or 0: a number,
+        then measure or unit words, the last of them a unit ("two [12] packs", "a [twelve]
+        pack", "two [12 oz] cans", "a [5 pound] bag"; not "two 2% milks")."""
+        found = self._numbers.parse_number([words[i] for i in free[at:]])
+        if found is None:
+            return 0
+        end = at + found[1]
+        sizing = self._language.measure_words | self._unit_forms.keys()
+        while end < len(free) and words[free[end]] in sizing:
+            end += 1
+        last = words[free[end - 1]]
+        if end == at + found[1] or last not in self._unit_forms:
+            return 0
+        return end - 1 - at
+
+    def _count_in_name(self, words: Sequence[str], free: list[int], used: int) -> bool:
+        """Whether the number said first is part of the product's name, not a count ("two
+        percent milk", "7 up", "3 musketeers"; never "a"): no unit follows it, and a measure
+        word does ("40% greek yogurt") or the words with it all but say a product's name, and
+        name it clearly better than the words after them (the catalog decides; "one milk" is
+        a count: 1% Milk is not said)."""
+        if (
+            self._phrase_score is None
+            or used >= len(free)
+            or self._unit_at(words, free, used, True)
+        ):
+            return False
+        if not self._numbers.is_number_word(words[free[0]]):
+            return False
+        if words[free[used]] in self._language.measure_words:
+            return True
+        whole = self._phrase_score(" ".join(words[i] for i in free))
+        if whole < _NAMES_EXACTLY:
+            return False
+        return (
+            whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + _MERGE_TOLERANCE
+        )
 
     def _misheard_count(self, words: Sequence[str], free: list[int]) -> tuple[int, int] | None:
         """A first word that stands for a misheard count ("free sea salt"), where the words
@@ -379,5 +514,7 @@ class ItemListReader:
                 continue
             kept.append(words[i])
         while kept and (kept[0] in _CONNECTORS or kept[0] in self._language.stopwords):
+            if self._numbers.is_number_word(kept[0]) and len(kept) > 1:
+                break
             kept.pop(0)
         return kept

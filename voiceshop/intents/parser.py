@@ -82,7 +82,6 @@ class IntentParser:
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
-        self._phrase_score = products.score if products else None
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -124,8 +123,7 @@ class IntentParser:
         phrases = [item.phrase for item in intent.items]
         if intent.product:
             phrases.append(intent.product)
-        score = self._phrase_score
-        named = min((score(p) if score else 1.0 for p in phrases), default=1.0)
+        named = min((self.items.phrase_score(p) for p in phrases), default=1.0)
         return True, not intent.implicit, named
 
     def _parse_words(self, words: list[str]) -> Intent | None:

@@ -48,11 +48,17 @@ class LanguageData:
     units: dict[str, str]
     """Counting unit -> its plural."""
     abbreviations: dict[str, str]
+    measure_words: frozenset[str]
+    """Words after which a number is a measure in a name ("two percent"), not a count."""
     contractions: dict[str, str]
     noise_words: frozenset[str]
     edge_fillers: tuple[str, ...]
     stopwords: frozenset[str]
     item_separators: tuple[str, ...]
+    item_corrections: tuple[str, ...]
+    count_hedges: frozenset[str]
+    """Words that soften a count after them ("like 5 limes")."""
+    """Words that take back the item said before them ("no wait")."""
     add_on_leads: tuple[str, ...]
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
@@ -112,11 +118,14 @@ def load_language(code: str = "en") -> LanguageData:
         ),
         units=raw.get("units", {}),
         abbreviations=raw.get("abbreviations", {}),
+        measure_words=frozenset(raw.get("measure_words", ())),
         contractions=raw.get("contractions", {}),
         noise_words=frozenset(raw.get("noise_words", ())),
         edge_fillers=tuple(sorted(raw.get("edge_fillers", ()), key=len, reverse=True)),
         stopwords=frozenset(raw.get("stopwords", ())),
         item_separators=tuple(sorted(raw.get("item_separators", ()), key=len, reverse=True)),
+        item_corrections=tuple(sorted(raw.get("item_corrections", ()), key=len, reverse=True)),
+        count_hedges=frozenset(raw.get("count_hedges", ())),
         add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),
