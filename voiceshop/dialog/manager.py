@@ -11,14 +11,17 @@ from rapidfuzz import fuzz
 
 from voiceshop.catalog.model import Product, Store
 from voiceshop.dialog.cart import add_line, same_item, set_quantity
+from voiceshop.dialog.choices import told_apart
 from voiceshop.dialog.replies import Replies
 from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import (
     Change,
     Choosing,
     ConfirmingCheckout,
+    ConfirmingCount,
     ConfirmingHeard,
     DialogState,
+    Question,
 )
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
@@ -30,6 +33,10 @@ from voiceshop.storage.records import CartLine
 
 _PACK_COUNT = re.compile(r"(\d+)\s*(?:ct|count|pk|pack|eggs)\b", re.IGNORECASE)
 _DOZEN = 12
+_SMALL_TALK = ("Greet", "Thanks")
+"""Intents answered without touching an open question."""
+_ANSWERS = ("Choose",)
+"""Intents, besides bare product words, that may answer a question talked past earlier."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class DialogSettings:
     """Unclear answers to the order read-back before checkout is dropped."""
     choice_pick_score: float = 80.0
     """How closely (0..100) an answer must name one of the offered choices to pick it."""
+    read_lines: int = 4
+    """Cart lines read back in full; a longer cart is summarised ("... and 6 more items")."""
 
 
 class DialogManager:
@@ -77,6 +86,7 @@ class DialogManager:
             "ListKinds": self._list_kinds,
             "Checkout": self._checkout,
             "Choose": self._choose_out_of_context,
+            "Count": self._choose_out_of_context,
             "OneItem": self._choose_out_of_context,
             "SeparateItems": self._choose_out_of_context,
             "Yes": self._yes_no_out_of_context,
@@ -84,6 +94,14 @@ class DialogManager:
             "Cancel": self._cancel,
             "Undo": self._undo,
             "Help": lambda _: self.replies.say("help"),
+            "Greet": lambda _: self.replies.say("greeting"),
+            "Thanks": lambda _: self.replies.say("welcome"),
+            "CartTotal": self._cart_total,
+            "HowMany": self._how_many,
+            "AddAnother": self._add_another,
+            "ChangeChoice": self._change_choice,
+            "ReadAll": self._read_all,
+            "ReadRest": self._read_rest,
             "OrderUsual": self._order_usual,
             "ReorderLast": self._reorder_last,
             "BuyAgain": self._buy_again,
@@ -123,14 +141,17 @@ class DialogManager:
 
     def _answer(self, text: str, intent: Intent | None, confidence: float) -> str:
         pending = self.state.pending
+        if intent is not None and intent.name in _SMALL_TALK:
+            return self._small_talk(intent)
         if isinstance(pending, ConfirmingCheckout):
-            return self._answer_checkout(pending, intent)
+            return self._answer_checkout(pending, text, intent)
         if isinstance(pending, ConfirmingHeard):
             return self._answer_heard(pending, intent)
-        if isinstance(pending, Choosing):
-            answered = self._answer_choice(pending, text, intent)
-            if answered is not None:
-                return answered
+        answered = self._answer_question(pending, text, intent) if pending else None
+        if answered is None and pending is None:
+            answered = self._answer_unanswered(text, intent)
+        if answered is not None:
+            return answered
         if intent is None:
             return self._not_understood(text)
         if confidence < self.settings.confirm_below and intent.name in (
@@ -143,6 +164,29 @@ class DialogManager:
             return self.replies.say("did_you_say", text=intent.text)
         handler = self._handlers.get(intent.name)
         return handler(intent) if handler else self._not_understood(text)
+
+    def _small_talk(self, intent: Intent) -> str:
+        """A greeting or thanks, then the open question again so that it is not lost."""
+        pending = self.state.pending
+        if isinstance(pending, ConfirmingHeard):
+            self.state.pending = None
+        reply = self._handlers[intent.name](intent)
+        again = self._open_question(pending)
+        return f"{reply} {again}".strip()
+
+    def _open_question(self, pending: object) -> str:
+        if isinstance(pending, Choosing | ConfirmingCount):
+            return self._ask(pending)
+        if isinstance(pending, ConfirmingCheckout):
+            return self.replies.say("confirm_again")
+        return ""
+
+    def _answer_question(self, pending: object, text: str, intent: Intent | None) -> str | None:
+        if isinstance(pending, ConfirmingCount):
+            return self._answer_count(pending, intent)
+        if isinstance(pending, Choosing):
+            return self._answer_choice(pending, text, intent)
+        return None
 
     def _not_understood(self, text: str) -> str:
         if not self.parser.clean(text):
@@ -186,8 +230,12 @@ class DialogManager:
         together = self._said_together(requests)
         new_lines: list[CartLine] = []
         notes: list[str] = []
-        unclear: list[Choosing] = []
+        unclear: list[Question] = []
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
+            proposed = self._proposed_count(request)
+            if proposed is not None:
+                unclear.append(ConfirmingCount(request, proposed))
+                continue
             problem = self._quantity_problem(request.quantity)
             if problem:
                 notes.append(problem)
@@ -204,12 +252,32 @@ class DialogManager:
                 unclear.append(Choosing(request, tuple(c.product for c in result.candidates)))
             else:
                 notes.append(self._not_found(request.phrase, result.candidates))
-        question = ""
-        if unclear:
-            later = tuple(r for choosing in unclear[1:] for r in choosing.apart or (choosing.item,))
-            self.state.pending = replace(unclear[0], rest=later)
-            question = self._ask(unclear[0])
-        return " ".join(part for part in (self._apply_adds(new_lines), *notes, question) if part)
+        added = self._apply_adds(new_lines)
+        question = self._ask_first(unclear) if unclear else ""
+        return " ".join(part for part in (added, *notes, question) if part)
+
+    def _ask_first(self, unclear: list[Question]) -> str:
+        """Ask the first question; the items of the others wait their turn. A question about
+        the same words as one talked past replaces it."""
+        later = tuple(r for question in unclear[1:] for r in _items_of(question))
+        first = replace(unclear[0], rest=later)
+        self.state.unanswered = [
+            q for q in self.state.unanswered if q.item.phrase != first.item.phrase
+        ]
+        self.state.pending = first
+        return self._ask(first)
+
+    def _proposed_count(self, request: ItemRequest) -> int | None:
+        """The sane count to offer for a count above the limit (recognizers add a "hundred" or
+        "thousand": "600" for "six"): the count without its trailing zeros, when that is within
+        the limit."""
+        quantity = request.quantity
+        limit = self.settings.max_quantity
+        if quantity is None or quantity <= limit:
+            return None
+        while quantity % 10 == 0:
+            quantity //= 10
+        return quantity if quantity <= limit else None
 
     def _said_together(self, requests: list[ItemRequest]) -> dict[int, Choosing]:
         """Questions, by the position of the first of two items, where the two may be one
@@ -245,11 +313,17 @@ class DialogManager:
             cart = add_line(cart, line)
         self._save(cart)
         self.state.last_line = new_lines[-1]
+        self.state.discussed = None
+        added_ids = {line.product_id for line in new_lines}
+        self.state.unanswered = [
+            q for q in self.state.unanswered if not added_ids & {p.id for p in q.choices}
+        ]
         added = self.replies.say("added", lines=self.replies.lines(new_lines))
         return f"{added} {self.replies.cart_total(cart)}"
 
     def _line_for(self, product: Product, request: ItemRequest) -> CartLine:
         self.state.last_product = product
+        self.state.last_request = request
         allowed = set(product.options)
         options = {g: v for g, v in request.options.items() if g in allowed}
         return CartLine(
@@ -260,7 +334,11 @@ class DialogManager:
             unit_price=product.price,
         )
 
-    def _ask(self, question: Choosing) -> str:
+    def _ask(self, question: Question) -> str:
+        if isinstance(question, ConfirmingCount):
+            return self.replies.say(
+                "ask_count", quantity=question.item.quantity, proposed=question.proposed
+            )
         choices = question.choices
         if question.apart:
             apart = self.replies.join([item.phrase for item in question.apart])
@@ -271,12 +349,12 @@ class DialogManager:
 
     def _not_found(self, phrase: str, nearest: tuple) -> str:
         if not nearest:
-            return self.replies.say("not_found", phrase=phrase)
+            return self.replies.say("not_found", phrase=phrase, store=self.store.name)
         product = nearest[0].product
         hint = product.display_name
         if product.department:
             hint = f"{hint}, in {product.department}"
-        return self.replies.say("not_found_hint", phrase=phrase, hint=hint)
+        return self.replies.say("not_found_hint", phrase=phrase, hint=hint, store=self.store.name)
 
     # Choosing between candidates
 
@@ -286,22 +364,95 @@ class DialogManager:
             self.state.pending = None
             first, second = pending.apart
             return self._add_requests([first, replace(second, joined_by=""), *pending.rest])
-        picked = self._picked(pending, text, intent)
-        if picked is None and intent is not None and intent.name in ("No", "Cancel"):
+        named = self._picked(pending, text, intent)
+        if len(named) > 1:
+            self.state.pending = replace(pending, choices=named)
+            return self._ask(self.state.pending)
+        if not named and self._declined(pending, intent):
             self.state.pending = None
-            rest = self._add_requests(list(pending.rest)) if pending.rest else ""
-            return " ".join(p for p in (self.replies.say("chosen_none"), rest) if p)
-        if picked is None:
+            return self._then_rest(self.replies.say("chosen_none"), pending.rest)
+        if not named:
             if intent is None or intent.name in ("Yes", "Choose", "OneItem", "SeparateItems"):
                 return self.replies.say(
                     "choose_together_again" if pending.apart else "choose_again"
                 )
             self.state.pending = None
+            if not pending.optional:
+                self.state.unanswered.append(pending)
             return None
         self.state.pending = None
-        added = self._apply_adds([self._line_for(picked, pending.item)])
-        rest = self._add_requests(list(pending.rest)) if pending.rest else ""
-        return " ".join(p for p in (added, rest) if p)
+        return self._then_rest(
+            self._apply_adds([self._line_for(named[0], pending.item)]), pending.rest
+        )
+
+    def _then_rest(self, reply: str, rest: tuple[ItemRequest, ...]) -> str:
+        """The reply, then the items that waited for the question answered."""
+        later = self._add_requests(list(rest)) if rest else ""
+        return " ".join(part for part in (reply, later) if part)
+
+    def _declined(self, pending: Choosing, intent: Intent | None) -> bool:
+        """Whether the answer turns the question down: "no", "cancel", "actually, no eggs"."""
+        if intent is None:
+            return False
+        if intent.name in ("No", "Cancel"):
+            return True
+        words = self.matcher.words.words
+        asked = set(words(pending.item.phrase))
+        return intent.name == "RemoveItems" and any(
+            asked & set(words(item.phrase)) for item in intent.items
+        )
+
+    def _answer_count(self, pending: ConfirmingCount, intent: Intent | None) -> str | None:
+        """ "Did you mean 6?": yes adds 6, a count adds that many, no leaves it out."""
+        if intent is not None and intent.name == "Yes":
+            quantity: int | None = pending.proposed
+        else:
+            quantity = self._count_said(intent)
+        if quantity is not None:
+            self.state.pending = None
+            return self._add_requests([replace(pending.item, quantity=quantity), *pending.rest])
+        if intent is not None and intent.name in ("No", "Cancel"):
+            self.state.pending = None
+            return self._then_rest(self.replies.say("chosen_none"), pending.rest)
+        if intent is None:
+            return self._ask(pending)
+        self.state.pending = None
+        return None
+
+    def _count_said(self, intent: Intent | None) -> int | None:
+        """A count said as an answer: "just two", "make it six", "two bananas"; "two" alone
+        is read as "two items" too, so the words themselves are read as a count."""
+        if intent is None:
+            return None
+        if intent.quantity is not None:
+            return intent.quantity
+        words = intent.text.split()
+        counted = self.parser.normalizer.numbers.parse_count(words)
+        if counted is not None and counted[1] == len(words):
+            return counted[0]
+        counts = [item.quantity for item in intent.items if item.quantity is not None]
+        return counts[0] if len(counts) == 1 and len(intent.items) == 1 else None
+
+    def _answer_unanswered(self, text: str, intent: Intent | None) -> str | None:
+        """An answer to a question talked past earlier: a position answers the latest, words
+        that name a choice answer the latest question they name."""
+        if not self.state.unanswered or (
+            intent is not None and intent.name not in _ANSWERS and not intent.implicit
+        ):
+            return None
+        unanswered = self.state.unanswered
+        for index in range(len(unanswered) - 1, -1, -1):
+            question = unanswered[index]
+            named = self._picked(question, text, intent)
+            if len(named) == 1:
+                del unanswered[index]
+                return self._apply_adds([self._line_for(named[0], question.item)])
+            if named:
+                unanswered[index] = replace(question, choices=named)
+                return self._ask(unanswered[index])
+            if intent is not None and intent.name == "Choose":
+                return None
+        return None
 
     @staticmethod
     def _chose_apart(pending: Choosing, intent: Intent | None) -> bool:
@@ -314,32 +465,38 @@ class DialogManager:
         offered_after = (len(pending.choices) + 1, -1)
         return intent.name == "Choose" and _position(intent) in offered_after
 
-    def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> Product | None:
+    def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> tuple[Product, ...]:
+        """The choice the answer picks (one), the choices it narrows to (several), or none."""
         choices = pending.choices
         if intent is not None and intent.name == "Yes" and len(choices) == 1:
-            return choices[0]
+            return choices[:1]
         if intent is not None and intent.name == "OneItem" and pending.apart:
-            return choices[0]
+            return choices[:1]
         if intent is not None and intent.name == "Choose":
             position = _position(intent)
             if position == -1:
-                return choices[-1]
+                return choices[-1:]
             if position is not None and 1 <= position <= len(choices):
-                return choices[position - 1]
-            return None
-        return self._choice_named(choices, text)
+                return (choices[position - 1],)
+            return ()
+        phrase = _answer_phrase(text, intent)
+        return self._choice_named(choices, phrase) or self._choice_named(choices, text)
 
-    def _choice_named(self, choices: tuple[Product, ...], text: str) -> Product | None:
+    def _choice_named(self, choices: tuple[Product, ...], text: str) -> tuple[Product, ...]:
+        """The choices the words point to: the one named ("Kraft Macaroni and Cheese"), or
+        those whose telling words were said ("the brown ones")."""
         said = self._content(text)
         if not said:
-            return None
+            return ()
         scored = [(fuzz.token_set_ratio(said, self._content(p.display_name)), p) for p in choices]
         scored.sort(key=lambda item: item[0], reverse=True)
         best_score, best = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         if best_score >= self.settings.choice_pick_score and best_score > runner_up:
-            return best
-        return None
+            return (best,)
+        names = [self.matcher.words.words(p.display_name) for p in choices]
+        told = told_apart(self.matcher.words.words(text), names)
+        return tuple(choices[i] for i in told) if len(told) < len(choices) else ()
 
     def _content(self, text: str) -> str:
         """The words that name a product, as the matcher compares them."""
@@ -382,8 +539,17 @@ class DialogManager:
     def _cart_line_named(self, cart: list[CartLine], phrase: str) -> CartLine | None:
         if not cart:
             return None
+        best_score, best = max(self._scored_lines(cart, phrase), key=lambda item: item[0])
+        return best if best_score >= self.settings.choice_pick_score else None
+
+    def _cart_lines_named(self, cart: list[CartLine], phrase: str) -> list[CartLine]:
+        """Every cart line the phrase names ("eggs": the white and the brown ones)."""
+        floor = self.settings.choice_pick_score
+        return [line for score, line in self._scored_lines(cart, phrase) if score >= floor]
+
+    def _scored_lines(self, cart: list[CartLine], phrase: str) -> list[tuple[float, CartLine]]:
         said = self._content(phrase)
-        scored = [
+        return [
             (
                 fuzz.token_set_ratio(
                     said, self._content(self.replies.described_name(ln.name, ln.options))
@@ -392,23 +558,42 @@ class DialogManager:
             )
             for ln in cart
         ]
-        best_score, best = max(scored, key=lambda item: item[0])
-        return best if best_score >= self.settings.choice_pick_score else None
 
     def _set_quantity(self, intent: Intent) -> str:
-        cart = self.cart
-        if not cart:
-            return self.replies.say("nothing_to_change")
         quantity = intent.quantity or 0
         problem = self._quantity_problem(quantity) if quantity else ""
         if problem:
             return problem
+        discussed = self.state.discussed
+        if not intent.product and discussed is not None and quantity:
+            return self._set_discussed(discussed, quantity)
+        cart = self.cart
+        if not cart:
+            return self.replies.say("nothing_to_change")
         if intent.product:
             line = self._cart_line_named(cart, intent.product)
             if line is None:
                 return self.replies.say("not_in_cart", phrase=intent.product)
         else:
             line = self._last_line_in(cart)
+        return self._set_line(cart, line, quantity)
+
+    def _set_discussed(self, discussed: Choosing, quantity: int) -> str:
+        """ "make it two" after "how much is butter": that many of the product asked about,
+        added when it is not in the cart; which one, when several were named."""
+        self.state.discussed = None
+        item = replace(discussed.item, quantity=quantity, unit="")
+        if len(discussed.choices) > 1:
+            return self._ask_first([replace(discussed, item=item)])
+        product = discussed.choices[0]
+        cart = self.cart
+        line = next((line for line in cart if line.product_id == product.id), None)
+        if line is None:
+            return self._apply_adds([self._line_for(product, item)])
+        return self._set_line(cart, line, quantity)
+
+    def _set_line(self, cart: list[CartLine], line: CartLine, quantity: int) -> str:
+        self.state.discussed = None
         self._record_change(cart, self.replies.change("set_quantity", line=self.replies.line(line)))
         cart = set_quantity(cart, line, quantity)
         self._save(cart)
@@ -436,8 +621,84 @@ class DialogManager:
         cart = self.cart
         if not cart:
             return self.replies.say("cart_empty")
+        if len(cart) > self._lines_in_full():
+            return self.replies.say(
+                "cart_summary", totals=self.replies.totals(cart), lines=self._said_lines(cart)
+            )
+        return self._read_all(_intent)
+
+    def _read_all(self, _intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("cart_empty")
+        self.state.lines_read = len(cart)
         contents = self.replies.say("cart_contents", lines=self.replies.lines(cart))
         return f"{contents} {self.replies.cart_total(cart)}"
+
+    def _read_rest(self, intent: Intent) -> str:
+        """ "what else": the lines after those a summary said, else the whole cart."""
+        cart = self.cart
+        read = self.state.lines_read
+        if not 0 < read < len(cart):
+            return self._read_all(intent)
+        self.state.lines_read = len(cart)
+        rest = self.replies.lines(cart[read:])
+        return self.replies.say("cart_rest", lines=rest, total=self.replies.cart_total(cart))
+
+    def _lines_in_full(self) -> int:
+        """The most lines read in full; one more than the summary's lines, since "and 1 more
+        item" would be no shorter."""
+        return self.settings.read_lines + 1
+
+    def _said_lines(self, cart: list[CartLine]) -> str:
+        """The cart's lines as a read-back says them: all of a short cart, else the first few
+        and how many more items."""
+        if len(cart) <= self._lines_in_full():
+            self.state.lines_read = len(cart)
+            return self.replies.lines(cart)
+        shown = cart[: self.settings.read_lines]
+        self.state.lines_read = len(shown)
+        more = sum(line.quantity for line in cart[len(shown) :])
+        said = [self.replies.line(line) for line in shown]
+        more_items = self.replies.say("more_items", count=more, items=self.replies.items_word(more))
+        return self.replies.join([*said, more_items])
+
+    def _cart_total(self, _intent: Intent) -> str:
+        cart = self.cart
+        return self.replies.cart_total(cart) if cart else self.replies.say("cart_empty")
+
+    def _how_many(self, intent: Intent) -> str:
+        lines = self._cart_lines_named(self.cart, intent.product)
+        if not lines:
+            return self.replies.say("none_in_cart", phrase=intent.product)
+        self.state.last_line = lines[-1]
+        self.state.discussed = None
+        return self.replies.say("you_have", lines=self.replies.lines(lines))
+
+    def _add_another(self, intent: Intent) -> str:
+        """ "another one", "two more": the item touched last again."""
+        cart = self.cart
+        if not cart:
+            return self.replies.say("nothing_to_add_again")
+        line = self._last_line_in(cart)
+        return self._apply_adds([replace(line, quantity=intent.quantity or 1)])
+
+    def _change_choice(self, intent: Intent) -> str:
+        """ "not that one, the organic one": the item added last is swapped for the one the
+        new words and the words first said name together ("organic" + "milk")."""
+        cart = self.cart
+        last, request = self.state.last_line, self.state.last_request
+        line = next((ln for ln in cart if last is not None and same_item(ln, last)), None)
+        if line is None or request is None:
+            return self._add_requests([ItemRequest(intent.product)])
+        said = intent.product.split()
+        phrase = " ".join([*said, *(w for w in request.phrase.split() if w not in said)])
+        wanted = replace(request, phrase=phrase, quantity=line.quantity, unit="")
+        self._record_change(cart, self.replies.change("remove", lines=self.replies.line(line)))
+        self._save(set_quantity(cart, line, 0))
+        self.state.last_line = None
+        dropped = self.replies.say("swapped_out", line=self.replies.line(line))
+        return f"{dropped} {self._add_requests([wanted])}"
 
     def _clear_cart(self, _intent: Intent) -> str:
         cart = self.cart
@@ -445,16 +706,36 @@ class DialogManager:
             return self.replies.say("cart_empty")
         self._record_change(cart, self.replies.change("clear"))
         self._save([])
+        self.state.unanswered.clear()
         return self.replies.say("cleared")
 
     # Questions about products
 
     def _price(self, intent: Intent) -> str:
+        if not intent.product:
+            return self._price_of_focus()
         result = self.matcher.match(intent.product)
         if result.outcome is MatchOutcome.NOT_FOUND:
             return self._not_found(intent.product, result.candidates)
-        said = [self._price_of(c.product) for c in result.candidates]
-        self.state.last_product = result.candidates[0].product
+        products = tuple(c.product for c in result.candidates)
+        if result.outcome is MatchOutcome.CONFIDENT:
+            products = products[:1]
+        self.state.discussed = Choosing(ItemRequest(intent.product), products)
+        return self._prices_of(products)
+
+    def _price_of_focus(self) -> str:
+        """ "how much is that": the products asked about last, else the item touched last."""
+        if self.state.discussed is not None:
+            return self._prices_of(self.state.discussed.choices)
+        cart = self.cart
+        if not cart:
+            return self.replies.say("price_of_nothing")
+        product = self.store.product(self._last_line_in(cart).product_id)
+        return self._prices_of((product,)) if product else self.replies.say("price_of_nothing")
+
+    def _prices_of(self, products: tuple[Product, ...]) -> str:
+        self.state.last_product = products[0]
+        said = [self._price_of(product) for product in products]
         if len(said) == 1:
             return said[0]
         return self.replies.say("prices", prices=self.replies.join([s.rstrip(".") for s in said]))
@@ -471,7 +752,7 @@ class DialogManager:
         if not kinds:
             return self.replies.say("kinds_none", phrase=intent.product)
         offered = tuple(kinds[: self.matcher.settings.max_choices])
-        self.state.pending = Choosing(ItemRequest(intent.product), offered)
+        self.state.pending = Choosing(ItemRequest(intent.product), offered, optional=True)
         return self.replies.say(
             "kinds", count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
         )
@@ -483,20 +764,44 @@ class DialogManager:
         if not cart:
             return self.replies.say("checkout_empty")
         self.state.pending = ConfirmingCheckout()
+        key = "read_back" if len(cart) <= self._lines_in_full() else "read_back_summary"
         return self.replies.say(
-            "read_back",
+            key,
             store=self.store.name,
-            lines=self.replies.lines(cart),
+            lines=self._said_lines(cart),
+            totals=self.replies.totals(cart),
             total_sentence=self.replies.cart_total(cart),
+            open=self._not_chosen(),
         )
 
-    def _answer_checkout(self, pending: ConfirmingCheckout, intent: Intent | None) -> str:
+    def _not_chosen(self) -> str:
+        """The questions talked past, said before the order is confirmed."""
+        said = [
+            self.replies.say(
+                "not_chosen", phrase=q.item.phrase, choices=self.replies.choices(q.choices)
+            )
+            for q in self.state.unanswered
+        ]
+        return "".join(f"{sentence} " for sentence in said)
+
+    def _answer_checkout(
+        self, pending: ConfirmingCheckout, text: str, intent: Intent | None
+    ) -> str:
         if intent is not None and intent.name == "Yes":
             self.state.pending = None
             return self._place_order()
         if intent is not None and intent.name in ("No", "Cancel"):
             self.state.pending = None
             return self.replies.say("order_not_placed")
+        if intent is not None and intent.name in ("ReadAll", "ReadRest"):
+            read = self._handlers[intent.name](intent)
+            return f"{read} {self.replies.say('place_order_question')}"
+        open_before = len(self.state.unanswered)
+        answered = self._answer_unanswered(text, intent)
+        if answered is not None and len(self.state.unanswered) < open_before:
+            return f"{answered} {self._checkout(intent)}"
+        if answered is not None:
+            return answered
         if (
             intent is None
             or intent.implicit
@@ -523,6 +828,8 @@ class DialogManager:
         self._profile = None
         self.state.changes.clear()
         self.state.last_line = None
+        self.state.unanswered.clear()
+        self.state.discussed = None
         total = order.total
         return self.replies.say(
             "order_placed",
@@ -639,6 +946,22 @@ def one_product_for(
         return None
     whole = matcher.together(first.phrase, second.joined_by, second.phrase)
     return whole.product if whole else None
+
+
+def _items_of(question: Question) -> tuple[ItemRequest, ...]:
+    """The items a question is about: both items of "one item, or two?", else its one item."""
+    if isinstance(question, Choosing) and question.apart:
+        return question.apart
+    return (question.item,)
+
+
+def _answer_phrase(text: str, intent: Intent | None) -> str:
+    """The words of an answer that name a choice when it has product words ("not that one, the
+    organic one": "organic one"), else all it said."""
+    if intent is None:
+        return text
+    phrases = [intent.product] if intent.product else [item.phrase for item in intent.items]
+    return " ".join(phrases) if any(phrases) else text
 
 
 def _position(intent: Intent) -> int | None:

@@ -99,21 +99,27 @@ class Replies:
         return self.join([p.display_name for p in products], "or")
 
     def cart_total(self, lines: Sequence[CartLine]) -> str:
-        """ "That's 3 items, $11.47." with unknown prices said as such."""
+        """ "That's 3 items, $11.47.", or that the cart is empty."""
+        if not lines:
+            return self.say("cart_empty")
+        return self.say("cart_total", totals=self.totals(lines))
+
+    def totals(self, lines: Sequence[CartLine]) -> str:
+        """ "3 items, $11.47", with unknown prices said as such."""
         count = sum(line.quantity for line in lines)
         known = [line.price for line in lines if line.price is not None]
         unpriced = sum(line.quantity for line in lines if line.price is None)
         items = self.items_word(count)
         if not known:
-            return self.say("cart_total_unpriced", count=count, items=items)
+            return self.say("totals_unpriced", count=count, items=items)
         total = self.money(sum(known))
         if unpriced:
             return self.say(
-                "cart_total_partly_priced",
+                "totals_partly_priced",
                 count=count,
                 items=items,
                 total=total,
                 unpriced=unpriced,
                 without_price=self._words["no_price"],
             )
-        return self.say("cart_total", count=count, items=items, total=total)
+        return self.say("totals", count=count, items=items, total=total)

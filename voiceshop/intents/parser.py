@@ -74,11 +74,17 @@ class IntentParser:
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
-        words = [
+        return self._without_edges(self._said(text))
+
+    def _said(self, text: str) -> list[str]:
+        """The utterance's words in normal form, without noise words."""
+        return [
             w
             for w in self.normalizer.normalize(text, keep_commas=True).split()
             if w not in self.language.noise_words
         ]
+
+    def _without_edges(self, words: list[str]) -> list[str]:
         changed = True
         while changed and words:
             before = len(words)
@@ -91,15 +97,22 @@ class IntentParser:
 
         Recognizers sometimes add chatter after a command ("... with soy milk? I'll see you
         later."), so of the whole text and its leading sentences the reading that holds together
-        best is taken (see `_rank`); on a tie the longer one.
+        best is taken (see `_rank`); on a tie the longer one. Words such as "hello" or "thank
+        you" around a request are fillers, but said alone with a little more ("hello there",
+        "thank you so much") they are what was meant: each text is read with and without its
+        edge fillers, the reading without them first.
         """
         sentences = _SENTENCE_END.split(text.strip())
         best, best_rank = None, _rank_nothing()
         for count in range(len(sentences), 0, -1):
-            intent = self._parse_words(self.clean(" ".join(sentences[:count])))
-            rank = self._rank(intent)
-            if rank > best_rank:
-                best, best_rank = intent, rank
+            said = self._said(" ".join(sentences[:count]))
+            cleaned = self._without_edges(said)
+            readings = [cleaned] if cleaned == said else [cleaned, said]
+            for words in readings:
+                intent = self._parse_words(words)
+                rank = self._rank(intent)
+                if rank > best_rank:
+                    best, best_rank = intent, rank
         return best
 
     def _rank(self, intent: Intent | None) -> tuple[bool, bool, float]:
