@@ -81,6 +81,9 @@ class ScoredNames:
     def product_id(self, phrase: str) -> str | None:
         return self.products.get(phrase, phrase) if phrase in self.scores else None
 
+    def product_name(self, phrase: str) -> str | None:
+        return self.product_id(phrase)
+
 
 def item_phrases(names: ScoredNames) -> Callable[[str], list[str]]:
     """The item phrases a parser reads from a text, asking `names` about product words."""

@@ -48,6 +48,7 @@ def test_commas_can_be_kept_as_words() -> None:
         ("a thousand", (1000, 2)),
         ("twenty four cans", (24, 2)),
         ("twelve", (12, 1)),
+        ("six hundred thousand", (600000, 3)),
         ("one two", (1, 1)),
         ("apples", None),
         ("and five", None),
@@ -57,7 +58,22 @@ def test_counts(said: str, count: tuple[int, int] | None) -> None:
     assert NORMALIZER.numbers.parse_count(said.split()) == count
 
 
-@pytest.mark.parametrize("number", [0, 7, 13, 40, 99, 100, 105, 1205, 20000, 1000000])
+@pytest.mark.parametrize(
+    ("said", "reading"),
+    [
+        ("six million", 6),
+        ("two thousand eggs", 2),
+        ("six hundred thousand", None),
+        ("one hundred fifty", None),
+        ("a hundred", None),
+        ("sixty", None),
+    ],
+)
+def test_scaled_readings_of_counts_too_large(said: str, reading: int | None) -> None:
+    assert NORMALIZER.numbers.scaled_reading(said.split(), 99) == reading
+
+
+@pytest.mark.parametrize("number", [0, 7, 13, 40, 99, 100, 105, 1205, 20000, 600000, 1000000])
 def test_numbers_round_trip_through_words(number: int) -> None:
     words = NORMALIZER.numbers.to_words(number).split()
     assert NORMALIZER.numbers.parse_number(words) == (number, len(words))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from voiceshop.intents.model import ItemRequest
+from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
 from voiceshop.intents.options import OptionSpan, OptionSpotter
 from voiceshop.language.data import LanguageData
 from voiceshop.language.numbers import Numbers
@@ -25,6 +25,10 @@ class ProductNames(Protocol):
         """The id of the product `phrase` names best (None when none is close)."""
         ...
 
+    def product_name(self, phrase: str) -> str | None:
+        """The catalog's name of the product `phrase` names best (None when none is close)."""
+        ...
+
 
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
@@ -37,6 +41,8 @@ _JOINED_NAMES = 0.75
 ("low and green tea scented hand soap", misheard), name one product together."""
 _NAMES_CLEARLY = 0.8
 """Phrase score from which words name a product clearly."""
+_NAMES_EXACTLY = 0.9
+"""Phrase score from which words are a product's name, or all but one unsaid word of it."""
 
 
 @dataclass
@@ -74,6 +80,8 @@ class ItemListReader:
         spans = self._spotter.spot(words) if self._spotter else []
         span_at = {i: span for span in spans for i in range(span.start, span.end)}
         segments = self._split(words, span_at)
+        if not segments:
+            return []
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
@@ -192,17 +200,52 @@ class ItemListReader:
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
     ) -> list[_Segment]:
-        """Rejoin parts split at "and" that name one product (see `_should_merge`)."""
+        """Rejoin parts split at "and" or a comma that name one product (see `_should_merge`
+        and `_pauses_in_name`)."""
         if self._phrase_score is None:
             return segments
         merged = [segments[0]]
         for seg in segments[1:]:
             previous = merged[-1]
-            if seg.joined_by != "," and self._should_merge(words, previous, seg, span_at):
+            one = self._pauses_in_name if seg.joined_by == "," else self._should_merge
+            if self._both_named(words, previous, seg, span_at) and one(
+                words, previous, seg, span_at
+            ):
                 previous.positions.extend(seg.separator + seg.positions)
             else:
                 merged.append(seg)
         return merged
+
+    def _both_named(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        """Whether both parts have product words, and the second starts with no count."""
+        if self._numbers.parse_count(words, second.positions[0]) is not None:
+            return False
+        return all(self._product_of(words, seg, span_at)[2] for seg in (first, second))
+
+    def _pauses_in_name(
+        self,
+        words: Sequence[str],
+        first: _Segment,
+        second: _Segment,
+        span_at: dict[int, OptionSpan],
+    ) -> bool:
+        """Whether two parts with a comma between them (a pause, as recognizers write it) are
+        one name the catalog writes with commas ("Cheese, Medium Cheddar"): joined, they name
+        a product with a comma in its name at least as well as either part names its own."""
+        assert self._phrase_score is not None and self._products is not None
+        left = " ".join(self._product_of(words, first, span_at)[2])
+        right = " ".join(self._product_of(words, second, span_at)[2])
+        joined = f"{left} {right}"
+        clearer = max(self._phrase_score(left), self._phrase_score(right))
+        if self._phrase_score(joined) < clearer - _MERGE_TOLERANCE:
+            return False
+        return "," in (self._products.product_name(joined) or "")
 
     def _should_merge(
         self,
@@ -220,12 +263,8 @@ class ItemListReader:
           names its product fairly well and at least as well as that part names its own ("sea
           salt and butter maked corn"; but "salt and vinegar chips and macaroni" are two)."""
         assert self._phrase_score is not None
-        if self._numbers.parse_count(words, second.positions[0]) is not None:
-            return False
         left = " ".join(self._product_of(words, first, span_at)[2])
         right = " ".join(self._product_of(words, second, span_at)[2])
-        if not left or not right:
-            return False
         joined_words = f"{left} {second.joined_by} {right}"
         joined = self._phrase_score(joined_words)
         (_, low), (clearer, high) = sorted(
@@ -257,7 +296,11 @@ class ItemListReader:
                 options.setdefault(span_at[i].group, span_at[i].value)
         quantity, unit, product = self._product_of(words, seg, span_at)
         joined_by = "" if seg.joined_by == "," else seg.joined_by
-        return ItemRequest(" ".join(product), quantity, unit, options, joined_by)
+        item = ItemRequest(" ".join(product), quantity, unit, options, joined_by)
+        if not item.implausible:
+            return item
+        counted = [words[i] for i in self._description(words, seg, span_at) if i not in span_at]
+        return replace(item, sane_quantity=self._numbers.scaled_reading(counted, MOST_SOLD_AT_ONCE))
 
     def _product_of(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
@@ -327,6 +370,8 @@ class ItemListReader:
             words, free
         )
         quantity, unit, used = None, "", 0
+        if counted is not None and self._count_in_name(words, free, counted[1]):
+            counted = None
         if counted is not None:
             quantity, used = counted
             said = {words[i] for i in free[:used]}
@@ -339,6 +384,29 @@ class ItemListReader:
             if used < len(free) and words[free[used]] == "of":
                 used += 1
         return quantity, unit, free[used:]
+
+    def _count_in_name(self, words: Sequence[str], free: list[int], used: int) -> bool:
+        """Whether the number said first is part of the product's name, not a count ("two
+        percent milk", "7 up", "3 musketeers"; never "a"): no unit follows it, and a measure
+        word does ("40% greek yogurt") or the words with it all but say a product's name, and
+        name it clearly better than the words after them (the catalog decides; "one milk" is
+        a count: 1% Milk is not said)."""
+        if (
+            self._phrase_score is None
+            or used >= len(free)
+            or self._unit_at(words, free, used, True)
+        ):
+            return False
+        if not self._numbers.is_number_word(words[free[0]]):
+            return False
+        if words[free[used]] in self._language.measure_words:
+            return True
+        whole = self._phrase_score(" ".join(words[i] for i in free))
+        if whole < _NAMES_EXACTLY:
+            return False
+        return (
+            whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + _MERGE_TOLERANCE
+        )
 
     def _misheard_count(self, words: Sequence[str], free: list[int]) -> tuple[int, int] | None:
         """A first word that stands for a misheard count ("free sea salt"), where the words
@@ -379,5 +447,7 @@ class ItemListReader:
                 continue
             kept.append(words[i])
         while kept and (kept[0] in _CONNECTORS or kept[0] in self._language.stopwords):
+            if self._numbers.is_number_word(kept[0]) and len(kept) > 1:
+                break
             kept.pop(0)
         return kept

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MOST_SOLD_AT_ONCE = 99
+"""The largest count of one product a store sells at once."""
+
 
 @dataclass(frozen=True)
 class ItemRequest:
@@ -19,6 +22,15 @@ class ItemRequest:
     """Option group id -> value as the store names it, add-ons with their spoken amount."""
     joined_by: str = ""
     """The word said between this item and the one before ("and"), "" after a comma or first."""
+    sane_quantity: int | None = None
+    """For a count above what a store sells at once (see `implausible`), the count the
+    recognizer likely heard as a scaled number ("six million" -> 6), for the dialog to offer;
+    None otherwise."""
+
+    @property
+    def implausible(self) -> bool:
+        """Whether the count said is more than a store sells at once: never add it, ask."""
+        return self.quantity is not None and self.quantity > MOST_SOLD_AT_ONCE
 
 
 @dataclass(frozen=True)

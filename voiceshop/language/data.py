@@ -38,6 +38,8 @@ class LanguageData:
     units: dict[str, str]
     """Counting unit -> its plural."""
     abbreviations: dict[str, str]
+    measure_words: frozenset[str]
+    """Words after which a number is a measure in a name ("two percent"), not a count."""
     contractions: dict[str, str]
     noise_words: frozenset[str]
     edge_fillers: tuple[str, ...]
@@ -98,6 +100,7 @@ def load_language(code: str = "en") -> LanguageData:
         ),
         units=raw.get("units", {}),
         abbreviations=raw.get("abbreviations", {}),
+        measure_words=frozenset(raw.get("measure_words", ())),
         contractions=raw.get("contractions", {}),
         noise_words=frozenset(raw.get("noise_words", ())),
         edge_fillers=tuple(sorted(raw.get("edge_fillers", ()), key=len, reverse=True)),

@@ -27,7 +27,8 @@ class Numbers:
     def parse_number(self, tokens: Sequence[str], start: int = 0) -> tuple[int, int] | None:
         """The number spoken at tokens[start:] as (value, tokens used), or None.
 
-        "two hundred and five" -> (205, 4); stops at the first word that cannot continue it.
+        "two hundred and five" -> (205, 4), "six hundred thousand" -> (600000, 3); stops at the
+        first word that cannot continue it.
         """
         w = self._words
         total = current = 0
@@ -48,7 +49,9 @@ class Numbers:
             elif token in w.tens and last in ("", "scale", "joiner"):
                 current += w.tens[token]
                 last = "tens"
-            elif token in w.scales and last in ("unit", "tens"):
+            elif token in w.scales and (
+                last in ("unit", "tens") or (last == "scale" and current and w.scales[token] > 100)
+            ):
                 total, current = _apply_scale(total, current, w.scales[token])
                 last = "scale"
             elif token in w.joiners and last == "scale" and self._continues(tokens, i + 1):
@@ -76,6 +79,22 @@ class Numbers:
             value *= self._words.multipliers[tokens[nxt]]
             used += 1
         return value, used
+
+    def scaled_reading(self, tokens: Sequence[str], most: int) -> int | None:
+        """For a number above `most` said as a count and one scale word after it ("six
+        million", "2 thousand"), the count before the scale (6, 2) when it is 1..`most`: what
+        a recognizer likely heard a scale word into. None for any other number ("a hundred",
+        "one hundred fifty")."""
+        found = self.parse_number(tokens)
+        if found is None or found[0] <= most:
+            return None
+        used = found[1]
+        if used < 2 or tokens[used - 1] not in self._words.scales:
+            return None
+        head = self.parse_number(tokens[: used - 1])
+        if head is None or head[1] != used - 1 or not 1 <= head[0] <= most:
+            return None
+        return head[0]
 
     def misheard_count(self, token: str) -> int | None:
         """The count a recognizer may have misheard as `token` ("free" for 3), or None."""

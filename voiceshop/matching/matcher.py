@@ -157,6 +157,11 @@ class ProductMatcher:
         ranked = self.rank(phrase, limit=1)
         return ranked[0].product.id if ranked else None
 
+    def product_name(self, phrase: str) -> str | None:
+        """The name of the product that matches `phrase` best (None when none is close)."""
+        ranked = self.rank(phrase, limit=1)
+        return ranked[0].product.name if ranked else None
+
     def together(self, first: str, joined_by: str, second: str) -> Candidate | None:
         """The product that two item phrases said with `joined_by` between them name as one,
         when one item is about as likely a reading as two. None otherwise. The whole names it

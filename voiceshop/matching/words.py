@@ -29,8 +29,19 @@ class MatchWords:
         return [self.singular(w) for w in self.said(text)]
 
     def said(self, text: str) -> list[str]:
-        """The content words of `text` as written ("apples" stays plural), in order."""
-        return [w for w in self.normalizer.tokens(text) if w not in self._stopwords]
+        """The content words of `text` as written ("apples" stays plural), in order. A number
+        word before a content word is one of them ("1% Milk": "one percent milk"), even where
+        it is a stopword alone ("the organic one")."""
+        tokens = self.normalizer.tokens(text)
+        return [w for n, w in enumerate(tokens) if self._is_content(tokens, n)]
+
+    def _is_content(self, tokens: list[str], n: int) -> bool:
+        word = tokens[n]
+        if word not in self._stopwords:
+            return True
+        following = tokens[n + 1] if n + 1 < len(tokens) else ""
+        numbers = self.normalizer.numbers
+        return numbers.is_number_word(word) and bool(following) and following not in self._stopwords
 
     def _singular(self, word: str) -> str:
         if len(word) <= 3 or word.endswith(self._singular_endings):
