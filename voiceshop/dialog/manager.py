@@ -268,16 +268,13 @@ class DialogManager:
         return self._ask(first)
 
     def _proposed_count(self, request: ItemRequest) -> int | None:
-        """The sane count to offer for a count above the limit (recognizers add a "hundred" or
-        "thousand": "600" for "six"): the count without its trailing zeros, when that is within
-        the limit."""
-        quantity = request.quantity
+        """For a count above the limit, the sane count the parser read in it to offer ("six
+        million" -> 6), when there is one."""
         limit = self.settings.max_quantity
-        if quantity is None or quantity <= limit:
+        if request.quantity is None or request.quantity <= limit:
             return None
-        while quantity % 10 == 0:
-            quantity //= 10
-        return quantity if quantity <= limit else None
+        sane = request.sane_quantity
+        return sane if sane is not None and 0 < sane <= limit else None
 
     def _said_together(self, requests: list[ItemRequest]) -> dict[int, Choosing]:
         """Questions, by the position of the first of two items, where the two may be one
@@ -691,7 +688,7 @@ class DialogManager:
         line = next((ln for ln in cart if last is not None and same_item(ln, last)), None)
         if line is None or request is None:
             return self._add_requests([ItemRequest(intent.product)])
-        said = intent.product.split()
+        said = self.matcher.words.said(intent.product)
         phrase = " ".join([*said, *(w for w in request.phrase.split() if w not in said)])
         wanted = replace(request, phrase=phrase, quantity=line.quantity, unit="")
         self._record_change(cart, self.replies.change("remove", lines=self.replies.line(line)))
