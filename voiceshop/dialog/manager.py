@@ -232,9 +232,8 @@ class DialogManager:
         notes: list[str] = []
         unclear: list[Question] = []
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
-            proposed = self._proposed_count(request)
-            if proposed is not None:
-                unclear.append(ConfirmingCount(request, proposed))
+            if self._too_many(request.quantity):
+                unclear.append(ConfirmingCount(request, self._proposed_count(request)))
                 continue
             problem = self._quantity_problem(request.quantity)
             if problem:
@@ -270,11 +269,11 @@ class DialogManager:
     def _proposed_count(self, request: ItemRequest) -> int | None:
         """For a count above the limit, the sane count the parser read in it to offer ("six
         million" -> 6), when there is one."""
-        limit = self.settings.max_quantity
-        if request.quantity is None or request.quantity <= limit:
-            return None
         sane = request.sane_quantity
-        return sane if sane is not None and 0 < sane <= limit else None
+        return sane if sane is not None and 0 < sane <= self.settings.max_quantity else None
+
+    def _too_many(self, quantity: int | None) -> bool:
+        return quantity is not None and quantity > self.settings.max_quantity
 
     def _said_together(self, requests: list[ItemRequest]) -> dict[int, Choosing]:
         """Questions, by the position of the first of two items, where the two may be one
@@ -333,8 +332,12 @@ class DialogManager:
 
     def _ask(self, question: Question) -> str:
         if isinstance(question, ConfirmingCount):
+            key = "ask_how_many" if question.proposed is None else "ask_count"
             return self.replies.say(
-                "ask_count", quantity=question.item.quantity, proposed=question.proposed
+                key,
+                quantity=question.item.quantity,
+                proposed=question.proposed,
+                limit=self.settings.max_quantity,
             )
         choices = question.choices
         if question.apart:
@@ -402,7 +405,7 @@ class DialogManager:
     def _answer_count(self, pending: ConfirmingCount, intent: Intent | None) -> str | None:
         """ "Did you mean 6?": yes adds 6, a count adds that many, no leaves it out."""
         if intent is not None and intent.name == "Yes":
-            quantity: int | None = pending.proposed
+            quantity = pending.proposed
         else:
             quantity = self._count_said(intent)
         if quantity is not None:
@@ -411,7 +414,7 @@ class DialogManager:
         if intent is not None and intent.name in ("No", "Cancel"):
             self.state.pending = None
             return self._then_rest(self.replies.say("chosen_none"), pending.rest)
-        if intent is None:
+        if intent is None or intent.name == "Yes":
             return self._ask(pending)
         self.state.pending = None
         return None
@@ -803,7 +806,7 @@ class DialogManager:
             intent is None
             or intent.implicit
             or intent.name not in self._handlers
-            or (intent.name == "Choose")
+            or intent.name in ("Choose", "Count")
         ):
             attempts = pending.attempts + 1
             if attempts >= self.settings.max_confirm_attempts:

@@ -26,10 +26,11 @@ class Choosing:
 
 @dataclass(frozen=True)
 class ConfirmingCount:
-    """A count above what one request may add was heard; "Did you mean 6?" is open."""
+    """A count above what one request may add was heard; "Did you mean 6?" is open, or "How
+    many would you like?" when no sane reading of the count was found."""
 
     item: ItemRequest
-    proposed: int
+    proposed: int | None
     rest: tuple[ItemRequest, ...] = ()
 
 
