@@ -85,7 +85,7 @@ class DialogManager:
             "Price": self._price,
             "ListKinds": self._list_kinds,
             "Checkout": self._checkout,
-            "Choose": self._choose_out_of_context,
+            "Choose": self._choose_without_question,
             "Count": self._choose_out_of_context,
             "OneItem": self._choose_out_of_context,
             "SeparateItems": self._choose_out_of_context,
@@ -99,7 +99,6 @@ class DialogManager:
             "CartTotal": self._cart_total,
             "HowMany": self._how_many,
             "AddAnother": self._add_another,
-            "ChangeChoice": self._change_choice,
             "ReadAll": self._read_all,
             "ReadRest": self._read_rest,
             "OrderUsual": self._order_usual,
@@ -197,6 +196,8 @@ class DialogManager:
 
     def _add_items(self, intent: Intent) -> str:
         requests = list(intent.items)
+        if not requests:
+            return self._add_focus(intent.quantity or 1)
         if all(not r.phrase and r.options for r in requests):
             if not self.cart:
                 return self.replies.say("options_without_item")
@@ -462,6 +463,8 @@ class DialogManager:
             return False
         if intent.name in ("No", "SeparateItems"):
             return True
+        if intent.name == "SetQuantity" and not intent.product:
+            return (intent.quantity or 0) > 1
         offered_after = (len(pending.choices) + 1, -1)
         return intent.name == "Choose" and _position(intent) in offered_after
 
@@ -470,9 +473,9 @@ class DialogManager:
         choices = pending.choices
         if intent is not None and intent.name == "Yes" and len(choices) == 1:
             return choices[:1]
-        if intent is not None and intent.name == "OneItem" and pending.apart:
+        if intent is not None and pending.apart and _says_one(intent):
             return choices[:1]
-        if intent is not None and intent.name == "Choose":
+        if intent is not None and intent.name == "Choose" and not intent.product:
             position = _position(intent)
             if position == -1:
                 return choices[-1:]
@@ -502,6 +505,13 @@ class DialogManager:
         """The words that name a product, as the matcher compares them."""
         return " ".join(self.matcher.words.words(text))
 
+    def _choose_without_question(self, intent: Intent) -> str:
+        """A choice said with no question open: "not that one, the organic one" swaps the item
+        added last."""
+        if intent.product:
+            return self._change_choice(intent)
+        return self._choose_out_of_context(intent)
+
     def _choose_out_of_context(self, _intent: Intent) -> str:
         return self.replies.say("yes_no_out_of_context")
 
@@ -511,11 +521,14 @@ class DialogManager:
     # Changing and reading the cart
 
     def _remove_items(self, intent: Intent) -> str:
+        """Remove what was named; "remove it" removes the item touched last."""
         cart = self.cart
+        if not cart and not intent.items:
+            return self.replies.say("cart_empty")
         before = list(cart)
         removed: list[CartLine] = []
         missing: list[str] = []
-        for request in intent.items:
+        for request in intent.items or self._last_named(cart):
             line = self._cart_line_named(cart, request.phrase)
             if line is None:
                 missing.append(self.replies.say("not_in_cart", phrase=request.phrase))
@@ -535,6 +548,11 @@ class DialogManager:
                 0, f"{self.replies.say('removed', lines=lines)} {self.replies.cart_total(cart)}"
             )
         return " ".join(parts)
+
+    def _last_named(self, cart: list[CartLine]) -> tuple[ItemRequest, ...]:
+        """The item touched last, asked for by its name ("remove it")."""
+        last = self._last_line_in(cart)
+        return (ItemRequest(self.replies.described_name(last.name, last.options)),)
 
     def _cart_line_named(self, cart: list[CartLine], phrase: str) -> CartLine | None:
         if not cart:
@@ -578,9 +596,9 @@ class DialogManager:
             line = self._last_line_in(cart)
         return self._set_line(cart, line, quantity)
 
-    def _set_discussed(self, discussed: Choosing, quantity: int) -> str:
+    def _set_discussed(self, discussed: Choosing, quantity: int, adding: bool = False) -> str:
         """ "make it two" after "how much is butter": that many of the product asked about,
-        added when it is not in the cart; which one, when several were named."""
+        added when it is not in the cart (or `adding`); which one, when several were named."""
         self.state.discussed = None
         item = replace(discussed.item, quantity=quantity, unit="")
         if len(discussed.choices) > 1:
@@ -588,7 +606,7 @@ class DialogManager:
         product = discussed.choices[0]
         cart = self.cart
         line = next((line for line in cart if line.product_id == product.id), None)
-        if line is None:
+        if line is None or adding:
             return self._apply_adds([self._line_for(product, item)])
         return self._set_line(cart, line, quantity)
 
@@ -674,6 +692,17 @@ class DialogManager:
         self.state.last_line = lines[-1]
         self.state.discussed = None
         return self.replies.say("you_have", lines=self.replies.lines(lines))
+
+    def _add_focus(self, quantity: int) -> str:
+        """ "put two in" after "how much is the pineapple": that many of the product asked
+        about (which one, when several were named), else of the item touched last."""
+        discussed = self.state.discussed
+        if discussed is not None:
+            return self._set_discussed(discussed, quantity, adding=True)
+        cart = self.cart
+        if not cart:
+            return self.replies.say("nothing_to_add_again")
+        return self._apply_adds([replace(self._last_line_in(cart), quantity=quantity)])
 
     def _add_another(self, intent: Intent) -> str:
         """ "another one", "two more": the item touched last again."""
@@ -953,6 +982,13 @@ def _items_of(question: Question) -> tuple[ItemRequest, ...]:
     if isinstance(question, Choosing) and question.apart:
         return question.apart
     return (question.item,)
+
+
+def _says_one(intent: Intent) -> bool:
+    """Whether an answer to "one item, or separate items?" says one: "one item", "just one"."""
+    return intent.name == "OneItem" or (
+        intent.name == "SetQuantity" and not intent.product and intent.quantity == 1
+    )
 
 
 def _answer_phrase(text: str, intent: Intent | None) -> str:
