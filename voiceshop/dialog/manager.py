@@ -33,6 +33,8 @@ from voiceshop.storage.records import CartLine
 
 _PACK_COUNT = re.compile(r"(\d+)\s*(?:ct|count|pk|pack|eggs)\b", re.IGNORECASE)
 _DOZEN = 12
+_ALTERNATIVES = 30
+"""How many products a request found are looked through for "not that one, the organic one"."""
 _SMALL_TALK = ("Greet", "Thanks")
 """Intents answered without touching an open question."""
 _ANSWERS = ("Choose",)
@@ -147,7 +149,7 @@ class DialogManager:
         if isinstance(pending, ConfirmingHeard):
             return self._answer_heard(pending, intent)
         answered = self._answer_question(pending, text, intent) if pending else None
-        if answered is None and pending is None:
+        if answered is None and pending is None and not (intent and intent.product):
             answered = self._answer_unanswered(text, intent)
         if answered is not None:
             return answered
@@ -713,21 +715,63 @@ class DialogManager:
         return self._apply_adds([replace(line, quantity=intent.quantity or 1)])
 
     def _change_choice(self, intent: Intent) -> str:
-        """ "not that one, the organic one": the item added last is swapped for the one the
-        new words and the words first said name together ("organic" + "milk")."""
+        """ "not that one, the organic one": the item added last swapped for another of the
+        products its request found, the one the new words tell apart; else the answer to a
+        question talked past that the words name; else what the new words and the first
+        request's words name together ("organic" + "milk")."""
         cart = self.cart
         last, request = self.state.last_line, self.state.last_request
         line = next((ln for ln in cart if last is not None and same_item(ln, last)), None)
+        swapped = self._swap(cart, line, request, intent.product) if line and request else None
+        if swapped is not None:
+            return swapped
+        answered = self._answer_unanswered(intent.text, intent)
+        if answered is not None:
+            return answered
         if line is None or request is None:
             return self._add_requests([ItemRequest(intent.product)])
         said = self.matcher.words.said(intent.product)
         phrase = " ".join([*said, *(w for w in request.phrase.split() if w not in said)])
+        dropped = self._drop_line(cart, line)
         wanted = replace(request, phrase=phrase, quantity=line.quantity, unit="")
+        return f"{dropped} {self._add_requests([wanted])}"
+
+    def _swap(
+        self, cart: list[CartLine], line: CartLine, request: ItemRequest, words: str
+    ) -> str | None:
+        """The line swapped for the product its request found that the words tell apart from
+        it (among several, the one most like it, then the likeliest: "the brown ones" for white
+        eggs are the same eggs, brown); None when the words name none."""
+        current = self.store.product(line.product_id)
+        if current is None:
+            return None
+        choices = (current, *self._alternatives(request.phrase, line))
+        named = [p for p in self._choice_named(choices, words) if p.id != current.id]
+        if not named:
+            return None
+        dropped = self._drop_line(cart, line)
+        wanted = replace(request, quantity=line.quantity, unit="")
+        chosen = self._likest(named, line.name)
+        return f"{dropped} {self._apply_adds([self._line_for(chosen, wanted)])}"
+
+    def _drop_line(self, cart: list[CartLine], line: CartLine) -> str:
+        """Take a line out of the cart to be replaced; what to say about it."""
         self._record_change(cart, self.replies.change("remove", lines=self.replies.line(line)))
         self._save(set_quantity(cart, line, 0))
         self.state.last_line = None
-        dropped = self.replies.say("swapped_out", line=self.replies.line(line))
-        return f"{dropped} {self._add_requests([wanted])}"
+        return self.replies.say("swapped_out", line=self.replies.line(line))
+
+    def _alternatives(self, phrase: str, line: CartLine) -> tuple[Product, ...]:
+        """The products a phrase finds, likeliest first, but the one in the line."""
+        ranked = self.matcher.rank(phrase, limit=_ALTERNATIVES)
+        return tuple(c.product for c in ranked if c.product.id != line.product_id)
+
+    def _likest(self, products: list[Product], name: str) -> Product:
+        """The product sharing the most words with `name`; on a tie the first."""
+        words = set(self.matcher.words.words(name))
+        return max(
+            products, key=lambda p: len(words & set(self.matcher.words.words(p.display_name)))
+        )
 
     def _clear_cart(self, _intent: Intent) -> str:
         cart = self.cart

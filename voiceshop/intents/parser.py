@@ -13,7 +13,7 @@ from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, Temp
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
 
-_IMPLICIT_ADD_TEMPLATE = 2
+_IMPLICIT_ADD_TEMPLATE = 3
 """Index, among AddItems templates, of the bare item list ("milk and eggs")."""
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
