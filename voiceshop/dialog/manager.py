@@ -136,6 +136,14 @@ class DialogManager:
             return self._remember(Reply(self.replies.say("goodbye"), end_conversation=True))
         return self._remember(Reply(self._answer(text, intent, confidence)))
 
+    def set_aside(self) -> None:
+        """Leave the open question for another request; a product question is kept as
+        unanswered, to be read back at checkout."""
+        pending = self.state.pending
+        if isinstance(pending, Choosing) and not pending.optional:
+            self.state.unanswered.append(pending)
+        self.state.pending = None
+
     def _remember(self, reply: Reply) -> Reply:
         self.state.last_reply = reply.text
         return reply
@@ -379,9 +387,7 @@ class DialogManager:
                 return self.replies.say(
                     "choose_together_again" if pending.apart else "choose_again"
                 )
-            self.state.pending = None
-            if not pending.optional:
-                self.state.unanswered.append(pending)
+            self.set_aside()
             return None
         self.state.pending = None
         return self._then_rest(
@@ -717,8 +723,7 @@ class DialogManager:
     def _change_choice(self, intent: Intent) -> str:
         """ "not that one, the organic one": the item added last swapped for another of the
         products its request found, the one the new words tell apart; else the answer to a
-        question talked past that the words name; else what the new words and the first
-        request's words name together ("organic" + "milk")."""
+        question talked past that the words name; else a request for what the words name."""
         cart = self.cart
         last, request = self.state.last_line, self.state.last_request
         line = next((ln for ln in cart if last is not None and same_item(ln, last)), None)
@@ -728,13 +733,7 @@ class DialogManager:
         answered = self._answer_unanswered(intent.text, intent)
         if answered is not None:
             return answered
-        if line is None or request is None:
-            return self._add_requests([ItemRequest(intent.product)])
-        said = self.matcher.words.said(intent.product)
-        phrase = " ".join([*said, *(w for w in request.phrase.split() if w not in said)])
-        dropped = self._drop_line(cart, line)
-        wanted = replace(request, phrase=phrase, quantity=line.quantity, unit="")
-        return f"{dropped} {self._add_requests([wanted])}"
+        return self._add_requests([ItemRequest(intent.product)])
 
     def _swap(
         self, cart: list[CartLine], line: CartLine, request: ItemRequest, words: str
