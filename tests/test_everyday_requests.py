@@ -4,6 +4,7 @@ catalog: numbers inside names, sane counts, commas, products the store does not 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -11,10 +12,12 @@ from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import open_store
+from voiceshop.dialog.manager import DialogManager
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
-from voiceshop.matching import ProductMatcher
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.storage.database import ShopDatabase
 
 
 @cache
@@ -73,6 +76,16 @@ def items(store_name: str, text: str) -> list[tuple[str, int | None, str]]:
         ("add 3 bananas", [("bananas", 3, "")]),
         ("add 2 kiwis", [("kiwis", 2, "")]),
         ("add a dozen eggs", [("eggs", 1, "dozen")]),
+        ("a twelve pack of coke", [("coke", 1, "pack")]),
+        ("two 12 packs of diet coke", [("diet coke", 2, "pack")]),
+        ("two 12 oz cans of soup", [("soup", 2, "can")]),
+        ("a 5 pound bag of flour", [("flour", 1, "bag")]),
+        ("a pint of blueberries", [("blueberries", 1, "pint")]),
+        ("6 ears of corn", [("corn", 6, "ear")]),
+        ("grab a bottle of vodka too", [("vodka", 1, "bottle")]),
+        ("and add a gallon of 1% instead", [("one percent", 1, "gallon")]),
+        ("two lottery tickets", [("lottery tickets", 2, "")]),
+        ("may i have a drip coffee or", [("drip coffee", 1, "")]),
     ],
 )
 def test_numbers_in_names_and_counts_at_the_grocery(text: str, read: list) -> None:
@@ -116,7 +129,7 @@ def test_a_percentage_is_never_a_count_in_instacart() -> None:
         ("add six million buns", 6_000_000, 6),
         ("add $6 million bun", 6_000_000, 6),
         ("add 150 apples", 150, None),
-        ("add a hundred apples", 100, None),
+        ("add a hundred apples", 100, 1),
     ],
 )
 def test_counts_no_store_sells_are_flagged_with_a_sane_reading(
@@ -143,6 +156,12 @@ def comma_names_shop() -> IntentParser:
         "Butter",
         "Butter Bread",
         "Milk",
+        "Chicken Broth",
+        "Whole Chicken",
+        "Vegetable Broth",
+        "Strawberry Yogurt",
+        "Vanilla Yogurt",
+        "Strawberries",
     ]
     products = tuple(Product(str(n), name) for n, name in enumerate(names))
     matcher = ProductMatcher(Store("commas", "Commas", products), Normalizer(load_language()))
@@ -156,6 +175,9 @@ def comma_names_shop() -> IntentParser:
         ("add muffin mix, almond flour, banana", ["muffin mix almond flour banana"]),
         ("add bread, butter", ["bread", "butter"]),
         ("add milk, cheese, bread", ["milk", "cheese", "bread"]),
+        ("add chicken, broth", ["chicken broth"]),
+        ("add milk, strawberry yogurt", ["milk", "strawberry yogurt"]),
+        ("four yogurts, strawberry", ["yogurts strawberry"]),
         ("add cheese, two medium cheddar", ["cheese", "medium cheddar"]),
     ],
 )
@@ -181,3 +203,44 @@ def test_commas_in_instacart_names(text: str, names: list[str]) -> None:
     matcher = shop("instacart")[1]
     found = [matcher.product_name(item.phrase) for item in parsed("instacart", text).items]
     assert found == names
+
+
+@pytest.mark.parametrize("phrase", ["wine", "organic kiwi", "tofu", "lottery tickets"])
+def test_what_the_catalog_cannot_explain_is_not_carried(phrase: str) -> None:
+    matcher = shop("grocery")[1]
+    result = matcher.match(phrase)
+    assert (result.outcome, result.candidates) == (MatchOutcome.NOT_FOUND, ())
+    assert matcher.widened(result) == result
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name"), [("hole milk", "Whole Milk"), ("sour dough bread", "Sourdough Bread")]
+)
+def test_misheard_words_the_catalog_explains_are_still_found(phrase: str, name: str) -> None:
+    result = shop("grocery")[1].match(phrase)
+    assert result.outcome is MatchOutcome.CONFIDENT
+    assert result.candidates[0].product.name == name
+
+
+def test_a_bottle_of_wine_at_the_grocery_is_not_found_without_a_question(tmp_path: Path) -> None:
+    database = ShopDatabase(tmp_path / "shop.db")
+    dialog = DialogManager(open_store("grocery", None), database, matcher=shop("grocery")[1])
+    reply = dialog.respond("add a bottle of wine")
+    assert "wine" in reply.text
+    assert dialog.state.pending is None
+    assert dialog.cart == []
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name"),
+    [("jif crunchy", "Crunchy Peanut Butter"), ("tillamook cheddar", "Sharp Cheddar Cheese")],
+)
+def test_the_one_product_holding_every_said_word_is_taken(phrase: str, name: str) -> None:
+    result = shop("grocery")[1].match(phrase)
+    assert result.outcome is MatchOutcome.CONFIDENT
+    assert result.candidates[0].product.name == name
+
+
+@pytest.mark.parametrize("phrase", ["water", "syrup", "eggs"])
+def test_a_word_several_products_hold_is_still_asked_about(phrase: str) -> None:
+    assert shop("grocery")[1].match(phrase).outcome is MatchOutcome.AMBIGUOUS

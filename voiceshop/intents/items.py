@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Protocol
 
 from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
@@ -30,6 +31,8 @@ class ProductNames(Protocol):
         ...
 
 
+_SCORES_KEPT = 4096
+"""How many phrase scores a reader keeps: one reading asks about the same phrases often."""
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
 _NAMES = 0.5
@@ -70,10 +73,15 @@ class ItemListReader:
         self._numbers = numbers
         self._spotter = spotter
         self._products = products
-        self._phrase_score = products.score if products else None
+        self._phrase_score = lru_cache(maxsize=_SCORES_KEPT)(products.score) if products else None
         self._separators = [tuple(s.split()) for s in language.item_separators]
         self._unit_forms = language.unit_forms
         self._multipliers = frozenset(language.numbers.multipliers)
+        self._carrier_words = language.stopwords | _CONNECTORS
+
+    def phrase_score(self, phrase: str) -> float:
+        """How well `phrase` names its best product, 0..1 (1 without a phrase scorer)."""
+        return self._phrase_score(phrase) if self._phrase_score else 1.0
 
     def read(self, words: Sequence[str]) -> list[ItemRequest]:
         """The items named in `words` (normal form, commas as words)."""
@@ -236,15 +244,20 @@ class ItemListReader:
         span_at: dict[int, OptionSpan],
     ) -> bool:
         """Whether two parts with a comma between them (a pause, as recognizers write it) are
-        one name the catalog writes with commas ("Cheese, Medium Cheddar"): joined, they name
-        a product with a comma in its name at least as well as either part names its own."""
+        one name: joined, they name a product clearly, at least as well as the clearer part
+        names its own, and better than the other part ("four yogurts, strawberry", "chicken,
+        broth"; not "bread, butter" where Butter Bread is sold), or as well as either part and
+        the catalog writes that name with commas ("Cheese, Medium Cheddar")."""
         assert self._phrase_score is not None and self._products is not None
         left = " ".join(self._product_of(words, first, span_at)[2])
         right = " ".join(self._product_of(words, second, span_at)[2])
         joined = f"{left} {right}"
-        clearer = max(self._phrase_score(left), self._phrase_score(right))
-        if self._phrase_score(joined) < clearer - _MERGE_TOLERANCE:
+        weaker, clearer = sorted((self._phrase_score(left), self._phrase_score(right)))
+        whole = self._phrase_score(joined)
+        if whole < clearer - _MERGE_TOLERANCE:
             return False
+        if whole >= _NAMES_CLEARLY and whole > weaker + _MERGE_TOLERANCE:
+            return True
         return "," in (self._products.product_name(joined) or "")
 
     def _should_merge(
@@ -317,16 +330,21 @@ class ItemListReader:
         return quantity, unit, product
 
     def _without_trailing_carrier(self, product: list[str]) -> list[str]:
-        """The product words without trailing words that name nothing ("drip coffee or",
-        "mocha with as a") when the phrase names a product better without them."""
+        """The product words without trailing stopwords and connectors that name nothing
+        ("drip coffee or", "mocha with as a") when the phrase names a product better without
+        them; other words stay ("two lottery tickets": the store may not carry them)."""
         if self._phrase_score is None:
             return product
         score = self._phrase_score
         keep = len(product)
-        while keep > 1 and score(product[keep - 1]) < _NAMES:
+        while (
+            keep > 1
+            and product[keep - 1] in self._carrier_words
+            and score(product[keep - 1]) < _NAMES
+        ):
             keep -= 1
         cuts = range(len(product), keep - 1, -1)
-        best = max(cuts, key=lambda cut: score(" ".join(product[:cut])))
+        best = max(cuts, key=lambda cut: (score(" ".join(product[:cut])), -cut))
         return product[:best]
 
     def _carrier_length(
@@ -377,6 +395,7 @@ class ItemListReader:
             said = {words[i] for i in free[:used]}
             if said & self._multipliers and quantity % 12 == 0:
                 quantity, unit = quantity // 12, "dozen"
+            used += self._pack_size_at(words, free, used)
         unit_words = self._unit_at(words, free, used, counted is not None)
         if unit_words:
             unit = self._unit_forms[" ".join(words[i] for i in free[used : used + unit_words])]
@@ -384,6 +403,22 @@ class ItemListReader:
             if used < len(free) and words[free[used]] == "of":
                 used += 1
         return quantity, unit, free[used:]
+
+    def _pack_size_at(self, words: Sequence[str], free: list[int], at: int) -> int:
+        """How many words from free[at] give the size of the unit after them, or 0: a number,
+        then measure or unit words, the last of them a unit ("two [12] packs", "a [twelve]
+        pack", "two [12 oz] cans", "a [5 pound] bag"; not "two 2% milks")."""
+        found = self._numbers.parse_number([words[i] for i in free[at:]])
+        if found is None:
+            return 0
+        end = at + found[1]
+        sizing = self._language.measure_words | self._unit_forms.keys()
+        while end < len(free) and words[free[end]] in sizing:
+            end += 1
+        last = words[free[end - 1]]
+        if end == at + found[1] or last not in self._unit_forms:
+            return 0
+        return end - 1 - at
 
     def _count_in_name(self, words: Sequence[str], free: list[int], used: int) -> bool:
         """Whether the number said first is part of the product's name, not a count ("two

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -70,7 +71,6 @@ class IntentParser:
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
-        self._phrase_score = products.score if products else None
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -107,13 +107,24 @@ class IntentParser:
         for count in range(len(sentences), 0, -1):
             said = self._said(" ".join(sentences[:count]))
             cleaned = self._without_edges(said)
-            readings = [cleaned] if cleaned == said else [cleaned, said]
-            for words in readings:
-                intent = self._parse_words(words)
-                rank = self._rank(intent)
-                if rank > best_rank:
-                    best, best_rank = intent, rank
+            best, best_rank = self._better(self._parse_words(cleaned), best, best_rank)
+            if cleaned != said:
+                best, best_rank = self._better(self._parse_words(said), best, best_rank, True)
         return best
+
+    def _better(
+        self,
+        intent: Intent | None,
+        best: Intent | None,
+        best_rank: tuple[bool, bool, float],
+        with_fillers: bool = False,
+    ) -> tuple[Intent | None, tuple[bool, bool, float]]:
+        """The better of a reading and the best so far. A reading with its edge fillers kept
+        wins only by being understood, or said as a command, where the other is not."""
+        rank = self._rank(intent)
+        if with_fillers:
+            rank = (rank[0], rank[1], -math.inf)
+        return (intent, rank) if rank > best_rank else (best, best_rank)
 
     def _rank(self, intent: Intent | None) -> tuple[bool, bool, float]:
         """Understood at all; said as a command, not a bare list; how well its weakest product
@@ -123,8 +134,7 @@ class IntentParser:
         phrases = [item.phrase for item in intent.items]
         if intent.product:
             phrases.append(intent.product)
-        score = self._phrase_score
-        named = min((score(p) if score else 1.0 for p in phrases), default=1.0)
+        named = min((self.items.phrase_score(p) for p in phrases), default=1.0)
         return True, not intent.implicit, named
 
     def _parse_words(self, words: list[str]) -> Intent | None:

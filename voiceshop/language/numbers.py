@@ -82,16 +82,16 @@ class Numbers:
 
     def scaled_reading(self, tokens: Sequence[str], most: int) -> int | None:
         """For a number above `most` said as a count and one scale word after it ("six
-        million", "2 thousand"), the count before the scale (6, 2) when it is 1..`most`: what
-        a recognizer likely heard a scale word into. None for any other number ("a hundred",
-        "one hundred fifty")."""
-        found = self.parse_number(tokens)
+        million", "2 thousand", "a thousand"), the count before the scale (6, 2, 1) when it is
+        1..`most`: what a recognizer likely heard a scale word into. None for any other number
+        ("one hundred fifty")."""
+        found = self.parse_count(tokens)
         if found is None or found[0] <= most:
             return None
         used = found[1]
         if used < 2 or tokens[used - 1] not in self._words.scales:
             return None
-        head = self.parse_number(tokens[: used - 1])
+        head = self.parse_count(tokens[: used - 1])
         if head is None or head[1] != used - 1 or not 1 <= head[0] <= most:
             return None
         return head[0]
