@@ -231,12 +231,13 @@ class DialogManager:
 
     def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
-        list said without a verb ("bananas, eggs and ...") is taken as one only when it names
-        some product clearly; then none of its items is dropped. Two items whose words, joined,
+        list said without a verb ("bananas, eggs and ...", "eggs please") is taken as one only
+        when it names some product, clearly or among a few to ask about; then none of its items
+        is dropped. Two items whose words, joined,
         name one product about as well are unclear too: one product, or two?"""
         preferences = self.profile.preferences()
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
-        if implicit and all(r.outcome is not MatchOutcome.CONFIDENT for r in results):
+        if implicit and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
             return self._not_understood(" ".join(r.phrase for r in requests))
         together = self._said_together(requests)
         new_lines: list[CartLine] = []
