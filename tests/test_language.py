@@ -26,6 +26,8 @@ NORMALIZER = Normalizer(load_language())
         ("1,205 items", "one thousand two hundred five items"),
         ("Twelve-ounce coffee", "twelve ounce coffee"),
         ("Vitamin D 1000 IU", "vitamin d one thousand iu"),
+        ("a lb of tilapia", "a pound of tilapia"),
+        ("the lb key", "the lb key"),
     ],
 )
 def test_normal_form(text: str, normal: str) -> None:

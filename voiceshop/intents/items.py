@@ -57,6 +57,8 @@ class _Segment:
     """The separator before this segment ("," or a word), "" for the first."""
     separator: list[int] = field(default_factory=list)
     """Positions of that separator's words."""
+    corrects: bool = False
+    """Whether it was said to replace the item before it ("no wait, four limes")."""
 
 
 class ItemListReader:
@@ -75,6 +77,7 @@ class ItemListReader:
         self._products = products
         self._phrase_score = lru_cache(maxsize=_SCORES_KEPT)(products.score) if products else None
         self._separators = [tuple(s.split()) for s in language.item_separators]
+        self._corrections = [tuple(c.split()) for c in language.item_corrections]
         self._unit_forms = language.unit_forms
         self._multipliers = frozenset(language.numbers.multipliers)
         self._carrier_words = language.stopwords | _CONNECTORS
@@ -97,30 +100,52 @@ class ItemListReader:
         return [replace(item, joined_by="") if n == 0 else item for n, item in enumerate(items)]
 
     def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
+        """The segments between separators; one said after a correction replaces the one
+        before it."""
         segments = [_Segment()]
         i = 0
         while i < len(words):
-            separator = None if i in span_at else self._separator_at(words, i)
+            correction = None if i in span_at else self._phrase_at(words, i, self._corrections)
+            separator = correction or (None if i in span_at else self._separator_at(words, i))
             if separator:
                 segments.append(
                     _Segment(
-                        joined_by=" ".join(separator),
+                        joined_by="," if correction else " ".join(separator),
                         separator=list(range(i, i + len(separator))),
+                        corrects=bool(correction) or self._still_correcting(segments[-1]),
                     )
                 )
                 i += len(separator)
                 continue
             segments[-1].positions.append(i)
             i += 1
-        return [seg for seg in segments if seg.positions]
+        kept: list[_Segment] = []
+        for seg in segments:
+            if seg.positions and seg.corrects and kept:
+                kept.pop()
+            if seg.positions:
+                kept.append(seg)
+        return kept
+
+    @staticmethod
+    def _still_correcting(seg: _Segment) -> bool:
+        """Whether a correction said just before is still waiting for its item ("no wait,
+        four limes": the comma after the correction)."""
+        return seg.corrects and not seg.positions
+
+    @staticmethod
+    def _phrase_at(
+        words: Sequence[str], i: int, phrases: list[tuple[str, ...]]
+    ) -> tuple[str, ...] | None:
+        for phrase in phrases:
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return phrase
+        return None
 
     def _separator_at(self, words: Sequence[str], i: int) -> tuple[str, ...] | None:
         if words[i] == ",":
             return (",",)
-        for separator in self._separators:
-            if tuple(words[i : i + len(separator)]) == separator:
-                return separator
-        return None
+        return self._phrase_at(words, i, self._separators)
 
     def _attach_option_only(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]

@@ -45,6 +45,8 @@ class LanguageData:
     edge_fillers: tuple[str, ...]
     stopwords: frozenset[str]
     item_separators: tuple[str, ...]
+    item_corrections: tuple[str, ...]
+    """Words that take back the item said before them ("no wait")."""
     add_on_leads: tuple[str, ...]
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
@@ -106,6 +108,7 @@ def load_language(code: str = "en") -> LanguageData:
         edge_fillers=tuple(sorted(raw.get("edge_fillers", ()), key=len, reverse=True)),
         stopwords=frozenset(raw.get("stopwords", ())),
         item_separators=tuple(sorted(raw.get("item_separators", ()), key=len, reverse=True)),
+        item_corrections=tuple(sorted(raw.get("item_corrections", ()), key=len, reverse=True)),
         add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),

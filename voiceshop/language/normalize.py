@@ -1,7 +1,8 @@
 """One normal form for everything compared: utterances, templates, product names, options.
 
 Lowercase ASCII words separated by single spaces; digits spoken ("2%" -> "two percent");
-contractions expanded; unit abbreviations after numbers spelled out ("12 oz" -> "twelve ounce").
+contractions expanded; unit abbreviations after numbers and count words spelled out ("12 oz" ->
+"twelve ounce", "a lb" -> "a pound").
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ class Normalizer:
         self.numbers = Numbers(language.numbers)
         self._symbols = {k: v for k, v in language.abbreviations.items() if not k.isalpha()}
         self._unit_abbreviations = {k: v for k, v in language.abbreviations.items() if k.isalpha()}
+        self._count_words = frozenset(p for p in language.numbers.phrases if " " not in p)
+
+    def _counts(self, word: str) -> bool:
+        """Whether a unit abbreviation after `word` is a unit: after a number or a one-word
+        count ("12 oz", "a lb")."""
+        return self.numbers.is_number_word(word) or word in self._count_words
 
     def normalize(self, text: str, *, keep_commas: bool = False) -> str:
         """The normal form of `text`; with `keep_commas`, each comma stays as a word ","."""
@@ -54,7 +61,7 @@ class Normalizer:
             token = token.replace("'", "")
             if not token:
                 continue
-            if words and self.numbers.is_number_word(words[-1]):
+            if words and self._counts(words[-1]):
                 token = self._unit_abbreviations.get(token, token)
             words.extend(token.split())
         return words
