@@ -49,7 +49,8 @@ EGGS = [
         (["organic"], [2]),
         (["white"], [0]),
         (["egg"], []),
-        (["brown", "lemon"], []),
+        (["brown", "lemon", "lime"], []),
+        (["real", "brown"], [1, 2]),
         (["larg", "brown"], [1]),
     ],
 )

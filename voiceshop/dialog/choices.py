@@ -16,11 +16,13 @@ def told_apart(said: Sequence[str], names: Sequence[Sequence[str]]) -> list[int]
     Each name's telling words are those not every name has ("brown" among "large white eggs",
     "large brown eggs", "organic brown eggs"). The names whose telling words the shopper said
     most of are returned: one when the answer decides, several when it narrows the choice, none
-    when it says no telling word, or a word no name has (then it is about something else: "two
-    lemons and three limes" says "three" but does not answer "93% or 80% lean ground beef?").
+    when it says no telling word, or mostly words no name has (then it is about something
+    else: "two lemons and three limes" says "three" but does not answer "93% or 80% lean
+    ground beef?"; "the real maple one" still answers "Pure Maple Syrup or Pancake Syrup?").
     Words are compared as the matcher's content words.
     """
-    if not all(any(_same(word, w) for name in names for w in name) for word in said):
+    known = sum(1 for word in said if any(_same(word, w) for name in names for w in name))
+    if known * 2 < len(said):
         return []
     shared = set.intersection(*(set(name) for name in names)) if names else set()
     counts = [_said_count(said, [w for w in name if w not in shared]) for name in names]

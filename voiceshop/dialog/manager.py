@@ -492,7 +492,17 @@ class DialogManager:
                 return (choices[position - 1],)
             return ()
         phrase = _answer_phrase(text, intent)
-        return self._choice_named(choices, phrase) or self._choice_named(choices, text)
+        named = self._choice_named(choices, phrase) or self._choice_named(choices, text)
+        if named or intent is None or not (intent.product or intent.implicit):
+            return named
+        return self._named_beyond(pending, phrase)
+
+    def _named_beyond(self, pending: Choosing, phrase: str) -> tuple[Product, ...]:
+        """A product the question's words find but that was not offered, which the answer
+        tells apart ("the skim one" when whole, chocolate and oat milk were offered)."""
+        others = [p for p in self._alternatives(pending.item.phrase) if p not in pending.choices]
+        named = self._choice_named(tuple(others), phrase) if others else ()
+        return (self._likest(list(named), pending.item.phrase),) if named else ()
 
     def _choice_named(self, choices: tuple[Product, ...], text: str) -> tuple[Product, ...]:
         """The choices the words point to: the one named ("Kraft Macaroni and Cheese"), or
@@ -745,7 +755,8 @@ class DialogManager:
         current = self.store.product(line.product_id)
         if current is None:
             return None
-        choices = (current, *self._alternatives(request.phrase, line))
+        others = (p for p in self._alternatives(request.phrase) if p.id != line.product_id)
+        choices = (current, *others)
         named = [p for p in self._choice_named(choices, words) if p.id != current.id]
         if not named:
             return None
@@ -761,10 +772,9 @@ class DialogManager:
         self.state.last_line = None
         return self.replies.say("swapped_out", line=self.replies.line(line))
 
-    def _alternatives(self, phrase: str, line: CartLine) -> tuple[Product, ...]:
-        """The products a phrase finds, likeliest first, but the one in the line."""
-        ranked = self.matcher.rank(phrase, limit=_ALTERNATIVES)
-        return tuple(c.product for c in ranked if c.product.id != line.product_id)
+    def _alternatives(self, phrase: str) -> tuple[Product, ...]:
+        """The products a phrase finds, likeliest first, beyond those a question offers."""
+        return tuple(c.product for c in self.matcher.rank(phrase, limit=_ALTERNATIVES))
 
     def _likest(self, products: list[Product], name: str) -> Product:
         """The product sharing the most words with `name`; on a tie the first."""
