@@ -53,7 +53,7 @@ def check(tmp_path: Path) -> Check:
         ("grocery", "Add a dozen eggs and two.", Request.UNFINISHED),
         ("grocery", "Add two cartons of...", Request.UNFINISHED),
         ("grocery", "Remove the", Request.UNFINISHED),
-        ("grocery", "Thank you.", Request.UNFINISHED),
+        ("grocery", "Thank you.", Request.CLOSED),
         ("coffee", "Can I get a large latte with", Request.UNFINISHED),
         ("coffee", "Can I get a triple shot?", Request.UNFINISHED),
         ("coffee", "", Request.UNFINISHED),

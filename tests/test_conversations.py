@@ -71,7 +71,7 @@ def test_cart_and_order_survive_restart(db_path: Path) -> None:
         dialog.respond("add two bananas and a bag of salt and vinegar chips")
     with ShopDatabase(db_path) as db:
         dialog = DialogManager(open_store("grocery", db), db)
-        assert "2 Banana" in dialog.respond("what's in my cart").text
+        assert "2 Bananas" in dialog.respond("what's in my cart").text
         dialog.respond("check out")
         assert dialog.respond("yes").text.startswith("Order 1 is placed")
     with ShopDatabase(db_path) as db:

@@ -69,7 +69,7 @@ def test_undo_takes_back_only_this_conversations_change(two: tuple[DialogManager
     first.respond("add two bananas")
     second.respond("add three bananas")
     second.respond("add a lime")
-    assert first.respond("undo").text == "Undone: adding 2 Banana."
+    assert first.respond("undo").text == "Undone: adding 2 Bananas."
     assert _units(second) == {"Banana": 3, "Lime": 1}
     assert second.respond("undo").text == "Undone: adding 1 Lime."
     assert _units(first) == {"Banana": 3}

@@ -90,7 +90,7 @@ class Assistant:
             return Reply(self._continue_checkout(self.dialog.respond(text, confidence).text))
         intent = self.dialog.parser.parse(text) if text.strip() else None
         if intent is not None and intent.name in self._handlers and self._may_interrupt():
-            self.dialog.state.pending = None
+            self.dialog.set_aside()
             reply = Reply(self._handlers[intent.name](intent))
             self.dialog.state.last_reply = reply.text
             return reply

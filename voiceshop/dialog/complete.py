@@ -32,7 +32,9 @@ class CompleteRequest:
     """A `RequestCheck` for the assistant's current store.
 
     Unfinished: the transcript breaks off or ends on a word that leads on, does not parse, asks
-    for a product the catalog lacks, or ends on a count ("add a dozen eggs and two"). Closed: a
+    for a product the catalog lacks, ends on a count ("add a dozen eggs and two"), or adds a
+    count of nothing named yet ("add two", which may mean the product just asked about but
+    usually goes on). Closed: a
     request without products ("yes", "check out", "the second one"). Options may follow: a
     product added takes options that were not said ("a large latte"). Open: the rest, requests
     for products, which may go on with more products.
@@ -47,7 +49,7 @@ class CompleteRequest:
         if not words or text.rstrip().endswith(TRAILING_OFF) or self._leads_on(words):
             return Request.UNFINISHED
         intent = parser.parse(text)
-        if intent is None:
+        if intent is None or (intent.name == ADDING and not intent.items):
             return Request.UNFINISHED
         if not intent.items:
             return Request.CLOSED

@@ -18,6 +18,7 @@ from voiceshop.dialog.cart import (
     undo_change,
     what_was_added,
 )
+from voiceshop.dialog.choices import told_apart
 from voiceshop.dialog.consent import Consent, ConsentReader
 from voiceshop.dialog.replies import Replies
 from voiceshop.dialog.reply import Reply
@@ -25,8 +26,10 @@ from voiceshop.dialog.state import (
     Change,
     Choosing,
     ConfirmingCheckout,
+    ConfirmingCount,
     ConfirmingHeard,
     DialogState,
+    PendingQuestion,
 )
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
@@ -39,6 +42,12 @@ from voiceshop.storage.records import CartLine
 
 _PACK_COUNT = re.compile(r"(\d+)\s*(?:ct|count|pk|pack|eggs)\b", re.IGNORECASE)
 _DOZEN = 12
+_ALTERNATIVES = 30
+"""How many products a request found are looked through for "not that one, the organic one"."""
+_SMALL_TALK = ("Greet", "Thanks")
+"""Intents answered without touching an open question."""
+_ANSWERS = ("Choose",)
+"""Intents, besides bare product words, that may answer a question talked past earlier."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,8 @@ class DialogSettings:
     """Unclear answers to the order read-back before checkout is dropped."""
     choice_pick_score: float = 80.0
     """How closely (0..100) an answer must name one of the offered choices to pick it."""
+    read_lines: int = 4
+    """Cart lines read back in full; a longer cart is summarised ("... and 6 more items")."""
 
 
 class DialogManager:
@@ -88,7 +99,8 @@ class DialogManager:
             "Price": self._price,
             "ListKinds": self._list_kinds,
             "Checkout": self._checkout,
-            "Choose": self._choose_out_of_context,
+            "Choose": self._choose_without_question,
+            "Count": self._choose_out_of_context,
             "OneItem": self._choose_out_of_context,
             "SeparateItems": self._choose_out_of_context,
             "Yes": self._yes_no_out_of_context,
@@ -96,6 +108,13 @@ class DialogManager:
             "Cancel": self._cancel,
             "Undo": self._undo,
             "Help": lambda _: self.replies.say("help"),
+            "Greet": lambda _: self.replies.say("greeting"),
+            "Thanks": lambda _: self.replies.say("welcome"),
+            "CartTotal": self._cart_total,
+            "HowMany": self._how_many,
+            "AddAnother": self._add_another,
+            "ReadAll": self._read_all,
+            "ReadRest": self._read_rest,
             "OrderUsual": self._order_usual,
             "ReorderLast": self._reorder_last,
             "BuyAgain": self._buy_again,
@@ -139,7 +158,17 @@ class DialogManager:
         if isinstance(pending, Choosing):
             offered = [p.display_name for p in pending.choices]
             return OpenQuestion(Question.CHOOSE, (*offered, *(i.phrase for i in pending.apart)))
+        if isinstance(pending, ConfirmingCount) and pending.proposed is None:
+            return OpenQuestion(Question.COUNT)
         return OpenQuestion(Question.CONFIRM)
+
+    def set_aside(self) -> None:
+        """Leave the open question for another request; a product question is kept as
+        unanswered, to be read back at checkout."""
+        pending = self.state.pending
+        if isinstance(pending, Choosing) and not pending.optional:
+            self.state.unanswered.append(pending)
+        self.state.pending = None
 
     def _remember(self, reply: Reply) -> Reply:
         self.state.last_reply = reply.text
@@ -147,14 +176,17 @@ class DialogManager:
 
     def _answer(self, text: str, intent: Intent | None, confidence: float) -> str:
         pending = self.state.pending
+        if intent is not None and intent.name in _SMALL_TALK:
+            return self._small_talk(intent)
         if isinstance(pending, ConfirmingCheckout):
             return self._answer_checkout(pending, text, intent)
         if isinstance(pending, ConfirmingHeard):
             return self._answer_heard(pending, intent)
-        if isinstance(pending, Choosing):
-            answered = self._answer_choice(pending, text, intent)
-            if answered is not None:
-                return answered
+        answered = self._answer_question(pending, text, intent) if pending else None
+        if answered is None and pending is None and not (intent and intent.product):
+            answered = self._answer_unanswered(text, intent)
+        if answered is not None:
+            return answered
         if intent is None:
             return self._not_understood(text)
         if confidence < self.settings.confirm_below and intent.name in (
@@ -168,6 +200,29 @@ class DialogManager:
         handler = self._handlers.get(intent.name)
         return handler(intent) if handler else self._not_understood(text)
 
+    def _small_talk(self, intent: Intent) -> str:
+        """A greeting or thanks, then the open question again so that it is not lost."""
+        pending = self.state.pending
+        if isinstance(pending, ConfirmingHeard):
+            self.state.pending = None
+        reply = self._handlers[intent.name](intent)
+        again = self._open_question(pending)
+        return f"{reply} {again}".strip()
+
+    def _open_question(self, pending: object) -> str:
+        if isinstance(pending, Choosing | ConfirmingCount):
+            return self._ask(pending)
+        if isinstance(pending, ConfirmingCheckout):
+            return self.replies.say("confirm_again")
+        return ""
+
+    def _answer_question(self, pending: object, text: str, intent: Intent | None) -> str | None:
+        if isinstance(pending, ConfirmingCount):
+            return self._answer_count(pending, intent)
+        if isinstance(pending, Choosing):
+            return self._answer_choice(pending, text, intent)
+        return None
+
     def _not_understood(self, text: str) -> str:
         if not self.parser.clean(text):
             return self.replies.say("not_heard")
@@ -177,6 +232,8 @@ class DialogManager:
 
     def _add_items(self, intent: Intent) -> str:
         requests = list(intent.items)
+        if not requests:
+            return self._add_focus(intent.quantity or 1)
         if all(not r.phrase and r.options for r in requests):
             if not self.cart:
                 return self.replies.say("options_without_item")
@@ -202,18 +259,22 @@ class DialogManager:
 
     def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
-        list said without a verb ("bananas, eggs and ...") is taken as one only when it names
-        some product clearly; then none of its items is dropped. Two items whose words, joined,
+        list said without a verb ("bananas, eggs and ...", "eggs please") is taken as one only
+        when it names some product, clearly or among a few to ask about; then none of its items
+        is dropped. Two items whose words, joined,
         name one product about as well are unclear too: one product, or two?"""
         preferences = self.profile.preferences()
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
-        if implicit and all(r.outcome is not MatchOutcome.CONFIDENT for r in results):
+        if implicit and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
             return self._not_understood(" ".join(r.phrase for r in requests))
         together = self._said_together(requests)
         new_lines: list[CartLine] = []
         notes: list[str] = []
-        unclear: list[Choosing] = []
+        unclear: list[PendingQuestion] = []
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
+            if self._too_many(request.quantity):
+                unclear.append(ConfirmingCount(request, self._proposed_count(request)))
+                continue
             problem = self._quantity_problem(request.quantity, request.phrase)
             if problem:
                 notes.append(problem)
@@ -230,12 +291,29 @@ class DialogManager:
                 unclear.append(Choosing(request, tuple(c.product for c in result.candidates)))
             else:
                 notes.append(self._not_found(request.phrase, result.candidates))
-        question = ""
-        if unclear:
-            later = tuple(r for choosing in unclear[1:] for r in choosing.apart or (choosing.item,))
-            self.state.pending = replace(unclear[0], rest=later)
-            question = self._ask(unclear[0])
-        return " ".join(part for part in (self._apply_adds(new_lines), *notes, question) if part)
+        added = self._apply_adds(new_lines)
+        question = self._ask_first(unclear) if unclear else ""
+        return " ".join(part for part in (added, *notes, question) if part)
+
+    def _ask_first(self, unclear: list[PendingQuestion]) -> str:
+        """Ask the first question; the items of the others wait their turn. A question about
+        the same words as one talked past replaces it."""
+        later = tuple(r for question in unclear[1:] for r in _items_of(question))
+        first = replace(unclear[0], rest=later)
+        self.state.unanswered = [
+            q for q in self.state.unanswered if q.item.phrase != first.item.phrase
+        ]
+        self.state.pending = first
+        return self._ask(first)
+
+    def _proposed_count(self, request: ItemRequest) -> int | None:
+        """For a count above the limit, the sane count the parser read in it to offer ("six
+        million" -> 6), when there is one."""
+        sane = request.sane_quantity
+        return sane if sane is not None and 0 < sane <= self.settings.max_quantity else None
+
+    def _too_many(self, quantity: int | None) -> bool:
+        return quantity is not None and quantity > self.settings.max_quantity
 
     def _said_together(self, requests: list[ItemRequest]) -> dict[int, Choosing]:
         """Questions, by the position of the first of two items, where the two may be one
@@ -283,12 +361,18 @@ class DialogManager:
             lines = self.replies.lines(added)
             self._record_change(before, cart, self.replies.change("add", lines=lines))
         self.state.last_line = new_lines[-1]
+        self.state.discussed = None
+        added_ids = {line.product_id for line in new_lines}
+        self.state.unanswered = [
+            q for q in self.state.unanswered if not added_ids & {p.id for p in q.choices}
+        ]
         parts = [self.replies.say("added", lines=self.replies.lines(added))] if added else []
         parts += [self.replies.say("order_limit", name=ln.name, limit=limit) for ln in short]
         return " ".join([*parts, self.replies.cart_total(cart)])
 
     def _line_for(self, product: Product, request: ItemRequest) -> CartLine:
         self.state.last_product = product
+        self.state.last_request = request
         allowed = set(product.options)
         options = {g: v for g, v in request.options.items() if g in allowed}
         return CartLine(
@@ -299,7 +383,15 @@ class DialogManager:
             unit_price=product.price,
         )
 
-    def _ask(self, question: Choosing) -> str:
+    def _ask(self, question: PendingQuestion) -> str:
+        if isinstance(question, ConfirmingCount):
+            key = "ask_how_many" if question.proposed is None else "ask_count"
+            return self.replies.say(
+                key,
+                quantity=question.item.quantity,
+                proposed=question.proposed,
+                limit=self.settings.max_quantity,
+            )
         choices = question.choices
         if question.apart:
             apart = self.replies.join([item.phrase for item in question.apart])
@@ -310,12 +402,12 @@ class DialogManager:
 
     def _not_found(self, phrase: str, nearest: tuple) -> str:
         if not nearest:
-            return self.replies.say("not_found", phrase=phrase)
+            return self.replies.say("not_found", phrase=phrase, store=self.store.name)
         product = nearest[0].product
         hint = product.display_name
         if product.department:
             hint = f"{hint}, in {product.department}"
-        return self.replies.say("not_found_hint", phrase=phrase, hint=hint)
+        return self.replies.say("not_found_hint", phrase=phrase, hint=hint, store=self.store.name)
 
     # Choosing between candidates
 
@@ -325,22 +417,93 @@ class DialogManager:
             self.state.pending = None
             first, second = pending.apart
             return self._add_requests([first, replace(second, joined_by=""), *pending.rest])
-        picked = self._picked(pending, text, intent)
-        if picked is None and intent is not None and intent.name in ("No", "Cancel"):
+        named = self._picked(pending, text, intent)
+        if len(named) > 1:
+            self.state.pending = replace(pending, choices=named)
+            return self._ask(self.state.pending)
+        if not named and self._declined(pending, intent):
             self.state.pending = None
-            rest = self._add_requests(list(pending.rest)) if pending.rest else ""
-            return " ".join(p for p in (self.replies.say("chosen_none"), rest) if p)
-        if picked is None:
+            return self._then_rest(self.replies.say("chosen_none"), pending.rest)
+        if not named:
             if intent is None or intent.name in ("Yes", "Choose", "OneItem", "SeparateItems"):
                 return self.replies.say(
                     "choose_together_again" if pending.apart else "choose_again"
                 )
-            self.state.pending = None
+            self.set_aside()
             return None
         self.state.pending = None
-        added = self._apply_adds([self._line_for(picked, pending.item)])
-        rest = self._add_requests(list(pending.rest)) if pending.rest else ""
-        return " ".join(p for p in (added, rest) if p)
+        return self._then_rest(
+            self._apply_adds([self._line_for(named[0], pending.item)]), pending.rest
+        )
+
+    def _then_rest(self, reply: str, rest: tuple[ItemRequest, ...]) -> str:
+        """The reply, then the items that waited for the question answered."""
+        later = self._add_requests(list(rest)) if rest else ""
+        return " ".join(part for part in (reply, later) if part)
+
+    def _declined(self, pending: Choosing, intent: Intent | None) -> bool:
+        """Whether the answer turns the question down: "no", "cancel", "actually, no eggs"."""
+        if intent is None:
+            return False
+        if intent.name in ("No", "Cancel"):
+            return True
+        words = self.matcher.words.words
+        asked = set(words(pending.item.phrase))
+        return intent.name == "RemoveItems" and any(
+            asked & set(words(item.phrase)) for item in intent.items
+        )
+
+    def _answer_count(self, pending: ConfirmingCount, intent: Intent | None) -> str | None:
+        """ "Did you mean 6?": yes adds 6, a count adds that many, no leaves it out."""
+        if intent is not None and intent.name == "Yes":
+            quantity = pending.proposed
+        else:
+            quantity = self._count_said(intent)
+        if quantity is not None:
+            self.state.pending = None
+            return self._add_requests([replace(pending.item, quantity=quantity), *pending.rest])
+        if intent is not None and intent.name in ("No", "Cancel"):
+            self.state.pending = None
+            return self._then_rest(self.replies.say("chosen_none"), pending.rest)
+        if intent is None or intent.name == "Yes":
+            return self._ask(pending)
+        self.state.pending = None
+        return None
+
+    def _count_said(self, intent: Intent | None) -> int | None:
+        """A count said as an answer: "just two", "make it six", "two bananas"; "two" alone
+        is read as "two items" too, so the words themselves are read as a count."""
+        if intent is None:
+            return None
+        if intent.quantity is not None:
+            return intent.quantity
+        words = intent.text.split()
+        counted = self.parser.normalizer.numbers.parse_count(words)
+        if counted is not None and counted[1] == len(words):
+            return counted[0]
+        counts = [item.quantity for item in intent.items if item.quantity is not None]
+        return counts[0] if len(counts) == 1 and len(intent.items) == 1 else None
+
+    def _answer_unanswered(self, text: str, intent: Intent | None) -> str | None:
+        """An answer to a question talked past earlier: a position answers the latest, words
+        that name a choice answer the latest question they name."""
+        if not self.state.unanswered or (
+            intent is not None and intent.name not in _ANSWERS and not intent.implicit
+        ):
+            return None
+        unanswered = self.state.unanswered
+        for index in range(len(unanswered) - 1, -1, -1):
+            question = unanswered[index]
+            named = self._picked(question, text, intent)
+            if len(named) == 1:
+                del unanswered[index]
+                return self._apply_adds([self._line_for(named[0], question.item)])
+            if named:
+                unanswered[index] = replace(question, choices=named)
+                return self._ask(unanswered[index])
+            if intent is not None and intent.name == "Choose":
+                return None
+        return None
 
     @staticmethod
     def _chose_apart(pending: Choosing, intent: Intent | None) -> bool:
@@ -350,39 +513,64 @@ class DialogManager:
             return False
         if intent.name in ("No", "SeparateItems"):
             return True
+        if intent.name == "SetQuantity" and not intent.product:
+            return (intent.quantity or 0) > 1
         offered_after = (len(pending.choices) + 1, -1)
         return intent.name == "Choose" and _position(intent) in offered_after
 
-    def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> Product | None:
+    def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> tuple[Product, ...]:
+        """The choice the answer picks (one), the choices it narrows to (several), or none."""
         choices = pending.choices
         if intent is not None and intent.name == "Yes" and len(choices) == 1:
-            return choices[0]
-        if intent is not None and intent.name == "OneItem" and pending.apart:
-            return choices[0]
-        if intent is not None and intent.name == "Choose":
+            return choices[:1]
+        if intent is not None and pending.apart and _says_one(intent):
+            return choices[:1]
+        if intent is not None and intent.name == "Choose" and not intent.product:
             position = _position(intent)
             if position == -1:
-                return choices[-1]
+                return choices[-1:]
             if position is not None and 1 <= position <= len(choices):
-                return choices[position - 1]
-            return None
-        return self._choice_named(choices, text)
+                return (choices[position - 1],)
+            return ()
+        phrase = _answer_phrase(text, intent)
+        named = self._choice_named(choices, phrase) or self._choice_named(choices, text)
+        if named or intent is None or not (intent.product or intent.implicit):
+            return named
+        return self._named_beyond(pending, phrase)
 
-    def _choice_named(self, choices: tuple[Product, ...], text: str) -> Product | None:
+    def _named_beyond(self, pending: Choosing, phrase: str) -> tuple[Product, ...]:
+        """A product the question's words find but that was not offered, which the answer
+        tells apart ("the skim one" when whole, chocolate and oat milk were offered)."""
+        others = [p for p in self._alternatives(pending.item.phrase) if p not in pending.choices]
+        named = self._choice_named(tuple(others), phrase) if others else ()
+        return (self._likest(list(named), pending.item.phrase),) if named else ()
+
+    def _choice_named(self, choices: tuple[Product, ...], text: str) -> tuple[Product, ...]:
+        """The choices the words point to: the one named ("Kraft Macaroni and Cheese"), or
+        those whose telling words were said ("the brown ones")."""
         said = self._content(text)
         if not said:
-            return None
+            return ()
         scored = [(fuzz.token_set_ratio(said, self._content(p.display_name)), p) for p in choices]
         scored.sort(key=lambda item: item[0], reverse=True)
         best_score, best = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         if best_score >= self.settings.choice_pick_score and best_score > runner_up:
-            return best
-        return None
+            return (best,)
+        names = [self.matcher.words.words(p.display_name) for p in choices]
+        told = told_apart(self.matcher.words.words(text), names)
+        return tuple(choices[i] for i in told) if len(told) < len(choices) else ()
 
     def _content(self, text: str) -> str:
         """The words that name a product, as the matcher compares them."""
         return " ".join(self.matcher.words.words(text))
+
+    def _choose_without_question(self, intent: Intent) -> str:
+        """A choice said with no question open: "not that one, the organic one" swaps the item
+        added last."""
+        if intent.product:
+            return self._change_choice(intent)
+        return self._choose_out_of_context(intent)
 
     def _choose_out_of_context(self, _intent: Intent) -> str:
         return self.replies.say("yes_no_out_of_context")
@@ -393,6 +581,9 @@ class DialogManager:
     # Changing and reading the cart
 
     def _remove_items(self, intent: Intent) -> str:
+        """Remove what was named; "remove it" removes the item touched last."""
+        if not self.cart and not intent.items:
+            return self.replies.say("cart_empty")
         before, cart = self.db.update_cart(
             self.user, self.store.id, lambda now: self._removal(now, intent)[0]
         )
@@ -409,11 +600,11 @@ class DialogManager:
     def _removal(
         self, cart: list[CartLine], intent: Intent
     ) -> tuple[list[CartLine], list[CartLine], list[str]]:
-        """The cart without the items the request names, the lines taken out, and what to say
-        about items not in the cart."""
+        """The cart without the items the request names (the item touched last for "remove
+        it"), the lines taken out, and what to say about items not in the cart."""
         removed: list[CartLine] = []
         missing: list[str] = []
-        for request in intent.items:
+        for request in intent.items or self._last_named(cart):
             line = self._cart_line_named(cart, request.phrase)
             if line is None:
                 missing.append(self.replies.say("not_in_cart", phrase=request.phrase))
@@ -426,11 +617,25 @@ class DialogManager:
             )
         return cart, removed, missing
 
+    def _last_named(self, cart: list[CartLine]) -> tuple[ItemRequest, ...]:
+        """The item touched last, asked for by its name ("remove it")."""
+        last = self._last_line_in(cart)
+        return (ItemRequest(self.replies.described_name(last.name, last.options)),)
+
     def _cart_line_named(self, cart: list[CartLine], phrase: str) -> CartLine | None:
         if not cart:
             return None
+        best_score, best = max(self._scored_lines(cart, phrase), key=lambda item: item[0])
+        return best if best_score >= self.settings.choice_pick_score else None
+
+    def _cart_lines_named(self, cart: list[CartLine], phrase: str) -> list[CartLine]:
+        """Every cart line the phrase names ("eggs": the white and the brown ones)."""
+        floor = self.settings.choice_pick_score
+        return [line for score, line in self._scored_lines(cart, phrase) if score >= floor]
+
+    def _scored_lines(self, cart: list[CartLine], phrase: str) -> list[tuple[float, CartLine]]:
         said = self._content(phrase)
-        scored = [
+        return [
             (
                 fuzz.token_set_ratio(
                     said, self._content(self.replies.described_name(ln.name, ln.options))
@@ -439,23 +644,42 @@ class DialogManager:
             )
             for ln in cart
         ]
-        best_score, best = max(scored, key=lambda item: item[0])
-        return best if best_score >= self.settings.choice_pick_score else None
 
     def _set_quantity(self, intent: Intent) -> str:
-        cart = self.cart
-        if not cart:
-            return self.replies.say("nothing_to_change")
         quantity = intent.quantity or 0
         problem = self._quantity_problem(quantity) if quantity else ""
         if problem:
             return problem
+        discussed = self.state.discussed
+        if not intent.product and discussed is not None and quantity:
+            return self._set_discussed(discussed, quantity)
+        cart = self.cart
+        if not cart:
+            return self.replies.say("nothing_to_change")
         if intent.product:
             line = self._cart_line_named(cart, intent.product)
             if line is None:
                 return self.replies.say("not_in_cart", phrase=intent.product)
         else:
             line = self._last_line_in(cart)
+        return self._set_line(line, quantity)
+
+    def _set_discussed(self, discussed: Choosing, quantity: int, adding: bool = False) -> str:
+        """ "make it two" after "how much is butter": that many of the product asked about,
+        added when it is not in the cart (or `adding`); which one, when several were named."""
+        self.state.discussed = None
+        item = replace(discussed.item, quantity=quantity, unit="")
+        if len(discussed.choices) > 1:
+            return self._ask_first([replace(discussed, item=item)])
+        product = discussed.choices[0]
+        cart = self.cart
+        line = next((line for line in cart if line.product_id == product.id), None)
+        if line is None or adding:
+            return self._apply_adds([self._line_for(product, item)])
+        return self._set_line(line, quantity)
+
+    def _set_line(self, line: CartLine, quantity: int) -> str:
+        self.state.discussed = None
         _, cart = self._update(
             lambda now: set_quantity(now, line, quantity),
             self.replies.change("set_quantity", line=self.replies.line(line)),
@@ -484,23 +708,167 @@ class DialogManager:
         cart = self.cart
         if not cart:
             return self.replies.say("cart_empty")
+        if len(cart) > self._lines_in_full():
+            return self.replies.say(
+                "cart_summary", totals=self.replies.totals(cart), lines=self._said_lines(cart)
+            )
+        return self._read_all(_intent)
+
+    def _read_all(self, _intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("cart_empty")
+        self.state.lines_read = len(cart)
         contents = self.replies.say("cart_contents", lines=self.replies.lines(cart))
         return f"{contents} {self.replies.cart_total(cart)}"
+
+    def _read_rest(self, intent: Intent) -> str:
+        """ "what else": the lines after those a summary said, else the whole cart."""
+        cart = self.cart
+        read = self.state.lines_read
+        if not 0 < read < len(cart):
+            return self._read_all(intent)
+        self.state.lines_read = len(cart)
+        rest = self.replies.lines(cart[read:])
+        return self.replies.say("cart_rest", lines=rest, total=self.replies.cart_total(cart))
+
+    def _lines_in_full(self) -> int:
+        """The most lines read in full; one more than the summary's lines, since "and 1 more
+        item" would be no shorter."""
+        return self.settings.read_lines + 1
+
+    def _said_lines(self, cart: list[CartLine]) -> str:
+        """The cart's lines as a read-back says them: all of a short cart, else the first few
+        and how many more items."""
+        if len(cart) <= self._lines_in_full():
+            self.state.lines_read = len(cart)
+            return self.replies.lines(cart)
+        shown = cart[: self.settings.read_lines]
+        self.state.lines_read = len(shown)
+        more = sum(line.quantity for line in cart[len(shown) :])
+        said = [self.replies.line(line) for line in shown]
+        more_items = self.replies.say("more_items", count=more, items=self.replies.items_word(more))
+        return self.replies.join([*said, more_items])
+
+    def _cart_total(self, _intent: Intent) -> str:
+        cart = self.cart
+        return self.replies.cart_total(cart) if cart else self.replies.say("cart_empty")
+
+    def _how_many(self, intent: Intent) -> str:
+        lines = self._cart_lines_named(self.cart, intent.product)
+        if not lines:
+            return self.replies.say("none_in_cart", phrase=intent.product)
+        self.state.last_line = lines[-1]
+        self.state.discussed = None
+        return self.replies.say("you_have", lines=self.replies.lines(lines))
+
+    def _add_focus(self, quantity: int) -> str:
+        """ "put two in" after "how much is the pineapple": that many of the product asked
+        about (which one, when several were named), else of the item touched last."""
+        discussed = self.state.discussed
+        if discussed is not None:
+            return self._set_discussed(discussed, quantity, adding=True)
+        cart = self.cart
+        if not cart:
+            return self.replies.say("nothing_to_add_again")
+        return self._apply_adds([replace(self._last_line_in(cart), quantity=quantity)])
+
+    def _add_another(self, intent: Intent) -> str:
+        """ "another one", "two more": the item touched last again."""
+        cart = self.cart
+        if not cart:
+            return self.replies.say("nothing_to_add_again")
+        line = self._last_line_in(cart)
+        return self._apply_adds([replace(line, quantity=intent.quantity or 1)])
+
+    def _change_choice(self, intent: Intent) -> str:
+        """ "not that one, the organic one": the item added last swapped for another of the
+        products its request found, the one the new words tell apart; else the answer to a
+        question talked past that the words name; else a request for what the words name."""
+        cart = self.cart
+        last, request = self.state.last_line, self.state.last_request
+        line = next((ln for ln in cart if last is not None and same_item(ln, last)), None)
+        swapped = self._swap(cart, line, request, intent.product) if line and request else None
+        if swapped is not None:
+            return swapped
+        answered = self._answer_unanswered(intent.text, intent)
+        if answered is not None:
+            return answered
+        return self._add_requests([ItemRequest(intent.product)])
+
+    def _swap(
+        self, cart: list[CartLine], line: CartLine, request: ItemRequest, words: str
+    ) -> str | None:
+        """The line swapped for the product its request found that the words tell apart from
+        it (among several, the one most like it, then the likeliest: "the brown ones" for white
+        eggs are the same eggs, brown); None when the words name none."""
+        current = self.store.product(line.product_id)
+        if current is None:
+            return None
+        others = (p for p in self._alternatives(request.phrase) if p.id != line.product_id)
+        choices = (current, *others)
+        named = [p for p in self._choice_named(choices, words) if p.id != current.id]
+        if not named:
+            return None
+        dropped = self._drop_line(line)
+        wanted = replace(request, quantity=line.quantity, unit="")
+        chosen = self._likest(named, line.name)
+        return f"{dropped} {self._apply_adds([self._line_for(chosen, wanted)])}"
+
+    def _drop_line(self, line: CartLine) -> str:
+        """Take a line out of the cart to be replaced; what to say about it."""
+        self._update(
+            lambda now: set_quantity(now, line, 0),
+            self.replies.change("remove", lines=self.replies.line(line)),
+        )
+        self.state.last_line = None
+        return self.replies.say("swapped_out", line=self.replies.line(line))
+
+    def _alternatives(self, phrase: str) -> tuple[Product, ...]:
+        """The products a phrase finds, likeliest first, beyond those a question offers."""
+        return tuple(c.product for c in self.matcher.rank(phrase, limit=_ALTERNATIVES))
+
+    def _likest(self, products: list[Product], name: str) -> Product:
+        """The product sharing the most words with `name`; on a tie the first."""
+        words = set(self.matcher.words.words(name))
+        return max(
+            products, key=lambda p: len(words & set(self.matcher.words.words(p.display_name)))
+        )
 
     def _clear_cart(self, _intent: Intent) -> str:
         before, _ = self._update(lambda _now: [], self.replies.change("clear"))
         if not before:
             return self.replies.say("cart_empty")
+        self.state.unanswered.clear()
         return self.replies.say("cleared")
 
     # Questions about products
 
     def _price(self, intent: Intent) -> str:
+        if not intent.product:
+            return self._price_of_focus()
         result = self.matcher.match(intent.product)
         if result.outcome is MatchOutcome.NOT_FOUND:
             return self._not_found(intent.product, result.candidates)
-        said = [self._price_of(c.product) for c in result.candidates]
-        self.state.last_product = result.candidates[0].product
+        products = tuple(c.product for c in result.candidates)
+        if result.outcome is MatchOutcome.CONFIDENT:
+            products = products[:1]
+        self.state.discussed = Choosing(ItemRequest(intent.product), products)
+        return self._prices_of(products)
+
+    def _price_of_focus(self) -> str:
+        """ "how much is that": the products asked about last, else the item touched last."""
+        if self.state.discussed is not None:
+            return self._prices_of(self.state.discussed.choices)
+        cart = self.cart
+        if not cart:
+            return self.replies.say("price_of_nothing")
+        product = self.store.product(self._last_line_in(cart).product_id)
+        return self._prices_of((product,)) if product else self.replies.say("price_of_nothing")
+
+    def _prices_of(self, products: tuple[Product, ...]) -> str:
+        self.state.last_product = products[0]
+        said = [self._price_of(product) for product in products]
         if len(said) == 1:
             return said[0]
         return self.replies.say("prices", prices=self.replies.join([s.rstrip(".") for s in said]))
@@ -517,7 +885,7 @@ class DialogManager:
         if not kinds:
             return self.replies.say("kinds_none", phrase=intent.product)
         offered = tuple(kinds[: self.matcher.settings.max_choices])
-        self.state.pending = Choosing(ItemRequest(intent.product), offered)
+        self.state.pending = Choosing(ItemRequest(intent.product), offered, optional=True)
         return self.replies.say(
             "kinds", count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
         )
@@ -529,12 +897,25 @@ class DialogManager:
         if not cart:
             return self.replies.say("checkout_empty")
         self.state.pending = ConfirmingCheckout(tuple(cart), uuid.uuid4().hex)
+        key = "read_back" if len(cart) <= self._lines_in_full() else "read_back_summary"
         return self.replies.say(
-            "read_back",
+            key,
             store=self.store.name,
-            lines=self.replies.lines(cart),
+            lines=self._said_lines(cart),
+            totals=self.replies.totals(cart),
             total_sentence=self.replies.cart_total(cart),
+            open=self._not_chosen(),
         )
+
+    def _not_chosen(self) -> str:
+        """The questions talked past, said before the order is confirmed."""
+        said = [
+            self.replies.say(
+                "not_chosen", phrase=q.item.phrase, choices=self.replies.choices(q.choices)
+            )
+            for q in self.state.unanswered
+        ]
+        return "".join(f"{sentence} " for sentence in said)
 
     def _answer_checkout(
         self, pending: ConfirmingCheckout, text: str, intent: Intent | None
@@ -548,11 +929,20 @@ class DialogManager:
         if intent is not None and intent.name in ("No", "Cancel"):
             self.state.pending = None
             return self.replies.say("order_not_placed")
+        if intent is not None and intent.name in ("ReadAll", "ReadRest"):
+            read = self._handlers[intent.name](intent)
+            return f"{read} {self.replies.say('place_order_question')}"
+        open_before = len(self.state.unanswered)
+        answered = self._answer_unanswered(text, intent)
+        if answered is not None and len(self.state.unanswered) < open_before:
+            return f"{answered} {self._checkout(intent)}"
+        if answered is not None:
+            return answered
         if (
             intent is None
             or intent.implicit
             or intent.name not in self._handlers
-            or (intent.name == "Choose")
+            or intent.name in ("Choose", "Count")
         ):
             return self._confirm_again(pending)
         self.state.pending = None
@@ -579,6 +969,8 @@ class DialogManager:
         self._profile = None
         self.state.changes.clear()
         self.state.last_line = None
+        self.state.unanswered.clear()
+        self.state.discussed = None
         total = order.total
         return self.replies.say(
             "order_placed",
@@ -709,6 +1101,29 @@ def one_product_for(
         return None
     whole = matcher.together(first.phrase, second.joined_by, second.phrase)
     return whole.product if whole else None
+
+
+def _items_of(question: PendingQuestion) -> tuple[ItemRequest, ...]:
+    """The items a question is about: both items of "one item, or two?", else its one item."""
+    if isinstance(question, Choosing) and question.apart:
+        return question.apart
+    return (question.item,)
+
+
+def _says_one(intent: Intent) -> bool:
+    """Whether an answer to "one item, or separate items?" says one: "one item", "just one"."""
+    return intent.name == "OneItem" or (
+        intent.name == "SetQuantity" and not intent.product and intent.quantity == 1
+    )
+
+
+def _answer_phrase(text: str, intent: Intent | None) -> str:
+    """The words of an answer that name a choice when it has product words ("not that one, the
+    organic one": "organic one"), else all it said."""
+    if intent is None:
+        return text
+    phrases = [intent.product] if intent.product else [item.phrase for item in intent.items]
+    return " ".join(phrases) if any(phrases) else text
 
 
 def _position(intent: Intent) -> int | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import inflect
+
 from voiceshop.catalog.model import OptionKind, Product, Store
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.storage.records import CartLine
@@ -18,7 +20,8 @@ class Replies:
         self._changes: dict[str, str] = raw["changes"]
         self._words: dict[str, str] = raw["words"]
         self._store = store
-        self._plurals = load_language(language).units
+        self._plurals = {**raw.get("plurals", {}), **load_language(language).units}
+        self._inflect = inflect.engine()
 
     def say(self, key: str, **fields: object) -> str:
         """The reply `key` with its fields filled in."""
@@ -43,15 +46,37 @@ class Replies:
     def items_word(self, count: int) -> str:
         return self._words["item" if count == 1 else "items"]
 
+    def counted(self, noun: str, count: int) -> str:
+        """The noun as said after `count`: "1 loaf", "2 loaves"; plural names stay as they are.
+        Irregular plurals come from the language data (`units`, `plurals`), others from
+        `inflect`."""
+        if count == 1:
+            return noun
+        known = self._plurals.get(noun.lower())
+        if known is not None:
+            return known if noun.islower() else known.capitalize()
+        if self._inflect.singular_noun(noun) is not False:
+            return noun
+        return self._inflect.plural_noun(noun)
+
+    def counted_name(self, name: str, count: int) -> str:
+        """A product name after a count, its last word in agreement: "6 Bananas", "3 Hass
+        Avocados"."""
+        *head, last = name.split() or [""]
+        return " ".join([*head, self.counted(last, count)])
+
     def line(self, line: CartLine) -> str:
-        """ "2 cartons of Organic Whole Milk", "1 Large Latte with a bit of soy milk"."""
+        """ "2 cartons of Organic Whole Milk", "6 Bananas", "1 Large Latte with a bit of soy
+        milk"."""
         product = self._store.product(line.product_id)
         unit = product.unit if product else ""
-        name = self.described_name(line.name, line.options)
+        count = line.quantity
         if unit:
-            units = unit if line.quantity == 1 else self._plurals.get(unit, f"{unit}s")
-            return f"{line.quantity} {units} of {name}"
-        return f"{line.quantity} {name}"
+            units = self.counted(unit, count)
+            name = self.described_name(line.name, line.options)
+            return self.say("line_of_units", count=count, units=units, name=name)
+        name = self.described_name(self.counted_name(line.name, count), line.options)
+        return self.say("line", count=count, name=name)
 
     def lines(self, lines: Sequence[CartLine]) -> str:
         return self.join([self.line(line) for line in lines])
@@ -74,21 +99,27 @@ class Replies:
         return self.join([p.display_name for p in products], "or")
 
     def cart_total(self, lines: Sequence[CartLine]) -> str:
-        """ "That's 3 items, $11.47." with unknown prices said as such."""
+        """ "That's 3 items, $11.47.", or that the cart is empty."""
+        if not lines:
+            return self.say("cart_empty")
+        return self.say("cart_total", totals=self.totals(lines))
+
+    def totals(self, lines: Sequence[CartLine]) -> str:
+        """ "3 items, $11.47", with unknown prices said as such."""
         count = sum(line.quantity for line in lines)
         known = [line.price for line in lines if line.price is not None]
         unpriced = sum(line.quantity for line in lines if line.price is None)
         items = self.items_word(count)
         if not known:
-            return self.say("cart_total_unpriced", count=count, items=items)
+            return self.say("totals_unpriced", count=count, items=items)
         total = self.money(sum(known))
         if unpriced:
             return self.say(
-                "cart_total_partly_priced",
+                "totals_partly_priced",
                 count=count,
                 items=items,
                 total=total,
                 unpriced=unpriced,
                 without_price=self._words["no_price"],
             )
-        return self.say("cart_total", count=count, items=items, total=total)
+        return self.say("totals", count=count, items=items, total=total)

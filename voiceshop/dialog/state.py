@@ -19,6 +19,19 @@ class Choosing:
     apart: tuple[ItemRequest, ...] = ()
     """The items `item` names when its words are read as several, offered after `choices`
     ("minced garlic and extra virgin olive oil": one product, or two)."""
+    optional: bool = False
+    """An offer the shopper may let go ("I have 12 kinds of bread, like ..."), not a question
+    kept when talked past."""
+
+
+@dataclass(frozen=True)
+class ConfirmingCount:
+    """A count above what one request may add was heard; "Did you mean 6?" is open, or "How
+    many would you like?" when no sane reading of the count was found."""
+
+    item: ItemRequest
+    proposed: int | None
+    rest: tuple[ItemRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,10 @@ class ConfirmingHeard:
     text: str
 
 
-Pending = Choosing | ConfirmingCheckout | ConfirmingHeard
+PendingQuestion = Choosing | ConfirmingCount
+"""A question about what to add."""
+
+Pending = Choosing | ConfirmingCount | ConfirmingCheckout | ConfirmingHeard
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,15 @@ class DialogState:
     changes: list[Change] = field(default_factory=list)
     last_reply: str = ""
     last_line: CartLine | None = None
-    """The cart line touched last, for "make it three"."""
+    """The cart line touched last, for "make it three" and "another one"."""
+    last_request: ItemRequest | None = None
+    """What was asked for when the last product was put in the cart, for "not that one"."""
     last_product: Product | None = None
     """The product talked about last, for "where is it cheaper?"."""
+    discussed: Choosing | None = None
+    """Products asked about since the cart last changed ("how much is butter"): "make it two"
+    means them, not the line touched last."""
+    unanswered: list[Choosing] = field(default_factory=list)
+    """Questions the shopper talked past, kept until answered, replaced or checked out."""
+    lines_read: int = 0
+    """How many cart lines the last read-back said before "and N more", for "what else"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, Temp
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
 
-_IMPLICIT_ADD_TEMPLATE = 2
+_IMPLICIT_ADD_TEMPLATE = 3
 """Index, among AddItems templates, of the bare item list ("milk and eggs")."""
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 MAX_UTTERANCE_CHARS = 500
@@ -85,11 +86,17 @@ class IntentParser:
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
-        words = [
+        return self._without_edges(self._said(text))
+
+    def _said(self, text: str) -> list[str]:
+        """The utterance's words in normal form, without noise words."""
+        return [
             w
             for w in self.normalizer.normalize(text, keep_commas=True).split()
             if w not in self.language.noise_words
         ]
+
+    def _without_edges(self, words: list[str]) -> list[str]:
         changed = True
         while changed and words:
             before = len(words)
@@ -102,18 +109,36 @@ class IntentParser:
 
         Recognizers sometimes add chatter after a command ("... with soy milk? I'll see you
         later."), so of the whole text and its leading sentences the reading that holds together
-        best is taken (see `_rank`); on a tie the longer one. Text that `is_too_long` is None.
+        best is taken (see `_rank`); on a tie the longer one. Words such as "hello" or "thank
+        you" around a request are fillers, but said alone with a little more ("hello there",
+        "thank you so much") they are what was meant: each text is read with and without its
+        edge fillers, the reading without them first. Text that `is_too_long` is None.
         """
         if is_too_long(text):
             return None
         sentences = _SENTENCE_END.split(text.strip())
         best, best_rank = None, _rank_nothing()
         for count in range(len(sentences), 0, -1):
-            intent = self._parse_words(self.clean(" ".join(sentences[:count])))
-            rank = self._rank(intent)
-            if rank > best_rank:
-                best, best_rank = intent, rank
+            said = self._said(" ".join(sentences[:count]))
+            cleaned = self._without_edges(said)
+            best, best_rank = self._better(self._parse_words(cleaned), best, best_rank)
+            if cleaned != said:
+                best, best_rank = self._better(self._parse_words(said), best, best_rank, True)
         return best
+
+    def _better(
+        self,
+        intent: Intent | None,
+        best: Intent | None,
+        best_rank: tuple[bool, bool, float],
+        with_fillers: bool = False,
+    ) -> tuple[Intent | None, tuple[bool, bool, float]]:
+        """The better of a reading and the best so far. A reading with its edge fillers kept
+        wins only by being understood, or said as a command, where the other is not."""
+        rank = self._rank(intent)
+        if with_fillers:
+            rank = (rank[0], rank[1], -math.inf)
+        return (intent, rank) if rank > best_rank else (best, best_rank)
 
     def _rank(self, intent: Intent | None) -> tuple[bool, bool, float]:
         """Understood at all; said as a command, not a bare list; how well its weakest product
