@@ -81,9 +81,7 @@ class MatchSettings:
     `python -m benchmarks.carried_share`: of 14 perturbed Instacart names that name no product
     clearly 0 are lost at 0.4, 1 at 0.5 ("suite vermouth"), 2 at 0.6, while 45.2% / 51.4% /
     64.4% of 146 Instacart alcohol names are caught at the grocery; and on the everyday tune
-    set (tests/everyday/tune), where 0.4 and 0.5 pass the same turns.
-    Tuned on: benchmarks.carried_share (perturbed Instacart names against its alcohol names);
-    re-tuned after the everyday-tune fixes."""
+    set (tests/everyday/tune), where 0.4 and 0.5 pass the same turns."""
 
 
 class MatchOutcome(StrEnum):
