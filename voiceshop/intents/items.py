@@ -36,16 +36,21 @@ _SCORES_KEPT = 4096
 _CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
 _MERGE_TOLERANCE = 0.02
 _NAMES = 0.5
-"""Phrase score from which words name a product, if only weakly."""
+"""Phrase score from which words name a product, if only weakly.
+Not tuned: set with the item-list rule, no figures quoted."""
 _NAMES_FAIRLY = 0.7
-"""Phrase score from which words name a product fairly well."""
+"""Phrase score from which words name a product fairly well.
+Not tuned: chosen on one example ('burger maked corn'), no figures quoted."""
 _JOINED_NAMES = 0.75
 """Phrase score from which parts joined by "and", one of which names a product only weakly
-("low and green tea scented hand soap", misheard), name one product together."""
+("low and green tea scented hand soap", misheard), name one product together.
+Not tuned: chosen on one example ('burger maked corn'), no figures quoted."""
 _NAMES_CLEARLY = 0.8
-"""Phrase score from which words name a product clearly."""
+"""Phrase score from which words name a product clearly.
+Not tuned: chosen on one example ('his sixteen ounce, iced coffee'), no figures quoted."""
 _NAMES_EXACTLY = 0.9
-"""Phrase score from which words are a product's name, or all but one unsaid word of it."""
+"""Phrase score from which words are a product's name, or all but one unsaid word of it.
+Not tuned: chosen on examples ('two percent milk', 'one milk'), no figures quoted."""
 
 
 @dataclass

@@ -33,11 +33,15 @@ from voiceshop.recognizer.base import MisheardSlot, SlotFinder
 from voiceshop.recognizer.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
 
 NAMES_A_PRODUCT = 0.5
-"""Phrase score (0..1) from which heard words name a product, if only weakly."""
+"""Phrase score (0..1) from which heard words name a product, if only weakly.
+Tuned on: coffee-dev, all 124 recordings, before the tune/check split; A/B at noise seed 8, clean
+to 24 dB."""
 ADD_ON_LEAD = "with"
 """The word after which an order names its add-ons."""
 _MAX_UNKNOWN_WORDS = 2
-"""Unknown words taken together as one misheard add-on ("sittin there")."""
+"""Unknown words taken together as one misheard add-on ("sittin there").
+Tuned on: coffee-dev, all 124 recordings, before the tune/check split; A/B at noise seed 8, clean
+to 24 dB."""
 
 _WORD = re.compile(r"[A-Za-z']+")
 

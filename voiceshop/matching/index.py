@@ -23,7 +23,8 @@ from voiceshop.matching.spelling import SpellingIndex
 from voiceshop.matching.words import MatchWords
 
 BRAND_WEIGHT = 0.35
-"""How much an unsaid brand word counts against a name, relative to a product word."""
+"""How much an unsaid brand word counts against a name, relative to a product word.
+Not tuned: set with the first matcher, before any accuracy benchmark existed."""
 ARRAY_NAMES = (
     "vocabulary",
     "sound_keys",

@@ -55,17 +55,23 @@ class EndpointSettings:
     """When an utterance starts and ends."""
 
     speech_threshold: float = 0.5
-    """A frame whose speech probability reaches this counts as speech (Silero's usual 0.5)."""
+    """A frame whose speech probability reaches this counts as speech (Silero's usual 0.5).
+    Not tuned: Silero's usual value."""
     release_threshold: float = 0.35
-    """Inside an utterance, frames at or above this still count as speech (hysteresis)."""
+    """Inside an utterance, frames at or above this still count as speech (hysteresis).
+    Not tuned: a guess, checked on synthetic test audio only."""
     min_speech_seconds: float = 0.1
-    """Speech must last this long to start an utterance; shorter clicks and knocks are ignored."""
+    """Speech must last this long to start an utterance; shorter clicks and knocks are ignored.
+    Not tuned: a guess, checked on synthetic test audio only."""
     trailing_silence_seconds: float = 0.7
-    """Non-speech that ends an utterance; shorter cuts "add two ... apples" in the pause."""
+    """Non-speech that ends an utterance; shorter cuts "add two ... apples" in the pause.
+    Not tuned: a guess, checked on synthetic test audio only."""
     max_utterance_seconds: float = 15.0
-    """An utterance is cut at this length even if the speaker goes on."""
+    """An utterance is cut at this length even if the speaker goes on.
+    Not tuned: a guess, checked on synthetic test audio only."""
     pre_roll_seconds: float = 0.3
-    """Audio kept from before speech was detected, so the first syllable is not clipped."""
+    """Audio kept from before speech was detected, so the first syllable is not clipped.
+    Not tuned: a guess, checked on synthetic test audio only."""
 
 
 class EndReason(StrEnum):
@@ -220,11 +226,14 @@ class EnergySettings:
     """How the energy detector separates speech from background."""
 
     margin_db: float = 10.0
-    """A frame this far above the noise floor scores 0.5; twice as far scores 1."""
+    """A frame this far above the noise floor scores 0.5; twice as far scores 1.
+    Not tuned: a guess, checked on synthetic test audio only."""
     floor_rise_db_per_second: float = 1.0
-    """How fast the noise floor follows louder background (it follows quieter at once)."""
+    """How fast the noise floor follows louder background (it follows quieter at once).
+    Not tuned: a guess, checked on synthetic test audio only."""
     min_floor_db: float = -60.0
-    """The floor never drops below this (dBFS), so digital silence does not make clicks speech."""
+    """The floor never drops below this (dBFS), so digital silence does not make clicks speech.
+    Not tuned: a guess, checked on synthetic test audio only."""
 
 
 class EnergyDetector:

@@ -81,24 +81,33 @@ class InterimSettings:
     """What the recognizer does before the endpoint."""
 
     draft_every_seconds: float | None = 0.8
-    """Utterance audio between two drafts for `partial()`; None: no drafts."""
+    """Utterance audio between two drafts for `partial()`; None: no drafts.
+    Not tuned: a guess; no figures quoted."""
     draft_window_seconds: float = 8.0
-    """Decoder window of the drafts; longer utterances are drafted in several windows."""
+    """Decoder window of the drafts; longer utterances are drafted in several windows.
+    Not tuned: a guess; no figures quoted."""
     lookahead_silence_seconds: float = 0.1
-    """Pause after which the utterance so far gets its final reading, ahead of the endpoint."""
+    """Pause after which the utterance so far gets its final reading, ahead of the endpoint.
+    Not tuned: a guess; no figures quoted."""
     closed_silence_seconds: float = 0.3
-    """Pause that ends an utterance whose lookahead reading is a closed request."""
+    """Pause that ends an utterance whose lookahead reading is a closed request.
+    Not tuned: a guess; no figures quoted."""
     open_silence_seconds: float = 0.35
     """Pause that ends an utterance whose lookahead reading is an open request, for a person
-    not (yet) known to pause longer inside requests."""
+    not (yet) known to pause longer inside requests.
+    Tuned on: the turn benchmarks (demo turns, coffee-dev before the split, paused requests)."""
     options_silence_seconds: float = 0.5
     """The same when options may follow: longer than the pauses people make before them (at
-    most 0.42 s in 124 recorded coffee orders)."""
+    most 0.42 s in 124 recorded coffee orders).
+    Tuned on: pauses in coffee-dev, all 124 recordings, before the tune/check split, and the turn
+    benchmarks."""
     habit_margin_seconds: float = 0.15
     """How much longer than the person's longest recent pause inside a request an open request
-    waits."""
+    waits.
+    Tuned on: the turn benchmarks (demo turns, coffee-dev before the split, paused requests)."""
     habit_utterances: int = 5
-    """Recent utterances whose inner pauses make the person's pause habit."""
+    """Recent utterances whose inner pauses make the person's pause habit.
+    Tuned on: the turn benchmarks (demo turns, coffee-dev before the split, paused requests)."""
 
 
 class _HasText(Protocol):
