@@ -124,7 +124,7 @@ def test_a_second_count_or_a_count_too_large_leaves_the_items_apart(dialog: Dial
     assert cart(dialog) == {"Minced Garlic": 1, "Extra Virgin Olive Oil": 2}
 
     reply = dialog.respond("add a thousand minced garlic and extra virgin olive oil").text
-    assert "1000 is more than I can add at once" in reply
+    assert "1,000 is more than I can add at once" in reply
     assert cart(dialog) == {"Minced Garlic": 1, "Extra Virgin Olive Oil": 3}
 
 
@@ -188,7 +188,8 @@ def test_names_only_spelled_alike_are_in_the_second_readings_prompt() -> None:
 
 def test_a_phrase_before_an_and_the_second_reading_does_not_hear_is_reread_too() -> None:
     """ "Organic Cotton Tampons" heard as "organic cat and tempan's": both phrases take the second
-    reading's words; where it hears the "and" as well, only the unclear phrase does."""
+    reading's words (here as the one name the second reading says, "Organic Cotton Tampons,
+    Super Plus Absorbency"); where it hears the "and" as well, only the unclear phrase does."""
     vocabulary = instacart_vocabulary()
     assert vocabulary.take_names is not None
     heard = "I need free organic cat and tempan's super plus unsorbency."
@@ -198,5 +199,5 @@ def test_a_phrase_before_an_and_the_second_reading_does_not_hear_is_reread_too()
     )
     with_and = vocabulary.take_names(heard, "I need 3 organic cats and super plus absorbency.")
 
-    assert without_and == "I need free organic cotton tampons and super plus absorbency."
+    assert without_and == "I need free organic cotton tampons super plus absorbency."
     assert with_and == "I need free organic cat and super plus absorbency."

@@ -87,7 +87,9 @@ class CatalogSlots:
         phrases = [*joined, *(phrase for phrase in _phrases(intent) if self._unclear(phrase))]
         matcher = self._matcher
         offered = [
-            c for phrase in phrases for c in matcher.widened(matcher.match(phrase)).candidates
+            c
+            for phrase in phrases
+            for c in matcher.widened(matcher.match(phrase), uncarried_too=True).candidates
         ]
         spelled = [
             c
@@ -192,7 +194,9 @@ class CatalogSlots:
         ):
             return ()
         normalize = self._parser.normalizer.normalize
-        offered = self._matcher.widened(result, letter_score=READ_BACK_LETTER_SCORE)
+        offered = self._matcher.widened(
+            result, letter_score=READ_BACK_LETTER_SCORE, uncarried_too=True
+        )
         names = (normalize(c.product.name) for c in offered.candidates)
         return tuple(dict.fromkeys(name for name in names if _corrects(heard, set(words(name)))))
 

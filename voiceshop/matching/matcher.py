@@ -263,14 +263,22 @@ class ProductMatcher:
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
 
-    def widened(self, result: MatchResult, letter_score: float | None = None) -> MatchResult:
+    def widened(
+        self,
+        result: MatchResult,
+        letter_score: float | None = None,
+        *,
+        uncarried_too: bool = False,
+    ) -> MatchResult:
         """An unclear result offering the best choices among its own, the next ranked names and
         the names spelled most like its phrase (at least `letter_score` alike, by default the
         settings'), by the higher of their word and letter scores.
 
         Meant for when a question is about to be asked: it reads every name variant. A
         confident result is returned as it is, and so is one whose choices hold every said word
-        ("eggs": the words were heard, only which product is unclear).
+        ("eggs": the words were heard, only which product is unclear), and a phrase the store
+        does not carry (`carried`) unless `uncarried_too`: the names a recognizer reads back
+        against the audio, which may show that the phrase was misheard.
         """
         words = self.words.words(result.phrase)
         similar = [self._similar_words(word) for word in words]
@@ -278,7 +286,8 @@ class ProductMatcher:
             self._covers(c.product, similar) for c in result.candidates
         ):
             return result
-        if result.outcome is MatchOutcome.NOT_FOUND and not self.carried(result.phrase):
+        uncarried = result.outcome is MatchOutcome.NOT_FOUND and not uncarried_too
+        if uncarried and not self.carried(result.phrase):
             return result
         s = self.settings
         position = self.index.position
