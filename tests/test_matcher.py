@@ -69,6 +69,25 @@ def test_decisions() -> None:
     assert GROCERY.match("").outcome is MatchOutcome.NOT_FOUND
 
 
+@pytest.mark.parametrize(
+    ("phrase", "unit", "named"),
+    [
+        ("water", "gallon", "drinking water"),
+        ("water", "case", "spring water"),
+        ("corn", "ear", "sweet corn"),
+        ("milk", "gallon", None),
+        ("organic whole milk", "gallon", None),
+        ("water", "tub", None),
+    ],
+)
+def test_the_unit_said_picks_the_one_product_sold_by_it(
+    phrase: str, unit: str, named: str | None
+) -> None:
+    """Only among products the phrase leaves unclear, and only when one is sold by it: four
+    milks come by the gallon; a clear phrase needs no unit."""
+    assert GROCERY.sold_by(phrase, unit) == named
+
+
 def test_a_weak_match_is_offered_as_a_question() -> None:
     settings = MatchSettings(min_score=0.7)
     matcher = matcher_for(

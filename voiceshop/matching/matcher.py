@@ -170,6 +170,26 @@ class ProductMatcher:
         ranked = self.rank(phrase, limit=1)
         return ranked[0].product.name if ranked else None
 
+    def sold_by(self, phrase: str, unit: str) -> str | None:
+        """The name, as match words, of the one product sold by `unit` (its counting unit or
+        its size says it: "a gallon of water", "six ears of corn") among the best ranked whose
+        names hold every said word, when `phrase` leaves it among its choices. None when
+        `phrase` is clear or not exactly one is ("a gallon of milk": several milks)."""
+        result = self.match(phrase)
+        if result.outcome is not MatchOutcome.AMBIGUOUS:
+            return None
+        said = set(self.words.words(unit))
+        similar = self._said_similar(phrase)
+        sold = [
+            c.product
+            for c in self.rank(phrase, self.settings.personal_pool)
+            if self._covers(c.product, similar)
+            and said <= set(self.words.words(f"{c.product.unit} {c.product.size}"))
+        ]
+        if len(sold) != 1 or sold[0] not in {c.product for c in result.candidates}:
+            return None
+        return " ".join(self.words.said(sold[0].name))
+
     def carried(self, phrase: str) -> bool:
         """Whether the store may carry what `phrase` names: its best ranked products explain
         enough of the said words (see `explained`; "wine" is not carried by a grocery whose
