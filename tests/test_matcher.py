@@ -88,6 +88,20 @@ def test_the_unit_said_picks_the_one_product_sold_by_it(
     assert GROCERY.sold_by(phrase, unit) == named
 
 
+def test_a_word_the_catalog_has_only_in_one_term_is_not_that_term() -> None:
+    """Ice is not carried though ice cream is; a word also said alone in a name, or a brand
+    opening several names, is still explained by them."""
+    assert GROCERY.match("ice").outcome is MatchOutcome.NOT_FOUND
+    assert GROCERY.match("ice cream").outcome is not MatchOutcome.NOT_FOUND
+    assert GROCERY.match("cream").outcome is not MatchOutcome.NOT_FOUND
+    colas = [Product(f"c{n}", f"Zesto Cola {n}", brand="Zesto Cola") for n in ("Zero", "Lime")]
+    cones = [Product(f"s{n}", f"Snow Cone {n}") for n in ("Cherry", "Lime")]
+    matcher = matcher_for(*colas, *cones)
+    assert matcher.explained("zesto", matcher.rank("zesto")) == 1.0
+    assert matcher.explained("snow", matcher.rank("snow")) == 0.0
+    assert matcher.explained("snow cone", matcher.rank("snow cone")) == 1.0
+
+
 def test_a_weak_match_is_offered_as_a_question() -> None:
     settings = MatchSettings(min_score=0.7)
     matcher = matcher_for(

@@ -207,6 +207,8 @@ class ProductMatcher:
         )
 
     def _explained_words(self, said: list[str], ranked: list[Candidate]) -> float:
+        if len(said) == 1 and self._only_in_compound(said[0]):
+            return 0.0
         similar = [self._similar_words(word) for word in said]
         weights = [self._said_weight(word, sims) for word, sims in zip(said, similar, strict=True)]
         named = [word in self.index.word_id for word in said]
@@ -215,6 +217,26 @@ class ProductMatcher:
                 named = [a or b for a, b in zip(named, variant, strict=True)]
         total = sum(weights)
         return sum(w for w, n in zip(weights, named, strict=True) if n) / total if total else 0.0
+
+    def _only_in_compound(self, word: str) -> bool:
+        """Whether the names of several products hold the word, every time as the first part
+        of the same two-word term and never in a brand ("ice" of "ice cream", not "pampers"):
+        said alone it is something else ("a bag of ice"), which the term does not explain."""
+        index = self.index
+        word_id = index.word_id.get(word)
+        if word_id is None:
+            return False
+        products: set[int] = set()
+        followers: set[int] = set()
+        for variant in index.posting(word_id)[0].tolist():
+            words = index.words_of_variant(variant).tolist()
+            ends = [n for n, w in enumerate(words) if w == word_id and n + 1 == len(words)]
+            followers.update(words[n + 1] for n, w in enumerate(words[:-1]) if w == word_id)
+            if ends or len(followers) > 1:
+                return False
+            products.add(int(index.variant_product[variant]))
+        brands = (index.products[product].brand for product in products)
+        return len(products) > 1 and all(word not in self.words.words(b) for b in brands)
 
     def together(self, first: str, joined_by: str, second: str) -> Candidate | None:
         """The product that two item phrases said with `joined_by` between them name as one,
