@@ -102,6 +102,14 @@ def test_a_word_the_catalog_has_only_in_one_term_is_not_that_term() -> None:
     assert matcher.explained("snow cone", matcher.rank("snow cone")) == 1.0
 
 
+def test_another_name_holding_every_said_word_a_little_behind_makes_it_unclear() -> None:
+    """Red grapes score lower than green only because "green" is a common word here."""
+    grapes = GROCERY.match("grapes")
+    assert grapes.outcome is MatchOutcome.AMBIGUOUS
+    assert {"green-grapes", "red-grapes"} <= {c.product.id for c in grapes.candidates}
+    assert GROCERY.match("bacon").outcome is MatchOutcome.CONFIDENT
+
+
 def test_a_weak_match_is_offered_as_a_question() -> None:
     settings = MatchSettings(min_score=0.7)
     matcher = matcher_for(

@@ -287,11 +287,22 @@ class ProductMatcher:
             usual = self._usual(phrase, self.rank(phrase, limit=s.personal_pool), preferences)
             if usual is not None:
                 return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
-        close = [c for c in ranked[1:] if c.score >= top - s.ambiguity_margin]
+        close = [c for c in ranked[1:] if self._rivals(phrase, top, c)]
         if (not close and top >= s.confident_score) or self._alone_names_all(phrase, ranked[0]):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
+
+    def _rivals(self, phrase: str, top: float, other: Candidate) -> bool:
+        """Whether another product makes the best one unclear: it scores within the ambiguity
+        margin, or within the choice margin and its name holds every said word ("grapes":
+        red and green grapes, whichever name's other words weigh less)."""
+        s = self.settings
+        if other.score >= top - s.ambiguity_margin:
+            return True
+        return other.score >= top - s.choice_margin and self._covers(
+            other.product, self._said_similar(phrase)
+        )
 
     def widened(self, result: MatchResult, letter_score: float | None = None) -> MatchResult:
         """An unclear result offering the best choices among its own, the next ranked names and
