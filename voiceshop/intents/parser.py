@@ -185,7 +185,7 @@ class IntentParser:
         if "items" in slots and not items:
             return None
         product = ""
-        if "product" in slots:
+        if "product" in slots and not self._only_unit(slots["product"]):
             read = self.items.read(slots["product"].split())
             product = read[0].phrase if read else ""
             if not product:
@@ -204,6 +204,11 @@ class IntentParser:
             person=slots.get("name", ""),
             store=slots.get("store", ""),
         )
+
+    def _only_unit(self, words: str) -> bool:
+        """Whether a product slot holds only a counting unit ("make that two pints"): it
+        stands for the item talked about, no product of its own."""
+        return words in self.language.unit_forms
 
     def _strip_edges(self, words: list[str]) -> list[str]:
         while words and words[0] == ",":
