@@ -81,7 +81,7 @@ def items(store_name: str, text: str) -> list[tuple[str, int | None, str]]:
         ("two 12 oz cans of soup", [("soup", 2, "can")]),
         ("a 5 pound bag of flour", [("flour", 1, "bag")]),
         ("a pint of blueberries", [("blueberries", 1, "pint")]),
-        ("6 ears of corn", [("corn", 6, "ear")]),
+        ("6 ears of corn", [("sweet corn", 6, "ear")]),  # the corn sold by the ear
         ("grab a bottle of vodka too", [("vodka", 1, "bottle")]),
         ("and add a gallon of 1% instead", [("one percent", 1, "gallon")]),
         ("two lottery tickets", [("lottery tickets", 2, "")]),

@@ -84,6 +84,9 @@ class ScoredNames:
     def product_name(self, phrase: str) -> str | None:
         return self.product_id(phrase)
 
+    def sold_by(self, phrase: str, unit: str) -> str | None:
+        return None
+
 
 def item_phrases(names: ScoredNames) -> Callable[[str], list[str]]:
     """The item phrases a parser reads from a text, asking `names` about product words."""

@@ -28,6 +28,9 @@ NORMALIZER = Normalizer(load_language())
         ("Vitamin D 1000 IU", "vitamin d one thousand iu"),
         ("a lb of tilapia", "a pound of tilapia"),
         ("the lb key", "the lb key"),
+        ("80/20 ground beef", "eighty percent ground beef"),
+        ("1/2 gallon", "one over two gallon"),
+        ("open 24/7", "open twenty four over seven"),
     ],
 )
 def test_normal_form(text: str, normal: str) -> None:

@@ -69,6 +69,47 @@ def test_decisions() -> None:
     assert GROCERY.match("").outcome is MatchOutcome.NOT_FOUND
 
 
+@pytest.mark.parametrize(
+    ("phrase", "unit", "named"),
+    [
+        ("water", "gallon", "drinking water"),
+        ("water", "case", "spring water"),
+        ("corn", "ear", "sweet corn"),
+        ("milk", "gallon", None),
+        ("organic whole milk", "gallon", None),
+        ("water", "tub", None),
+    ],
+)
+def test_the_unit_said_picks_the_one_product_sold_by_it(
+    phrase: str, unit: str, named: str | None
+) -> None:
+    """Only among products the phrase leaves unclear, and only when one is sold by it: four
+    milks come by the gallon; a clear phrase needs no unit."""
+    assert GROCERY.sold_by(phrase, unit) == named
+
+
+def test_a_word_the_catalog_has_only_in_one_term_is_not_that_term() -> None:
+    """Ice is not carried though ice cream is; a word also said alone in a name, or a brand
+    opening several names, is still explained by them."""
+    assert GROCERY.match("ice").outcome is MatchOutcome.NOT_FOUND
+    assert GROCERY.match("ice cream").outcome is not MatchOutcome.NOT_FOUND
+    assert GROCERY.match("cream").outcome is not MatchOutcome.NOT_FOUND
+    colas = [Product(f"c{n}", f"Zesto Cola {n}", brand="Zesto Cola") for n in ("Zero", "Lime")]
+    cones = [Product(f"s{n}", f"Snow Cone {n}") for n in ("Cherry", "Lime")]
+    matcher = matcher_for(*colas, *cones)
+    assert matcher.explained("zesto", matcher.rank("zesto")) == 1.0
+    assert matcher.explained("snow", matcher.rank("snow")) == 0.0
+    assert matcher.explained("snow cone", matcher.rank("snow cone")) == 1.0
+
+
+def test_another_name_holding_every_said_word_a_little_behind_makes_it_unclear() -> None:
+    """Red grapes score lower than green only because "green" is a common word here."""
+    grapes = GROCERY.match("grapes")
+    assert grapes.outcome is MatchOutcome.AMBIGUOUS
+    assert {"green-grapes", "red-grapes"} <= {c.product.id for c in grapes.candidates}
+    assert GROCERY.match("bacon").outcome is MatchOutcome.CONFIDENT
+
+
 def test_a_weak_match_is_offered_as_a_question() -> None:
     settings = MatchSettings(min_score=0.7)
     matcher = matcher_for(

@@ -30,6 +30,11 @@ class ProductNames(Protocol):
         """The catalog's name of the product `phrase` names best (None when none is close)."""
         ...
 
+    def sold_by(self, phrase: str, unit: str) -> str | None:
+        """Words naming the one product, of those `phrase` leaves unclear, sold by `unit`
+        ("gallon": the water sold in a gallon jug); None when there is not exactly one."""
+        ...
+
 
 _SCORES_KEPT = 4096
 """How many phrase scores a reader keeps: one reading asks about the same phrases often."""
@@ -339,7 +344,10 @@ class ItemListReader:
                 options.setdefault(span_at[i].group, span_at[i].value)
         quantity, unit, product = self._product_of(words, seg, span_at)
         joined_by = "" if seg.joined_by == "," else seg.joined_by
-        item = ItemRequest(" ".join(product), quantity, unit, options, joined_by)
+        phrase = " ".join(product)
+        if unit and phrase and self._products is not None:
+            phrase = self._products.sold_by(phrase, unit) or phrase
+        item = ItemRequest(phrase, quantity, unit, options, joined_by)
         if not item.implausible:
             return item
         counted = [words[i] for i in self._description(words, seg, span_at) if i not in span_at]

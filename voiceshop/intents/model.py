@@ -49,7 +49,8 @@ class Intent:
     ordinal: int | None = None
     """1-based position for Choose; -1 for "the last one"."""
     implicit: bool = False
-    """True when AddItems matched only a bare product list, with no verb."""
+    """True when AddItems matched only a bare product list: no verb, and no count or unit in
+    it ("whole milk", not "a bag of ice")."""
     person: str = ""
     """Who is speaking, for SwitchUser ("this is Sam")."""
     store: str = ""

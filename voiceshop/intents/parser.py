@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 from voiceshop.catalog.model import Store
 from voiceshop.intents.items import ItemListReader, ProductNames
-from voiceshop.intents.model import Intent
+from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.options import OptionSpotter
 from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, TemplateError
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
 
 _IMPLICIT_ADD_TEMPLATE = 3
-"""Index, among AddItems templates, of the bare item list ("milk and eggs")."""
+"""Index, among AddItems templates, of the item list said without a verb ("milk and eggs")."""
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 MAX_UTTERANCE_CHARS = 500
 MAX_UTTERANCE_WORDS = 60
@@ -26,6 +26,12 @@ faster than the text."""
 def is_too_long(text: str) -> bool:
     """Whether `text` is longer than an utterance voiceshop parses."""
     return len(text) > MAX_UTTERANCE_CHARS or len(text.split()) > MAX_UTTERANCE_WORDS
+
+
+def _reads_as_request(item: ItemRequest) -> bool:
+    """Whether an item said without a verb still reads as asked for: it has a count or a unit
+    ("two lottery tickets", "pack of gum"), so it is not an answer or a stray word."""
+    return item.quantity is not None or bool(item.unit)
 
 
 def _rank_nothing() -> tuple[bool, bool, float]:
@@ -121,39 +127,41 @@ class IntentParser:
         for count in range(len(sentences), 0, -1):
             said = self._said(" ".join(sentences[:count]))
             cleaned = self._without_edges(said)
-            best, best_rank = self._better(self._parse_words(cleaned), best, best_rank)
+            best, best_rank = self._better(*self._parse_words(cleaned), best, best_rank)
             if cleaned != said:
-                best, best_rank = self._better(self._parse_words(said), best, best_rank, True)
+                best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
         return best
 
     def _better(
         self,
         intent: Intent | None,
+        bare: bool,
         best: Intent | None,
         best_rank: tuple[bool, bool, float],
         with_fillers: bool = False,
     ) -> tuple[Intent | None, tuple[bool, bool, float]]:
         """The better of a reading and the best so far. A reading with its edge fillers kept
         wins only by being understood, or said as a command, where the other is not."""
-        rank = self._rank(intent)
+        rank = self._rank(intent, bare)
         if with_fillers:
             rank = (rank[0], rank[1], -math.inf)
         return (intent, rank) if rank > best_rank else (best, best_rank)
 
-    def _rank(self, intent: Intent | None) -> tuple[bool, bool, float]:
-        """Understood at all; said as a command, not a bare list; how well its weakest product
-        phrase names a product (1 without a phrase scorer or products)."""
+    def _rank(self, intent: Intent | None, bare: bool) -> tuple[bool, bool, float]:
+        """Understood at all; said as a command, not a list without a verb; how well its
+        weakest product phrase names a product (1 without a phrase scorer or products)."""
         if intent is None:
             return _rank_nothing()
         phrases = [item.phrase for item in intent.items]
         if intent.product:
             phrases.append(intent.product)
         named = min((self.items.phrase_score(p) for p in phrases), default=1.0)
-        return True, not intent.implicit, named
+        return True, not bare, named
 
-    def _parse_words(self, words: list[str]) -> Intent | None:
+    def _parse_words(self, words: list[str]) -> tuple[Intent | None, bool]:
+        """The intent of the words, and whether they are an item list without a verb."""
         if not words:
-            return None
+            return None, False
         normal = " ".join(words)
         for name, index, template in self._templates:
             slots = template.match(normal)
@@ -161,8 +169,8 @@ class IntentParser:
                 continue
             intent = self._intent(name, index, normal, slots)
             if intent is not None:
-                return intent
-        return None
+                return intent, name == "AddItems" and index == _IMPLICIT_ADD_TEMPLATE
+        return None, False
 
     def _intent(self, name: str, index: int, normal: str, slots: dict[str, str]) -> Intent | None:
         numbers = self.normalizer.numbers
@@ -177,7 +185,7 @@ class IntentParser:
         if "items" in slots and not items:
             return None
         product = ""
-        if "product" in slots:
+        if "product" in slots and not self._only_unit(slots["product"]):
             read = self.items.read(slots["product"].split())
             product = read[0].phrase if read else ""
             if not product:
@@ -190,10 +198,17 @@ class IntentParser:
             product=product,
             quantity=quantity,
             ordinal=ordinal,
-            implicit=name == "AddItems" and index == _IMPLICIT_ADD_TEMPLATE,
+            implicit=name == "AddItems"
+            and index == _IMPLICIT_ADD_TEMPLATE
+            and not any(_reads_as_request(item) for item in items),
             person=slots.get("name", ""),
             store=slots.get("store", ""),
         )
+
+    def _only_unit(self, words: str) -> bool:
+        """Whether a product slot holds only a counting unit ("make that two pints"): it
+        stands for the item talked about, no product of its own."""
+        return words in self.language.unit_forms
 
     def _strip_edges(self, words: list[str]) -> list[str]:
         while words and words[0] == ",":

@@ -18,6 +18,8 @@ _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _MINUS_SIGN = re.compile(r"(?<![\w.])-(?=\d)")
 _FRACTION_BAR = re.compile(r"(?<=\d)\s*[/\u2044]\s*(?=\d)")
+_SHARES = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
+"""Two whole numbers across a bar, which may be shares of a hundred ("80/20": 80% lean)."""
 _VULGAR_FRACTION = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
 """One-character fractions after digits ("2½"), kept apart from them before they decompose."""
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
@@ -41,7 +43,7 @@ class Normalizer:
 
     def normalize(self, text: str, *, keep_commas: bool = False) -> str:
         """The normal form of `text`; with `keep_commas`, each comma stays as a word ","."""
-        text = _fold(text)
+        text = _SHARES.sub(_first_share, _fold(text))
         for symbol, word in self._symbols.items():
             text = text.replace(symbol, f" {word} ")
         text = _THOUSANDS.sub("", text)
@@ -79,6 +81,13 @@ class Normalizer:
                 token = self._unit_abbreviations.get(token, token)
             words.extend(token.split())
         return words
+
+
+def _first_share(match: re.Match[str]) -> str:
+    """Shares of a hundred ("80/20", said of lean and fat) as the first one's percentage, as
+    product names write it ("80%"); other numbers across a bar as they are."""
+    first, second = match.group(1), match.group(2)
+    return f"{first}%" if int(first) + int(second) == 100 else match.group()
 
 
 def _fold(text: str) -> str:

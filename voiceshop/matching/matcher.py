@@ -182,6 +182,26 @@ class ProductMatcher:
         ranked = self.rank(phrase, limit=1)
         return ranked[0].product.name if ranked else None
 
+    def sold_by(self, phrase: str, unit: str) -> str | None:
+        """The name, as match words, of the one product sold by `unit` (its counting unit or
+        its size says it: "a gallon of water", "six ears of corn") among the best ranked whose
+        names hold every said word, when `phrase` leaves it among its choices. None when
+        `phrase` is clear or not exactly one is ("a gallon of milk": several milks)."""
+        result = self.match(phrase)
+        if result.outcome is not MatchOutcome.AMBIGUOUS:
+            return None
+        said = set(self.words.words(unit))
+        similar = self._said_similar(phrase)
+        sold = [
+            c.product
+            for c in self.rank(phrase, self.settings.personal_pool)
+            if self._covers(c.product, similar)
+            and said <= set(self.words.words(f"{c.product.unit} {c.product.size}"))
+        ]
+        if len(sold) != 1 or sold[0] not in {c.product for c in result.candidates}:
+            return None
+        return " ".join(self.words.said(sold[0].name))
+
     def carried(self, phrase: str) -> bool:
         """Whether the store may carry what `phrase` names: its best ranked products explain
         enough of the said words (see `explained`; "wine" is not carried by a grocery whose
@@ -199,6 +219,8 @@ class ProductMatcher:
         )
 
     def _explained_words(self, said: list[str], ranked: list[Candidate]) -> float:
+        if len(said) == 1 and self._only_in_compound(said[0]):
+            return 0.0
         similar = [self._similar_words(word) for word in said]
         weights = [self._said_weight(word, sims) for word, sims in zip(said, similar, strict=True)]
         named = [word in self.index.word_id for word in said]
@@ -207,6 +229,26 @@ class ProductMatcher:
                 named = [a or b for a, b in zip(named, variant, strict=True)]
         total = sum(weights)
         return sum(w for w, n in zip(weights, named, strict=True) if n) / total if total else 0.0
+
+    def _only_in_compound(self, word: str) -> bool:
+        """Whether the names of several products hold the word, every time as the first part
+        of the same two-word term and never in a brand ("ice" of "ice cream", not "pampers"):
+        said alone it is something else ("a bag of ice"), which the term does not explain."""
+        index = self.index
+        word_id = index.word_id.get(word)
+        if word_id is None:
+            return False
+        products: set[int] = set()
+        followers: set[int] = set()
+        for variant in index.posting(word_id)[0].tolist():
+            words = index.words_of_variant(variant).tolist()
+            ends = [n for n, w in enumerate(words) if w == word_id and n + 1 == len(words)]
+            followers.update(words[n + 1] for n, w in enumerate(words[:-1]) if w == word_id)
+            if ends or len(followers) > 1:
+                return False
+            products.add(int(index.variant_product[variant]))
+        brands = (index.products[product].brand for product in products)
+        return len(products) > 1 and all(word not in self.words.words(b) for b in brands)
 
     def together(self, first: str, joined_by: str, second: str) -> Candidate | None:
         """The product that two item phrases said with `joined_by` between them name as one,
@@ -257,11 +299,22 @@ class ProductMatcher:
             usual = self._usual(phrase, self.rank(phrase, limit=s.personal_pool), preferences)
             if usual is not None:
                 return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
-        close = [c for c in ranked[1:] if c.score >= top - s.ambiguity_margin]
+        close = [c for c in ranked[1:] if self._rivals(phrase, top, c)]
         if (not close and top >= s.confident_score) or self._alone_names_all(phrase, ranked[0]):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
+
+    def _rivals(self, phrase: str, top: float, other: Candidate) -> bool:
+        """Whether another product makes the best one unclear: it scores within the ambiguity
+        margin, or within the choice margin and its name holds every said word ("grapes":
+        red and green grapes, whichever name's other words weigh less)."""
+        s = self.settings
+        if other.score >= top - s.ambiguity_margin:
+            return True
+        return other.score >= top - s.choice_margin and self._covers(
+            other.product, self._said_similar(phrase)
+        )
 
     def widened(
         self,
