@@ -35,7 +35,7 @@ from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import Normalizer, load_language
-from voiceshop.matching.matcher import MatchOutcome, ProductMatcher
+from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
@@ -260,12 +260,14 @@ class DialogManager:
     def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
         list said without a verb ("bananas, eggs and ...", "eggs please") is taken as one only
-        when it names some product, clearly or among a few to ask about; then none of its items
-        is dropped. Two items whose words, joined,
+        when it names some product, clearly or among a few to ask about, or counts something
+        ("a propane tank"); then none of its items is dropped. Two items whose words, joined,
         name one product about as well are unclear too: one product, or two?"""
         preferences = self.profile.preferences()
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
-        if implicit and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
+        requests, results = _without_appositions(requests, results)
+        counted = any(r.quantity is not None or r.unit for r in requests)
+        if implicit and not counted and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
             return self._not_understood(" ".join(r.phrase for r in requests))
         together = self._said_together(requests)
         new_lines: list[CartLine] = []
@@ -656,7 +658,7 @@ class DialogManager:
         cart = self.cart
         if not cart:
             return self.replies.say("nothing_to_change")
-        if intent.product:
+        if intent.product and intent.product not in self.parser.language.unit_forms:
             line = self._cart_line_named(cart, intent.product)
             if line is None:
                 return self.replies.say("not_in_cart", phrase=intent.product)
@@ -1101,6 +1103,38 @@ def one_product_for(
         return None
     whole = matcher.together(first.phrase, second.joined_by, second.phrase)
     return whole.product if whole else None
+
+
+def _without_appositions(
+    requests: list[ItemRequest], results: list[MatchResult]
+) -> tuple[list[ItemRequest], list[MatchResult]]:
+    """The items with each apposition folded into the item before it: an item after a comma,
+    with no count or unit of its own, that names the product the one before names or offers
+    ("a loaf of white bread, the wonder bread") is that item said again, more precisely."""
+    kept_requests: list[ItemRequest] = []
+    kept_results: list[MatchResult] = []
+    for request, result in zip(requests, results, strict=True):
+        if kept_requests and _restates(request, result, kept_results[-1]):
+            first = kept_requests[-1]
+            options = {**request.options, **first.options}
+            kept_requests[-1] = replace(first, phrase=request.phrase, options=options)
+            kept_results[-1] = result
+            continue
+        kept_requests.append(request)
+        kept_results.append(result)
+    return kept_requests, kept_results
+
+
+def _restates(request: ItemRequest, result: MatchResult, before: MatchResult) -> bool:
+    """Whether `request` only names again, after a comma, the product of the item before."""
+    if request.joined_by or request.quantity is not None or request.unit:
+        return False
+    if result.outcome is not MatchOutcome.CONFIDENT or not before.candidates:
+        return False
+    product = result.candidates[0].product.id
+    if before.outcome is MatchOutcome.CONFIDENT:
+        return before.candidates[0].product.id == product
+    return any(c.product.id == product for c in before.candidates)
 
 
 def _items_of(question: PendingQuestion) -> tuple[ItemRequest, ...]:
