@@ -606,7 +606,7 @@ class DialogManager:
         it"), the lines taken out, and what to say about items not in the cart."""
         removed: list[CartLine] = []
         missing: list[str] = []
-        for request in intent.items or self._last_named(cart):
+        for request in intent.items or self._last_named(cart, intent.quantity):
             line = self._cart_line_named(cart, request.phrase)
             if line is None:
                 missing.append(self.replies.say("not_in_cart", phrase=request.phrase))
@@ -619,10 +619,16 @@ class DialogManager:
             )
         return cart, removed, missing
 
-    def _last_named(self, cart: list[CartLine]) -> tuple[ItemRequest, ...]:
-        """The item touched last, asked for by its name ("remove it")."""
+    def _last_named(
+        self, cart: list[CartLine], quantity: int | None = None
+    ) -> tuple[ItemRequest, ...]:
+        """The item touched last, asked for by its name ("remove it"), `quantity` of it ("take
+        one off"); none in an empty cart."""
+        if not cart:
+            return ()
         last = self._last_line_in(cart)
-        return (ItemRequest(self.replies.described_name(last.name, last.options)),)
+        name = self.replies.described_name(last.name, last.options)
+        return (ItemRequest(name, quantity=quantity),)
 
     def _cart_line_named(self, cart: list[CartLine], phrase: str) -> CartLine | None:
         if not cart:
