@@ -46,7 +46,9 @@ _ALTERNATIVES = 30
 """How many products a request found are looked through for "not that one, the organic one"."""
 _SMALL_TALK = ("Greet", "Thanks")
 """Intents answered without touching an open question."""
-_ANSWERS = ("Choose",)
+_LEFT_TO_US = ("AnyChoice", "CheapestChoice")
+"""Answers that leave the choice to the shop ("either is fine", "the cheapest one")."""
+_ANSWERS = ("Choose", *_LEFT_TO_US)
 """Intents, besides bare product words, that may answer a question talked past earlier."""
 
 
@@ -100,6 +102,8 @@ class DialogManager:
             "ListKinds": self._list_kinds,
             "Checkout": self._checkout,
             "Choose": self._choose_without_question,
+            "AnyChoice": self._choose_out_of_context,
+            "CheapestChoice": self._choose_out_of_context,
             "Count": self._choose_out_of_context,
             "OneItem": self._choose_out_of_context,
             "SeparateItems": self._choose_out_of_context,
@@ -503,7 +507,7 @@ class DialogManager:
             if named:
                 unanswered[index] = replace(question, choices=named)
                 return self._ask(unanswered[index])
-            if intent is not None and intent.name == "Choose":
+            if intent is not None and intent.name in _ANSWERS:
                 return None
         return None
 
@@ -527,6 +531,8 @@ class DialogManager:
             return choices[:1]
         if intent is not None and pending.apart and _says_one(intent):
             return choices[:1]
+        if intent is not None and intent.name in _LEFT_TO_US:
+            return _left_to_us(choices, intent)
         if intent is not None and intent.name == "Choose" and not intent.product:
             position = _position(intent)
             if position == -1:
@@ -1141,6 +1147,15 @@ def _restates(request: ItemRequest, result: MatchResult, before: MatchResult) ->
     if before.outcome is MatchOutcome.CONFIDENT:
         return before.candidates[0].product.id == product
     return any(c.product.id == product for c in before.candidates)
+
+
+def _left_to_us(choices: tuple[Product, ...], intent: Intent) -> tuple[Product, ...]:
+    """The choice an answer leaving it to the shop takes: the cheapest priced one when asked
+    for, else the first offered (the best match)."""
+    priced = [p for p in choices if p.price is not None]
+    if intent.name == "CheapestChoice" and priced:
+        return (min(priced, key=lambda p: p.price or 0.0),)
+    return choices[:1]
 
 
 def _items_of(question: PendingQuestion) -> tuple[ItemRequest, ...]:
