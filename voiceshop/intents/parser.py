@@ -14,8 +14,6 @@ from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, Temp
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
 
-_IMPLICIT_ADD_TEMPLATE = 3
-"""Index, among AddItems templates, of the bare item list ("milk and eggs")."""
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 MAX_UTTERANCE_CHARS = 500
 MAX_UTTERANCE_WORDS = 60
@@ -79,6 +77,9 @@ class IntentParser:
             for name, templates in self.sentences.intents
             for n, t in enumerate(templates)
         ]
+        adds = dict(self.sentences.intents).get("AddItems", ())
+        self._bare_list_template = len(adds) - 1
+        """Index of the last AddItems template, the bare item list ("milk and eggs")."""
         groups = list(store.option_groups.values()) if store else []
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
@@ -190,7 +191,7 @@ class IntentParser:
             product=product,
             quantity=quantity,
             ordinal=ordinal,
-            implicit=name == "AddItems" and index == _IMPLICIT_ADD_TEMPLATE,
+            implicit=name == "AddItems" and index == self._bare_list_template,
             person=slots.get("name", ""),
             store=slots.get("store", ""),
         )
