@@ -143,9 +143,12 @@ class IntentParser:
 
     def _rank(self, intent: Intent | None) -> tuple[bool, bool, float]:
         """Understood at all; said as a command, not a bare list; how well its weakest product
-        phrase names a product (1 without a phrase scorer or products)."""
+        phrase names a product (1 without a phrase scorer or products). A reading that is only
+        an edge filler ("thanks") ranks below any other that is understood."""
         if intent is None:
             return _rank_nothing()
+        if tuple(intent.text.split()) in self._edge_fillers:
+            return True, False, -math.inf
         phrases = [item.phrase for item in intent.items]
         if intent.product:
             phrases.append(intent.product)
