@@ -35,7 +35,7 @@ from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import Normalizer, load_language
-from voiceshop.matching.matcher import MatchOutcome, ProductMatcher
+from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
@@ -46,7 +46,9 @@ _ALTERNATIVES = 30
 """How many products a request found are looked through for "not that one, the organic one"."""
 _SMALL_TALK = ("Greet", "Thanks")
 """Intents answered without touching an open question."""
-_ANSWERS = ("Choose",)
+_LEFT_TO_US = ("AnyChoice", "CheapestChoice")
+"""Answers that leave the choice to the shop ("either is fine", "the cheapest one")."""
+_ANSWERS = ("Choose", *_LEFT_TO_US)
 """Intents, besides bare product words, that may answer a question talked past earlier."""
 
 
@@ -103,6 +105,8 @@ class DialogManager:
             "ListKinds": self._list_kinds,
             "Checkout": self._checkout,
             "Choose": self._choose_without_question,
+            "AnyChoice": self._choose_out_of_context,
+            "CheapestChoice": self._choose_out_of_context,
             "Count": self._choose_out_of_context,
             "OneItem": self._choose_out_of_context,
             "SeparateItems": self._choose_out_of_context,
@@ -263,12 +267,14 @@ class DialogManager:
     def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
         list said without a verb ("bananas, eggs and ...", "eggs please") is taken as one only
-        when it names some product, clearly or among a few to ask about; then none of its items
-        is dropped. Two items whose words, joined,
+        when it names some product, clearly or among a few to ask about, or counts something
+        ("a propane tank"); then none of its items is dropped. Two items whose words, joined,
         name one product about as well are unclear too: one product, or two?"""
         preferences = self.profile.preferences()
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
-        if implicit and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
+        requests, results = _without_appositions(requests, results)
+        counted = any(r.quantity is not None or r.unit for r in requests)
+        if implicit and not counted and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
             return self._not_understood(" ".join(r.phrase for r in requests))
         together = self._said_together(requests)
         new_lines: list[CartLine] = []
@@ -504,7 +510,7 @@ class DialogManager:
             if named:
                 unanswered[index] = replace(question, choices=named)
                 return self._ask(unanswered[index])
-            if intent is not None and intent.name == "Choose":
+            if intent is not None and intent.name in _ANSWERS:
                 return None
         return None
 
@@ -528,6 +534,8 @@ class DialogManager:
             return choices[:1]
         if intent is not None and pending.apart and _says_one(intent):
             return choices[:1]
+        if intent is not None and intent.name in _LEFT_TO_US:
+            return _left_to_us(choices, intent)
         if intent is not None and intent.name == "Choose" and not intent.product:
             position = _position(intent)
             if position == -1:
@@ -607,7 +615,7 @@ class DialogManager:
         it"), the lines taken out, and what to say about items not in the cart."""
         removed: list[CartLine] = []
         missing: list[str] = []
-        for request in intent.items or self._last_named(cart):
+        for request in intent.items or self._last_named(cart, intent.quantity):
             line = self._cart_line_named(cart, request.phrase)
             if line is None:
                 missing.append(self.replies.say("not_in_cart", phrase=request.phrase))
@@ -620,10 +628,16 @@ class DialogManager:
             )
         return cart, removed, missing
 
-    def _last_named(self, cart: list[CartLine]) -> tuple[ItemRequest, ...]:
-        """The item touched last, asked for by its name ("remove it")."""
+    def _last_named(
+        self, cart: list[CartLine], quantity: int | None = None
+    ) -> tuple[ItemRequest, ...]:
+        """The item touched last, asked for by its name ("remove it"), `quantity` of it ("take
+        one off"); none in an empty cart."""
+        if not cart:
+            return ()
         last = self._last_line_in(cart)
-        return (ItemRequest(self.replies.described_name(last.name, last.options)),)
+        name = self.replies.described_name(last.name, last.options)
+        return (ItemRequest(name, quantity=quantity),)
 
     def _cart_line_named(self, cart: list[CartLine], phrase: str) -> CartLine | None:
         if not cart:
@@ -659,7 +673,7 @@ class DialogManager:
         cart = self.cart
         if not cart:
             return self.replies.say("nothing_to_change")
-        if intent.product:
+        if intent.product and intent.product not in self.parser.language.unit_forms:
             line = self._cart_line_named(cart, intent.product)
             if line is None:
                 return self.replies.say("not_in_cart", phrase=intent.product)
@@ -1104,6 +1118,47 @@ def one_product_for(
         return None
     whole = matcher.together(first.phrase, second.joined_by, second.phrase)
     return whole.product if whole else None
+
+
+def _without_appositions(
+    requests: list[ItemRequest], results: list[MatchResult]
+) -> tuple[list[ItemRequest], list[MatchResult]]:
+    """The items with each apposition folded into the item before it: an item after a comma,
+    with no count or unit of its own, that names the product the one before names or offers
+    ("a loaf of white bread, the wonder bread") is that item said again, more precisely."""
+    kept_requests: list[ItemRequest] = []
+    kept_results: list[MatchResult] = []
+    for request, result in zip(requests, results, strict=True):
+        if kept_requests and _restates(request, result, kept_results[-1]):
+            first = kept_requests[-1]
+            options = {**request.options, **first.options}
+            kept_requests[-1] = replace(first, phrase=request.phrase, options=options)
+            kept_results[-1] = result
+            continue
+        kept_requests.append(request)
+        kept_results.append(result)
+    return kept_requests, kept_results
+
+
+def _restates(request: ItemRequest, result: MatchResult, before: MatchResult) -> bool:
+    """Whether `request` only names again, after a comma, the product of the item before."""
+    if request.joined_by or request.quantity is not None or request.unit:
+        return False
+    if result.outcome is not MatchOutcome.CONFIDENT or not before.candidates:
+        return False
+    product = result.candidates[0].product.id
+    if before.outcome is MatchOutcome.CONFIDENT:
+        return before.candidates[0].product.id == product
+    return any(c.product.id == product for c in before.candidates)
+
+
+def _left_to_us(choices: tuple[Product, ...], intent: Intent) -> tuple[Product, ...]:
+    """The choice an answer leaving it to the shop takes: the cheapest priced one when asked
+    for, else the first offered (the best match)."""
+    priced = [p for p in choices if p.price is not None]
+    if intent.name == "CheapestChoice" and priced:
+        return (min(priced, key=lambda p: p.price or 0.0),)
+    return choices[:1]
 
 
 def _items_of(question: PendingQuestion) -> tuple[ItemRequest, ...]:

@@ -14,8 +14,6 @@ from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, Temp
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
 
-_IMPLICIT_ADD_TEMPLATE = 3
-"""Index, among AddItems templates, of the item list said without a verb ("milk and eggs")."""
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 MAX_UTTERANCE_CHARS = 500
 MAX_UTTERANCE_WORDS = 60
@@ -85,6 +83,9 @@ class IntentParser:
             for name, templates in self.sentences.intents
             for n, t in enumerate(templates)
         ]
+        adds = dict(self.sentences.intents).get("AddItems", ())
+        self._bare_list_template = len(adds) - 1
+        """Index of the last AddItems template, the bare item list ("milk and eggs")."""
         groups = list(store.option_groups.values()) if store else []
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
@@ -149,9 +150,13 @@ class IntentParser:
 
     def _rank(self, intent: Intent | None, bare: bool) -> tuple[bool, bool, float]:
         """Understood at all; said as a command, not a list without a verb; how well its
-        weakest product phrase names a product (1 without a phrase scorer or products)."""
+        weakest product phrase names a product (1 without a phrase scorer or products). A
+        reading that is only an edge filler ("thanks") ranks below any other that is
+        understood."""
         if intent is None:
             return _rank_nothing()
+        if tuple(intent.text.split()) in self._edge_fillers:
+            return True, False, -math.inf
         phrases = [item.phrase for item in intent.items]
         if intent.product:
             phrases.append(intent.product)
@@ -169,7 +174,7 @@ class IntentParser:
                 continue
             intent = self._intent(name, index, normal, slots)
             if intent is not None:
-                return intent, name == "AddItems" and index == _IMPLICIT_ADD_TEMPLATE
+                return intent, name == "AddItems" and index == self._bare_list_template
         return None, False
 
     def _intent(self, name: str, index: int, normal: str, slots: dict[str, str]) -> Intent | None:
@@ -199,7 +204,7 @@ class IntentParser:
             quantity=quantity,
             ordinal=ordinal,
             implicit=name == "AddItems"
-            and index == _IMPLICIT_ADD_TEMPLATE
+            and index == self._bare_list_template
             and not any(_reads_as_request(item) for item in items),
             person=slots.get("name", ""),
             store=slots.get("store", ""),
