@@ -53,3 +53,20 @@ def test_random_text_never_raises(text: str) -> None:
 @given(st.lists(st.sampled_from(grammar_words()), max_size=8))
 def test_random_grammar_words_never_raise(words: list[str]) -> None:
     grocery_parser().parse(" ".join(words))
+
+
+_THOROUGH = settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.mark.slow
+@_THOROUGH
+@given(st.text(max_size=200))
+def test_random_text_never_raises_in_5000_examples(text: str) -> None:
+    grocery_parser().parse(text)
+
+
+@pytest.mark.slow
+@_THOROUGH
+@given(st.lists(st.sampled_from(grammar_words()), max_size=20))
+def test_random_grammar_words_never_raise_in_5000_examples(words: list[str]) -> None:
+    grocery_parser().parse(" ".join(words))
