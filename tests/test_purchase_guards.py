@@ -22,6 +22,7 @@ from voiceshop.language import Normalizer, load_language
 from voiceshop.storage import database
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.guards import CodeRequired, Limits
+from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 CODE = "0472"
 
@@ -223,3 +224,25 @@ def test_chat_takes_the_code_without_showing_it_and_orders_json_audits(db_path: 
     [order] = json.loads(listed.stdout)
     assert (order["user"], order["interface"], order["code_given"]) == ("default", "chat", True)
     assert order["placed_at"]
+
+
+def test_a_version_3_database_is_migrated_with_its_orders_kept(db_path: Path) -> None:
+    connection = sqlite3.connect(db_path)
+    for statements in MIGRATIONS[:3]:
+        for statement in statements:
+            connection.execute(statement)
+    connection.execute("INSERT INTO users (name, created_at) VALUES ('ann', '2024-01-01')")
+    connection.execute(
+        "INSERT INTO orders (user_id, store_id, placed_at, status) VALUES (1, 'grocery',"
+        " '2024-01-01T00:00:00+00:00', 'placed')"
+    )
+    connection.execute("INSERT INTO order_lines VALUES (1, 0, 'lemon', 'Lemon', 1, '{}', 0.69)")
+    connection.execute("PRAGMA user_version = 3")
+    connection.commit()
+    connection.close()
+    with ShopDatabase(db_path) as db:
+        [order] = db.orders("ann")
+        assert (order.interface, order.code_given, order.item_count) == (None, False, 1)
+        assert db.limits("ann") == Limits() and not db.has_purchase_code("ann")
+    version = sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == 4
