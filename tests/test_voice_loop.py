@@ -11,6 +11,7 @@ import pytest
 
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
+from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Reply
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
@@ -338,3 +339,26 @@ def test_a_reply_is_spoken_sentence_by_sentence_with_the_microphone_muted_throug
 
     assert player.muted_at_each_sentence == [True, True, True]
     assert recognizer.log == ["reset", "flush"]
+
+
+class CodeAskingConversation(TinyConversation):
+    """Asks for a secret after "check out"; echoes nothing back."""
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        self.log.append(f"respond:{text}")
+        return Reply("Please say your code.", secret_answer=text == "check out")
+
+
+def test_what_is_said_to_a_secret_question_is_shown_masked() -> None:
+    recognizer = ScriptedRecognizer(
+        finals={2: "check out", 4: "one two three four", 6: "add milk"},
+        partials={3: "one two"},
+    )
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingConversation(harness.log)
+    harness.run(chunks(*[LOUD] * 6))
+    shown = [e.text for e in harness.events if isinstance(e, Partial)]
+    heard = [e.transcript.text for e in harness.events if isinstance(e, Heard)]
+    assert heard == ["check out", MASK, "add milk"]
+    assert shown == [MASK]
+    assert "respond:one two three four" in harness.log

@@ -35,3 +35,7 @@ class AudioDeviceError(VoiceShopError):
 
 class EngineUnavailableError(VoiceShopError):
     """A speech engine's package or native library is not installed."""
+
+
+class AccountError(VoiceShopError):
+    """An account setting (purchase code, spending limit) was refused; nothing changed."""

@@ -21,6 +21,7 @@ import numpy as np
 from voiceshop.audio.gate import GateSettings, MicGate
 from voiceshop.audio.types import Chunk
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
+from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Conversation, Reply
 from voiceshop.errors import AudioInputError
 from voiceshop.recognizer.base import Recognizer, Transcript
@@ -118,6 +119,8 @@ class VoiceLoop:
         self._settings = settings or LoopSettings()
         self._speech_s = 0.0
         self._last_partial = ""
+        self._secret = False
+        """The last reply asked for a secret: what is heard now is shown masked."""
 
     def run(self) -> StopReason:
         """Listen and answer until goodbye, the end of the source, or Ctrl+C."""
@@ -146,7 +149,7 @@ class VoiceLoop:
     def _report_partial(self) -> None:
         text = self._recognizer.partial()
         if text and text != self._last_partial:
-            self._emit(Partial(text))
+            self._emit(Partial(self._shown(text)))
         self._last_partial = text
 
     def _answer(self, transcript: Transcript) -> bool:
@@ -156,7 +159,7 @@ class VoiceLoop:
         self._last_partial = ""
         text = _words(transcript.text)
         if text:
-            self._emit(Heard(replace(transcript, text=text)))
+            self._emit(Heard(replace(transcript, text=self._shown(text))))
             reply = self._respond(text, transcript.confidence)
         elif had_speech:
             reply = Reply(self._settings.not_heard_reply)
@@ -169,12 +172,18 @@ class VoiceLoop:
         try:
             return self._conversation.respond(text, confidence)
         except Exception as err:
-            _LOGGER.exception("The conversation failed to answer %r", text)
-            self._emit(Error(f"could not answer {text!r}: {err}"))
+            shown = self._shown(text)
+            _LOGGER.exception("The conversation failed to answer %r", shown)
+            self._emit(Error(f"could not answer {shown!r}: {err}"))
             return Reply(self._settings.failure_reply)
+
+    def _shown(self, text: str) -> str:
+        """`text` as it may be shown or logged: masked while a secret is asked for."""
+        return MASK if self._secret else text
 
     def _speak(self, reply: Reply) -> None:
         """Say the reply with the microphone muted, then start a fresh utterance."""
+        self._secret = reply.secret_answer
         self._emit(Said(reply))
         try:
             with self._gate.speaking():

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from voiceshop.catalog.model import Store
 from voiceshop.cli.common import open_db, open_shop, shop_options
-from voiceshop.errors import StoreNotFoundError
+from voiceshop.errors import AccountError, StoreNotFoundError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.personal.history_csv import read_history
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.guards import CODE_DIGITS, Limits, valid_code
+
+_NO_LIMIT = "none"
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -32,6 +39,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     actions.add_parser(
         "default", parents=[shop], help="shop at --store unless another store is named"
     ).set_defaults(run=run_default)
+    _add_guard_commands(actions, shop)
 
     history = commands.add_parser("history", help="purchase history from linked accounts")
     steps = history.add_subparsers(dest="history_command", required=True, metavar="ACTION")
@@ -47,6 +55,107 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     steps.add_parser(
         "show", parents=[shop], help="your usual basket and favourites at --store"
     ).set_defaults(run=run_history_show)
+
+
+def _add_guard_commands(actions: argparse._SubParsersAction, shop: argparse.ArgumentParser) -> None:
+    """Register `account code set|clear` and `account limit`."""
+    code = actions.add_parser("code", help="the purchase code asked for before each order")
+    steps = code.add_subparsers(dest="code_command", required=True, metavar="ACTION")
+    steps.add_parser(
+        "set",
+        parents=[shop],
+        help=f"set --user's purchase code ({CODE_DIGITS[0]}-{CODE_DIGITS[-1]} digits, asked twice)",
+    ).set_defaults(run=run_code_set)
+    steps.add_parser("clear", parents=[shop], help="remove --user's purchase code").set_defaults(
+        run=run_code_clear
+    )
+    limit = actions.add_parser(
+        "limit",
+        parents=[shop],
+        help="--user's spending limits",
+        description="Set the most one order, and all of one day's orders, may cost (in the "
+        f"stores' currency; '{_NO_LIMIT}' removes a limit). Without options: show them.",
+    )
+    limit.add_argument("--per-order", type=_amount, metavar="AMOUNT")
+    limit.add_argument("--per-day", type=_amount, metavar="AMOUNT")
+    limit.set_defaults(run=run_limit)
+
+
+def run_code_set(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        _known_user(args.user, db)
+        code = getpass.getpass(f"New purchase code for {args.user}: ")
+        if not valid_code(code):
+            raise AccountError(
+                f"a purchase code is {CODE_DIGITS[0]} to {CODE_DIGITS[-1]} digits (0-9) and "
+                "nothing else; the code was not changed"
+            )
+        if getpass.getpass("Say it again: ") != code:
+            raise AccountError("the two codes differ; the code was not changed")
+        db.set_purchase_code(args.user, code)
+    print(f"{args.user} now needs the purchase code to place an order.")
+    return 0
+
+
+def run_code_clear(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        _known_user(args.user, db)
+        had = db.has_purchase_code(args.user)
+        db.set_purchase_code(args.user, None)
+    print(f"{args.user} {'no longer needs' if had else 'had no'} purchase code.")
+    return 0
+
+
+def run_limit(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        _known_user(args.user, db)
+        current = db.limits(args.user)
+        wanted = Limits(
+            current.per_order if args.per_order is None else args.per_order.amount,
+            current.per_day if args.per_day is None else args.per_day.amount,
+        )
+        if wanted != current:
+            db.set_limits(args.user, wanted)
+    for name, amount in (("per order", wanted.per_order), ("per day", wanted.per_day)):
+        print(f"{name}: {_NO_LIMIT if amount is None else f'{amount:.2f}'}")
+    return 0
+
+
+@dataclass(frozen=True)
+class _Amount:
+    """A limit given on the command line: an amount, or None for no limit."""
+
+    amount: float | None
+
+
+def _amount(text: str) -> _Amount:
+    """Parse a limit: a finite amount of 0 or more with at most 2 decimals, or 'none'."""
+    if text.strip().lower() == _NO_LIMIT:
+        return _Amount(None)
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount (like 50 or 12.50)") from None
+    exponent = value.as_tuple().exponent
+    if not value.is_finite() or value < 0 or (isinstance(exponent, int) and exponent < -2):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a limit is 0 or more with at most 2 decimals, or '{_NO_LIMIT}'"
+        )
+    amount = float(value)
+    if not math.isfinite(amount):
+        raise argparse.ArgumentTypeError(f"{text!r} is too large")
+    return _Amount(amount)
+
+
+def _known_user(user: str, db: ShopDatabase) -> None:
+    """Refuse a --user that has never shopped here (a typo would guard nobody)."""
+    users = db.users()
+    if user not in users:
+        known = ", ".join(users) or "none yet"
+        raise AccountError(
+            f"there is no user {user!r} in {db.path} (users: {known}); a user is made by "
+            f"shopping, e.g. `voiceshop chat --user {user}`; nothing was changed"
+        )
 
 
 def run_link(args: argparse.Namespace) -> int:

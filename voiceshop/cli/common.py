@@ -59,6 +59,7 @@ def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
     return open_store(store_spec(args, db), db)
 
 
-def open_assistant(args: argparse.Namespace, db: ShopDatabase) -> Assistant:
-    """The conversation for --user, starting at --store, with carts and orders in `db`."""
-    return Assistant(db, user=args.user, store=store_spec(args, db))
+def open_assistant(args: argparse.Namespace, db: ShopDatabase, interface: str) -> Assistant:
+    """The conversation for --user, starting at --store, with carts and orders in `db`;
+    `interface` (`chat`, `voice`, ...) is recorded with the orders it places."""
+    return Assistant(db, user=args.user, store=store_spec(args, db), interface=interface)

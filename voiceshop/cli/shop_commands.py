@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -14,6 +15,7 @@ from tqdm import tqdm
 from voiceshop.catalog.resolve import bundled_store_names, import_catalog
 from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Reply
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
@@ -83,23 +85,26 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def run_chat(args: argparse.Namespace) -> int:
     with open_db(args) as db:
-        assistant = open_assistant(args, db)
+        assistant = open_assistant(args, db, "chat")
         interactive = sys.stdin.isatty()
         if interactive:
             print(f"voiceshop: {assistant.store.name}. Type what you'd say; 'goodbye' to leave.")
-        for line in _typed_lines() if interactive else _stdin_lines():
-            reply = _answer(assistant, line.strip())
+        secret = [False]
+        for line in _typed_lines(secret) if interactive else _stdin_lines():
+            reply = _answer(assistant, line.strip(), secret[0])
+            secret[0] = reply.secret_answer
             print(f"voiceshop: {reply.text}" if interactive else reply.text, flush=True)
             if reply.end_conversation:
                 break
     return 0
 
 
-def _typed_lines() -> Iterator[str]:
-    """Lines typed at the terminal until end of input or Ctrl-C; undecodable ones are skipped."""
+def _typed_lines(secret: list[bool]) -> Iterator[str]:
+    """Lines typed at the terminal until end of input or Ctrl-C; undecodable ones are skipped.
+    While `secret[0]` is set (the purchase code is asked for) the typing is not echoed."""
     while True:
         try:
-            yield input("you> ")
+            yield getpass.getpass("code> ") if secret[0] else input("you> ")
         except UnicodeDecodeError as err:
             print(_undecodable(err, "that line"), file=sys.stderr)
         except (EOFError, KeyboardInterrupt):
@@ -124,12 +129,13 @@ def _undecodable(err: UnicodeDecodeError, where: str) -> str:
     )
 
 
-def _answer(assistant: Assistant, text: str) -> Reply:
-    """The reply to one typed line; a failure is logged and apologised for, never fatal."""
+def _answer(assistant: Assistant, text: str, secret: bool) -> Reply:
+    """The reply to one typed line; a failure is logged (the line masked when it answers a
+    secret question) and apologised for, never fatal."""
     try:
         return assistant.respond(text)
     except Exception:
-        _LOGGER.exception("The conversation failed to answer %r", text)
+        _LOGGER.exception("The conversation failed to answer %r", MASK if secret else text)
         return Reply(LoopSettings().failure_reply)
 
 
@@ -255,6 +261,8 @@ def _order_json(order: Order) -> dict:
         "placed_at": order.placed_at,
         "status": str(order.status),
         "total": order.total,
+        "interface": order.interface,
+        "code_given": order.code_given,
         "lines": _lines_json(list(order.lines)),
     }
 

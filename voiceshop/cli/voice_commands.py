@@ -119,7 +119,7 @@ def run_listen(args: argparse.Namespace) -> int:
     from voiceshop.audio.microphone import Microphone
 
     with open_db(args) as db:
-        assistant = open_assistant(args, db)
+        assistant = open_assistant(args, db, "voice")
         recognizer = _recognizer(args, assistant)
         speaker = _speaker(args)
         try:
@@ -139,7 +139,7 @@ def run_listen(args: argparse.Namespace) -> int:
 
 def run_replay(args: argparse.Namespace) -> int:
     with open_db(args) as db:
-        assistant = open_assistant(args, db)
+        assistant = open_assistant(args, db, "replay")
         return _replay(args.files, assistant, _recognizer(args, assistant), _speaker(args))
 
 
@@ -150,7 +150,7 @@ def run_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         args.db = args.db or Path(scratch) / "demo.db"
         with open_db(args) as db:
-            assistant = open_assistant(args, db)
+            assistant = open_assistant(args, db, "demo")
             print(f"voiceshop demo: {len(files)} recorded turns at {assistant.store.name}\n")
             status = _replay(files, assistant, _recognizer(args, assistant), _speaker(args))
             orders = db.orders(args.user, assistant.store.id)

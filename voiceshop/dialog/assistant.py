@@ -5,7 +5,7 @@ DialogManager."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
@@ -14,7 +14,7 @@ from voiceshop.catalog.resolve import bundled_store_names, open_store
 from voiceshop.dialog.consent import Consent
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.dialog.reply import Reply
-from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingHeard
+from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingCode, ConfirmingHeard
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import is_too_long
@@ -46,10 +46,13 @@ class Assistant:
         user: str = "default",
         store: str | None = None,
         language: str = "en",
+        interface: str | None = None,
     ) -> None:
         self.db = db
         self.user = user
         self.language = language
+        self.interface = interface
+        """Where the conversation happens (`chat`, `voice`, `replay`, ...), kept with orders."""
         self._stores: dict[str, Store] = {}
         self._dialogs: dict[tuple[str, str], DialogManager] = {}
         self.store_id = self._load(store or db.default_store(user) or DEFAULT_STORE).id
@@ -71,7 +74,9 @@ class Assistant:
         key = (self.user, self.store_id)
         if key not in self._dialogs:
             store = self._stores[self.store_id]
-            self._dialogs[key] = DialogManager(store, self.db, self.user, self.language)
+            self._dialogs[key] = DialogManager(
+                store, self.db, self.user, self.language, interface=self.interface
+            )
         return self._dialogs[key]
 
     @property
@@ -79,7 +84,16 @@ class Assistant:
         return self._stores[self.store_id]
 
     def respond(self, text: str, confidence: float = 1.0) -> Reply:
-        """Answer one utterance."""
+        """Answer one utterance; a reply asking for the purchase code says the answer is
+        secret."""
+        reply = self._respond(text, confidence)
+        return replace(reply, secret_answer=self._asks_code())
+
+    def _asks_code(self) -> bool:
+        question = self.open_question()
+        return question is not None and question.kind is Question.CODE
+
+    def _respond(self, text: str, confidence: float) -> Reply:
         if is_too_long(text):
             return self.dialog.respond(text, confidence)
         whole = self.dialog.parser.parse(text) if text.strip() else None
@@ -105,7 +119,9 @@ class Assistant:
 
     def _may_interrupt(self) -> bool:
         """Shop-wide requests may leave an open product question, not a confirmation."""
-        return not isinstance(self.dialog.state.pending, (ConfirmingCheckout, ConfirmingHeard))
+        return not isinstance(
+            self.dialog.state.pending, (ConfirmingCheckout, ConfirmingCode, ConfirmingHeard)
+        )
 
     # Users and stores
 
@@ -231,7 +247,9 @@ class Assistant:
     def _dialog_at(self, store: Store) -> DialogManager:
         key = (self.user, store.id)
         if key not in self._dialogs:
-            self._dialogs[key] = DialogManager(store, self.db, self.user, self.language)
+            self._dialogs[key] = DialogManager(
+                store, self.db, self.user, self.language, interface=self.interface
+            )
         return self._dialogs[key]
 
     # Checkout across stores
@@ -249,7 +267,7 @@ class Assistant:
         return f"{several} {self.dialog.respond(intent.text).text}"
 
     def _checking_out(self) -> bool:
-        return isinstance(self.dialog.state.pending, ConfirmingCheckout)
+        return isinstance(self.dialog.state.pending, (ConfirmingCheckout, ConfirmingCode))
 
     def _continue_checkout(self, reply: str) -> str:
         """After each store's read-back is answered, read back the next store's order."""

@@ -20,12 +20,14 @@ from voiceshop.dialog.cart import (
 )
 from voiceshop.dialog.choices import told_apart
 from voiceshop.dialog.consent import Consent, ConsentReader
+from voiceshop.dialog.purchase import PurchaseGuard
 from voiceshop.dialog.replies import Replies
 from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import (
     Change,
     Choosing,
     ConfirmingCheckout,
+    ConfirmingCode,
     ConfirmingCount,
     ConfirmingHeard,
     DialogState,
@@ -37,7 +39,8 @@ from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_l
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
-from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.database import Placing, ShopDatabase
+from voiceshop.storage.guards import CodeRequired, OverLimit
 from voiceshop.storage.records import CartLine
 
 _PACK_COUNT = re.compile(r"(\d+)\s*(?:ct|count|pk|pack|eggs)\b", re.IGNORECASE)
@@ -84,14 +87,18 @@ class DialogManager:
         language: str = "en",
         matcher: ProductMatcher | None = None,
         settings: DialogSettings | None = None,
+        interface: str | None = None,
     ) -> None:
         self.store = store
         self.db = db
         self.user = user
+        self.interface = interface
+        """Where the conversation happens (`chat`, `voice`, ...), recorded with its orders."""
         self.matcher = matcher or ProductMatcher(store, Normalizer(load_language(language)))
         self.parser = IntentParser(store, language, products=self.matcher)
         self.consent = ConsentReader(self.parser)
         self.replies = Replies(store, language)
+        self.guard = PurchaseGuard(db, self.replies, self.parser.normalizer)
         self.settings = settings or DialogSettings()
         self.state = DialogState()
         self.last_intent: Intent | None = None
@@ -155,7 +162,11 @@ class DialogManager:
         if intent is not None and intent.name == "Goodbye":
             self.state.pending = None
             return self._remember(Reply(self.replies.say("goodbye"), end_conversation=True))
-        return self._remember(Reply(self._answer(text, intent, confidence)))
+        reply = Reply(
+            self._answer(text, intent, confidence),
+            secret_answer=isinstance(self.state.pending, ConfirmingCode),
+        )
+        return self._remember(reply)
 
     def open_question(self) -> OpenQuestion | None:
         """The question waiting for an answer, if any: a choice, or a yes or no."""
@@ -167,6 +178,8 @@ class DialogManager:
             return OpenQuestion(Question.CHOOSE, (*offered, *(i.phrase for i in pending.apart)))
         if isinstance(pending, ConfirmingCount) and pending.proposed is None:
             return OpenQuestion(Question.COUNT)
+        if isinstance(pending, ConfirmingCode):
+            return OpenQuestion(Question.CODE)
         return OpenQuestion(Question.CONFIRM)
 
     def set_aside(self) -> None:
@@ -187,6 +200,8 @@ class DialogManager:
             return self._small_talk(intent)
         if isinstance(pending, ConfirmingCheckout):
             return self._answer_checkout(pending, text, intent)
+        if isinstance(pending, ConfirmingCode):
+            return self._answer_code(pending, text, intent)
         if isinstance(pending, ConfirmingHeard):
             return self._answer_heard(pending, intent)
         answered = self._answer_question(pending, text, intent) if pending else None
@@ -976,9 +991,29 @@ class DialogManager:
         self.state.pending = replace(pending, attempts=attempts)
         return self.replies.say("confirm_again")
 
-    def _place_order(self, read_back: ConfirmingCheckout) -> str:
-        """Place exactly what was read back, once; read the cart back again if it changed."""
-        order = self.db.checkout(self.user, self.store.id, read_back.lines, read_back.key)
+    def _answer_code(self, pending: ConfirmingCode, text: str, intent: Intent | None) -> str:
+        answer = self.guard.answer(self.user, pending, text, intent)
+        self.state.pending = answer.pending
+        if answer.accepted:
+            return self._place_order(pending.read_back, code_given=True)
+        return answer.reply
+
+    def _place_order(self, read_back: ConfirmingCheckout, code_given: bool = False) -> str:
+        """Place exactly what was read back, once, after the user's purchase code when they
+        have one and within their spending limits; read the cart back again if it changed."""
+        if not code_given and self.db.has_purchase_code(self.user):
+            asked = self.guard.ask(self.user, read_back)
+            self.state.pending = asked.pending
+            return asked.reply
+        placing = Placing(self.interface, code_given)
+        try:
+            order = self.db.checkout(
+                self.user, self.store.id, read_back.lines, read_back.key, placing
+            )
+        except OverLimit as over:
+            return self.guard.over_limit(over, sum(line.price or 0.0 for line in read_back.lines))
+        except CodeRequired:
+            return self.guard.locked()
         if order is None:
             if not self.cart:
                 return self.replies.say("checkout_empty")

@@ -14,6 +14,9 @@ class Reply:
     """What to say (and print)."""
     end_conversation: bool = False
     """True after "goodbye": the loop stops listening."""
+    secret_answer: bool = False
+    """The reply asks for a secret (the purchase code): what is said next must not be shown,
+    printed or logged."""
 
 
 class Conversation(Protocol):

@@ -45,6 +45,16 @@ class ConfirmingCheckout:
 
 
 @dataclass(frozen=True)
+class ConfirmingCode:
+    """The order was confirmed and the user has a purchase code: "Please say your purchase
+    code" is open. What is said to it is secret (never shown or logged)."""
+
+    read_back: ConfirmingCheckout
+    unheard: int = 0
+    """Answers so far with no code in them."""
+
+
+@dataclass(frozen=True)
 class ConfirmingHeard:
     """The recognizer was unsure; "Did you say ...?" is open."""
 
@@ -54,7 +64,7 @@ class ConfirmingHeard:
 PendingQuestion = Choosing | ConfirmingCount
 """A question about what to add."""
 
-Pending = Choosing | ConfirmingCount | ConfirmingCheckout | ConfirmingHeard
+Pending = Choosing | ConfirmingCount | ConfirmingCheckout | ConfirmingCode | ConfirmingHeard
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,12 @@ class Question(StrEnum):
     """Which of the choices offered."""
     COUNT = "count"
     """How many."""
+    CODE = "code"
+    """The purchase code: digits."""
+
+
+_SMALLEST_NUMBER = {Question.COUNT: 1, Question.CODE: 0}
+"""The questions answered by numbers, and the smallest number word each is answered with."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,9 @@ def answer_phrases(question: OpenQuestion, parser: IntentParser) -> tuple[str, .
     intents that answer this kind of question, in normal form, each once."""
     normalize = parser.normalizer.normalize
     said = [normalize(choice) for choice in question.choices]
-    if question.kind is Question.COUNT:
-        counts = parser.language.numbers.units
-        said += [word for word, value in counts.items() if value > 0]
+    if question.kind in _SMALLEST_NUMBER:
+        units = parser.language.numbers.units
+        said += [word for word, value in units.items() if value >= _SMALLEST_NUMBER[question.kind]]
     templates = dict(parser.sentences.intents)
     for name in parser.sentences.answers.get(question.kind.value, ()):
         said += [p for template in templates[name] for p in parser.compiler.plainest(template)]

@@ -12,13 +12,14 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from voiceshop.catalog.model import Store
-from voiceshop.storage import accounts, catalog_tables
+from voiceshop.storage import accounts, catalog_tables, guards
 from voiceshop.storage.connection import open_connection, transaction
 from voiceshop.storage.records import Account, CartLine, Order, OrderStatus, Purchase
 
@@ -29,6 +30,15 @@ _LINE_COLUMNS = ", ".join(_LINE_FIELDS)
 def _line_columns(table: str) -> str:
     """The line columns of `table` (cart_lines or order_lines), qualified for joins."""
     return ", ".join(f"{table}.{column}" for column in _LINE_FIELDS)
+
+
+@dataclass(frozen=True)
+class Placing:
+    """How an order is being placed: from which interface, and whether the user's purchase
+    code was said (and checked) for it."""
+
+    interface: str | None = None
+    code_given: bool = False
 
 
 class ShopDatabase:
@@ -87,21 +97,69 @@ class ShopDatabase:
         return before, after
 
     def checkout(
-        self, user: str, store_id: str, read_back: Sequence[CartLine], key: str
+        self,
+        user: str,
+        store_id: str,
+        read_back: Sequence[CartLine],
+        key: str,
+        placing: Placing | None = None,
     ) -> Order | None:
         """Place the order that was read back under `key`, at most once: the order already
         placed for `key`, else a new one when the cart is still exactly `read_back` (then it is
-        emptied), else None (the cart changed since the read-back)."""
+        emptied), else None (the cart changed since the read-back).
+
+        A new order is checked against the user's purchase code and spending limits in the
+        same transaction: `guards.PurchaseRefused` (CodeRequired, OverLimit) when it may not
+        be placed, with nothing written.
+        """
+        placing = placing or Placing()
         with self._transaction(f"check out the cart of {user!r}") as connection:
             placed = connection.execute(
                 "SELECT id FROM orders WHERE checkout_key = ?", (key,)
             ).fetchone()
             if placed is None:
-                current = _cart_lines(connection, _user_id(connection, user), store_id)
+                user_id = _user_id(connection, user)
+                current = _cart_lines(connection, user_id, store_id)
                 if not read_back or current != list(read_back):
                     return None
-                placed = (_insert_order(connection, user, store_id, read_back, key).id,)
+                _check_guards(connection, user_id, read_back, placing)
+                order = _insert_order(connection, user, store_id, read_back, key, placing)
+                placed = (order.id,)
         return self.order(placed[0])
+
+    def set_purchase_code(self, user: str, code: str | None) -> None:
+        """Set the user's purchase code (4-8 digits; kept only as a slow salted hash), or with
+        None clear it."""
+        with self._transaction(f"set the purchase code of {user!r}") as connection:
+            guards.set_code(connection, _user_id(connection, user), code)
+
+    def has_purchase_code(self, user: str) -> bool:
+        """Whether placing an order for the user needs their purchase code."""
+        with self._transaction("read purchase codes", write=False) as connection:
+            user_id = _existing_user_id(connection, user)
+            return user_id is not None and guards.has_code(connection, user_id)
+
+    def purchasing_locked(self, user: str) -> bool:
+        """Whether wrong purchase codes have locked the user's purchasing for now."""
+        with self._transaction("read purchase locks", write=False) as connection:
+            user_id = _existing_user_id(connection, user)
+            return user_id is not None and guards.locked(connection, user_id, _utc_now())
+
+    def check_purchase_code(self, user: str, code: str) -> guards.CodeCheck:
+        """Check a said purchase code, counting wrong ones (see `guards.check_code`)."""
+        with self._transaction(f"check the purchase code of {user!r}") as connection:
+            return guards.check_code(connection, _user_id(connection, user), code, _utc_now())
+
+    def set_limits(self, user: str, limits: guards.Limits) -> None:
+        """Replace the user's spending limits."""
+        with self._transaction(f"set the spending limits of {user!r}") as connection:
+            guards.set_limits(connection, _user_id(connection, user), limits)
+
+    def limits(self, user: str) -> guards.Limits:
+        """The user's spending limits."""
+        with self._transaction("read spending limits", write=False) as connection:
+            user_id = _existing_user_id(connection, user)
+            return guards.limits(connection, user_id) if user_id is not None else guards.Limits()
 
     def place_order(self, user: str, store_id: str, lines: Sequence[CartLine]) -> Order:
         """Record an order of `lines` and empty the user's cart in that store, atomically."""
@@ -213,8 +271,9 @@ class ShopDatabase:
         joined = "FROM orders JOIN users ON users.id = orders.user_id"
         with self._transaction("read orders", write=False) as connection:
             headers = connection.execute(
-                "SELECT orders.id, users.name, orders.store_id, orders.placed_at, orders.status"
-                f" {joined} WHERE {where} ORDER BY orders.id DESC",
+                "SELECT orders.id, users.name, orders.store_id, orders.placed_at, orders.status,"
+                f" orders.interface, orders.code_given {joined} WHERE {where}"
+                " ORDER BY orders.id DESC",
                 parameters,
             ).fetchall()
             lines: dict[int, list[CartLine]] = defaultdict(list)
@@ -226,8 +285,17 @@ class ShopDatabase:
             ):
                 lines[order_id].append(_line_from_row(row))
         return [
-            Order(order_id, user, store_id, placed_at, OrderStatus(status), tuple(lines[order_id]))
-            for order_id, user, store_id, placed_at, status in headers
+            Order(
+                order_id,
+                user,
+                store_id,
+                placed_at,
+                OrderStatus(status),
+                tuple(lines[order_id]),
+                interface,
+                bool(code_given),
+            )
+            for order_id, user, store_id, placed_at, status, interface, code_given in headers
         ]
 
     def _transaction(
@@ -274,14 +342,25 @@ def _insert_order(
     store_id: str,
     lines: Sequence[CartLine],
     checkout_key: str | None = None,
+    placing: Placing | None = None,
 ) -> Order:
     """Record an order of `lines` and empty the cart it came from."""
+    placing = placing or Placing()
     user_id = _user_id(connection, user)
     placed_at = _now()
     order_id = connection.execute(
-        "INSERT INTO orders (user_id, store_id, placed_at, status, checkout_key)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (user_id, store_id, placed_at, OrderStatus.PLACED.value, checkout_key),
+        "INSERT INTO orders"
+        " (user_id, store_id, placed_at, status, checkout_key, interface, code_given)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            user_id,
+            store_id,
+            placed_at,
+            OrderStatus.PLACED.value,
+            checkout_key,
+            placing.interface,
+            int(placing.code_given),
+        ),
     ).lastrowid
     assert order_id is not None, "an INSERT always sets lastrowid"
     connection.executemany(
@@ -290,7 +369,34 @@ def _insert_order(
         ((order_id, *row) for row in _line_rows(lines)),
     )
     _empty_cart(connection, user_id, store_id)
-    return Order(order_id, user, store_id, placed_at, OrderStatus.PLACED, tuple(lines))
+    return Order(
+        order_id,
+        user,
+        store_id,
+        placed_at,
+        OrderStatus.PLACED,
+        tuple(lines),
+        placing.interface,
+        placing.code_given,
+    )
+
+
+def _check_guards(
+    connection: sqlite3.Connection, user_id: int, lines: Sequence[CartLine], placing: Placing
+) -> None:
+    """Raise PurchaseRefused when the user's code or limits forbid an order of `lines`."""
+    now = _utc_now()
+    if guards.has_code(connection, user_id) and (
+        not placing.code_given or guards.locked(connection, user_id, now)
+    ):
+        raise guards.CodeRequired("this user's purchase code is needed to place an order")
+    total = sum(line.price or 0.0 for line in lines)
+    guards.check_limits(connection, user_id, total, guards.local_day_start(now))
+
+
+def _existing_user_id(connection: sqlite3.Connection, user: str) -> int | None:
+    row = connection.execute("SELECT id FROM users WHERE name = ?", (user,)).fetchone()
+    return int(row[0]) if row else None
 
 
 def _empty_cart(connection: sqlite3.Connection, user_id: int, store_id: str) -> None:
@@ -313,7 +419,11 @@ def _line_from_row(row: Sequence[Any]) -> CartLine:
 
 def _now() -> str:
     """The current time in UTC, ISO 8601 to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return _utc_now().isoformat(timespec="seconds")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _ignore(_count: int) -> None:

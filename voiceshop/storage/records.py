@@ -51,6 +51,11 @@ class Order:
     """When the order was placed, ISO 8601 in UTC (`2024-05-01T12:30:00+00:00`)."""
     status: OrderStatus
     lines: tuple[CartLine, ...]
+    interface: str | None = None
+    """Where the order was confirmed (`chat`, `voice`, `replay`, ...); None for orders placed
+    before voiceshop recorded it, or through the library without naming one."""
+    code_given: bool = False
+    """Whether the user's purchase code was said to place it."""
 
     @property
     def total(self) -> float | None:

@@ -161,7 +161,24 @@ _VERSION_3 = (
 """The key of the read-back an order was placed for: one order per read-back, however often
 or from however many processes it is confirmed."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
+_VERSION_4 = (
+    "ALTER TABLE orders ADD COLUMN interface TEXT",
+    "ALTER TABLE orders ADD COLUMN code_given INTEGER NOT NULL DEFAULT 0",
+    """
+    CREATE TABLE purchase_guards (
+        user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        code_hash TEXT,
+        failed_codes INTEGER NOT NULL DEFAULT 0 CHECK (failed_codes >= 0),
+        locked_until TEXT,
+        per_order REAL CHECK (per_order >= 0),
+        per_day REAL CHECK (per_day >= 0)
+    )
+    """,
+)
+"""Who placed an order from which interface, with or without a purchase code; each user's
+purchase code (an argon2 hash), wrong-code lock and spending limits."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
 """Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,246 @@
+"""`kill -9` of `voiceshop chat` at random moments: does the database stay consistent?
+
+`python -m benchmarks.kill_nine` runs `--kills` rounds (default 200) on one SQLite file. In each
+round one `voiceshop chat` process (the CLI's own `main`, in a process forked from this one
+after the imports, so that a round costs a fraction of a second instead of a Python start-up)
+is told, one line at a time, to add products, check out and say yes. One of those lines is
+picked at random; right after it is sent, the process gets SIGKILL at a random moment within
+the time that line usually takes (measured first on a run without kills), so kills land while
+it adds, reads back or places the order.
+
+Checked after each round: no order appeared unless the round's "yes" was sent. Checked at the
+end: `PRAGMA integrity_check` and `foreign_key_check`, every order has lines at positions 0..n-1
+with quantities of 1 or more of the products added, every cart's positions are 0..n-1. Prints
+the figures; exits 1 unless every inconsistency count is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import select
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from voiceshop.cli.main import main as voiceshop_main
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.storage.database import ShopDatabase
+
+STORE = "grocery"
+SCRIPT = ("add two lemons", "add a banana", "add three limes", "check out", "yes")
+PRODUCTS = frozenset({"lemon", "banana", "lime"})
+"""The products SCRIPT adds."""
+REPLY_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the kills left; the inconsistency counts (the last four) must be 0."""
+
+    kills: int
+    kills_by_line: tuple[int, ...]
+    """How many kills came while each SCRIPT line was answered."""
+    orders: int
+    yes_sent: int
+    orders_without_yes: int
+    integrity_errors: int
+    bad_orders: int
+    bad_carts: int
+
+    @property
+    def consistent(self) -> bool:
+        return not (
+            self.orders_without_yes or self.integrity_errors or self.bad_orders or self.bad_carts
+        )
+
+
+class ChatProcess:
+    """One `voiceshop chat` process with its stdin and stdout as pipes."""
+
+    def __init__(self, db_path: Path) -> None:
+        to_child, self._stdin = os.pipe()
+        self._stdout, from_child = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self._stdin)
+            os.close(self._stdout)
+            _run_chat(db_path, to_child, from_child)
+        os.close(to_child)
+        os.close(from_child)
+        self._pending = b""
+
+    def say(self, line: str) -> None:
+        os.write(self._stdin, f"{line}\n".encode())
+
+    def reply(self, timeout_s: float = REPLY_TIMEOUT_S) -> str:
+        """The next reply line (raises TimeoutError)."""
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._stdout], [], [], left)[0]:
+                raise TimeoutError("voiceshop chat did not reply")
+            chunk = os.read(self._stdout, 4096)
+            if not chunk:
+                raise EOFError("voiceshop chat ended")
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line.decode()
+
+    def kill(self) -> bool:
+        """SIGKILL the process; whether it was still running."""
+        running = os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        if running:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        self.close()
+        return running
+
+    def finish(self) -> None:
+        """End stdin and wait for the process to exit."""
+        self.close()
+        os.waitpid(self.pid, 0)
+
+    def close(self) -> None:
+        for fd in (self._stdin, self._stdout):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _run_chat(db_path: Path, stdin_fd: int, stdout_fd: int) -> None:
+    """In the forked child: `voiceshop chat` on the pipes, then exit without cleanup."""
+    try:
+        sys.stdin = open(stdin_fd, encoding="utf-8")  # noqa: SIM115 - lives until _exit
+        sys.stdout = open(stdout_fd, "w", encoding="utf-8")  # noqa: SIM115
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        status = voiceshop_main(["chat", "--db", str(db_path), "--store", STORE])
+        sys.stdout.flush()
+    except BaseException:
+        status = 1
+    os._exit(status)
+
+
+def line_seconds(db_path: Path, runs: int = 3) -> list[float]:
+    """How long each SCRIPT line takes to answer (the first with the start-up), the most over
+    `runs` rounds without kills."""
+    longest = [0.0] * len(SCRIPT)
+    for _ in range(runs):
+        started = time.monotonic()
+        chat = ChatProcess(db_path)
+        for index, line in enumerate(SCRIPT):
+            chat.say(line)
+            chat.reply()
+            now = time.monotonic()
+            longest[index] = max(longest[index], now - started)
+            started = now
+        chat.finish()
+    return longest
+
+
+def kill_round(db_path: Path, seconds: list[float], rng: random.Random) -> int:
+    """One process killed at a random moment of a random line; the line's index in SCRIPT."""
+    target = rng.randrange(len(SCRIPT))
+    chat = ChatProcess(db_path)
+    for line in SCRIPT[:target]:
+        chat.say(line)
+        chat.reply()
+    chat.say(SCRIPT[target])
+    time.sleep(rng.uniform(0.0, seconds[target]))
+    if not chat.kill():
+        raise RuntimeError(f"voiceshop chat exited before the kill after {SCRIPT[target]!r}")
+    return target
+
+
+def order_count(db_path: Path) -> int:
+    with sqlite3.connect(db_path) as connection:
+        return int(connection.execute("SELECT count(*) FROM orders").fetchone()[0])
+
+
+def inconsistencies(db_path: Path) -> tuple[int, int, int]:
+    """(integrity errors, orders with bad lines, carts with bad positions)."""
+    connection = sqlite3.connect(db_path)
+    try:
+        integrity = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        foreign = connection.execute("PRAGMA foreign_key_check").fetchall()
+        errors = (integrity != ["ok"]) + len(foreign)
+        orders = connection.execute("SELECT id FROM orders").fetchall()
+        bad_orders = sum(
+            not _lines_ok(connection, "order_lines", "order_id = ?", (order_id,))
+            for (order_id,) in orders
+        )
+        carts = connection.execute("SELECT DISTINCT user_id, store_id FROM cart_lines").fetchall()
+        bad_carts = sum(
+            not _lines_ok(connection, "cart_lines", "user_id = ? AND store_id = ?", cart)
+            for cart in carts
+        )
+    finally:
+        connection.close()
+    return errors, bad_orders, bad_carts
+
+
+def _lines_ok(
+    connection: sqlite3.Connection, table: str, where: str, parameters: tuple[object, ...]
+) -> bool:
+    """Lines at positions 0..n-1 (at least one), of SCRIPT's products, quantities 1 or more."""
+    rows = connection.execute(
+        f"SELECT position, product_id, quantity FROM {table} WHERE {where} ORDER BY position",
+        parameters,
+    ).fetchall()
+    positions = [row[0] for row in rows]
+    return (
+        bool(rows)
+        and positions == list(range(len(rows)))
+        and all(product in PRODUCTS and quantity >= 1 for _, product, quantity in rows)
+    )
+
+
+def run(db_path: Path, kills: int, rng: random.Random) -> Figures:
+    """Calibrate, then `kills` killed rounds on `db_path`; the figures."""
+    _warm(db_path)
+    seconds = line_seconds(db_path)
+    orders = order_count(db_path)
+    yes_sent = without_yes = 0
+    by_line = [0] * len(SCRIPT)
+    for _ in range(kills):
+        target = kill_round(db_path, seconds, rng)
+        by_line[target] += 1
+        said_yes = SCRIPT[target] == "yes"
+        now = order_count(db_path)
+        yes_sent += said_yes
+        without_yes += now - orders > int(said_yes)
+        orders = now
+    errors, bad_orders, bad_carts = inconsistencies(db_path)
+    return Figures(
+        kills, tuple(by_line), orders, yes_sent, without_yes, errors, bad_orders, bad_carts
+    )
+
+
+def _warm(db_path: Path) -> None:
+    """Load the store and build its matcher here, so forked processes inherit them."""
+    with ShopDatabase(db_path) as db:
+        Assistant(db, store=STORE, interface="chat").respond("add a lemon")
+        db.save_cart("default", STORE, [])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=9)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.monotonic()
+        figures = run(Path(scratch) / "shop.db", args.kills, random.Random(args.seed))
+    for name, value in vars(figures).items():
+        print(f"{name}: {value}")
+    print(f"seconds: {time.monotonic() - started:.1f}")
+    return 0 if figures.consistent else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

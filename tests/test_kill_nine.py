@@ -1,0 +1,22 @@
+"""`kill -9` of `voiceshop chat` at random moments leaves a consistent database."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.kill_nine import SCRIPT, run
+
+
+@pytest.mark.e2e
+def test_two_hundred_kills_leave_no_inconsistent_state(db_path: Path) -> None:
+    started = time.monotonic()
+    figures = run(db_path, kills=200, rng=random.Random(20))
+    assert figures.kills == 200 and all(figures.kills_by_line)
+    assert len(figures.kills_by_line) == len(SCRIPT)
+    assert figures.consistent, figures
+    assert figures.orders > 0
+    assert time.monotonic() - started < 60

@@ -1,0 +1,248 @@
+"""Purchase code, wrong-code lock, spending limits and the order audit."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from voiceshop.catalog.resolve import open_store
+from voiceshop.cli.main import main
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.manager import DialogManager
+from voiceshop.dialog.purchase import spoken_code
+from voiceshop.language import Normalizer, load_language
+from voiceshop.storage import database
+from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.guards import CodeRequired, Limits
+from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+CODE = "0472"
+
+
+@pytest.mark.parametrize(
+    ("said", "code"),
+    [
+        ("one two three four", "1234"),
+        ("twelve thirty-four", "1234"),
+        ("1234", "1234"),
+        ("0123", "0123"),
+        ("oh four seven two", "0472"),
+        ("my code is 4 5 6 7", "4567"),
+        ("yes", ""),
+    ],
+)
+def test_a_code_is_read_from_any_spoken_form(said: str, code: str) -> None:
+    assert spoken_code(said, Normalizer(load_language("en"))) == code
+
+
+def _confirmed(assistant: Assistant) -> str:
+    assistant.respond("add two lemons")
+    assistant.respond("check out")
+    return assistant.respond("yes").text
+
+
+def test_an_order_waits_for_the_right_code_and_records_it(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        db.set_purchase_code("default", CODE)
+        assistant = Assistant(db, store="grocery", interface="chat")
+        asked = assistant.respond("add two lemons"), assistant.respond("check out")
+        assert not any(reply.secret_answer for reply in asked)
+        question = assistant.respond("yes")
+        assert question.text == "Please say your purchase code."
+        assert question.secret_answer
+        assert db.orders("default") == []
+        placed = assistant.respond("oh four seven two")
+        assert placed.text.startswith("Order 1 is placed")
+        assert not placed.secret_answer
+        order = db.orders("default")[0]
+        assert (order.interface, order.code_given) == ("chat", True)
+        row = sqlite3.connect(db_path).execute("SELECT code_hash FROM purchase_guards").fetchone()
+        assert row[0].startswith("$argon2") and CODE not in row[0]
+
+
+def test_three_wrong_codes_lock_purchasing_for_fifteen_minutes(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ShopDatabase(db_path) as db:
+        db.set_purchase_code("default", CODE)
+        assistant = Assistant(db, store="grocery")
+        _confirmed(assistant)
+        replies = [assistant.respond(code).text for code in ("1111", "2222", "3333")]
+        assert (
+            replies[0]
+            == replies[1]
+            == ("That code isn't right. Please say your purchase code again.")
+        )
+        assert "locked for 15 minutes" in replies[2]
+        again = Assistant(db, store="grocery")
+        again.respond("check out")
+        assert "locked" in again.respond("yes").text
+        assert db.orders("default") == []
+        later = database._utc_now() + timedelta(minutes=16)
+        monkeypatch.setattr(database, "_utc_now", lambda: later)
+        again.respond("check out")
+        assert again.respond("yes").text == "Please say your purchase code."
+        assert again.respond(CODE).text.startswith("Order 1 is placed")
+
+
+def test_a_switched_user_needs_their_own_code(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        db.set_purchase_code("Sam", "9876")
+        assistant = Assistant(db, store="grocery")
+        assert _confirmed(assistant).startswith("Order 1 is placed")
+        assistant.respond("this is Sam")
+        assert _confirmed(assistant) == "Please say your purchase code."
+        assert "isn't right" in assistant.respond("one two three four").text
+        assert assistant.respond("nine eight seven six").text.startswith("Order 2 is placed")
+        assert [o.code_given for o in db.orders("Sam")] == [True]
+
+
+def test_checkout_without_the_code_is_refused_in_the_database(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        dialog = DialogManager(open_store("grocery", db), db)
+        dialog.respond("add two lemons")
+        db.set_purchase_code("default", CODE)
+        cart = db.cart("default", "grocery")
+        with pytest.raises(CodeRequired):
+            db.checkout("default", "grocery", cart, "key")
+        assert db.orders("default") == [] and db.cart("default", "grocery") == cart
+
+
+def test_cancel_at_the_code_question_places_nothing(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        db.set_purchase_code("default", CODE)
+        assistant = Assistant(db, store="grocery")
+        _confirmed(assistant)
+        assert "haven't placed" in assistant.respond("cancel").text
+        assert db.orders("default") == [] and db.cart("default", "grocery")
+
+
+def test_an_order_over_the_per_order_limit_is_not_placed(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        db.set_limits("default", Limits(per_order=1.00))
+        assistant = Assistant(db, store="grocery")
+        reply = _confirmed(assistant)
+        assert (
+            reply
+            == "This order is $1.38, over your limit of $1.00 per order, so I haven't placed it."
+        )
+        assert db.orders("default") == [] and db.cart("default", "grocery")
+
+
+def test_two_concurrent_checkouts_over_the_daily_limit_place_one_order(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        db.set_limits("default", Limits(per_day=2.00))
+    barrier = threading.Barrier(2)
+    replies: dict[str, str] = {}
+
+    def shop(store_id: str, line: str) -> None:
+        with ShopDatabase(db_path) as db:
+            dialog = DialogManager(open_store(store_id, db), db)
+            dialog.respond(line)
+            dialog.respond("check out")
+            barrier.wait()
+            replies[store_id] = dialog.respond("yes").text
+
+    threads = [
+        threading.Thread(target=shop, args=("grocery", "add two lemons")),
+        threading.Thread(target=shop, args=("grocery-copy", "add two lemons")),
+    ]
+    with ShopDatabase(db_path) as db:
+        store = open_store("grocery", db)
+        db.save_store(replace(store, id="grocery-copy"))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with ShopDatabase(db_path) as db:
+        assert len(db.orders("default")) == 1
+    refused = [text for text in replies.values() if "daily limit" in text]
+    assert refused == [
+        "You've spent $1.38 today; with this order of $1.38 that's over your daily limit of"
+        " $2.00, so I haven't placed it."
+    ]
+
+
+def test_account_commands_set_the_code_and_limits(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ShopDatabase(db_path) as db:
+        db.save_cart("ann", "grocery", [])
+    base = ["account", "--db", str(db_path), "--user", "ann"]
+    typed = iter(["12a4", "4321", "4322", "4321", "4321"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    assert main([base[0], "code", "set", *base[1:]]) == 2
+    assert main([base[0], "code", "set", *base[1:]]) == 2
+    assert main([base[0], "code", "set", *base[1:]]) == 0
+    out = capsys.readouterr()
+    assert "4321" not in out.out + out.err
+    ghost = ["account", "code", "set", "--db", str(db_path), "--user", "ghost"]
+    assert main(ghost) == 2
+    assert "no user 'ghost'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["account", "limit", "--db", str(db_path), "--user", "ann", "--per-day", "-5"])
+    with pytest.raises(SystemExit):
+        main(["account", "limit", "--db", str(db_path), "--user", "ann", "--per-day", "1.234"])
+    limit = ["account", "limit", "--db", str(db_path), "--user", "ann"]
+    assert main([*limit, "--per-order", "40", "--per-day", "100.50"]) == 0
+    with ShopDatabase(db_path) as db:
+        assert db.has_purchase_code("ann") and not db.has_purchase_code("ghost")
+        assert db.limits("ann") == Limits(40.0, 100.5)
+        assert "ghost" not in db.users()
+    assert main([base[0], "code", "clear", *base[1:]]) == 0
+    with ShopDatabase(db_path) as db:
+        assert not db.has_purchase_code("ann")
+
+
+@pytest.mark.e2e
+def test_chat_takes_the_code_without_showing_it_and_orders_json_audits(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        db.set_purchase_code("default", "8642")
+    command = [sys.executable, "-m", "voiceshop"]
+    chat = subprocess.run(
+        [*command, "chat", "--db", str(db_path), "--store", "grocery"],
+        input="add two lemons\ncheck out\nyes\neight six four two\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "8642" not in chat.stdout + chat.stderr and "eight six" not in chat.stdout
+    listed = subprocess.run(
+        [*command, "orders", "--json", "--db", str(db_path), "--store", "grocery"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [order] = json.loads(listed.stdout)
+    assert (order["user"], order["interface"], order["code_given"]) == ("default", "chat", True)
+    assert order["placed_at"]
+
+
+def test_a_version_3_database_is_migrated_with_its_orders_kept(db_path: Path) -> None:
+    connection = sqlite3.connect(db_path)
+    for statements in MIGRATIONS[:3]:
+        for statement in statements:
+            connection.execute(statement)
+    connection.execute("INSERT INTO users (name, created_at) VALUES ('ann', '2024-01-01')")
+    connection.execute(
+        "INSERT INTO orders (user_id, store_id, placed_at, status) VALUES (1, 'grocery',"
+        " '2024-01-01T00:00:00+00:00', 'placed')"
+    )
+    connection.execute("INSERT INTO order_lines VALUES (1, 0, 'lemon', 'Lemon', 1, '{}', 0.69)")
+    connection.execute("PRAGMA user_version = 3")
+    connection.commit()
+    connection.close()
+    with ShopDatabase(db_path) as db:
+        [order] = db.orders("ann")
+        assert (order.interface, order.code_given, order.item_count) == (None, False, 1)
+        assert db.limits("ann") == Limits() and not db.has_purchase_code("ann")
+    version = sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == 4
