@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
-from benchmarks.accuracy_coffee import KITCHEN_NOISE, percentile
+from benchmarks.accuracy_coffee import KITCHEN_NOISE, Latencies
 from benchmarks.accuracy_scripts import replay_turn
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.reply import Conversation
@@ -137,7 +136,7 @@ class AnswerUtterance:
 
 
 @dataclass
-class AnswerScore:
+class AnswerScore(Latencies):
     """Results over one split, condition and variant."""
 
     split: Split
@@ -153,14 +152,6 @@ class AnswerScore:
     @property
     def share(self) -> float:
         return self.understood / self.total if self.total else 0.0
-
-    @property
-    def median_seconds(self) -> float:
-        return statistics.median(self.seconds) if self.seconds else 0.0
-
-    @property
-    def p95_seconds(self) -> float:
-        return percentile(self.seconds, 0.95)
 
 
 def synthesize_answers(into: Path, voices: dict[Voice, Split] = VOICES) -> list[AnswerUtterance]:

@@ -14,7 +14,6 @@ names, and the one product that two items said with "and" between them may name
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence, Set
@@ -26,7 +25,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
-from benchmarks.accuracy_coffee import SHARED, percentile
+from benchmarks.accuracy_coffee import SHARED, Latencies
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
@@ -84,7 +83,7 @@ class Utterance:
 
 
 @dataclass
-class CatalogScore:
+class CatalogScore(Latencies):
     """Results over one set of utterances (one noise condition)."""
 
     condition: str
@@ -103,14 +102,6 @@ class CatalogScore:
     @property
     def word_error_rate(self) -> float:
         return self.word_errors / self.reference_words if self.reference_words else 0.0
-
-    @property
-    def median_seconds(self) -> float:
-        return statistics.median(self.seconds) if self.seconds else 0.0
-
-    @property
-    def p95_seconds(self) -> float:
-        return percentile(self.seconds, 0.95)
 
 
 def load_catalog(path: Path = PRODUCTS) -> Store:

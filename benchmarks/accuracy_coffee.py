@@ -144,8 +144,22 @@ class CoffeeListener:
         return labelled_slots(product.name.lower() if product else line.product_id, line.options)
 
 
+class Latencies:
+    """The median and 95th percentile of a score's `seconds`."""
+
+    seconds: list[float]
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else 0.0
+
+    @property
+    def p95_seconds(self) -> float:
+        return percentile(self.seconds, 0.95)
+
+
 @dataclass
-class CoffeeScore:
+class CoffeeScore(Latencies):
     """Results over one set of recordings (one noise condition)."""
 
     condition: str
@@ -209,14 +223,6 @@ class CoffeeScore:
     @property
     def slot_word_miss_rate(self) -> float:
         return self.slot_words_missed / self.slot_words if self.slot_words else 0.0
-
-    @property
-    def median_seconds(self) -> float:
-        return statistics.median(self.seconds) if self.seconds else 0.0
-
-    @property
-    def p95_seconds(self) -> float:
-        return percentile(self.seconds, 0.95)
 
 
 def labelled_slots(drink: str, options: Mapping[str, str]) -> dict[str, str]:
