@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pulse import PulseUnavailable, VirtualMicrophone
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "data"
@@ -25,3 +29,27 @@ def require_shared(path: Path) -> Path:
 def db_path(tmp_path: Path) -> Path:
     """A fresh SQLite file path in a temporary folder."""
     return tmp_path / "voiceshop.db"
+
+
+@pytest.fixture
+def virtual_mic() -> Iterator[VirtualMicrophone]:
+    """A private PulseAudio server that this process's PortAudio records from."""
+    from voiceshop.audio.microphone import refresh_devices
+
+    server = VirtualMicrophone()
+    try:
+        server.start()
+    except PulseUnavailable as err:
+        pytest.skip(f"PulseAudio cannot run here: {err}")
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = server.address
+    try:
+        refresh_devices()
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            del os.environ["PULSE_SERVER"]
+        else:
+            os.environ["PULSE_SERVER"] = previous
+        refresh_devices()

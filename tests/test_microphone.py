@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import importlib.abc
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pytest
 
-from tests.pulse import PulseUnavailable, VirtualMicrophone
+from tests.pulse import VirtualMicrophone, write_tone
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.microphone import (
     Microphone,
     MicSettings,
     import_sounddevice,
     list_input_devices,
-    refresh_devices,
 )
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import read_wav
@@ -39,40 +36,6 @@ from voiceshop.voice_loop import VoiceLoop
 SPEECH_WAV = Path(__file__).parent / "fixtures" / "audio" / "add_milk_and_eggs.wav"
 SAFETY_TIMEOUT_S = 20.0
 """Longest any test waits for audio before stopping the microphone."""
-
-
-@pytest.fixture
-def virtual_mic() -> Iterator[VirtualMicrophone]:
-    """A private PulseAudio server that this process's PortAudio records from."""
-    server = VirtualMicrophone()
-    try:
-        server.start()
-    except PulseUnavailable as err:
-        pytest.skip(f"PulseAudio cannot run here: {err}")
-    previous = os.environ.get("PULSE_SERVER")
-    os.environ["PULSE_SERVER"] = server.address
-    try:
-        refresh_devices()
-        yield server
-    finally:
-        server.stop()
-        if previous is None:
-            del os.environ["PULSE_SERVER"]
-        else:
-            os.environ["PULSE_SERVER"] = previous
-        refresh_devices()
-
-
-def write_tone(path: Path, seconds: float, rate: int = 44_100) -> Path:
-    """A 440 Hz tone at about -12 dBFS, stereo, so the server has to convert it."""
-    t = np.arange(round(seconds * rate)) / rate
-    mono = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(2)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(np.repeat(mono, 2).tobytes())
-    return path
 
 
 def loud_seconds(pcm: bytes, dbfs: float = -40.0) -> float:
