@@ -25,6 +25,12 @@ def require_shared(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the config file of whoever runs them (tests of the file set their own)."""
+    monkeypatch.setenv("VOICESHOP_CONFIG", str(tmp_path / "no-config.toml"))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """A fresh SQLite file path in a temporary folder."""

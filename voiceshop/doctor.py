@@ -89,6 +89,8 @@ class DoctorSettings:
     voice: str | None = None
     rate: int = 170
     record_seconds: float = RECORD_SECONDS
+    config_store: str | None = None
+    """The config file's store: shopped at when neither --store nor the user's default names one."""
 
 
 Check = Callable[[DoctorSettings], Iterator[Finding]]
@@ -119,6 +121,28 @@ def format_finding(finding: Finding) -> str:
     if finding.fix and finding.status is not Status.OK:
         line += f"\n{'':8}fix: {finding.fix}"
     return line
+
+
+def check_config(_settings: DoctorSettings) -> Iterator[Finding]:
+    from voiceshop.config import ConfigError, config_path, load_config
+
+    path = config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        yield Finding(
+            "config file", Status.PROBLEM, str(err),
+            "correct the file as the message says; `voiceshop config show` checks it again",
+        )  # fmt: skip
+        return
+    if not path.exists():
+        yield Finding(
+            "config file", Status.NOTE, f"none at {path} (optional: built-in defaults apply)",
+            "to set defaults, write TOML there, e.g. store = \"coffee\"; see README",
+        )  # fmt: skip
+        return
+    shown = ", ".join(f"{name} = {value!r}" for name, value in config.items()) or "no settings"
+    yield Finding("config file", Status.OK, f"{path}: {shown}")
 
 
 def check_python(_settings: DoctorSettings) -> Iterator[Finding]:
@@ -421,17 +445,26 @@ def check_stores(settings: DoctorSettings) -> Iterator[Finding]:
             )
     yield Finding("bundled stores", Status.OK, ", ".join(counts) or "none")
     if not _current_database(settings.db_path, SCHEMA_VERSION):
-        wanted = settings.store or DEFAULT_STORE
-        yield from _store_finding(wanted, lambda: open_store(wanted, None), "--store")
+        wanted = settings.store or settings.config_store or DEFAULT_STORE
+        source = _store_source(settings, has_default=False)
+        yield from _store_finding(wanted, lambda: open_store(wanted, None), source)
         return
     with ShopDatabase(settings.db_path) as db:
         names = db.store_names()
         imported = ", ".join(f"{id_} ({name})" for id_, name in sorted(names.items()))
         yield Finding("imported stores", Status.OK, imported or "none")
         default = db.default_store(settings.user)
-        wanted = settings.store or default or DEFAULT_STORE
-        source = "--store" if settings.store else f"{settings.user}'s default store"
+        wanted = settings.store or default or settings.config_store or DEFAULT_STORE
+        source = _store_source(settings, has_default=default is not None)
         yield from _store_finding(wanted, lambda: open_store(wanted, db), source)
+
+
+def _store_source(settings: DoctorSettings, has_default: bool) -> str:
+    if settings.store:
+        return "--store"
+    if has_default:
+        return f"{settings.user}'s default store"
+    return "the config file's store" if settings.config_store else "the built-in default"
 
 
 def _store_finding(spec: str, opening: Callable[[], Store], source: str) -> Iterator[Finding]:
@@ -460,6 +493,7 @@ def _current_database(path: Path, schema_version: int) -> bool:
 
 
 ALL_CHECKS: list[Check] = [
+    check_config,
     check_python,
     check_packages,
     check_speech_model,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
+from voiceshop.config import KEYS, load_config, resolve
 from voiceshop.dialog.assistant import DEFAULT_STORE, Assistant
 from voiceshop.errors import VoiceShopError
 from voiceshop.storage.database import ShopDatabase
@@ -29,7 +30,8 @@ def shop_options() -> argparse.ArgumentParser:
         "--store",
         default=None,
         help="a bundled store (grocery, coffee, pharmacy, warehouse), an imported store id, or "
-        f"a store file path (default: the user's default store, else {DEFAULT_STORE})",
+        "a store file path (default: the user's default store, else the config file's store, "
+        f"else {DEFAULT_STORE})",
     )
     group.add_argument(
         "--db",
@@ -37,8 +39,25 @@ def shop_options() -> argparse.ArgumentParser:
         default=None,
         help=f"the SQLite database file (default: $VOICESHOP_DB or {default_db_path()})",
     )
-    group.add_argument("--user", default="default", help="whose cart and orders (default: default)")
+    group.add_argument(
+        "--user", default=None, help="whose cart and orders (default: the config's, else default)"
+    )
+    group.add_argument(
+        "--language", default=None, help="language of speech and replies (default: en)"
+    )
     return parent
+
+
+def apply_config(args: argparse.Namespace) -> None:
+    """Fill the options not given on the command line from the config file, else the built-in
+    defaults; the config's store is kept as `args.config_store` (see `store_spec`).
+    ConfigError when the file is malformed."""
+    config = load_config()
+    given = {name: getattr(args, name, None) for name in KEYS}
+    for name, setting in resolve(given, config).items():
+        if name != "store" and hasattr(args, name):
+            setattr(args, name, setting.value)
+    args.config_store = config.get("store")
 
 
 def open_db(args: argparse.Namespace) -> ShopDatabase:
@@ -51,8 +70,14 @@ def open_db(args: argparse.Namespace) -> ShopDatabase:
 
 
 def store_spec(args: argparse.Namespace, db: ShopDatabase) -> str:
-    """--store, else the user's default store, else the bundled grocery store."""
-    return args.store or db.default_store(args.user) or DEFAULT_STORE
+    """--store, else the user's default store, else the config file's store, else the bundled
+    grocery store."""
+    return (
+        args.store
+        or db.default_store(args.user)
+        or getattr(args, "config_store", None)
+        or DEFAULT_STORE
+    )
 
 
 def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
@@ -62,4 +87,10 @@ def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
 def open_assistant(args: argparse.Namespace, db: ShopDatabase, interface: str) -> Assistant:
     """The conversation for --user, starting at --store, with carts and orders in `db`;
     `interface` (`chat`, `voice`, ...) is recorded with the orders it places."""
-    return Assistant(db, user=args.user, store=store_spec(args, db), interface=interface)
+    return Assistant(
+        db,
+        user=args.user,
+        store=store_spec(args, db),
+        language=getattr(args, "language", None) or "en",
+        interface=interface,
+    )

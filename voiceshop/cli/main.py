@@ -7,6 +7,7 @@ import logging
 import sys
 
 from voiceshop.cli import account_commands, desk_commands, shop_commands, voice_commands
+from voiceshop.cli.common import apply_config
 from voiceshop.errors import VoiceShopError
 
 
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        if not getattr(args, "own_config", False):
+            apply_config(args)
         return args.run(args)
     except VoiceShopError as err:
         print(f"voiceshop: {err}", file=sys.stderr)

@@ -110,7 +110,9 @@ def _speaker_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("speech output")
     group.add_argument("--say-to", type=Path, help="also write each reply as a WAV file here")
     group.add_argument("--quiet", action="store_true", help="don't play replies (still printed)")
-    group.add_argument("--rate", type=int, default=170, help="speaking rate, words per minute")
+    group.add_argument(
+        "--rate", type=int, default=None, help="speaking rate, words per minute (default: 170)"
+    )
     group.add_argument("--voice", help="speech engine voice id or name")
     return parent
 
@@ -259,7 +261,9 @@ def _show(event: LoopEvent) -> None:
 
 
 def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
-    return RecognizerSettings(asr=args.asr, model=args.model)
+    return RecognizerSettings(
+        asr=args.asr, model=args.model, language=getattr(args, "language", None) or "en"
+    )
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
