@@ -24,6 +24,8 @@ from voiceshop.voice_loop import (
     Partial,
     Said,
     StopReason,
+    Turn,
+    TurnHandler,
     VoiceLoop,
     replay_files,
 )
@@ -52,7 +54,10 @@ class ScriptedRecognizer(Recognizer):
         partials: dict[int, str] | None = None,
         on_flush: list[str] | None = None,
         log: list[str] | None = None,
+        fail_on: set[int] | None = None,
     ) -> None:
+        """`fail_on`: the numbers of the fed chunks (from 1) on which `feed` raises."""
+        self.fail_on = fail_on or set()
         self.finals = finals or {}
         self.partials = partials or {}
         self.on_flush = on_flush or []
@@ -63,6 +68,8 @@ class ScriptedRecognizer(Recognizer):
     def feed(self, chunk: Chunk) -> Transcript | None:
         self.fed.append(chunk.pcm)
         count = len(self.fed)
+        if count in self.fail_on:
+            raise RuntimeError(f"decoder crashed on chunk {count}")
         self._partial = self.partials.get(count, self._partial)
         if count in self.finals:
             self._partial = ""
@@ -122,9 +129,17 @@ class Harness:
         self.speaker = RecordingSpeaker(self.log, self.gate, self.clock, speaking_s)
         self.events: list[LoopEvent] = []
 
-    def run(self, source: Iterator[Chunk] | list[Chunk]) -> StopReason:
+    def run(
+        self, source: Iterator[Chunk] | list[Chunk], on_turn: TurnHandler | None = None
+    ) -> StopReason:
         loop = VoiceLoop(
-            source, self.recognizer, self.conversation, self.speaker, self.gate, self.events.append
+            source,
+            self.recognizer,
+            self.conversation,
+            self.speaker,
+            self.gate,
+            self.events.append,
+            on_turn=on_turn,
         )
         return loop.run()
 
@@ -362,3 +377,92 @@ def test_what_is_said_to_a_secret_question_is_shown_masked() -> None:
     assert heard == ["check out", MASK, "add milk"]
     assert shown == [MASK]
     assert "respond:one two three four" in harness.log
+
+
+def test_a_failing_recognizer_gets_an_apology_and_the_loop_goes_on() -> None:
+    recognizer = ScriptedRecognizer(finals={4: "add eggs"}, partials={1: "add mi"}, fail_on={2})
+    harness = Harness(recognizer)
+
+    reason = harness.run(chunks(LOUD, LOUD, LOUD, LOUD))
+
+    assert reason is StopReason.SOURCE_ENDED
+    errors = [event for event in harness.events if isinstance(event, Error)]
+    assert len(errors) == 1
+    assert "could not recognize the speech: decoder crashed on chunk 2" in errors[0].message
+    assert harness.said() == [
+        "Sorry, something went wrong on my side. Please say that again.",
+        "You said add eggs",
+    ]
+    # the broken utterance was dropped: reset, and the next one read from a clean start
+    assert harness.log[:3] == [
+        "reset",  # after the failure
+        "say:Sorry, something went wrong on my side. Please say that again.",
+        "reset",  # after the apology
+    ]
+    assert harness.log.count("respond:add eggs") == 1
+
+
+def test_a_recognizer_failing_at_the_end_of_the_source_is_survived() -> None:
+    recognizer = ScriptedRecognizer(finals={1: "add milk"})
+
+    def broken_flush() -> Transcript | None:
+        raise RuntimeError("flush crashed")
+
+    recognizer.flush = broken_flush  # type: ignore[method-assign]
+    harness = Harness(recognizer)
+
+    assert harness.run(chunks(LOUD)) is StopReason.SOURCE_ENDED
+    assert harness.said()[0] == "You said add milk"
+    assert harness.said()[1].startswith("Sorry, something went wrong")
+
+
+def test_a_recognizer_that_keeps_failing_stops_the_loop_after_one_apology() -> None:
+    recognizer = ScriptedRecognizer(fail_on=set(range(1, 100)))
+    harness = Harness(recognizer)
+
+    reason = harness.run(chunks(*[LOUD] * 20))
+
+    assert reason is StopReason.RECOGNIZER_FAILED
+    assert len(recognizer.fed) == 5
+    assert harness.said() == ["Sorry, something went wrong on my side. Please say that again."]
+    errors = [event.message for event in harness.events if isinstance(event, Error)]
+    assert "failed 5 times in a row" in errors[-1]
+    assert "voiceshop doctor" in errors[-1]
+
+
+def test_a_recognizer_failure_keeps_a_secret_question_asked() -> None:
+    recognizer = ScriptedRecognizer(finals={1: "check out", 3: "one two three four"}, fail_on={2})
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingConversation(harness.log)
+
+    harness.run(chunks(LOUD, LOUD, LOUD))
+
+    heard = [e.transcript.text for e in harness.events if isinstance(e, Heard)]
+    assert heard == ["check out", MASK]
+
+
+def test_each_answered_turn_is_reported_with_its_audio_reply_and_timings() -> None:
+    recognizer = ScriptedRecognizer(finals={2: "add milk", 5: "check out", 6: "one two"})
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingConversation(harness.log)
+    turns: list[Turn] = []
+    start = harness.clock.now
+    source = [TimedChunk(LOUD, captured_at=start + i) for i in range(6)]
+
+    harness.run(source, on_turn=turns.append)
+
+    assert [t.transcript.text for t in turns] == ["add milk", "check out", MASK]
+    assert [t.secret for t in turns] == [False, False, True]
+    # the first turn holds the two chunks fed until its end; the secret one holds none
+    assert turns[0].audio == LOUD * 2
+    assert turns[2].audio == b""
+    assert turns[1].reply == Reply("Please say your code.", secret_answer=True)
+    assert set(turns[0].timings) == {"audio", "read", "respond", "speak", "heard_to_reply"}
+
+
+def test_noise_is_not_reported_as_a_turn() -> None:
+    recognizer = ScriptedRecognizer(finals={1: ""})
+    harness = Harness(recognizer)
+    turns: list[Turn] = []
+    harness.run(chunks(QUIET), on_turn=turns.append)
+    assert turns == []
