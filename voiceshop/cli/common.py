@@ -23,7 +23,7 @@ def default_db_path() -> Path:
 
 
 def shop_options() -> argparse.ArgumentParser:
-    """A parent parser with --store, --db and --user."""
+    """A parent parser with --store, --db, --user and --language."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("shop")
     group.add_argument(
@@ -33,19 +33,37 @@ def shop_options() -> argparse.ArgumentParser:
         "a store file path (default: the user's default store, else the config file's store, "
         f"else {DEFAULT_STORE})",
     )
+    _add_db(group)
+    _add_user(group)
+    group.add_argument(
+        "--language", default=None, help="language of speech and replies (default: en)"
+    )
+    return parent
+
+
+def db_options(with_user: bool = False) -> argparse.ArgumentParser:
+    """A parent parser with --db only, or --db and --user: for commands that need no store."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("database")
+    _add_db(group)
+    if with_user:
+        _add_user(group)
+    return parent
+
+
+def _add_db(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--db",
         type=Path,
         default=None,
         help=f"the SQLite database file (default: $VOICESHOP_DB or {default_db_path()})",
     )
+
+
+def _add_user(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--user", default=None, help="whose cart and orders (default: the config's, else default)"
     )
-    group.add_argument(
-        "--language", default=None, help="language of speech and replies (default: en)"
-    )
-    return parent
 
 
 def apply_config(args: argparse.Namespace) -> None:
@@ -61,8 +79,8 @@ def apply_config(args: argparse.Namespace) -> None:
 
 
 def open_db(args: argparse.Namespace) -> ShopDatabase:
-    """The database of --db, once --user is known to name someone."""
-    if not args.user.strip():
+    """The database of --db, once --user (where the command has it) is known to name someone."""
+    if getattr(args, "user", None) is not None and not args.user.strip():
         raise VoiceShopError(
             f"--user {args.user!r} names no one; give a name, or leave --user out for 'default'"
         )
