@@ -42,6 +42,7 @@ QUIET_DBFS = -60.0
 """Below this RMS level a microphone probably cannot hear a person at the desk."""
 
 PACKAGES = (
+    ("voiceshop", True, "itself (run from an uninstalled copy)"),
     ("numpy", True, "core"),
     ("rapidfuzz", True, "core"),
     ("jellyfish", True, "core"),

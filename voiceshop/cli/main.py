@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import logging
 import sys
 
@@ -17,13 +18,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Offline voice shopping: say what you need, voiceshop fills the cart and "
         "orders it after you confirm. Nothing leaves your machine.",
     )
-    parser.add_argument("--debug", action="store_true", help="log what each stage does")
+    parser.add_argument(
+        "--debug", action="store_true", help="log each stage's decision and its time on stderr"
+    )
+    parser.add_argument("--version", action="version", version=f"voiceshop {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     voice_commands.add_commands(commands)
     shop_commands.add_commands(commands)
     account_commands.add_commands(commands)
     desk_commands.add_commands(commands)
     return parser
+
+
+def version() -> str:
+    """The installed voiceshop's version, or a note that it is run from an uninstalled copy."""
+    try:
+        return importlib.metadata.version("voiceshop")
+    except importlib.metadata.PackageNotFoundError:
+        return "(unknown: not installed; `pip install .` in the project folder)"
 
 
 def main(argv: list[str] | None = None) -> int:
