@@ -104,9 +104,9 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
                 f"{where}: {name} must be {_kind_name(key.kind)}, not {value!r}; "
                 f"e.g. {name} = {_example(key)}"
             )
-        if key.kind is str and not value.strip():
+        if isinstance(value, str) and not value.strip():
             raise ConfigError(f"{where}: {name} is empty; give a value or remove the line")
-        if name == "rate" and not 50 <= value <= 500:
+        if name == "rate" and isinstance(value, int) and not 50 <= value <= 500:
             raise ConfigError(f"{where}: rate {value} is outside 50-500 words per minute")
         settings[name] = value
     return settings

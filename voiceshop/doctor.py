@@ -161,7 +161,9 @@ def check_python(_settings: DoctorSettings) -> Iterator[Finding]:
 
 
 def check_packages(_settings: DoctorSettings) -> Iterator[Finding]:
-    found, missing_core, missing_optional = [], [], []
+    found: list[str] = []
+    missing_core: list[tuple[str, str]] = []
+    missing_optional: list[tuple[str, str]] = []
     for name, core, purpose in PACKAGES:
         try:
             found.append(f"{name} {importlib.metadata.version(name)}")

@@ -249,7 +249,7 @@ def run_catalog_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_removable(store_id: str, imported: dict[str, str], db_path: Path) -> str:
+def _not_removable(store_id: str, imported: dict[str, str], db_path: Path | str) -> str:
     if store_id in bundled_store_names():
         return (
             f"'{store_id}' is a bundled store, shipped with voiceshop: it cannot be removed, "
