@@ -25,10 +25,14 @@ def require_shared(path: Path) -> Path:
     return path
 
 
+NO_CONFIG = REPO_ROOT / "tests" / "no-such-config.toml"
+"""A config file that does not exist: the built-in defaults."""
+
+
 @pytest.fixture(autouse=True)
-def no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read the config file of whoever runs them (tests of the file set their own)."""
-    monkeypatch.setenv("VOICESHOP_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("VOICESHOP_CONFIG", str(NO_CONFIG))
 
 
 @pytest.fixture

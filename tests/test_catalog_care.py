@@ -71,6 +71,20 @@ def test_remove_without_a_terminal_needs_yes(
         assert db.store_ids() == ["off"]
 
 
+def test_remove_unsets_it_as_a_default_store(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ShopDatabase(imported) as db:
+        db.set_default_store("sam", "off")
+        db.set_default_store("kim", "coffee")
+    assert main(["catalog", "remove", "off", "--yes", "--db", str(imported)]) == 0
+    assert "It was the default store of sam" in capsys.readouterr().out
+    with ShopDatabase(imported) as db:
+        assert (db.default_store("sam"), db.default_store("kim")) == (None, "coffee")
+    assert main(["cart", "--user", "sam", "--db", str(imported)]) == 0
+    assert "Green Basket Grocery" in capsys.readouterr().out
+
+
 def test_remove_refuses_a_bundled_store_clearly(
     db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,6 +20,7 @@ from voiceshop.dialog.reply import Reply
 from voiceshop.errors import CatalogError, StoreNotFoundError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine, Order
 from voiceshop.voice_loop import LoopSettings
 
@@ -243,10 +244,24 @@ def run_catalog_remove(args: argparse.Namespace) -> int:
             print("Nothing was removed.")
             return 1
         db.delete_store(args.store_id)
-    bundled = args.store_id in bundled_store_names()
+        bundled = args.store_id in bundled_store_names()
+        cleared = [] if bundled else _clear_default_store(db, args.store_id)
     again = f" The bundled store '{args.store_id}' is used again." if bundled else ""
     print(f"Removed {what}; its carts, orders and history stay.{again}")
+    if cleared:
+        print(
+            f"It was the default store of {', '.join(cleared)}: they now shop at the config "
+            "file's store, else grocery (`voiceshop account default --store S` sets another)."
+        )
     return 0
+
+
+def _clear_default_store(db: ShopDatabase, store_id: str) -> list[str]:
+    """Unset `store_id` as anyone's default store (it could no longer be opened); who had it."""
+    users = [user for user in db.users() if db.default_store(user) == store_id]
+    for user in users:
+        db.set_default_store(user, None)
+    return users
 
 
 def _not_removable(store_id: str, imported: dict[str, str], db_path: Path | str) -> str:
