@@ -9,6 +9,7 @@ folder.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import math
 import sqlite3
 import sys
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from voiceshop.audio.microphone import Microphone
     from voiceshop.catalog.model import Store
     from voiceshop.recognizer.base import Recognizer
+
+_LOGGER = logging.getLogger(__name__)
 
 MIN_PYTHON = (3, 11)
 DEMO_WORDS_WAV = Path(__file__).resolve().parent / "data" / "demo" / "01_add_milk_and_eggs.wav"
@@ -99,21 +102,26 @@ Check = Callable[[DoctorSettings], Iterator[Finding]]
 
 def run_checks(settings: DoctorSettings, checks: list[Check] | None = None) -> list[Finding]:
     """Every check's findings, in order; a check that fails unexpectedly becomes a problem."""
-    findings: list[Finding] = []
+    return list(iter_findings(settings, checks))
+
+
+def iter_findings(settings: DoctorSettings, checks: list[Check] | None = None) -> Iterator[Finding]:
+    """Each check's findings as soon as it has them (see `run_checks`)."""
     for check in checks if checks is not None else ALL_CHECKS:
         topic = check.__name__.removeprefix("check_").replace("_", " ")
         try:
-            findings.extend(check(settings))
+            found = list(check(settings))
         except Exception as err:  # a doctor reports, it does not crash
-            findings.append(
+            _LOGGER.debug("the %s check failed", topic, exc_info=True)
+            found = [
                 Finding(
                     topic,
                     Status.PROBLEM,
                     f"the check itself failed: {type(err).__name__}: {err}",
-                    "run `voiceshop --debug doctor` and report the output",
+                    "run `voiceshop doctor --debug` and report what it prints",
                 )
-            )
-    return findings
+            ]
+        yield from found
 
 
 def format_finding(finding: Finding) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from voiceshop.cli.common import apply_config, default_db_path, shop_options
 from voiceshop.config import KEYS, ConfigError, config_path, load_config, resolve
-from voiceshop.doctor import DoctorSettings, Status, format_finding, run_checks
+from voiceshop.doctor import DoctorSettings, Status, format_finding, iter_findings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -72,8 +72,13 @@ def run_doctor(args: argparse.Namespace) -> int:
         rate=args.rate,
         config_store=args.config_store,
     )
+    print(
+        "Checking the set-up; the microphone check records one second (speak then to see "
+        "your level).\n",
+        flush=True,
+    )
     problems = 0
-    for finding in run_checks(settings):
+    for finding in iter_findings(settings):
         print(format_finding(finding), flush=True)
         problems += finding.status is Status.PROBLEM
     print(f"\n{problems} problem{'s' if problems != 1 else ''} found." if problems else "\nAll ok.")
