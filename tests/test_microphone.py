@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.abc
+import json
 import signal
 import subprocess
 import sys
@@ -218,6 +219,40 @@ def test_voiceshop_listen_hears_the_microphone_and_answers(
     assert "Cart saved." in out
     with ShopDatabase(db) as shop:
         assert [line.product_id for line in shop.cart("default", "grocery")] == ["sourdough-bread"]
+
+
+@pytest.mark.e2e
+@pytest.mark.audio
+def test_voiceshop_listen_records_each_turn_with_record_dir(
+    virtual_mic: VirtualMicrophone, tmp_path: Path
+) -> None:
+    folder = tmp_path / "turns"
+    listen = subprocess.Popen(
+        [sys.executable, "-m", "voiceshop", "listen", "--quiet", "--db", str(tmp_path / "s.db"),
+         "--record-dir", str(folder)],
+        env=virtual_mic.client_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert listen.stdout is not None
+        read_until(listen.stdout, "Listening on")
+        virtual_mic.play(DEMO_DIR / "03_add_sourdough_bread.wav")
+        read_until(listen.stdout, "voiceshop: ")
+    finally:
+        listen.send_signal(signal.SIGINT)
+        listen.communicate(timeout=SAFETY_TIMEOUT_S)
+    assert listen.returncode == 0
+    [turn] = [json.loads(line) for line in (folder / "turns.jsonl").read_text().splitlines()]
+    assert turn["source"] == "mic"
+    assert turn["intent"] == "AddItems"
+    assert turn["transcript"].lower().startswith("add a loaf of sourdough")
+    assert turn["reply"].startswith("Added 1 loaf of Green Basket Sourdough Bread")
+    assert 0 < turn["timings"]["heard_to_reply"] < 10, turn
+    said = loud_seconds(read_wav(DEMO_DIR / "03_add_sourdough_bread.wav").pcm)
+    kept = loud_seconds(read_wav(folder / turn["wav"]).pcm)
+    assert kept == pytest.approx(said, abs=0.3), turn
 
 
 def read_until(stream: IO[str], prefix: str) -> list[str]:

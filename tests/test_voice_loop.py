@@ -466,3 +466,16 @@ def test_noise_is_not_reported_as_a_turn() -> None:
     turns: list[Turn] = []
     harness.run(chunks(QUIET), on_turn=turns.append)
     assert turns == []
+
+
+def test_a_turn_interrupted_by_ctrl_c_while_speaking_is_still_reported() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "add milk"}))
+
+    def interrupted_say(text: str) -> None:
+        raise KeyboardInterrupt
+
+    harness.speaker.say = interrupted_say  # type: ignore[method-assign]
+    turns: list[Turn] = []
+
+    assert harness.run(chunks(LOUD), on_turn=turns.append) is StopReason.INTERRUPTED
+    assert [turn.reply.text for turn in turns] == ["You said add milk"]

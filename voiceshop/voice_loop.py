@@ -276,21 +276,23 @@ class VoiceLoop:
             time.monotonic() - self._last_captured_at if self._last_captured_at else None
         )
         secret = self._secret
-        self._speak(reply)
-        spoken = time.perf_counter() - responded
-        _LOGGER.debug("speaker: said the reply in %.3f s", spoken)
-        if self._on_turn is not None:
-            timings = {
-                "audio": round(transcript.audio_seconds, 3),
-                "read": round(transcript.read_seconds, 3),
-                "respond": round(responded - started, 3),
-                "speak": round(spoken, 3),
-            }
-            if heard_to_reply is not None:
-                timings["heard_to_reply"] = round(heard_to_reply, 3)
-            audio = b"" if secret else b"".join(self._audio)
-            self._report_turn(Turn(audio, shown, reply, secret, timings))
-        self._forget_audio()
+        try:
+            self._speak(reply)
+        finally:  # Ctrl+C while the reply is said: the turn is still reported
+            spoken = time.perf_counter() - responded
+            _LOGGER.debug("speaker: said the reply in %.3f s", spoken)
+            if self._on_turn is not None:
+                timings = {
+                    "audio": round(transcript.audio_seconds, 3),
+                    "read": round(transcript.read_seconds, 3),
+                    "respond": round(responded - started, 3),
+                    "speak": round(spoken, 3),
+                }
+                if heard_to_reply is not None:
+                    timings["heard_to_reply"] = round(heard_to_reply, 3)
+                audio = b"" if secret else b"".join(self._audio)
+                self._report_turn(Turn(audio, shown, reply, secret, timings))
+            self._forget_audio()
         return reply.end_conversation
 
     def _report_turn(self, turn: Turn) -> None:
