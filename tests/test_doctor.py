@@ -140,6 +140,15 @@ def test_without_an_input_device_doctor_explains_what_to_do() -> None:
     assert "voiceshop chat" in found["input device"].fix
 
 
+def test_a_speech_model_that_does_not_load_is_a_problem_with_a_way_out(tmp_path: Path) -> None:
+    empty = tmp_path / "vosk-model-small-en-us"
+    empty.mkdir()
+    found = findings(doctor.check_speech_model, asr="vosk", model=empty)["speech model"]
+    assert found.status is Status.PROBLEM
+    assert "does not load" in found.detail
+    assert "--asr whisper" in found.fix
+
+
 @pytest.mark.audio
 def test_the_speech_model_reads_the_demo_recording() -> None:
     found = findings(doctor.check_speech_model, asr="whisper")["speech model"]

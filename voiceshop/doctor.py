@@ -45,7 +45,6 @@ QUIET_DBFS = -60.0
 """Below this RMS level a microphone probably cannot hear a person at the desk."""
 
 PACKAGES = (
-    ("voiceshop", True, "itself (run from an uninstalled copy)"),
     ("numpy", True, "core"),
     ("rapidfuzz", True, "core"),
     ("jellyfish", True, "core"),
@@ -172,6 +171,13 @@ def check_packages(_settings: DoctorSettings) -> Iterator[Finding]:
     found: list[str] = []
     missing_core: list[tuple[str, str]] = []
     missing_optional: list[tuple[str, str]] = []
+    try:
+        found.append(f"voiceshop {importlib.metadata.version('voiceshop')}")
+    except importlib.metadata.PackageNotFoundError:
+        yield Finding(
+            "package voiceshop", Status.NOTE, "run from a source folder, not installed",
+            "pip install -e . in the project folder (the `voiceshop` command needs it)",
+        )  # fmt: skip
     for name, core, purpose in PACKAGES:
         try:
             found.append(f"{name} {importlib.metadata.version(name)}")
@@ -214,7 +220,8 @@ def check_speech_model(settings: DoctorSettings) -> Iterator[Finding]:
     started = time.perf_counter()
     try:
         recognizer = load_recognizer(recognizer_settings, vocabulary)
-    except VoiceShopError as err:
+    except Exception as err:  # the engines raise their own errors for a broken model too
+        _LOGGER.debug("the speech model did not load", exc_info=True)
         fix = _MODEL_FIX[engine]
         yield Finding("speech model", Status.PROBLEM, f"{where} does not load: {err}", fix)
         return
