@@ -115,6 +115,15 @@ def test_a_malformed_file_names_the_file_the_line_and_what_to_do(
     assert any(hint in err for hint in ("remove", "fix", "e.g.", "give a value", "outside"))
 
 
+def test_config_show_takes_only_the_settings_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["config", "show", "--db", "x.db"])
+    assert "unrecognized arguments: --db" in capsys.readouterr().err
+    assert main(["config", "show", "--store", "coffee", "--user", "sam", "--device", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("# command line") == 3
+
+
 def test_config_path_works_even_when_the_file_is_malformed(
     config_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,13 +34,23 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     actions = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     show = actions.add_parser(
         "show",
-        parents=[shop_options(), _device_options()],
+        parents=[_setting_options(), _device_options()],
         help="the settings in effect and where each came from (options given here count)",
     )
     show.set_defaults(run=run_config_show, own_config=True)
     actions.add_parser("path", help="where the config file is (or would be)").set_defaults(
         run=run_config_path, own_config=True
     )
+
+
+def _setting_options() -> argparse.ArgumentParser:
+    """--store, --user and --language, as the other commands take them (`config show`)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("settings")
+    group.add_argument("--store", help="a store to shop at")
+    group.add_argument("--user", help="whose cart and orders")
+    group.add_argument("--language", help="language of speech and replies")
+    return parent
 
 
 def _device_options() -> argparse.ArgumentParser:
