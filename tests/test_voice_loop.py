@@ -55,9 +55,12 @@ class ScriptedRecognizer(Recognizer):
         on_flush: list[str] | None = None,
         log: list[str] | None = None,
         fail_on: set[int] | None = None,
+        alternatives: dict[int, tuple[str, ...]] | None = None,
     ) -> None:
-        """`fail_on`: the numbers of the fed chunks (from 1) on which `feed` raises."""
+        """`fail_on`: the numbers of the fed chunks (from 1) on which `feed` raises;
+        `alternatives`: other readings of the finals ending at those chunks."""
         self.fail_on = fail_on or set()
+        self.alternatives = alternatives or {}
         self.finals = finals or {}
         self.partials = partials or {}
         self.on_flush = on_flush or []
@@ -73,7 +76,8 @@ class ScriptedRecognizer(Recognizer):
         self._partial = self.partials.get(count, self._partial)
         if count in self.finals:
             self._partial = ""
-            return Transcript(self.finals[count], confidence=0.9)
+            other = self.alternatives.get(count, ())
+            return Transcript(self.finals[count], confidence=0.9, alternatives=other)
         return None
 
     def partial(self) -> str:
@@ -442,7 +446,10 @@ def test_a_recognizer_failure_keeps_a_secret_question_asked() -> None:
 
 
 def test_each_answered_turn_is_reported_with_its_audio_reply_and_timings() -> None:
-    recognizer = ScriptedRecognizer(finals={2: "add milk", 5: "check out", 6: "one two"})
+    recognizer = ScriptedRecognizer(
+        finals={2: "add milk", 5: "check out", 6: "one two"},
+        alternatives={2: ("at milk",), 6: ("one too",)},
+    )
     harness = Harness(recognizer)
     harness.conversation = CodeAskingConversation(harness.log)
     turns: list[Turn] = []
@@ -453,6 +460,8 @@ def test_each_answered_turn_is_reported_with_its_audio_reply_and_timings() -> No
 
     assert [t.transcript.text for t in turns] == ["add milk", "check out", MASK]
     assert [t.secret for t in turns] == [False, False, True]
+    assert turns[0].transcript.alternatives == ("at milk",)
+    assert turns[2].transcript.alternatives == ()
     # the first turn holds the two chunks fed until its end; the secret one holds none
     assert turns[0].audio == LOUD * 2
     assert turns[2].audio == b""

@@ -78,7 +78,7 @@ class Turn:
     """The utterance's engine-format PCM (16 kHz mono int16): the audio fed to the recognizer
     since the previous turn (at most `LoopSettings.kept_audio_s`); empty when `secret`."""
     transcript: Transcript
-    """What the recognizer heard (its text masked when `secret`)."""
+    """What the recognizer heard (when `secret`: its text masked, its alternatives dropped)."""
     reply: Reply
     secret: bool = False
     """The utterance answered a question for a secret: its words and audio are withheld."""
@@ -266,8 +266,8 @@ class VoiceLoop:
             _LOGGER.debug("loop: %.2f s of speech but no words: not heard", speech_s)
             reply = Reply(self._settings.not_heard_reply)
         else:
-            _LOGGER.debug("loop: no words and under %.2f s of speech: ignored as noise",
-                          self._settings.min_speech_s)  # fmt: skip
+            least = self._settings.min_speech_s
+            _LOGGER.debug("loop: no words and under %.2f s of speech: ignored as noise", least)
             self._forget_audio()
             return False
         responded = time.perf_counter()
@@ -291,7 +291,8 @@ class VoiceLoop:
                 if heard_to_reply is not None:
                     timings["heard_to_reply"] = round(heard_to_reply, 3)
                 audio = b"" if secret else b"".join(self._audio)
-                self._report_turn(Turn(audio, shown, reply, secret, timings))
+                heard = replace(shown, alternatives=()) if secret else shown
+                self._report_turn(Turn(audio, heard, reply, secret, timings))
             self._forget_audio()
         return reply.end_conversation
 
