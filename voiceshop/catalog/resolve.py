@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceshop.catalog import open_food_facts
@@ -108,12 +107,12 @@ def import_catalog(
     return store
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ReadSummary:
     """What an imported file held: its products, and the rows skipped by reason."""
 
     products: int
-    skipped: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = dataclasses.field(default_factory=dict)
     """Reason ("with an empty name") -> rows, most frequent first; empty when none were
     skipped (store files and Instacart lists refuse a bad row instead of skipping it)."""
 
