@@ -488,3 +488,25 @@ def test_a_turn_interrupted_by_ctrl_c_while_speaking_is_still_reported() -> None
 
     assert harness.run(chunks(LOUD), on_turn=turns.append) is StopReason.INTERRUPTED
     assert [turn.reply.text for turn in turns] == ["You said add milk"]
+
+
+class CodeAskingThenFailing(CodeAskingConversation):
+    """Asks for a secret after "check out", then fails on the first answer."""
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        if text == "one two":
+            raise RuntimeError("dialog exploded")
+        return super().respond(text, confidence)
+
+
+def test_a_conversation_failure_keeps_a_secret_question_asked() -> None:
+    recognizer = ScriptedRecognizer(finals={1: "check out", 2: "one two", 3: "one two three four"})
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingThenFailing(harness.log)
+
+    harness.run(chunks(LOUD, LOUD, LOUD))
+
+    heard = [e.transcript.text for e in harness.events if isinstance(e, Heard)]
+    assert heard == ["check out", MASK, MASK]
+    errors = [e.message for e in harness.events if isinstance(e, Error)]
+    assert errors == [f"could not answer {MASK!r}: dialog exploded"]

@@ -315,7 +315,8 @@ class VoiceLoop:
             shown = self._shown(text)
             _LOGGER.exception("The conversation failed to answer %r", shown)
             self._emit(Error(f"could not answer {shown!r}: {err}"))
-            return Reply(self._settings.failure_reply)
+            # a question for a secret stays asked: what is said next is still masked
+            return Reply(self._settings.failure_reply, secret_answer=self._secret)
 
     def _shown(self, text: str) -> str:
         """`text` as it may be shown or logged: masked while a secret is asked for."""
