@@ -147,12 +147,12 @@ def _undecodable(err: UnicodeDecodeError, where: str) -> str:
 
 def _answer(assistant: Assistant, text: str, secret: bool) -> Reply:
     """The reply to one typed line; a failure is logged (the line masked when it answers a
-    secret question) and apologised for, never fatal."""
+    secret question) and apologised for, never fatal; a secret question stays asked."""
     try:
         return assistant.respond(text)
     except Exception:
         _LOGGER.exception("The conversation failed to answer %r", MASK if secret else text)
-        return Reply(LoopSettings().failure_reply)
+        return Reply(LoopSettings().failure_reply, secret_answer=secret)
 
 
 def run_cart(args: argparse.Namespace) -> int:
