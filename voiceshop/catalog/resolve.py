@@ -56,6 +56,7 @@ def import_catalog(
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
     replace: bool = False,
+    replaced: Callable[[int], None] | None = None,
 ) -> Store:
     """Read a store file, an Instacart products.csv or an Open Food Facts product list and save
     it into `db`, replacing any store with the same id. Returns the store saved.
@@ -66,7 +67,8 @@ def import_catalog(
 
     `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart"; Open
     Food Facts: "open-food-facts", "Open Food Facts").
-    `progress` is called with the number of products saved so far.
+    `progress` is called with the number of products saved so far, and `replaced` with the
+    number of products the store had before (0 for a new store) once the import is saved.
     """
     if store_id is not None and not is_valid_store_id(store_id):
         raise CatalogError(
@@ -97,7 +99,16 @@ def import_catalog(
         )
     if not store.products:
         raise CatalogError(f"{source} holds no products; nothing was imported")
-    db.save_store(store, progress=progress, check_replaced=_shrink_check(source, store, replace))
+    before: list[int] = []
+    check = _shrink_check(source, store, replace)
+
+    def check_and_note(existing: int) -> None:
+        check(existing)
+        before.append(existing)
+
+    db.save_store(store, progress=progress, check_replaced=check_and_note)
+    if replaced is not None:
+        replaced(before[0])
     return store
 
 

@@ -176,6 +176,7 @@ def run_orders(args: argparse.Namespace) -> int:
 
 
 def run_catalog_import(args: argparse.Namespace) -> int:
+    before: list[int] = []
     with open_db(args) as db, tqdm(desc=f"importing {args.file.name}", unit=" products") as bar:
 
         def progress(done: int) -> None:
@@ -188,12 +189,21 @@ def run_catalog_import(args: argparse.Namespace) -> int:
             name=args.name,
             progress=progress,
             replace=args.replace,
+            replaced=before.append,
         )
         bar.update(len(store.products) - bar.n)
+    count = len(store.products)
     print(
-        f"Imported {len(store.products)} products as store '{store.id}' ({store.name}). "
+        f"Imported {count} products as store '{store.id}' ({store.name}). "
         f"Use it with --store {store.id}."
     )
+    if before and count < before[0]:
+        print(
+            f"voiceshop: warning: store '{store.id}' now has {before[0] - count:,} products fewer "
+            f"than the {before[0]:,} it had (is {args.file} cut short?). Carts and orders keep "
+            "the products left out; import the whole file again to sell them again.",
+            file=sys.stderr,
+        )
     return 0
 
 
