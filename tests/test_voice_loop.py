@@ -315,6 +315,19 @@ def test_replay_takes_one_turn_per_file(tmp_path: Path) -> None:
     assert len(recognizer.fed) == 15
 
 
+def test_replay_masks_the_file_that_answers_a_secret_question(tmp_path: Path) -> None:
+    files = [write_tone(tmp_path / f"turn{i}.wav") for i in range(3)]
+    recognizer = ScriptedRecognizer(on_flush=["check out", "one two three four", "add milk"])
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingConversation(harness.log)
+
+    replay_files(files, recognizer, harness.conversation, harness.speaker, harness.events.append)
+
+    heard = [e.transcript.text for e in harness.events if isinstance(e, Heard)]
+    assert heard == ["check out", MASK, "add milk"]
+    assert "respond:one two three four" in harness.log
+
+
 def test_replay_stops_at_goodbye(tmp_path: Path) -> None:
     files = [write_tone(tmp_path / f"turn{i}.wav") for i in range(3)]
     recognizer = ScriptedRecognizer(on_flush=["bye", "add milk", "check out"])

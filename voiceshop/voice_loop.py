@@ -142,9 +142,12 @@ class VoiceLoop:
         on_event: EventHandler = _ignore,
         settings: LoopSettings | None = None,
         on_turn: TurnHandler | None = None,
+        secret: bool = False,
     ) -> None:
         """`on_turn`, if given, gets a Turn for every utterance answered (after the reply was
-        spoken): the audio is kept only then."""
+        spoken): the audio is kept only then. `secret`: the conversation's last reply (before
+        this loop) asked for a secret, so what is heard first is shown masked; `VoiceLoop.secret`
+        says it after `run`."""
         self._source = source
         self._recognizer = recognizer
         self._conversation = conversation
@@ -154,7 +157,7 @@ class VoiceLoop:
         self._settings = settings or LoopSettings()
         self._speech_s = 0.0
         self._last_partial = ""
-        self._secret = False
+        self._secret = secret
         """The last reply asked for a secret: what is heard now is shown masked."""
         self._on_turn = on_turn
         self._failures = 0
@@ -162,6 +165,11 @@ class VoiceLoop:
         self._audio: deque[bytes] = deque()
         self._audio_bytes = 0
         self._last_captured_at: float | None = None
+
+    @property
+    def secret(self) -> bool:
+        """The last reply asked for a secret (the purchase code): what comes next is masked."""
+        return self._secret
 
     def run(self) -> StopReason:
         """Listen and answer until goodbye, the end of the source, or Ctrl+C."""
@@ -349,9 +357,11 @@ def replay_files(
 
     A file that cannot be used (not audio, truncated, empty, silent) is reported as an Error
     event and skipped; the conversation goes on with the next file. A recording cannot hear
-    the agent, so the gate has no tail: nothing in a file is muted.
+    the agent, so the gate has no tail: nothing in a file is muted. A file answering a secret
+    question (the purchase code asked at the end of the one before) is shown masked.
     """
     gate = MicGate(GateSettings(tail_s=0.0))
+    secret = False
     for path in paths:
         try:
             source = wav_chunks(path, max_seconds=MAX_UTTERANCE_SECONDS)
@@ -359,9 +369,10 @@ def replay_files(
             on_event(Error(str(err)))
             continue
         loop = VoiceLoop(
-            source, recognizer, conversation, speaker, gate, on_event, settings, on_turn
+            source, recognizer, conversation, speaker, gate, on_event, settings, on_turn, secret
         )
         reason = loop.run()
+        secret = loop.secret
         if reason is not StopReason.SOURCE_ENDED:
             return reason
     return StopReason.SOURCE_ENDED

@@ -57,6 +57,7 @@ def import_catalog(
     progress: Callable[[int], None] | None = None,
     replace: bool = False,
     on_read: Callable[[ReadSummary], None] | None = None,
+    replaced: Callable[[int], None] | None = None,
 ) -> Store:
     """Read a store file, an Instacart products.csv or an Open Food Facts product list and save
     it into `db`, replacing any store with the same id. Returns the store saved.
@@ -68,7 +69,8 @@ def import_catalog(
     `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart"; Open
     Food Facts: "open-food-facts", "Open Food Facts").
     `progress` is called with the number of products saved so far; `on_read`, if given, once
-    the file is read (before saving), with what it held and what was skipped.
+    the file is read (before saving), with what it held and what was skipped; `replaced` with
+    the number of products the store had before (0 for a new store) once the import is saved.
     """
     if store_id is not None and not is_valid_store_id(store_id):
         raise CatalogError(
@@ -103,7 +105,16 @@ def import_catalog(
         on_read(_summary(store, reports[0] if reports else None))
     if not store.products:
         raise CatalogError(f"{source} holds no products; nothing was imported")
-    db.save_store(store, progress=progress, check_replaced=_shrink_check(source, store, replace))
+    before: list[int] = []
+    check = _shrink_check(source, store, replace)
+
+    def check_and_note(existing: int) -> None:
+        check(existing)
+        before.append(existing)
+
+    db.save_store(store, progress=progress, check_replaced=check_and_note)
+    if replaced is not None:
+        replaced(before[0])
     return store
 
 

@@ -137,7 +137,7 @@ def _amount(text: str) -> _Amount:
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"{text!r} is not an amount (like 50 or 12.50)") from None
     exponent = value.as_tuple().exponent
-    if not value.is_finite() or value < 0 or (isinstance(exponent, int) and exponent < -2):
+    if not value.is_finite() or value.is_signed() or (isinstance(exponent, int) and exponent < -2):
         raise argparse.ArgumentTypeError(
             f"{text!r}: a limit is 0 or more with at most 2 decimals, or '{_NO_LIMIT}'"
         )

@@ -84,7 +84,16 @@ def open_db(args: argparse.Namespace) -> ShopDatabase:
         raise VoiceShopError(
             f"--user {args.user!r} names no one; give a name, or leave --user out for 'default'"
         )
-    return ShopDatabase(args.db or default_db_path())
+    db = ShopDatabase(args.db or default_db_path())
+    meant = db.user_named(args.user)
+    if meant is not None and meant != args.user:
+        db.close()
+        raise VoiceShopError(
+            f"--user {args.user!r} is not a user in {db.path}, but {meant!r} is: give the name "
+            "as it is written there (a new user's name must differ in more than case and "
+            "spaces); nothing was changed"
+        )
+    return db
 
 
 def store_spec(args: argparse.Namespace, db: ShopDatabase) -> str:

@@ -193,6 +193,7 @@ def run_orders(args: argparse.Namespace) -> int:
 
 def run_catalog_import(args: argparse.Namespace) -> int:
     summaries: list[ReadSummary] = []
+    before: list[int] = []
     with (
         open_db(args) as db,
         tqdm(desc=f"reading {args.file.name}", unit=" products") as bar,
@@ -214,13 +215,22 @@ def run_catalog_import(args: argparse.Namespace) -> int:
             progress=progress,
             replace=args.replace,
             on_read=read,
+            replaced=before.append,
         )
         bar.update(len(store.products) - bar.n)
+    count = len(store.products)
     skipped = _skipped_text(summaries[0]) if summaries else ""
     print(
-        f"Imported {len(store.products):,} products as store '{store.id}' ({store.name}){skipped}. "
+        f"Imported {count:,} products as store '{store.id}' ({store.name}){skipped}. "
         f"Use it with --store {store.id}."
     )
+    if before and count < before[0]:
+        print(
+            f"voiceshop: warning: store '{store.id}' now has {before[0] - count:,} products fewer "
+            f"than the {before[0]:,} it had (is {args.file} cut short?). Carts and orders keep "
+            "the products left out; import the whole file again to sell them again.",
+            file=sys.stderr,
+        )
     return 0
 
 
