@@ -80,16 +80,17 @@ def apply_config(args: argparse.Namespace) -> None:
 
 def open_db(args: argparse.Namespace) -> ShopDatabase:
     """The database of --db, once --user (where the command has it) is known to name someone."""
-    if getattr(args, "user", None) is not None and not args.user.strip():
+    user: str | None = getattr(args, "user", None)
+    if user is not None and not user.strip():
         raise VoiceShopError(
-            f"--user {args.user!r} names no one; give a name, or leave --user out for 'default'"
+            f"--user {user!r} names no one; give a name, or leave --user out for 'default'"
         )
     db = ShopDatabase(args.db or default_db_path())
-    meant = db.user_named(args.user)
-    if meant is not None and meant != args.user:
+    meant = db.user_named(user) if user is not None else None
+    if meant is not None and meant != user:
         db.close()
         raise VoiceShopError(
-            f"--user {args.user!r} is not a user in {db.path}, but {meant!r} is: give the name "
+            f"--user {user!r} is not a user in {db.path}, but {meant!r} is: give the name "
             "as it is written there (a new user's name must differ in more than case and "
             "spaces); nothing was changed"
         )
