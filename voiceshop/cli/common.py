@@ -38,6 +38,12 @@ def shop_options() -> argparse.ArgumentParser:
         help=f"the SQLite database file (default: $VOICESHOP_DB or {default_db_path()})",
     )
     group.add_argument("--user", default="default", help="whose cart and orders (default: default)")
+    group.add_argument(
+        "--language",
+        default=None,
+        help="the language spoken: a code with data in voiceshop/data/<code>/ (en, fr), or a "
+        "language pack folder (default: the store's language, else en)",
+    )
     return parent
 
 
@@ -59,7 +65,19 @@ def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
     return open_store(store_spec(args, db), db)
 
 
+def language_of(args: argparse.Namespace, store: Store) -> str:
+    """--language, else the store's language, else English."""
+    return getattr(args, "language", None) or store.language or "en"
+
+
 def open_assistant(args: argparse.Namespace, db: ShopDatabase, interface: str) -> Assistant:
-    """The conversation for --user, starting at --store, with carts and orders in `db`;
-    `interface` (`chat`, `voice`, ...) is recorded with the orders it places."""
-    return Assistant(db, user=args.user, store=store_spec(args, db), interface=interface)
+    """The conversation for --user, starting at --store, in --language (else each store's),
+    with carts and orders in `db`; `interface` (`chat`, `voice`, ...) is recorded with the
+    orders it places."""
+    return Assistant(
+        db,
+        user=args.user,
+        store=store_spec(args, db),
+        language=getattr(args, "language", None),
+        interface=interface,
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from voiceshop.catalog.resolve import bundled_store_names, import_catalog
-from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
+from voiceshop.cli.common import language_of, open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Reply
@@ -200,7 +200,7 @@ def run_catalog_import(args: argparse.Namespace) -> int:
 def run_catalog_search(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         store = open_shop(args, db)
-    matcher = ProductMatcher(store, Normalizer(load_language()))
+    matcher = ProductMatcher(store, Normalizer(load_language(language_of(args, store))))
     if args.json and args.phrase == "-":
         for line in _stdin_lines():
             print(json.dumps(_search_json(matcher, line.strip(), args.limit)), flush=True)

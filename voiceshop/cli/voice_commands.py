@@ -13,13 +13,14 @@ from pathlib import Path
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.catalog.model import Store
-from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
+from voiceshop.cli.common import language_of, open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
 from voiceshop.errors import AudioInputError, VoiceShopError
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
+from voiceshop.language import load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings, load_recognizer
 from voiceshop.retuning import RetuningConversation, vocabulary_for
@@ -121,7 +122,7 @@ def run_listen(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         assistant = open_assistant(args, db, "voice")
         recognizer = _recognizer(args, assistant)
-        speaker = _speaker(args)
+        speaker = _speaker(args, assistant.language)
         try:
             with Microphone(args.device) as microphone:
                 print(
@@ -140,7 +141,8 @@ def run_listen(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         assistant = open_assistant(args, db, "replay")
-        return _replay(args.files, assistant, _recognizer(args, assistant), _speaker(args))
+        speaker = _speaker(args, assistant.language)
+        return _replay(args.files, assistant, _recognizer(args, assistant), speaker)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -152,7 +154,8 @@ def run_demo(args: argparse.Namespace) -> int:
         with open_db(args) as db:
             assistant = open_assistant(args, db, "demo")
             print(f"voiceshop demo: {len(files)} recorded turns at {assistant.store.name}\n")
-            status = _replay(files, assistant, _recognizer(args, assistant), _speaker(args))
+            speaker = _speaker(args, assistant.language)
+            status = _replay(files, assistant, _recognizer(args, assistant), speaker)
             orders = db.orders(args.user, assistant.store.id)
     if orders:
         print(f"\nDemo finished with order {orders[0].id}: {orders[0].item_count} items.")
@@ -162,10 +165,11 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_understand(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         store = open_shop(args, db)
-    matcher = ProductMatcher(store, IntentParser(store).normalizer)
-    parser = IntentParser(store, products=matcher)
+    language = language_of(args, store)
+    matcher = ProductMatcher(store, IntentParser(store, language).normalizer)
+    parser = IntentParser(store, language, products=matcher)
     no_drafts = InterimSettings(draft_every_seconds=None)  # no partial transcripts to show
-    settings = replace(_recognizer_settings(args), interim=no_drafts)
+    settings = replace(_recognizer_settings(args, language), interim=no_drafts)
     recognizer = load_recognizer(settings, store_vocabulary(store, parser, matcher))
     status = 0
     for path in args.files:
@@ -258,20 +262,23 @@ def _show(event: LoopEvent) -> None:
         print(f"voiceshop: {event.message}", file=sys.stderr, flush=True)
 
 
-def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
-    return RecognizerSettings(asr=args.asr, model=args.model)
+def _recognizer_settings(args: argparse.Namespace, language: str) -> RecognizerSettings:
+    return RecognizerSettings(asr=args.asr, model=args.model, language=load_language(language).name)
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
     return load_recognizer(
-        _recognizer_settings(args), vocabulary_for(assistant), CompleteRequest(assistant)
+        _recognizer_settings(args, assistant.language),
+        vocabulary_for(assistant),
+        CompleteRequest(assistant),
     )
 
 
-def _speaker(args: argparse.Namespace) -> Speaker:
+def _speaker(args: argparse.Namespace, language: str) -> Speaker:
+    voice = args.voice or load_language(language).speaker_voice
     return load_speaker(
         SpeakerSettings(
-            rate=args.rate, voice=args.voice, say_to=args.say_to, play=not args.quiet, echo=False
+            rate=args.rate, voice=voice, say_to=args.say_to, play=not args.quiet, echo=False
         )
     )
 

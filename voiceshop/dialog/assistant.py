@@ -45,12 +45,13 @@ class Assistant:
         db: ShopDatabase,
         user: str = "default",
         store: str | None = None,
-        language: str = "en",
+        language: str | None = None,
         interface: str | None = None,
     ) -> None:
         self.db = db
         self.user = user
-        self.language = language
+        self.chosen_language = language
+        """The language asked for (`--language`); None: each store's own, else English."""
         self.interface = interface
         """Where the conversation happens (`chat`, `voice`, `replay`, ...), kept with orders."""
         self._stores: dict[str, Store] = {}
@@ -75,9 +76,18 @@ class Assistant:
         if key not in self._dialogs:
             store = self._stores[self.store_id]
             self._dialogs[key] = DialogManager(
-                store, self.db, self.user, self.language, interface=self.interface
+                store, self.db, self.user, self.language_at(store), interface=self.interface
             )
         return self._dialogs[key]
+
+    @property
+    def language(self) -> str:
+        """The language spoken at the current store."""
+        return self.language_at(self.store)
+
+    def language_at(self, store: Store) -> str:
+        """The language asked for, else the store's, else English."""
+        return self.chosen_language or store.language or "en"
 
     @property
     def store(self) -> Store:
@@ -248,7 +258,7 @@ class Assistant:
         key = (self.user, store.id)
         if key not in self._dialogs:
             self._dialogs[key] = DialogManager(
-                store, self.db, self.user, self.language, interface=self.interface
+                store, self.db, self.user, self.language_at(store), interface=self.interface
             )
         return self._dialogs[key]
 

@@ -1,6 +1,8 @@
 """One normal form for everything compared: utterances, templates, product names, options.
 
-Lowercase ASCII words separated by single spaces; digits spoken ("2%" -> "two percent");
+Lowercase words without accents (Latin letters become ASCII: "Bœuf" -> "boeuf") separated by
+single spaces; elided words split off and said in full ("l'eau" -> "le eau", by the language's
+`elisions`); digits spoken ("2%" -> "two percent");
 contractions expanded; unit abbreviations after numbers and count words spelled out ("12 oz" ->
 "twelve ounce", "a lb" -> "a pound").
 """
@@ -22,8 +24,12 @@ _SHARES = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
 """Two whole numbers across a bar, which may be shares of a hundred ("80/20": 80% lean)."""
 _VULGAR_FRACTION = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
 """One-character fractions after digits ("2½"), kept apart from them before they decompose."""
-_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
-_NOT_WORD_OR_COMMA = re.compile(r"[^a-z0-9', ]+")
+_NOT_WORD = re.compile(r"(?:[^\w' ]|_)+")
+_NOT_WORD_OR_COMMA = re.compile(r"(?:[^\w', ]|_)+")
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l"}
+)
+"""Letters that Unicode does not decompose into a base letter and an accent."""
 
 
 class Normalizer:
@@ -74,6 +80,8 @@ class Normalizer:
         words: list[str] = []
         for token in raw:
             token = self.language.contractions.get(token, token)
+            if "'" in token and self.language.elisions:
+                token = self._unelided(token)
             token = token.replace("'", "")
             if not token:
                 continue
@@ -81,6 +89,13 @@ class Normalizer:
                 token = self._unit_abbreviations.get(token, token)
             words.extend(token.split())
         return words
+
+    def _unelided(self, token: str) -> str:
+        """An elided word said in full and apart from the word after it: "l'eau" -> "le eau",
+        "qu'est" -> "que est"."""
+        head, _, rest = token.partition("'")
+        word = self.language.elisions.get(f"{head}'")
+        return f"{word} {rest}" if word is not None and rest else token
 
 
 def _first_share(match: re.Match[str]) -> str:
@@ -95,5 +110,5 @@ def _fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     text = _VULGAR_FRACTION.sub(r" \1", text.replace("\u2019", "'"))
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
