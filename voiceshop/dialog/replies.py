@@ -25,7 +25,12 @@ class Replies:
         self._plural_rules: list[tuple[str, str]] = [(a, b) for a, b in raw.get("plural_rules", ())]
         """[ending, plural ending] tried in order; none: English plurals by `inflect`."""
         self._plural_word = raw.get("plural_word", "last")
-        """Which word of a product name agrees with its count: "last" or "first"."""
+        """Which words of a product name agree with its count: the "last" one, or the "head":
+        every word before the first of `plural_stops` ("croissants au beurre", "citrons
+        verts") but the `invariable` ones ("yaourts nature") and capitalised ones ("pommes
+        Golden")."""
+        self._plural_stops = frozenset(raw.get("plural_stops", ()))
+        self._invariable = frozenset(raw.get("invariable", ()))
         self._money = raw.get("money", {})
         self._capitalize = bool(raw.get("capitalize", False))
         self._elision = _elision_rule(raw.get("elisions", {}))
@@ -91,11 +96,24 @@ class Replies:
     def counted_name(self, name: str, count: int) -> str:
         """A product name after a count, its last word in agreement: "6 Bananas", "3 Hass
         Avocados"."""
-        if self._plural_word == "first":
-            first, *rest = name.split() or [""]
-            return " ".join([self.counted(first, count), *rest])
+        if self._plural_word == "head":
+            return self._counted_head(name, count)
         *head, last = name.split() or [""]
         return " ".join([*head, self.counted(last, count)])
+
+    def _counted_head(self, name: str, count: int) -> str:
+        words = name.split()
+        for n, word in enumerate(words):
+            if word.lower() in self._plural_stops or "'" in word:
+                break
+            if n and (word[:1].isupper() or word.lower() in self._invariable):
+                continue
+            if word.lower() not in self._plurals and "-" in word:
+                first, _, last = word.rpartition("-")
+                words[n] = f"{first}-{self.counted(last, count)}"
+            else:
+                words[n] = self.counted(word, count)
+        return " ".join(words)
 
     def line(self, line: CartLine) -> str:
         """ "2 cartons of Organic Whole Milk", "6 Bananas", "1 Large Latte with a bit of soy

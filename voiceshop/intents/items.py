@@ -435,6 +435,8 @@ class ItemListReader:
             words, free
         )
         quantity, unit, used = None, "", 0
+        if counted is not None and self._sized(words, free, counted[1]):
+            return None, "", free[counted[1] + 2 :]
         if counted is not None and self._count_in_name(words, free, counted[1]):
             counted = None
         if counted is not None:
@@ -450,6 +452,15 @@ class ItemListReader:
             if used < len(free) and words[free[used]] in self._unit_links:
                 used += 1
         return quantity, unit, free[used:]
+
+    def _sized(self, words: Sequence[str], free: list[int], used: int) -> bool:
+        """Whether the number said first is a size, with a size word and a unit link after it
+        ("deux cent cinquante grammes de comté")."""
+        return (
+            used + 2 < len(free)
+            and words[free[used]] in self._language.size_words
+            and words[free[used + 1]] in self._unit_links
+        )
 
     def _pack_size_at(self, words: Sequence[str], free: list[int], at: int) -> int:
         """How many words from free[at] give the size of the unit after them, or 0: a number,

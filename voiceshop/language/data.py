@@ -37,6 +37,9 @@ class NumberWords:
     """The word for a minus sign written before digits ("-5")."""
     fraction_bar: str = ""
     """The word for a fraction bar written between digits ("1/2", "½")."""
+    decimal_mark: str = "."
+    """How decimals are written after digits: "." ("1.5") or "," ("1,5", and then "1,500"
+    is one and a half, not fifteen hundred)."""
     decimal_point: str = "point"
     """The word said between the whole part and the decimals of a number ("1.5")."""
     tens_with_teens: frozenset[str] = frozenset()
@@ -86,6 +89,9 @@ class LanguageData:
     """The counting unit that holds twelve ("dozen")."""
     pack_count_words: tuple[str, ...] = ()
     """Words after a number in a product's size or name that count its pieces ("12 ct")."""
+    size_words: frozenset[str] = frozenset()
+    """Weights and volumes that, said after a number and before a unit link, give the size of
+    what is wanted, not a count ("deux cent cinquante grammes de comté": one comté)."""
     open_endings: frozenset[str] = frozenset()
     """Words after which a request goes on ("with", "the")."""
     elisions: dict[str, str] = field(default_factory=dict)
@@ -155,6 +161,7 @@ def load_language(code: str = "en") -> LanguageData:
             parts=frozenset(numbers.get("parts", ())),
             minus_sign=numbers.get("minus_sign", ""),
             fraction_bar=numbers.get("fraction_bar", ""),
+            decimal_mark=numbers.get("decimal_mark", "."),
             decimal_point=numbers.get("decimal_point", "point"),
             tens_with_teens=frozenset(numbers.get("tens_with_teens", ())),
             tens_joiners=frozenset(numbers.get("tens_joiners", ())),
@@ -182,6 +189,7 @@ def load_language(code: str = "en") -> LanguageData:
         dozen_unit=raw.get("dozen_unit", ""),
         pack_count_words=tuple(raw.get("pack_count_words", ())),
         open_endings=frozenset(raw.get("open_endings", ())),
+        size_words=frozenset(raw.get("size_words", ())),
         elisions=raw.get("elisions", {}),
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),

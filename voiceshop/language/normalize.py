@@ -18,6 +18,7 @@ from voiceshop.language.numbers import Numbers
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _MINUS_SIGN = re.compile(r"(?<![\w.])-(?=\d)")
 _FRACTION_BAR = re.compile(r"(?<=\d)\s*[/\u2044]\s*(?=\d)")
 _SHARES = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
@@ -52,7 +53,10 @@ class Normalizer:
         text = _SHARES.sub(_first_share, _fold(text))
         for symbol, word in self._symbols.items():
             text = text.replace(symbol, f" {word} ")
-        text = _THOUSANDS.sub("", text)
+        if self.language.numbers.decimal_mark == ",":
+            text = _DECIMAL_COMMA.sub(".", text)
+        else:
+            text = _THOUSANDS.sub("", text)
         text = _DIGIT_LETTER.sub(" ", text)
         text = self._spell_signs(text)
         text = _NUMBER.sub(lambda m: f" {self.numbers.digits_to_words(m.group())} ", text)

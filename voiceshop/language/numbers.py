@@ -47,7 +47,7 @@ class Numbers:
         while i < len(tokens):
             length, kind, value = self._word_at(tokens, i)
             token = tokens[i]
-            teens_may_follow = last == "tens" and last_tens in w.tens_with_teens
+            teens_may_follow = last in ("tens", "tens_joiner") and last_tens in w.tens_with_teens
             if (
                 kind == "unit"
                 and last in ("", "scale", "joiner", "tens", "tens_joiner")
