@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from voiceshop.errors import VoiceShopError
 from voiceshop.language.data import NumberWords
 
 
@@ -249,5 +250,8 @@ def _names_under_100(words: NumberWords) -> list[str]:
                 names.append(f"{tens[value]} {said}")
                 break
         else:
-            raise ValueError(f"the language's number words cannot say {n}")
+            raise VoiceShopError(
+                f"the language's number words cannot say {n}: language.yaml needs units "
+                "for 0..9 and tens for 10..90"
+            )
     return names
