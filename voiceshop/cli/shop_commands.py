@@ -136,7 +136,15 @@ def _answer(assistant: Assistant, text: str, secret: bool) -> Reply:
         return assistant.respond(text)
     except Exception:
         _LOGGER.exception("The conversation failed to answer %r", MASK if secret else text)
-        return Reply(LoopSettings().failure_reply)
+        return Reply(_failure_reply(assistant))
+
+
+def _failure_reply(assistant: Assistant) -> str:
+    """The apology for a failed answer, in the assistant's language if its replies load."""
+    try:
+        return assistant.dialog.replies.say("failure")
+    except Exception:
+        return LoopSettings().failure_reply
 
 
 def run_cart(args: argparse.Namespace) -> int:

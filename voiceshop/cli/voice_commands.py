@@ -26,7 +26,16 @@ from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
-from voiceshop.voice_loop import Error, Heard, LoopEvent, Partial, Said, VoiceLoop, replay_files
+from voiceshop.voice_loop import (
+    Error,
+    Heard,
+    LoopEvent,
+    LoopSettings,
+    Partial,
+    Said,
+    VoiceLoop,
+    replay_files,
+)
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 
@@ -131,7 +140,15 @@ def run_listen(args: argparse.Namespace) -> int:
                     flush=True,
                 )
                 conversation = RetuningConversation(assistant, recognizer)
-                VoiceLoop(microphone, recognizer, conversation, speaker, MicGate(), _show).run()
+                VoiceLoop(
+                    microphone,
+                    recognizer,
+                    conversation,
+                    speaker,
+                    MicGate(),
+                    _show,
+                    _loop_settings(assistant),
+                ).run()
         finally:
             speaker.close()
     print("Cart saved.")
@@ -245,7 +262,8 @@ def _replay(
         _show(event)
 
     try:
-        replay_files(files, recognizer, RetuningConversation(assistant, recognizer), speaker, show)
+        conversation = RetuningConversation(assistant, recognizer)
+        replay_files(files, recognizer, conversation, speaker, show, _loop_settings(assistant))
     finally:
         speaker.close()
     return 1 if errors else 0
@@ -262,8 +280,19 @@ def _show(event: LoopEvent) -> None:
         print(f"voiceshop: {event.message}", file=sys.stderr, flush=True)
 
 
+def _loop_settings(assistant: Assistant) -> LoopSettings:
+    """What the loop says on its own account, in the assistant's language."""
+    replies = assistant.dialog.replies
+    return LoopSettings(
+        not_heard_reply=replies.say("not_heard"), failure_reply=replies.say("failure")
+    )
+
+
 def _recognizer_settings(args: argparse.Namespace, language: str) -> RecognizerSettings:
-    return RecognizerSettings(asr=args.asr, model=args.model, language=load_language(language).name)
+    words = load_language(language)
+    return RecognizerSettings(
+        asr=args.asr, model=args.model, language=words.name, prompt_lead=words.prompt_lead
+    )
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
