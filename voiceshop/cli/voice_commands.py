@@ -290,9 +290,13 @@ def _loop_settings(assistant: Assistant) -> LoopSettings:
 
 def _recognizer_settings(args: argparse.Namespace, language: str) -> RecognizerSettings:
     words = load_language(language)
-    return RecognizerSettings(
+    settings = RecognizerSettings(
         asr=args.asr, model=args.model, language=words.name, prompt_lead=words.prompt_lead
     )
+    if words.recognizer_hints:
+        return settings
+    unhinted = replace(settings.whisper, prompt_token_limit=0, rescore_slots=False)
+    return replace(settings, whisper=unhinted)
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:

@@ -101,6 +101,9 @@ class LanguageData:
     word after `sound_rewrites`)."""
     prompt_lead: str = ""
     """What the recognizer's prompt starts with, before the store's words ("Order:")."""
+    recognizer_hints: bool = True
+    """Whether Whisper is prompted with the store's words and its unclear product phrases are
+    rescored against them (tuned on English)."""
     name: str = ""
     """The language's code for recognizers ("fr"): `language:` in language.yaml."""
     speaker_voice: str | None = None
@@ -193,6 +196,7 @@ def load_language(code: str = "en") -> LanguageData:
         elisions=raw.get("elisions", {}),
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),
+        recognizer_hints=bool(raw.get("recognizer_hints", True)),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),
     )

