@@ -27,6 +27,9 @@ _VULGAR_FRACTION = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
 """One-character fractions after digits ("2½"), kept apart from them before they decompose."""
 _NOT_WORD = re.compile(r"(?:[^\w' ]|_)+")
 _NOT_WORD_OR_COMMA = re.compile(r"(?:[^\w', ]|_)+")
+_ASCII_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
+_ASCII_NOT_WORD_OR_COMMA = re.compile(r"[^a-z0-9', ]+")
+"""The same for ASCII text (lowercase by then), where they are faster."""
 _LIGATURES = str.maketrans(
     {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l"}
 )
@@ -61,10 +64,12 @@ class Normalizer:
         text = self._spell_signs(text)
         text = _NUMBER.sub(lambda m: f" {self.numbers.digits_to_words(m.group())} ", text)
         text = text.replace("-", " ")
+        ascii_only = text.isascii()
         if keep_commas:
-            text = _NOT_WORD_OR_COMMA.sub(" ", text).replace(",", " , ")
+            not_word = _ASCII_NOT_WORD_OR_COMMA if ascii_only else _NOT_WORD_OR_COMMA
+            text = not_word.sub(" ", text).replace(",", " , ")
         else:
-            text = _NOT_WORD.sub(" ", text)
+            text = (_ASCII_NOT_WORD if ascii_only else _NOT_WORD).sub(" ", text)
         return " ".join(self._words(text.split()))
 
     def tokens(self, text: str) -> list[str]:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from voiceshop.errors import VoiceShopError
 from voiceshop.language.data import NumberWords
 
+_NOT_A_NUMBER_WORD = (0, "", 0)
+
 
 class Numbers:
     """Reads and writes numbers in one language's words."""
@@ -20,6 +22,8 @@ class Numbers:
         self._kinds: dict[str, tuple[str, int]] = {}
         for kind, table in (("scale", words.scales), ("tens", words.tens), ("unit", words.units)):
             self._kinds.update((said, (kind, value)) for said, value in table.items())
+        self._single = {said: (1, kind, value) for said, (kind, value) in self._kinds.items()}
+        """(words used, kind, value) of each number word said in one token."""
         self._names_under_100 = _names_under_100(words)
         self._phrases = sorted(
             ((tuple(p.split()), v) for p, v in words.phrases.items()),
@@ -45,10 +49,18 @@ class Numbers:
         last = ""
         last_tens = ""
         i = start
+        single = self._single
+        several = self._longest_word > 1
         while i < len(tokens):
-            length, kind, value = self._word_at(tokens, i)
             token = tokens[i]
-            teens_may_follow = last in ("tens", "tens_joiner") and last_tens in w.tens_with_teens
+            length, kind, value = (
+                self._word_at(tokens, i) if several else single.get(token, _NOT_A_NUMBER_WORD)
+            )
+            teens_may_follow = (
+                bool(last_tens)
+                and last in ("tens", "tens_joiner")
+                and (last_tens in w.tens_with_teens)
+            )
             if (
                 kind == "unit"
                 and last in ("", "scale", "joiner", "tens", "tens_joiner")
@@ -84,7 +96,7 @@ class Numbers:
                 last = "tens_joiner"
             else:
                 break
-            i += max(length, 1)
+            i += length or 1
             used = i - start
         if not used or last in ("joiner", "tens_joiner"):
             return None
@@ -99,10 +111,8 @@ class Numbers:
                 if found is not None:
                     return length, *found
         if i < len(tokens):
-            found = self._kinds.get(tokens[i])
-            if found is not None:
-                return 1, *found
-        return 0, "", 0
+            return self._single.get(tokens[i], _NOT_A_NUMBER_WORD)
+        return _NOT_A_NUMBER_WORD
 
     def parse_count(self, tokens: Sequence[str], start: int = 0) -> tuple[int, int] | None:
         """A count at tokens[start:]: a number or a count phrase, times a multiplier.
@@ -118,7 +128,7 @@ class Numbers:
             return None
         value, used = found
         nxt = begin + used
-        if self._half_at(tokens, nxt):
+        if self._words.halves and self._half_at(tokens, nxt):
             return None
         if nxt < len(tokens) and tokens[nxt] in self._words.multipliers and used:
             value *= self._words.multipliers[tokens[nxt]]
