@@ -3,6 +3,7 @@ against the English one, the parser on tests/intents/fr.yaml, and `voiceshop cha
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from functools import cache
@@ -208,6 +209,17 @@ def test_the_store_file_chooses_the_language_unless_one_is_asked_for(db_path: Pa
         assistant = Assistant(db, store="epicerie", language="en")
         assert assistant.language == "en"
         assert assistant.respond("add two baguettes").text.startswith("Added 2 baguettes.")
+
+
+_ENGLISH = re.compile(r"\b(added|your|cart|sorry|order|the|please|what|is)\b", re.IGNORECASE)
+
+
+def test_every_french_sentence_is_answered_in_french(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        assistant = Assistant(db, store="epicerie")
+        for case in CASES:
+            reply = assistant.respond(case["say"]).text
+            assert reply and not _ENGLISH.search(reply), (case["say"], reply)
 
 
 @pytest.mark.e2e
