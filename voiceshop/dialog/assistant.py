@@ -26,8 +26,6 @@ DEFAULT_STORE = "grocery"
 STORE_NAME_SCORE = 85.0
 """How closely (0..100) a spoken store name must match a store's name or id.
 Not tuned: a guess, checked on test fixtures only."""
-_STORE_PREPOSITIONS = ("from", "at", "in")
-_GENERIC_STORE_WORDS = frozenset({"the", "store", "shop", "my"})
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ class Assistant:
         """Switch store on "add milk from the pharmacy" and return the text without it."""
         words = self.dialog.parser.normalizer.normalize(text).split()
         for start in range(len(words) - 1, 0, -1):
-            if words[start] not in _STORE_PREPOSITIONS:
+            if words[start] not in self.dialog.parser.language.store_prepositions:
                 continue
             store_id = self._store_named(" ".join(words[start + 1 :]))
             rest = " ".join(words[:start])
@@ -167,7 +165,8 @@ class Assistant:
         return text
 
     def _store_named(self, said: str) -> str | None:
-        wanted = " ".join(w for w in said.split() if w not in _GENERIC_STORE_WORDS)
+        generic = self.dialog.parser.language.store_words
+        wanted = " ".join(w for w in said.split() if w not in generic)
         if not wanted:
             return None
         normalize = self.dialog.parser.normalizer.normalize

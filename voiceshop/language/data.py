@@ -89,6 +89,10 @@ class LanguageData:
     """The counting unit that holds twelve ("dozen")."""
     pack_count_words: tuple[str, ...] = ()
     """Words after a number in a product's size or name that count its pieces ("12 ct")."""
+    store_prepositions: frozenset[str] = frozenset()
+    """Words before a store's name at the end of a request ("add milk from the pharmacy")."""
+    store_words: frozenset[str] = frozenset()
+    """Words around a store's name that name no store ("the", "store")."""
     size_words: frozenset[str] = frozenset()
     """Weights and volumes that, said after a number and before a unit link, give the size of
     what is wanted, not a count ("deux cent cinquante grammes de comté": one comté)."""
@@ -193,6 +197,8 @@ def load_language(code: str = "en") -> LanguageData:
         pack_count_words=tuple(raw.get("pack_count_words", ())),
         open_endings=frozenset(raw.get("open_endings", ())),
         size_words=frozenset(raw.get("size_words", ())),
+        store_prepositions=frozenset(raw.get("store_prepositions", ())),
+        store_words=frozenset(raw.get("store_words", ())),
         elisions=raw.get("elisions", {}),
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),
