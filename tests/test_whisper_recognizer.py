@@ -15,8 +15,9 @@ from tests.conftest import COFFEE_DEV, SHARED, require_shared
 from voiceshop.audio.types import Chunk
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.errors import ModelNotFoundError
-from voiceshop.recognizer import RecognizerSettings
+from voiceshop.recognizer import RecognizerSettings, WhisperSettings
 from voiceshop.recognizer.base import Transcript, Vocabulary
+from voiceshop.recognizer.models import embedded_whisper_model
 from voiceshop.recognizer.whisper_backend import (
     PROMPT_LEAD,
     DecodedWindow,
@@ -248,7 +249,8 @@ def test_reset_drops_the_utterance_in_progress(recognizer: WhisperRecognizer) ->
 
 @needs_whisper
 def test_english_only_model_refuses_other_languages() -> None:
-    settings = replace(RecognizerSettings(asr="whisper"), language="ko")
+    tiny_en = WhisperSettings(model_dir=embedded_whisper_model())
+    settings = replace(RecognizerSettings(asr="whisper", whisper=tiny_en), language="ko")
 
     with pytest.raises(ModelNotFoundError, match="only English"):
         WhisperRecognizer(settings, COFFEE)

@@ -45,7 +45,7 @@ KEYS: dict[str, Key] = {
     for key in (
         Key("store", str, None, "store when neither --store nor `account default` names one"),
         Key("user", str, "default", "whose cart and orders"),
-        Key("language", str, "en", "language of speech and replies"),
+        Key("language", str, None, "language of speech and replies (unset: the store's, else en)"),
         Key("device", str, None, "input device index or name part"),
         Key("voice", str, None, "speech engine voice id or name"),
         Key("rate", int, 170, "speaking rate, words per minute"),

@@ -352,6 +352,7 @@ def replay_files(
     on_event: EventHandler = _ignore,
     settings: LoopSettings | None = None,
     on_turn: TurnHandler | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> StopReason:
     """One turn per WAV file, through the same loop as the microphone; stops early on goodbye.
 
@@ -359,10 +360,13 @@ def replay_files(
     event and skipped; the conversation goes on with the next file. A recording cannot hear
     the agent, so the gate has no tail: nothing in a file is muted. A file answering a secret
     question (the purchase code asked at the end of the one before) is shown masked.
+    `on_file`, if given, is told each file before it is read.
     """
     gate = MicGate(GateSettings(tail_s=0.0))
     secret = False
     for path in paths:
+        if on_file is not None:
+            on_file(path)
         try:
             source = wav_chunks(path, max_seconds=MAX_UTTERANCE_SECONDS)
         except AudioInputError as err:

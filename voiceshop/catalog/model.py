@@ -75,6 +75,9 @@ class Store:
     products: tuple[Product, ...]
     option_groups: dict[str, OptionGroup] = field(default_factory=dict)
     currency: str = "USD"
+    language: str = ""
+    """The language its catalog is written and its shoppers speak in ("fr"); "" when the
+    store file does not say (English)."""
     source: str = ""
     """Where the catalog came from (a file path or `db:<id>`), for messages."""
 

@@ -30,7 +30,7 @@ STORE_ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 """Store ids: lowercase letters, digits and single dashes between them (`corner-cafe`)."""
 
 _TOP_FIELDS = ("format", "store", "option_groups", "products")
-_STORE_FIELDS = ("id", "name", "currency")
+_STORE_FIELDS = ("id", "name", "currency", "language")
 _GROUP_FIELDS = ("kind", "values", "amounts")
 _VALUE_FIELDS = ("value", "aliases")
 _PRODUCT_TEXT_FIELDS = ("brand", "department", "aisle", "size", "unit")
@@ -292,6 +292,7 @@ class _StoreReader:
             id=self._store_id(header),
             name=self._text(header, "name", "store", required=True),
             currency=self._text(header, "currency", "store") or "USD",
+            language=self._text(header, "language", "store"),
             option_groups=groups,
             products=self._products(top, groups),
             source=str(self.path),

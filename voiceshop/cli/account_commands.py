@@ -207,7 +207,7 @@ def run_history_import(args: argparse.Namespace) -> int:
                 f"{args.user} has no account linked at {store.id}: link it first with "
                 f"`voiceshop account link --store {store.id} --customer ID`"
             )
-        matcher = ProductMatcher(store, Normalizer(load_language()))
+        matcher = ProductMatcher(store, Normalizer(load_language(store.language or "en")))
         purchases = read_history(args.file, store, matcher)
         db.add_purchases(args.user, store.id, purchases)
     print(f"Imported {len(purchases)} purchases for {args.user} at {store.name}.")

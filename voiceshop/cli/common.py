@@ -36,7 +36,10 @@ def shop_options() -> argparse.ArgumentParser:
     _add_db(group)
     _add_user(group)
     group.add_argument(
-        "--language", default=None, help="language of speech and replies (default: en)"
+        "--language",
+        default=None,
+        help="the language spoken: a code with data in voiceshop/data/<code>/ (en, fr), or a "
+        "language pack folder (default: the config's, else the store's language, else en)",
     )
     return parent
 
@@ -112,13 +115,19 @@ def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
     return open_store(store_spec(args, db), db)
 
 
+def language_of(args: argparse.Namespace, store: Store) -> str:
+    """--language, else the store's language, else English."""
+    return getattr(args, "language", None) or store.language or "en"
+
+
 def open_assistant(args: argparse.Namespace, db: ShopDatabase, interface: str) -> Assistant:
-    """The conversation for --user, starting at --store, with carts and orders in `db`;
-    `interface` (`chat`, `voice`, ...) is recorded with the orders it places."""
+    """The conversation for --user, starting at --store, in --language (else each store's),
+    with carts and orders in `db`; `interface` (`chat`, `voice`, ...) is recorded with the
+    orders it places."""
     return Assistant(
         db,
         user=args.user,
         store=store_spec(args, db),
-        language=getattr(args, "language", None) or "en",
+        language=getattr(args, "language", None),
         interface=interface,
     )

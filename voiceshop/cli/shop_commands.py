@@ -13,7 +13,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from voiceshop.catalog.resolve import ReadSummary, bundled_store_names, import_catalog
-from voiceshop.cli.common import db_options, open_assistant, open_db, open_shop, shop_options
+from voiceshop.cli.common import (
+    db_options,
+    language_of,
+    open_assistant,
+    open_db,
+    open_shop,
+    shop_options,
+)
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Reply
@@ -152,7 +159,15 @@ def _answer(assistant: Assistant, text: str, secret: bool) -> Reply:
         return assistant.respond(text)
     except Exception:
         _LOGGER.exception("The conversation failed to answer %r", MASK if secret else text)
-        return Reply(LoopSettings().failure_reply, secret_answer=secret)
+        return Reply(_failure_reply(assistant), secret_answer=secret)
+
+
+def _failure_reply(assistant: Assistant) -> str:
+    """The apology for a failed answer, in the assistant's language if its replies load."""
+    try:
+        return assistant.dialog.replies.say("failure")
+    except Exception:
+        return LoopSettings().failure_reply
 
 
 def run_cart(args: argparse.Namespace) -> int:
@@ -305,7 +320,7 @@ def _confirmed(question: str) -> bool:
 def run_catalog_search(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         store = open_shop(args, db)
-    matcher = ProductMatcher(store, Normalizer(load_language()))
+    matcher = ProductMatcher(store, Normalizer(load_language(language_of(args, store))))
     if args.json and args.phrase == "-":
         for line in _stdin_lines():
             print(json.dumps(_search_json(matcher, line.strip(), args.limit)), flush=True)

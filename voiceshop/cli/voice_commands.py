@@ -15,7 +15,7 @@ from pathlib import Path
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.catalog.model import Store
-from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
+from voiceshop.cli.common import language_of, open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
 from voiceshop.dialog.reply import Reply
@@ -23,6 +23,7 @@ from voiceshop.errors import AudioInputError, VoiceShopError
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
+from voiceshop.language import load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings, load_recognizer
 from voiceshop.retuning import RetuningConversation, vocabulary_for
@@ -33,6 +34,7 @@ from voiceshop.voice_loop import (
     Error,
     Heard,
     LoopEvent,
+    LoopSettings,
     Partial,
     Said,
     StopReason,
@@ -150,7 +152,7 @@ def run_listen(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         assistant = open_assistant(args, db, "voice")
         recognizer = _recognizer(args, assistant)
-        speaker = _speaker(args)
+        speaker = _speaker(args, assistant.language)
         try:
             with Microphone(args.device) as microphone:
                 print(
@@ -162,7 +164,14 @@ def run_listen(args: argparse.Namespace) -> int:
                 recorder = _recorder(args.record_dir, conversation, lambda: "mic")
                 gate = MicGate()
                 loop = VoiceLoop(
-                    microphone, recognizer, conversation, speaker, gate, _show, on_turn=recorder
+                    microphone,
+                    recognizer,
+                    conversation,
+                    speaker,
+                    gate,
+                    _show,
+                    _loop_settings(assistant),
+                    recorder,
                 )
                 stopped = loop.run()
         finally:
@@ -174,8 +183,9 @@ def run_listen(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         assistant = open_assistant(args, db, "replay")
+        speaker = _speaker(args, assistant.language)
         return _replay(
-            args.files, assistant, _recognizer(args, assistant), _speaker(args), args.record_dir
+            args.files, assistant, _recognizer(args, assistant), speaker, args.record_dir
         )
 
 
@@ -188,7 +198,8 @@ def run_demo(args: argparse.Namespace) -> int:
         with open_db(args) as db:
             assistant = open_assistant(args, db, "demo")
             print(f"voiceshop demo: {len(files)} recorded turns at {assistant.store.name}\n")
-            status = _replay(files, assistant, _recognizer(args, assistant), _speaker(args))
+            speaker = _speaker(args, assistant.language)
+            status = _replay(files, assistant, _recognizer(args, assistant), speaker)
             orders = db.orders(args.user, assistant.store.id)
     if orders:
         print(f"\nDemo finished with order {orders[0].id}: {orders[0].item_count} items.")
@@ -198,10 +209,11 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_understand(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         store = open_shop(args, db)
-    matcher = ProductMatcher(store, IntentParser(store).normalizer)
-    parser = IntentParser(store, products=matcher)
+    language = language_of(args, store)
+    matcher = ProductMatcher(store, IntentParser(store, language).normalizer)
+    parser = IntentParser(store, language, products=matcher)
     no_drafts = InterimSettings(draft_every_seconds=None)  # no partial transcripts to show
-    settings = replace(_recognizer_settings(args), interim=no_drafts)
+    settings = replace(_recognizer_settings(args, language), interim=no_drafts)
     recognizer = load_recognizer(settings, store_vocabulary(store, parser, matcher))
     status = 0
     for path in args.files:
@@ -283,12 +295,21 @@ def _replay(
     conversation = _IntentNoting(RetuningConversation(assistant, recognizer))
     current = [""]
     recorder = _recorder(record_dir, conversation, lambda: current[0])
+
+    def note_file(path: Path) -> None:
+        current[0] = str(path)
+
     try:
-        for path in files:
-            current[0] = str(path)
-            reason = replay_files([path], recognizer, conversation, speaker, show, on_turn=recorder)
-            if reason is not StopReason.SOURCE_ENDED:
-                break
+        replay_files(
+            files,
+            recognizer,
+            conversation,
+            speaker,
+            show,
+            _loop_settings(assistant),
+            on_turn=recorder,
+            on_file=note_file,
+        )
     finally:
         speaker.close()
     return 1 if errors else 0
@@ -330,22 +351,38 @@ def _show(event: LoopEvent) -> None:
         print(f"voiceshop: {event.message}", file=sys.stderr, flush=True)
 
 
-def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
-    return RecognizerSettings(
-        asr=args.asr, model=args.model, language=getattr(args, "language", None) or "en"
+def _loop_settings(assistant: Assistant) -> LoopSettings:
+    """What the loop says on its own account, in the assistant's language."""
+    replies = assistant.dialog.replies
+    return LoopSettings(
+        not_heard_reply=replies.say("not_heard"), failure_reply=replies.say("failure")
     )
+
+
+def _recognizer_settings(args: argparse.Namespace, language: str) -> RecognizerSettings:
+    words = load_language(language)
+    settings = RecognizerSettings(
+        asr=args.asr, model=args.model, language=words.name, prompt_lead=words.prompt_lead
+    )
+    if words.recognizer_hints:
+        return settings
+    unhinted = replace(settings.whisper, prompt_token_limit=0, rescore_slots=False)
+    return replace(settings, whisper=unhinted)
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
     return load_recognizer(
-        _recognizer_settings(args), vocabulary_for(assistant), CompleteRequest(assistant)
+        _recognizer_settings(args, assistant.language),
+        vocabulary_for(assistant),
+        CompleteRequest(assistant),
     )
 
 
-def _speaker(args: argparse.Namespace) -> Speaker:
+def _speaker(args: argparse.Namespace, language: str) -> Speaker:
+    voice = args.voice or load_language(language).speaker_voice
     return load_speaker(
         SpeakerSettings(
-            rate=args.rate, voice=args.voice, say_to=args.say_to, play=not args.quiet, echo=False
+            rate=args.rate, voice=voice, say_to=args.say_to, play=not args.quiet, echo=False
         )
     )
 

@@ -26,8 +26,6 @@ DEFAULT_STORE = "grocery"
 STORE_NAME_SCORE = 85.0
 """How closely (0..100) a spoken store name must match a store's name or id.
 Not tuned: a guess, checked on test fixtures only."""
-_STORE_PREPOSITIONS = ("from", "at", "in")
-_GENERIC_STORE_WORDS = frozenset({"the", "store", "shop", "my"})
 
 
 @dataclass(frozen=True)
@@ -45,12 +43,13 @@ class Assistant:
         db: ShopDatabase,
         user: str = "default",
         store: str | None = None,
-        language: str = "en",
+        language: str | None = None,
         interface: str | None = None,
     ) -> None:
         self.db = db
         self.user = user
-        self.language = language
+        self.chosen_language = language
+        """The language asked for (`--language`); None: each store's own, else English."""
         self.interface = interface
         """Where the conversation happens (`chat`, `voice`, `replay`, ...), kept with orders."""
         self._stores: dict[str, Store] = {}
@@ -75,9 +74,18 @@ class Assistant:
         if key not in self._dialogs:
             store = self._stores[self.store_id]
             self._dialogs[key] = DialogManager(
-                store, self.db, self.user, self.language, interface=self.interface
+                store, self.db, self.user, self.language_at(store), interface=self.interface
             )
         return self._dialogs[key]
+
+    @property
+    def language(self) -> str:
+        """The language spoken at the current store."""
+        return self.language_at(self.store)
+
+    def language_at(self, store: Store) -> str:
+        """The language asked for, else the store's, else English."""
+        return self.chosen_language or store.language or "en"
 
     @property
     def store(self) -> Store:
@@ -148,7 +156,7 @@ class Assistant:
         """Switch store on "add milk from the pharmacy" and return the text without it."""
         words = self.dialog.parser.normalizer.normalize(text).split()
         for start in range(len(words) - 1, 0, -1):
-            if words[start] not in _STORE_PREPOSITIONS:
+            if words[start] not in self.dialog.parser.language.store_prepositions:
                 continue
             store_id = self._store_named(" ".join(words[start + 1 :]))
             rest = " ".join(words[:start])
@@ -158,7 +166,8 @@ class Assistant:
         return text
 
     def _store_named(self, said: str) -> str | None:
-        wanted = " ".join(w for w in said.split() if w not in _GENERIC_STORE_WORDS)
+        generic = self.dialog.parser.language.store_words
+        wanted = " ".join(w for w in said.split() if w not in generic)
         if not wanted:
             return None
         normalize = self.dialog.parser.normalizer.normalize
@@ -249,7 +258,7 @@ class Assistant:
         key = (self.user, store.id)
         if key not in self._dialogs:
             self._dialogs[key] = DialogManager(
-                store, self.db, self.user, self.language, interface=self.interface
+                store, self.db, self.user, self.language_at(store), interface=self.interface
             )
         return self._dialogs[key]
 

@@ -21,9 +21,6 @@ from voiceshop.recognizer.interim import Request
 
 TRAILING_OFF = ("...", "…", "-", "—")
 """How Whisper ends a transcript whose speech broke off."""
-OPEN_ENDINGS = frozenset({"with", "of", "a", "an", "the", "some", "or", "to", "for", "and"})
-"""Words after which an English request goes on (item separators come from the language data;
-only Whisper tiny.en, an English model, ends utterances early)."""
 ADDING = "AddItems"
 """The intent whose products may be followed by their options."""
 
@@ -72,7 +69,8 @@ class CompleteRequest:
 
     def _leads_on(self, words: list[str]) -> bool:
         """Whether the last words join or lead to more ("and", "as well as", "with a")."""
-        separators = self._assistant.dialog.parser.language.item_separators
-        return words[-1] in OPEN_ENDINGS or any(
+        language = self._assistant.dialog.parser.language
+        separators = language.item_separators
+        return words[-1] in language.open_endings or any(
             words[-len(separator.split()) :] == separator.split() for separator in separators
         )

@@ -36,14 +36,13 @@ from voiceshop.dialog.state import (
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
-from voiceshop.language import Normalizer, load_language
+from voiceshop.language import LanguageData, Normalizer, load_language
 from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import Placing, ShopDatabase
 from voiceshop.storage.guards import CodeRequired, OverLimit
 from voiceshop.storage.records import CartLine
 
-_PACK_COUNT = re.compile(r"(\d+)\s*(?:ct|count|pk|pack|eggs)\b", re.IGNORECASE)
 _DOZEN = 12
 _ALTERNATIVES = 30
 """How many products a request found are looked through for "not that one, the organic one"."""
@@ -402,7 +401,7 @@ class DialogManager:
         return CartLine(
             product_id=product.id,
             name=product.display_name,
-            quantity=_packs(product, request),
+            quantity=_packs(product, request, self.parser.language),
             options=options,
             unit_price=product.price,
         )
@@ -1095,7 +1094,7 @@ class DialogManager:
                     self.replies.say(reply, lines=self.replies.lines(lines), total=cart_total)
                 )
         if gone:
-            verb = "is" if len(gone) == 1 else "are"
+            verb = self.replies.word("is" if len(gone) == 1 else "are")
             parts.append(
                 self.replies.say(
                     "not_sold_anymore",
@@ -1224,15 +1223,21 @@ def _position(intent: Intent) -> int | None:
     return intent.ordinal if intent.ordinal is not None else intent.quantity
 
 
-def _packs(product: Product, request: ItemRequest) -> int:
+def _pack_count(language: LanguageData) -> re.Pattern[str]:
+    """A number and a word after it that counts pieces ("12 ct", "18 eggs")."""
+    words = "|".join(re.escape(w) for w in language.pack_count_words) or "(?!)"
+    return re.compile(rf"(\d+)\s*(?:{words})\b", re.IGNORECASE)
+
+
+def _packs(product: Product, request: ItemRequest, language: LanguageData) -> int:
     """How many of the product to put in the cart for what was asked.
 
     "a dozen eggs" is one carton of 12; "two dozen" of an 18-count pack is two packs.
     """
     quantity = request.quantity or 1
-    if request.unit != "dozen":
+    if not language.dozen_unit or request.unit != language.dozen_unit:
         return quantity
-    pack = _PACK_COUNT.search(f"{product.size} {product.name}")
+    pack = _pack_count(language).search(f"{product.size} {product.name}")
     if pack is None:
         return quantity * _DOZEN
     return max(1, math.ceil(quantity * _DOZEN / int(pack.group(1))))

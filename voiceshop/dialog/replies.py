@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import inflect
@@ -21,20 +22,51 @@ class Replies:
         self._words: dict[str, str] = raw["words"]
         self._store = store
         self._plurals = {**raw.get("plurals", {}), **load_language(language).units}
+        self._plural_rules: list[tuple[str, str]] = [(a, b) for a, b in raw.get("plural_rules", ())]
+        """[ending, plural ending] tried in order; none: English plurals by `inflect`."""
+        self._plural_word = raw.get("plural_word", "last")
+        """Which words of a product name agree with its count: the "last" one, or the "head":
+        every word before the first of `plural_stops` ("croissants au beurre", "citrons
+        verts") but the `invariable` ones ("yaourts nature") and capitalised ones ("pommes
+        Golden")."""
+        self._plural_stops = frozenset(raw.get("plural_stops", ()))
+        self._invariable = frozenset(raw.get("invariable", ()))
+        self._money = raw.get("money", {})
+        self._capitalize = bool(raw.get("capitalize", False))
+        self._elision = _elision_rule(raw.get("elisions", {}))
         self._inflect = inflect.engine()
 
     def say(self, key: str, **fields: object) -> str:
         """The reply `key` with its fields filled in."""
-        return self._replies[key].format(**fields).strip()
+        return self._finish(self._replies[key].format(**fields).strip())
+
+    def word(self, key: str) -> str:
+        """One of the language's reply words ("and", "is")."""
+        return self._words[key]
+
+    def _finish(self, text: str) -> str:
+        """Words elided as the language writes them ("de eau" -> "d'eau"); a capital first
+        letter where the language asks for it."""
+        if self._elision is not None:
+            text = self._elision.sub(lambda m: f"{m.group('word')[:-1]}'", text)
+        if self._capitalize and text[:1].islower():
+            text = text[:1].upper() + text[1:]
+        return text
 
     def change(self, key: str, **fields: object) -> str:
         """How an undoable change is described ("adding 2 Whole Milk")."""
         return self._changes[key].format(**fields)
 
     def money(self, amount: float) -> str:
-        """An amount in the store's currency: "$11.47"."""
-        symbol = "$" if self._store.currency == "USD" else f"{self._store.currency} "
-        return f"{symbol}{amount:,.2f}"
+        """An amount in the store's currency as the language writes it: "$11.47", "4,99 €"."""
+        money = self._money
+        written = f"{amount:,.2f}"
+        if money.get("decimal_mark", ".") != "." or money.get("thousands_mark", ",") != ",":
+            marks = {",": money.get("thousands_mark", ","), ".": money.get("decimal_mark", ".")}
+            written = "".join(marks.get(c, c) for c in written)
+        currency = self._store.currency
+        form = money.get("formats", {}).get(currency) or money.get("other", "{currency} {amount}")
+        return form.format(amount=written, currency=currency)
 
     def join(self, parts: Sequence[str], conjunction: str = "and") -> str:
         """ "A", "A and B", "A, B and C"."""
@@ -55,6 +87,8 @@ class Replies:
         known = self._plurals.get(noun.lower())
         if known is not None:
             return known if noun.islower() else known.capitalize()
+        if self._plural_rules:
+            return _by_rules(noun, self._plural_rules)
         if self._inflect.singular_noun(noun) is not False:
             return noun
         return self._inflect.plural_noun(noun)
@@ -62,8 +96,24 @@ class Replies:
     def counted_name(self, name: str, count: int) -> str:
         """A product name after a count, its last word in agreement: "6 Bananas", "3 Hass
         Avocados"."""
+        if self._plural_word == "head":
+            return self._counted_head(name, count)
         *head, last = name.split() or [""]
         return " ".join([*head, self.counted(last, count)])
+
+    def _counted_head(self, name: str, count: int) -> str:
+        words = name.split()
+        for n, word in enumerate(words):
+            if word.lower() in self._plural_stops or "'" in word:
+                break
+            if n and (word[:1].isupper() or word.lower() in self._invariable):
+                continue
+            if word.lower() not in self._plurals and "-" in word:
+                first, _, last = word.rpartition("-")
+                words[n] = f"{first}-{self.counted(last, count)}"
+            else:
+                words[n] = self.counted(word, count)
+        return " ".join(words)
 
     def line(self, line: CartLine) -> str:
         """ "2 cartons of Organic Whole Milk", "6 Bananas", "1 Large Latte with a bit of soy
@@ -123,3 +173,24 @@ class Replies:
                 without_price=self._words["no_price"],
             )
         return self.say("totals", count=count, items=items, total=total)
+
+
+def _by_rules(noun: str, rules: Sequence[tuple[str, str]]) -> str:
+    """The plural by the first rule whose ending the noun has ("" fits every noun)."""
+    for ending, plural in rules:
+        if noun.lower().endswith(ending):
+            return noun[: len(noun) - len(ending)] + plural
+    return noun
+
+
+def _elision_rule(elisions: dict) -> re.Pattern[str] | None:
+    """A pattern for the words written elided before a vowel ("de" -> "d'") and before the
+    words listed with them, or None."""
+    words = elisions.get("words", ())
+    if not words:
+        return None
+    vowels = elisions.get("before_letters", "aeiou")
+    also = "|".join(re.escape(w) for w in elisions.get("also_before", ()))
+    following = f"[{re.escape(vowels + vowels.upper())}]" + (f"|(?i:{also})\\b" if also else "")
+    said = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"\b(?P<word>(?:{said})) (?={following})")

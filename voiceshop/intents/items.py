@@ -38,7 +38,7 @@ class ProductNames(Protocol):
 
 _SCORES_KEPT = 4096
 """How many phrase scores a reader keeps: one reading asks about the same phrases often."""
-_CONNECTORS = frozenset({"with", "and", ",", "of", "plus"})
+_DOZEN = 12
 _MERGE_TOLERANCE = 0.02
 _NAMES = 0.5
 """Phrase score from which words name a product, if only weakly.
@@ -90,7 +90,9 @@ class ItemListReader:
         self._corrections = [tuple(c.split()) for c in language.item_corrections]
         self._unit_forms = language.unit_forms
         self._multipliers = frozenset(language.numbers.multipliers)
-        self._carrier_words = language.stopwords | _CONNECTORS
+        self._connectors = language.connectors | {","}
+        self._unit_links = language.unit_links
+        self._carrier_words = language.stopwords | self._connectors
 
     def phrase_score(self, phrase: str) -> float:
         """How well `phrase` names its best product, 0..1 (1 without a phrase scorer)."""
@@ -433,21 +435,32 @@ class ItemListReader:
             words, free
         )
         quantity, unit, used = None, "", 0
+        if counted is not None and self._sized(words, free, counted[1]):
+            return None, "", free[counted[1] + 2 :]
         if counted is not None and self._count_in_name(words, free, counted[1]):
             counted = None
         if counted is not None:
             quantity, used = counted
             said = {words[i] for i in free[:used]}
-            if said & self._multipliers and quantity % 12 == 0:
-                quantity, unit = quantity // 12, "dozen"
+            if said & self._multipliers and quantity % _DOZEN == 0:
+                quantity, unit = quantity // _DOZEN, self._language.dozen_unit
             used += self._pack_size_at(words, free, used)
         unit_words = self._unit_at(words, free, used, counted is not None)
         if unit_words:
             unit = self._unit_forms[" ".join(words[i] for i in free[used : used + unit_words])]
             used += unit_words
-            if used < len(free) and words[free[used]] == "of":
+            if used < len(free) and words[free[used]] in self._unit_links:
                 used += 1
         return quantity, unit, free[used:]
+
+    def _sized(self, words: Sequence[str], free: list[int], used: int) -> bool:
+        """Whether the number said first is a size, with a size word and a unit link after it
+        ("deux cent cinquante grammes de comté")."""
+        return (
+            used + 2 < len(free)
+            and words[free[used]] in self._language.size_words
+            and words[free[used + 1]] in self._unit_links
+        )
 
     def _pack_size_at(self, words: Sequence[str], free: list[int], at: int) -> int:
         """How many words from free[at] give the size of the unit after them, or 0: a number,
@@ -507,7 +520,9 @@ class ItemListReader:
             if at + length > len(free):
                 continue
             said = " ".join(words[i] for i in free[at : at + length])
-            followed_by_of = at + length < len(free) and words[free[at + length]] == "of"
+            followed_by_of = (
+                at + length < len(free) and words[free[at + length]] in self._unit_links
+            )
             if said in self._unit_forms and (counted or followed_by_of):
                 return length
         return 0
@@ -523,10 +538,10 @@ class ItemListReader:
                 continue
             nxt = positions[n + 1] if n + 1 < len(positions) else None
             dangling = nxt is None or nxt in span_at
-            if words[i] in _CONNECTORS and dangling:
+            if words[i] in self._connectors and dangling:
                 continue
             kept.append(words[i])
-        while kept and (kept[0] in _CONNECTORS or kept[0] in self._language.stopwords):
+        while kept and (kept[0] in self._connectors or kept[0] in self._language.stopwords):
             if self._numbers.is_number_word(kept[0]) and len(kept) > 1:
                 break
             kept.pop(0)

@@ -36,14 +36,12 @@ NAMES_A_PRODUCT = 0.5
 """Phrase score (0..1) from which heard words name a product, if only weakly.
 Tuned on: coffee-dev, all 124 recordings, before the tune/check split; A/B at noise seed 8, clean
 to 24 dB."""
-ADD_ON_LEAD = "with"
-"""The word after which an order names its add-ons."""
 _MAX_UNKNOWN_WORDS = 2
 """Unknown words taken together as one misheard add-on ("sittin there").
 Tuned on: coffee-dev, all 124 recordings, before the tune/check split; A/B at noise seed 8, clean
 to 24 dB."""
 
-_WORD = re.compile(r"[A-Za-z']+")
+_WORD = re.compile(r"(?:[^\W\d_]|')+")
 
 
 class OrderSlots:
@@ -75,7 +73,9 @@ class OrderSlots:
         self._add_on_ends = frozenset(a.split()[-1] for a in self._add_ons if len(a.split()) > 1)
         self._describing = frozenset(g.id for g in groups if g.kind is OptionKind.CHOICE)
         amounts = {w for g in groups for amount in g.amounts for w in normalize(amount).split()}
-        self._leads = frozenset({ADD_ON_LEAD, *parser.language.item_separators, *amounts})
+        self._add_on_lead = next(iter(parser.language.add_on_leads), "")
+        """The word after which an order names its add-ons ("with")."""
+        self._leads = frozenset({self._add_on_lead, *parser.language.item_separators, *amounts})
 
     def __call__(self, text: str) -> list[MisheardSlot]:
         found = list(self._inner(text)) if self._inner else []
@@ -102,7 +102,7 @@ class OrderSlots:
         slots = []
         for n, word in enumerate(words[:-1]):
             length = self._unknown_run(words, n + 1)
-            if word.text == ADD_ON_LEAD and length:
+            if word.text == self._add_on_lead and length:
                 after = n + 1 + length
                 if after < len(words) and words[after].text in self._add_on_ends:
                     length += 1
@@ -127,7 +127,7 @@ class OrderSlots:
         misheard first word ("drip coffee"). The names ending in that word are the choices."""
         for n, word in enumerate(words[:-1]):
             said = words[n + 1].text
-            if word.text == ADD_ON_LEAD and said in self._names:
+            if word.text == self._add_on_lead and said in self._names:
                 if any(w.text in self._name_words for w in words[:n]):
                     return []
                 choices = tuple(c for c in self._names if c.split()[-1] == said)

@@ -18,7 +18,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import Understood, Vocabulary
 
-_TEMPLATE_WORDS = re.compile(r"[a-z][a-z']*")
+_TEMPLATE_WORDS = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")
 
 
 SLOT_GROUP_LIMIT = 500

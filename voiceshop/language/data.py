@@ -37,6 +37,24 @@ class NumberWords:
     """The word for a minus sign written before digits ("-5")."""
     fraction_bar: str = ""
     """The word for a fraction bar written between digits ("1/2", "½")."""
+    decimal_mark: str = "."
+    """How decimals are written after digits: "." ("1.5") or "," ("1,5", and then "1,500"
+    is one and a half, not fifteen hundred)."""
+    decimal_point: str = "point"
+    """The word said between the whole part and the decimals of a number ("1.5")."""
+    tens_with_teens: frozenset[str] = frozenset()
+    """Tens that take 10..19 after them ("soixante dix" = 70, "quatre vingt onze" = 91)."""
+    tens_joiners: frozenset[str] = frozenset()
+    """Words between a tens and a unit of one number ("vingt et un")."""
+    joined_units: frozenset[str] = frozenset()
+    """The units said after a tens joiner when writing numbers ("un", "onze")."""
+    unjoined_tens: frozenset[str] = frozenset()
+    """Tens that take no joiner before those units when writing ("quatre vingt un")."""
+    bare_scales: frozenset[str] = frozenset()
+    """Scales that are a number alone, meaning one of them ("cent", "mille")."""
+    halves: frozenset[str] = frozenset()
+    """Words for a half after a number ("un demi", "deux et demi"): no whole count. Before a
+    unit they are part of it ("un demi litre")."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,37 @@ class LanguageData:
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
     sound_rewrites: tuple[tuple[str, str], ...]
+    connectors: frozenset[str] = frozenset()
+    """Words that join the words of a product phrase, never a product alone ("with", "of")."""
+    unit_links: frozenset[str] = frozenset()
+    """Words between a counting unit and its product ("two cartons of milk")."""
+    dozen_unit: str = ""
+    """The counting unit that holds twelve ("dozen")."""
+    pack_count_words: tuple[str, ...] = ()
+    """Words after a number in a product's size or name that count its pieces ("12 ct")."""
+    store_prepositions: frozenset[str] = frozenset()
+    """Words before a store's name at the end of a request ("add milk from the pharmacy")."""
+    store_words: frozenset[str] = frozenset()
+    """Words around a store's name that name no store ("the", "store")."""
+    size_words: frozenset[str] = frozenset()
+    """Weights and volumes that, said after a number and before a unit link, give the size of
+    what is wanted, not a count ("deux cent cinquante grammes de comté": one comté)."""
+    open_endings: frozenset[str] = frozenset()
+    """Words after which a request goes on ("with", "the")."""
+    elisions: dict[str, str] = field(default_factory=dict)
+    """A word's elided form before an apostrophe -> the word ("l'" -> "le")."""
+    sound_key: str = "metaphone"
+    """How words are keyed by sound for matching: "metaphone" (English) or "spelling" (the
+    word after `sound_rewrites`)."""
+    prompt_lead: str = ""
+    """What the recognizer's prompt starts with, before the store's words ("Order:")."""
+    recognizer_hints: bool = True
+    """Whether Whisper is prompted with the store's words and its unclear product phrases are
+    rescored against them (tuned on English)."""
+    name: str = ""
+    """The language's code for recognizers ("fr"): `language:` in language.yaml."""
+    speaker_voice: str | None = None
+    """The espeak-ng voice that speaks it ("fr"); None: the speech engine's default."""
 
     @property
     def unit_forms(self) -> dict[str, str]:
@@ -73,9 +122,13 @@ class LanguageData:
 
 
 def language_dir(code: str) -> Path:
-    """The folder holding a language's data files."""
+    """The folder holding a language's data files: `voiceshop/data/<code>`, or `code` itself
+    when it is a path to a folder with a language.yaml (a language pack kept elsewhere)."""
+    given = Path(code).expanduser()
+    if len(given.parts) > 1 and (given / "language.yaml").is_file():
+        return given
     folder = DATA_DIR / code
-    if not folder.is_dir():
+    if not (folder / "language.yaml").is_file():
         available = sorted(p.name for p in DATA_DIR.iterdir() if (p / "language.yaml").exists())
         raise VoiceShopError(
             f"No language data for {code!r} in {DATA_DIR}: available are {', '.join(available)}. "
@@ -115,6 +168,14 @@ def load_language(code: str = "en") -> LanguageData:
             parts=frozenset(numbers.get("parts", ())),
             minus_sign=numbers.get("minus_sign", ""),
             fraction_bar=numbers.get("fraction_bar", ""),
+            decimal_mark=numbers.get("decimal_mark", "."),
+            decimal_point=numbers.get("decimal_point", "point"),
+            tens_with_teens=frozenset(numbers.get("tens_with_teens", ())),
+            tens_joiners=frozenset(numbers.get("tens_joiners", ())),
+            joined_units=frozenset(numbers.get("joined_units", ())),
+            unjoined_tens=frozenset(numbers.get("unjoined_tens", ())),
+            bare_scales=frozenset(numbers.get("bare_scales", ())),
+            halves=frozenset(numbers.get("halves", ())),
         ),
         units=raw.get("units", {}),
         abbreviations=raw.get("abbreviations", {}),
@@ -130,4 +191,18 @@ def load_language(code: str = "en") -> LanguageData:
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),
         sound_rewrites=tuple((a, b) for a, b in raw.get("sound_rewrites", ())),
+        connectors=frozenset(raw.get("connectors", ())),
+        unit_links=frozenset(raw.get("unit_links", ())),
+        dozen_unit=raw.get("dozen_unit", ""),
+        pack_count_words=tuple(raw.get("pack_count_words", ())),
+        open_endings=frozenset(raw.get("open_endings", ())),
+        size_words=frozenset(raw.get("size_words", ())),
+        store_prepositions=frozenset(raw.get("store_prepositions", ())),
+        store_words=frozenset(raw.get("store_words", ())),
+        elisions=raw.get("elisions", {}),
+        sound_key=raw.get("sound_key", "metaphone"),
+        prompt_lead=raw.get("prompt_lead", ""),
+        recognizer_hints=bool(raw.get("recognizer_hints", True)),
+        name=raw.get("language", code),
+        speaker_voice=raw.get("speaker_voice"),
     )

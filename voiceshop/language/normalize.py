@@ -1,6 +1,8 @@
 """One normal form for everything compared: utterances, templates, product names, options.
 
-Lowercase ASCII words separated by single spaces; digits spoken ("2%" -> "two percent");
+Lowercase words without accents (Latin letters become ASCII: "Bœuf" -> "boeuf") separated by
+single spaces; elided words split off and said in full ("l'eau" -> "le eau", by the language's
+`elisions`); digits spoken ("2%" -> "two percent");
 contractions expanded; unit abbreviations after numbers and count words spelled out ("12 oz" ->
 "twelve ounce", "a lb" -> "a pound").
 """
@@ -16,14 +18,22 @@ from voiceshop.language.numbers import Numbers
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _MINUS_SIGN = re.compile(r"(?<![\w.])-(?=\d)")
 _FRACTION_BAR = re.compile(r"(?<=\d)\s*[/\u2044]\s*(?=\d)")
 _SHARES = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
 """Two whole numbers across a bar, which may be shares of a hundred ("80/20": 80% lean)."""
 _VULGAR_FRACTION = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
 """One-character fractions after digits ("2½"), kept apart from them before they decompose."""
-_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
-_NOT_WORD_OR_COMMA = re.compile(r"[^a-z0-9', ]+")
+_NOT_WORD = re.compile(r"(?:[^\w' ]|_)+")
+_NOT_WORD_OR_COMMA = re.compile(r"(?:[^\w', ]|_)+")
+_ASCII_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
+_ASCII_NOT_WORD_OR_COMMA = re.compile(r"[^a-z0-9', ]+")
+"""The same for ASCII text (lowercase by then), where they are faster."""
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l"}
+)
+"""Letters that Unicode does not decompose into a base letter and an accent."""
 
 
 class Normalizer:
@@ -46,15 +56,20 @@ class Normalizer:
         text = _SHARES.sub(_first_share, _fold(text))
         for symbol, word in self._symbols.items():
             text = text.replace(symbol, f" {word} ")
-        text = _THOUSANDS.sub("", text)
+        if self.language.numbers.decimal_mark == ",":
+            text = _DECIMAL_COMMA.sub(".", text)
+        else:
+            text = _THOUSANDS.sub("", text)
         text = _DIGIT_LETTER.sub(" ", text)
         text = self._spell_signs(text)
         text = _NUMBER.sub(lambda m: f" {self.numbers.digits_to_words(m.group())} ", text)
         text = text.replace("-", " ")
+        ascii_only = text.isascii()
         if keep_commas:
-            text = _NOT_WORD_OR_COMMA.sub(" ", text).replace(",", " , ")
+            not_word = _ASCII_NOT_WORD_OR_COMMA if ascii_only else _NOT_WORD_OR_COMMA
+            text = not_word.sub(" ", text).replace(",", " , ")
         else:
-            text = _NOT_WORD.sub(" ", text)
+            text = (_ASCII_NOT_WORD if ascii_only else _NOT_WORD).sub(" ", text)
         return " ".join(self._words(text.split()))
 
     def tokens(self, text: str) -> list[str]:
@@ -74,6 +89,8 @@ class Normalizer:
         words: list[str] = []
         for token in raw:
             token = self.language.contractions.get(token, token)
+            if "'" in token and self.language.elisions:
+                token = self._unelided(token)
             token = token.replace("'", "")
             if not token:
                 continue
@@ -81,6 +98,13 @@ class Normalizer:
                 token = self._unit_abbreviations.get(token, token)
             words.extend(token.split())
         return words
+
+    def _unelided(self, token: str) -> str:
+        """An elided word said in full and apart from the word after it: "l'eau" -> "le eau",
+        "qu'est" -> "que est"."""
+        head, _, rest = token.partition("'")
+        word = self.language.elisions.get(f"{head}'")
+        return f"{word} {rest}" if word is not None and rest else token
 
 
 def _first_share(match: re.Match[str]) -> str:
@@ -95,5 +119,5 @@ def _fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     text = _VULGAR_FRACTION.sub(r" \1", text.replace("\u2019", "'"))
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()

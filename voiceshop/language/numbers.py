@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from voiceshop.errors import VoiceShopError
 from voiceshop.language.data import NumberWords
+
+_NOT_A_NUMBER_WORD = (0, "", 0)
 
 
 class Numbers:
@@ -12,6 +15,15 @@ class Numbers:
 
     def __init__(self, words: NumberWords) -> None:
         self._words = words
+        self._longest_word = max(
+            (len(k.split()) for table in (words.units, words.tens, words.scales) for k in table),
+            default=1,
+        )
+        self._kinds: dict[str, tuple[str, int]] = {}
+        for kind, table in (("scale", words.scales), ("tens", words.tens), ("unit", words.units)):
+            self._kinds.update((said, (kind, value)) for said, value in table.items())
+        self._single = {said: (1, kind, value) for said, (kind, value) in self._kinds.items()}
+        """(words used, kind, value) of each number word said in one token."""
         self._names_under_100 = _names_under_100(words)
         self._phrases = sorted(
             ((tuple(p.split()), v) for p, v in words.phrases.items()),
@@ -27,42 +39,80 @@ class Numbers:
     def parse_number(self, tokens: Sequence[str], start: int = 0) -> tuple[int, int] | None:
         """The number spoken at tokens[start:] as (value, tokens used), or None.
 
-        "two hundred and five" -> (205, 4), "six hundred thousand" -> (600000, 3); stops at the
-        first word that cannot continue it.
+        "two hundred and five" -> (205, 4), "six hundred thousand" -> (600000, 3); with French
+        data "soixante et onze" -> (71, 3), "quatre vingt dix neuf" -> (99, 4), "mille" ->
+        (1000, 1). Stops at the first word that cannot continue it.
         """
         w = self._words
         total = current = 0
         used = 0
         last = ""
+        last_tens = ""
         i = start
+        single = self._single
+        several = self._longest_word > 1
         while i < len(tokens):
             token = tokens[i]
+            length, kind, value = (
+                self._word_at(tokens, i) if several else single.get(token, _NOT_A_NUMBER_WORD)
+            )
+            teens_may_follow = (
+                bool(last_tens)
+                and last in ("tens", "tens_joiner")
+                and (last_tens in w.tens_with_teens)
+            )
             if (
-                token in w.units
-                and last in ("", "scale", "joiner", "tens")
-                and not (last == "tens" and w.units[token] >= 10)
+                kind == "unit"
+                and last in ("", "scale", "joiner", "tens", "tens_joiner")
+                and not (last in ("tens", "tens_joiner") and value >= 10 and not teens_may_follow)
             ):
-                if last == "tens" and current % 10:
+                if last in ("tens", "tens_joiner") and current % 10 and not teens_may_follow:
                     break
-                current += w.units[token]
+                current += value
                 last = "unit"
-            elif token in w.tens and last in ("", "scale", "joiner"):
-                current += w.tens[token]
-                last = "tens"
-            elif token in w.scales and (
-                last in ("unit", "tens") or (last == "scale" and current and w.scales[token] > 100)
+            elif kind == "tens" and (
+                last in ("", "scale", "joiner") or (teens_may_follow and value == 10)
             ):
-                total, current = _apply_scale(total, current, w.scales[token])
+                current += value
+                last = "tens"
+                last_tens = " ".join(tokens[i : i + length])
+            elif kind == "scale" and (
+                last in ("unit", "tens") or (last == "scale" and current and value > 100)
+            ):
+                total, current = _apply_scale(total, current, value)
+                last = "scale"
+            elif (
+                kind == "scale" and token in w.bare_scales and last in ("", "scale") and not current
+            ):
+                total, current = _apply_scale(total, 1, value)
                 last = "scale"
             elif token in w.joiners and last == "scale" and self._continues(tokens, i + 1):
                 last = "joiner"
+            elif (
+                token in w.tens_joiners
+                and last == "tens"
+                and self._word_at(tokens, i + 1)[0:2] == (1, "unit")
+            ):
+                last = "tens_joiner"
             else:
                 break
-            i += 1
+            i += length or 1
             used = i - start
-        if not used or last == "joiner":
+        if not used or last in ("joiner", "tens_joiner"):
             return None
         return total + current, used
+
+    def _word_at(self, tokens: Sequence[str], i: int) -> tuple[int, str, int]:
+        """(words used, kind, value) of the number word at tokens[i]: kind "unit", "tens" or
+        "scale", or (0, "", 0). Words of several tokens ("quatre vingt") are tried first."""
+        for length in range(self._longest_word, 1, -1):
+            if i + length <= len(tokens):
+                found = self._kinds.get(" ".join(tokens[i : i + length]))
+                if found is not None:
+                    return length, *found
+        if i < len(tokens):
+            return self._single.get(tokens[i], _NOT_A_NUMBER_WORD)
+        return _NOT_A_NUMBER_WORD
 
     def parse_count(self, tokens: Sequence[str], start: int = 0) -> tuple[int, int] | None:
         """A count at tokens[start:]: a number or a count phrase, times a multiplier.
@@ -78,10 +128,23 @@ class Numbers:
             return None
         value, used = found
         nxt = begin + used
+        if self._words.halves and self._half_at(tokens, nxt):
+            return None
         if nxt < len(tokens) and tokens[nxt] in self._words.multipliers and used:
             value *= self._words.multipliers[tokens[nxt]]
             used += 1
         return sign * value, used + (sign < 0)
+
+    def _half_at(self, tokens: Sequence[str], index: int) -> bool:
+        """Whether a half follows a number at tokens[index]: "(un) demi" at the end, or "(deux)
+        et demi"."""
+        w = self._words
+        if not w.halves or index >= len(tokens):
+            return False
+        if tokens[index] in w.halves:
+            return index + 1 == len(tokens)
+        joins = tokens[index] in w.joiners or tokens[index] in w.tens_joiners
+        return joins and index + 1 < len(tokens) and tokens[index + 1] in w.halves
 
     def is_part(self, tokens: Sequence[str], start: int = 0) -> bool:
         """Whether tokens[start:] begin with a part of a number: "one point five", "one over
@@ -135,7 +198,8 @@ class Numbers:
         for scale_name, scale in sorted(self._words.scales.items(), key=lambda s: -s[1]):
             if number >= scale:
                 head, rest = divmod(number, scale)
-                words = f"{self.to_words(head)} {scale_name}"
+                bare = head == 1 and scale_name in self._words.bare_scales
+                words = scale_name if bare else f"{self.to_words(head)} {scale_name}"
                 return f"{words} {self.to_words(rest)}" if rest else words
         raise ValueError(f"cannot say {number}")
 
@@ -145,7 +209,7 @@ class Numbers:
         words = self.to_words(int(whole)) if whole else self.to_words(0)
         if fraction:
             point = " ".join(self._names_under_100[int(d)] for d in fraction)
-            words = f"{words} point {point}"
+            words = f"{words} {self._words.decimal_point} {point}"
         return words
 
     def _count_phrase(self, tokens: Sequence[str], start: int) -> tuple[int, int] | None:
@@ -169,13 +233,35 @@ def _apply_scale(total: int, current: int, scale: int) -> tuple[int, int]:
 
 
 def _names_under_100(words: NumberWords) -> list[str]:
-    by_value = {v: k for k, v in words.units.items() if k != "oh"}
-    tens = {v: k for k, v in words.tens.items()}
-    names = []
+    """How 0..99 are written: a unit's own word, else the largest tens that the rest may follow
+    (below 10, or below 20 after `tens_with_teens`), a tens joiner before `joined_units`."""
+    by_value: dict[int, str] = {}
+    for name, value in words.units.items():
+        if name != "oh":
+            by_value.setdefault(value, name)
+    tens: dict[int, str] = {}
+    for name, value in words.tens.items():
+        tens.setdefault(value, name)
+    joiner = min(words.tens_joiners, default="")
+    names: list[str] = []
     for n in range(100):
         if n in by_value:
             names.append(by_value[n])
+            continue
+        if n in tens:
+            names.append(tens[n])
+            continue
+        for value in sorted((v for v in tens if v < n), reverse=True):
+            rest = n - value
+            if rest < 10 or (rest < 20 and tens[value] in words.tens_with_teens):
+                said = names[rest]
+                if joiner and said in words.joined_units and tens[value] not in words.unjoined_tens:
+                    said = f"{joiner} {said}"
+                names.append(f"{tens[value]} {said}")
+                break
         else:
-            ten, unit = divmod(n, 10)
-            names.append(f"{tens[ten * 10]} {by_value[unit]}" if unit else tens[ten * 10])
+            raise VoiceShopError(
+                f"the language's number words cannot say {n}: language.yaml needs units "
+                "for 0..9 and tens for 10..90"
+            )
     return names

@@ -21,6 +21,8 @@ class MatchWords:
         self._plural_endings = language.plural_endings
         self._singular_endings = language.singular_endings
         self._rewrites = [(re.compile(a), b) for a, b in language.sound_rewrites]
+        self._metaphone = language.sound_key == "metaphone"
+        """Metaphone keys (made for English); else the spelling after the rewrites is the key."""
         self.singular = lru_cache(maxsize=200_000)(self._singular)
         self.sound_key = lru_cache(maxsize=200_000)(self._sound_key)
 
@@ -54,4 +56,4 @@ class MatchWords:
     def _sound_key(self, word: str) -> str:
         for pattern, replacement in self._rewrites:
             word = pattern.sub(replacement, word)
-        return jellyfish.metaphone(word)
+        return jellyfish.metaphone(word) if self._metaphone else word

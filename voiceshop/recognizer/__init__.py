@@ -95,6 +95,9 @@ class RecognizerSettings:
     """The engine: "auto" = Vosk if a Vosk model for the language is installed, else Whisper."""
     language: str = "en"
     """Language of the speech (ISO 639-1)."""
+    prompt_lead: str = "Order:"
+    """What Whisper's prompt starts with, before the store's words (the language data's
+    `prompt_lead`)."""
     model: Path | None = None
     """A Vosk model folder (--model); None = $VOICESHOP_VOSK_MODEL, models/, pip packages."""
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)

