@@ -38,10 +38,11 @@ def test_the_file_lives_in_the_platforms_config_folder(
 
 
 def test_without_a_file_the_built_in_defaults_apply(config_file: Path) -> None:
+    """No language: the store's own language applies (en for the bundled English stores)."""
     assert load_config() == {}
     args = parsed("listen")
     assert (args.user, args.language, args.rate, args.device, args.voice) == (
-        "default", "en", 170, None, None
+        "default", None, 170, None, None
     )  # fmt: skip
 
 
