@@ -1,7 +1,8 @@
 """Conversations sharing one cart: changes, undo, checkout and the order limit.
 
-Two DialogManagers on two connections to one database file behave as two processes would. The
-stress test with real `voiceshop chat` processes is e2e (`benchmarks.concurrency`).
+Two DialogManagers on two connections to one database behave as two processes would; every
+test runs on a SQLite file and on a PostgreSQL database. The stress test with real `voiceshop
+chat` processes is e2e (`benchmarks.concurrency`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def _units(dialog: DialogManager) -> dict[str, int]:
 
 
 @pytest.fixture
-def two(db_path: Path) -> Iterator[tuple[DialogManager, DialogManager]]:
-    with ShopDatabase(db_path) as first_db, ShopDatabase(db_path) as second_db:
+def two(db_url: Path | str) -> Iterator[tuple[DialogManager, DialogManager]]:
+    with ShopDatabase(db_url) as first_db, ShopDatabase(db_url) as second_db:
         store = open_store("grocery", first_db)
         yield DialogManager(store, first_db), DialogManager(store, second_db)
 
@@ -110,8 +111,8 @@ def test_a_cart_changed_after_the_read_back_is_read_back_again(
     assert {line.name: line.quantity for line in order.lines} == {"Banana": 2, "Lemon": 1}
 
 
-def test_a_read_back_places_at_most_one_order(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_a_read_back_places_at_most_one_order(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "grocery", [BANANA])
         first = db.checkout("ann", "grocery", [BANANA], "read-back-1")
         db.save_cart("ann", "grocery", [BANANA])
@@ -122,8 +123,8 @@ def test_a_read_back_places_at_most_one_order(db_path: Path) -> None:
         assert db.checkout("ann", "grocery", [LEMON], "read-back-2") is None
 
 
-def test_one_order_holds_at_most_the_limit_of_an_item(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_one_order_holds_at_most_the_limit_of_an_item(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         dialog = DialogManager(open_store("grocery", db), db)
         for _ in range(101):
             reply = dialog.respond("add 99 bananas").text
@@ -134,6 +135,6 @@ def test_one_order_holds_at_most_the_limit_of_an_item(db_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_processes_sharing_a_cart_lose_and_double_nothing(tmp_path: Path) -> None:
-    figures = run_round(tmp_path / "shop.db", processes=4, changes=200, rng=random.Random(7))
+def test_processes_sharing_a_cart_lose_and_double_nothing(db_url: Path | str) -> None:
+    figures = run_round(db_url, processes=4, changes=200, rng=random.Random(7))
     assert figures == Figures(changes=800, orders=4)
