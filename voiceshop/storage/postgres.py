@@ -151,10 +151,18 @@ def ddl(statement: str) -> str:
 def _marked_version(connection: PostgresConnection) -> int | None:
     """The schema version in the mark table, or None when there is none (or it is another
     application's)."""
-    if connection.raw.execute("SELECT to_regclass(%s)", (MARK_TABLE,)).fetchone()[0] is None:
+    if not _has_mark_table(connection):
         return None
     row = connection.raw.execute(f"SELECT application_id, version FROM {MARK_TABLE}").fetchone()
     return int(row[1]) if row and row[0] == APPLICATION_ID else None
+
+
+def _has_mark_table(connection: PostgresConnection) -> bool:
+    """Whether the current schema has the mark table, as the latest committed catalog says (a
+    plain query: name lookups such as to_regclass may miss a table another process has just
+    created while this one waited for the migration lock)."""
+    query = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s"
+    return connection.raw.execute(query, (MARK_TABLE,)).fetchone() is not None
 
 
 def _migrate(connection: PostgresConnection, shown: object) -> None:
@@ -165,7 +173,7 @@ def _migrate(connection: PostgresConnection, shown: object) -> None:
     with transaction(connection, f"upgrade the schema of the database {shown}"):
         connection.lock(_MIGRATION_LOCK)
         raw = connection.raw
-        if raw.execute("SELECT to_regclass(%s)", (MARK_TABLE,)).fetchone()[0] is None:
+        if not _has_mark_table(connection):
             _refuse_foreign(connection, shown)
             raw.execute(
                 f"CREATE TABLE {MARK_TABLE} (application_id INTEGER NOT NULL,"
