@@ -187,3 +187,23 @@ def test_db_takes_a_url_as_it_is_and_anything_else_as_a_path() -> None:
     assert database_target("shop.db") == Path("shop.db")
     assert shown_target(url) == url
     assert shown_target("postgresql://shop:pw@db/v") == "postgresql://shop:***@db/v"
+
+
+def test_a_connection_the_server_dropped_is_made_again(
+    pg_url: str, postgres_cluster: TempCluster
+) -> None:
+    with ShopDatabase(pg_url) as db:
+        db.save_cart("ann", "grocery", [LEMON])
+        name = pg_url.split("/")[3].split("?")[0]
+        postgres_cluster.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        assert db.cart("ann", "grocery") == [LEMON]
+        postgres_cluster.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        before, after = db.update_cart("ann", "grocery", lambda cart: [*cart, LEMON])
+        assert (before, after) == ([LEMON], [LEMON, LEMON])
+        assert db.cart("ann", "grocery") == [LEMON, LEMON]

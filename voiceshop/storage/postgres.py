@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -54,7 +54,7 @@ def open_postgres(url: str) -> PostgresConnection:
             f"cannot open the database {shown}: {_first_line(exc)}; check that the PostgreSQL "
             "server is running and the URL's host, port, user, password and database are right"
         ) from exc
-    connection = PostgresConnection(raw)
+    connection = PostgresConnection(raw, url)
     try:
         if _marked_version(connection) != SCHEMA_VERSION:
             _migrate(connection, shown)
@@ -68,17 +68,25 @@ def open_postgres(url: str) -> PostgresConnection:
 
 
 class PostgresConnection(Connection):
-    """A psycopg connection in autocommit mode, running statements written for SQLite."""
+    """A psycopg connection in autocommit mode, running statements written for SQLite.
+
+    When the server has dropped the connection (a restart, a fail-over, an idle timeout), the
+    next transaction or read outside one connects again: only where nothing can have been
+    written, so a transaction cut short is reported, never repeated.
+    """
 
     kind = "postgresql"
     for_update = " FOR UPDATE"
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, url: str) -> None:
         self.raw = raw
         self.errors = (psycopg.Error,)
+        self._url = url
 
     def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
-        return self.raw.execute(dialect(sql), parameters)
+        if self.in_transaction or not sql.lstrip().upper().startswith("SELECT"):
+            return self.raw.execute(dialect(sql), parameters)
+        return self._again_if_dropped(lambda: self.raw.execute(dialect(sql), parameters))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.raw.cursor() as cursor:
@@ -86,25 +94,49 @@ class PostgresConnection(Connection):
 
     def begin(self, write: bool) -> None:
         if write:
-            self.raw.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            statement = "BEGIN ISOLATION LEVEL READ COMMITTED"
         else:
-            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            statement = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        self._again_if_dropped(lambda: self.raw.execute(statement))
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")
 
     def rollback(self) -> None:
-        self.raw.execute("ROLLBACK")
+        if not self.raw.broken:
+            self.raw.execute("ROLLBACK")
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        status = self.raw.info.transaction_status
+        return status in (
+            pq.TransactionStatus.INTRANS,
+            pq.TransactionStatus.INERROR,
+            pq.TransactionStatus.ACTIVE,
+        )
 
     def lock(self, name: str) -> None:
         self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(name),))
 
     def close(self) -> None:
         self.raw.close()
+
+    def _again_if_dropped(self, run: Callable[[], Any]) -> Any:
+        """`run()`, once more on a new connection when the server had dropped this one (it
+        must be a statement that writes nothing: a read, or BEGIN)."""
+        if self.raw.broken:
+            self._reconnect()
+        try:
+            return run()
+        except psycopg.OperationalError:
+            if not self.raw.broken:
+                raise
+        self._reconnect()
+        return run()
+
+    def _reconnect(self) -> None:
+        self.raw.close()
+        self.raw = psycopg.connect(self._url, autocommit=True)
 
 
 _PLACEHOLDERS = re.compile(r"'(?:[^']|'')*'|\?|(?<!:):([A-Za-z_]\w*)|%")
