@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import raw_rows
+from benchmarks.raw_sql import raw_rows
 from voiceshop.catalog.model import OptionGroup, OptionKind, OptionValue, Product, Store
 from voiceshop.errors import DatabaseError
 from voiceshop.storage.backend import is_postgres_url

@@ -12,9 +12,9 @@ from benchmarks.kill_nine import SCRIPT, run
 
 
 @pytest.mark.e2e
-def test_two_hundred_kills_leave_no_inconsistent_state(db_path: Path) -> None:
+def test_two_hundred_kills_leave_no_inconsistent_state(db_url: Path | str) -> None:
     started = time.monotonic()
-    figures = run(db_path, kills=200, rng=random.Random(20))
+    figures = run(db_url, kills=200, rng=random.Random(20))
     assert figures.kills == 200 and all(figures.kills_by_line)
     assert len(figures.kills_by_line) == len(SCRIPT)
     assert figures.consistent, figures

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.postgres_cluster import TempCluster
-from tests.databases import raw_rows
+from benchmarks.raw_sql import raw_rows
 from voiceshop.cli.main import main
 from voiceshop.errors import DatabaseError
 from voiceshop.storage.backend import database_target, shown_target

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import raw_rows
+from benchmarks.raw_sql import raw_rows
 from voiceshop.catalog.resolve import open_store
 from voiceshop.cli.main import main
 from voiceshop.dialog.assistant import Assistant

@@ -1,4 +1,5 @@
-"""Reading a voiceshop database behind its back, on either backend, to check what was stored."""
+"""Reading a voiceshop database behind its back, on either backend: what the tests and
+benchmarks check was stored."""
 
 from __future__ import annotations
 
