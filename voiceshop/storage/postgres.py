@@ -224,10 +224,11 @@ def _migrate(connection: PostgresConnection, shown: object) -> None:
                 f"the database {shown} has schema version {version}, newer than this voiceshop "
                 f"understands ({SCHEMA_VERSION}); upgrade voiceshop, or use another database"
             )
-        for statements in MIGRATIONS[version:]:
-            for statement in statements:
-                raw.execute(ddl(statement).encode())
-        raw.execute(f"UPDATE {MARK_TABLE} SET version = %s", (SCHEMA_VERSION,))
+        missing = [
+            ddl(statement) for statements in MIGRATIONS[version:] for statement in statements
+        ]
+        missing.append(f"UPDATE {MARK_TABLE} SET version = {SCHEMA_VERSION}")
+        raw.execute(";\n".join(missing).encode())  # one round trip
 
 
 def _refuse_foreign(connection: PostgresConnection, shown: object) -> None:
