@@ -23,7 +23,7 @@ from voiceshop.dialog.purchase import spoken_code
 from voiceshop.language import Normalizer, load_language
 from voiceshop.storage import database
 from voiceshop.storage.database import ShopDatabase
-from voiceshop.storage.guards import CodeRequired, Limits
+from voiceshop.storage.guards import CodeCheck, CodeRequired, Limits
 from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 CODE = "0472"
@@ -116,6 +116,27 @@ def test_checkout_without_the_code_is_refused_in_the_database(db_url: Path | str
         with pytest.raises(CodeRequired):
             db.checkout("default", "grocery", cart, "key")
         assert db.orders("default") == [] and db.cart("default", "grocery") == cart
+
+
+def test_wrong_codes_said_at_once_in_many_places_all_count(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
+        db.set_purchase_code("default", CODE)
+    barrier = threading.Barrier(5)
+    outcomes: list[CodeCheck] = []
+
+    def say_a_wrong_code() -> None:
+        with ShopDatabase(db_url) as db:
+            barrier.wait()
+            outcomes.append(db.check_purchase_code("default", "1111"))
+
+    threads = [threading.Thread(target=say_a_wrong_code) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcome.value for outcome in outcomes) == ["locked"] * 3 + ["wrong"] * 2
+    with ShopDatabase(db_url) as db:
+        assert db.purchasing_locked("default")
 
 
 def test_cancel_at_the_code_question_places_nothing(db_url: Path | str) -> None:

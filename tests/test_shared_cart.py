@@ -8,7 +8,8 @@ chat` processes is e2e (`benchmarks.concurrency`).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.cart import add_line, undo_change, what_was_added
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.storage.database import ShopDatabase
-from voiceshop.storage.records import CartLine
+from voiceshop.storage.records import CartLine, Order
 
 BANANA = CartLine("banana", "Banana", 1, {}, 0.29)
 LEMON = CartLine("lemon", "Lemon", 2, {}, 0.69)
@@ -121,6 +122,53 @@ def test_a_read_back_places_at_most_one_order(db_url: Path | str) -> None:
         assert len(db.orders("ann")) == 1
         assert db.cart("ann", "grocery") == [BANANA]
         assert db.checkout("ann", "grocery", [LEMON], "read-back-2") is None
+
+
+def _at_once(count: int, work: Callable[[], object]) -> list[object]:
+    """`work()` in `count` threads let go together; what each returned (or raised)."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work()
+        except Exception as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_one_read_back_confirmed_at_once_everywhere_is_one_order(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
+        db.save_cart("ann", "grocery", [BANANA, LEMON])
+
+    def confirm() -> Order | None:
+        with ShopDatabase(db_url) as db:
+            return db.checkout("ann", "grocery", [BANANA, LEMON], "read-back-7")
+
+    results = _at_once(6, confirm)
+    assert all(isinstance(result, Order) for result in results), results
+    assert len({result.id for result in results if isinstance(result, Order)}) == 1
+    with ShopDatabase(db_url) as db:
+        assert len(db.orders("ann")) == 1 and db.cart("ann", "grocery") == []
+
+
+def test_changes_made_at_once_are_all_kept(db_url: Path | str) -> None:
+    ShopDatabase(db_url).close()
+
+    def add_a_banana() -> object:
+        with ShopDatabase(db_url) as db:
+            return db.update_cart("ann", "grocery", lambda cart: add_line(cart, BANANA))
+
+    assert not any(isinstance(result, Exception) for result in _at_once(8, add_a_banana))
+    with ShopDatabase(db_url) as db:
+        assert [line.quantity for line in db.cart("ann", "grocery")] == [8]
 
 
 def test_one_order_holds_at_most_the_limit_of_an_item(db_url: Path | str) -> None:
