@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -207,3 +209,50 @@ def test_a_connection_the_server_dropped_is_made_again(
         before, after = db.update_cart("ann", "grocery", lambda cart: [*cart, LEMON])
         assert (before, after) == ([LEMON], [LEMON, LEMON])
         assert db.cart("ann", "grocery") == [LEMON, LEMON]
+
+
+def test_a_shoppers_change_waits_only_for_that_shoppers_changes(pg_url: str) -> None:
+    with ShopDatabase(pg_url) as db:
+        db.save_cart("ann", "grocery", [])  # ann exists: only the row lock can hold her back
+    inside = threading.Event()
+    release = threading.Event()
+    finished: dict[str, float] = {}
+
+    def slow_change(cart: list[CartLine]) -> list[CartLine]:
+        inside.set()
+        release.wait(10)
+        return [*cart, LEMON]
+
+    def change(user: str, how: Callable[[list[CartLine]], list[CartLine]]) -> None:
+        with ShopDatabase(pg_url) as db:
+            db.update_cart(user, "grocery", how)
+        finished[user] = time.monotonic()
+
+    holder = threading.Thread(target=change, args=("ann", slow_change))
+    holder.start()
+    assert inside.wait(10)
+    bob = threading.Thread(target=change, args=("bob", lambda cart: [*cart, LEMON]))
+    carol = threading.Thread(target=change, args=("carol", lambda cart: [*cart, LEMON]))
+    same_user = threading.Thread(
+        target=lambda: finished.setdefault("ann second", _timed_add(pg_url, "ann"))
+    )
+    for thread in (bob, carol, same_user):
+        thread.start()
+    bob.join(10)
+    carol.join(10)
+    time.sleep(0.5)
+    assert "bob" in finished and "carol" in finished
+    assert "ann second" not in finished, "a second change of ann's cart went past the first"
+    released = time.monotonic()
+    release.set()
+    holder.join(10)
+    same_user.join(10)
+    assert finished["ann second"] >= released
+    with ShopDatabase(pg_url) as db:
+        assert db.cart("ann", "grocery") == [LEMON, LEMON]
+
+
+def _timed_add(url: str, user: str) -> float:
+    with ShopDatabase(url) as db:
+        db.update_cart(user, "grocery", lambda cart: [*cart, LEMON])
+    return time.monotonic()
