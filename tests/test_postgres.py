@@ -189,6 +189,9 @@ def test_db_takes_a_url_as_it_is_and_anything_else_as_a_path() -> None:
     assert database_target("shop.db") == Path("shop.db")
     assert shown_target(url) == url
     assert shown_target("postgresql://shop:pw@db/v") == "postgresql://shop:***@db/v"
+    assert shown_target("postgresql://db/v?sslmode=require&password=pw") == (
+        "postgresql://db/v?sslmode=require&password=***"
+    )
 
 
 def test_a_connection_the_server_dropped_is_made_again(

@@ -87,11 +87,14 @@ def shown_target(target: Path | str) -> Path | str:
     if not is_postgres_url(target):
         return target
     parts = urlsplit(str(target))
-    if parts.password is None:
-        return str(target)
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    query = "&".join(
+        f"{name}=***" if name == "password" else f"{name}={value}" if sep else name
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    return urlunsplit(parts._replace(query=query))
 
 
 def database_target(value: str) -> Path | str:
