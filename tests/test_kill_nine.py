@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.kill_nine import SCRIPT, run
+from voiceshop.storage.backend import is_postgres_url
 
 
 @pytest.mark.e2e
@@ -19,4 +20,6 @@ def test_two_hundred_kills_leave_no_inconsistent_state(db_url: Path | str) -> No
     assert len(figures.kills_by_line) == len(SCRIPT)
     assert figures.consistent, figures
     assert figures.orders > 0
-    assert time.monotonic() - started < 60
+    # Each round's process also makes the PostgreSQL server start a backend for its connection:
+    # 46 s for the 200 rounds on two idle cores, 72 s on two cores at load 10 (SQLite: under 60).
+    assert time.monotonic() - started < (120 if is_postgres_url(db_url) else 60)
