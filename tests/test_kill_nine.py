@@ -21,5 +21,5 @@ def test_two_hundred_kills_leave_no_inconsistent_state(db_url: Path | str) -> No
     assert figures.consistent, figures
     assert figures.orders > 0
     # Each round's process also makes the PostgreSQL server start a backend for its connection:
-    # 46 s for the 200 rounds on two idle cores, 72 s on two cores at load 10 (SQLite: under 60).
+    # 46 s and 72 s (load average 10) for the 200 rounds on this shared two-core machine.
     assert time.monotonic() - started < (120 if is_postgres_url(db_url) else 60)
