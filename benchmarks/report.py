@@ -7,11 +7,13 @@ runs every benchmark it lists and writes the table; add a benchmark there to add
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import platform
 import statistics
 import subprocess
+import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,6 +124,23 @@ class BenchmarkRun:
 
 
 Benchmark = Callable[[BenchmarkRun], Section]
+
+
+def voiceshop_at(run: BenchmarkRun, commit: str) -> Path:
+    """A folder in `run.out` holding the `voiceshop` package as of `commit` (git archive), for
+    a baseline run from that folder."""
+    tree = run.out.resolve() / f"baseline-{commit}"
+    if not (tree / "voiceshop").is_dir():
+        archive = subprocess.run(
+            ["git", "archive", commit, "voiceshop"],
+            cwd=Path(__file__).resolve().parents[1],
+            capture_output=True,
+            check=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as files:
+            files.extractall(tree, filter="data")
+    return tree
+
 
 HEADER = (
     "| figure | unit | ours p50 | ours p95 | ours p99 "

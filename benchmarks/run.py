@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from benchmarks.long_utterances import long_utterances
 from benchmarks.make_catalogs import OUT
 from benchmarks.matching_scale import import_and_restart, index_build, match_latency_and_accuracy
 from benchmarks.report import (
@@ -35,6 +36,7 @@ BENCHMARKS: list[Benchmark] = [
     turn_accuracy,
     speech_output,
     footprint,
+    long_utterances,
 ]
 """The benchmarks run, in this order; their rows make the table."""
 

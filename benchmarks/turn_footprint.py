@@ -6,11 +6,9 @@ run from a copy of that commit's `voiceshop` folder (git archive) in the same ru
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.listen_probe import Listened, listen_once, virtual_microphone
-from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target
+from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target, voiceshop_at
 from tests.pulse import VirtualMicrophone
 from voiceshop.audio.microphone import refresh_devices
 from voiceshop.cli.voice_commands import DEMO_DIR
@@ -39,7 +37,7 @@ def footprint(run: BenchmarkRun) -> Section:
     with virtual_microphone() as server:
         if server is None:
             return Section([], ["Cold start, memory, device: PulseAudio cannot run here."])
-        trees = {"ours": ROOT, "baseline": _baseline_tree(run)}
+        trees = {"ours": ROOT, "baseline": voiceshop_at(run, BASELINE_COMMIT)}
         cache = run.out.resolve() / "listen-cache"
         big = ["--db", str(_database_236k(run)), "--store", STORE_236K]
         for tree in trees.values():  # compiles the bytecode and saves the 236k index
@@ -110,21 +108,6 @@ def _notes(run: BenchmarkRun) -> list[str]:
         "PulseAudio server's null sink, from the call to the stream callback first taking "
         "samples: what comes on top of the turn figures' first audio.",
     ]
-
-
-def _baseline_tree(run: BenchmarkRun) -> Path:
-    """A folder holding the `voiceshop` package as of BASELINE_COMMIT."""
-    tree = run.out.resolve() / f"baseline-{BASELINE_COMMIT}"
-    if not (tree / "voiceshop").is_dir():
-        archive = subprocess.run(
-            ["git", "archive", BASELINE_COMMIT, "voiceshop"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        ).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as files:
-            files.extractall(tree, filter="data")
-    return tree
 
 
 def _database_236k(run: BenchmarkRun) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.postgres_cluster import TempCluster, find_bin_dir
+from tests.pulse import PulseUnavailable, VirtualMicrophone
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "data"
@@ -25,6 +26,16 @@ def require_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"test data {path} is absent (it lives in ../shared beside the project)")
     return path
+
+
+NO_CONFIG = REPO_ROOT / "tests" / "no-such-config.toml"
+"""A config file that does not exist: the built-in defaults."""
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the config file of whoever runs them (tests of the file set their own)."""
+    monkeypatch.setenv("VOICESHOP_CONFIG", str(NO_CONFIG))
 
 
 @pytest.fixture
@@ -64,3 +75,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | st
     url = cluster.create_database("test")
     yield url
     cluster.drop_database(url)
+
+
+@pytest.fixture
+def virtual_mic() -> Iterator[VirtualMicrophone]:
+    """A private PulseAudio server that this process's PortAudio records from."""
+    from voiceshop.audio.microphone import refresh_devices
+
+    server = VirtualMicrophone()
+    try:
+        server.start()
+    except PulseUnavailable as err:
+        pytest.skip(f"PulseAudio cannot run here: {err}")
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = server.address
+    try:
+        refresh_devices()
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            del os.environ["PULSE_SERVER"]
+        else:
+            os.environ["PULSE_SERVER"] = previous
+        refresh_devices()

@@ -37,7 +37,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+import wave
 from pathlib import Path
+
+import numpy as np
 
 STARTUP_TIMEOUT_S = 10.0
 DAEMON_OPTIONS = (
@@ -134,3 +137,15 @@ class VirtualMicrophone:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
         self.stop()
         raise PulseUnavailable(f"pulseaudio did not start: {' | '.join(tail) or 'no log'}")
+
+
+def write_tone(path: Path, seconds: float, rate: int = 44_100) -> Path:
+    """A 440 Hz tone at about -12 dBFS, stereo, so the server has to convert it."""
+    t = np.arange(round(seconds * rate)) / rate
+    mono = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.repeat(mono, 2).tobytes())
+    return path

@@ -24,3 +24,17 @@ def test_table_rows() -> None:
     assert table([row]).splitlines()[-1] == (
         "| accuracy | % | 97 | n/a | n/a | 85 | n/a | n/a | ≥ baseline | 1.14 | yes |"
     )
+
+
+def test_long_utterances_time_the_longest_text_the_parser_reads_and_its_half() -> None:
+    from benchmarks.long_utterances import HOSTILE, SLOWEST, _first_half, _longest_accepted
+    from voiceshop.intents.parser import MAX_UTTERANCE_CHARS, MAX_UTTERANCE_WORDS, is_too_long
+
+    for pattern in (*HOSTILE, *SLOWEST):
+        text = _longest_accepted(pattern)
+        assert not is_too_long(text)
+        assert is_too_long(text + " " + pattern.strip()) or is_too_long(text + pattern.strip())
+        half = _first_half(text)
+        assert text.startswith(half) and 0.4 < len(half) / len(text) < 0.6
+    assert len(_longest_accepted("at ").split()) == MAX_UTTERANCE_WORDS
+    assert len(_longest_accepted("7")) == MAX_UTTERANCE_CHARS

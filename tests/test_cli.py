@@ -132,3 +132,13 @@ def test_import_and_search_the_real_instacart_catalog(db_path: Path) -> None:
     assert json.loads(found.stdout)["candidates"][0]["name"] == (
         "Lindor Assorted Chocolate Truffles"
     )
+
+
+@pytest.mark.parametrize("argv", subcommands(), ids=" ".join)
+def test_every_command_is_in_the_readme(argv: list[str]) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    if len(argv) == 1:
+        assert f"`voiceshop {argv[0]}" in readme
+    else:
+        parent, action = argv
+        assert f"{parent} {action}" in readme or f"{parent} [{action}]" in readme

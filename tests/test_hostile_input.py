@@ -191,3 +191,33 @@ def test_negative_and_fractional_counts_are_refused(assistant: Assistant, said: 
 def test_numbers_in_names_still_name_products(assistant: Assistant) -> None:
     assistant.respond("add a 2 liter coke")
     assert [line.quantity for line in assistant.dialog.cart] == [1]
+
+
+def test_a_smaller_catalog_is_said_after_the_import_and_carts_and_orders_keep_its_products(
+    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(import_args(write_instacart(tmp_path, 20), db_path)) == 0
+    with ShopDatabase(db_path) as db:
+        assistant = Assistant(db, store="fruit")
+        assistant.respond("add fruit number 17")
+        assistant.respond("check out")
+        assert assistant.respond("yes").text.startswith("Order 1 is placed")
+        assistant.respond("add two fruit number 18")
+    capsys.readouterr()
+
+    assert main(import_args(write_instacart(tmp_path, 12), db_path)) == 0
+
+    out, err = capsys.readouterr()
+    assert out.strip().startswith("Imported 12 products as store 'fruit'")
+    assert err.strip().splitlines()[-1] == (
+        f"voiceshop: warning: store 'fruit' now has 8 products fewer than the 20 it had (is "
+        f"{tmp_path / 'products.csv'} cut short?). Carts and orders keep the products left out; "
+        "import the whole file again to sell them again."
+    )
+    with ShopDatabase(db_path) as db:
+        assert product_count(db_path) == 12
+        assert [(line.name, line.quantity) for line in db.cart("default", "fruit")] == [
+            ("Fruit Number 18", 2)
+        ]
+        [order] = db.orders("default")
+        assert [(line.name, line.quantity) for line in order.lines] == [("Fruit Number 17", 1)]

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import importlib.abc
-import os
+import json
 import signal
 import subprocess
 import sys
 import threading
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pytest
 
-from tests.pulse import PulseUnavailable, VirtualMicrophone
+from tests.pulse import VirtualMicrophone, write_tone
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.microphone import (
     Microphone,
     MicSettings,
     import_sounddevice,
     list_input_devices,
-    refresh_devices,
 )
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import read_wav
@@ -39,40 +37,6 @@ from voiceshop.voice_loop import VoiceLoop
 SPEECH_WAV = Path(__file__).parent / "fixtures" / "audio" / "add_milk_and_eggs.wav"
 SAFETY_TIMEOUT_S = 20.0
 """Longest any test waits for audio before stopping the microphone."""
-
-
-@pytest.fixture
-def virtual_mic() -> Iterator[VirtualMicrophone]:
-    """A private PulseAudio server that this process's PortAudio records from."""
-    server = VirtualMicrophone()
-    try:
-        server.start()
-    except PulseUnavailable as err:
-        pytest.skip(f"PulseAudio cannot run here: {err}")
-    previous = os.environ.get("PULSE_SERVER")
-    os.environ["PULSE_SERVER"] = server.address
-    try:
-        refresh_devices()
-        yield server
-    finally:
-        server.stop()
-        if previous is None:
-            del os.environ["PULSE_SERVER"]
-        else:
-            os.environ["PULSE_SERVER"] = previous
-        refresh_devices()
-
-
-def write_tone(path: Path, seconds: float, rate: int = 44_100) -> Path:
-    """A 440 Hz tone at about -12 dBFS, stereo, so the server has to convert it."""
-    t = np.arange(round(seconds * rate)) / rate
-    mono = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(2)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(np.repeat(mono, 2).tobytes())
-    return path
 
 
 def loud_seconds(pcm: bytes, dbfs: float = -40.0) -> float:
@@ -255,6 +219,40 @@ def test_voiceshop_listen_hears_the_microphone_and_answers(
     assert "Cart saved." in out
     with ShopDatabase(db) as shop:
         assert [line.product_id for line in shop.cart("default", "grocery")] == ["sourdough-bread"]
+
+
+@pytest.mark.e2e
+@pytest.mark.audio
+def test_voiceshop_listen_records_each_turn_with_record_dir(
+    virtual_mic: VirtualMicrophone, tmp_path: Path
+) -> None:
+    folder = tmp_path / "turns"
+    listen = subprocess.Popen(
+        [sys.executable, "-m", "voiceshop", "listen", "--quiet", "--db", str(tmp_path / "s.db"),
+         "--record-dir", str(folder)],
+        env=virtual_mic.client_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert listen.stdout is not None
+        read_until(listen.stdout, "Listening on")
+        virtual_mic.play(DEMO_DIR / "03_add_sourdough_bread.wav")
+        read_until(listen.stdout, "voiceshop: ")
+    finally:
+        listen.send_signal(signal.SIGINT)
+        listen.communicate(timeout=SAFETY_TIMEOUT_S)
+    assert listen.returncode == 0
+    [turn] = [json.loads(line) for line in (folder / "turns.jsonl").read_text().splitlines()]
+    assert turn["source"] == "mic"
+    assert turn["intent"] == "AddItems"
+    assert turn["transcript"].lower().startswith("add a loaf of sourdough")
+    assert turn["reply"].startswith("Added 1 loaf of Green Basket Sourdough Bread")
+    assert 0 < turn["timings"]["heard_to_reply"] < 10, turn
+    said = loud_seconds(read_wav(DEMO_DIR / "03_add_sourdough_bread.wav").pcm)
+    kept = loud_seconds(read_wav(folder / turn["wav"]).pcm)
+    assert kept == pytest.approx(said, abs=0.3), turn
 
 
 def read_until(stream: IO[str], prefix: str) -> list[str]:

@@ -70,3 +70,48 @@ def test_random_text_never_raises_in_5000_examples(text: str) -> None:
 @given(st.lists(st.sampled_from(grammar_words()), max_size=20))
 def test_random_grammar_words_never_raise_in_5000_examples(words: list[str]) -> None:
     grocery_parser().parse(" ".join(words))
+
+
+class _CountingNames:
+    """The grocery matcher as the parser's phrase scorer, counting the words of each phrase
+    it is asked about: the parser's share of the work, whatever the machine's speed."""
+
+    def __init__(self, matcher: ProductMatcher) -> None:
+        self._matcher = matcher
+        self.words = 0
+
+    def _asked(self, phrase: str) -> None:
+        self.words += len(phrase.split())
+
+    def score(self, phrase: str) -> float:
+        self._asked(phrase)
+        return self._matcher.score(phrase)
+
+    def product_id(self, phrase: str) -> str | None:
+        self._asked(phrase)
+        return self._matcher.product_id(phrase)
+
+    def product_name(self, phrase: str) -> str | None:
+        self._asked(phrase)
+        return self._matcher.product_name(phrase)
+
+    def sold_by(self, phrase: str, unit: str) -> str | None:
+        self._asked(phrase)
+        return self._matcher.sold_by(phrase, unit)
+
+
+def _words_scored(pattern: str, words: int) -> int:
+    store = open_store("grocery", None)
+    names = _CountingNames(ProductMatcher(store, Normalizer(load_language())))
+    IntentParser(store, products=names).parse(" ".join((pattern * words).split()[:words]))
+    return names.words
+
+
+@pytest.mark.parametrize("pattern", ["things. ", "hello. ", "add a lemon. ", "yes. ", "x. "])
+def test_reading_many_sentences_grows_linearly(pattern: str) -> None:
+    """Many short sentences, up to the word limit: twice the words, at most about twice the
+    phrase words scored (reading every leading part of "things. things. ..." scored 4 times
+    as many). Still quadratic, and small: leading carrier words ("oh oh oh ...", 1,830 words
+    scored at 60) and names joined by "and" ("make and make and ...", 841)."""
+    half, whole = (_words_scored(pattern, n) for n in (30, 60))
+    assert whole <= 2.5 * half, (half, whole)

@@ -15,7 +15,9 @@ import pytest
 
 from benchmarks.postgres_cluster import TempCluster
 from benchmarks.raw_sql import raw_rows
+from voiceshop import doctor
 from voiceshop.cli.main import main
+from voiceshop.doctor import DoctorSettings, Finding, Status, run_checks
 from voiceshop.errors import DatabaseError
 from voiceshop.storage.backend import database_target, shown_target
 from voiceshop.storage.database import ShopDatabase
@@ -259,3 +261,25 @@ def _timed_add(url: str, user: str) -> float:
     with ShopDatabase(url) as db:
         db.update_cart(user, "grocery", lambda cart: [*cart, LEMON])
     return time.monotonic()
+
+
+def test_doctor_looks_at_a_postgresql_database_without_changing_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    def database_finding(url: str) -> Finding:
+        [found] = run_checks(DoctorSettings(db_path=url), [doctor.check_database])
+        return found
+
+    empty = database_finding(pg_url)
+    assert (empty.status, "is empty" in empty.detail) == (Status.NOTE, True)
+    assert raw_rows(
+        pg_url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+    ) == [(0,)]
+    ShopDatabase(pg_url).close()
+    ready = database_finding(pg_url)
+    assert ready.status is Status.OK
+    assert ready.detail.endswith(f"PostgreSQL, schema version {SCHEMA_VERSION}")
+    raw_rows(pg_url, f"UPDATE {MARK_TABLE} SET version = 99")
+    assert database_finding(pg_url).status is Status.PROBLEM
+    away = database_finding(f"postgresql://ann:pw@/v?host={tmp_path}&port=5999")
+    assert away.status is Status.PROBLEM and "pw" not in away.detail

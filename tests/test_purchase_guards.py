@@ -3,6 +3,7 @@ PostgreSQL (tests taking `db_url` run once per backend)."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import subprocess
@@ -269,3 +270,73 @@ def test_a_version_3_database_is_migrated_with_its_orders_kept(db_path: Path) ->
         assert db.limits("ann") == Limits() and not db.has_purchase_code("ann")
     version = sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0]
     assert version == SCHEMA_VERSION == 4
+
+
+def _dump(db_path: Path) -> list[str]:
+    connection = sqlite3.connect(db_path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["account", "code", "set", "--user", "ghost"], "there is no user 'ghost'"),
+        (["account", "code", "clear", "--user", "ghost"], "there is no user 'ghost'"),
+        (["account", "limit", "--user", "ghost", "--per-day", "5"], "there is no user 'ghost'"),
+        (["account", "limit", "--user", "", "--per-day", "5"], "--user '' names no one"),
+        (["account", "code", "clear", "--user", "  "], "--user '  ' names no one"),
+        (["chat", "--user", " "], "--user ' ' names no one"),
+        (["account", "limit", "--user", "ANN", "--per-day", "5"], "but 'ann' is"),
+        (["account", "code", "clear", "--user", " ann"], "but 'ann' is"),
+        (["chat", "--user", "Ann"], "but 'ann' is"),
+        (["chat", "--user", "ann "], "but 'ann' is"),
+    ],
+)
+def test_unknown_blank_and_lookalike_users_are_refused_and_change_nothing(
+    command: list[str], message: str, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ShopDatabase(db_path) as db:
+        db.save_cart("ann", "grocery", [])
+        db.set_purchase_code("ann", CODE)
+    before = _dump(db_path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", io.StringIO("add two lemons\ncheck out\nyes\n"))
+        assert main([*command, "--db", str(db_path)]) == 2
+
+    assert message in capsys.readouterr().err
+    assert _dump(db_path) == before
+
+
+@pytest.mark.parametrize(
+    "amount", ["-5", "-0", "-0.00", "abc", "", "nan", "inf", "1e400", "12.345", "$50", "1,000"]
+)
+def test_a_malformed_or_negative_limit_is_refused_and_changes_nothing(
+    amount: str, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ShopDatabase(db_path) as db:
+        db.save_cart("ann", "grocery", [])
+        db.set_limits("ann", Limits(per_order=40.0))
+    before = _dump(db_path)
+
+    for option in ("--per-order", "--per-day"):
+        with pytest.raises(SystemExit) as refused:
+            main(["account", "limit", "--db", str(db_path), "--user", "ann", option, amount])
+        assert refused.value.code == 2
+        assert f"argument {option}: {amount!r}" in capsys.readouterr().err
+
+    assert _dump(db_path) == before
+
+
+def test_saying_a_users_name_in_another_case_needs_their_code(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        db.save_cart("sam", "grocery", [])
+        db.set_purchase_code("sam", "9876")
+        assistant = Assistant(db, store="grocery")
+        assert assistant.respond("this is Sam").text.startswith("Hi sam!")
+        assert _confirmed(assistant) == "Please say your purchase code."
+        assert db.users() == ["sam"]
+        assert db.orders("sam") == []

@@ -24,6 +24,8 @@ from voiceshop.voice_loop import (
     Partial,
     Said,
     StopReason,
+    Turn,
+    TurnHandler,
     VoiceLoop,
     replay_files,
 )
@@ -52,7 +54,13 @@ class ScriptedRecognizer(Recognizer):
         partials: dict[int, str] | None = None,
         on_flush: list[str] | None = None,
         log: list[str] | None = None,
+        fail_on: set[int] | None = None,
+        alternatives: dict[int, tuple[str, ...]] | None = None,
     ) -> None:
+        """`fail_on`: the numbers of the fed chunks (from 1) on which `feed` raises;
+        `alternatives`: other readings of the finals ending at those chunks."""
+        self.fail_on = fail_on or set()
+        self.alternatives = alternatives or {}
         self.finals = finals or {}
         self.partials = partials or {}
         self.on_flush = on_flush or []
@@ -63,10 +71,13 @@ class ScriptedRecognizer(Recognizer):
     def feed(self, chunk: Chunk) -> Transcript | None:
         self.fed.append(chunk.pcm)
         count = len(self.fed)
+        if count in self.fail_on:
+            raise RuntimeError(f"decoder crashed on chunk {count}")
         self._partial = self.partials.get(count, self._partial)
         if count in self.finals:
             self._partial = ""
-            return Transcript(self.finals[count], confidence=0.9)
+            other = self.alternatives.get(count, ())
+            return Transcript(self.finals[count], confidence=0.9, alternatives=other)
         return None
 
     def partial(self) -> str:
@@ -122,9 +133,17 @@ class Harness:
         self.speaker = RecordingSpeaker(self.log, self.gate, self.clock, speaking_s)
         self.events: list[LoopEvent] = []
 
-    def run(self, source: Iterator[Chunk] | list[Chunk]) -> StopReason:
+    def run(
+        self, source: Iterator[Chunk] | list[Chunk], on_turn: TurnHandler | None = None
+    ) -> StopReason:
         loop = VoiceLoop(
-            source, self.recognizer, self.conversation, self.speaker, self.gate, self.events.append
+            source,
+            self.recognizer,
+            self.conversation,
+            self.speaker,
+            self.gate,
+            self.events.append,
+            on_turn=on_turn,
         )
         return loop.run()
 
@@ -296,6 +315,19 @@ def test_replay_takes_one_turn_per_file(tmp_path: Path) -> None:
     assert len(recognizer.fed) == 15
 
 
+def test_replay_masks_the_file_that_answers_a_secret_question(tmp_path: Path) -> None:
+    files = [write_tone(tmp_path / f"turn{i}.wav") for i in range(3)]
+    recognizer = ScriptedRecognizer(on_flush=["check out", "one two three four", "add milk"])
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingConversation(harness.log)
+
+    replay_files(files, recognizer, harness.conversation, harness.speaker, harness.events.append)
+
+    heard = [e.transcript.text for e in harness.events if isinstance(e, Heard)]
+    assert heard == ["check out", MASK, "add milk"]
+    assert "respond:one two three four" in harness.log
+
+
 def test_replay_stops_at_goodbye(tmp_path: Path) -> None:
     files = [write_tone(tmp_path / f"turn{i}.wav") for i in range(3)]
     recognizer = ScriptedRecognizer(on_flush=["bye", "add milk", "check out"])
@@ -362,3 +394,132 @@ def test_what_is_said_to_a_secret_question_is_shown_masked() -> None:
     assert heard == ["check out", MASK, "add milk"]
     assert shown == [MASK]
     assert "respond:one two three four" in harness.log
+
+
+def test_a_failing_recognizer_gets_an_apology_and_the_loop_goes_on() -> None:
+    recognizer = ScriptedRecognizer(finals={4: "add eggs"}, partials={1: "add mi"}, fail_on={2})
+    harness = Harness(recognizer)
+
+    reason = harness.run(chunks(LOUD, LOUD, LOUD, LOUD))
+
+    assert reason is StopReason.SOURCE_ENDED
+    errors = [event for event in harness.events if isinstance(event, Error)]
+    assert len(errors) == 1
+    assert "could not recognize the speech: decoder crashed on chunk 2" in errors[0].message
+    assert harness.said() == [
+        "Sorry, something went wrong on my side. Please say that again.",
+        "You said add eggs",
+    ]
+    # the broken utterance was dropped: reset, and the next one read from a clean start
+    assert harness.log[:3] == [
+        "reset",  # after the failure
+        "say:Sorry, something went wrong on my side. Please say that again.",
+        "reset",  # after the apology
+    ]
+    assert harness.log.count("respond:add eggs") == 1
+
+
+def test_a_recognizer_failing_at_the_end_of_the_source_is_survived() -> None:
+    recognizer = ScriptedRecognizer(finals={1: "add milk"})
+
+    def broken_flush() -> Transcript | None:
+        raise RuntimeError("flush crashed")
+
+    recognizer.flush = broken_flush  # type: ignore[method-assign]
+    harness = Harness(recognizer)
+
+    assert harness.run(chunks(LOUD)) is StopReason.SOURCE_ENDED
+    assert harness.said()[0] == "You said add milk"
+    assert harness.said()[1].startswith("Sorry, something went wrong")
+
+
+def test_a_recognizer_that_keeps_failing_stops_the_loop_after_one_apology() -> None:
+    recognizer = ScriptedRecognizer(fail_on=set(range(1, 100)))
+    harness = Harness(recognizer)
+
+    reason = harness.run(chunks(*[LOUD] * 20))
+
+    assert reason is StopReason.RECOGNIZER_FAILED
+    assert len(recognizer.fed) == 5
+    assert harness.said() == ["Sorry, something went wrong on my side. Please say that again."]
+    errors = [event.message for event in harness.events if isinstance(event, Error)]
+    assert "failed 5 times in a row" in errors[-1]
+    assert "voiceshop doctor" in errors[-1]
+
+
+def test_a_recognizer_failure_keeps_a_secret_question_asked() -> None:
+    recognizer = ScriptedRecognizer(finals={1: "check out", 3: "one two three four"}, fail_on={2})
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingConversation(harness.log)
+
+    harness.run(chunks(LOUD, LOUD, LOUD))
+
+    heard = [e.transcript.text for e in harness.events if isinstance(e, Heard)]
+    assert heard == ["check out", MASK]
+
+
+def test_each_answered_turn_is_reported_with_its_audio_reply_and_timings() -> None:
+    recognizer = ScriptedRecognizer(
+        finals={2: "add milk", 5: "check out", 6: "one two"},
+        alternatives={2: ("at milk",), 6: ("one too",)},
+    )
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingConversation(harness.log)
+    turns: list[Turn] = []
+    start = harness.clock.now
+    source = [TimedChunk(LOUD, captured_at=start + i) for i in range(6)]
+
+    harness.run(source, on_turn=turns.append)
+
+    assert [t.transcript.text for t in turns] == ["add milk", "check out", MASK]
+    assert [t.secret for t in turns] == [False, False, True]
+    assert turns[0].transcript.alternatives == ("at milk",)
+    assert turns[2].transcript.alternatives == ()
+    # the first turn holds the two chunks fed until its end; the secret one holds none
+    assert turns[0].audio == LOUD * 2
+    assert turns[2].audio == b""
+    assert turns[1].reply == Reply("Please say your code.", secret_answer=True)
+    assert set(turns[0].timings) == {"audio", "read", "respond", "speak", "heard_to_reply"}
+
+
+def test_noise_is_not_reported_as_a_turn() -> None:
+    recognizer = ScriptedRecognizer(finals={1: ""})
+    harness = Harness(recognizer)
+    turns: list[Turn] = []
+    harness.run(chunks(QUIET), on_turn=turns.append)
+    assert turns == []
+
+
+def test_a_turn_interrupted_by_ctrl_c_while_speaking_is_still_reported() -> None:
+    harness = Harness(ScriptedRecognizer(finals={1: "add milk"}))
+
+    def interrupted_say(text: str) -> None:
+        raise KeyboardInterrupt
+
+    harness.speaker.say = interrupted_say  # type: ignore[method-assign]
+    turns: list[Turn] = []
+
+    assert harness.run(chunks(LOUD), on_turn=turns.append) is StopReason.INTERRUPTED
+    assert [turn.reply.text for turn in turns] == ["You said add milk"]
+
+
+class CodeAskingThenFailing(CodeAskingConversation):
+    """Asks for a secret after "check out", then fails on the first answer."""
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        if text == "one two":
+            raise RuntimeError("dialog exploded")
+        return super().respond(text, confidence)
+
+
+def test_a_conversation_failure_keeps_a_secret_question_asked() -> None:
+    recognizer = ScriptedRecognizer(finals={1: "check out", 2: "one two", 3: "one two three four"})
+    harness = Harness(recognizer)
+    harness.conversation = CodeAskingThenFailing(harness.log)
+
+    harness.run(chunks(LOUD, LOUD, LOUD))
+
+    heard = [e.transcript.text for e in harness.events if isinstance(e, Heard)]
+    assert heard == ["check out", MASK, MASK]
+    errors = [e.message for e in harness.events if isinstance(e, Error)]
+    assert errors == [f"could not answer {MASK!r}: dialog exploded"]

@@ -11,15 +11,18 @@ stops on a goodbye, at the end of the source (after flushing the recognizer), or
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from voiceshop.audio.gate import GateSettings, MicGate
-from voiceshop.audio.types import Chunk
+from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
+from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Conversation, Reply
@@ -67,6 +70,27 @@ LoopEvent = Partial | Heard | Said | Error
 EventHandler = Callable[[LoopEvent], None]
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One answered utterance, for a recorder: its audio, what was heard, the reply, timings."""
+
+    audio: bytes
+    """The utterance's engine-format PCM (16 kHz mono int16): the audio fed to the recognizer
+    since the previous turn (at most `LoopSettings.kept_audio_s`); empty when `secret`."""
+    transcript: Transcript
+    """What the recognizer heard (when `secret`: its text masked, its alternatives dropped)."""
+    reply: Reply
+    secret: bool = False
+    """The utterance answered a question for a secret: its words and audio are withheld."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds: `audio` (utterance length), `read` (the recognizer's reading), `respond` (the
+    conversation), `speak` (saying the reply), and for live audio `heard_to_reply` (from the
+    capture of the utterance's last chunk to the reply being ready)."""
+
+
+TurnHandler = Callable[[Turn], None]
+
+
 class StopReason(StrEnum):
     """Why `VoiceLoop.run` returned."""
 
@@ -76,6 +100,8 @@ class StopReason(StrEnum):
     """The audio ran out (end of file, or the microphone was stopped)."""
     INTERRUPTED = "interrupted"
     """Ctrl+C."""
+    RECOGNIZER_FAILED = "recognizer failed"
+    """The recognizer raised on `LoopSettings.recognizer_failures` chunks in a row."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +117,12 @@ class LoopSettings:
     min_speech_s: float = 0.2
     """Seconds above `speech_dbfs` an utterance needs before an empty transcript gets
     `not_heard_reply`; with less, it was noise and is ignored."""
+    recognizer_failures: int = 5
+    """Failures of the recognizer in a row (without a chunk read well between them) after which
+    the loop gives up; each streak is apologised for once."""
+    kept_audio_s: float = 35.0
+    """With a turn handler: the most audio kept for one turn (the recognizer ends an utterance
+    by 30 s; older audio of a long silence is dropped)."""
 
 
 def _ignore(_event: LoopEvent) -> None:
@@ -109,7 +141,13 @@ class VoiceLoop:
         gate: MicGate,
         on_event: EventHandler = _ignore,
         settings: LoopSettings | None = None,
+        on_turn: TurnHandler | None = None,
+        secret: bool = False,
     ) -> None:
+        """`on_turn`, if given, gets a Turn for every utterance answered (after the reply was
+        spoken): the audio is kept only then. `secret`: the conversation's last reply (before
+        this loop) asked for a secret, so what is heard first is shown masked; `VoiceLoop.secret`
+        says it after `run`."""
         self._source = source
         self._recognizer = recognizer
         self._conversation = conversation
@@ -119,17 +157,30 @@ class VoiceLoop:
         self._settings = settings or LoopSettings()
         self._speech_s = 0.0
         self._last_partial = ""
-        self._secret = False
+        self._secret = secret
         """The last reply asked for a secret: what is heard now is shown masked."""
+        self._on_turn = on_turn
+        self._failures = 0
+        """The recognizer's failures since it last read a chunk."""
+        self._audio: deque[bytes] = deque()
+        self._audio_bytes = 0
+        self._last_captured_at: float | None = None
+
+    @property
+    def secret(self) -> bool:
+        """The last reply asked for a secret (the purchase code): what comes next is masked."""
+        return self._secret
 
     def run(self) -> StopReason:
         """Listen and answer until goodbye, the end of the source, or Ctrl+C."""
         try:
             for chunk in self._source:
-                transcript = self._hear(chunk)
+                transcript = self._recognized(partial(self._hear, chunk))
+                if self._failures >= self._settings.recognizer_failures:
+                    return self._give_up()
                 if transcript is not None and self._answer(transcript):
                     return StopReason.GOODBYE
-            transcript = self._recognizer.flush()
+            transcript = self._recognized(self._recognizer.flush)
             if transcript is not None and self._answer(transcript):
                 return StopReason.GOODBYE
         except KeyboardInterrupt:
@@ -137,14 +188,63 @@ class VoiceLoop:
             return StopReason.INTERRUPTED
         return StopReason.SOURCE_ENDED
 
+    def _recognized(self, step: Callable[[], Transcript | None]) -> Transcript | None:
+        """`step()`'s transcript; if the recognizer raises, the utterance is dropped, the
+        recognizer reset, and the first failure of a streak reported and apologised for (a
+        question for a secret stays asked)."""
+        try:
+            transcript = step()
+        except Exception as err:
+            self._failures += 1
+            _LOGGER.exception("The recognizer failed (%d in a row)", self._failures)
+            self._speech_s = 0.0
+            self._last_partial = ""
+            self._forget_audio()
+            self._reset_recognizer()
+            if self._failures == 1:
+                self._emit(Error(f"could not recognize the speech: {err}"))
+                self._speak(Reply(self._settings.failure_reply, secret_answer=self._secret))
+            return None
+        self._failures = 0
+        return transcript
+
+    def _reset_recognizer(self) -> None:
+        try:
+            self._recognizer.reset()
+        except Exception:
+            _LOGGER.exception("The recognizer failed to reset")
+
+    def _give_up(self) -> StopReason:
+        self._emit(
+            Error(
+                f"speech recognition failed {self._failures} times in a row; stopping. "
+                "Run `voiceshop doctor` to check the speech model"
+            )
+        )
+        return StopReason.RECOGNIZER_FAILED
+
     def _hear(self, chunk: Chunk) -> Transcript | None:
         """Gate and feed one chunk; the Transcript if it ended an utterance."""
         chunk = self._gate.filter(chunk)
         self._speech_s += _seconds_above(chunk, self._settings.speech_dbfs)
+        if self._on_turn is not None:
+            self._keep(chunk)
         transcript = self._recognizer.feed(chunk)
         if transcript is None:
             self._report_partial()
         return transcript
+
+    def _keep(self, chunk: Chunk) -> None:
+        """Keep the chunk's audio for the turn, dropping the oldest beyond `kept_audio_s`."""
+        if isinstance(chunk, TimedChunk):
+            self._last_captured_at = chunk.captured_at
+        if chunk.fmt != ENGINE_FORMAT:
+            return
+        self._audio.append(chunk.pcm)
+        self._audio_bytes += len(chunk.pcm)
+        most = int(self._settings.kept_audio_s * ENGINE_FORMAT.bytes_per_second)
+        while self._audio_bytes > most and len(self._audio) > 1:
+            self._audio_bytes -= len(self._audio.popleft())
 
     def _report_partial(self) -> None:
         text = self._recognizer.partial()
@@ -154,19 +254,67 @@ class VoiceLoop:
 
     def _answer(self, transcript: Transcript) -> bool:
         """Reply to a finished utterance; True when the conversation has ended."""
-        had_speech = self._speech_s >= self._settings.min_speech_s
-        self._speech_s = 0.0
+        speech_s, self._speech_s = self._speech_s, 0.0
+        had_speech = speech_s >= self._settings.min_speech_s
         self._last_partial = ""
         text = _words(transcript.text)
+        shown = replace(transcript, text=self._shown(text))
+        _LOGGER.debug(
+            "recognizer: utterance of %.2f s read in %.3f s as %r (confidence %.2f)",
+            transcript.audio_seconds,
+            transcript.read_seconds,
+            shown.text,
+            transcript.confidence,
+        )
+        started = time.perf_counter()
         if text:
-            self._emit(Heard(replace(transcript, text=self._shown(text))))
+            self._emit(Heard(shown))
             reply = self._respond(text, transcript.confidence)
         elif had_speech:
+            _LOGGER.debug("loop: %.2f s of speech but no words: not heard", speech_s)
             reply = Reply(self._settings.not_heard_reply)
         else:
+            least = self._settings.min_speech_s
+            _LOGGER.debug("loop: no words and under %.2f s of speech: ignored as noise", least)
+            self._forget_audio()
             return False
-        self._speak(reply)
+        responded = time.perf_counter()
+        _LOGGER.debug("conversation: answered in %.3f s: %r", responded - started, reply.text)
+        heard_to_reply = (
+            time.monotonic() - self._last_captured_at if self._last_captured_at else None
+        )
+        secret = self._secret
+        try:
+            self._speak(reply)
+        finally:  # Ctrl+C while the reply is said: the turn is still reported
+            spoken = time.perf_counter() - responded
+            _LOGGER.debug("speaker: said the reply in %.3f s", spoken)
+            if self._on_turn is not None:
+                timings = {
+                    "audio": round(transcript.audio_seconds, 3),
+                    "read": round(transcript.read_seconds, 3),
+                    "respond": round(responded - started, 3),
+                    "speak": round(spoken, 3),
+                }
+                if heard_to_reply is not None:
+                    timings["heard_to_reply"] = round(heard_to_reply, 3)
+                audio = b"" if secret else b"".join(self._audio)
+                heard = replace(shown, alternatives=()) if secret else shown
+                self._report_turn(Turn(audio, heard, reply, secret, timings))
+            self._forget_audio()
         return reply.end_conversation
+
+    def _report_turn(self, turn: Turn) -> None:
+        assert self._on_turn is not None
+        try:
+            self._on_turn(turn)
+        except Exception as err:
+            _LOGGER.exception("Could not record the turn")
+            self._emit(Error(f"could not record the turn: {err}"))
+
+    def _forget_audio(self) -> None:
+        self._audio.clear()
+        self._audio_bytes = 0
 
     def _respond(self, text: str, confidence: float) -> Reply:
         try:
@@ -175,7 +323,8 @@ class VoiceLoop:
             shown = self._shown(text)
             _LOGGER.exception("The conversation failed to answer %r", shown)
             self._emit(Error(f"could not answer {shown!r}: {err}"))
-            return Reply(self._settings.failure_reply)
+            # a question for a secret stays asked: what is said next is still masked
+            return Reply(self._settings.failure_reply, secret_answer=self._secret)
 
     def _shown(self, text: str) -> str:
         """`text` as it may be shown or logged: masked while a secret is asked for."""
@@ -192,7 +341,7 @@ class VoiceLoop:
             _LOGGER.exception("The speaker failed to say %r", reply.text)
             self._emit(Error(f"could not say the reply: {err}"))
         finally:
-            self._recognizer.reset()
+            self._reset_recognizer()
 
 
 def replay_files(
@@ -202,22 +351,28 @@ def replay_files(
     speaker: Speaker,
     on_event: EventHandler = _ignore,
     settings: LoopSettings | None = None,
+    on_turn: TurnHandler | None = None,
 ) -> StopReason:
     """One turn per WAV file, through the same loop as the microphone; stops early on goodbye.
 
     A file that cannot be used (not audio, truncated, empty, silent) is reported as an Error
     event and skipped; the conversation goes on with the next file. A recording cannot hear
-    the agent, so the gate has no tail: nothing in a file is muted.
+    the agent, so the gate has no tail: nothing in a file is muted. A file answering a secret
+    question (the purchase code asked at the end of the one before) is shown masked.
     """
     gate = MicGate(GateSettings(tail_s=0.0))
+    secret = False
     for path in paths:
         try:
             source = wav_chunks(path, max_seconds=MAX_UTTERANCE_SECONDS)
         except AudioInputError as err:
             on_event(Error(str(err)))
             continue
-        loop = VoiceLoop(source, recognizer, conversation, speaker, gate, on_event, settings)
+        loop = VoiceLoop(
+            source, recognizer, conversation, speaker, gate, on_event, settings, on_turn, secret
+        )
         reason = loop.run()
+        secret = loop.secret
         if reason is not StopReason.SOURCE_ENDED:
             return reason
     return StopReason.SOURCE_ENDED

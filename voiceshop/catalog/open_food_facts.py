@@ -72,12 +72,14 @@ def read_open_food_facts(
     store_id: str = STORE_ID,
     name: str = STORE_NAME,
     progress: Callable[[int], None] | None = None,
+    on_report: Callable[[ReadReport], None] | None = None,
 ) -> Store:
     """Read the product list at `path`; the skipped rows are logged as a warning.
 
     `progress`, if given, is called with the number of rows read so far every
-    `PROGRESS_EVERY` rows and once at the end. Raises CatalogError for an unreadable file or a
-    header without the columns.
+    `PROGRESS_EVERY` rows and once at the end; `on_report`, if given, with the report of the
+    rows read and skipped. Raises CatalogError for an unreadable file or a header without the
+    columns.
     """
     if not is_valid_store_id(store_id):
         raise CatalogError(
@@ -86,6 +88,8 @@ def read_open_food_facts(
     products, report = read_products(path, progress)
     if report.skipped:
         _LOGGER.warning("%s: %s", path, report.summary())
+    if on_report is not None:
+        on_report(report)
     return Store(id=store_id, name=name, products=products, source=str(path))
 
 

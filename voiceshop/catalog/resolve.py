@@ -56,6 +56,8 @@ def import_catalog(
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
     replace: bool = False,
+    on_read: Callable[[ReadSummary], None] | None = None,
+    replaced: Callable[[int], None] | None = None,
 ) -> Store:
     """Read a store file, an Instacart products.csv or an Open Food Facts product list and save
     it into `db`, replacing any store with the same id. Returns the store saved.
@@ -66,12 +68,15 @@ def import_catalog(
 
     `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart"; Open
     Food Facts: "open-food-facts", "Open Food Facts").
-    `progress` is called with the number of products saved so far.
+    `progress` is called with the number of products saved so far; `on_read`, if given, once
+    the file is read (before saving), with what it held and what was skipped; `replaced` with
+    the number of products the store had before (0 for a new store) once the import is saved.
     """
     if store_id is not None and not is_valid_store_id(store_id):
         raise CatalogError(
             f"store id {store_id!r} is not valid: use lowercase letters, digits and dashes"
         )
+    reports: list[open_food_facts.ReadReport] = []
     if not source.is_file():
         raise CatalogError(f"no file at {source}; give the path of a store file or products.csv")
     if _is_instacart_csv(source):
@@ -85,6 +90,7 @@ def import_catalog(
             source,
             store_id=store_id or open_food_facts.STORE_ID,
             name=name or open_food_facts.STORE_NAME,
+            on_report=reports.append,
         )
     elif source.suffix.lower() in STORE_FILE_SUFFIXES:
         store = load_store_file(source)
@@ -95,10 +101,40 @@ def import_catalog(
             f"Instacart products.csv (header {','.join(PRODUCT_COLUMNS)}) nor an Open Food Facts "
             f"list (header {','.join(open_food_facts.COLUMNS)})"
         )
+    if on_read is not None:
+        on_read(_summary(store, reports[0] if reports else None))
     if not store.products:
         raise CatalogError(f"{source} holds no products; nothing was imported")
-    db.save_store(store, progress=progress, check_replaced=_shrink_check(source, store, replace))
+    before: list[int] = []
+    check = _shrink_check(source, store, replace)
+
+    def check_and_note(existing: int) -> None:
+        check(existing)
+        before.append(existing)
+
+    db.save_store(store, progress=progress, check_replaced=check_and_note)
+    if replaced is not None:
+        replaced(before[0])
     return store
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadSummary:
+    """What an imported file held: its products, and the rows skipped by reason."""
+
+    products: int
+    skipped: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Reason ("with an empty name") -> rows, most frequent first; empty when none were
+    skipped (store files and Instacart lists refuse a bad row instead of skipping it)."""
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+def _summary(store: Store, report: open_food_facts.ReadReport | None) -> ReadSummary:
+    skipped = {} if report is None else {str(r): n for r, n in report.skipped.most_common()}
+    return ReadSummary(len(store.products), skipped)
 
 
 def _shrink_check(source: Path, store: Store, replace: bool) -> Callable[[int], None]:

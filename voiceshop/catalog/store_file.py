@@ -15,7 +15,7 @@ import json.scanner
 import math
 import re
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,25 @@ def _yaml_syntax_message(exc: yaml.YAMLError, path: Path) -> str:
     return f"{where}: not valid YAML: {detail}; fix the syntax at that line"
 
 
+_JSON_OBJECT: Callable[..., Any] = vars(json.decoder)["JSONObject"]
+"""The `json` module's pure-Python object parser (there at run time, absent from its stubs)."""
+_JSON_ARRAY: Callable[..., Any] = vars(json.decoder)["JSONArray"]
+"""The `json` module's pure-Python array parser (there at run time, absent from its stubs)."""
+_JSON_SCANNER: Callable[[json.JSONDecoder], Any] = vars(json.scanner)["py_make_scanner"]
+"""The pure-Python scanner factory (the C scanner would not call the decoder's parsers)."""
+
+
+class _HookedDecoder(json.JSONDecoder):
+    """A JSON decoder whose pure-Python scanner parses objects and arrays with the given
+    functions (the scanner takes them from the decoder's attributes of these names)."""
+
+    def __init__(self, parse_object: Callable[..., Any], parse_array: Callable[..., Any]) -> None:
+        super().__init__(object_pairs_hook=list)
+        self.parse_object = parse_object
+        self.parse_array = parse_array
+        self.scan_once = _JSON_SCANNER(self)
+
+
 def _parse_json(text: str, path: Path) -> Any:
     """Parse JSON with the standard decoder, recording the line each object and array starts on.
 
@@ -234,18 +253,15 @@ def _parse_json(text: str, path: Path) -> Any:
             depth -= 1
 
     def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[_Mapping, int]:
-        pairs, end = nested(json.decoder.JSONObject, s_and_end, *args)
+        pairs, end = nested(_JSON_OBJECT, s_and_end, *args)
         line = line_at(s_and_end[1] - 1)
         return _mapping(((k, v, line) for k, v in pairs), line, path), end
 
     def parse_array(s_and_end: tuple[str, int], scan_once: Any) -> tuple[_Sequence, int]:
-        items, end = nested(json.decoder.JSONArray, s_and_end, scan_once)
+        items, end = nested(_JSON_ARRAY, s_and_end, scan_once)
         return _Sequence(items, line_at(s_and_end[1] - 1), []), end
 
-    decoder = json.JSONDecoder(object_pairs_hook=list)
-    decoder.parse_object = parse_object  # type: ignore[assignment]
-    decoder.parse_array = parse_array  # type: ignore[assignment]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    decoder = _HookedDecoder(parse_object, parse_array)
     try:
         return decoder.decode(text)
     except json.JSONDecodeError as exc:

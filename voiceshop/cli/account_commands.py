@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from voiceshop.catalog.model import Store
-from voiceshop.cli.common import open_db, open_shop, shop_options
+from voiceshop.cli.common import db_options, open_db, open_shop, shop_options
 from voiceshop.errors import AccountError, StoreNotFoundError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
@@ -30,9 +30,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     link = actions.add_parser("link", parents=[shop], help="link your customer account at --store")
     link.add_argument("--customer", required=True, help="your customer id at that store")
     link.set_defaults(run=run_link)
-    actions.add_parser("list", parents=[shop], help="list linked accounts").set_defaults(
-        run=run_list
-    )
+    actions.add_parser(
+        "list", parents=[db_options(with_user=True)], help="list linked accounts"
+    ).set_defaults(run=run_list)
     actions.add_parser("unlink", parents=[shop], help="remove the link to --store").set_defaults(
         run=run_unlink
     )
@@ -137,7 +137,7 @@ def _amount(text: str) -> _Amount:
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"{text!r} is not an amount (like 50 or 12.50)") from None
     exponent = value.as_tuple().exponent
-    if not value.is_finite() or value < 0 or (isinstance(exponent, int) and exponent < -2):
+    if not value.is_finite() or value.is_signed() or (isinstance(exponent, int) and exponent < -2):
         raise argparse.ArgumentTypeError(
             f"{text!r}: a limit is 0 or more with at most 2 decimals, or '{_NO_LIMIT}'"
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
+from voiceshop.config import KEYS, load_config, resolve
 from voiceshop.dialog.assistant import DEFAULT_STORE, Assistant
 from voiceshop.errors import VoiceShopError
 from voiceshop.storage.backend import database_target, shown_target
@@ -28,15 +29,35 @@ def _shown_default() -> Path | str:
 
 
 def shop_options() -> argparse.ArgumentParser:
-    """A parent parser with --store, --db and --user."""
+    """A parent parser with --store, --db, --user and --language."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("shop")
     group.add_argument(
         "--store",
         default=None,
         help="a bundled store (grocery, coffee, pharmacy, warehouse), an imported store id, or "
-        f"a store file path (default: the user's default store, else {DEFAULT_STORE})",
+        "a store file path (default: the user's default store, else the config file's store, "
+        f"else {DEFAULT_STORE})",
     )
+    _add_db(group)
+    _add_user(group)
+    group.add_argument(
+        "--language", default=None, help="language of speech and replies (default: en)"
+    )
+    return parent
+
+
+def db_options(with_user: bool = False) -> argparse.ArgumentParser:
+    """A parent parser with --db only, or --db and --user: for commands that need no store."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("database")
+    _add_db(group)
+    if with_user:
+        _add_user(group)
+    return parent
+
+
+def _add_db(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--db",
         type=database_target,
@@ -45,22 +66,54 @@ def shop_options() -> argparse.ArgumentParser:
         help="the SQLite database file, or a PostgreSQL database as postgresql://USER@HOST/NAME "
         f"(default: $VOICESHOP_DB or {_shown_default()})",
     )
-    group.add_argument("--user", default="default", help="whose cart and orders (default: default)")
-    return parent
+
+
+def _add_user(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--user", default=None, help="whose cart and orders (default: the config's, else default)"
+    )
+
+
+def apply_config(args: argparse.Namespace) -> None:
+    """Fill the options not given on the command line from the config file, else the built-in
+    defaults; the config's store is kept as `args.config_store` (see `store_spec`).
+    ConfigError when the file is malformed."""
+    config = load_config()
+    given = {name: getattr(args, name, None) for name in KEYS}
+    for name, setting in resolve(given, config).items():
+        if name != "store" and hasattr(args, name):
+            setattr(args, name, setting.value)
+    args.config_store = config.get("store")
 
 
 def open_db(args: argparse.Namespace) -> ShopDatabase:
-    """The database of --db, once --user is known to name someone."""
-    if not args.user.strip():
+    """The database of --db, once --user (where the command has it) is known to name someone."""
+    user: str | None = getattr(args, "user", None)
+    if user is not None and not user.strip():
         raise VoiceShopError(
-            f"--user {args.user!r} names no one; give a name, or leave --user out for 'default'"
+            f"--user {user!r} names no one; give a name, or leave --user out for 'default'"
         )
-    return ShopDatabase(args.db or default_db_path())
+    db = ShopDatabase(args.db or default_db_path())
+    meant = db.user_named(user) if user is not None else None
+    if meant is not None and meant != user:
+        db.close()
+        raise VoiceShopError(
+            f"--user {user!r} is not a user in {db.path}, but {meant!r} is: give the name "
+            "as it is written there (a new user's name must differ in more than case and "
+            "spaces); nothing was changed"
+        )
+    return db
 
 
 def store_spec(args: argparse.Namespace, db: ShopDatabase) -> str:
-    """--store, else the user's default store, else the bundled grocery store."""
-    return args.store or db.default_store(args.user) or DEFAULT_STORE
+    """--store, else the user's default store, else the config file's store, else the bundled
+    grocery store."""
+    return (
+        args.store
+        or db.default_store(args.user)
+        or getattr(args, "config_store", None)
+        or DEFAULT_STORE
+    )
 
 
 def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
@@ -70,4 +123,10 @@ def open_shop(args: argparse.Namespace, db: ShopDatabase) -> Store:
 def open_assistant(args: argparse.Namespace, db: ShopDatabase, interface: str) -> Assistant:
     """The conversation for --user, starting at --store, with carts and orders in `db`;
     `interface` (`chat`, `voice`, ...) is recorded with the orders it places."""
-    return Assistant(db, user=args.user, store=store_spec(args, db), interface=interface)
+    return Assistant(
+        db,
+        user=args.user,
+        store=store_spec(args, db),
+        language=getattr(args, "language", None) or "en",
+        interface=interface,
+    )

@@ -12,13 +12,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from voiceshop.catalog.resolve import bundled_store_names, import_catalog
-from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
+from voiceshop.catalog.resolve import ReadSummary, bundled_store_names, import_catalog
+from voiceshop.cli.common import db_options, open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Reply
+from voiceshop.errors import CatalogError, StoreNotFoundError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine, Order
 from voiceshop.voice_loop import LoopSettings
 
@@ -79,8 +81,22 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--json", action="store_true", help="machine-readable output")
     search.set_defaults(run=run_catalog_search)
 
-    listed = actions.add_parser("list", parents=[shop], help="list bundled and imported stores")
+    listed = actions.add_parser(
+        "list", parents=[db_options()], help="list bundled and imported stores"
+    )
     listed.set_defaults(run=run_catalog_list)
+
+    removed = actions.add_parser(
+        "remove",
+        parents=[db_options()],
+        help="remove an imported store's catalog (asks first; carts and orders stay)",
+        description="Remove the catalog of a store imported with `catalog import`. Asks for "
+        "confirmation unless --yes. Carts, orders and purchase history at the store stay; the "
+        "bundled stores cannot be removed.",
+    )
+    removed.add_argument("store_id", metavar="ID", help="the imported store's id")
+    removed.add_argument("--yes", action="store_true", help="remove without asking")
+    removed.set_defaults(run=run_catalog_remove)
 
 
 def run_chat(args: argparse.Namespace) -> int:
@@ -131,12 +147,12 @@ def _undecodable(err: UnicodeDecodeError, where: str) -> str:
 
 def _answer(assistant: Assistant, text: str, secret: bool) -> Reply:
     """The reply to one typed line; a failure is logged (the line masked when it answers a
-    secret question) and apologised for, never fatal."""
+    secret question) and apologised for, never fatal; a secret question stays asked."""
     try:
         return assistant.respond(text)
     except Exception:
         _LOGGER.exception("The conversation failed to answer %r", MASK if secret else text)
-        return Reply(LoopSettings().failure_reply)
+        return Reply(LoopSettings().failure_reply, secret_answer=secret)
 
 
 def run_cart(args: argparse.Namespace) -> int:
@@ -176,7 +192,17 @@ def run_orders(args: argparse.Namespace) -> int:
 
 
 def run_catalog_import(args: argparse.Namespace) -> int:
-    with open_db(args) as db, tqdm(desc=f"importing {args.file.name}", unit=" products") as bar:
+    summaries: list[ReadSummary] = []
+    before: list[int] = []
+    with (
+        open_db(args) as db,
+        tqdm(desc=f"reading {args.file.name}", unit=" products") as bar,
+    ):
+
+        def read(summary: ReadSummary) -> None:
+            summaries.append(summary)
+            bar.set_description(f"saving {args.file.name}")
+            bar.reset(total=summary.products)
 
         def progress(done: int) -> None:
             bar.update(done - bar.n)
@@ -188,13 +214,92 @@ def run_catalog_import(args: argparse.Namespace) -> int:
             name=args.name,
             progress=progress,
             replace=args.replace,
+            on_read=read,
+            replaced=before.append,
         )
         bar.update(len(store.products) - bar.n)
+    count = len(store.products)
+    skipped = _skipped_text(summaries[0]) if summaries else ""
     print(
-        f"Imported {len(store.products)} products as store '{store.id}' ({store.name}). "
+        f"Imported {count:,} products as store '{store.id}' ({store.name}){skipped}. "
         f"Use it with --store {store.id}."
     )
+    if before and count < before[0]:
+        print(
+            f"voiceshop: warning: store '{store.id}' now has {before[0] - count:,} products fewer "
+            f"than the {before[0]:,} it had (is {args.file} cut short?). Carts and orders keep "
+            "the products left out; import the whole file again to sell them again.",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _skipped_text(summary: ReadSummary) -> str:
+    """ "; skipped 12 rows: 10 with an empty name, 2 ..." or "" when no row was skipped."""
+    if not summary.skipped:
+        return ""
+    reasons = ", ".join(f"{count:,} {reason}" for reason, count in summary.skipped.items())
+    plural = "s" if summary.skipped_total != 1 else ""
+    return f"; skipped {summary.skipped_total:,} row{plural}: {reasons}"
+
+
+def run_catalog_remove(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        names = db.store_names()
+        if args.store_id not in names:
+            raise StoreNotFoundError(_not_removable(args.store_id, names, db.path))
+        products = len(store.products) if (store := db.load_store(args.store_id)) else 0
+        what = f"store '{args.store_id}' ({names[args.store_id]}, {products:,} products)"
+        if not args.yes and not _confirmed(f"Remove {what} from {db.path}? [y/N] "):
+            print("Nothing was removed.")
+            return 1
+        db.delete_store(args.store_id)
+        bundled = args.store_id in bundled_store_names()
+        cleared = [] if bundled else _clear_default_store(db, args.store_id)
+    again = f" The bundled store '{args.store_id}' is used again." if bundled else ""
+    print(f"Removed {what}; its carts, orders and history stay.{again}")
+    if cleared:
+        print(
+            f"It was the default store of {', '.join(cleared)}: they now shop at the config "
+            "file's store, else grocery (`voiceshop account default --store S` sets another)."
+        )
+    return 0
+
+
+def _clear_default_store(db: ShopDatabase, store_id: str) -> list[str]:
+    """Unset `store_id` as anyone's default store (it could no longer be opened); who had it."""
+    users = [user for user in db.users() if db.default_store(user) == store_id]
+    for user in users:
+        db.set_default_store(user, None)
+    return users
+
+
+def _not_removable(store_id: str, imported: dict[str, str], db_path: Path | str) -> str:
+    if store_id in bundled_store_names():
+        return (
+            f"'{store_id}' is a bundled store, shipped with voiceshop: it cannot be removed, "
+            "only stores imported with `voiceshop catalog import` can"
+        )
+    known = ", ".join(sorted(imported)) or "none"
+    return (
+        f"no imported store '{store_id}' in {db_path} (imported stores: {known}); "
+        "`voiceshop catalog list` shows them"
+    )
+
+
+def _confirmed(question: str) -> bool:
+    """The user's yes to `question` at the terminal; without a terminal, a refusal that names
+    --yes."""
+    if not sys.stdin.isatty():
+        raise CatalogError(
+            "catalog remove asks before removing, but there is no terminal to ask at; "
+            "add --yes to remove without asking"
+        )
+    try:
+        answer = input(question)
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def run_catalog_search(args: argparse.Namespace) -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from voiceshop.catalog.model import Store
 from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
+from voiceshop.dialog.reply import Reply
 from voiceshop.errors import AudioInputError, VoiceShopError
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
@@ -26,8 +29,19 @@ from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
 from voiceshop.storage.backend import database_target
-from voiceshop.voice_loop import Error, Heard, LoopEvent, Partial, Said, VoiceLoop, replay_files
+from voiceshop.turn_recorder import TurnRecorder
+from voiceshop.voice_loop import (
+    Error,
+    Heard,
+    LoopEvent,
+    Partial,
+    Said,
+    StopReason,
+    VoiceLoop,
+    replay_files,
+)
 
+_LOGGER = logging.getLogger(__name__)
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
@@ -47,6 +61,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     listen.add_argument(
         "--device", help="input device index or name part (see `voiceshop devices`)"
     )
+    _add_record_dir(listen)
     listen.set_defaults(run=run_listen)
 
     replay = commands.add_parser(
@@ -55,6 +70,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="one conversation from WAV files, one turn per file",
     )
     replay.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
+    _add_record_dir(replay)
     replay.set_defaults(run=run_replay)
 
     understand = commands.add_parser(
@@ -99,6 +115,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     download.set_defaults(run=run_models_download)
 
 
+def _add_record_dir(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--record-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep each answered utterance as DIR/turn-NNNN.wav and a line of DIR/turns.jsonl "
+        "(transcript, confidence, intent, reply, timings); answers to the purchase code are "
+        "kept neither as words nor audio",
+    )
+
+
 def _recognizer_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("speech recognition")
@@ -117,7 +144,9 @@ def _speaker_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("speech output")
     group.add_argument("--say-to", type=Path, help="also write each reply as a WAV file here")
     group.add_argument("--quiet", action="store_true", help="don't play replies (still printed)")
-    group.add_argument("--rate", type=int, default=170, help="speaking rate, words per minute")
+    group.add_argument(
+        "--rate", type=int, default=None, help="speaking rate, words per minute (default: 170)"
+    )
     group.add_argument("--voice", help="speech engine voice id or name")
     return parent
 
@@ -136,18 +165,25 @@ def run_listen(args: argparse.Namespace) -> int:
                     "Say 'goodbye' or press Ctrl-C to stop.",
                     flush=True,
                 )
-                conversation = RetuningConversation(assistant, recognizer)
-                VoiceLoop(microphone, recognizer, conversation, speaker, MicGate(), _show).run()
+                conversation = _IntentNoting(RetuningConversation(assistant, recognizer))
+                recorder = _recorder(args.record_dir, conversation, lambda: "mic")
+                gate = MicGate()
+                loop = VoiceLoop(
+                    microphone, recognizer, conversation, speaker, gate, _show, on_turn=recorder
+                )
+                stopped = loop.run()
         finally:
             speaker.close()
     print("Cart saved.")
-    return 0
+    return 1 if stopped is StopReason.RECOGNIZER_FAILED else 0
 
 
 def run_replay(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         assistant = open_assistant(args, db, "replay")
-        return _replay(args.files, assistant, _recognizer(args, assistant), _speaker(args))
+        return _replay(
+            args.files, assistant, _recognizer(args, assistant), _speaker(args), args.record_dir
+        )
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -237,7 +273,11 @@ def run_models_download(args: argparse.Namespace) -> int:
 
 
 def _replay(
-    files: list[Path], assistant: Assistant, recognizer: Recognizer, speaker: Speaker
+    files: list[Path],
+    assistant: Assistant,
+    recognizer: Recognizer,
+    speaker: Speaker,
+    record_dir: Path | None = None,
 ) -> int:
     """Replay the files as one conversation; exit status 1 when a file could not be used."""
     errors: list[Error] = []
@@ -247,11 +287,43 @@ def _replay(
             errors.append(event)
         _show(event)
 
+    conversation = _IntentNoting(RetuningConversation(assistant, recognizer))
+    current = [""]
+    recorder = _recorder(record_dir, conversation, lambda: current[0])
     try:
-        replay_files(files, recognizer, RetuningConversation(assistant, recognizer), speaker, show)
+        for path in files:
+            current[0] = str(path)
+            reason = replay_files([path], recognizer, conversation, speaker, show, on_turn=recorder)
+            if reason is not StopReason.SOURCE_ENDED:
+                break
     finally:
         speaker.close()
     return 1 if errors else 0
+
+
+class _IntentNoting:
+    """A conversation that notes the intent each utterance is parsed as (for --record-dir) and
+    logs it with the parse time (for --debug), then lets the assistant answer."""
+
+    def __init__(self, inner: RetuningConversation) -> None:
+        self._inner = inner
+        self.last_intent: str | None = None
+
+    def respond(self, text: str, confidence: float = 1.0) -> Reply:
+        started = time.perf_counter()
+        intent = self._inner.assistant.dialog.parser.parse(text) if text.strip() else None
+        self.last_intent = intent.name if intent else None
+        _LOGGER.debug("parser: intent %s (%.3f s)", self.last_intent, time.perf_counter() - started)
+        return self._inner.respond(text, confidence)
+
+
+def _recorder(
+    folder: Path | None, conversation: _IntentNoting, source_of: Callable[[], str]
+) -> TurnRecorder | None:
+    """A TurnRecorder into --record-dir, or None without one."""
+    if folder is None:
+        return None
+    return TurnRecorder(folder, lambda: conversation.last_intent, source_of)
 
 
 def _show(event: LoopEvent) -> None:
@@ -266,7 +338,9 @@ def _show(event: LoopEvent) -> None:
 
 
 def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
-    return RecognizerSettings(asr=args.asr, model=args.model)
+    return RecognizerSettings(
+        asr=args.asr, model=args.model, language=getattr(args, "language", None) or "en"
+    )
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:

@@ -126,7 +126,8 @@ class Assistant:
     # Users and stores
 
     def _switch_user(self, intent: Intent) -> str:
-        self.user = intent.person.strip().title()
+        said = intent.person.strip().title()
+        self.user = self.db.user_named(said) or said
         default = self.db.default_store(self.user)
         if default:
             self.store_id = self._load(default).id

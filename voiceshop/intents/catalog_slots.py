@@ -113,6 +113,8 @@ class CatalogSlots:
         misheard too ("organic cat and tempan's" for "organic cotton tampons"). `text` unless
         both readings ask the same of the same items (`_aligned`)."""
         heard_intent, reread_intent = self._parser.parse(text), self._parser.parse(again)
+        if heard_intent is None or reread_intent is None:
+            return text
         pairs = _aligned(heard_intent, reread_intent)
         if pairs is None:
             return text

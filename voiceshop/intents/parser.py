@@ -17,13 +17,23 @@ from voiceshop.language.normalize import Normalizer
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 MAX_UTTERANCE_CHARS = 500
 MAX_UTTERANCE_WORDS = 60
-"""Longer utterances are not parsed: no one says that much at once, and parsing cost grows
-faster than the text."""
+"""Longer utterances are not parsed: no one says that much at once."""
+LEADING_SENTENCES_TRIED = 4
+"""Of a text of many sentences, the leading parts read besides the whole are its first 4
+sentences and the whole without up to its last 4: a request and the chatter after it are a few
+sentences each, and reading every leading part would cost the square of the text's length."""
 
 
 def is_too_long(text: str) -> bool:
     """Whether `text` is longer than an utterance voiceshop parses."""
     return len(text) > MAX_UTTERANCE_CHARS or len(text.split()) > MAX_UTTERANCE_WORDS
+
+
+def _leading_counts(sentences: int) -> list[int]:
+    """How many leading sentences each reading of a text of `sentences` sentences takes, most
+    first (`LEADING_SENTENCES_TRIED`)."""
+    tried = LEADING_SENTENCES_TRIED
+    return [n for n in range(sentences, 0, -1) if n <= tried or n >= sentences - tried]
 
 
 def _reads_as_request(item: ItemRequest) -> bool:
@@ -125,7 +135,7 @@ class IntentParser:
             return None
         sentences = _SENTENCE_END.split(text.strip())
         best, best_rank = None, _rank_nothing()
-        for count in range(len(sentences), 0, -1):
+        for count in _leading_counts(len(sentences)):
             said = self._said(" ".join(sentences[:count]))
             cleaned = self._without_edges(said)
             best, best_rank = self._better(*self._parse_words(cleaned), best, best_rank)

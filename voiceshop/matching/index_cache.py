@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -125,8 +126,11 @@ def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write `arrays` to `path`: readers see the old file or the whole new one."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
+        # Any: savez's own keyword (allow_pickle) shares the namespace of the array names, so a
+        # typed dict of arrays cannot be checked against it; the names here are index fields.
+        named: dict[str, Any] = dict(arrays)
         with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
+            np.savez(file, **named)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

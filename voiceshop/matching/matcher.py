@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -135,6 +136,7 @@ class ProductMatcher:
         cache = index_cache or IndexCache.default()
         self.index = cache.load_or_build(store.products, self.words)
         self._letters = LetterSearch(self.index)
+        self._similar_cache = lru_cache(maxsize=SIMILAR_WORDS_KEPT)(self._find_similar_words)
 
     def rank(self, phrase: str, limit: int = 5, within: float = math.inf) -> list[Candidate]:
         """The `limit` best products for `phrase`, best first (empty when nothing is close),
@@ -487,7 +489,11 @@ class ProductMatcher:
         return [self._similar_words(word) for word in self.words.words(phrase)]
 
     def _similar_words(self, word: str) -> dict[int, float]:
-        """Ids of the catalog words similar to a spoken word, with their similarity 0..1."""
+        """Ids of the catalog words similar to a spoken word, with their similarity 0..1 (kept
+        for the next phrases that hold the word: read it, never change it)."""
+        return self._similar_cache(word)
+
+    def _find_similar_words(self, word: str) -> dict[int, float]:
         index = self.index
         known = index.word_id.get(word)
         if known is None:
@@ -526,6 +532,9 @@ WIDENED_POOL = 10
 Tuned on: long names, seed-9 dev sample (80 names; not today's tune or check sample)."""
 SIMILAR_SPELLINGS = 8
 """How many close spellings of an unknown spoken word are considered."""
+SIMILAR_WORDS_KEPT = 4096
+"""How many spoken words' similar catalog words a matcher keeps: a long utterance asks about
+the phrases of its words many times over."""
 FULL_COVER = 0.8
 """A said word counts as named by a product when this similar to one of its words.
 Not tuned: a guess."""

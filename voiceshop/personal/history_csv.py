@@ -8,6 +8,7 @@ Columns (header required): `date` (YYYY-MM-DD, or ISO date and time), `product_i
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -50,7 +51,7 @@ def read_history(path: Path, store: Store, matcher: ProductMatcher) -> list[Purc
     return purchases
 
 
-def _check_header(path: Path, fields: list[str] | None) -> None:
+def _check_header(path: Path, fields: Sequence[str] | None) -> None:
     names = set(fields or ())
     if "date" not in names or not names & {"product_id", "product"}:
         raise CatalogError(

@@ -102,6 +102,9 @@ class Utterance:
 class Endpointer:
     """Splits a stream of engine-format chunks into utterances."""
 
+    _leftover: bytes
+    """Audio short of a whole frame, kept for the next chunk (set by `reset`)."""
+
     def __init__(
         self, settings: EndpointSettings | None = None, detector: SpeechDetector | None = None
     ) -> None:
@@ -269,6 +272,11 @@ class SileroDetector:
 
     _CONTEXT_SAMPLES = 64
     _STATE_SHAPE = (1, 1, 128)
+    _h: np.ndarray
+    _c: np.ndarray
+    """The LSTM state (set by `reset`)."""
+    _context: np.ndarray
+    """The last samples of the previous frame (set by `reset`)."""
 
     def __init__(self) -> None:
         self._session = _silero_session()

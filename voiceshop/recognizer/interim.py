@@ -111,7 +111,8 @@ class InterimSettings:
 
 
 class _HasText(Protocol):
-    text: str
+    @property
+    def text(self) -> str: ...
 
 
 class WindowReader(Protocol):
@@ -153,6 +154,14 @@ class _Lookahead:
 class LookaheadTranscriber:
     """Utterances from a stream, with drafts while they are spoken and their transcripts read
     in the pause that ends them (see the module docstring)."""
+
+    # The utterance in progress (set by `reset`):
+    _lookahead: _Lookahead | None
+    """The reading done in the current pause, if any."""
+    _partial: str
+    """The latest draft reading."""
+    _drafted_at: float
+    """Seconds into the utterance of the latest draft."""
 
     def __init__(
         self,
@@ -282,7 +291,7 @@ class LookaheadTranscriber:
         if self._longest_pause > 0:
             self._inner_pauses.append(self._longest_pause)
         self._longest_pause = self._pause = 0.0
-        self._lookahead: _Lookahead | None = None
+        self._lookahead = None
         self._partial = ""
         self._drafted_at = 0.0
 

@@ -375,7 +375,9 @@ class WindowDecoder:
         for as the prompt (`Vocabulary.find_names`); `text` when there are none. Between twin
         names (plurals), which the prompt holds both of, the audio read back chooses."""
         vocabulary = self.slot_vocabulary
-        names = vocabulary.find_names(text) if text and vocabulary and vocabulary.find_names else ()
+        if not text or vocabulary is None or vocabulary.find_names is None:
+            return text
+        names = vocabulary.find_names(text)
         if not names:
             return text
         prompt = self._prompt_tokens(f"{PROMPT_LEAD} {_PROMPT_SEPARATOR.join(names)}.")

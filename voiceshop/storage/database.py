@@ -238,6 +238,15 @@ class ShopDatabase:
         """The names of all users, sorted."""
         return [row[0] for row in self._connection.execute("SELECT name FROM users ORDER BY name")]
 
+    def user_named(self, name: str) -> str | None:
+        """The user called `name`, else the one whose name differs from it only in case and
+        surrounding spaces ("Sam" for "sam"); None when there is no such user, or several."""
+        users = self.users()
+        if name in users:
+            return name
+        alike = [user for user in users if _name_key(user) == _name_key(name)]
+        return alike[0] if len(alike) == 1 else None
+
     def save_store(
         self,
         store: Store,
@@ -309,6 +318,11 @@ class ShopDatabase:
     ) -> AbstractContextManager[Connection]:
         """A transaction on this database (see `connection.transaction`)."""
         return transaction(self._connection, f"{action} in the database {self.path}", write=write)
+
+
+def _name_key(name: str) -> str:
+    """A user name as it is compared when looking for the user meant."""
+    return " ".join(name.split()).casefold()
 
 
 def _user_id(connection: Connection, user: str) -> int:

@@ -67,6 +67,29 @@ def open_postgres(url: str) -> PostgresConnection:
     return connection
 
 
+def marked_version(url: str) -> tuple[int | None, list[str]]:
+    """Look without changing anything: the schema version the database at `url` is marked
+    with (None when it has no voiceshop mark) and its tables besides the mark. DatabaseError
+    when it cannot be reached."""
+    shown = shown_target(url)
+    if psycopg is None:
+        raise DatabaseError(f"cannot open the database {shown}: psycopg is not installed")
+    try:
+        with psycopg.connect(url, autocommit=True) as raw:
+            connection = PostgresConnection(raw, url)
+            tables = [
+                row[0]
+                for row in raw.execute(
+                    "SELECT table_name FROM information_schema.tables"
+                    " WHERE table_schema = current_schema() AND table_name <> %s ORDER BY 1",
+                    (MARK_TABLE,),
+                )
+            ]
+            return _marked_version(connection), tables
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot open the database {shown}: {_first_line(exc)}") from exc
+
+
 class PostgresConnection(Connection):
     """A psycopg connection in autocommit mode, running statements written for SQLite.
 
