@@ -1,11 +1,13 @@
 """Processes sharing one database: lost units, duplicate orders and wrong undos.
 
 `python -m benchmarks.concurrency` runs `--rounds` rounds (default 20). In each, `--processes`
-real `voiceshop chat` processes (default 4) share one user's grocery cart in a fresh SQLite
-file and make `--changes` cart changes each (default 200): adds of products every process adds,
-adds of a product only that process adds, and "undo" right after some of the latter. The
-changes come in phases of `PHASE_CHANGES` per process; after each phase every process says
-"check out" and "yes" at the same moment, so exactly one order per phase must be placed.
+real `voiceshop chat` processes (default 4) share one user's grocery cart in a fresh database
+(a SQLite file; with `--backend postgresql`, a database on a throwaway local PostgreSQL server
+started for the run, see `benchmarks.postgres_cluster`) and make `--changes` cart changes
+each (default 200): adds of products every process adds, adds of a product only that process
+adds, and "undo" right after some of the latter. The changes come in phases of
+`PHASE_CHANGES` per process; after each phase every process says "check out" and "yes" at the
+same moment, so exactly one order per phase must be placed.
 
 Figures, each expected 0: lost units (units added and not undone that are neither ordered nor
 in the cart), extra units (ordered or in the cart beyond what was added), duplicate orders
@@ -16,6 +18,7 @@ units of a process's own product that its undos left wrong). Exits 1 unless all 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import subprocess
 import sys
@@ -25,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from benchmarks.postgres_cluster import TempCluster, find_bin_dir
 from voiceshop.catalog.model import Product
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.manager import DialogSettings
@@ -111,7 +115,7 @@ def plan_phase(processes: int, changes: int, rng: random.Random) -> _Phase:
     return phase
 
 
-def run_round(db_path: Path, processes: int, changes: int, rng: random.Random) -> Figures:
+def run_round(db_path: Path | str, processes: int, changes: int, rng: random.Random) -> Figures:
     """One round: fresh processes on `db_path`, `changes` changes each, checkouts between."""
     products = _products()
     workers = [_start_chat(db_path) for _ in range(processes)]
@@ -127,7 +131,7 @@ def run_round(db_path: Path, processes: int, changes: int, rng: random.Random) -
 
 
 def _run_phase(
-    db_path: Path,
+    db_path: Path | str,
     workers: list[subprocess.Popen[str]],
     phase: _Phase,
     products: dict[str, Product],
@@ -174,7 +178,7 @@ def _reply(worker: subprocess.Popen[str]) -> str:
     return line.strip()
 
 
-def _start_chat(db_path: Path) -> subprocess.Popen[str]:
+def _start_chat(db_path: Path | str) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "voiceshop", "chat", "--db", str(db_path)]
     return subprocess.Popen(
         [*command, "--user", USER, "--store", STORE],
@@ -195,7 +199,7 @@ def _stop(worker: subprocess.Popen[str]) -> None:
         worker.wait()
 
 
-def _units_and_orders(db_path: Path) -> tuple[Counter[str], int]:
+def _units_and_orders(db_path: Path | str) -> tuple[Counter[str], int]:
     """Units per product id, ordered or in the cart, and how many orders there are."""
     with ShopDatabase(db_path) as db:
         orders = db.orders(USER, STORE)
@@ -219,17 +223,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=4, choices=range(1, len(OWN) + 1))
     parser.add_argument("--changes", type=int, default=200, help="per process and round")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     total = Figures()
-    started = time.perf_counter()
-    for number in range(1, args.rounds + 1):
-        with tempfile.TemporaryDirectory() as folder:
-            figures = run_round(Path(folder) / "shop.db", args.processes, args.changes, rng)
-        total.add(figures)
-        print(f"round {number}: {_line(figures)}", flush=True)
-    seconds = time.perf_counter() - started
-    print(f"all {args.rounds} rounds, {args.processes} processes: {_line(total)}; {seconds:.0f} s")
+    with contextlib.ExitStack() as stack:
+        cluster = None
+        if args.backend == "postgresql":
+            bin_dir = find_bin_dir()
+            if bin_dir is None:
+                parser.error("PostgreSQL is not installed (apt-get install postgresql-15)")
+            cluster = stack.enter_context(TempCluster(bin_dir))
+        started = time.perf_counter()
+        for number in range(1, args.rounds + 1):
+            with tempfile.TemporaryDirectory() as folder:
+                target = cluster.create_database() if cluster else Path(folder) / "shop.db"
+                figures = run_round(target, args.processes, args.changes, rng)
+                if cluster:
+                    cluster.drop_database(str(target))
+            total.add(figures)
+            print(f"round {number}: {_line(figures)}", flush=True)
+        seconds = time.perf_counter() - started
+    print(
+        f"all {args.rounds} rounds, {args.processes} processes on {args.backend}: "
+        f"{_line(total)}; {seconds:.0f} s"
+    )
     return 0 if total.clean else 1
 
 

@@ -209,7 +209,7 @@ def _quantities(value: object, where: str, key: str) -> None:
 # Replaying
 
 
-def run_dialog(dialog: Dialog, db_path: Path) -> DialogResult:
+def run_dialog(dialog: Dialog, db_path: Path | str) -> DialogResult:
     """Replay one dialog on a fresh database at `db_path` and check every turn."""
     with ShopDatabase(db_path) as db:
         _add_history(db, dialog.history)

@@ -1,6 +1,7 @@
 """`kill -9` of `voiceshop chat` at random moments: does the database stay consistent?
 
-`python -m benchmarks.kill_nine` runs `--kills` rounds (default 200) on one SQLite file. In each
+`python -m benchmarks.kill_nine` runs `--kills` rounds (default 200) on one SQLite file (with
+`--backend postgresql`, one database on a throwaway local PostgreSQL server). In each
 round one `voiceshop chat` process (the CLI's own `main`, in a process forked from this one
 after the imports, so that a round costs a fraction of a second instead of a Python start-up)
 is told, one line at a time, to add products, check out and say yes. One of those lines is
@@ -9,7 +10,8 @@ the time that line usually takes (measured first on a run without kills), so kil
 it adds, reads back or places the order.
 
 Checked after each round: no order appeared unless the round's "yes" was sent. Checked at the
-end: `PRAGMA integrity_check` and `foreign_key_check`, every order has lines at positions 0..n-1
+end: `PRAGMA integrity_check` and `foreign_key_check` on SQLite (on PostgreSQL, which enforces
+foreign keys itself: rows whose user or order is missing), every order has lines at positions 0..n-1
 with quantities of 1 or more of the products added, every cart's positions are 0..n-1. Prints
 the figures; exits 1 unless every inconsistency count is 0.
 """
@@ -22,15 +24,17 @@ import os
 import random
 import select
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.postgres_cluster import TempCluster, find_bin_dir
+from benchmarks.raw_sql import raw_rows
 from voiceshop.cli.main import main as voiceshop_main
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.storage.backend import is_postgres_url
 from voiceshop.storage.database import ShopDatabase
 
 STORE = "grocery"
@@ -64,7 +68,7 @@ class Figures:
 class ChatProcess:
     """One `voiceshop chat` process with its stdin and stdout as pipes."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path | str) -> None:
         to_child, self._stdin = os.pipe()
         self._stdout, from_child = os.pipe()
         self.pid = os.fork()
@@ -113,7 +117,7 @@ class ChatProcess:
                 os.close(fd)
 
 
-def _run_chat(db_path: Path, stdin_fd: int, stdout_fd: int) -> None:
+def _run_chat(db_path: Path | str, stdin_fd: int, stdout_fd: int) -> None:
     """In the forked child: `voiceshop chat` on the pipes, then exit without cleanup."""
     try:
         sys.stdin = open(stdin_fd, encoding="utf-8")  # noqa: SIM115 - lives until _exit
@@ -126,7 +130,7 @@ def _run_chat(db_path: Path, stdin_fd: int, stdout_fd: int) -> None:
     os._exit(status)
 
 
-def line_seconds(db_path: Path, runs: int = 3) -> list[float]:
+def line_seconds(db_path: Path | str, runs: int = 3) -> list[float]:
     """How long each SCRIPT line takes to answer (the first with the start-up), the most over
     `runs` rounds without kills."""
     longest = [0.0] * len(SCRIPT)
@@ -143,7 +147,7 @@ def line_seconds(db_path: Path, runs: int = 3) -> list[float]:
     return longest
 
 
-def kill_round(db_path: Path, seconds: list[float], rng: random.Random) -> int:
+def kill_round(db_path: Path | str, seconds: list[float], rng: random.Random) -> int:
     """One process killed at a random moment of a random line; the line's index in SCRIPT."""
     target = rng.randrange(len(SCRIPT))
     chat = ChatProcess(db_path)
@@ -157,41 +161,44 @@ def kill_round(db_path: Path, seconds: list[float], rng: random.Random) -> int:
     return target
 
 
-def order_count(db_path: Path) -> int:
-    with sqlite3.connect(db_path) as connection:
-        return int(connection.execute("SELECT count(*) FROM orders").fetchone()[0])
+def order_count(db_path: Path | str) -> int:
+    return int(raw_rows(db_path, "SELECT count(*) FROM orders")[0][0])
 
 
-def inconsistencies(db_path: Path) -> tuple[int, int, int]:
+_ORPHANS = (
+    "SELECT count(*) FROM order_lines WHERE order_id NOT IN (SELECT id FROM orders)",
+    "SELECT count(*) FROM orders WHERE user_id NOT IN (SELECT id FROM users)",
+    "SELECT count(*) FROM cart_lines WHERE user_id NOT IN (SELECT id FROM users)",
+)
+
+
+def inconsistencies(db_path: Path | str) -> tuple[int, int, int]:
     """(integrity errors, orders with bad lines, carts with bad positions)."""
-    connection = sqlite3.connect(db_path)
-    try:
-        integrity = [row[0] for row in connection.execute("PRAGMA integrity_check")]
-        foreign = connection.execute("PRAGMA foreign_key_check").fetchall()
+    if is_postgres_url(db_path):
+        errors = sum(int(raw_rows(db_path, query)[0][0]) for query in _ORPHANS)
+    else:
+        integrity = [row[0] for row in raw_rows(db_path, "PRAGMA integrity_check")]
+        foreign = raw_rows(db_path, "PRAGMA foreign_key_check")
         errors = (integrity != ["ok"]) + len(foreign)
-        orders = connection.execute("SELECT id FROM orders").fetchall()
-        bad_orders = sum(
-            not _lines_ok(connection, "order_lines", "order_id = ?", (order_id,))
-            for (order_id,) in orders
-        )
-        carts = connection.execute("SELECT DISTINCT user_id, store_id FROM cart_lines").fetchall()
-        bad_carts = sum(
-            not _lines_ok(connection, "cart_lines", "user_id = ? AND store_id = ?", cart)
-            for cart in carts
-        )
-    finally:
-        connection.close()
+    orders = raw_rows(db_path, "SELECT id FROM orders")
+    bad_orders = sum(
+        not _lines_ok(db_path, "order_lines", "order_id = ?", (order_id,)) for (order_id,) in orders
+    )
+    carts = raw_rows(db_path, "SELECT DISTINCT user_id, store_id FROM cart_lines")
+    bad_carts = sum(
+        not _lines_ok(db_path, "cart_lines", "user_id = ? AND store_id = ?", tuple(cart))
+        for cart in carts
+    )
     return errors, bad_orders, bad_carts
 
 
-def _lines_ok(
-    connection: sqlite3.Connection, table: str, where: str, parameters: tuple[object, ...]
-) -> bool:
+def _lines_ok(db_path: Path | str, table: str, where: str, parameters: tuple[object, ...]) -> bool:
     """Lines at positions 0..n-1 (at least one), of SCRIPT's products, quantities 1 or more."""
-    rows = connection.execute(
+    rows = raw_rows(
+        db_path,
         f"SELECT position, product_id, quantity FROM {table} WHERE {where} ORDER BY position",
         parameters,
-    ).fetchall()
+    )
     positions = [row[0] for row in rows]
     return (
         bool(rows)
@@ -200,7 +207,7 @@ def _lines_ok(
     )
 
 
-def run(db_path: Path, kills: int, rng: random.Random) -> Figures:
+def run(db_path: Path | str, kills: int, rng: random.Random) -> Figures:
     """Calibrate, then `kills` killed rounds on `db_path`; the figures."""
     _warm(db_path)
     seconds = line_seconds(db_path)
@@ -221,7 +228,7 @@ def run(db_path: Path, kills: int, rng: random.Random) -> Figures:
     )
 
 
-def _warm(db_path: Path) -> None:
+def _warm(db_path: Path | str) -> None:
     """Load the store and build its matcher here, so forked processes inherit them."""
     with ShopDatabase(db_path) as db:
         Assistant(db, store=STORE, interface="chat").respond("add a lemon")
@@ -232,10 +239,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=200)
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
+        target: Path | str = Path(scratch) / "shop.db"
+        if args.backend == "postgresql":
+            bin_dir = find_bin_dir()
+            if bin_dir is None:
+                parser.error("PostgreSQL is not installed (apt-get install postgresql-15)")
+            target = stack.enter_context(TempCluster(bin_dir)).create_database()
         started = time.monotonic()
-        figures = run(Path(scratch) / "shop.db", args.kills, random.Random(args.seed))
+        figures = run(target, args.kills, random.Random(args.seed))
     for name, value in vars(figures).items():
         print(f"{name}: {value}")
     print(f"seconds: {time.monotonic() - started:.1f}")

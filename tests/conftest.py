@@ -1,13 +1,16 @@
-"""Shared test fixtures: where the read-only test data lives, and temporary databases."""
+"""Shared test fixtures: where the read-only test data lives, and temporary databases (SQLite
+files, and databases on a throwaway PostgreSQL server)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from benchmarks.postgres_cluster import TempCluster, find_bin_dir
 from tests.pulse import PulseUnavailable, VirtualMicrophone
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +42,39 @@ def no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
 def db_path(tmp_path: Path) -> Path:
     """A fresh SQLite file path in a temporary folder."""
     return tmp_path / "voiceshop.db"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[TempCluster]:
+    """A real PostgreSQL server (Debian's postgresql-15) in a temporary folder for the whole
+    session. Skipped when its binaries or psycopg are missing, except in CI (CI=true), where
+    that fails the tests instead: CI installs both (scripts/setup.sh, the dev extra)."""
+    bin_dir = find_bin_dir()
+    missing = None
+    if bin_dir is None:
+        missing = "PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql-15)"
+    elif importlib.util.find_spec("psycopg") is None:
+        missing = "psycopg is not installed (pip install -e '.[postgres]')"
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing}, and CI must run the PostgreSQL tests", pytrace=False)
+        pytest.skip(missing)
+    assert bin_dir is not None
+    with TempCluster(bin_dir) as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """What --db takes, once per backend: a fresh SQLite file path, then the URL of a fresh
+    database on the session's PostgreSQL server (dropped after the test)."""
+    if request.param == "sqlite":
+        yield tmp_path / "voiceshop.db"
+        return
+    cluster: TempCluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.create_database("test")
+    yield url
+    cluster.drop_database(url)
 
 
 @pytest.fixture

@@ -136,8 +136,8 @@ def test_consent_reads_the_whole_answer(answer: str, consent: Consent) -> None:
     assert ConsentReader(IntentParser()).read(answer) is consent
 
 
-def test_several_stores_a_taken_back_yes_places_nothing(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_several_stores_a_taken_back_yes_places_nothing(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         assistant = Assistant(db, store="grocery")
         assistant.respond("add a banana")
         assistant.respond("add a toothbrush from the pharmacy")
@@ -147,8 +147,8 @@ def test_several_stores_a_taken_back_yes_places_nothing(db_path: Path) -> None:
         assert db.orders("default") == []
 
 
-def test_a_taken_back_yes_cancels_no_order(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_a_taken_back_yes_cancels_no_order(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         assistant = Assistant(db, store="grocery")
         for said in ("add a banana", "check out", "yes"):
             assistant.respond(said)

@@ -1,4 +1,5 @@
-"""Conversations written as data (tests/conversations/*.yaml), replayed through the assistant.
+"""Conversations written as data (tests/conversations/*.yaml), replayed through the assistant,
+on SQLite and on PostgreSQL (the `db_url` fixture).
 
 A script names its starting `store` and `user`, optional `history` (past purchases per user and
 store: [date, product id, quantity, channel] rows) and its `turns`. Each turn: `say` (the user's
@@ -25,9 +26,9 @@ SCRIPTS = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
-def test_conversation(script: Path, db_path: Path) -> None:
+def test_conversation(script: Path, db_url: Path | str) -> None:
     conversation = yaml.safe_load(script.read_text())
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         add_history(db, conversation.get("history", []))
         assistant = Assistant(db, conversation.get("user", "default"), conversation["store"])
         for n, turn in enumerate(conversation["turns"], 1):
@@ -65,22 +66,22 @@ def add_history(db: ShopDatabase, history: list[dict]) -> None:
         db.add_purchases(entry["user"], store.id, purchases)
 
 
-def test_cart_and_order_survive_restart(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_cart_and_order_survive_restart(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         dialog = DialogManager(open_store("grocery", db), db)
         dialog.respond("add two bananas and a bag of salt and vinegar chips")
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         dialog = DialogManager(open_store("grocery", db), db)
         assert "2 Bananas" in dialog.respond("what's in my cart").text
         dialog.respond("check out")
         assert dialog.respond("yes").text.startswith("Order 1 is placed")
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         assert [o.item_count for o in db.orders("default", "grocery")] == [3]
         assert db.cart("default", "grocery") == []
 
 
-def test_users_have_separate_carts(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_users_have_separate_carts(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         store = open_store("grocery", db)
         DialogManager(store, db, user="sam").respond("add a banana")
         assert DialogManager(store, db, user="alex").respond("what's in my cart").text == (

@@ -1,4 +1,5 @@
-"""The SQLite database on real files: carts, orders, catalogs, schema versions and failures."""
+"""The database on real SQLite files and a real PostgreSQL server: carts, orders, catalogs,
+schema versions and failures. Tests taking `db_url` run once per backend."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.raw_sql import raw_rows
 from voiceshop.catalog.model import OptionGroup, OptionKind, OptionValue, Product, Store
 from voiceshop.errors import DatabaseError
+from voiceshop.storage.backend import is_postgres_url
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.postgres import MARK_TABLE
 from voiceshop.storage.records import CartLine, Order, OrderStatus
 
 LATTE = CartLine("latte", "Latte", 2, {"milk": "a bit of soy milk", "size": "large"}, 3.95)
@@ -44,17 +48,17 @@ def cafe(products: int = 3, name: str = "Corner Cafe") -> Store:
     return Store("cafe", name, (first, *rest), {"size": SIZE, "milk": MILK}, source="cafe.yaml")
 
 
-def test_cart_survives_reopening_in_the_order_added(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_cart_survives_reopening_in_the_order_added(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "cafe", [WATER, LATTE, MUFFIN])
 
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         assert db.cart("ann", "cafe") == [WATER, LATTE, MUFFIN]
         assert db.cart("ann", "cafe")[1].options == {"milk": "a bit of soy milk", "size": "large"}
 
 
-def test_save_cart_replaces_the_whole_cart(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_save_cart_replaces_the_whole_cart(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "cafe", [LATTE, MUFFIN])
         db.save_cart("ann", "cafe", [WATER])
         assert db.cart("ann", "cafe") == [WATER]
@@ -62,8 +66,8 @@ def test_save_cart_replaces_the_whole_cart(db_path: Path) -> None:
         assert db.cart("ann", "cafe") == []
 
 
-def test_users_and_stores_have_separate_carts(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_users_and_stores_have_separate_carts(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "cafe", [LATTE])
         db.save_cart("bob", "cafe", [MUFFIN])
         db.save_cart("ann", "grocery", [WATER])
@@ -75,8 +79,8 @@ def test_users_and_stores_have_separate_carts(db_path: Path) -> None:
         assert db.users() == ["ann", "bob"]
 
 
-def test_place_order_records_it_and_empties_only_that_cart(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_place_order_records_it_and_empties_only_that_cart(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "cafe", [LATTE, MUFFIN])
         db.save_cart("ann", "grocery", [WATER])
 
@@ -87,13 +91,13 @@ def test_place_order_records_it_and_empties_only_that_cart(db_path: Path) -> Non
         assert order.placed_at.endswith("+00:00")
         assert db.cart("ann", "cafe") == []
         assert db.cart("ann", "grocery") == [WATER]
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         assert db.order(order.id) == order
 
 
-def test_failed_order_leaves_no_order_and_the_cart_as_it_was(db_path: Path) -> None:
+def test_failed_order_leaves_no_order_and_the_cart_as_it_was(db_url: Path | str) -> None:
     unstorable = CartLine("odd", "Odd", 1, {"milk": object()})  # type: ignore[dict-item]
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "cafe", [LATTE])
 
         with pytest.raises(TypeError):
@@ -103,8 +107,8 @@ def test_failed_order_leaves_no_order_and_the_cart_as_it_was(db_path: Path) -> N
         assert db.cart("ann", "cafe") == [LATTE]
 
 
-def test_orders_are_newest_first_and_filter_by_store(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_orders_are_newest_first_and_filter_by_store(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         first = db.place_order("ann", "cafe", [LATTE])
         second = db.place_order("ann", "grocery", [WATER])
         third = db.place_order("ann", "cafe", [MUFFIN])
@@ -116,8 +120,8 @@ def test_orders_are_newest_first_and_filter_by_store(db_path: Path) -> None:
         assert db.order(9999) is None
 
 
-def test_order_status_can_be_changed(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_order_status_can_be_changed(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         order = db.place_order("ann", "cafe", [LATTE])
 
         assert db.set_order_status(order.id, "cancelled")
@@ -151,12 +155,12 @@ def test_cart_line_copies_its_options_and_needs_a_quantity() -> None:
         CartLine("latte", "Latte", 0)
 
 
-def test_store_catalog_round_trips(db_path: Path) -> None:
+def test_store_catalog_round_trips(db_url: Path | str) -> None:
     store = cafe()
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         db.save_store(store)
 
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         loaded = db.load_store("cafe")
         assert db.store_ids() == ["cafe"]
         assert db.load_store("other") is None
@@ -173,8 +177,8 @@ def test_store_catalog_round_trips(db_path: Path) -> None:
     assert list(loaded.option_groups) == ["size", "milk"]
 
 
-def test_save_store_replaces_and_delete_store_removes(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_save_store_replaces_and_delete_store_removes(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.save_store(cafe(products=5))
         db.save_store(cafe(products=2, name="New Cafe"))
         loaded = db.load_store("cafe")
@@ -190,11 +194,11 @@ class ImportInterrupted(Exception):
     """Raised by a progress callback to stop an import half-way."""
 
 
-def test_failure_mid_import_keeps_the_previous_catalog(db_path: Path) -> None:
+def test_failure_mid_import_keeps_the_previous_catalog(db_url: Path | str) -> None:
     def fail_after_first_batch(saved: int) -> None:
         raise ImportInterrupted(f"stopped after {saved} products")
 
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         db.save_store(cafe(products=3))
 
         with pytest.raises(ImportInterrupted):
@@ -205,10 +209,10 @@ def test_failure_mid_import_keeps_the_previous_catalog(db_path: Path) -> None:
         assert (loaded.name, len(loaded.products)) == ("Corner Cafe", 3)
 
 
-def test_catalog_the_database_refuses_is_not_half_imported(db_path: Path) -> None:
+def test_catalog_the_database_refuses_is_not_half_imported(db_url: Path | str) -> None:
     broken = cafe()
     broken = Store(broken.id, "Broken", broken.products, option_groups={})  # options undeclared
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         db.save_store(cafe())
 
         with pytest.raises(DatabaseError, match="save the catalog of store 'cafe'"):
@@ -227,13 +231,15 @@ def test_database_uses_wal_and_creates_parent_folders(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_database_from_a_newer_voiceshop_is_refused(db_path: Path) -> None:
-    ShopDatabase(db_path).close()
-    with sqlite3.connect(db_path) as connection:
-        connection.execute("PRAGMA user_version = 99")
+def test_database_from_a_newer_voiceshop_is_refused(db_url: Path | str) -> None:
+    ShopDatabase(db_url).close()
+    if is_postgres_url(db_url):
+        raw_rows(db_url, f"UPDATE {MARK_TABLE} SET version = 99")
+    else:
+        raw_rows(db_url, "PRAGMA user_version = 99")
 
     with pytest.raises(DatabaseError, match="schema version 99, newer than"):
-        ShopDatabase(db_path)
+        ShopDatabase(db_url)
 
 
 def test_file_that_is_not_a_database_is_refused_with_its_path(db_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The everyday shopper corpus (tests/everyday), one case per dialog.
+"""The everyday shopper corpus (tests/everyday), one case per dialog and backend (SQLite,
+PostgreSQL).
 
 Dialogs listed in tests/everyday/known_failures.yaml fail at the current code and are strict
 xfails: a change that makes one pass must remove it from the list
@@ -32,8 +33,8 @@ def _case(dialog: Dialog) -> object:
 
 
 @pytest.mark.parametrize("dialog", [_case(d) for d in DIALOGS])
-def test_dialog(dialog: Dialog, db_path: Path) -> None:
-    result = run_dialog(dialog, db_path)
+def test_dialog(dialog: Dialog, db_url: Path | str) -> None:
+    result = run_dialog(dialog, db_url)
     assert result.passed, failure_list([result])
 
 

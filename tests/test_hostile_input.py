@@ -73,56 +73,56 @@ def write_instacart(folder: Path, products: int) -> Path:
     return path
 
 
-def import_args(path: Path, db_path: Path, *extra: str) -> list[str]:
-    return ["catalog", "import", str(path), "--id", "fruit", "--db", str(db_path), *extra]
+def import_args(path: Path, db_url: Path | str, *extra: str) -> list[str]:
+    return ["catalog", "import", str(path), "--id", "fruit", "--db", str(db_url), *extra]
 
 
-def product_count(db_path: Path) -> int:
-    with ShopDatabase(db_path) as db:
+def product_count(db_url: Path | str) -> int:
+    with ShopDatabase(db_url) as db:
         store = db.load_store("fruit")
     return len(store.products) if store else 0
 
 
 @pytest.mark.parametrize("kept", [0, 9])
 def test_an_import_that_empties_or_halves_a_catalog_is_refused(
-    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str], kept: int
+    tmp_path: Path, db_url: Path | str, capsys: pytest.CaptureFixture[str], kept: int
 ) -> None:
-    assert main(import_args(write_instacart(tmp_path, 20), db_path)) == 0
+    assert main(import_args(write_instacart(tmp_path, 20), db_url)) == 0
     capsys.readouterr()
 
-    assert main(import_args(write_instacart(tmp_path, kept), db_path)) == 2
+    assert main(import_args(write_instacart(tmp_path, kept), db_url)) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "voiceshop:" in line]
     assert len(errors) == 1
     assert "nothing was" in errors[0]
-    assert product_count(db_path) == 20
+    assert product_count(db_url) == 20
 
 
 def test_replace_takes_a_smaller_catalog_but_never_an_empty_one(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, db_url: Path | str
 ) -> None:
-    assert main(import_args(write_instacart(tmp_path, 20), db_path)) == 0
-    assert main(import_args(write_instacart(tmp_path, 0), db_path, "--replace")) == 2
-    assert main(import_args(write_instacart(tmp_path, 9), db_path, "--replace")) == 0
-    assert product_count(db_path) == 9
-    assert main(import_args(write_instacart(tmp_path, 10), db_path)) == 0
-    assert product_count(db_path) == 10
+    assert main(import_args(write_instacart(tmp_path, 20), db_url)) == 0
+    assert main(import_args(write_instacart(tmp_path, 0), db_url, "--replace")) == 2
+    assert main(import_args(write_instacart(tmp_path, 9), db_url, "--replace")) == 0
+    assert product_count(db_url) == 9
+    assert main(import_args(write_instacart(tmp_path, 10), db_url)) == 0
+    assert product_count(db_url) == 10
 
 
 def test_a_smaller_catalog_is_warned_about(
-    tmp_path: Path, db_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, db_url: Path | str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert main(import_args(write_instacart(tmp_path, 20), db_path)) == 0
-    assert main(import_args(write_instacart(tmp_path, 12), db_path)) == 0
+    assert main(import_args(write_instacart(tmp_path, 20), db_url)) == 0
+    assert main(import_args(write_instacart(tmp_path, 12), db_url)) == 0
     assert caplog.messages == ["store 'fruit' now has 12 products, 8 fewer than before"]
 
 
 def test_a_store_file_without_products_is_refused(
-    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, db_url: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("format: voiceshop-store/1\nstore: {id: fruit, name: Fruit}\nproducts: []\n")
 
-    assert main(import_args(path, db_path)) == 2
+    assert main(import_args(path, db_url)) == 2
     assert f"voiceshop: {path} holds no products; nothing was imported" in capsys.readouterr().err
 
 

@@ -1,4 +1,5 @@
-"""Purchase code, wrong-code lock, spending limits and the order audit."""
+"""Purchase code, wrong-code lock, spending limits and the order audit, on SQLite and on
+PostgreSQL (tests taking `db_url` run once per backend)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.raw_sql import raw_rows
 from voiceshop.catalog.resolve import open_store
 from voiceshop.cli.main import main
 from voiceshop.dialog.assistant import Assistant
@@ -22,7 +24,7 @@ from voiceshop.dialog.purchase import spoken_code
 from voiceshop.language import Normalizer, load_language
 from voiceshop.storage import database
 from voiceshop.storage.database import ShopDatabase
-from voiceshop.storage.guards import CodeRequired, Limits
+from voiceshop.storage.guards import CodeCheck, CodeRequired, Limits
 from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 CODE = "0472"
@@ -50,8 +52,8 @@ def _confirmed(assistant: Assistant) -> str:
     return assistant.respond("yes").text
 
 
-def test_an_order_waits_for_the_right_code_and_records_it(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_an_order_waits_for_the_right_code_and_records_it(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.set_purchase_code("default", CODE)
         assistant = Assistant(db, store="grocery", interface="chat")
         asked = assistant.respond("add two lemons"), assistant.respond("check out")
@@ -65,14 +67,14 @@ def test_an_order_waits_for_the_right_code_and_records_it(db_path: Path) -> None
         assert not placed.secret_answer
         order = db.orders("default")[0]
         assert (order.interface, order.code_given) == ("chat", True)
-        row = sqlite3.connect(db_path).execute("SELECT code_hash FROM purchase_guards").fetchone()
+        [row] = raw_rows(db_url, "SELECT code_hash FROM purchase_guards")
         assert row[0].startswith("$argon2") and CODE not in row[0]
 
 
 def test_three_wrong_codes_lock_purchasing_for_fifteen_minutes(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         db.set_purchase_code("default", CODE)
         assistant = Assistant(db, store="grocery")
         _confirmed(assistant)
@@ -94,8 +96,8 @@ def test_three_wrong_codes_lock_purchasing_for_fifteen_minutes(
         assert again.respond(CODE).text.startswith("Order 1 is placed")
 
 
-def test_a_switched_user_needs_their_own_code(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_a_switched_user_needs_their_own_code(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.set_purchase_code("Sam", "9876")
         assistant = Assistant(db, store="grocery")
         assert _confirmed(assistant).startswith("Order 1 is placed")
@@ -106,8 +108,8 @@ def test_a_switched_user_needs_their_own_code(db_path: Path) -> None:
         assert [o.code_given for o in db.orders("Sam")] == [True]
 
 
-def test_checkout_without_the_code_is_refused_in_the_database(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_checkout_without_the_code_is_refused_in_the_database(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         dialog = DialogManager(open_store("grocery", db), db)
         dialog.respond("add two lemons")
         db.set_purchase_code("default", CODE)
@@ -117,8 +119,29 @@ def test_checkout_without_the_code_is_refused_in_the_database(db_path: Path) -> 
         assert db.orders("default") == [] and db.cart("default", "grocery") == cart
 
 
-def test_cancel_at_the_code_question_places_nothing(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_wrong_codes_said_at_once_in_many_places_all_count(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
+        db.set_purchase_code("default", CODE)
+    barrier = threading.Barrier(5)
+    outcomes: list[CodeCheck] = []
+
+    def say_a_wrong_code() -> None:
+        with ShopDatabase(db_url) as db:
+            barrier.wait()
+            outcomes.append(db.check_purchase_code("default", "1111"))
+
+    threads = [threading.Thread(target=say_a_wrong_code) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcome.value for outcome in outcomes) == ["locked"] * 3 + ["wrong"] * 2
+    with ShopDatabase(db_url) as db:
+        assert db.purchasing_locked("default")
+
+
+def test_cancel_at_the_code_question_places_nothing(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.set_purchase_code("default", CODE)
         assistant = Assistant(db, store="grocery")
         _confirmed(assistant)
@@ -126,8 +149,8 @@ def test_cancel_at_the_code_question_places_nothing(db_path: Path) -> None:
         assert db.orders("default") == [] and db.cart("default", "grocery")
 
 
-def test_an_order_over_the_per_order_limit_is_not_placed(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_an_order_over_the_per_order_limit_is_not_placed(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.set_limits("default", Limits(per_order=1.00))
         assistant = Assistant(db, store="grocery")
         reply = _confirmed(assistant)
@@ -138,14 +161,14 @@ def test_an_order_over_the_per_order_limit_is_not_placed(db_path: Path) -> None:
         assert db.orders("default") == [] and db.cart("default", "grocery")
 
 
-def test_two_concurrent_checkouts_over_the_daily_limit_place_one_order(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_two_concurrent_checkouts_over_the_daily_limit_place_one_order(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.set_limits("default", Limits(per_day=2.00))
     barrier = threading.Barrier(2)
     replies: dict[str, str] = {}
 
     def shop(store_id: str, line: str) -> None:
-        with ShopDatabase(db_path) as db:
+        with ShopDatabase(db_url) as db:
             dialog = DialogManager(open_store(store_id, db), db)
             dialog.respond(line)
             dialog.respond("check out")
@@ -156,14 +179,14 @@ def test_two_concurrent_checkouts_over_the_daily_limit_place_one_order(db_path: 
         threading.Thread(target=shop, args=("grocery", "add two lemons")),
         threading.Thread(target=shop, args=("grocery-copy", "add two lemons")),
     ]
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         store = open_store("grocery", db)
         db.save_store(replace(store, id="grocery-copy"))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         assert len(db.orders("default")) == 1
     refused = [text for text in replies.values() if "daily limit" in text]
     assert refused == [
@@ -173,11 +196,11 @@ def test_two_concurrent_checkouts_over_the_daily_limit_place_one_order(db_path: 
 
 
 def test_account_commands_set_the_code_and_limits(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db_url: Path | str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "grocery", [])
-    base = ["account", "--db", str(db_path), "--user", "ann"]
+    base = ["account", "--db", str(db_url), "--user", "ann"]
     typed = iter(["12a4", "4321", "4322", "4321", "4321"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
     assert main([base[0], "code", "set", *base[1:]]) == 2
@@ -185,31 +208,31 @@ def test_account_commands_set_the_code_and_limits(
     assert main([base[0], "code", "set", *base[1:]]) == 0
     out = capsys.readouterr()
     assert "4321" not in out.out + out.err
-    ghost = ["account", "code", "set", "--db", str(db_path), "--user", "ghost"]
+    ghost = ["account", "code", "set", "--db", str(db_url), "--user", "ghost"]
     assert main(ghost) == 2
     assert "no user 'ghost'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["account", "limit", "--db", str(db_path), "--user", "ann", "--per-day", "-5"])
+        main(["account", "limit", "--db", str(db_url), "--user", "ann", "--per-day", "-5"])
     with pytest.raises(SystemExit):
-        main(["account", "limit", "--db", str(db_path), "--user", "ann", "--per-day", "1.234"])
-    limit = ["account", "limit", "--db", str(db_path), "--user", "ann"]
+        main(["account", "limit", "--db", str(db_url), "--user", "ann", "--per-day", "1.234"])
+    limit = ["account", "limit", "--db", str(db_url), "--user", "ann"]
     assert main([*limit, "--per-order", "40", "--per-day", "100.50"]) == 0
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         assert db.has_purchase_code("ann") and not db.has_purchase_code("ghost")
         assert db.limits("ann") == Limits(40.0, 100.5)
         assert "ghost" not in db.users()
     assert main([base[0], "code", "clear", *base[1:]]) == 0
-    with ShopDatabase(db_path) as db:
+    with ShopDatabase(db_url) as db:
         assert not db.has_purchase_code("ann")
 
 
 @pytest.mark.e2e
-def test_chat_takes_the_code_without_showing_it_and_orders_json_audits(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_chat_takes_the_code_without_showing_it_and_orders_json_audits(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.set_purchase_code("default", "8642")
     command = [sys.executable, "-m", "voiceshop"]
     chat = subprocess.run(
-        [*command, "chat", "--db", str(db_path), "--store", "grocery"],
+        [*command, "chat", "--db", str(db_url), "--store", "grocery"],
         input="add two lemons\ncheck out\nyes\neight six four two\n",
         capture_output=True,
         text=True,
@@ -217,7 +240,7 @@ def test_chat_takes_the_code_without_showing_it_and_orders_json_audits(db_path: 
     )
     assert "8642" not in chat.stdout + chat.stderr and "eight six" not in chat.stdout
     listed = subprocess.run(
-        [*command, "orders", "--json", "--db", str(db_path), "--store", "grocery"],
+        [*command, "orders", "--json", "--db", str(db_url), "--store", "grocery"],
         capture_output=True,
         text=True,
         check=True,

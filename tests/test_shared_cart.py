@@ -1,13 +1,15 @@
 """Conversations sharing one cart: changes, undo, checkout and the order limit.
 
-Two DialogManagers on two connections to one database file behave as two processes would. The
-stress test with real `voiceshop chat` processes is e2e (`benchmarks.concurrency`).
+Two DialogManagers on two connections to one database behave as two processes would; every
+test runs on a SQLite file and on a PostgreSQL database. The stress test with real `voiceshop
+chat` processes is e2e (`benchmarks.concurrency`).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.cart import add_line, undo_change, what_was_added
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.storage.database import ShopDatabase
-from voiceshop.storage.records import CartLine
+from voiceshop.storage.records import CartLine, Order
 
 BANANA = CartLine("banana", "Banana", 1, {}, 0.29)
 LEMON = CartLine("lemon", "Lemon", 2, {}, 0.69)
@@ -28,8 +30,8 @@ def _units(dialog: DialogManager) -> dict[str, int]:
 
 
 @pytest.fixture
-def two(db_path: Path) -> Iterator[tuple[DialogManager, DialogManager]]:
-    with ShopDatabase(db_path) as first_db, ShopDatabase(db_path) as second_db:
+def two(db_url: Path | str) -> Iterator[tuple[DialogManager, DialogManager]]:
+    with ShopDatabase(db_url) as first_db, ShopDatabase(db_url) as second_db:
         store = open_store("grocery", first_db)
         yield DialogManager(store, first_db), DialogManager(store, second_db)
 
@@ -110,8 +112,8 @@ def test_a_cart_changed_after_the_read_back_is_read_back_again(
     assert {line.name: line.quantity for line in order.lines} == {"Banana": 2, "Lemon": 1}
 
 
-def test_a_read_back_places_at_most_one_order(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def test_a_read_back_places_at_most_one_order(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         db.save_cart("ann", "grocery", [BANANA])
         first = db.checkout("ann", "grocery", [BANANA], "read-back-1")
         db.save_cart("ann", "grocery", [BANANA])
@@ -122,8 +124,55 @@ def test_a_read_back_places_at_most_one_order(db_path: Path) -> None:
         assert db.checkout("ann", "grocery", [LEMON], "read-back-2") is None
 
 
-def test_one_order_holds_at_most_the_limit_of_an_item(db_path: Path) -> None:
-    with ShopDatabase(db_path) as db:
+def _at_once(count: int, work: Callable[[], object]) -> list[object]:
+    """`work()` in `count` threads let go together; what each returned (or raised)."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work()
+        except Exception as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_one_read_back_confirmed_at_once_everywhere_is_one_order(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
+        db.save_cart("ann", "grocery", [BANANA, LEMON])
+
+    def confirm() -> Order | None:
+        with ShopDatabase(db_url) as db:
+            return db.checkout("ann", "grocery", [BANANA, LEMON], "read-back-7")
+
+    results = _at_once(6, confirm)
+    assert all(isinstance(result, Order) for result in results), results
+    assert len({result.id for result in results if isinstance(result, Order)}) == 1
+    with ShopDatabase(db_url) as db:
+        assert len(db.orders("ann")) == 1 and db.cart("ann", "grocery") == []
+
+
+def test_changes_made_at_once_are_all_kept(db_url: Path | str) -> None:
+    ShopDatabase(db_url).close()
+
+    def add_a_banana() -> object:
+        with ShopDatabase(db_url) as db:
+            return db.update_cart("ann", "grocery", lambda cart: add_line(cart, BANANA))
+
+    assert not any(isinstance(result, Exception) for result in _at_once(8, add_a_banana))
+    with ShopDatabase(db_url) as db:
+        assert [line.quantity for line in db.cart("ann", "grocery")] == [8]
+
+
+def test_one_order_holds_at_most_the_limit_of_an_item(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as db:
         dialog = DialogManager(open_store("grocery", db), db)
         for _ in range(101):
             reply = dialog.respond("add 99 bananas").text
@@ -134,6 +183,6 @@ def test_one_order_holds_at_most_the_limit_of_an_item(db_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_processes_sharing_a_cart_lose_and_double_nothing(tmp_path: Path) -> None:
-    figures = run_round(tmp_path / "shop.db", processes=4, changes=200, rng=random.Random(7))
+def test_processes_sharing_a_cart_lose_and_double_nothing(db_url: Path | str) -> None:
+    figures = run_round(db_url, processes=4, changes=200, rng=random.Random(7))
     assert figures == Figures(changes=800, orders=4)

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
-from voiceshop.errors import VoiceShopError
+from voiceshop.errors import DatabaseError, VoiceShopError
+from voiceshop.storage.backend import is_postgres_url, shown_target
 
 if TYPE_CHECKING:
     from voiceshop.audio.microphone import Microphone
@@ -83,7 +84,8 @@ class Finding:
 class DoctorSettings:
     """What to check: the same choices the other commands make."""
 
-    db_path: Path
+    db_path: Path | str
+    """A SQLite file, or a postgresql:// URL."""
     user: str = "default"
     store: str | None = None
     asr: str = "auto"
@@ -443,6 +445,10 @@ def _output_device() -> Iterator[Finding]:
 
 def check_database(settings: DoctorSettings) -> Iterator[Finding]:
     path = settings.db_path
+    if is_postgres_url(path):
+        yield from _postgres_findings(str(path))
+        return
+    assert isinstance(path, Path)
     if not path.exists():
         yield Finding(
             "database",
@@ -504,6 +510,49 @@ def _database_findings(
         Status.OK,
         f"{path}: schema version {version}{upgrade}, integrity check ok",
     )
+
+
+def _postgres_findings(url: str) -> Iterator[Finding]:
+    from voiceshop.storage.postgres import marked_version
+    from voiceshop.storage.schema import SCHEMA_VERSION
+
+    shown = shown_target(url)
+    try:
+        version, tables = marked_version(url)
+    except DatabaseError as err:
+        yield Finding(
+            "database",
+            Status.PROBLEM,
+            str(err),
+            "start the PostgreSQL server, or check the URL's host, port, user, password and name",
+        )
+        return
+    if version is None and tables:
+        yield Finding(
+            "database",
+            Status.PROBLEM,
+            f"{shown} is not a voiceshop database (tables {', '.join(tables[:3])}, no mark)",
+            "give --db a new database or a voiceshop one",
+        )
+    elif version is None:
+        yield Finding(
+            "database",
+            Status.NOTE,
+            f"{shown} is empty; the first command that shops creates the schema",
+            "nothing to do",
+        )
+    elif version > SCHEMA_VERSION:
+        yield Finding(
+            "database",
+            Status.PROBLEM,
+            f"{shown} has schema version {version}, newer than this voiceshop's {SCHEMA_VERSION}",
+            "upgrade voiceshop, or use another database with --db",
+        )
+    else:
+        upgrade = f" (upgraded to {SCHEMA_VERSION} at next use)" if version < SCHEMA_VERSION else ""
+        yield Finding(
+            "database", Status.OK, f"{shown}: PostgreSQL, schema version {version}{upgrade}"
+        )
 
 
 class _read_only:
@@ -570,9 +619,17 @@ def _store_finding(spec: str, opening: Callable[[], Store], source: str) -> Iter
     yield Finding("shopping at", Status.OK, f"{store.name} ({spec}, {count} products)")
 
 
-def _current_database(path: Path, schema_version: int) -> bool:
+def _current_database(path: Path | str, schema_version: int) -> bool:
     """Whether `path` is a readable voiceshop database at this schema version (opening it
     through ShopDatabase then changes nothing)."""
+    if is_postgres_url(path):
+        from voiceshop.storage.postgres import marked_version
+
+        try:
+            return marked_version(str(path))[0] == schema_version
+        except DatabaseError:
+            return False
+    assert isinstance(path, Path)
     if not path.exists():
         return False
     try:

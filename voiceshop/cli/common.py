@@ -11,15 +11,21 @@ from voiceshop.catalog.resolve import open_store
 from voiceshop.config import KEYS, load_config, resolve
 from voiceshop.dialog.assistant import DEFAULT_STORE, Assistant
 from voiceshop.errors import VoiceShopError
+from voiceshop.storage.backend import database_target, shown_target
 from voiceshop.storage.database import ShopDatabase
 
 
-def default_db_path() -> Path:
-    """`$VOICESHOP_DB`, else voiceshop.db in the user's data directory."""
+def default_db_path() -> Path | str:
+    """`$VOICESHOP_DB` (a file path or a `postgresql://` URL), else voiceshop.db in the user's
+    data directory."""
     if os.environ.get("VOICESHOP_DB"):
-        return Path(os.environ["VOICESHOP_DB"])
+        return database_target(os.environ["VOICESHOP_DB"])
     data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return data_home / "voiceshop" / "voiceshop.db"
+
+
+def _shown_default() -> Path | str:
+    return shown_target(default_db_path())
 
 
 def shop_options() -> argparse.ArgumentParser:
@@ -57,9 +63,11 @@ def db_options(with_user: bool = False) -> argparse.ArgumentParser:
 def _add_db(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--db",
-        type=Path,
+        type=database_target,
         default=None,
-        help=f"the SQLite database file (default: $VOICESHOP_DB or {default_db_path()})",
+        metavar="FILE|URL",
+        help="the SQLite database file, or a PostgreSQL database as postgresql://USER@HOST/NAME "
+        f"(default: $VOICESHOP_DB or {_shown_default()})",
     )
 
 

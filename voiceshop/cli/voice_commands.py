@@ -29,6 +29,7 @@ from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
+from voiceshop.storage.backend import database_target
 from voiceshop.turn_recorder import TurnRecorder
 from voiceshop.voice_loop import (
     Error,
@@ -92,7 +93,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Replays the bundled demo recordings through the whole pipeline against "
         "the bundled grocery store, in a fresh temporary database unless --db is given.",
     )
-    demo.add_argument("--db", type=Path, default=None, help="keep the demo's cart and order here")
+    demo.add_argument(
+        "--db",
+        type=database_target,
+        default=None,
+        metavar="FILE|URL",
+        help="keep the demo's cart and order here (a SQLite file or a postgresql:// URL)",
+    )
     demo.set_defaults(run=run_demo, store="grocery", user="demo")
 
     devices = commands.add_parser("devices", help="list audio input devices")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
+from voiceshop.storage.backend import Connection
 from voiceshop.storage.records import Account, Channel, Purchase
 
 
-def link(
-    connection: sqlite3.Connection, user_id: int, store_id: str, customer: str, now: str
-) -> None:
+def link(connection: Connection, user_id: int, store_id: str, customer: str, now: str) -> None:
     connection.execute(
         "INSERT INTO accounts (user_id, store_id, customer_id, linked_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (user_id, store_id) DO UPDATE SET customer_id = excluded.customer_id,"
@@ -19,7 +17,7 @@ def link(
     )
 
 
-def unlink(connection: sqlite3.Connection, user: str, store_id: str) -> bool:
+def unlink(connection: Connection, user: str, store_id: str) -> bool:
     cursor = connection.execute(
         "DELETE FROM accounts WHERE store_id = ?"
         " AND user_id = (SELECT id FROM users WHERE name = ?)",
@@ -28,7 +26,7 @@ def unlink(connection: sqlite3.Connection, user: str, store_id: str) -> bool:
     return cursor.rowcount > 0
 
 
-def accounts(connection: sqlite3.Connection, user: str) -> list[Account]:
+def accounts(connection: Connection, user: str) -> list[Account]:
     rows = connection.execute(
         "SELECT users.name, store_id, customer_id, linked_at FROM accounts"
         " JOIN users ON users.id = accounts.user_id WHERE users.name = ? ORDER BY store_id",
@@ -38,7 +36,7 @@ def accounts(connection: sqlite3.Connection, user: str) -> list[Account]:
 
 
 def add_purchases(
-    connection: sqlite3.Connection, user_id: int, store_id: str, purchases: Sequence[Purchase]
+    connection: Connection, user_id: int, store_id: str, purchases: Sequence[Purchase]
 ) -> None:
     connection.executemany(
         "INSERT INTO purchases (user_id, store_id, product_id, name, quantity, purchased_at,"
@@ -50,7 +48,7 @@ def add_purchases(
     )
 
 
-def purchases(connection: sqlite3.Connection, user: str, store_id: str) -> list[Purchase]:
+def purchases(connection: Connection, user: str, store_id: str) -> list[Purchase]:
     """Imported purchases and the lines of placed (not cancelled) orders, oldest first."""
     rows = connection.execute(
         "SELECT product_id, purchases.name, quantity, purchased_at, channel FROM purchases"
@@ -68,16 +66,16 @@ def purchases(connection: sqlite3.Connection, user: str, store_id: str) -> list[
     return [Purchase(pid, name, qty, at, Channel(channel)) for pid, name, qty, at, channel in rows]
 
 
-def set_default_store(connection: sqlite3.Connection, user_id: int, store_id: str | None) -> None:
+def set_default_store(connection: Connection, user_id: int, store_id: str | None) -> None:
     connection.execute("UPDATE users SET default_store = ? WHERE id = ?", (store_id, user_id))
 
 
-def default_store(connection: sqlite3.Connection, user: str) -> str | None:
+def default_store(connection: Connection, user: str) -> str | None:
     row = connection.execute("SELECT default_store FROM users WHERE name = ?", (user,)).fetchone()
     return row[0] if row else None
 
 
-def stores_with_carts(connection: sqlite3.Connection, user: str) -> list[str]:
+def stores_with_carts(connection: Connection, user: str) -> list[str]:
     rows = connection.execute(
         "SELECT DISTINCT store_id FROM cart_lines JOIN users ON users.id = cart_lines.user_id"
         " WHERE users.name = ? ORDER BY store_id",
@@ -86,5 +84,5 @@ def stores_with_carts(connection: sqlite3.Connection, user: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def store_names(connection: sqlite3.Connection) -> dict[str, str]:
+def store_names(connection: Connection) -> dict[str, str]:
     return dict(connection.execute("SELECT id, name FROM stores ORDER BY id"))

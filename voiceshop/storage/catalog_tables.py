@@ -6,18 +6,18 @@ The functions here run inside a transaction the caller opened; they never commit
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
 from voiceshop.catalog.model import OptionGroup, OptionKind, OptionValue, Product, Store
+from voiceshop.storage.backend import Connection
 
 BATCH_SIZE = 5000
 """Products written per executemany call; progress is reported after each batch."""
 
 
 def replace_store(
-    connection: sqlite3.Connection,
+    connection: Connection,
     store: Store,
     imported_at: str,
     progress: Callable[[int], None],
@@ -35,23 +35,23 @@ def replace_store(
         progress(done)
 
 
-def delete_store(connection: sqlite3.Connection, store_id: str) -> bool:
+def delete_store(connection: Connection, store_id: str) -> bool:
     """Delete the store and its whole catalog; whether it existed."""
     return connection.execute("DELETE FROM stores WHERE id = ?", (store_id,)).rowcount > 0
 
 
-def product_count(connection: sqlite3.Connection, store_id: str) -> int:
+def product_count(connection: Connection, store_id: str) -> int:
     """How many products the store has in the database (0 when it is not there)."""
     query = "SELECT COUNT(*) FROM products WHERE store_id = ?"
     return int(connection.execute(query, (store_id,)).fetchone()[0])
 
 
-def store_ids(connection: sqlite3.Connection) -> list[str]:
+def store_ids(connection: Connection) -> list[str]:
     """The ids of the stores in the database, sorted."""
     return [row[0] for row in connection.execute("SELECT id FROM stores ORDER BY id")]
 
 
-def read_store(connection: sqlite3.Connection, store_id: str) -> Store | None:
+def read_store(connection: Connection, store_id: str) -> Store | None:
     """The store with this id and its catalog, or None when it is not in the database."""
     header = connection.execute(
         "SELECT name, currency FROM stores WHERE id = ?", (store_id,)
@@ -69,7 +69,7 @@ def read_store(connection: sqlite3.Connection, store_id: str) -> Store | None:
     )
 
 
-def _insert_option_groups(connection: sqlite3.Connection, store: Store) -> None:
+def _insert_option_groups(connection: Connection, store: Store) -> None:
     groups = list(store.option_groups.values())
     connection.executemany(
         "INSERT INTO option_groups (store_id, id, position, kind, amounts) VALUES (?, ?, ?, ?, ?)",
@@ -90,7 +90,7 @@ def _insert_option_groups(connection: sqlite3.Connection, store: Store) -> None:
 
 
 def _insert_products(
-    connection: sqlite3.Connection, store_id: str, products: Sequence[Product], first: int
+    connection: Connection, store_id: str, products: Sequence[Product], first: int
 ) -> None:
     """Write `products`, the first of which has position `first` in the store."""
     connection.executemany(
@@ -132,7 +132,7 @@ def _word_rows(
             yield store_id, product.id, position, word
 
 
-def _read_option_groups(connection: sqlite3.Connection, store_id: str) -> dict[str, OptionGroup]:
+def _read_option_groups(connection: Connection, store_id: str) -> dict[str, OptionGroup]:
     values: dict[str, list[OptionValue]] = defaultdict(list)
     for group_id, value, aliases in connection.execute(
         "SELECT group_id, value, aliases FROM option_values WHERE store_id = ?"
@@ -155,7 +155,7 @@ def _read_option_groups(connection: sqlite3.Connection, store_id: str) -> dict[s
     }
 
 
-def _read_products(connection: sqlite3.Connection, store_id: str) -> tuple[Product, ...]:
+def _read_products(connection: Connection, store_id: str) -> tuple[Product, ...]:
     aliases = _read_word_lists(connection, "product_aliases", "alias", store_id)
     options = _read_word_lists(connection, "product_options", "group_id", store_id)
     rows = connection.execute(
@@ -181,7 +181,7 @@ def _read_products(connection: sqlite3.Connection, store_id: str) -> tuple[Produ
 
 
 def _read_word_lists(
-    connection: sqlite3.Connection, table: str, column: str, store_id: str
+    connection: Connection, table: str, column: str, store_id: str
 ) -> dict[str, list[str]]:
     """Each product's words from `table`, in their original order."""
     words: dict[str, list[str]] = defaultdict(list)

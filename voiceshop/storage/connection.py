@@ -1,15 +1,21 @@
-"""Opening a database file (creating and upgrading its schema) and running transactions."""
+"""Opening a database (creating and upgrading its schema) and running transactions.
+
+A SQLite file is opened here; a `postgresql://` URL by `voiceshop.storage.postgres`. Both give
+a `backend.Connection`, and `transaction` runs a block on either.
+"""
 
 from __future__ import annotations
 
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from voiceshop.errors import DatabaseError
+from voiceshop.storage.backend import Connection, Cursor, Parameters, is_postgres_url
 from voiceshop.storage.schema import (
     APPLICATION_ID,
     MARKED_SINCE_TABLES,
@@ -23,7 +29,52 @@ BUSY_RETRIES = 8
 waiting up to the connection's timeout."""
 
 
-def open_connection(path: Path | str) -> sqlite3.Connection:
+def open_connection(target: Path | str) -> Connection:
+    """Open the database `target` names, migrated to the latest schema: a `postgresql://` URL
+    (see `voiceshop.storage.postgres`), else a SQLite file path (see `open_sqlite`)."""
+    if is_postgres_url(target):
+        from voiceshop.storage.postgres import open_postgres
+
+        return open_postgres(str(target))
+    return SQLiteConnection(open_sqlite(target))
+
+
+class SQLiteConnection(Connection):
+    """A sqlite3 connection in autocommit mode; a write transaction locks the whole file."""
+
+    kind = "sqlite"
+    errors = (sqlite3.Error,)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
+        return self.raw.execute(sql, parameters)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    def begin(self, write: bool) -> None:
+        _begin(self.raw, "BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def commit(self) -> None:
+        self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.raw.execute("ROLLBACK")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    def lock(self, name: str) -> None:
+        """Nothing to do: a write transaction holds the file's write lock already."""
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def open_sqlite(path: Path | str) -> sqlite3.Connection:
     """Open the database at `path` (creating the file and its folders), migrated to the latest
     schema, in autocommit mode with foreign keys on and WAL journaling.
 
@@ -54,28 +105,28 @@ def open_connection(path: Path | str) -> sqlite3.Connection:
 
 
 @contextmanager
-def transaction(
-    connection: sqlite3.Connection, action: str, *, write: bool = True
-) -> Iterator[sqlite3.Connection]:
+def transaction(connection: Connection, action: str, *, write: bool = True) -> Iterator[Connection]:
     """Run the block in one transaction, rolled back if it raises.
 
-    A write transaction takes the write lock at once (BEGIN IMMEDIATE), so what it reads is the
-    current state until it commits; while another process holds the lock it waits and retries
-    (`BUSY_RETRIES`). A read one sees one consistent snapshot. SQLite errors become
-    DatabaseError saying `action` failed.
+    On SQLite a write transaction takes the write lock at once (BEGIN IMMEDIATE), so what it
+    reads is the current state until it commits; while another process holds the lock it waits
+    and retries (`BUSY_RETRIES`). On PostgreSQL a write transaction locks the rows it names
+    with `connection.for_update` (a user's row, before touching anything of theirs), which
+    gives the same guarantee for everything of that user. A read one sees one consistent
+    snapshot. The engine's errors become DatabaseError saying `action` failed.
     """
     try:
-        _begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
+        connection.begin(write)
         try:
             yield connection
         except BaseException:
             if connection.in_transaction:
-                connection.execute("ROLLBACK")
+                connection.rollback()
             raise
-        connection.execute("COMMIT")
-    except sqlite3.Error as exc:
+        connection.commit()
+    except connection.errors as exc:
         if connection.in_transaction:
-            connection.execute("ROLLBACK")
+            connection.rollback()
         raise DatabaseError(f"could not {action}: {exc}; nothing was changed") from exc
 
 
@@ -125,7 +176,7 @@ def _migrate(connection: sqlite3.Connection, path: Path | str) -> None:
     """Apply the migrations the database lacks, refusing one from a newer voiceshop."""
     if _user_version(connection) == SCHEMA_VERSION:
         return
-    with transaction(connection, f"upgrade the schema of the database {path}"):
+    with transaction(SQLiteConnection(connection), f"upgrade the schema of the database {path}"):
         version = _user_version(connection)
         if version > SCHEMA_VERSION:
             raise DatabaseError(

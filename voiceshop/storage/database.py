@@ -1,14 +1,15 @@
-"""The SQLite database that holds users, carts, orders and imported catalogs.
+"""The database that holds users, carts, orders and imported catalogs: a SQLite file (the
+embedded default) or a PostgreSQL database (`postgresql://...`, for servers sharing one).
 
 Every write is one transaction: a cart change, an order (with the emptying of its cart) or a
 catalog import either happens completely or not at all. A cart change is applied to the cart as
-it is inside that transaction, so processes sharing the file never lose each other's changes.
+it is inside that transaction, so processes sharing the database never lose each other's
+changes. The queries are written once; `backend.Connection` runs them on either engine.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -20,6 +21,7 @@ from typing import Any
 
 from voiceshop.catalog.model import Store
 from voiceshop.storage import accounts, catalog_tables, guards
+from voiceshop.storage.backend import Connection, shown_target
 from voiceshop.storage.connection import open_connection, transaction
 from voiceshop.storage.records import Account, CartLine, Order, OrderStatus, Purchase
 
@@ -42,15 +44,17 @@ class Placing:
 
 
 class ShopDatabase:
-    """A voiceshop database file, created and brought up to date when opened.
+    """A voiceshop database, created and brought up to date when opened: a SQLite file path,
+    or a `postgresql://` URL (a string).
 
-    Use it from the thread that opened it (one connection, sqlite3's same-thread check on).
+    Use it from the thread that opened it (one connection; sqlite3's same-thread check is on).
     Close it with `close()` or use it as a context manager. Users are created by their first
     cart or order write.
     """
 
     def __init__(self, path: Path | str) -> None:
-        self.path = path
+        self.path = shown_target(path)
+        """Where the database is, as it may be shown (a URL without its password)."""
         self._connection = open_connection(path)
 
     def close(self) -> None:
@@ -114,11 +118,11 @@ class ShopDatabase:
         """
         placing = placing or Placing()
         with self._transaction(f"check out the cart of {user!r}") as connection:
+            user_id = _user_id(connection, user)
             placed = connection.execute(
                 "SELECT id FROM orders WHERE checkout_key = ?", (key,)
             ).fetchone()
             if placed is None:
-                user_id = _user_id(connection, user)
                 current = _cart_lines(connection, user_id, store_id)
                 if not read_back or current != list(read_back):
                     return None
@@ -257,6 +261,7 @@ class ShopDatabase:
         and may raise to keep them. If anything fails, the previous catalog is kept.
         """
         with self._transaction(f"save the catalog of store {store.id!r}") as connection:
+            connection.lock(f"store {store.id}")
             if check_replaced is not None:
                 check_replaced(catalog_tables.product_count(connection, store.id))
             catalog_tables.replace_store(connection, store, _now(), progress or _ignore)
@@ -273,6 +278,7 @@ class ShopDatabase:
     def delete_store(self, store_id: str) -> bool:
         """Delete an imported store's catalog (carts and orders stay); whether it existed."""
         with self._transaction(f"delete store {store_id!r}") as connection:
+            connection.lock(f"store {store_id}")
             return catalog_tables.delete_store(connection, store_id)
 
     def _orders(self, where: str, parameters: tuple[Any, ...]) -> list[Order]:
@@ -309,7 +315,7 @@ class ShopDatabase:
 
     def _transaction(
         self, action: str, *, write: bool = True
-    ) -> AbstractContextManager[sqlite3.Connection]:
+    ) -> AbstractContextManager[Connection]:
         """A transaction on this database (see `connection.transaction`)."""
         return transaction(self._connection, f"{action} in the database {self.path}", write=write)
 
@@ -319,18 +325,21 @@ def _name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _user_id(connection: sqlite3.Connection, user: str) -> int:
-    """The id of the user called `user`, creating the user on first use."""
+def _user_id(connection: Connection, user: str) -> int:
+    """The id of the user called `user`, creating the user on first use; in a write
+    transaction, the user's row stays locked until it ends (on PostgreSQL: every write to a
+    user's carts, orders and guards calls this first, so they take turns per user)."""
     if not user.strip():
         raise ValueError("a user name must not be empty")
     connection.execute(
         "INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
         (user, _now()),
     )
-    return int(connection.execute("SELECT id FROM users WHERE name = ?", (user,)).fetchone()[0])
+    query = f"SELECT id FROM users WHERE name = ?{connection.for_update}"
+    return int(connection.execute(query, (user,)).fetchone()[0])
 
 
-def _cart_lines(connection: sqlite3.Connection, user_id: int, store_id: str) -> list[CartLine]:
+def _cart_lines(connection: Connection, user_id: int, store_id: str) -> list[CartLine]:
     rows = connection.execute(
         f"SELECT {_LINE_COLUMNS} FROM cart_lines WHERE user_id = ? AND store_id = ?"
         " ORDER BY position",
@@ -340,7 +349,7 @@ def _cart_lines(connection: sqlite3.Connection, user_id: int, store_id: str) -> 
 
 
 def _write_cart(
-    connection: sqlite3.Connection, user_id: int, store_id: str, lines: Sequence[CartLine]
+    connection: Connection, user_id: int, store_id: str, lines: Sequence[CartLine]
 ) -> None:
     _empty_cart(connection, user_id, store_id)
     connection.executemany(
@@ -351,7 +360,7 @@ def _write_cart(
 
 
 def _insert_order(
-    connection: sqlite3.Connection,
+    connection: Connection,
     user: str,
     store_id: str,
     lines: Sequence[CartLine],
@@ -365,7 +374,7 @@ def _insert_order(
     order_id = connection.execute(
         "INSERT INTO orders"
         " (user_id, store_id, placed_at, status, checkout_key, interface, code_given)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             user_id,
             store_id,
@@ -375,8 +384,7 @@ def _insert_order(
             placing.interface,
             int(placing.code_given),
         ),
-    ).lastrowid
-    assert order_id is not None, "an INSERT always sets lastrowid"
+    ).fetchone()[0]
     connection.executemany(
         f"INSERT INTO order_lines (order_id, position, {_LINE_COLUMNS})"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -396,7 +404,7 @@ def _insert_order(
 
 
 def _check_guards(
-    connection: sqlite3.Connection, user_id: int, lines: Sequence[CartLine], placing: Placing
+    connection: Connection, user_id: int, lines: Sequence[CartLine], placing: Placing
 ) -> None:
     """Raise PurchaseRefused when the user's code or limits forbid an order of `lines`."""
     now = _utc_now()
@@ -408,12 +416,12 @@ def _check_guards(
     guards.check_limits(connection, user_id, total, guards.local_day_start(now))
 
 
-def _existing_user_id(connection: sqlite3.Connection, user: str) -> int | None:
+def _existing_user_id(connection: Connection, user: str) -> int | None:
     row = connection.execute("SELECT id FROM users WHERE name = ?", (user,)).fetchone()
     return int(row[0]) if row else None
 
 
-def _empty_cart(connection: sqlite3.Connection, user_id: int, store_id: str) -> None:
+def _empty_cart(connection: Connection, user_id: int, store_id: str) -> None:
     connection.execute(
         "DELETE FROM cart_lines WHERE user_id = ? AND store_id = ?", (user_id, store_id)
     )

@@ -6,13 +6,14 @@ inside a transaction the caller holds, so a check and the order it allows are on
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from voiceshop.storage.backend import Connection
 
 CODE_DIGITS = range(4, 9)
 """How many digits a purchase code may have."""
@@ -73,7 +74,7 @@ def valid_code(code: str) -> bool:
     return code.isascii() and code.isdigit() and len(code) in CODE_DIGITS
 
 
-def set_code(connection: sqlite3.Connection, user_id: int, code: str | None) -> None:
+def set_code(connection: Connection, user_id: int, code: str | None) -> None:
     """Set (or with None, clear) the user's purchase code; any lock is lifted."""
     if code is not None and not valid_code(code):
         raise ValueError(f"a purchase code is {CODE_DIGITS[0]} to {CODE_DIGITS[-1]} digits")
@@ -86,7 +87,7 @@ def set_code(connection: sqlite3.Connection, user_id: int, code: str | None) -> 
     )
 
 
-def has_code(connection: sqlite3.Connection, user_id: int) -> bool:
+def has_code(connection: Connection, user_id: int) -> bool:
     """Whether the user has a purchase code."""
     row = connection.execute(
         "SELECT code_hash FROM purchase_guards WHERE user_id = ?", (user_id,)
@@ -94,7 +95,7 @@ def has_code(connection: sqlite3.Connection, user_id: int) -> bool:
     return row is not None and row[0] is not None
 
 
-def locked(connection: sqlite3.Connection, user_id: int, now: datetime) -> bool:
+def locked(connection: Connection, user_id: int, now: datetime) -> bool:
     """Whether wrong codes have locked the user's purchasing at `now`."""
     row = connection.execute(
         "SELECT locked_until FROM purchase_guards WHERE user_id = ?", (user_id,)
@@ -102,7 +103,7 @@ def locked(connection: sqlite3.Connection, user_id: int, now: datetime) -> bool:
     return row is not None and row[0] is not None and row[0] > _stamp(now)
 
 
-def check_code(connection: sqlite3.Connection, user_id: int, code: str, now: datetime) -> CodeCheck:
+def check_code(connection: Connection, user_id: int, code: str, now: datetime) -> CodeCheck:
     """Check a code against the user's, counting wrong ones; the third in a row locks
     purchasing for `LOCK_TIME`. A right code resets the count."""
     if locked(connection, user_id, now):
@@ -128,7 +129,7 @@ def check_code(connection: sqlite3.Connection, user_id: int, code: str, now: dat
     return CodeCheck.LOCKED if lock else CodeCheck.WRONG
 
 
-def set_limits(connection: sqlite3.Connection, user_id: int, limits: Limits) -> None:
+def set_limits(connection: Connection, user_id: int, limits: Limits) -> None:
     """Replace the user's spending limits."""
     for amount in (limits.per_order, limits.per_day):
         if amount is not None and not amount >= 0:
@@ -140,7 +141,7 @@ def set_limits(connection: sqlite3.Connection, user_id: int, limits: Limits) -> 
     )
 
 
-def limits(connection: sqlite3.Connection, user_id: int) -> Limits:
+def limits(connection: Connection, user_id: int) -> Limits:
     """The user's spending limits."""
     row = connection.execute(
         "SELECT per_order, per_day FROM purchase_guards WHERE user_id = ?", (user_id,)
@@ -148,9 +149,7 @@ def limits(connection: sqlite3.Connection, user_id: int) -> Limits:
     return Limits(*row) if row else Limits()
 
 
-def check_limits(
-    connection: sqlite3.Connection, user_id: int, total: float, day_start: datetime
-) -> None:
+def check_limits(connection: Connection, user_id: int, total: float, day_start: datetime) -> None:
     """Raise OverLimit when an order of `total` would pass a limit of the user's; the day's
     spending is that of the orders placed (not cancelled) since `day_start`."""
     found = limits(connection, user_id)
@@ -181,7 +180,7 @@ def _matches(code_hash: str, code: str) -> bool:
         return False
 
 
-def _ensure_row(connection: sqlite3.Connection, user_id: int) -> None:
+def _ensure_row(connection: Connection, user_id: int) -> None:
     connection.execute(
         "INSERT INTO purchase_guards (user_id) VALUES (?) ON CONFLICT (user_id) DO NOTHING",
         (user_id,),
