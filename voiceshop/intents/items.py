@@ -171,6 +171,7 @@ class ItemListReader:
                 or self._vaguely_describes(words, seg, kept[-1], seg.joined_by, span_at)
             ):
                 target = self._last_named(words, kept, span_at)
+                target.positions[:0] = self._count_for(words, seg, target, span_at)
                 target.positions.extend(i for i in seg.positions if i in span_at)
             else:
                 kept.append(seg)
@@ -181,6 +182,16 @@ class ItemListReader:
             kept[1].positions[:0] = self._description(words, kept[0], span_at)
             kept.pop(0)
         return kept
+
+    def _count_for(
+        self, words: Sequence[str], seg: _Segment, target: _Segment, span_at: dict[int, OptionSpan]
+    ) -> list[int]:
+        """The positions of a count and unit said after a comma for the item before, which has
+        neither ("80 20 ground beef, two pounds", "2% milk, 2 gallons"); else none."""
+        if seg.joined_by != "," or self._product_of(words, target, span_at)[:2] != (None, ""):
+            return []
+        counted = self._description(words, seg, span_at)
+        return [i for i in counted if i not in span_at]
 
     def _last_named(
         self, words: Sequence[str], kept: list[_Segment], span_at: dict[int, OptionSpan]
@@ -215,14 +226,17 @@ class ItemListReader:
     def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> bool:
-        """Whether the segment has options, or a count or a unit and no other words ("and two"
-        but not "and a scone", a product the store may lack), and no words naming a product."""
+        """Whether the segment has options, or a count or a unit and no other words ("and two",
+        ", two pounds"; but not "and a scone", a product the store may lack), and no words naming
+        a product."""
+        free = self._free(seg, span_at)
+        rest = self._count_and_unit(words, free[self._carrier_length(words, seg, span_at) :])[2]
+        if not self._product_words(words, _Segment(rest), span_at):
+            return bool(self._description(words, seg, span_at)) or any(
+                i in span_at for i in seg.positions
+            )
         product = self._product_of(words, seg, span_at)[2]
-        if self._names_product(product):
-            return False
-        return any(i in span_at for i in seg.positions) or (
-            not product and bool(self._description(words, seg, span_at))
-        )
+        return not self._names_product(product) and any(i in span_at for i in seg.positions)
 
     def _description(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
