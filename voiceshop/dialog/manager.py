@@ -36,7 +36,7 @@ from voiceshop.dialog.state import (
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
-from voiceshop.language import Normalizer, load_language
+from voiceshop.language import LanguageData, Normalizer, load_language
 from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import Placing, ShopDatabase
@@ -45,6 +45,8 @@ from voiceshop.storage.records import CartLine
 
 _PACK_COUNT = re.compile(r"(\d+)\s*(?:ct|count|pk|pack|eggs)\b", re.IGNORECASE)
 _DOZEN = 12
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
+"""A product size of one amount and unit ("2 lb", "16 oz")."""
 _ALTERNATIVES = 30
 """How many products a request found are looked through for "not that one, the organic one"."""
 _SMALL_TALK = ("Greet", "Thanks")
@@ -402,7 +404,7 @@ class DialogManager:
         return CartLine(
             product_id=product.id,
             name=product.display_name,
-            quantity=_packs(product, request),
+            quantity=_packs(product, request, self.parser.language),
             options=options,
             unit_price=product.price,
         )
@@ -1224,15 +1226,22 @@ def _position(intent: Intent) -> int | None:
     return intent.ordinal if intent.ordinal is not None else intent.quantity
 
 
-def _packs(product: Product, request: ItemRequest) -> int:
+def _packs(product: Product, request: ItemRequest, language: LanguageData) -> int:
     """How many of the product to put in the cart for what was asked.
 
-    "a dozen eggs" is one carton of 12; "two dozen" of an 18-count pack is two packs.
+    "a dozen eggs" is one carton of 12; "two dozen" of an 18-count pack is two packs. A weight
+    counts the product's packs of a weight, the nearest number of them, at least one ("two
+    pounds" of a 2 lb package is one, of a 1 lb one two).
     """
     quantity = request.quantity or 1
-    if request.unit != "dozen":
+    if request.unit == "dozen":
+        pack = _PACK_COUNT.search(f"{product.size} {product.name}")
+        if pack is None:
+            return quantity * _DOZEN
+        return max(1, math.ceil(quantity * _DOZEN / int(pack.group(1))))
+    wanted = language.weight(quantity, request.unit)
+    size = _SIZE.match(product.size)
+    held = language.weight(float(size.group(1)), size.group(2).lower()) if size else None
+    if wanted is None or not held:
         return quantity
-    pack = _PACK_COUNT.search(f"{product.size} {product.name}")
-    if pack is None:
-        return quantity * _DOZEN
-    return max(1, math.ceil(quantity * _DOZEN / int(pack.group(1))))
+    return max(1, round(wanted / held))

@@ -63,6 +63,14 @@ class LanguageData:
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
     sound_rewrites: tuple[tuple[str, str], ...]
+    weights: dict[str, float] = field(default_factory=dict)
+    """Weight unit -> ounces in one ("pound": 16)."""
+
+    def weight(self, amount: float, unit: str) -> float | None:
+        """`amount` of a weight unit, spoken or abbreviated ("2", "lb"), in ounces; None when
+        the unit is no weight."""
+        per_unit = self.weights.get(self.abbreviations.get(unit, unit))
+        return None if per_unit is None else amount * per_unit
 
     @property
     def unit_forms(self) -> dict[str, str]:
@@ -130,4 +138,5 @@ def load_language(code: str = "en") -> LanguageData:
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),
         sound_rewrites=tuple((a, b) for a, b in raw.get("sound_rewrites", ())),
+        weights=raw.get("weights", {}),
     )
