@@ -311,7 +311,10 @@ class DialogManager:
             if index - 1 in together:
                 continue
             result = self.matcher.widened(result)
-            if result.outcome is MatchOutcome.CONFIDENT:
+            told = self._told_by_neighbours(result, requests, index)
+            if told is not None:
+                new_lines.append(self._line_for(told, request))
+            elif result.outcome is MatchOutcome.CONFIDENT:
                 new_lines.append(self._line_for(result.candidates[0].product, request))
             elif result.outcome is MatchOutcome.AMBIGUOUS or result.candidates:
                 unclear.append(Choosing(request, tuple(c.product for c in result.candidates)))
@@ -320,6 +323,23 @@ class DialogManager:
         added = self._apply_adds(new_lines)
         question = self._ask_first(unclear) if unclear else ""
         return " ".join(part for part in (added, *notes, question) if part)
+
+    def _told_by_neighbours(
+        self, result: MatchResult, requests: list[ItemRequest], index: int
+    ) -> Product | None:
+        """Of an unclear item's choices, the only one whose name holds all the words of
+        another item said with it ("the hot dogs and the buns": Hot Dog Buns, not Hamburger
+        Buns); None when the others tell none or several apart."""
+        if result.outcome is not MatchOutcome.AMBIGUOUS or len(requests) < 2:
+            return None
+        words = self.matcher.words.words
+        others = [set(words(r.phrase)) for n, r in enumerate(requests) if n != index]
+        told = [
+            c.product
+            for c in result.candidates
+            if any(other and other <= set(words(c.product.display_name)) for other in others)
+        ]
+        return told[0] if len(told) == 1 else None
 
     def _ask_first(self, unclear: list[PendingQuestion]) -> str:
         """Ask the first question; the items of the others wait their turn. A question about

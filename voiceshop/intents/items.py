@@ -280,10 +280,18 @@ class ItemListReader:
         second: _Segment,
         span_at: dict[int, OptionSpan],
     ) -> bool:
-        """Whether both parts have product words, and the second starts with no count."""
-        if self._numbers.parse_count(words, second.positions[0]) is not None:
+        """Whether both parts have product words, and the second starts with no count and no
+        word opening an item of its own ("and the buns")."""
+        if self._opens_item(words, second):
             return False
         return all(self._product_of(words, seg, span_at)[2] for seg in (first, second))
+
+    def _opens_item(self, words: Sequence[str], seg: _Segment) -> bool:
+        """Whether the segment starts with a count or a word opening an item of its own."""
+        first = seg.positions[0]
+        if words[first] in self._language.item_openers:
+            return True
+        return self._numbers.parse_count(words, first) is not None
 
     def _pauses_in_name(
         self,
@@ -357,7 +365,8 @@ class ItemListReader:
             if i in span_at:
                 options.setdefault(span_at[i].group, span_at[i].value)
         quantity, unit, product = self._product_of(words, seg, span_at)
-        joined_by = "" if seg.joined_by == "," else seg.joined_by
+        apart = seg.joined_by == "," or words[seg.positions[0]] in self._language.item_openers
+        joined_by = "" if apart else seg.joined_by
         phrase = " ".join(product)
         if unit and phrase and self._products is not None:
             phrase = self._products.sold_by(phrase, unit) or phrase
@@ -404,8 +413,8 @@ class ItemListReader:
     ) -> int:
         """How many leading words only carry the sentence ("thank me a", "i wanted", "like"):
         words that each name nothing (or hedge a count), followed by a count or in a segment
-        with options (so an item surely starts after them), whose removal names a product
-        better. 0 without a phrase scorer."""
+        with options (so an item surely starts after them), or hedges only ("just the hot
+        dogs"), whose removal names a product better. 0 without a phrase scorer."""
         if self._phrase_score is None:
             return 0
         score = self._phrase_score
@@ -415,10 +424,12 @@ class ItemListReader:
         while naming_nothing < len(free) and self._carries(words[free[naming_nothing]]):
             naming_nothing += 1
         best, best_score = 0, -1.0
+        hedges = self._language.count_hedges
         for start in range(naming_nothing + 1):
             rest = free[start:]
             counted = self._numbers.parse_count([words[i] for i in rest]) is not None
-            if start and not (described or counted):
+            hedged = all(words[i] in hedges for i in free[:start])
+            if start and not (described or counted or hedged):
                 continue
             product = self._product_words(
                 words, _Segment(self._count_and_unit(words, rest)[2]), span_at

@@ -63,6 +63,8 @@ class LanguageData:
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
     sound_rewrites: tuple[tuple[str, str], ...]
+    item_openers: frozenset[str] = frozenset()
+    """Words that open an item of its own after a separator ("and the buns")."""
     weights: dict[str, float] = field(default_factory=dict)
     """Weight unit -> ounces in one ("pound": 16)."""
 
@@ -138,5 +140,6 @@ def load_language(code: str = "en") -> LanguageData:
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),
         sound_rewrites=tuple((a, b) for a, b in raw.get("sound_rewrites", ())),
+        item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),
     )
