@@ -288,6 +288,7 @@ class DialogManager:
         ("a propane tank"); then none of its items is dropped. Two items whose words, joined,
         name one product about as well are unclear too: one product, or two?"""
         preferences = self.profile.preferences()
+        requests = [self._of_kind_talked_about(request) for request in requests]
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
         requests, results = _without_appositions(requests, results)
         counted = any(r.quantity is not None or r.unit for r in requests)
@@ -311,7 +312,7 @@ class DialogManager:
             if index - 1 in together:
                 continue
             result = self.matcher.widened(result)
-            told = self._told_by_neighbours(result, requests, index)
+            told = self._told_by_neighbours(result, requests, results, index)
             if told is not None:
                 new_lines.append(self._line_for(told, request))
             elif result.outcome is MatchOutcome.CONFIDENT:
@@ -324,20 +325,44 @@ class DialogManager:
         question = self._ask_first(unclear) if unclear else ""
         return " ".join(part for part in (added, *notes, question) if part)
 
+    def _of_kind_talked_about(self, request: ItemRequest) -> ItemRequest:
+        """An item said with a word standing for the product talked about last ("and two green
+        ones" after a red pepper) with that product's kind, the last word of its name, added
+        to its words ("green pepper"); other items as they are."""
+        last = self.state.last_product
+        if not request.refers or last is None:
+            return request
+        kind = self.parser.normalizer.normalize(last.name).split()[-1:]
+        if not kind or kind[0] in request.phrase.split():
+            return request
+        return replace(request, phrase=f"{request.phrase} {kind[0]}".strip())
+
     def _told_by_neighbours(
-        self, result: MatchResult, requests: list[ItemRequest], index: int
+        self,
+        result: MatchResult,
+        requests: list[ItemRequest],
+        results: list[MatchResult],
+        index: int,
     ) -> Product | None:
         """Of an unclear item's choices, the only one whose name holds all the words of
-        another item said with it ("the hot dogs and the buns": Hot Dog Buns, not Hamburger
-        Buns); None when the others tell none or several apart."""
+        another item said with it, a product other than that item's own ("the hot dogs and the
+        buns": Hot Dog Buns, not Hamburger Buns; but "cat food, a bag of cat chow" says one
+        product twice); None when the others tell none or several apart."""
         if result.outcome is not MatchOutcome.AMBIGUOUS or len(requests) < 2:
             return None
         words = self.matcher.words.words
-        others = [set(words(r.phrase)) for n, r in enumerate(requests) if n != index]
+        others = [
+            (set(words(r.phrase)), res.best.product.id if res.best else "")
+            for n, (r, res) in enumerate(zip(requests, results, strict=True))
+            if n != index
+        ]
         told = [
             c.product
             for c in result.candidates
-            if any(other and other <= set(words(c.product.display_name)) for other in others)
+            if any(
+                said and said <= set(words(c.product.display_name)) and own != c.product.id
+                for said, own in others
+            )
         ]
         return told[0] if len(told) == 1 else None
 

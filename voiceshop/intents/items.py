@@ -280,18 +280,14 @@ class ItemListReader:
         second: _Segment,
         span_at: dict[int, OptionSpan],
     ) -> bool:
-        """Whether both parts have product words, and the second starts with no count and no
-        word opening an item of its own ("and the buns")."""
-        if self._opens_item(words, second):
+        """Whether both parts have product words, and the second starts with no count, nor,
+        after a word such as "and", with one opening an item of its own ("and the buns"; but
+        ", the pepperoni ones" may say the item before again)."""
+        if self._numbers.parse_count(words, second.positions[0]) is not None:
+            return False
+        if second.joined_by != "," and words[second.positions[0]] in self._language.item_openers:
             return False
         return all(self._product_of(words, seg, span_at)[2] for seg in (first, second))
-
-    def _opens_item(self, words: Sequence[str], seg: _Segment) -> bool:
-        """Whether the segment starts with a count or a word opening an item of its own."""
-        first = seg.positions[0]
-        if words[first] in self._language.item_openers:
-            return True
-        return self._numbers.parse_count(words, first) is not None
 
     def _pauses_in_name(
         self,
@@ -370,7 +366,9 @@ class ItemListReader:
         phrase = " ".join(product)
         if unit and phrase and self._products is not None:
             phrase = self._products.sold_by(phrase, unit) or phrase
-        item = ItemRequest(phrase, quantity, unit, options, joined_by)
+        free = self._free(seg, span_at)
+        refers = bool(free) and words[free[-1]] in self._language.pro_forms
+        item = ItemRequest(phrase, quantity, unit, options, joined_by, refers=refers)
         if not item.implausible:
             return item
         counted = [words[i] for i in self._description(words, seg, span_at) if i not in span_at]

@@ -22,6 +22,9 @@ class ItemRequest:
     """Option group id -> value as the store names it, add-ons with their spoken amount."""
     joined_by: str = ""
     """The word said between this item and the one before ("and"), "" after a comma or first."""
+    refers: bool = False
+    """Whether the words end in one standing for the product talked about ("two green ones"):
+    the kind is that product's."""
     sane_quantity: int | None = None
     """For a count above what a store sells at once (see `implausible`), the count the
     recognizer likely heard as a scaled number ("six million" -> 6), for the dialog to offer;

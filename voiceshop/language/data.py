@@ -63,6 +63,8 @@ class LanguageData:
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
     sound_rewrites: tuple[tuple[str, str], ...]
+    pro_forms: frozenset[str] = frozenset()
+    """Words that stand for the kind of product just talked about ("green ones")."""
     item_openers: frozenset[str] = frozenset()
     """Words that open an item of its own after a separator ("and the buns")."""
     weights: dict[str, float] = field(default_factory=dict)
@@ -140,6 +142,7 @@ def load_language(code: str = "en") -> LanguageData:
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),
         sound_rewrites=tuple((a, b) for a, b in raw.get("sound_rewrites", ())),
+        pro_forms=frozenset(raw.get("pro_forms", ())),
         item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),
     )
