@@ -13,9 +13,11 @@ scored (`search.py`).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -287,6 +289,9 @@ class ProductMatcher:
         s = self.settings
         within = max(s.ambiguity_margin, s.choice_margin)
         ranked = self.rank(phrase, max(s.max_choices, 2), within=within)
+        sole = next((c for c in ranked if self._sole_of_brand(phrase, c.product)), None)
+        if sole is not None:
+            return MatchResult(phrase, MatchOutcome.CONFIDENT, (sole,))
         if not ranked or (ranked[0].score < s.confident_score and not self.carried(phrase)):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
         if ranked[0].score < s.min_score:
@@ -304,6 +309,20 @@ class ProductMatcher:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
+
+    def _sole_of_brand(self, phrase: str, product: Product) -> bool:
+        """Whether the phrase is the product's brand, and the store sells nothing else of that
+        brand ("a bottle of heinz": the ketchup)."""
+        said = tuple(self.words.words(phrase))
+        return bool(said) and self._brand_sizes.get(said) == 1 and said == self._brand_of(product)
+
+    def _brand_of(self, product: Product) -> tuple[str, ...]:
+        return tuple(self.words.words(product.brand)) if product.brand else ()
+
+    @cached_property
+    def _brand_sizes(self) -> Counter[tuple[str, ...]]:
+        """How many products the store sells of each brand, by the brand's words."""
+        return Counter(self._brand_of(p) for p in self.store.products if p.brand)
 
     def _rivals(self, phrase: str, top: float, other: Candidate) -> bool:
         """Whether another product makes the best one unclear: it scores within the ambiguity
