@@ -262,7 +262,7 @@ class DialogManager:
             if not self.cart:
                 return self.replies.say("options_without_item")
             return self._describe_last({g: v for r in requests for g, v in r.options.items()})
-        return self._add_requests(requests, implicit=intent.implicit)
+        return self._add_requests(requests, implicit=intent.implicit, section=intent.section)
 
     def _describe_last(self, options: dict[str, str]) -> str:
         """Options said alone ("give it a bit of sweetener") describe the item added last."""
@@ -281,12 +281,16 @@ class DialogManager:
         self.state.last_line = changed
         return self.replies.say("options_set", line=self.replies.line(changed))
 
-    def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
+    def _add_requests(
+        self, requests: list[ItemRequest], implicit: bool = False, section: str = ""
+    ) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
         list said without a verb ("bananas, eggs and ...", "eggs please") is taken as one only
         when it names some product, clearly or among a few to ask about, or counts something
         ("a propane tank"); then none of its items is dropped. Two items whose words, joined,
-        name one product about as well are unclear too: one product, or two?"""
+        name one product about as well are unclear too: one product, or two? An unclear item
+        is taken without asking when the other items or the `section` said tell its choices
+        apart ("the hot dogs and the buns", "turkey from the deli")."""
         preferences = self.profile.preferences()
         requests = [self._of_kind_talked_about(request) for request in requests]
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
@@ -312,7 +316,9 @@ class DialogManager:
             if index - 1 in together:
                 continue
             result = self.matcher.widened(result)
-            told = self._told_by_neighbours(result, requests, results, index)
+            told = self._told_by_neighbours(result, requests, results, index) or self._in_section(
+                result, section
+            )
             if told is not None:
                 new_lines.append(self._line_for(told, request))
             elif result.outcome is MatchOutcome.CONFIDENT:
@@ -336,6 +342,20 @@ class DialogManager:
         if not kind or kind[0] in request.phrase.split():
             return request
         return replace(request, phrase=f"{request.phrase} {kind[0]}".strip())
+
+    def _in_section(self, result: MatchResult, section: str) -> Product | None:
+        """Of an unclear item's choices, the only one whose aisle or department shares a word
+        with where the shopper said it is ("turkey from the deli"); else None."""
+        said = set(self.matcher.words.words(section))
+        if result.outcome is not MatchOutcome.AMBIGUOUS or not said:
+            return None
+        words = self.matcher.words.words
+        told = [
+            c.product
+            for c in result.candidates
+            if said & set(words(f"{c.product.aisle} {c.product.department}"))
+        ]
+        return told[0] if len(told) == 1 else None
 
     def _told_by_neighbours(
         self,

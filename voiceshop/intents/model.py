@@ -58,3 +58,5 @@ class Intent:
     """Who is speaking, for SwitchUser ("this is Sam")."""
     store: str = ""
     """The store named, as said, for SelectStore."""
+    section: str = ""
+    """Where in the store the items are, as said, for AddItems ("from the deli")."""

@@ -44,6 +44,8 @@ class SentenceData:
     intents: tuple[tuple[str, tuple[str, ...]], ...]
     answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Kind of open question -> the intents that answer it (`intents.answers`)."""
+    lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Typed slot -> the words it matches (`lists`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -58,7 +60,8 @@ def load_sentences(code: str = "en") -> SentenceData:
                 "as booleans or numbers"
             )
     answers = {kind: tuple(names) for kind, names in raw.get("answers", {}).items()}
-    return SentenceData(rules=raw.get("rules", {}), intents=intents, answers=answers)
+    lists = {slot: tuple(words) for slot, words in raw.get("lists", {}).items()}
+    return SentenceData(rules=raw.get("rules", {}), intents=intents, answers=answers, lists=lists)
 
 
 class IntentParser:
@@ -75,7 +78,7 @@ class IntentParser:
         self.sentences = load_sentences(language)
         self.compiler = TemplateCompiler(
             self.sentences.rules,
-            {"ordinal": list(self.language.numbers.ordinals)},
+            {"ordinal": list(self.language.numbers.ordinals), **self.sentences.lists},
             self.normalizer.normalize,
         )
         self._templates: list[tuple[str, int, CompiledTemplate]] = [
@@ -208,6 +211,7 @@ class IntentParser:
             and not any(_reads_as_request(item) for item in items),
             person=slots.get("name", ""),
             store=slots.get("store", ""),
+            section=slots.get("section", ""),
         )
 
     def _only_unit(self, words: str) -> bool:
