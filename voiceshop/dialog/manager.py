@@ -37,7 +37,7 @@ from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import LanguageData, Normalizer, load_language
-from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
+from voiceshop.matching.matcher import EXACT, MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import Placing, ShopDatabase
 from voiceshop.storage.guards import CodeRequired, OverLimit
@@ -626,10 +626,23 @@ class DialogManager:
                 return (choices[position - 1],)
             return ()
         phrase = _answer_phrase(text, intent)
+        exact = self._named_exactly(pending, phrase)
+        if exact:
+            return exact
         named = self._choice_named(choices, phrase) or self._choice_named(choices, text)
         if named or intent is None or not (intent.product or intent.implicit):
             return named
         return self._named_beyond(pending, phrase)
+
+    def _named_exactly(self, pending: Choosing, phrase: str) -> tuple[Product, ...]:
+        """The product the answer says by its own name or alias, when it is one the question's
+        words find ("folgers" for Folgers Classic Roast, though the decaf was offered); else
+        none."""
+        best = self.matcher.match(phrase).best
+        if best is None or best.score < EXACT:
+            return ()
+        found = (*pending.choices, *self._alternatives(pending.item.phrase))
+        return (best.product,) if best.product in found else ()
 
     def _named_beyond(self, pending: Choosing, phrase: str) -> tuple[Product, ...]:
         """A product the question's words find but that was not offered, which the answer
