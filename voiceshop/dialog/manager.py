@@ -316,9 +316,7 @@ class DialogManager:
             if index - 1 in together:
                 continue
             result = self.matcher.widened(result)
-            told = self._told_by_neighbours(result, requests, results, index) or self._in_section(
-                result, section
-            )
+            told = self._told_apart(result, requests, results, index, section)
             if told is not None:
                 new_lines.append(self._line_for(told, request))
             elif result.outcome is MatchOutcome.CONFIDENT:
@@ -343,11 +341,41 @@ class DialogManager:
             return request
         return replace(request, phrase=f"{request.phrase} {kind[0]}".strip())
 
+    def _told_apart(
+        self,
+        result: MatchResult,
+        requests: list[ItemRequest],
+        results: list[MatchResult],
+        index: int,
+        section: str,
+    ) -> Product | None:
+        """The one of an unclear item's choices that what was said with it tells apart: the
+        other items, where in the store, or the size of its unit; else None."""
+        if result.outcome is not MatchOutcome.AMBIGUOUS:
+            return None
+        return (
+            self._told_by_neighbours(result, requests, results, index)
+            or self._in_section(result, section)
+            or self._of_size(result, requests[index].size)
+        )
+
+    def _of_size(self, result: MatchResult, size: str) -> Product | None:
+        """Of an unclear item's choices, the only one whose size holds the size said ("a 24
+        pack of water": the 24-bottle case); else None."""
+        said = set(size.split())
+        if not said:
+            return None
+        normalize = self.parser.normalizer.normalize
+        told = [
+            c.product for c in result.candidates if said <= set(normalize(c.product.size).split())
+        ]
+        return told[0] if len(told) == 1 else None
+
     def _in_section(self, result: MatchResult, section: str) -> Product | None:
         """Of an unclear item's choices, the only one whose aisle or department shares a word
         with where the shopper said it is ("turkey from the deli"); else None."""
         said = set(self.matcher.words.words(section))
-        if result.outcome is not MatchOutcome.AMBIGUOUS or not said:
+        if not said:
             return None
         words = self.matcher.words.words
         told = [
@@ -368,7 +396,7 @@ class DialogManager:
         another item said with it, a product other than that item's own ("the hot dogs and the
         buns": Hot Dog Buns, not Hamburger Buns; but "cat food, a bag of cat chow" says one
         product twice); None when the others tell none or several apart."""
-        if result.outcome is not MatchOutcome.AMBIGUOUS or len(requests) < 2:
+        if len(requests) < 2:
             return None
         words = self.matcher.words.words
         others = [

@@ -368,7 +368,8 @@ class ItemListReader:
             phrase = self._products.sold_by(phrase, unit) or phrase
         free = self._free(seg, span_at)
         refers = bool(free) and words[free[-1]] in self._language.pro_forms
-        item = ItemRequest(phrase, quantity, unit, options, joined_by, refers=refers)
+        size = self._pack_size(words, seg, span_at)
+        item = ItemRequest(phrase, quantity, unit, options, joined_by, size=size, refers=refers)
         if not item.implausible:
             return item
         counted = [words[i] for i in self._description(words, seg, span_at) if i not in span_at]
@@ -471,6 +472,19 @@ class ItemListReader:
             if used < len(free) and words[free[used]] == "of":
                 used += 1
         return quantity, unit, free[used:]
+
+    def _pack_size(
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> str:
+        """The words giving the size of the unit said after the count ("twenty four" of "a 24
+        pack of water"), or ""."""
+        free = self._free(seg, span_at)
+        free = free[self._carrier_length(words, seg, span_at) :]
+        counted = self._numbers.parse_count([words[i] for i in free])
+        if counted is None or self._count_in_name(words, free, counted[1]):
+            return ""
+        sized = free[counted[1] : counted[1] + self._pack_size_at(words, free, counted[1])]
+        return " ".join(words[i] for i in sized)
 
     def _pack_size_at(self, words: Sequence[str], free: list[int], at: int) -> int:
         """How many words from free[at] give the size of the unit after them, or 0: a number,

@@ -22,6 +22,9 @@ class ItemRequest:
     """Option group id -> value as the store names it, add-ons with their spoken amount."""
     joined_by: str = ""
     """The word said between this item and the one before ("and"), "" after a comma or first."""
+    size: str = ""
+    """The size of the unit said before it, in normal form ("twenty four" of "a 24 pack"), or
+    ""."""
     refers: bool = False
     """Whether the words end in one standing for the product talked about ("two green ones"):
     the kind is that product's."""
