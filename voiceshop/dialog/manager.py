@@ -294,7 +294,7 @@ class DialogManager:
         preferences = self.profile.preferences()
         requests = [self._of_kind_talked_about(request) for request in requests]
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
-        requests, results = _without_appositions(requests, results)
+        requests, results = _without_appositions(requests, results, self.matcher.words.words)
         counted = any(r.quantity is not None or r.unit for r in requests)
         if implicit and not counted and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
             return self._not_understood(" ".join(r.phrase for r in requests))
@@ -1264,18 +1264,27 @@ def one_product_for(
 
 
 def _without_appositions(
-    requests: list[ItemRequest], results: list[MatchResult]
+    requests: list[ItemRequest],
+    results: list[MatchResult],
+    words: Callable[[str], list[str]],
 ) -> tuple[list[ItemRequest], list[MatchResult]]:
     """The items with each apposition folded into the item before it: an item after a comma,
-    with no count or unit of its own, that names the product the one before names or offers
-    ("a loaf of white bread, the wonder bread") is that item said again, more precisely."""
+    with no count or unit when the one before has one, that names the product the one before
+    names or offers ("a loaf of white bread, the wonder bread"), or one of the same kind
+    named more fully ("cat food, a bag of cat chow"), is that item said again, more precisely.
+    `words` gives a phrase's match words."""
     kept_requests: list[ItemRequest] = []
     kept_results: list[MatchResult] = []
     for request, result in zip(requests, results, strict=True):
-        if kept_requests and _restates(request, result, kept_results[-1]):
+        if kept_requests and _restates(request, result, kept_requests[-1], kept_results[-1], words):
             first = kept_requests[-1]
-            options = {**request.options, **first.options}
-            kept_requests[-1] = replace(first, phrase=request.phrase, options=options)
+            kept_requests[-1] = replace(
+                first,
+                phrase=request.phrase,
+                options={**request.options, **first.options},
+                quantity=first.quantity if first.quantity is not None else request.quantity,
+                unit=first.unit or request.unit,
+            )
             kept_results[-1] = result
             continue
         kept_requests.append(request)
@@ -1283,16 +1292,28 @@ def _without_appositions(
     return kept_requests, kept_results
 
 
-def _restates(request: ItemRequest, result: MatchResult, before: MatchResult) -> bool:
-    """Whether `request` only names again, after a comma, the product of the item before."""
-    if request.joined_by or request.quantity is not None or request.unit:
+def _restates(
+    request: ItemRequest,
+    result: MatchResult,
+    first: ItemRequest,
+    before: MatchResult,
+    words: Callable[[str], list[str]],
+) -> bool:
+    """Whether `request` only names again, after a comma, the product of the item `first`
+    before it (found as `before`), or one of its kind more fully: a name that holds all its
+    words and ends with the same one ("cat food": Indoor Dry Cat Food)."""
+    counted = request.quantity is not None or bool(request.unit)
+    if request.joined_by or (counted and (first.quantity is not None or first.unit)):
         return False
     if result.outcome is not MatchOutcome.CONFIDENT or not before.candidates:
         return False
-    product = result.candidates[0].product.id
+    product = result.candidates[0].product
+    said, name = words(first.phrase), words(product.display_name)
+    if said and set(said) <= set(name) and said[-1] == name[-1]:
+        return True
     if before.outcome is MatchOutcome.CONFIDENT:
-        return before.candidates[0].product.id == product
-    return any(c.product.id == product for c in before.candidates)
+        return before.candidates[0].product.id == product.id
+    return any(c.product.id == product.id for c in before.candidates)
 
 
 def _left_to_us(choices: tuple[Product, ...], intent: Intent) -> tuple[Product, ...]:
