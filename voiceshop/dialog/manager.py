@@ -1020,14 +1020,19 @@ class DialogManager:
         return self.replies.say("price", name=name, price=self.replies.money(product.price))
 
     def _list_kinds(self, intent: Intent) -> str:
+        """The kinds of a product the store has ("do you have tofu"), offered as a choice; a
+        product the store does not carry is said so."""
+        if not self.matcher.carried(intent.product):
+            return self.replies.say("not_found", phrase=intent.product, store=self.store.name)
         floor = self.matcher.settings.min_score
         kinds = [c.product for c in self.matcher.rank(intent.product, limit=30) if c.score >= floor]
         if not kinds:
             return self.replies.say("kinds_none", phrase=intent.product)
         offered = tuple(kinds[: self.matcher.settings.max_choices])
         self.state.pending = Choosing(ItemRequest(intent.product), offered, optional=True)
+        key = "kinds_one" if len(kinds) == 1 else "kinds"
         return self.replies.say(
-            "kinds", count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
+            key, count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
         )
 
     # Checkout

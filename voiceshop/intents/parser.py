@@ -78,7 +78,11 @@ class IntentParser:
         self.sentences = load_sentences(language)
         self.compiler = TemplateCompiler(
             self.sentences.rules,
-            {"ordinal": list(self.language.numbers.ordinals), **self.sentences.lists},
+            {
+                "ordinal": list(self.language.numbers.ordinals),
+                "unit": list(self.language.unit_forms),
+                **self.sentences.lists,
+            },
             self.normalizer.normalize,
         )
         self._templates: list[tuple[str, int, CompiledTemplate]] = [
