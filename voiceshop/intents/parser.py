@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from voiceshop.catalog.model import Store
 from voiceshop.intents.items import ItemListReader, ProductNames
@@ -97,6 +97,9 @@ class IntentParser:
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
+        self._separator_words = frozenset(
+            word for separator in self.language.item_separators for word in separator.split()
+        )
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -135,10 +138,22 @@ class IntentParser:
         for count in range(len(sentences), 0, -1):
             said = self._said(" ".join(sentences[:count]))
             cleaned = self._without_edges(said)
-            best, best_rank = self._better(*self._parse_words(cleaned), best, best_rank)
+            intent, bare = self._parse_words(cleaned)
+            if intent is not None and intent.implicit and self._continues(said, cleaned):
+                intent = replace(intent, implicit=False)
+            best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
         return best
+
+    def _continues(self, said: list[str], cleaned: list[str]) -> bool:
+        """Whether the words dropped before the cleaned ones hold a list separator ("oh and
+        chives", "also some sushi"): the shopper goes on with the order, so a bare list is
+        asked for, not a stray word."""
+        lead = next(
+            (said[:n] for n in range(len(said)) if said[n : n + len(cleaned)] == cleaned), []
+        )
+        return any(word in self._separator_words for word in lead)
 
     def _better(
         self,
