@@ -322,7 +322,7 @@ class DialogManager:
             elif result.outcome is MatchOutcome.CONFIDENT:
                 new_lines.append(self._line_for(result.candidates[0].product, request))
             elif result.outcome is MatchOutcome.AMBIGUOUS or result.candidates:
-                unclear.append(Choosing(request, tuple(c.product for c in result.candidates)))
+                unclear.append(Choosing(request, self._choices_for(request, result)))
             else:
                 notes.append(self._not_found(request.phrase, result.candidates))
         added = self._apply_adds(new_lines)
@@ -340,6 +340,15 @@ class DialogManager:
         if not kind or kind[0] in request.phrase.split():
             return request
         return replace(request, phrase=f"{request.phrase} {kind[0]}".strip())
+
+    def _choices_for(self, request: ItemRequest, result: MatchResult) -> tuple[Product, ...]:
+        """The choices to offer for an unclear item: of its kind, those sold by the unit said
+        when several are ("a gallon of milk": the gallon milks); else the result's."""
+        if request.unit and result.outcome is MatchOutcome.AMBIGUOUS:
+            sold = self.matcher.sold_in(request.phrase, request.unit)
+            if len(sold) > 1:
+                return tuple(sold[: self.matcher.settings.max_choices])
+        return tuple(c.product for c in result.candidates)
 
     def _told_apart(
         self,

@@ -192,17 +192,23 @@ class ProductMatcher:
         result = self.match(phrase)
         if result.outcome is not MatchOutcome.AMBIGUOUS:
             return None
+        sold = self.sold_in(phrase, unit)
+        if len(sold) != 1 or sold[0] not in {c.product for c in result.candidates}:
+            return None
+        return " ".join(self.words.said(sold[0].name))
+
+    def sold_in(self, phrase: str, unit: str) -> list[Product]:
+        """The best ranked products whose names hold every said word and that are sold by
+        `unit` (their counting unit or size says it), best first ("a gallon of milk": the
+        gallon milks, not the half-gallon cartons)."""
         said = set(self.words.words(unit))
         similar = self._said_similar(phrase)
-        sold = [
+        return [
             c.product
             for c in self.rank(phrase, self.settings.personal_pool)
             if self._covers(c.product, similar)
             and said <= set(self.words.words(f"{c.product.unit} {c.product.size}"))
         ]
-        if len(sold) != 1 or sold[0] not in {c.product for c in result.candidates}:
-            return None
-        return " ".join(self.words.said(sold[0].name))
 
     def carried(self, phrase: str) -> bool:
         """Whether the store may carry what `phrase` names: its best ranked products explain
