@@ -561,7 +561,8 @@ class DialogManager:
             return None
         self.state.pending = None
         return self._then_rest(
-            self._apply_adds([self._line_for(named[0], pending.item)]), pending.rest
+            self._apply_adds([self._line_for(named[0], _with_count_said(pending.item, intent))]),
+            pending.rest,
         )
 
     def _then_rest(self, reply: str, rest: tuple[ItemRequest, ...]) -> str:
@@ -649,7 +650,7 @@ class DialogManager:
     def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> tuple[Product, ...]:
         """The choice the answer picks (one), the choices it narrows to (several), or none."""
         choices = pending.choices
-        if intent is not None and intent.name == "Yes" and len(choices) == 1:
+        if intent is not None and intent.name in ("Yes", "Count") and len(choices) == 1:
             return choices[:1]
         if intent is not None and pending.apart and _says_one(intent):
             return choices[:1]
@@ -1351,6 +1352,21 @@ def _says_one(intent: Intent) -> bool:
     return intent.name == "OneItem" or (
         intent.name == "SetQuantity" and not intent.product and intent.quantity == 1
     )
+
+
+def _with_count_said(item: ItemRequest, answer: Intent | None) -> ItemRequest:
+    """The item asked about with the count its answer says ("yes, four please", "red, 2
+    bags"); as it was when the answer says none."""
+    if answer is None:
+        return item
+    if answer.name in ("Yes", "Count") and answer.quantity is not None:
+        return replace(item, quantity=answer.quantity, unit="")
+    counted = (
+        [i for i in answer.items if i.quantity is not None] if answer.name == "AddItems" else []
+    )
+    if counted:
+        return replace(item, quantity=counted[0].quantity, unit=counted[0].unit)
+    return item
 
 
 def _answer_phrase(text: str, intent: Intent | None) -> str:
