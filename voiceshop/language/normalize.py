@@ -15,6 +15,8 @@ from voiceshop.language.numbers import Numbers
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
+_DIGITS_PLURAL = re.compile(r"(?<=[a-z]\d)s\b|(?<=[a-z]\d\d)s\b")
+"""A plural "s" after a name ending in digits ("v8s"): the name is the same one."""
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _MINUS_SIGN = re.compile(r"(?<![\w.])-(?=\d)")
 _FRACTION_BAR = re.compile(r"(?<=\d)\s*[/\u2044]\s*(?=\d)")
@@ -48,6 +50,7 @@ class Normalizer:
         for symbol, word in self._symbols.items():
             text = text.replace(symbol, f" {word} ")
         text = _THOUSANDS.sub("", text)
+        text = _DIGITS_PLURAL.sub("", text)
         text = _DIGIT_LETTER.sub(" ", text)
         text = self._spell_signs(text)
         text = _NUMBER.sub(lambda m: f" {self.numbers.digits_to_words(m.group())} ", text)
