@@ -934,7 +934,9 @@ class DialogManager:
     def _change_choice(self, intent: Intent) -> str:
         """ "not that one, the organic one": the item added last swapped for another of the
         products its request found, the one the new words tell apart; else the answer to a
-        question talked past that the words name; else a request for what the words name."""
+        question talked past that the words name; else the item added last swapped for the
+        product the words name clearly ("not that, the italian bread"); else a request for
+        what the words name."""
         cart = self.cart
         last, request = self.state.last_line, self.state.last_request
         line = next((ln for ln in cart if last is not None and same_item(ln, last)), None)
@@ -944,6 +946,11 @@ class DialogManager:
         answered = self._answer_unanswered(intent.text, intent)
         if answered is not None:
             return answered
+        named = self.matcher.match(intent.product)
+        if line is not None and named.outcome is MatchOutcome.CONFIDENT:
+            chosen = named.candidates[0].product
+            if chosen.id != line.product_id:
+                return self._replace_line(line, chosen, ItemRequest(intent.product))
         return self._add_requests([ItemRequest(intent.product)])
 
     def _swap(
@@ -960,10 +967,13 @@ class DialogManager:
         named = [p for p in self._choice_named(choices, words) if p.id != current.id]
         if not named:
             return None
+        return self._replace_line(line, self._likest(named, line.name), request)
+
+    def _replace_line(self, line: CartLine, product: Product, request: ItemRequest) -> str:
+        """Take a line out of the cart and put as many of `product` in; what to say."""
         dropped = self._drop_line(line)
         wanted = replace(request, quantity=line.quantity, unit="")
-        chosen = self._likest(named, line.name)
-        return f"{dropped} {self._apply_adds([self._line_for(chosen, wanted)])}"
+        return f"{dropped} {self._apply_adds([self._line_for(product, wanted)])}"
 
     def _drop_line(self, line: CartLine) -> str:
         """Take a line out of the cart to be replaced; what to say about it."""
