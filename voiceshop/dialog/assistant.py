@@ -105,7 +105,7 @@ class Assistant:
         if is_too_long(text):
             return self.dialog.respond(text, confidence)
         whole = self.dialog.parser.parse(text) if text.strip() else None
-        if whole is None or whole.name != "SelectStore":
+        if whole is None or (whole.name != "SelectStore" and (whole.items or whole.product)):
             text = self._take_store_suffix(text)
         if self._cancelling is not None:
             return Reply(self._answer_cancel(text))
@@ -153,7 +153,8 @@ class Assistant:
         )
 
     def _take_store_suffix(self, text: str) -> str:
-        """Switch store on "add milk from the pharmacy" and return the text without it."""
+        """Switch store on "add milk from the pharmacy" and return the text without it. Only
+        for text not understood or naming products: "what's in my basket" names no store."""
         words = self.dialog.parser.normalizer.normalize(text).split()
         for start in range(len(words) - 1, 0, -1):
             if words[start] not in self.dialog.parser.language.store_prepositions:

@@ -37,13 +37,15 @@ from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import LanguageData, Normalizer, load_language
-from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
+from voiceshop.matching.matcher import EXACT, MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import Placing, ShopDatabase
 from voiceshop.storage.guards import CodeRequired, OverLimit
 from voiceshop.storage.records import CartLine
 
 _DOZEN = 12
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
+"""A product size of one amount and unit ("2 lb", "16 oz")."""
 _ALTERNATIVES = 30
 """How many products a request found are looked through for "not that one, the organic one"."""
 _SMALL_TALK = ("Greet", "Thanks")
@@ -259,7 +261,7 @@ class DialogManager:
             if not self.cart:
                 return self.replies.say("options_without_item")
             return self._describe_last({g: v for r in requests for g, v in r.options.items()})
-        return self._add_requests(requests, implicit=intent.implicit)
+        return self._add_requests(requests, implicit=intent.implicit, section=intent.section)
 
     def _describe_last(self, options: dict[str, str]) -> str:
         """Options said alone ("give it a bit of sweetener") describe the item added last."""
@@ -278,15 +280,20 @@ class DialogManager:
         self.state.last_line = changed
         return self.replies.say("options_set", line=self.replies.line(changed))
 
-    def _add_requests(self, requests: list[ItemRequest], implicit: bool = False) -> str:
+    def _add_requests(
+        self, requests: list[ItemRequest], implicit: bool = False, section: str = ""
+    ) -> str:
         """Add what is clear, note what is missing, then ask about the first unclear item. A
         list said without a verb ("bananas, eggs and ...", "eggs please") is taken as one only
         when it names some product, clearly or among a few to ask about, or counts something
         ("a propane tank"); then none of its items is dropped. Two items whose words, joined,
-        name one product about as well are unclear too: one product, or two?"""
+        name one product about as well are unclear too: one product, or two? An unclear item
+        is taken without asking when the other items or the `section` said tell its choices
+        apart ("the hot dogs and the buns", "turkey from the deli")."""
         preferences = self.profile.preferences()
+        requests = [self._of_kind_talked_about(request) for request in requests]
         results = [self.matcher.match(request.phrase, preferences) for request in requests]
-        requests, results = _without_appositions(requests, results)
+        requests, results = _without_appositions(requests, results, self.matcher.words.words)
         counted = any(r.quantity is not None or r.unit for r in requests)
         if implicit and not counted and all(r.outcome is MatchOutcome.NOT_FOUND for r in results):
             return self._not_understood(" ".join(r.phrase for r in requests))
@@ -308,15 +315,112 @@ class DialogManager:
             if index - 1 in together:
                 continue
             result = self.matcher.widened(result)
-            if result.outcome is MatchOutcome.CONFIDENT:
+            told = self._told_apart(result, requests, results, index, section)
+            if told is not None:
+                new_lines.append(self._line_for(told, request))
+            elif result.outcome is MatchOutcome.CONFIDENT:
                 new_lines.append(self._line_for(result.candidates[0].product, request))
             elif result.outcome is MatchOutcome.AMBIGUOUS or result.candidates:
-                unclear.append(Choosing(request, tuple(c.product for c in result.candidates)))
+                unclear.append(Choosing(request, self._choices_for(request, result)))
             else:
                 notes.append(self._not_found(request.phrase, result.candidates))
         added = self._apply_adds(new_lines)
         question = self._ask_first(unclear) if unclear else ""
         return " ".join(part for part in (added, *notes, question) if part)
+
+    def _of_kind_talked_about(self, request: ItemRequest) -> ItemRequest:
+        """An item said with a word standing for the product talked about last ("and two green
+        ones" after a red pepper) with that product's kind, the last word of its name, added
+        to its words ("green pepper"); other items as they are."""
+        last = self.state.last_product
+        if not request.refers or last is None:
+            return request
+        kind = self.parser.normalizer.normalize(last.name).split()[-1:]
+        if not kind or kind[0] in request.phrase.split():
+            return request
+        return replace(request, phrase=f"{request.phrase} {kind[0]}".strip())
+
+    def _choices_for(self, request: ItemRequest, result: MatchResult) -> tuple[Product, ...]:
+        """The choices to offer for an unclear item: of its kind, those sold by the unit said
+        when several are ("a gallon of milk": the gallon milks); else the result's."""
+        if request.unit and result.outcome is MatchOutcome.AMBIGUOUS:
+            sold = self.matcher.sold_in(request.phrase, request.unit)
+            if len(sold) > 1:
+                return tuple(sold[: self.matcher.settings.max_choices])
+        return tuple(c.product for c in result.candidates)
+
+    def _told_apart(
+        self,
+        result: MatchResult,
+        requests: list[ItemRequest],
+        results: list[MatchResult],
+        index: int,
+        section: str,
+    ) -> Product | None:
+        """The one of an unclear item's choices that what was said with it tells apart: the
+        other items, where in the store, or the size of its unit; else None."""
+        if result.outcome is not MatchOutcome.AMBIGUOUS:
+            return None
+        return (
+            self._told_by_neighbours(result, requests, results, index)
+            or self._in_section(result, section)
+            or self._of_size(result, requests[index].size)
+        )
+
+    def _of_size(self, result: MatchResult, size: str) -> Product | None:
+        """Of an unclear item's choices, the only one whose size holds the size said ("a 24
+        pack of water": the 24-bottle case); else None."""
+        said = set(size.split())
+        if not said:
+            return None
+        normalize = self.parser.normalizer.normalize
+        told = [
+            c.product for c in result.candidates if said <= set(normalize(c.product.size).split())
+        ]
+        return told[0] if len(told) == 1 else None
+
+    def _in_section(self, result: MatchResult, section: str) -> Product | None:
+        """Of an unclear item's choices, the only one whose aisle or department shares a word
+        with where the shopper said it is ("turkey from the deli"); else None."""
+        said = set(self.matcher.words.words(section))
+        if not said:
+            return None
+        words = self.matcher.words.words
+        told = [
+            c.product
+            for c in result.candidates
+            if said & set(words(f"{c.product.aisle} {c.product.department}"))
+        ]
+        return told[0] if len(told) == 1 else None
+
+    def _told_by_neighbours(
+        self,
+        result: MatchResult,
+        requests: list[ItemRequest],
+        results: list[MatchResult],
+        index: int,
+    ) -> Product | None:
+        """Of an unclear item's choices, the only one whose name holds all the words of
+        another item said with it, a product other than that item's own ("the hot dogs and the
+        buns": Hot Dog Buns, not Hamburger Buns; but "cat food, a bag of cat chow" says one
+        product twice); None when the others tell none or several apart."""
+        if len(requests) < 2:
+            return None
+        words = self.matcher.words.words
+        others = [
+            (set(words(r.phrase)), res.best.product.id if res.best else "")
+            for n, (r, res) in enumerate(zip(requests, results, strict=True))
+            if n != index
+        ]
+        told = [
+            c.product
+            for c in result.candidates
+            if any(
+                said and said <= set(words(c.product.display_name)) and own != c.product.id
+                for said, own in others
+            )
+        ]
+        return told[0] if len(told) == 1 else None
 
     def _ask_first(self, unclear: list[PendingQuestion]) -> str:
         """Ask the first question; the items of the others wait their turn. A question about
@@ -456,7 +560,8 @@ class DialogManager:
             return None
         self.state.pending = None
         return self._then_rest(
-            self._apply_adds([self._line_for(named[0], pending.item)]), pending.rest
+            self._apply_adds([self._line_for(named[0], _with_count_said(pending.item, intent))]),
+            pending.rest,
         )
 
     def _then_rest(self, reply: str, rest: tuple[ItemRequest, ...]) -> str:
@@ -544,7 +649,7 @@ class DialogManager:
     def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> tuple[Product, ...]:
         """The choice the answer picks (one), the choices it narrows to (several), or none."""
         choices = pending.choices
-        if intent is not None and intent.name == "Yes" and len(choices) == 1:
+        if intent is not None and intent.name in ("Yes", "Count") and len(choices) == 1:
             return choices[:1]
         if intent is not None and pending.apart and _says_one(intent):
             return choices[:1]
@@ -558,10 +663,23 @@ class DialogManager:
                 return (choices[position - 1],)
             return ()
         phrase = _answer_phrase(text, intent)
+        exact = self._named_exactly(pending, phrase)
+        if exact:
+            return exact
         named = self._choice_named(choices, phrase) or self._choice_named(choices, text)
         if named or intent is None or not (intent.product or intent.implicit):
             return named
         return self._named_beyond(pending, phrase)
+
+    def _named_exactly(self, pending: Choosing, phrase: str) -> tuple[Product, ...]:
+        """The product the answer says by its own name or alias, when it is one the question's
+        words find ("folgers" for Folgers Classic Roast, though the decaf was offered); else
+        none."""
+        best = self.matcher.match(phrase).best
+        if best is None or best.score < EXACT:
+            return ()
+        found = (*pending.choices, *self._alternatives(pending.item.phrase))
+        return (best.product,) if best.product in found else ()
 
     def _named_beyond(self, pending: Choosing, phrase: str) -> tuple[Product, ...]:
         """A product the question's words find but that was not offered, which the answer
@@ -815,7 +933,9 @@ class DialogManager:
     def _change_choice(self, intent: Intent) -> str:
         """ "not that one, the organic one": the item added last swapped for another of the
         products its request found, the one the new words tell apart; else the answer to a
-        question talked past that the words name; else a request for what the words name."""
+        question talked past that the words name; else the item added last swapped for the
+        product the words name clearly ("not that, the italian bread"); else a request for
+        what the words name."""
         cart = self.cart
         last, request = self.state.last_line, self.state.last_request
         line = next((ln for ln in cart if last is not None and same_item(ln, last)), None)
@@ -825,6 +945,11 @@ class DialogManager:
         answered = self._answer_unanswered(intent.text, intent)
         if answered is not None:
             return answered
+        named = self.matcher.match(intent.product)
+        if line is not None and named.outcome is MatchOutcome.CONFIDENT:
+            chosen = named.candidates[0].product
+            if chosen.id != line.product_id:
+                return self._replace_line(line, chosen, ItemRequest(intent.product))
         return self._add_requests([ItemRequest(intent.product)])
 
     def _swap(
@@ -841,10 +966,13 @@ class DialogManager:
         named = [p for p in self._choice_named(choices, words) if p.id != current.id]
         if not named:
             return None
+        return self._replace_line(line, self._likest(named, line.name), request)
+
+    def _replace_line(self, line: CartLine, product: Product, request: ItemRequest) -> str:
+        """Take a line out of the cart and put as many of `product` in; what to say."""
         dropped = self._drop_line(line)
         wanted = replace(request, quantity=line.quantity, unit="")
-        chosen = self._likest(named, line.name)
-        return f"{dropped} {self._apply_adds([self._line_for(chosen, wanted)])}"
+        return f"{dropped} {self._apply_adds([self._line_for(product, wanted)])}"
 
     def _drop_line(self, line: CartLine) -> str:
         """Take a line out of the cart to be replaced; what to say about it."""
@@ -911,14 +1039,19 @@ class DialogManager:
         return self.replies.say("price", name=name, price=self.replies.money(product.price))
 
     def _list_kinds(self, intent: Intent) -> str:
+        """The kinds of a product the store has ("do you have tofu"), offered as a choice; a
+        product the store does not carry is said so."""
+        if not self.matcher.carried(intent.product):
+            return self.replies.say("not_found", phrase=intent.product, store=self.store.name)
         floor = self.matcher.settings.min_score
         kinds = [c.product for c in self.matcher.rank(intent.product, limit=30) if c.score >= floor]
         if not kinds:
             return self.replies.say("kinds_none", phrase=intent.product)
         offered = tuple(kinds[: self.matcher.settings.max_choices])
         self.state.pending = Choosing(ItemRequest(intent.product), offered, optional=True)
+        key = "kinds_one" if len(kinds) == 1 else "kinds"
         return self.replies.say(
-            "kinds", count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
+            key, count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
         )
 
     # Checkout
@@ -1155,18 +1288,27 @@ def one_product_for(
 
 
 def _without_appositions(
-    requests: list[ItemRequest], results: list[MatchResult]
+    requests: list[ItemRequest],
+    results: list[MatchResult],
+    words: Callable[[str], list[str]],
 ) -> tuple[list[ItemRequest], list[MatchResult]]:
     """The items with each apposition folded into the item before it: an item after a comma,
-    with no count or unit of its own, that names the product the one before names or offers
-    ("a loaf of white bread, the wonder bread") is that item said again, more precisely."""
+    with no count or unit when the one before has one, that names the product the one before
+    names or offers ("a loaf of white bread, the wonder bread"), or one of the same kind
+    named more fully ("cat food, a bag of cat chow"), is that item said again, more precisely.
+    `words` gives a phrase's match words."""
     kept_requests: list[ItemRequest] = []
     kept_results: list[MatchResult] = []
     for request, result in zip(requests, results, strict=True):
-        if kept_requests and _restates(request, result, kept_results[-1]):
+        if kept_requests and _restates(request, result, kept_requests[-1], kept_results[-1], words):
             first = kept_requests[-1]
-            options = {**request.options, **first.options}
-            kept_requests[-1] = replace(first, phrase=request.phrase, options=options)
+            kept_requests[-1] = replace(
+                first,
+                phrase=request.phrase,
+                options={**request.options, **first.options},
+                quantity=first.quantity if first.quantity is not None else request.quantity,
+                unit=first.unit or request.unit,
+            )
             kept_results[-1] = result
             continue
         kept_requests.append(request)
@@ -1174,16 +1316,28 @@ def _without_appositions(
     return kept_requests, kept_results
 
 
-def _restates(request: ItemRequest, result: MatchResult, before: MatchResult) -> bool:
-    """Whether `request` only names again, after a comma, the product of the item before."""
-    if request.joined_by or request.quantity is not None or request.unit:
+def _restates(
+    request: ItemRequest,
+    result: MatchResult,
+    first: ItemRequest,
+    before: MatchResult,
+    words: Callable[[str], list[str]],
+) -> bool:
+    """Whether `request` only names again, after a comma, the product of the item `first`
+    before it (found as `before`), or one of its kind more fully: a name that holds all its
+    words and ends with the same one ("cat food": Indoor Dry Cat Food)."""
+    counted = request.quantity is not None or bool(request.unit)
+    if request.joined_by or (counted and (first.quantity is not None or first.unit)):
         return False
     if result.outcome is not MatchOutcome.CONFIDENT or not before.candidates:
         return False
-    product = result.candidates[0].product.id
+    product = result.candidates[0].product
+    said, name = words(first.phrase), words(product.display_name)
+    if said and set(said) <= set(name) and said[-1] == name[-1]:
+        return True
     if before.outcome is MatchOutcome.CONFIDENT:
-        return before.candidates[0].product.id == product
-    return any(c.product.id == product for c in before.candidates)
+        return before.candidates[0].product.id == product.id
+    return any(c.product.id == product.id for c in before.candidates)
 
 
 def _left_to_us(choices: tuple[Product, ...], intent: Intent) -> tuple[Product, ...]:
@@ -1209,6 +1363,21 @@ def _says_one(intent: Intent) -> bool:
     )
 
 
+def _with_count_said(item: ItemRequest, answer: Intent | None) -> ItemRequest:
+    """The item asked about with the count its answer says ("yes, four please", "red, 2
+    bags"); as it was when the answer says none."""
+    if answer is None:
+        return item
+    if answer.name in ("Yes", "Count") and answer.quantity is not None:
+        return replace(item, quantity=answer.quantity, unit="")
+    counted = (
+        [i for i in answer.items if i.quantity is not None] if answer.name == "AddItems" else []
+    )
+    if counted:
+        return replace(item, quantity=counted[0].quantity, unit=counted[0].unit)
+    return item
+
+
 def _answer_phrase(text: str, intent: Intent | None) -> str:
     """The words of an answer that name a choice when it has product words ("not that one, the
     organic one": "organic one"), else all it said."""
@@ -1232,12 +1401,19 @@ def _pack_count(language: LanguageData) -> re.Pattern[str]:
 def _packs(product: Product, request: ItemRequest, language: LanguageData) -> int:
     """How many of the product to put in the cart for what was asked.
 
-    "a dozen eggs" is one carton of 12; "two dozen" of an 18-count pack is two packs.
+    "a dozen eggs" is one carton of 12; "two dozen" of an 18-count pack is two packs. A weight
+    counts the product's packs of a weight, the nearest number of them, at least one ("two
+    pounds" of a 2 lb package is one, of a 1 lb one two).
     """
     quantity = request.quantity or 1
-    if not language.dozen_unit or request.unit != language.dozen_unit:
+    if language.dozen_unit and request.unit == language.dozen_unit:
+        pack = _pack_count(language).search(f"{product.size} {product.name}")
+        if pack is None:
+            return quantity * _DOZEN
+        return max(1, math.ceil(quantity * _DOZEN / int(pack.group(1))))
+    wanted = language.weight(quantity, request.unit)
+    size = _SIZE.match(product.size)
+    held = language.weight(float(size.group(1)), size.group(2).lower()) if size else None
+    if wanted is None or not held:
         return quantity
-    pack = _pack_count(language).search(f"{product.size} {product.name}")
-    if pack is None:
-        return quantity * _DOZEN
-    return max(1, math.ceil(quantity * _DOZEN / int(pack.group(1))))
+    return max(1, round(wanted / held))

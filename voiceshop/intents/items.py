@@ -173,6 +173,7 @@ class ItemListReader:
                 or self._vaguely_describes(words, seg, kept[-1], seg.joined_by, span_at)
             ):
                 target = self._last_named(words, kept, span_at)
+                target.positions[:0] = self._count_for(words, seg, target, span_at)
                 target.positions.extend(i for i in seg.positions if i in span_at)
             else:
                 kept.append(seg)
@@ -183,6 +184,16 @@ class ItemListReader:
             kept[1].positions[:0] = self._description(words, kept[0], span_at)
             kept.pop(0)
         return kept
+
+    def _count_for(
+        self, words: Sequence[str], seg: _Segment, target: _Segment, span_at: dict[int, OptionSpan]
+    ) -> list[int]:
+        """The positions of a count and unit said after a comma for the item before, which has
+        neither ("80 20 ground beef, two pounds", "2% milk, 2 gallons"); else none."""
+        if seg.joined_by != "," or self._product_of(words, target, span_at)[:2] != (None, ""):
+            return []
+        counted = self._description(words, seg, span_at)
+        return [i for i in counted if i not in span_at]
 
     def _last_named(
         self, words: Sequence[str], kept: list[_Segment], span_at: dict[int, OptionSpan]
@@ -217,14 +228,17 @@ class ItemListReader:
     def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> bool:
-        """Whether the segment has options, or a count or a unit and no other words ("and two"
-        but not "and a scone", a product the store may lack), and no words naming a product."""
+        """Whether the segment has options, or a count or a unit and no other words ("and two",
+        ", two pounds"; but not "and a scone", a product the store may lack), and no words naming
+        a product."""
+        free = self._free(seg, span_at)
+        rest = self._count_and_unit(words, free[self._carrier_length(words, seg, span_at) :])[2]
+        if not self._product_words(words, _Segment(rest), span_at):
+            return bool(self._description(words, seg, span_at)) or any(
+                i in span_at for i in seg.positions
+            )
         product = self._product_of(words, seg, span_at)[2]
-        if self._names_product(product):
-            return False
-        return any(i in span_at for i in seg.positions) or (
-            not product and bool(self._description(words, seg, span_at))
-        )
+        return not self._names_product(product) and any(i in span_at for i in seg.positions)
 
     def _description(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
@@ -268,8 +282,12 @@ class ItemListReader:
         second: _Segment,
         span_at: dict[int, OptionSpan],
     ) -> bool:
-        """Whether both parts have product words, and the second starts with no count."""
+        """Whether both parts have product words, and the second starts with no count, nor,
+        after a word such as "and", with one opening an item of its own ("and the buns"; but
+        ", the pepperoni ones" may say the item before again)."""
         if self._numbers.parse_count(words, second.positions[0]) is not None:
+            return False
+        if second.joined_by != "," and words[second.positions[0]] in self._language.item_openers:
             return False
         return all(self._product_of(words, seg, span_at)[2] for seg in (first, second))
 
@@ -345,11 +363,15 @@ class ItemListReader:
             if i in span_at:
                 options.setdefault(span_at[i].group, span_at[i].value)
         quantity, unit, product = self._product_of(words, seg, span_at)
-        joined_by = "" if seg.joined_by == "," else seg.joined_by
+        apart = seg.joined_by == "," or words[seg.positions[0]] in self._language.item_openers
+        joined_by = "" if apart else seg.joined_by
         phrase = " ".join(product)
         if unit and phrase and self._products is not None:
             phrase = self._products.sold_by(phrase, unit) or phrase
-        item = ItemRequest(phrase, quantity, unit, options, joined_by)
+        free = self._free(seg, span_at)
+        refers = bool(free) and words[free[-1]] in self._language.pro_forms
+        size = self._pack_size(words, seg, span_at)
+        item = ItemRequest(phrase, quantity, unit, options, joined_by, size=size, refers=refers)
         if not item.implausible:
             return item
         counted = [words[i] for i in self._description(words, seg, span_at) if i not in span_at]
@@ -392,8 +414,8 @@ class ItemListReader:
     ) -> int:
         """How many leading words only carry the sentence ("thank me a", "i wanted", "like"):
         words that each name nothing (or hedge a count), followed by a count or in a segment
-        with options (so an item surely starts after them), whose removal names a product
-        better. 0 without a phrase scorer."""
+        with options (so an item surely starts after them), or hedges only ("just the hot
+        dogs"), whose removal names a product better. 0 without a phrase scorer."""
         if self._phrase_score is None:
             return 0
         score = self._phrase_score
@@ -403,10 +425,12 @@ class ItemListReader:
         while naming_nothing < len(free) and self._carries(words[free[naming_nothing]]):
             naming_nothing += 1
         best, best_score = 0, -1.0
+        hedges = self._language.count_hedges
         for start in range(naming_nothing + 1):
             rest = free[start:]
             counted = self._numbers.parse_count([words[i] for i in rest]) is not None
-            if start and not (described or counted):
+            hedged = all(words[i] in hedges for i in free[:start])
+            if start and not (described or counted or hedged):
                 continue
             product = self._product_words(
                 words, _Segment(self._count_and_unit(words, rest)[2]), span_at
@@ -461,6 +485,19 @@ class ItemListReader:
             and words[free[used]] in self._language.size_words
             and words[free[used + 1]] in self._unit_links
         )
+
+    def _pack_size(
+        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> str:
+        """The words giving the size of the unit said after the count ("twenty four" of "a 24
+        pack of water"), or ""."""
+        free = self._free(seg, span_at)
+        free = free[self._carrier_length(words, seg, span_at) :]
+        counted = self._numbers.parse_count([words[i] for i in free])
+        if counted is None or self._count_in_name(words, free, counted[1]):
+            return ""
+        sized = free[counted[1] : counted[1] + self._pack_size_at(words, free, counted[1])]
+        return " ".join(words[i] for i in sized)
 
     def _pack_size_at(self, words: Sequence[str], free: list[int], at: int) -> int:
         """How many words from free[at] give the size of the unit after them, or 0: a number,

@@ -22,6 +22,12 @@ class ItemRequest:
     """Option group id -> value as the store names it, add-ons with their spoken amount."""
     joined_by: str = ""
     """The word said between this item and the one before ("and"), "" after a comma or first."""
+    size: str = ""
+    """The size of the unit said before it, in normal form ("twenty four" of "a 24 pack"), or
+    ""."""
+    refers: bool = False
+    """Whether the words end in one standing for the product talked about ("two green ones"):
+    the kind is that product's."""
     sane_quantity: int | None = None
     """For a count above what a store sells at once (see `implausible`), the count the
     recognizer likely heard as a scaled number ("six million" -> 6), for the dialog to offer;
@@ -55,3 +61,5 @@ class Intent:
     """Who is speaking, for SwitchUser ("this is Sam")."""
     store: str = ""
     """The store named, as said, for SelectStore."""
+    section: str = ""
+    """Where in the store the items are, as said, for AddItems ("from the deli")."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from voiceshop.catalog.model import Store
 from voiceshop.intents.items import ItemListReader, ProductNames
@@ -54,6 +54,8 @@ class SentenceData:
     intents: tuple[tuple[str, tuple[str, ...]], ...]
     answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Kind of open question -> the intents that answer it (`intents.answers`)."""
+    lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Typed slot -> the words it matches (`lists`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -68,7 +70,8 @@ def load_sentences(code: str = "en") -> SentenceData:
                 "as booleans or numbers"
             )
     answers = {kind: tuple(names) for kind, names in raw.get("answers", {}).items()}
-    return SentenceData(rules=raw.get("rules", {}), intents=intents, answers=answers)
+    lists = {slot: tuple(words) for slot, words in raw.get("lists", {}).items()}
+    return SentenceData(rules=raw.get("rules", {}), intents=intents, answers=answers, lists=lists)
 
 
 class IntentParser:
@@ -85,7 +88,11 @@ class IntentParser:
         self.sentences = load_sentences(language)
         self.compiler = TemplateCompiler(
             self.sentences.rules,
-            {"ordinal": list(self.language.numbers.ordinals)},
+            {
+                "ordinal": list(self.language.numbers.ordinals),
+                "unit": list(self.language.unit_forms),
+                **self.sentences.lists,
+            },
             self.normalizer.normalize,
         )
         self._templates: list[tuple[str, int, CompiledTemplate]] = [
@@ -100,6 +107,9 @@ class IntentParser:
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
+        self._separator_words = frozenset(
+            word for separator in self.language.item_separators for word in separator.split()
+        )
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -138,10 +148,22 @@ class IntentParser:
         for count in _leading_counts(len(sentences)):
             said = self._said(" ".join(sentences[:count]))
             cleaned = self._without_edges(said)
-            best, best_rank = self._better(*self._parse_words(cleaned), best, best_rank)
+            intent, bare = self._parse_words(cleaned)
+            if intent is not None and intent.implicit and self._continues(said, cleaned):
+                intent = replace(intent, implicit=False)
+            best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
         return best
+
+    def _continues(self, said: list[str], cleaned: list[str]) -> bool:
+        """Whether the words dropped before the cleaned ones hold a list separator ("oh and
+        chives", "also some sushi"): the shopper goes on with the order, so a bare list is
+        asked for, not a stray word."""
+        lead = next(
+            (said[:n] for n in range(len(said)) if said[n : n + len(cleaned)] == cleaned), []
+        )
+        return any(word in self._separator_words for word in lead)
 
     def _better(
         self,
@@ -218,6 +240,7 @@ class IntentParser:
             and not any(_reads_as_request(item) for item in items),
             person=slots.get("name", ""),
             store=slots.get("store", ""),
+            section=slots.get("section", ""),
         )
 
     def _only_unit(self, words: str) -> bool:

@@ -9,7 +9,7 @@ word of its own; a comma may follow any template word.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from voiceshop.errors import VoiceShopError
@@ -45,7 +45,7 @@ class TemplateCompiler:
     def __init__(
         self,
         rules: Mapping[str, str],
-        slot_lists: Mapping[str, list[str]],
+        slot_lists: Mapping[str, Sequence[str]],
         normalize: Callable[[str], str],
     ) -> None:
         self._rules = dict(rules)

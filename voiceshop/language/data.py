@@ -112,6 +112,18 @@ class LanguageData:
     """The language's code for recognizers ("fr"): `language:` in language.yaml."""
     speaker_voice: str | None = None
     """The espeak-ng voice that speaks it ("fr"); None: the speech engine's default."""
+    pro_forms: frozenset[str] = frozenset()
+    """Words that stand for the kind of product just talked about ("green ones")."""
+    item_openers: frozenset[str] = frozenset()
+    """Words that open an item of its own after a separator ("and the buns")."""
+    weights: dict[str, float] = field(default_factory=dict)
+    """Weight unit -> ounces in one ("pound": 16)."""
+
+    def weight(self, amount: float, unit: str) -> float | None:
+        """`amount` of a weight unit, spoken or abbreviated ("2", "lb"), in ounces; None when
+        the unit is no weight."""
+        per_unit = self.weights.get(self.abbreviations.get(unit, unit))
+        return None if per_unit is None else amount * per_unit
 
     @property
     def unit_forms(self) -> dict[str, str]:
@@ -205,4 +217,7 @@ def load_language(code: str = "en") -> LanguageData:
         recognizer_hints=bool(raw.get("recognizer_hints", True)),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),
+        pro_forms=frozenset(raw.get("pro_forms", ())),
+        item_openers=frozenset(raw.get("item_openers", ())),
+        weights=raw.get("weights", {}),
     )

@@ -17,12 +17,15 @@ from voiceshop.language.numbers import Numbers
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
+_DIGITS_PLURAL = re.compile(r"(?<=[a-z]\d)s\b|(?<=[a-z]\d\d)s\b")
+"""A plural "s" after a name ending in digits ("v8s"): the name is the same one."""
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _MINUS_SIGN = re.compile(r"(?<![\w.])-(?=\d)")
 _FRACTION_BAR = re.compile(r"(?<=\d)\s*[/\u2044]\s*(?=\d)")
-_SHARES = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
-"""Two whole numbers across a bar, which may be shares of a hundred ("80/20": 80% lean)."""
+_SHARES = re.compile(r"\b(\d{1,2})(?:\s*/\s*|[ -])(\d{1,2})\b")
+"""Two whole numbers across a bar, a hyphen or a space, which may be shares of a hundred
+("80/20", "80-20", "80 20": 80% lean)."""
 _VULGAR_FRACTION = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
 """One-character fractions after digits ("2½"), kept apart from them before they decompose."""
 _NOT_WORD = re.compile(r"(?:[^\w' ]|_)+")
@@ -60,6 +63,7 @@ class Normalizer:
             text = _DECIMAL_COMMA.sub(".", text)
         else:
             text = _THOUSANDS.sub("", text)
+        text = _DIGITS_PLURAL.sub("", text)
         text = _DIGIT_LETTER.sub(" ", text)
         text = self._spell_signs(text)
         text = _NUMBER.sub(lambda m: f" {self.numbers.digits_to_words(m.group())} ", text)
@@ -109,9 +113,12 @@ class Normalizer:
 
 def _first_share(match: re.Match[str]) -> str:
     """Shares of a hundred ("80/20", said of lean and fat) as the first one's percentage, as
-    product names write it ("80%"); other numbers across a bar as they are."""
-    first, second = match.group(1), match.group(2)
-    return f"{first}%" if int(first) + int(second) == 100 else match.group()
+    product names write it ("80%"); without a bar only the larger share first ("80 20", not
+    "5 95"); other numbers as they are."""
+    first, second = int(match.group(1)), int(match.group(2))
+    barred = "/" in match.group()
+    shares = first + second == 100 and (barred or first > second)
+    return f"{first}%" if shares else match.group()
 
 
 def _fold(text: str) -> str:

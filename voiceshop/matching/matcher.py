@@ -13,10 +13,11 @@ scored (`search.py`).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -192,17 +193,23 @@ class ProductMatcher:
         result = self.match(phrase)
         if result.outcome is not MatchOutcome.AMBIGUOUS:
             return None
+        sold = self.sold_in(phrase, unit)
+        if len(sold) != 1 or sold[0] not in {c.product for c in result.candidates}:
+            return None
+        return " ".join(self.words.said(sold[0].name))
+
+    def sold_in(self, phrase: str, unit: str) -> list[Product]:
+        """The best ranked products whose names hold every said word and that are sold by
+        `unit` (their counting unit or size says it), best first ("a gallon of milk": the
+        gallon milks, not the half-gallon cartons)."""
         said = set(self.words.words(unit))
         similar = self._said_similar(phrase)
-        sold = [
+        return [
             c.product
             for c in self.rank(phrase, self.settings.personal_pool)
             if self._covers(c.product, similar)
             and said <= set(self.words.words(f"{c.product.unit} {c.product.size}"))
         ]
-        if len(sold) != 1 or sold[0] not in {c.product for c in result.candidates}:
-            return None
-        return " ".join(self.words.said(sold[0].name))
 
     def carried(self, phrase: str) -> bool:
         """Whether the store may carry what `phrase` names: its best ranked products explain
@@ -289,6 +296,9 @@ class ProductMatcher:
         s = self.settings
         within = max(s.ambiguity_margin, s.choice_margin)
         ranked = self.rank(phrase, max(s.max_choices, 2), within=within)
+        sole = next((c for c in ranked if self._sole_of_brand(phrase, c.product)), None)
+        if sole is not None:
+            return MatchResult(phrase, MatchOutcome.CONFIDENT, (sole,))
         if not ranked or (ranked[0].score < s.confident_score and not self.carried(phrase)):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
         if ranked[0].score < s.min_score:
@@ -306,6 +316,20 @@ class ProductMatcher:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
+
+    def _sole_of_brand(self, phrase: str, product: Product) -> bool:
+        """Whether the phrase is the product's brand, and the store sells nothing else of that
+        brand ("a bottle of heinz": the ketchup)."""
+        said = tuple(self.words.words(phrase))
+        return bool(said) and self._brand_sizes.get(said) == 1 and said == self._brand_of(product)
+
+    def _brand_of(self, product: Product) -> tuple[str, ...]:
+        return tuple(self.words.words(product.brand)) if product.brand else ()
+
+    @cached_property
+    def _brand_sizes(self) -> Counter[tuple[str, ...]]:
+        """How many products the store sells of each brand, by the brand's words."""
+        return Counter(self._brand_of(p) for p in self.store.products if p.brand)
 
     def _rivals(self, phrase: str, top: float, other: Candidate) -> bool:
         """Whether another product makes the best one unclear: it scores within the ambiguity
