@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from voiceshop.cli import account_commands, shop_commands, voice_commands
+from voiceshop.cli import account_commands, server_commands, shop_commands, voice_commands
 from voiceshop.errors import VoiceShopError
 
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     voice_commands.add_commands(commands)
     shop_commands.add_commands(commands)
     account_commands.add_commands(commands)
+    server_commands.add_commands(commands)
     return parser
 
 

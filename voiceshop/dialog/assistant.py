@@ -47,9 +47,13 @@ class Assistant:
         store: str | None = None,
         language: str = "en",
         interface: str | None = None,
+        user_fixed: bool = False,
     ) -> None:
         self.db = db
         self.user = user
+        self.user_fixed = user_fixed
+        """The user was signed in by the caller (a server checked their token): "this is Sam"
+        does not switch to Sam's cart."""
         self.language = language
         self.interface = interface
         """Where the conversation happens (`chat`, `voice`, `replay`, ...), kept with orders."""
@@ -126,6 +130,8 @@ class Assistant:
     # Users and stores
 
     def _switch_user(self, intent: Intent) -> str:
+        if self.user_fixed:
+            return self.dialog.replies.say("user_fixed", user=self.user)
         self.user = intent.person.strip().title()
         default = self.db.default_store(self.user)
         if default:
