@@ -6,6 +6,7 @@ import asyncio
 import errno
 import logging
 import signal
+import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,6 +68,7 @@ class ShopServer:
 
     async def start(self) -> None:
         """Load the engines, open the database, and listen; ServerError when it cannot."""
+        _check_can_listen(self.settings.uri)  # before the engines take seconds to load
         await asyncio.to_thread(self._start_pools)
         self.info = self._describe()
         server = AsyncServer.from_uri(self.settings.uri)
@@ -242,6 +244,26 @@ class ShopServer:
                 )
             )
         return Info(asr=[asr], handle=[handle], tts=tts)
+
+
+def _check_can_listen(uri: str) -> None:
+    """ServerError now if a TCP address is taken or cannot be had (the server binds it again
+    after loading; a port taken in between is reported then)."""
+    scheme, host, port = parse_uri(uri)
+    if scheme != "tcp" or not port:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        problem = f"unknown host {host!r} ({err.strerror})"
+        raise ServerError(f"cannot listen at {uri}: {problem}") from err
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does
+            try:
+                probe.bind(address)
+            except OSError as err:
+                raise _cannot_listen(uri, err) from err
 
 
 def _cannot_listen(uri: str, err: OSError) -> ServerError:

@@ -66,6 +66,8 @@ class WorkerPool(Generic[R]):
         self._close = close
         self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=queue_size)
         self._threads: list[threading.Thread] = []
+        self._working = 0
+        """Workers that made their resource and wait for jobs (set before `start` returns)."""
         self.refused = 0
         """Jobs refused with Busy so far."""
 
@@ -79,7 +81,9 @@ class WorkerPool(Generic[R]):
             )
             thread.start()
             self._threads.append(thread)
-        failures = [error for _ in self._threads if (error := ready.get()) is not None]
+        answers = [ready.get() for _ in self._threads]
+        failures = [error for error in answers if error is not None]
+        self._working = len(answers) - len(failures)
         if failures:
             self.stop()
             raise failures[0]
@@ -103,8 +107,9 @@ class WorkerPool(Generic[R]):
 
     def stop(self) -> None:
         """Let the workers finish the jobs they hold and the queued ones, then end them."""
-        for _thread in self._threads:
-            self._jobs.put(None)
+        for _worker in range(self._working):
+            self._jobs.put(None)  # workers take these after the queued jobs
+        self._working = 0
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()
