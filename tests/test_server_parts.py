@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from voiceshop.cli import main
+from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.shared import SharedStores
 from voiceshop.errors import ServerError
 from voiceshop.server import Accounts, ServerSettings, ShopServer, TokenBook, add_token
 from voiceshop.server.pool import Busy, WorkerPool
@@ -249,3 +251,26 @@ def test_serve_in_a_subprocess_reports_a_taken_port(db_path: Path) -> None:
         )
     assert result.returncode == 2
     assert "port is in use" in result.stderr
+
+
+def test_conversations_sharing_stores_answer_as_conversations_that_do_not(db_path: Path) -> None:
+    """One shared store, matcher and parser (the server's) change no reply."""
+    script = [
+        "add milk and eggs",
+        "the first one",
+        "the large brown eggs",
+        "add sourdough bread from the coffee shop",
+        "what's in my cart",
+        "where is whole milk cheaper",
+    ]
+    with ShopDatabase(db_path) as db:
+        shared = SharedStores(db)
+        alone = Assistant(db, "alone", "grocery")
+        first = Assistant(db, "first", "grocery", shared=shared)
+        second = Assistant(db, "second", "grocery", shared=shared)
+        for text in script:
+            expected = alone.respond(text).text
+            assert first.respond(text).text == expected
+            assert second.respond(text).text == expected
+        assert first.dialog.parser is second.dialog.parser
+        assert alone.dialog.parser is not first.dialog.parser

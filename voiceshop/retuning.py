@@ -30,9 +30,17 @@ class RetuningConversation:
     Without a recognizer (a server, whose recognizers are shared by many conversations), it
     only keeps track: `vocabulary()` is what a recognizer should listen for next."""
 
-    def __init__(self, assistant: Assistant, recognizer: Recognizer | None) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        recognizer: Recognizer | None,
+        store_vocabularies: dict[str, Vocabulary] | None = None,
+    ) -> None:
+        """`store_vocabularies` (store id -> vocabulary) may be shared by conversations whose
+        assistants share their stores (`dialog.shared`), so each store's is compiled once."""
         self.assistant = assistant
         self._recognizer = recognizer
+        self._shared_vocabularies = store_vocabularies
         self._store_vocabulary: tuple[str, Vocabulary] | None = None
         self._question: OpenQuestion | None = None
 
@@ -66,5 +74,12 @@ class RetuningConversation:
         """The current store's vocabulary, compiled once while the conversation stays there."""
         store_id = self.assistant.store_id
         if self._store_vocabulary is None or self._store_vocabulary[0] != store_id:
-            self._store_vocabulary = (store_id, vocabulary_for(self.assistant))
+            shared = self._shared_vocabularies
+            if shared is None:
+                vocabulary = vocabulary_for(self.assistant)
+            elif store_id not in shared:
+                vocabulary = shared[store_id] = vocabulary_for(self.assistant)
+            else:
+                vocabulary = shared[store_id]
+            self._store_vocabulary = (store_id, vocabulary)
         return self._store_vocabulary[1]

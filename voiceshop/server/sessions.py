@@ -4,7 +4,8 @@ All of it lives in the server's dialog thread, which alone uses the database con
 (`ShopDatabase` is single-threaded): a `Desk` is that thread's resource, and every turn is one
 job on it. The key includes the signed-in user, so one shopper's conversation id can never reach
 another shopper's conversation, and each Assistant is fixed to its user ("this is Sam" does not
-switch carts).
+switch carts). Stores, matchers, parsers and vocabularies are built once and shared by all
+conversations (they are read-only once built, and all used from this one thread).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.shared import SharedStores
 from voiceshop.recognizer import Vocabulary
 from voiceshop.retuning import RetuningConversation
 from voiceshop.storage.database import ShopDatabase
@@ -42,6 +44,10 @@ class Desk:
         self._store = store
         self._max_sessions = max_sessions
         self._sessions: OrderedDict[SessionKey, RetuningConversation] = OrderedDict()
+        self._shared = SharedStores(db)
+        """Stores, matchers and parsers built once for all conversations."""
+        self._vocabularies: dict[str, Vocabulary] = {}
+        """Each store's recognizer vocabulary, compiled once for all conversations."""
 
     def respond(self, user: str, conversation_id: str, text: str) -> Turn:
         """The conversation's answer to `text` (the conversation starts if it is new)."""
@@ -71,8 +77,10 @@ class Desk:
             return None
         user = key[0]
         store = self.db.default_store(user) or self._store
-        assistant = Assistant(self.db, user, store, interface=INTERFACE, user_fixed=True)
-        conversation = RetuningConversation(assistant, None)
+        assistant = Assistant(
+            self.db, user, store, interface=INTERFACE, user_fixed=True, shared=self._shared
+        )
+        conversation = RetuningConversation(assistant, None, self._vocabularies)
         self._sessions[key] = conversation
         while len(self._sessions) > self._max_sessions:
             self._sessions.popitem(last=False)
