@@ -13,7 +13,8 @@ the transcript to `handle` -> `handled`; the reply to `synthesize` -> audio (unl
 Every shopper uses the same conversation id, so only the signed-in user keeps them apart.
 
 A "busy" answer (recognition, dialog or speech queue full) is counted and the step retried
-after a short random pause, as a satellite would ask again; the turn's latency keeps running.
+after a short random pause (the utterance resent at once, as a satellite that kept it would);
+the turn's latency keeps running from the first attempt's end of speech.
 
 Figures per level: turns per second (completed turns / wall time); end of speech (audio-stop
 sent) -> reply text (`handled`) and -> the reply's audio complete, median and p95; recognition
@@ -181,8 +182,8 @@ async def _recognize(
     await client.write_event(Transcribe(language="en", context=context).event())
     for event in frames:
         await client.write_event(event)
-        if realtime and AudioChunk.is_type(event.type):
-            await asyncio.sleep(AudioChunk.from_event(event).seconds)
+        if realtime and first_end is None and AudioChunk.is_type(event.type):
+            await asyncio.sleep(AudioChunk.from_event(event).seconds)  # a retry resends at once
     ended = first_end[0] if first_end else time.perf_counter()
     answer = await _read(client)
     if Error.is_type(answer.type) and Error.from_event(answer).code == "busy":

@@ -289,3 +289,26 @@ def test_an_oversized_message_ends_the_connection(small: ShopServer) -> None:
     answer, after = asyncio.run(scenario())
     assert answer is not None and Error.from_event(answer).code == "message-too-large"
     assert after is None  # closed
+
+
+def test_malformed_events_get_errors_and_the_connection_goes_on(small: ShopServer) -> None:
+    async def scenario() -> list[Event]:
+        async with client(small) as connection:
+            answers = []
+            for event in (
+                Event("transcript", {}),  # no text
+                Event("synthesize", {"text": 42}),
+                Event("audio-start", {"rate": "fast", "width": 2, "channels": 1}),
+                Describe().event(),
+            ):
+                await connection.write_event(event)
+                answer = await connection.read_event()
+                assert answer is not None
+                answers.append(answer)
+            return answers
+
+    no_text, number, bad_rate, info = asyncio.run(scenario())
+    assert Error.from_event(no_text).code == "bad-event"
+    assert Error.from_event(number).code == "bad-event"
+    assert Error.from_event(bad_rate).code == "audio-format"
+    assert Info.is_type(info.type)

@@ -90,6 +90,15 @@ class ShopEventHandler(AsyncEventHandler):
             self.writer.close()
 
     async def handle_event(self, event: Event) -> bool:
+        """Answer one event; a malformed one gets a `bad-event` error and the connection goes
+        on."""
+        try:
+            await self._dispatch(event)
+        except (KeyError, TypeError, ValueError) as err:
+            await self._error(f"malformed {event.type!r} event: {err!r}", "bad-event")
+        return True
+
+    async def _dispatch(self, event: Event) -> None:
         if Describe.is_type(event.type):
             await self.write_event(self._server.info.event())
         elif Transcribe.is_type(event.type):
@@ -106,7 +115,6 @@ class ShopEventHandler(AsyncEventHandler):
             await self._synthesize(Synthesize.from_event(event))
         else:
             _LOGGER.debug("ignoring a %r event", event.type)
-        return True
 
     # Reading, within limits
 
@@ -146,13 +154,14 @@ class ShopEventHandler(AsyncEventHandler):
     async def _audio_start(self, start: AudioStart) -> None:
         self._audio, self._format, self._refused_audio = bytearray(), None, False
         fmt = AudioFormat(start.rate, start.width, start.channels)
-        if (
+        if not all(isinstance(value, int) for value in (fmt.rate, fmt.width, fmt.channels)) or (
             fmt.width not in _WIDTHS
             or not _RATES[0] <= fmt.rate <= _RATES[1]
             or not 1 <= fmt.channels <= _MAX_CHANNELS
         ):
             await self._refuse_audio(
-                f"unsupported audio format {fmt}: send 16-bit PCM, 8-192 kHz, 1-8 channels",
+                f"unsupported audio format {fmt}: send PCM of 1-4 bytes a sample, 8-192 kHz, 1-8 "
+                "channels",
                 "audio-format",
             )
             return
@@ -199,6 +208,10 @@ class ShopEventHandler(AsyncEventHandler):
         except Busy:
             await self._error(BUSY_REPLY, BUSY_CODE)
             return
+        except Exception as err:
+            _LOGGER.exception("recognition failed")
+            await self._error(f"recognition failed: {err}", "asr-failed")
+            return
         heard = done.value
         reply_context: dict[str, Any] = {
             TIMING_KEY: {
@@ -225,6 +238,8 @@ class ShopEventHandler(AsyncEventHandler):
         if user is None:
             await self.write_event(NotHandled(SIGN_IN_REPLY, reply_context).event())
             return
+        if not isinstance(transcript.text, str):
+            raise TypeError("a transcript's text must be a string")
         text = transcript.text[: self._limits.max_text_chars]
         try:
             done = await self._server.dialog.run(
@@ -246,6 +261,8 @@ class ShopEventHandler(AsyncEventHandler):
         if speakers is None:
             await self._error("this server has no speech engine (install espeak-ng)", "no-tts")
             return
+        if not isinstance(synthesize.text, str):
+            raise TypeError("the text to synthesize must be a string")
         text = synthesize.text[: self._limits.max_text_chars]
         try:
             done = await speakers.run(lambda speaker: speaker.synthesize(text))
