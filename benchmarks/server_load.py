@@ -103,6 +103,9 @@ class Stats:
     turns: int = 0
     busy: Counter = field(default_factory=Counter)
     reply_s: list[float] = field(default_factory=list)
+    """From the end of speech (the first attempt's) to the reply text."""
+    accepted_reply_s: list[float] = field(default_factory=list)
+    """From the end of the attempt the server took to the reply text."""
     audio_s: list[float] = field(default_factory=list)
     queue_wait_s: list[float] = field(default_factory=list)
     recognize_s: list[float] = field(default_factory=list)
@@ -131,15 +134,18 @@ async def turn(
 ) -> None:
     """One spoken turn: recognize, handle, synthesize, each retried while the server is busy."""
     frames = _frames(wav)
-    spoken_end = None
+    speech_ended: float | None = None
+    """When the turn's first attempt finished sending its audio: the user stopped speaking."""
     while True:
+        sent = await _send_utterance(client, frames, context, realtime and speech_ended is None)
+        speech_ended = speech_ended or sent
         try:
-            spoken_end = await _recognize(client, frames, context, realtime, stats, spoken_end)
+            text = await _transcript(client, stats)
             break
         except Busy:
             stats.busy["recognize"] += 1
             await asyncio.sleep(random.uniform(*RETRY_PAUSE_S))
-    text = spoken_end[1]
+    accepted_end = sent
     while True:
         await client.write_event(Transcript(text, context=context).event())
         answer = await _read(client)
@@ -151,7 +157,9 @@ async def turn(
             stats.failures.append(f"{wav.name}: {answer.type} {answer.data}")
             return
         break
-    stats.reply_s.append(time.perf_counter() - spoken_end[0])
+    now = time.perf_counter()
+    stats.reply_s.append(now - speech_ended)
+    stats.accepted_reply_s.append(now - accepted_end)
     reply = Handled.from_event(answer).text or ""
     while tts:
         await client.write_event(Synthesize(reply).event())
@@ -165,26 +173,25 @@ async def turn(
                 stats.failures.append(f"tts: {answer.data}")
                 return
             answer = await _read(client)
-        stats.audio_s.append(time.perf_counter() - spoken_end[0])
+        stats.audio_s.append(time.perf_counter() - speech_ended)
         break
     stats.turns += 1
 
 
-async def _recognize(
-    client: AsyncTcpClient,
-    frames: list[Event],
-    context: dict,
-    realtime: bool,
-    stats: Stats,
-    first_end: tuple[float, str] | None,
-) -> tuple[float, str]:
-    """(when speech ended, transcript); the end is the first attempt's, kept across retries."""
+async def _send_utterance(
+    client: AsyncTcpClient, frames: list[Event], context: dict, realtime: bool
+) -> float:
+    """Send transcribe and the audio (at the pace of speech if `realtime`); when it ended."""
     await client.write_event(Transcribe(language="en", context=context).event())
     for event in frames:
         await client.write_event(event)
-        if realtime and first_end is None and AudioChunk.is_type(event.type):
-            await asyncio.sleep(AudioChunk.from_event(event).seconds)  # a retry resends at once
-    ended = first_end[0] if first_end else time.perf_counter()
+        if realtime and AudioChunk.is_type(event.type):
+            await asyncio.sleep(AudioChunk.from_event(event).seconds)
+    return time.perf_counter()
+
+
+async def _transcript(client: AsyncTcpClient, stats: Stats) -> str:
+    """The server's transcript; Busy when it refused the utterance."""
     answer = await _read(client)
     if Error.is_type(answer.type) and Error.from_event(answer).code == "busy":
         raise Busy
@@ -194,7 +201,7 @@ async def _recognize(
     timing = (transcript.context or {}).get("voiceshop", {})
     stats.queue_wait_s.append(timing.get("queue_wait_s", 0.0))
     stats.recognize_s.append(timing.get("recognize_s", 0.0))
-    return ended, transcript.text
+    return transcript.text
 
 
 async def _read(client: AsyncTcpClient) -> Event:
@@ -311,7 +318,7 @@ def _cell(value: float | None, digits: int = 2) -> str:
 
 def table(levels: list[Level], tts: bool) -> str:
     header = (
-        "| shoppers | turns | turns/s | reply p50 s | reply p95 s | "
+        "| shoppers | turns | turns/s | reply p50 s | reply p95 s | taken p50 s | taken p95 s | "
         + ("audio p50 s | audio p95 s | " if tts else "")
         + "queue wait p50 s | queue wait p95 s | recognize p50 s | busy (asr/handle/tts) | "
         "server CPU cores | RSS MiB (peak) | lost | duplicated | crossed | failures |"
@@ -327,7 +334,9 @@ def table(levels: list[Level], tts: bool) -> str:
         )
         rows.append(
             f"| {level.shoppers} | {s.turns} | {s.turns / level.wall_s:.2f} | "
-            f"{_cell(percentile(s.reply_s, 50))} | {_cell(percentile(s.reply_s, 95))} | {audio}"
+            f"{_cell(percentile(s.reply_s, 50))} | {_cell(percentile(s.reply_s, 95))} | "
+            f"{_cell(percentile(s.accepted_reply_s, 50))} | "
+            f"{_cell(percentile(s.accepted_reply_s, 95))} | {audio}"
             f"{_cell(percentile(s.queue_wait_s, 50))} | {_cell(percentile(s.queue_wait_s, 95))} | "
             f"{_cell(percentile(s.recognize_s, 50))} | {busy} | {level.cpu_cores:.2f} | "
             f"{level.rss_mib:.0f} ({level.peak_rss_mib:.0f}) | {level.lost} | "
@@ -417,8 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Scripts: {', '.join(f'{s.name} ({len(s.wavs)} turns)' for s in SCRIPTS)}, "
         "alternating between shoppers; all under one conversation id.",
         f"Audio streamed {'at once' if args.fast_audio else 'in real time'}; "
-        f"speech synthesis {'on' if args.tts else 'off'}. Reply/audio latency runs from the "
-        "audio-stop of the turn's first attempt (busy retries included).",
+        f"speech synthesis {'on' if args.tts else 'off'}. reply and audio: from the audio-stop "
+        "of the turn's first attempt (time spent refused busy and retrying included) to the "
+        "reply text and to the end of its audio; taken: from the audio-stop of the attempt the "
+        "server took to the reply text.",
         "Median end-of-speech -> reply first passes 1 s at "
         + (f"{over[0]} shoppers." if over else "none of these levels."),
         "The clients run on the same machine as the server (their CPU is not in the server's).",
