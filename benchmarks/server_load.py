@@ -21,9 +21,9 @@ sent) -> reply text (`handled`) and -> the reply's audio complete, median and p9
 queue wait and recognition time as the server reports them in the transcript's context; busy
 answers; the server's CPU (cores busy on average over the level) and its resident memory
 (at the end of the level, and its peak so far). Correctness: after each level, every shopper's
-orders and cart are read from the database and compared with its script: lost lines (expected,
-missing), duplicated (more units or more orders than scripted), crossed (another script's
-products). Exits 1 if any is not 0.
+orders and cart are read from the database and compared with its script: lost (scripted units
+not ordered), duplicated (units ordered or left in the cart beyond the script, and orders beyond
+one), crossed (units of the other script's products). Exits 1 if any is not 0.
 """
 
 from __future__ import annotations
@@ -242,24 +242,29 @@ async def run_level(
 
 
 def check_carts(db_path: Path, shoppers: list[tuple[str, str, Script]]) -> tuple[int, int, int]:
-    """(lost, duplicated, crossed) over every shopper's orders and cart."""
+    """(lost, duplicated, crossed) over every shopper's orders and cart.
+
+    lost: scripted units not ordered; duplicated: units ordered or left in the cart beyond the
+    script (products it never asked for included) and orders beyond one; crossed: units, ordered
+    or in the cart, of the other script's products."""
     lost = duplicated = crossed = 0
     with ShopDatabase(db_path) as db:
         for user, _token, script in shoppers:
             orders = db.orders(user, STORE)
-            units: Counter = Counter()
+            ordered: Counter = Counter()
             for order in orders:
                 for line in order.lines:
-                    units[line.product_id] += line.quantity
-            for line in db.cart(user, STORE):
-                units[line.product_id] += line.quantity
+                    ordered[line.product_id] += line.quantity
+            held = ordered + Counter(
+                {line.product_id: line.quantity for line in db.cart(user, STORE)}
+            )
             others = {p for s in SCRIPTS if s is not script for p in s.order} - set(script.order)
-            crossed += sum(units[p] for p in others)
-            lost += sum(max(0, n - units[p]) for p, n in script.order.items())
-            duplicated += sum(max(0, units[p] - n) for p, n in script.order.items())
+            crossed += sum(held[p] for p in others)
+            lost += sum(max(0, n - ordered[p]) for p, n in script.order.items())
+            duplicated += sum(
+                max(0, n - script.order.get(p, 0)) for p, n in held.items() if p not in others
+            )
             duplicated += max(0, len(orders) - 1)
-            if not orders:
-                lost += 1
     return lost, duplicated, crossed
 
 
