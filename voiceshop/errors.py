@@ -39,3 +39,7 @@ class EngineUnavailableError(VoiceShopError):
 
 class AccountError(VoiceShopError):
     """An account setting (purchase code, spending limit) was refused; nothing changed."""
+
+
+class ServerError(VoiceShopError):
+    """`voiceshop serve` cannot start: a bad address, a port in use, a missing token file."""

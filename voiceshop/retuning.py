@@ -25,11 +25,22 @@ def vocabulary_for(assistant: Assistant) -> Vocabulary:
 class RetuningConversation:
     """An Assistant as the voice loop's `Conversation`, keeping `recognizer` tuned to it: the
     vocabulary of the store it moved to, the answers to the question it asked, and nothing
-    learned of a person who is gone."""
+    learned of a person who is gone.
 
-    def __init__(self, assistant: Assistant, recognizer: Recognizer) -> None:
+    Without a recognizer (a server, whose recognizers are shared by many conversations), it
+    only keeps track: `vocabulary()` is what a recognizer should listen for next."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        recognizer: Recognizer | None,
+        store_vocabularies: dict[str, Vocabulary] | None = None,
+    ) -> None:
+        """`store_vocabularies` (store id -> vocabulary) may be shared by conversations whose
+        assistants share their stores (`dialog.shared`), so each store's is compiled once."""
         self.assistant = assistant
         self._recognizer = recognizer
+        self._shared_vocabularies = store_vocabularies
         self._store_vocabulary: tuple[str, Vocabulary] | None = None
         self._question: OpenQuestion | None = None
 
@@ -38,13 +49,19 @@ class RetuningConversation:
         open question changed."""
         store, user = self.assistant.store_id, self.assistant.user
         reply = self.assistant.respond(text, confidence)
-        if self.assistant.user != user:
-            self._recognizer.new_speaker()
         question = self.assistant.open_question()
-        if self.assistant.store_id != store or question != self._question:
-            self._recognizer.set_vocabulary(self._vocabulary(question))
+        if self._recognizer is not None:
+            if self.assistant.user != user:
+                self._recognizer.new_speaker()
+            if self.assistant.store_id != store or question != self._question:
+                self._recognizer.set_vocabulary(self._vocabulary(question))
         self._question = question
         return reply
+
+    def vocabulary(self) -> Vocabulary:
+        """What the next utterance should be listened for with: the answers to the open
+        question, else the current store's words."""
+        return self._vocabulary(self.assistant.open_question())
 
     def _vocabulary(self, question: OpenQuestion | None) -> Vocabulary:
         """The current store's vocabulary, or the answers to `question` within it."""
@@ -57,5 +74,12 @@ class RetuningConversation:
         """The current store's vocabulary, compiled once while the conversation stays there."""
         store_id = self.assistant.store_id
         if self._store_vocabulary is None or self._store_vocabulary[0] != store_id:
-            self._store_vocabulary = (store_id, vocabulary_for(self.assistant))
+            shared = self._shared_vocabularies
+            if shared is None:
+                vocabulary = vocabulary_for(self.assistant)
+            elif store_id not in shared:
+                vocabulary = shared[store_id] = vocabulary_for(self.assistant)
+            else:
+                vocabulary = shared[store_id]
+            self._store_vocabulary = (store_id, vocabulary)
         return self._store_vocabulary[1]

@@ -7,7 +7,13 @@ import importlib.metadata
 import logging
 import sys
 
-from voiceshop.cli import account_commands, desk_commands, shop_commands, voice_commands
+from voiceshop.cli import (
+    account_commands,
+    desk_commands,
+    server_commands,
+    shop_commands,
+    voice_commands,
+)
 from voiceshop.cli.common import apply_config
 from voiceshop.errors import VoiceShopError
 
@@ -27,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     shop_commands.add_commands(commands)
     account_commands.add_commands(commands)
     desk_commands.add_commands(commands)
+    server_commands.add_commands(commands)
     _accept_debug_after(commands)
     return parser
 

@@ -14,6 +14,7 @@ from voiceshop.catalog.resolve import bundled_store_names, open_store
 from voiceshop.dialog.consent import Consent
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.shared import SharedStores
 from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingCode, ConfirmingHeard
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent
@@ -45,11 +46,18 @@ class Assistant:
         store: str | None = None,
         language: str | None = None,
         interface: str | None = None,
+        user_fixed: bool = False,
+        shared: SharedStores | None = None,
     ) -> None:
         self.db = db
         self.user = user
         self.chosen_language = language
         """The language asked for (`--language`); None: each store's own, else English."""
+        self.user_fixed = user_fixed
+        """The user was signed in by the caller (a server checked their token): "this is Sam"
+        does not switch to Sam's cart."""
+        self._shared = shared
+        """Stores, matchers and parsers shared with other conversations; None: its own."""
         self.interface = interface
         """Where the conversation happens (`chat`, `voice`, `replay`, ...), kept with orders."""
         self._stores: dict[str, Store] = {}
@@ -70,13 +78,7 @@ class Assistant:
     @property
     def dialog(self) -> DialogManager:
         """The current user's conversation with the current store."""
-        key = (self.user, self.store_id)
-        if key not in self._dialogs:
-            store = self._stores[self.store_id]
-            self._dialogs[key] = DialogManager(
-                store, self.db, self.user, self.language_at(store), interface=self.interface
-            )
-        return self._dialogs[key]
+        return self._dialog_at(self._stores[self.store_id])
 
     @property
     def language(self) -> str:
@@ -134,6 +136,8 @@ class Assistant:
     # Users and stores
 
     def _switch_user(self, intent: Intent) -> str:
+        if self.user_fixed:
+            return self.dialog.replies.say("user_fixed", user=self.user)
         said = intent.person.strip().title()
         self.user = self.db.user_named(said) or said
         default = self.db.default_store(self.user)
@@ -193,7 +197,7 @@ class Assistant:
 
     def _load(self, store_id: str) -> Store:
         if store_id not in self._stores:
-            store = open_store(store_id, self.db)
+            store = self._shared.store(store_id) if self._shared else open_store(store_id, self.db)
             self._stores[store.id] = store
             return store
         return self._stores[store_id]
@@ -258,8 +262,19 @@ class Assistant:
     def _dialog_at(self, store: Store) -> DialogManager:
         key = (self.user, store.id)
         if key not in self._dialogs:
+            matcher, parser = (
+                self._shared.understanding(store, self.language_at(store))
+                if self._shared is not None
+                else (None, None)
+            )
             self._dialogs[key] = DialogManager(
-                store, self.db, self.user, self.language_at(store), interface=self.interface
+                store,
+                self.db,
+                self.user,
+                self.language_at(store),
+                matcher=matcher,
+                interface=self.interface,
+                parser=parser,
             )
         return self._dialogs[key]
 

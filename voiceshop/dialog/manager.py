@@ -89,14 +89,17 @@ class DialogManager:
         matcher: ProductMatcher | None = None,
         settings: DialogSettings | None = None,
         interface: str | None = None,
+        parser: IntentParser | None = None,
     ) -> None:
+        """`matcher` and `parser` (built on that matcher) may be shared between conversations
+        (`dialog.shared`); by default each conversation builds its own."""
         self.store = store
         self.db = db
         self.user = user
         self.interface = interface
         """Where the conversation happens (`chat`, `voice`, ...), recorded with its orders."""
         self.matcher = matcher or ProductMatcher(store, Normalizer(load_language(language)))
-        self.parser = IntentParser(store, language, products=self.matcher)
+        self.parser = parser or IntentParser(store, language, products=self.matcher)
         self.consent = ConsentReader(self.parser)
         self.replies = Replies(store, language)
         self.guard = PurchaseGuard(db, self.replies, self.parser.normalizer)

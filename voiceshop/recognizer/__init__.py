@@ -54,6 +54,9 @@ class WhisperSettings:
     """Beam search width; 1 is greedy and about a third faster, but less accurate."""
     cpu_threads: int = 2
     """CPU threads for the model."""
+    workers: int = 1
+    """Utterances the model may decode at the same time, from as many threads (CTranslate2's
+    inter_threads): a server's recognition pool sets it to its size, with `cpu_threads` 1."""
     compute_type: str = "int8"
     """CTranslate2 weight type: int8 is fastest on CPU at no measurable accuracy cost."""
     prompt_token_limit: int = 180

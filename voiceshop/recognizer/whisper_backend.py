@@ -575,6 +575,7 @@ def _load_model(path: Path, settings: WhisperSettings) -> WhisperModel:
         device="cpu",
         compute_type=settings.compute_type,
         cpu_threads=settings.cpu_threads,
+        num_workers=settings.workers,
     )
 
 

@@ -106,6 +106,20 @@ class Pyttsx3Speaker(Speaker):
         if synthesised and self._settings.say_to is not None:
             joined(synthesised).write_wav(self._reply_path(self._settings.say_to))
 
+    def synthesize(self, text: str) -> Sound | None:
+        """`text` spoken into one sound, neither played nor kept (a server sends it on); None
+        when it has no words. EngineUnavailableError when the engine fails or overruns."""
+        whole = " ".join(text.split())
+        parts = sentences(text) if self._settings.by_sentence else [whole] if whole else []
+        if not parts:
+            return None
+        worker = self._take_worker()
+        try:
+            return joined(list(worker.sounds(parts)))
+        finally:
+            worker.close()
+            self._prewarm()
+
     def close(self) -> None:
         if self._next is not None:
             self._next.close()
