@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 APT_PACKAGES=(python3-venv espeak-ng libespeak-ng1 libportaudio2 pulseaudio pulseaudio-utils
-              libasound2-plugins)
+              libasound2-plugins chromium)
 
 say() { printf 'voiceshop setup: %s\n' "$*" >&2; }
 
