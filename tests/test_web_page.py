@@ -107,14 +107,19 @@ def test_hands_free_speech_is_transcribed_answered_spoken_and_shown_in_the_cart(
     you.wait_for(timeout=TIMEOUT_MS)
     heard = you.inner_text().lower()
     assert "milk" in heard and "eggs" in heard, heard
+    # partial transcripts showed while the 4 s request was still being said, then gave way
+    body = page.locator("body")
+    assert int(body.get_attribute("data-partials") or 0) >= 1
+    partial = body.get_attribute("data-last-partial") or ""
+    assert partial.split()[0].lower().strip(".,") in heard, (partial, heard)
+    assert page.locator("#partial").inner_text() == ""
     reply = page.locator("#conversation li.shop").first
     reply.wait_for(timeout=TIMEOUT_MS)
     assert re.search(r"Added 2 cartons of .*Organic Whole Milk", reply.inner_text())
     assert ("2", "Horizon Organic Whole Milk") in cart_rows(page)
     # the reply came in the server's voice and was played by the page
-    page.wait_for_function(
-        "Number(document.body.dataset.serverSpeechSeconds || 0) > 1", timeout=TIMEOUT_MS
-    )
+    page.wait_for_selector("body[data-server-speech-seconds]", timeout=TIMEOUT_MS)
+    assert float(body.get_attribute("data-server-speech-seconds") or 0) > 1
     assert ("organic-whole-milk", 2) in cart(shop["db"], "alice")
     assert cart(shop["db"], "bob") == []
 

@@ -76,6 +76,8 @@ class ShopServer:
         uri = self.settings.uri
         if uri is not None:
             _check_can_listen(uri)  # before the engines take seconds to load
+        if self.web is not None:
+            self.web.check_can_listen()
         await asyncio.to_thread(self._start_pools)
         self.info = self._describe()
         if uri is not None:

@@ -31,8 +31,10 @@ from another machine, put the page behind a TLS reverse proxy (README, "The brow
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import socket
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -103,6 +105,32 @@ class WebFront:
         self._port = port
         self._listening: Server | None = None
 
+    def check_can_listen(self) -> None:
+        """ServerError now if the page's port is taken or cannot be had (before the engines
+        take seconds to load; a port taken in between is reported by `start`)."""
+        try:
+            infos = socket.getaddrinfo(
+                self._host, self._port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )
+        except socket.gaierror as err:
+            raise ServerError(f"--http: unknown host {self._host!r} ({err.strerror})") from err
+        for family, kind, proto, _name, address in infos:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(address)
+                except OSError as err:
+                    raise self._cannot_listen(err) from err
+
+    def _cannot_listen(self, err: OSError) -> ServerError:
+        if err.errno == errno.EADDRINUSE:
+            problem = "the port is in use (another server?); pick another with --http PORT"
+        elif err.errno == errno.EACCES:
+            problem = "permission denied (ports below 1024 need root); use a port from 1024 up"
+        else:
+            problem = str(err.strerror or err)
+        return ServerError(f"cannot serve the page at {self._host}:{self._port}: {problem}")
+
     async def start(self) -> None:
         limits = self._server.settings.limits
         try:
@@ -115,10 +143,7 @@ class WebFront:
                 server_header="voiceshop",
             )
         except OSError as err:
-            raise ServerError(
-                f"cannot serve the page at {self._host}:{self._port}: {err.strerror or err}"
-                " (another program on that port? pick another with --http PORT)"
-            ) from err
+            raise self._cannot_listen(err) from err
 
     @property
     def url(self) -> str:

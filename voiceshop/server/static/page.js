@@ -26,6 +26,7 @@ let loud = 0;
 let quiet = 0;
 let noiseFloor = 0.003;
 let serverSpeechSeconds = 0;
+let partials = 0; // partial transcripts shown so far
 
 function note(text) {
   $("status").textContent = text;
@@ -141,6 +142,9 @@ function receive(data) {
       break;
     case "partial":
       $("partial").textContent = message.text;
+      partials += 1;
+      document.body.dataset.partials = String(partials);
+      document.body.dataset.lastPartial = message.text;
       break;
     case "transcript":
       $("partial").textContent = "";
