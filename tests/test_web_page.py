@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.test_server_wyoming import cart, running
 from voiceshop.server import ServerSettings, add_token
+from voiceshop.storage.database import ShopDatabase
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +39,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("web")
     tokens = folder / "tokens"
     alice, bob = add_token(tokens, "alice"), add_token(tokens, "bob")
+    carol = add_token(tokens, "carol")
     settings = ServerSettings(uri=None, http="127.0.0.1:0", db=folder / "shop.db", tokens=tokens)
+    with ShopDatabase(settings.db) as db:
+        db.set_purchase_code("carol", "2468")
     with running(settings) as server:
         assert server.web is not None and server.address == ""
-        yield {"url": server.web.url, "db": settings.db, "alice": alice, "bob": bob}
+        yield {"url": server.web.url, "db": settings.db, "alice": alice, "bob": bob, "carol": carol}
 
 
 @pytest.fixture
@@ -152,13 +157,19 @@ def test_push_to_talk_adds_to_the_cart_and_a_checkout_shows_the_read_back(
     assert not [line for line in cart(shop["db"], "alice") if line[0] == "sourdough-bread"]
 
 
-def test_a_wrong_token_opens_no_cart(shop: dict, chromium: Any) -> None:
+def test_a_wrong_token_opens_no_cart_and_a_token_in_the_fragment_signs_in(
+    shop: dict, chromium: Any
+) -> None:
     page = chromium(BREAD_WAV)
     sign_in(page, shop["url"], "not-a-token")
     page.wait_for_selector("#signin-status:has-text('not known')", timeout=TIMEOUT_MS)
     assert page.locator("#push").is_disabled()
     assert page.locator("#typed-text").is_disabled()
     assert "not signed in" in page.locator("#who").inner_text()
+    page.goto(shop["url"] + "#token=" + shop["carol"])
+    page.wait_for_selector("#who:has-text('signed in as carol')", timeout=TIMEOUT_MS)
+    assert page.locator("#push").is_enabled()
+    assert shop["carol"] not in page.url  # taken out of the address once read
 
 
 # The WebSocket without a browser
@@ -224,3 +235,43 @@ def test_only_the_pages_files_are_served(shop: dict) -> None:
     with pytest.raises(HTTPError) as missing:
         urlopen(shop["url"] + "../pyproject.toml")
     assert missing.value.code == 404
+
+
+def test_what_is_said_to_the_purchase_code_question_is_never_sent_back(shop: dict) -> None:
+    """carol has a purchase code: after her yes, the next utterance comes back masked, with no
+    partial transcripts (the words of BREAD_WAV stand in for the code)."""
+
+    async def scenario() -> tuple[dict, list[dict]]:
+        url = shop["url"].replace("http://", "ws://") + "ws"
+        async with connect(url) as socket:
+
+            async def answer(kind: str) -> dict:
+                while True:
+                    message = await asyncio.wait_for(socket.recv(), 120)
+                    if isinstance(message, str) and json.loads(message)["type"] == kind:
+                        return json.loads(message)
+
+            await socket.send(json.dumps({"type": "hello", "token": shop["carol"]}))
+            await answer("welcome")
+            for text in ("add two lemons", "check out", "yes"):
+                await socket.send(json.dumps({"type": "say", "text": text}))
+                reply = await answer("reply")
+            await socket.send(json.dumps({"type": "start", "rate": 16_000}))
+            with wave.open(str(BREAD_WAV), "rb") as wav:
+                while pcm := wav.readframes(1600):  # 0.1 s, sent as it would be spoken
+                    await socket.send(pcm)
+                    await asyncio.sleep(0.1)
+            await socket.send(json.dumps({"type": "stop"}))
+            after: list[dict] = []
+            while not after or after[-1]["type"] != "reply":
+                message = await asyncio.wait_for(socket.recv(), 120)
+                if isinstance(message, str):  # not the speech of a reply
+                    after.append(json.loads(message))
+            return reply, after
+
+    asked, after = asyncio.run(scenario())
+    assert asked["secret"] is True and "code" in asked["text"].lower()
+    transcripts = [message for message in after if message["type"] == "transcript"]
+    assert transcripts == [{"type": "transcript", "text": "••••", "secret": True}]
+    assert not [message for message in after if message["type"] == "partial"]
+    assert "sourdough" not in json.dumps(after).lower()

@@ -391,9 +391,13 @@ document.addEventListener("keyup", (event) => {
 });
 // A token in the address's fragment (#token=...), which browsers never send to the server,
 // signs in at once: handy as a bookmark on the shopper's own device.
-const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.get("token") !== null) {
-  $("token").value = fragment.get("token");
-  history.replaceState(null, "", location.pathname);
-  $("signin").requestSubmit();
+function signInFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("token") !== null) {
+    $("token").value = fragment.get("token");
+    history.replaceState(null, "", location.pathname);
+    $("signin").requestSubmit();
+  }
 }
+window.addEventListener("hashchange", signInFromFragment);
+signInFromFragment();
