@@ -116,7 +116,8 @@ def test_hands_free_speech_is_transcribed_answered_spoken_and_shown_in_the_cart(
     body = page.locator("body")
     assert int(body.get_attribute("data-partials") or 0) >= 1
     partial = body.get_attribute("data-last-partial") or ""
-    assert partial.split()[0].lower().strip(".,") in heard, (partial, heard)
+    said = set(re.findall(r"[a-z]+", heard))
+    assert said & set(re.findall(r"[a-z]+", partial.lower())), (partial, heard)
     assert page.locator("#partial").inner_text() == ""
     reply = page.locator("#conversation li.shop").first
     reply.wait_for(timeout=TIMEOUT_MS)
