@@ -126,6 +126,7 @@ def test_hands_free_speech_is_transcribed_answered_spoken_and_shown_in_the_cart(
     # the reply came in the server's voice and was played by the page
     page.wait_for_selector("body[data-server-speech-seconds]", timeout=TIMEOUT_MS)
     assert float(body.get_attribute("data-server-speech-seconds") or 0) > 1
+    assert body.get_attribute("data-browser-speeches") is None
     assert ("organic-whole-milk", 2) in cart(shop["db"], "alice")
     assert cart(shop["db"], "bob") == []
 
@@ -171,6 +172,25 @@ def test_a_wrong_token_opens_no_cart_and_a_token_in_the_fragment_signs_in(
     page.wait_for_selector("#who:has-text('signed in as carol')", timeout=TIMEOUT_MS)
     assert page.locator("#push").is_enabled()
     assert shop["carol"] not in page.url  # taken out of the address once read
+
+
+def test_without_a_server_voice_the_page_speaks_the_reply_itself(
+    tmp_path: Path, chromium: Any
+) -> None:
+    settings = ServerSettings(uri=None, http="127.0.0.1:0", db=tmp_path / "shop.db")
+    with running(settings) as server:
+        assert server.web is not None and server.speakers is not None
+        server.speakers = None  # as when espeak-ng is missing: tts is not offered
+        page = chromium(BREAD_WAV)
+        page.goto(server.web.url)
+        page.click("#signin-button")
+        page.wait_for_selector("#who:has-text('signed in as default')", timeout=TIMEOUT_MS)
+        page.fill("#typed-text", "add two lemons")
+        page.click("#typed-button")
+        page.locator("#conversation li.shop").first.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_selector("body[data-browser-speeches='1']", timeout=TIMEOUT_MS)
+        assert page.locator("body").get_attribute("data-server-speech-seconds") is None
+        assert ("2", "Lemon") in cart_rows(page)
 
 
 # The WebSocket without a browser

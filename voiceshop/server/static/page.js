@@ -27,6 +27,7 @@ let quiet = 0;
 let noiseFloor = 0.003;
 let serverSpeechSeconds = 0;
 let partials = 0; // partial transcripts shown so far
+let browserSpeeches = 0; // replies given to the browser's own voice
 
 function note(text) {
   $("status").textContent = text;
@@ -217,6 +218,8 @@ function speakInBrowser(text) {
   if (!("speechSynthesis" in window) || !text) {
     return;
   }
+  browserSpeeches += 1;
+  document.body.dataset.browserSpeeches = String(browserSpeeches);
   const spoken = new SpeechSynthesisUtterance(text);
   spoken.onend = () => { speaking = false; };
   startSpeaking(text.split(/\s+/).length * 0.5);
