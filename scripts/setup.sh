@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 APT_PACKAGES=(python3-venv espeak-ng libespeak-ng1 libportaudio2 pulseaudio pulseaudio-utils
-              libasound2-plugins postgresql-15)
+              libasound2-plugins postgresql-15 chromium)
 
 say() { printf 'voiceshop setup: %s\n' "$*" >&2; }
 

@@ -24,7 +24,12 @@ replies (tts), for many conversations at once, each kept under its user and conv
 Without --tokens every conversation shops as --user (one household on a trusted network; Home
 Assistant sends no tokens). With --tokens, each transcript must carry a shopper's token in its
 context ({"conversation_id": ..., "token": ...}; see `voiceshop token`), and the token decides
-whose cart it is. Stop with Ctrl-C."""
+whose cart it is.
+
+With --http [HOST:]PORT it also serves a browser page (alone when --uri is not given): a
+microphone button, the conversation, the cart and the read-back; the page signs in with the
+shopper's token. Browsers allow the microphone on http://localhost only: from other machines,
+serve the page through a TLS reverse proxy (see the README). Stop with Ctrl-C."""
 
 
 def _positive_int(text: str) -> int:
@@ -52,9 +57,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--uri",
-        default=DEFAULT_URI,
+        default=None,
         help=f"where to listen: tcp://HOST:PORT or unix:///PATH (default: {DEFAULT_URI}, this "
-        "machine only; tcp://0.0.0.0:10700 for the network)",
+        "machine only, unless only --http is given; tcp://0.0.0.0:10700 for the network)",
+    )
+    serve.add_argument(
+        "--http",
+        metavar="[HOST:]PORT",
+        default=None,
+        help="also serve the browser page at http://HOST:PORT/ (HOST: 127.0.0.1 unless given; "
+        "only the page when --uri is not given)",
     )
     serve.add_argument(
         "--db",
@@ -140,7 +152,8 @@ def server_settings(args: argparse.Namespace) -> ServerSettings:
         max_sessions=args.max_sessions,
     )
     return ServerSettings(
-        uri=args.uri,
+        uri=args.uri if args.uri is not None or args.http is not None else DEFAULT_URI,
+        http=args.http,
         db=args.db or default_db_path(),
         store=args.store,
         tokens=args.tokens,
@@ -164,8 +177,11 @@ async def _serve(server: ShopServer) -> int:
         if server.accounts.needs_token
         else f"{server.settings.household_user!r} (no tokens)"
     )
+    where = [f"Wyoming at {server.address}"] if server.address else []
+    if server.web is not None:
+        where.append(f"its page at {server.web.url}")
     print(
-        f"voiceshop serves Wyoming at {server.address} for {who}, "
+        f"voiceshop serves {' and '.join(where)} for {who}, "
         f"{server.settings.recognition_workers} recognition workers. Ctrl-C stops.",
         flush=True,
     )

@@ -35,6 +35,7 @@ from voiceshop.server.pool import Busy, WorkerPool
 from voiceshop.server.recognition import Listener, server_recognizer_settings
 from voiceshop.server.sessions import Desk
 from voiceshop.server.settings import ServerSettings, parse_uri
+from voiceshop.server.web import WebFront, parse_http
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.storage.database import ShopDatabase
 
@@ -54,7 +55,11 @@ class ShopServer:
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        parse_uri(settings.uri)  # a bad address fails before any model is loaded
+        if settings.uri is None and settings.http is None:
+            raise ServerError("nothing to serve: give --uri tcp://HOST:PORT, --http PORT or both")
+        if settings.uri is not None:
+            parse_uri(settings.uri)  # a bad address fails before any model is loaded
+        self.web = WebFront(self, *parse_http(settings.http)) if settings.http else None
         tokens = TokenBook(settings.tokens) if settings.tokens is not None else None
         self.accounts = Accounts(tokens, settings.household_user)
         self.recognizers: WorkerPool[Listener]
@@ -68,21 +73,36 @@ class ShopServer:
 
     async def start(self) -> None:
         """Load the engines, open the database, and listen; ServerError when it cannot."""
-        _check_can_listen(self.settings.uri)  # before the engines take seconds to load
+        uri = self.settings.uri
+        if uri is not None:
+            _check_can_listen(uri)  # before the engines take seconds to load
+        if self.web is not None:
+            self.web.check_can_listen()
         await asyncio.to_thread(self._start_pools)
         self.info = self._describe()
-        server = AsyncServer.from_uri(self.settings.uri)
-        try:
-            await server.start(lambda reader, writer: ShopEventHandler(reader, writer, self))
-        except OSError as err:
-            self._stop_pools()
-            raise _cannot_listen(self.settings.uri, err) from err
-        self._wyoming = server
-        _LOGGER.info("voiceshop serves Wyoming at %s", self.address)
+        if uri is not None:
+            server = AsyncServer.from_uri(uri)
+            try:
+                await server.start(lambda reader, writer: ShopEventHandler(reader, writer, self))
+            except OSError as err:
+                self._stop_pools()
+                raise _cannot_listen(uri, err) from err
+            self._wyoming = server
+            _LOGGER.info("voiceshop serves Wyoming at %s", self.address)
+        if self.web is not None:
+            try:
+                await self.web.start()
+            except ServerError:
+                await self.stop()
+                raise
+            _LOGGER.info("voiceshop serves its page at %s", self.web.url)
 
     @property
     def address(self) -> str:
-        """The URI the server listens on (with the port picked when the URI gave port 0)."""
+        """The URI the server listens on (with the port picked when the URI gave port 0); ""
+        without Wyoming."""
+        if self.settings.uri is None:
+            return ""
         scheme, host, port = parse_uri(self.settings.uri)
         sockets = getattr(getattr(self._wyoming, "_server", None), "sockets", None)
         if scheme == "tcp" and port == 0 and sockets:
@@ -104,6 +124,8 @@ class ShopServer:
     async def stop(self) -> None:
         """Close the socket and the connections, then let the workers finish."""
         self._stopped.set()
+        if self.web is not None:
+            await self.web.stop()
         if self._wyoming is not None:
             await self._wyoming.stop()
             self._wyoming = None

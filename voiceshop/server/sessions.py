@@ -49,9 +49,12 @@ class Desk:
         self._vocabularies: dict[str, Vocabulary] = {}
         """Each store's recognizer vocabulary, compiled once for all conversations."""
 
-    def respond(self, user: str, conversation_id: str, text: str) -> Turn:
-        """The conversation's answer to `text` (the conversation starts if it is new)."""
-        conversation = self._session((user, conversation_id), create=True)
+    def respond(
+        self, user: str, conversation_id: str, text: str, interface: str = INTERFACE
+    ) -> Turn:
+        """The conversation's answer to `text` (the conversation starts if it is new, its orders
+        recorded as placed through `interface`)."""
+        conversation = self._session((user, conversation_id), create=True, interface=interface)
         assert conversation is not None
         return Turn(conversation.respond(text), user, conversation_id)
 
@@ -59,6 +62,10 @@ class Desk:
         """What the conversation listens for next; None for a conversation not held."""
         conversation = self._session((user, conversation_id), create=False)
         return conversation.vocabulary() if conversation is not None else None
+
+    def conversation(self, user: str, conversation_id: str) -> RetuningConversation | None:
+        """The conversation held under (user, conversation id), if any (to read its state)."""
+        return self._session((user, conversation_id), create=False)
 
     @property
     def session_count(self) -> int:
@@ -68,7 +75,9 @@ class Desk:
         self._sessions.clear()
         self.db.close()
 
-    def _session(self, key: SessionKey, *, create: bool) -> RetuningConversation | None:
+    def _session(
+        self, key: SessionKey, *, create: bool, interface: str = INTERFACE
+    ) -> RetuningConversation | None:
         conversation = self._sessions.get(key)
         if conversation is not None:
             self._sessions.move_to_end(key)
@@ -78,7 +87,7 @@ class Desk:
         user = key[0]
         store = self.db.default_store(user) or self._store
         assistant = Assistant(
-            self.db, user, store, interface=INTERFACE, user_fixed=True, shared=self._shared
+            self.db, user, store, interface=interface, user_fixed=True, shared=self._shared
         )
         conversation = RetuningConversation(assistant, None, self._vocabularies)
         self._sessions[key] = conversation

@@ -49,8 +49,10 @@ class Limits:
 class ServerSettings:
     """One server: address, database, store, accounts and pools."""
 
-    uri: str = DEFAULT_URI
-    """tcp://HOST:PORT or unix://PATH."""
+    uri: str | None = DEFAULT_URI
+    """tcp://HOST:PORT or unix://PATH of the Wyoming server; None: no Wyoming (the page only)."""
+    http: str | None = None
+    """[HOST:]PORT of the browser page (`server.web`); None: no page."""
     db: Path | str = Path("voiceshop.db")
     """The database of carts and orders: a SQLite file or a postgresql:// URL."""
     store: str = "grocery"
