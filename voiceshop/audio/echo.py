@@ -1,0 +1,145 @@
+"""Barge-in: hearing the person over the agent's own reply.
+
+While a reply plays, the microphone hears the reply's echo and possibly the person. The reply's
+signal is known (it was synthesised before playing), so an acoustic echo canceller removes its
+echo from the microphone audio, and `InterruptionDetector` looks for speech in what is left.
+
+- `ReplyReference`: the reply's samples on the monotonic clock, so the part played when a
+  microphone chunk was captured can be handed to the canceller (zeros before, after, and once
+  playback was stopped).
+- `EchoCanceller`: WebRTC's AEC3 (PyPI `pywebrtc-audio`, imported lazily), fed 10 ms frames. It
+  estimates the echo path's delay itself, so the timestamps need only be roughly right.
+  In a trial with a synthetic room (80 ms, -6 dB, RT60 0.3 s) it removed 22-27 dB of echo from the
+  first second on; speexdsp (`speexdsp-aec`) removed 1-4 dB in the first two seconds (slow to
+  converge on speech), which is why AEC3 is used.
+- `InterruptionDetector`: energy on the echo-cancelled audio, in 10 ms frames: an interruption is
+  `min_speech_s` of frames above `speech_dbfs` within `window_s`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voiceshop.audio.types import ENGINE_RATE
+from voiceshop.errors import EngineUnavailableError
+
+FRAME = ENGINE_RATE // 100
+"""Samples per 10 ms frame: what AEC3 processes at a time, and the detector's frame."""
+
+
+@dataclass(frozen=True)
+class BargeInSettings:
+    """How the agent listens while it speaks."""
+
+    enabled: bool = False
+    """True: barge-in (keep listening, cancel the echo, stop the reply when the person speaks);
+    False: half-duplex (the microphone is muted while the agent speaks)."""
+    speech_dbfs: float = -42.0
+    """Level of a 10 ms frame of echo-cancelled audio (dB below full scale) above which it
+    counts as the person's speech."""
+    min_speech_s: float = 0.12
+    """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
+    window_s: float = 0.2
+    """The sliding window in which `min_speech_s` must be reached."""
+    preroll_s: float = 0.5
+    """Echo-cancelled audio from before the interruption was detected that the recognizer gets
+    too (so the first word is not cut)."""
+    stop_words: tuple[str, ...] = ("stop", "cancel", "quiet", "be quiet", "shut up", "enough")
+    """What said over a reply only stops it (no answer follows)."""
+
+
+class ReplyReference:
+    """A reply's 16 kHz samples placed on the monotonic clock from when playback started."""
+
+    def __init__(self, samples: np.ndarray, started_at: float, rate: int = ENGINE_RATE) -> None:
+        self._samples = samples.astype(np.int16, copy=False)
+        self._rate = rate
+        self.started_at = started_at
+        self.played = len(samples)
+        """Samples actually played: less once `stop_at` was called."""
+
+    @property
+    def ends_at(self) -> float:
+        """Clock time at which the (possibly stopped) playback ends."""
+        return self.started_at + self.played / self._rate
+
+    def stop_at(self, moment: float) -> None:
+        """Playback was stopped at clock time `moment`: nothing after it is played."""
+        played = round((moment - self.started_at) * self._rate)
+        self.played = max(0, min(self.played, played))
+
+    def segment(self, captured_at: float, count: int) -> np.ndarray:
+        """The `count` reply samples playing up to clock time `captured_at` (zeros where none)."""
+        end = round((captured_at - self.started_at) * self._rate)
+        start = end - count
+        out = np.zeros(count, np.int16)
+        lo, hi = max(start, 0), min(end, self.played)
+        if hi > lo:
+            out[lo - start : hi - start] = self._samples[lo:hi]
+        return out
+
+
+class EchoCanceller:
+    """WebRTC AEC3 over 16 kHz int16 audio of any length (frames buffered to 10 ms)."""
+
+    def __init__(self) -> None:
+        try:
+            import pywebrtc_audio
+        except ImportError as err:
+            raise EngineUnavailableError(
+                "barge-in needs an echo canceller: pip install pywebrtc-audio"
+            ) from err
+        self._aec: Any = pywebrtc_audio.EchoCanceller(ENGINE_RATE, 1, 0)
+        self._near = np.zeros(0, np.int16)
+        self._far = np.zeros(0, np.int16)
+
+    def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """The echo-cancelled microphone audio for whole 10 ms frames so far (the rest waits)."""
+        if len(near) != len(far):
+            raise ValueError(f"near and far differ in length: {len(near)} != {len(far)}")
+        self._near = np.concatenate([self._near, near.astype(np.int16, copy=False)])
+        self._far = np.concatenate([self._far, far.astype(np.int16, copy=False)])
+        whole = len(self._near) // FRAME * FRAME
+        out = [
+            np.asarray(self._aec.process(self._near[i : i + FRAME], self._far[i : i + FRAME]))
+            for i in range(0, whole, FRAME)
+        ]
+        self._near, self._far = self._near[whole:], self._far[whole:]
+        return np.concatenate(out).astype(np.int16) if out else np.zeros(0, np.int16)
+
+
+def frame_dbfs(samples: np.ndarray) -> np.ndarray:
+    """Level of each whole 10 ms frame of int16 samples, in dB below full scale."""
+    frames = samples[: len(samples) // FRAME * FRAME].astype(np.float32).reshape(-1, FRAME)
+    rms = np.sqrt(((frames / 32768.0) ** 2).mean(axis=1)) if len(frames) else np.zeros(0)
+    return np.asarray(20 * np.log10(np.maximum(rms, 1e-6)))
+
+
+class InterruptionDetector:
+    """Decides, frame by frame, whether the person speaks in echo-cancelled audio."""
+
+    def __init__(self, settings: BargeInSettings) -> None:
+        self._settings = settings
+        self._window: deque[bool] = deque(maxlen=max(1, round(settings.window_s * 100)))
+        self._needed = max(1, round(settings.min_speech_s * 100))
+        self._pending = np.zeros(0, np.int16)
+
+    def reset(self) -> None:
+        self._window.clear()
+        self._pending = np.zeros(0, np.int16)
+
+    def feed(self, samples: np.ndarray) -> bool:
+        """Add echo-cancelled samples; True when they complete an interruption."""
+        data = np.concatenate([self._pending, samples.astype(np.int16, copy=False)])
+        levels = frame_dbfs(data)
+        self._pending = data[len(levels) * FRAME :]
+        for level in levels:
+            self._window.append(bool(level > self._settings.speech_dbfs))
+            if sum(self._window) >= self._needed:
+                self._window.clear()
+                return True
+        return False
