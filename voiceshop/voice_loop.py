@@ -201,9 +201,11 @@ class VoiceLoop:
         settings: LoopSettings | None = None,
         on_turn: TurnHandler | None = None,
         on_status: StatusHandler = _ignore_status,
+        canceller: EchoCanceller | None = None,
     ) -> None:
         """`on_turn`, if given, gets a Turn for every utterance answered (after the reply was
-        spoken): the audio is kept only then."""
+        spoken): the audio is kept only then. `canceller`: the echo canceller for barge-in (one
+        that has already heard the room cancels the echo from the first reply on)."""
         self._source = source
         self._recognizer = recognizer
         self._conversation = conversation
@@ -223,7 +225,9 @@ class VoiceLoop:
         self._audio_bytes = 0
         self._last_captured_at: float | None = None
         self._barge_in = self._settings.barge_in
-        self._canceller = EchoCanceller() if self._barge_in.enabled else None
+        self._canceller = None
+        if self._barge_in.enabled:
+            self._canceller = canceller or EchoCanceller()
         self._detector = InterruptionDetector(self._barge_in)
         self._reference: ReplyReference | None = None
         """The latest reply, for the echo canceller."""
@@ -465,7 +469,8 @@ class VoiceLoop:
                 kept_samples += len(cleaned.pcm) // 2
                 while kept_samples - len(kept[0].pcm) // 2 >= most:
                     kept_samples -= len(kept.popleft().pcm) // 2
-                if self._detector.feed(np.frombuffer(cleaned.pcm, np.int16)):
+                near = np.frombuffer(chunk.pcm, np.int16)
+                if self._detector.feed(near, np.frombuffer(cleaned.pcm, np.int16)):
                     playback.stop()
                     stopped_at = time.monotonic()
                     if self._reference is not None:

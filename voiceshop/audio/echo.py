@@ -13,7 +13,8 @@ echo from the microphone audio, and `InterruptionDetector` looks for speech in w
   first second on; speexdsp (`speexdsp-aec`) removed 1-4 dB in the first two seconds (slow to
   converge on speech), which is why AEC3 is used.
 - `InterruptionDetector`: energy on the echo-cancelled audio, in 10 ms frames: an interruption is
-  `min_speech_s` of frames above `speech_dbfs` within `window_s`.
+  `min_speech_s` of frames within `window_s` that are above `speech_dbfs` and that the canceller
+  left within `echo_margin_db` of the microphone's level.
 """
 
 from __future__ import annotations
@@ -38,9 +39,13 @@ class BargeInSettings:
     enabled: bool = False
     """True: barge-in (keep listening, cancel the echo, stop the reply when the person speaks);
     False: half-duplex (the microphone is muted while the agent speaks)."""
-    speech_dbfs: float = -42.0
-    """Level of a 10 ms frame of echo-cancelled audio (dB below full scale) above which it
-    counts as the person's speech."""
+    speech_dbfs: float = -35.0
+    """Level of a 10 ms frame of echo-cancelled audio (dB below full scale) above which it may
+    be the person's speech. The echo left after cancellation reached -32 dBFS in single frames
+    (-36 over 100 ms) with the reply at -12 to 0 dB at the microphone (benchmarks/barge_in.py)."""
+    echo_margin_db: float = 10.0
+    """A frame counts as speech only if the canceller removed less than this from it: most of
+    the microphone's sound is then not the reply's echo."""
     min_speech_s: float = 0.12
     """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
     window_s: float = 0.2
@@ -61,6 +66,7 @@ class ReplyReference:
         self.started_at = started_at
         self.played = len(samples)
         """Samples actually played: less once `stop_at` was called."""
+        self._position: int | None = None
 
     @property
     def ends_at(self) -> float:
@@ -73,9 +79,17 @@ class ReplyReference:
         self.played = max(0, min(self.played, played))
 
     def segment(self, captured_at: float, count: int) -> np.ndarray:
-        """The `count` reply samples playing up to clock time `captured_at` (zeros where none)."""
-        end = round((captured_at - self.started_at) * self._rate)
-        start = end - count
+        """The `count` reply samples playing up to clock time `captured_at` (zeros where none).
+
+        Only the first call places the microphone on the reply's timeline by `captured_at`; the
+        next calls continue where the last one ended, as microphone chunks follow each other
+        without gaps. (Capture times jitter by tens of milliseconds when the audio server
+        delivers blocks in bursts, and an echo canceller loses its hold on a reference that
+        jumps about.)"""
+        if self._position is None:
+            self._position = round((captured_at - self.started_at) * self._rate) - count
+        start = self._position
+        end = self._position = start + count
         out = np.zeros(count, np.int16)
         lo, hi = max(start, 0), min(end, self.played)
         if hi > lo:
@@ -120,26 +134,40 @@ def frame_dbfs(samples: np.ndarray) -> np.ndarray:
 
 
 class InterruptionDetector:
-    """Decides, frame by frame, whether the person speaks in echo-cancelled audio."""
+    """Decides, frame by frame, whether the person speaks over the reply."""
 
     def __init__(self, settings: BargeInSettings) -> None:
         self._settings = settings
         self._window: deque[bool] = deque(maxlen=max(1, round(settings.window_s * 100)))
         self._needed = max(1, round(settings.min_speech_s * 100))
-        self._pending = np.zeros(0, np.int16)
+        self._near = np.zeros(0, np.int16)
+        self._cleaned = np.zeros(0, np.int16)
+        self._near_levels: deque[float] = deque()
 
     def reset(self) -> None:
         self._window.clear()
-        self._pending = np.zeros(0, np.int16)
+        self._near = np.zeros(0, np.int16)
+        self._cleaned = np.zeros(0, np.int16)
+        self._near_levels.clear()
 
-    def feed(self, samples: np.ndarray) -> bool:
-        """Add echo-cancelled samples; True when they complete an interruption."""
-        data = np.concatenate([self._pending, samples.astype(np.int16, copy=False)])
-        levels = frame_dbfs(data)
-        self._pending = data[len(levels) * FRAME :]
+    def feed(self, near: np.ndarray, cleaned: np.ndarray) -> bool:
+        """Add microphone audio and the echo-cancelled audio made of it (which may lag by up
+        to a frame); True when they complete an interruption."""
+        self._near, near_levels = _levels(self._near, near)
+        self._near_levels.extend(near_levels)
+        self._cleaned, levels = _levels(self._cleaned, cleaned)
         for level in levels:
-            self._window.append(bool(level > self._settings.speech_dbfs))
+            mic = self._near_levels.popleft() if self._near_levels else level
+            speech = level > self._settings.speech_dbfs
+            self._window.append(speech and level > mic - self._settings.echo_margin_db)
             if sum(self._window) >= self._needed:
                 self._window.clear()
                 return True
         return False
+
+
+def _levels(pending: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Samples left over (less than a frame), and the levels of the whole frames."""
+    data = np.concatenate([pending, samples.astype(np.int16, copy=False)])
+    levels = frame_dbfs(data)
+    return data[len(levels) * FRAME :], [float(level) for level in levels]

@@ -85,6 +85,12 @@ class Playback:
         """`time.monotonic()` when the first samples went to the device (None before)."""
         return self._queue.started_at
 
+    @property
+    def latency_s(self) -> float:
+        """The output's latency as PortAudio reports it: after `stop`, what was already sent to
+        the device may still sound for about this long."""
+        return float(self._stream.latency)
+
     def done(self) -> bool:
         """Whether playback has ended (played out or stopped)."""
         return self._queue.drained.is_set()
@@ -151,7 +157,7 @@ class DevicePlayer:
                 samplerate=rate,
                 channels=1,
                 dtype="int16",
-                latency="low",
+                latency="high",  # underruns shift the echo off the reference; AEC3 finds the delay
                 callback=queue.fill,
                 finished_callback=queue.drained.set,
             )
