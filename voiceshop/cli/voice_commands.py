@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.catalog.model import Store
 from voiceshop.cli.common import open_assistant, open_db, open_shop, shop_options
+from voiceshop.cli.status_line import StatusLine
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
 from voiceshop.dialog.reply import Reply
@@ -30,9 +32,11 @@ from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
 from voiceshop.turn_recorder import TurnRecorder
 from voiceshop.voice_loop import (
+    BargedIn,
     Error,
     Heard,
     LoopEvent,
+    LoopSettings,
     Partial,
     Said,
     StopReason,
@@ -59,6 +63,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     listen.add_argument(
         "--device", help="input device index or name part (see `voiceshop devices`)"
+    )
+    listen.add_argument(
+        "--barge-in",
+        action="store_true",
+        help="keep listening while replying: speaking over a reply stops it and is heard "
+        "(echo cancelled); without it the microphone is muted while the agent speaks",
     )
     _add_record_dir(listen)
     listen.set_defaults(run=run_listen)
@@ -145,8 +155,17 @@ def _speaker_options() -> argparse.ArgumentParser:
 
 
 def run_listen(args: argparse.Namespace) -> int:
+    from voiceshop.audio.alsa_log import route_alsa_messages_to_log
     from voiceshop.audio.microphone import Microphone
 
+    route_alsa_messages_to_log()
+    status = StatusLine()
+
+    def show(event: LoopEvent) -> None:
+        status.clear()
+        _show(event)
+
+    settings = LoopSettings(barge_in=BargeInSettings(enabled=args.barge_in))
     with open_db(args) as db:
         assistant = open_assistant(args, db, "voice")
         recognizer = _recognizer(args, assistant)
@@ -162,9 +181,18 @@ def run_listen(args: argparse.Namespace) -> int:
                 recorder = _recorder(args.record_dir, conversation, lambda: "mic")
                 gate = MicGate()
                 loop = VoiceLoop(
-                    microphone, recognizer, conversation, speaker, gate, _show, on_turn=recorder
+                    microphone,
+                    recognizer,
+                    conversation,
+                    speaker,
+                    gate,
+                    show,
+                    settings,
+                    on_turn=recorder,
+                    on_status=status.update,
                 )
                 stopped = loop.run()
+                status.clear()
         finally:
             speaker.close()
     print("Cart saved.")
@@ -328,6 +356,8 @@ def _show(event: LoopEvent) -> None:
         print(f"voiceshop: {event.reply.text}", flush=True)
     elif isinstance(event, Error):
         print(f"voiceshop: {event.message}", file=sys.stderr, flush=True)
+    elif isinstance(event, BargedIn):
+        print("  (stopped: you spoke)", file=sys.stderr, flush=True)
 
 
 def _recognizer_settings(args: argparse.Namespace) -> RecognizerSettings:
