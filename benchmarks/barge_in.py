@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
+import sys
 import threading
 import time
 import wave
@@ -281,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PulseAudio cannot run here: {err}")
         return 1
     os.environ["PULSE_SERVER"] = server.address
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on `kill` too
     try:
         from voiceshop.audio.microphone import refresh_devices
 
@@ -314,7 +317,12 @@ def _measure(server: VirtualMicrophone, trials: int, replies: int) -> int:
         trial = bench.run(REPLIES[i % len(REPLIES)], rooms[i % len(rooms)], None, 0.0)
         false_stops += bool(trial.barge_ins)
         if trial.barge_ins:
-            print(f"  false interruption: reply {i} in {rooms[i % len(rooms)]}", flush=True)
+            dry = bench.player.current.underflows if bench.player.current else 0
+            print(
+                f"  false interruption: reply {i} in {rooms[i % len(rooms)]} "
+                f"({dry} output underflows)",
+                flush=True,
+            )
     bench.speaker.close()
     _table(results, false_stops, replies)
     return 0

@@ -110,6 +110,14 @@ def test_a_person_over_a_quietly_cancelled_echo_is_an_interruption() -> None:
     assert RATE <= found * BLOCK <= RATE + 0.2 * RATE  # within 200 ms of the person's start
 
 
+def test_nothing_is_decided_while_held_after_an_underrun() -> None:
+    person = speechlike(1.0, seed=2)
+    detector = InterruptionDetector(BargeInSettings(hold_after_underrun_s=0.5))
+    detector.hold(0.5)
+    assert not detector.feed(person[: RATE // 2], person[: RATE // 2])
+    assert detector.feed(person[RATE // 2 :], person[RATE // 2 :])
+
+
 def test_echo_left_by_the_canceller_is_no_interruption() -> None:
     near = speechlike(3.0, seed=3)
     # a poorly cancelled echo: loud enough, but 14 dB below what the microphone heard
@@ -153,6 +161,7 @@ class FakePlayback:
         self._reference = reference
         self._started_at = started_at
         self.stopped = False
+        self.underflow_count = 0
         self.chunks_left = len(reference) // BLOCK + 4
 
     @property
@@ -162,6 +171,10 @@ class FakePlayback:
     @property
     def started_at(self) -> float | None:
         return self._started_at
+
+    @property
+    def underflows(self) -> int:
+        return self.underflow_count
 
     def done(self) -> bool:
         return self.stopped or self.chunks_left <= 0

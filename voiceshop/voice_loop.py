@@ -457,8 +457,12 @@ class VoiceLoop:
         kept: deque[_Cleaned] = deque()
         kept_samples = 0
         most = round(self._barge_in.preroll_s * ENGINE_FORMAT.rate)
+        underflows = 0
         try:
             while not playback.done():
+                if playback.underflows > underflows:
+                    underflows = playback.underflows
+                    self._detector.hold(self._barge_in.hold_after_underrun_s)
                 chunk = next(self._chunks, None)
                 if chunk is None:
                     break

@@ -50,6 +50,10 @@ class BargeInSettings:
     """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
     window_s: float = 0.2
     """The sliding window in which `min_speech_s` must be reached."""
+    hold_after_underrun_s: float = 0.8
+    """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
+    the gap it leaves shifts the echo against the reference, and the canceller needs a moment
+    to find the new delay; meanwhile its leftover echo would pass for the person."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut)."""
@@ -144,8 +148,17 @@ class InterruptionDetector:
         self._cleaned = np.zeros(0, np.int16)
         self._near_levels: deque[float] = deque()
 
+        self._held = 0
+        """Frames still to be ignored (see `hold`)."""
+
+    def hold(self, seconds: float) -> None:
+        """Decide nothing on the next `seconds` of audio."""
+        self._window.clear()
+        self._held = max(self._held, round(seconds * 100))
+
     def reset(self) -> None:
         self._window.clear()
+        self._held = 0
         self._near = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
         self._near_levels.clear()
@@ -158,6 +171,9 @@ class InterruptionDetector:
         self._cleaned, levels = _levels(self._cleaned, cleaned)
         for level in levels:
             mic = self._near_levels.popleft() if self._near_levels else level
+            if self._held:
+                self._held -= 1
+                continue
             speech = level > self._settings.speech_dbfs
             self._window.append(speech and level > mic - self._settings.echo_margin_db)
             if sum(self._window) >= self._needed:

@@ -21,6 +21,11 @@ class SpeechPlayback(Protocol):
         """`time.monotonic()` when the first samples went to the device (None before)."""
         ...
 
+    @property
+    def underflows(self) -> int:
+        """How often the output ran dry so far (each shifts the echo against `reference`)."""
+        ...
+
     def done(self) -> bool:
         """Whether playback has ended."""
         ...

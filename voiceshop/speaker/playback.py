@@ -91,6 +91,11 @@ class Playback:
         the device may still sound for about this long."""
         return float(self._stream.latency)
 
+    @property
+    def underflows(self) -> int:
+        """Callbacks PortAudio flagged so far (the output ran dry)."""
+        return self._queue.underflows
+
     def done(self) -> bool:
         """Whether playback has ended (played out or stopped)."""
         return self._queue.drained.is_set()

@@ -293,6 +293,10 @@ class _StartedReply:
     def started_at(self) -> float | None:
         return self._playback.started_at
 
+    @property
+    def underflows(self) -> int:
+        return self._playback.underflows
+
     def done(self) -> bool:
         return self._playback.done()
 
