@@ -35,10 +35,12 @@ from voiceshop.voice_loop import (
     BargedIn,
     Error,
     Heard,
+    LiveStatus,
     LoopEvent,
     LoopSettings,
     Partial,
     Said,
+    StatusHandler,
     StopReason,
     VoiceLoop,
     replay_files,
@@ -69,6 +71,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="keep listening while replying: speaking over a reply stops it and is heard "
         "(echo cancelled); without it the microphone is muted while the agent speaks",
+    )
+    listen.add_argument(
+        "--earcons",
+        action="store_true",
+        help="a short sound when it starts listening and when it has heard you",
     )
     _add_record_dir(listen)
     listen.set_defaults(run=run_listen)
@@ -180,6 +187,17 @@ def run_listen(args: argparse.Namespace) -> int:
                 conversation = _IntentNoting(RetuningConversation(assistant, recognizer))
                 recorder = _recorder(args.record_dir, conversation, lambda: "mic")
                 gate = MicGate()
+                handlers: list[StatusHandler] = [status.update]
+                if args.earcons:
+                    from voiceshop.speaker.earcons import Earcons
+                    from voiceshop.speaker.playback import DevicePlayer
+
+                    handlers.append(Earcons(DevicePlayer(), gate).update)
+
+                def on_status(update: LiveStatus) -> None:
+                    for handler in handlers:
+                        handler(update)
+
                 loop = VoiceLoop(
                     microphone,
                     recognizer,
@@ -189,7 +207,7 @@ def run_listen(args: argparse.Namespace) -> int:
                     show,
                     settings,
                     on_turn=recorder,
-                    on_status=status.update,
+                    on_status=on_status,
                 )
                 stopped = loop.run()
                 status.clear()
