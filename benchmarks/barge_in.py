@@ -157,6 +157,8 @@ class Trial:
     output_latency_ms: float = 0.0
     """The output stream's latency: sound already sent may play this much longer."""
     barge_ins: list[float] = field(default_factory=list)
+    mic_trouble: int = 0
+    """Input overflows and dropped blocks while the trial ran."""
 
 
 def speech_lead_s(path: Path) -> float:
@@ -240,6 +242,7 @@ class Bench:
             person.start()
             loop.run()
             person.join(15)
+            trial.mic_trouble = sum(mic.stats.status_flags.values()) + mic.stats.dropped_blocks
         self.recognizer.reset()
         if wav is not None:
             said = INTERRUPTIONS[wav]
@@ -320,7 +323,7 @@ def _measure(server: VirtualMicrophone, trials: int, replies: int) -> int:
             dry = bench.player.current.underflows if bench.player.current else 0
             print(
                 f"  false interruption: reply {i} in {rooms[i % len(rooms)]} "
-                f"({dry} output underflows)",
+                f"({dry} output underflows, {trial.mic_trouble} input overflows/drops)",
                 flush=True,
             )
     bench.speaker.close()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from voiceshop.audio.echo import (
+    LEAD_S,
     BargeInSettings,
     EchoCanceller,
     InterruptionDetector,
@@ -72,15 +73,17 @@ def room(far: np.ndarray, delay_ms: int = 40, gain_db: float = -6.0) -> np.ndarr
 def test_the_reference_is_placed_once_by_time_then_follows_the_chunks() -> None:
     samples = np.arange(1, 16_001, dtype=np.int16)
     reference = ReplyReference(samples, started_at=10.0)
-    first = reference.segment(10.1, 160)  # the 160 samples played up to 0.1 s
+    first = reference.segment(10.1 - LEAD_S, 160)  # the 160 samples played up to 0.1 s
     assert first.tolist() == list(range(1441, 1601))
-    # a late capture time does not make the reference jump: it continues
-    assert reference.segment(10.5, 160).tolist() == list(range(1601, 1761))
+    # a capture time a little late (jitter) does not make the reference jump: it continues
+    assert reference.segment(10.15 - LEAD_S, 160).tolist() == list(range(1601, 1761))
+    # but one far ahead (the microphone dropped audio) does
+    assert reference.segment(10.5 - LEAD_S, 160).tolist() == list(range(7841, 8001))
 
 
 def test_nothing_is_played_before_the_start_nor_after_a_stop() -> None:
     reference = ReplyReference(np.full(16_000, 7, np.int16), started_at=10.0)
-    before = reference.segment(10.005, 160)
+    before = reference.segment(10.005 - LEAD_S, 160)
     assert before[:80].tolist() == [0] * 80 and before[80:].tolist() == [7] * 80
     reference.stop_at(10.02)
     assert reference.played == 320

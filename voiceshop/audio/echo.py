@@ -61,6 +61,14 @@ class BargeInSettings:
     """What said over a reply only stops it (no answer follows)."""
 
 
+LEAD_S = 0.05
+"""The reference is handed to the canceller this much ahead of the capture clock: an echo can
+only be cancelled from a reference that comes no later than it."""
+REANCHOR_S = 0.1
+"""When the capture clock runs this far ahead of the samples received (the microphone lost
+audio), the reference jumps forward to match."""
+
+
 class ReplyReference:
     """A reply's 16 kHz samples placed on the monotonic clock from when playback started."""
 
@@ -83,15 +91,18 @@ class ReplyReference:
         self.played = max(0, min(self.played, played))
 
     def segment(self, captured_at: float, count: int) -> np.ndarray:
-        """The `count` reply samples playing up to clock time `captured_at` (zeros where none).
+        """The `count` reply samples playing up to clock time `captured_at` + LEAD_S (zeros
+        where none).
 
-        Only the first call places the microphone on the reply's timeline by `captured_at`; the
-        next calls continue where the last one ended, as microphone chunks follow each other
-        without gaps. (Capture times jitter by tens of milliseconds when the audio server
-        delivers blocks in bursts, and an echo canceller loses its hold on a reference that
-        jumps about.)"""
-        if self._position is None:
-            self._position = round((captured_at - self.started_at) * self._rate) - count
+        The first call places the microphone on the reply's timeline by `captured_at`; the next
+        calls continue where the last one ended, as microphone chunks follow each other without
+        gaps. (Capture times jitter by tens of milliseconds when the audio server delivers
+        blocks in bursts, and an echo canceller loses its hold on a reference that jumps about.)
+        Only when the capture clock runs more than REANCHOR_S ahead, as when the microphone
+        dropped audio, does the reference jump forward to it."""
+        placed = round((captured_at + LEAD_S - self.started_at) * self._rate) - count
+        if self._position is None or placed - self._position > REANCHOR_S * self._rate:
+            self._position = placed
         start = self._position
         end = self._position = start + count
         out = np.zeros(count, np.int16)
