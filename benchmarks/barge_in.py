@@ -297,32 +297,44 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(server: VirtualMicrophone, trials: int, replies: int) -> int:
-    bench = Bench(server, BargeInSettings(enabled=True))
+    """Each room is one conversation: its interrupted replies and its uninterrupted ones, in
+    one order mixed by a fixed seed. The echo canceller starts afresh in each room (it learns
+    a room's echo path during the first replies, as it would in use)."""
     rooms = [
         Room(d, g, i)
         for i, (d, g) in enumerate((d, g) for d in ECHO_DELAYS_MS for g in ECHO_GAINS_DB)
     ]
     wavs = sorted(INTERRUPTIONS)
     rng = np.random.default_rng(18)
+    jobs: list[tuple[int, int, str | None]] = [
+        (i % len(rooms), i, wavs[i % len(wavs)]) for i in range(trials)
+    ] + [(i % len(rooms), trials + i, None) for i in range(replies)]
+    order = rng.permutation(len(jobs))
+    jobs = sorted((jobs[k] for k in order), key=lambda job: job[0])
+    bench = Bench(server, BargeInSettings(enabled=True))
     results: list[Trial] = []
-    for i in range(trials):
-        room, wav = rooms[i % len(rooms)], wavs[i % len(wavs)]
-        trial = bench.run(REPLIES[i % len(REPLIES)], room, wav, float(rng.uniform(0.6, 1.6)))
-        results.append(trial)
-        print(
-            f"  {wav:24} delay {room.delay_ms:3d} ms echo {room.gain_db:+5.1f} dB: "
-            f"detected={trial.detected} heard={trial.heard!r} "
-            f"stop={trial.stop_ms and round(trial.stop_ms)} ms",
-            flush=True,
-        )
     false_stops = 0
-    for i in range(replies):
-        trial = bench.run(REPLIES[i % len(REPLIES)], rooms[i % len(rooms)], None, 0.0)
-        false_stops += bool(trial.barge_ins)
-        if trial.barge_ins:
+    current_room = -1
+    for room_index, number, wav in jobs:
+        room = rooms[room_index]
+        if room_index != current_room:
+            bench.canceller = EchoCanceller()
+            current_room = room_index
+        reply = REPLIES[number % len(REPLIES)]
+        trial = bench.run(reply, room, wav, float(rng.uniform(0.6, 1.6)))
+        if wav is not None:
+            results.append(trial)
+            print(
+                f"  {wav:24} delay {room.delay_ms:3d} ms echo {room.gain_db:+5.1f} dB: "
+                f"detected={trial.detected} heard={trial.heard!r} "
+                f"stop={trial.stop_ms and round(trial.stop_ms)} ms",
+                flush=True,
+            )
+        elif trial.barge_ins:
+            false_stops += 1
             dry = bench.player.current.underflows if bench.player.current else 0
             print(
-                f"  false interruption: reply {i} in {rooms[i % len(rooms)]} "
+                f"  false interruption: reply {number} in {room} "
                 f"({dry} output underflows, {trial.mic_trouble} input overflows/drops)",
                 flush=True,
             )

@@ -510,3 +510,26 @@ def test_a_conversation_failure_keeps_a_secret_question_asked() -> None:
     assert heard == ["check out", MASK, MASK]
     errors = [e.message for e in harness.events if isinstance(e, Error)]
     assert errors == [f"could not answer {MASK!r}: dialog exploded"]
+
+
+def test_the_loop_reports_its_states_and_levels_for_the_state_line() -> None:
+    from voiceshop.voice_loop import Level, LiveStatus, StateChanged
+
+    harness = Harness(ScriptedRecognizer(finals={3: "add milk"}))
+    statuses: list[LiveStatus] = []
+    loop = VoiceLoop(
+        chunks(LOUD, LOUD, LOUD, QUIET),
+        harness.recognizer,
+        harness.conversation,
+        harness.speaker,
+        harness.gate,
+        harness.events.append,
+        on_status=statuses.append,
+    )
+    loop.run()
+    states = [s.state.value for s in statuses if isinstance(s, StateChanged)]
+    assert states == ["listening", "heard you", "thinking", "speaking", "listening"]
+    levels = [s.dbfs for s in statuses if isinstance(s, Level)]
+    assert len(levels) == 4
+    assert levels[0] == pytest.approx(-10.3, abs=0.1)  # LOUD: 10000 of 32768
+    assert levels[3] == -120.0  # QUIET: silence
