@@ -307,10 +307,12 @@ class VoiceLoop:
 
     def _hear(self, chunk: Chunk) -> Transcript | None:
         """Gate and feed one chunk; the Transcript if it ended an utterance."""
-        if self._canceller is None:
+        if not isinstance(chunk, _Cleaned):
+            # with barge-in the gate still mutes what `say` played (a speaker that could not
+            # start a stoppable reply) and earcons
             chunk = self._gate.filter(chunk)
-        elif not isinstance(chunk, _Cleaned):
-            chunk = self._cancel_echo(chunk)
+            if self._canceller is not None:
+                chunk = self._cancel_echo(chunk)
         self._speech_s += _seconds_above(chunk, self._settings.speech_dbfs)
         self._status(Level(_dbfs(chunk)))
         if not self._heard_speech and self._speech_s >= self._settings.min_speech_s:
