@@ -209,11 +209,38 @@ def whisper_transcriber() -> Any:
     return lambda path: " ".join(s.text.strip() for s in model.transcribe(str(path))[0])
 
 
+EARCONS = ROOT / "voiceshop" / "data" / "earcons"
+"""`listen --earcons`: a rising pair of notes when it starts listening, a falling pair when it
+has heard an utterance."""
+
+
+def earcon(first_hz: float, second_hz: float, rate: int = 16_000) -> np.ndarray:
+    """Two 60 ms sine notes at about -18 dBFS with 10 ms fades (no clicks)."""
+    notes = []
+    for hz in (first_hz, second_hz):
+        t = np.arange(round(0.06 * rate)) / rate
+        fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)
+        notes.append(np.sin(2 * np.pi * hz * t) * fade * 10 ** (-18 / 20))
+    return np.concatenate(notes)
+
+
+def make_earcons() -> None:
+    EARCONS.mkdir(parents=True, exist_ok=True)
+    for name, notes in {"listening.wav": (660.0, 880.0), "heard.wav": (880.0, 660.0)}.items():
+        path = EARCONS / name
+        write_wav(path, earcon(*notes), 16_000, 1)
+        print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", dest="only", help="make only this set (demo, tests)")
     parser.add_argument("--check", action="store_true", help="print what Whisper tiny.en hears")
+    parser.add_argument("--earcons", action="store_true", help="make only the earcons")
     args = parser.parse_args(argv)
+    if args.earcons:
+        make_earcons()
+        return 0
     sys.path.insert(0, str(ROOT))
     transcribe = whisper_transcriber() if args.check else None
     for set_name, (folder, fixtures) in load_sets(CONFIG).items():

@@ -523,3 +523,57 @@ def test_a_conversation_failure_keeps_a_secret_question_asked() -> None:
     assert heard == ["check out", MASK, MASK]
     errors = [e.message for e in harness.events if isinstance(e, Error)]
     assert errors == [f"could not answer {MASK!r}: dialog exploded"]
+
+
+def test_the_loop_reports_its_states_and_levels_for_the_state_line() -> None:
+    from voiceshop.voice_loop import Level, LiveStatus, StateChanged
+
+    harness = Harness(ScriptedRecognizer(finals={3: "add milk"}))
+    statuses: list[LiveStatus] = []
+    loop = VoiceLoop(
+        chunks(LOUD, LOUD, LOUD, QUIET),
+        harness.recognizer,
+        harness.conversation,
+        harness.speaker,
+        harness.gate,
+        harness.events.append,
+        on_status=statuses.append,
+    )
+    loop.run()
+    states = [s.state.value for s in statuses if isinstance(s, StateChanged)]
+    assert states == ["listening", "heard you", "thinking", "speaking", "listening"]
+    levels = [s.dbfs for s in statuses if isinstance(s, Level)]
+    assert len(levels) == 4
+    assert levels[0] == pytest.approx(-10.3, abs=0.1)  # LOUD: 10000 of 32768
+    assert levels[3] == -120.0  # QUIET: silence
+
+
+def test_with_barge_in_a_speaker_that_cannot_start_is_still_gated() -> None:
+    pytest.importorskip("pywebrtc_audio")
+    from voiceshop.audio.echo import BargeInSettings
+    from voiceshop.voice_loop import LoopSettings
+
+    harness = Harness(ScriptedRecognizer(finals={1: "add milk"}), speaking_s=2.0)
+    start = harness.clock.now
+
+    def microphone() -> Iterator[Chunk]:
+        yield TimedChunk(LOUD, captured_at=start)
+        for captured_at in (start + 0.5, start + 1.9, start + 2.5):
+            yield TimedChunk(LOUD, captured_at=captured_at)
+
+    VoiceLoop(
+        microphone(),
+        harness.recognizer,
+        harness.conversation,
+        harness.speaker,  # RecordingSpeaker: `start` gives None, so `say` is used
+        harness.gate,
+        harness.events.append,
+        LoopSettings(barge_in=BargeInSettings(enabled=True)),
+    ).run()
+
+    assert harness.log.count("say:You said add milk") == 1
+    fed = [np.frombuffer(pcm, np.int16) for pcm in harness.recognizer.fed[1:]]
+    # muted while said: silence, but for the canceller's lag and ringing after the loud chunk
+    rms = [float(np.sqrt(np.mean(f.astype(np.float64) ** 2))) for f in fed]
+    assert rms[0] < 1000 and rms[1] == 0.0  # LOUD is 10000
+    assert np.abs(fed[2]).max() > 0  # heard again after the tail

@@ -3,6 +3,12 @@
     chunks -> MicGate -> Recognizer.feed -> final Transcript -> Conversation.respond
            -> Speaker.say inside MicGate.speaking() -> Recognizer.reset()
 
+With barge-in (`LoopSettings.barge_in.enabled`), the gate is not used: every chunk goes through
+an echo canceller fed with the reply being played (`Speaker.start`), and while a reply plays the
+loop keeps reading the microphone; when the person speaks over it (`InterruptionDetector`) the
+reply is stopped at once and what they say (from a short pre-roll on) goes to the recognizer.
+A stop word said over a reply ("stop", "cancel") only stops it.
+
 The loop reports what happens through `on_event` (partial and final transcripts, replies, errors)
 so a front end can show them. A failing turn is answered with an apology and the loop goes on; it
 stops on a goodbye, at the end of the source (after flushing the recognizer), or on Ctrl+C.
@@ -13,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
@@ -21,6 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceshop.audio.echo import (
+    BargeInSettings,
+    EchoCanceller,
+    InterruptionDetector,
+    ReplyReference,
+)
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
@@ -28,7 +40,7 @@ from voiceshop.dialog.purchase import MASK
 from voiceshop.dialog.reply import Conversation, Reply
 from voiceshop.errors import AudioInputError
 from voiceshop.recognizer.base import Recognizer, Transcript
-from voiceshop.speaker.base import Speaker
+from voiceshop.speaker.base import Speaker, SpeechPlayback
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,8 +78,43 @@ class Error:
     message: str
 
 
-LoopEvent = Partial | Heard | Said | Error
+class ListenState(StrEnum):
+    """What the loop is doing, for a live state line."""
+
+    LISTENING = "listening"
+    HEARD = "heard you"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    """The loop moved to another state."""
+
+    state: ListenState
+
+
+@dataclass(frozen=True)
+class Level:
+    """The level of the latest chunk the recognizer could hear (dB below full scale)."""
+
+    dbfs: float
+
+
+@dataclass(frozen=True)
+class BargedIn:
+    """The person spoke over the reply, and it was stopped."""
+
+    stopped_at: float
+    """`time.monotonic()` when the reply was stopped."""
+
+
+LoopEvent = Partial | Heard | Said | Error | BargedIn
 EventHandler = Callable[[LoopEvent], None]
+LiveStatus = StateChanged | Level
+StatusHandler = Callable[[LiveStatus], None]
+"""Gets the loop's state and every chunk's level, for a live state line (many calls a second:
+keep it cheap)."""
 
 
 @dataclass(frozen=True)
@@ -123,10 +170,21 @@ class LoopSettings:
     kept_audio_s: float = 35.0
     """With a turn handler: the most audio kept for one turn (the recognizer ends an utterance
     by 30 s; older audio of a long silence is dropped)."""
+    barge_in: BargeInSettings = field(default_factory=BargeInSettings)
+    """Half-duplex (the default) or barge-in while the agent speaks."""
+
+
+@dataclass(frozen=True)
+class _Cleaned(Chunk):
+    """Audio that already went through the echo canceller (the pre-roll of a barge-in)."""
 
 
 def _ignore(_event: LoopEvent) -> None:
     """The default event handler."""
+
+
+def _ignore_status(_status: LiveStatus) -> None:
+    """The default status handler."""
 
 
 class VoiceLoop:
@@ -143,17 +201,21 @@ class VoiceLoop:
         settings: LoopSettings | None = None,
         on_turn: TurnHandler | None = None,
         secret: bool = False,
+        on_status: StatusHandler = _ignore_status,
+        canceller: EchoCanceller | None = None,
     ) -> None:
         """`on_turn`, if given, gets a Turn for every utterance answered (after the reply was
         spoken): the audio is kept only then. `secret`: the conversation's last reply (before
         this loop) asked for a secret, so what is heard first is shown masked; `VoiceLoop.secret`
-        says it after `run`."""
+        says it after `run`. `canceller`: the echo canceller for barge-in (one that has already
+        heard the room cancels the echo from the first reply on)."""
         self._source = source
         self._recognizer = recognizer
         self._conversation = conversation
         self._speaker = speaker
         self._gate = gate
         self._emit = on_event
+        self._status = on_status
         self._settings = settings or LoopSettings()
         self._speech_s = 0.0
         self._last_partial = ""
@@ -165,6 +227,19 @@ class VoiceLoop:
         self._audio: deque[bytes] = deque()
         self._audio_bytes = 0
         self._last_captured_at: float | None = None
+        self._barge_in = self._settings.barge_in
+        self._canceller = None
+        if self._barge_in.enabled:
+            self._canceller = canceller or EchoCanceller()
+        self._detector = InterruptionDetector(self._barge_in)
+        self._reference: ReplyReference | None = None
+        """The latest reply, for the echo canceller."""
+        self._pushed: deque[Chunk] = deque()
+        """Audio to hear before the source's next chunk (a barge-in's pre-roll)."""
+        self._chunks: Iterator[Chunk] = iter(())
+        self._barged_in = False
+        """The utterance being heard began over a reply."""
+        self._heard_speech = False
 
     @property
     def secret(self) -> bool:
@@ -173,8 +248,10 @@ class VoiceLoop:
 
     def run(self) -> StopReason:
         """Listen and answer until goodbye, the end of the source, or Ctrl+C."""
+        self._chunks = iter(self._source)
+        self._set_state(ListenState.LISTENING)
         try:
-            for chunk in self._source:
+            for chunk in self._all_chunks():
                 transcript = self._recognized(partial(self._hear, chunk))
                 if self._failures >= self._settings.recognizer_failures:
                     return self._give_up()
@@ -187,6 +264,19 @@ class VoiceLoop:
             _LOGGER.info("Interrupted: stopping the voice loop")
             return StopReason.INTERRUPTED
         return StopReason.SOURCE_ENDED
+
+    def _all_chunks(self) -> Iterator[Chunk]:
+        """Pushed-back audio first, then the source's."""
+        while True:
+            while self._pushed:
+                yield self._pushed.popleft()
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def _set_state(self, state: ListenState) -> None:
+        self._status(StateChanged(state))
 
     def _recognized(self, step: Callable[[], Transcript | None]) -> Transcript | None:
         """`step()`'s transcript; if the recognizer raises, the utterance is dropped, the
@@ -225,8 +315,17 @@ class VoiceLoop:
 
     def _hear(self, chunk: Chunk) -> Transcript | None:
         """Gate and feed one chunk; the Transcript if it ended an utterance."""
-        chunk = self._gate.filter(chunk)
+        if not isinstance(chunk, _Cleaned):
+            # with barge-in the gate still mutes what `say` played (a speaker that could not
+            # start a stoppable reply) and earcons
+            chunk = self._gate.filter(chunk)
+            if self._canceller is not None:
+                chunk = self._cancel_echo(chunk)
         self._speech_s += _seconds_above(chunk, self._settings.speech_dbfs)
+        self._status(Level(_dbfs(chunk)))
+        if not self._heard_speech and self._speech_s >= self._settings.min_speech_s:
+            self._heard_speech = True
+            self._set_state(ListenState.HEARD)
         if self._on_turn is not None:
             self._keep(chunk)
         transcript = self._recognizer.feed(chunk)
@@ -255,6 +354,8 @@ class VoiceLoop:
     def _answer(self, transcript: Transcript) -> bool:
         """Reply to a finished utterance; True when the conversation has ended."""
         speech_s, self._speech_s = self._speech_s, 0.0
+        self._heard_speech = False
+        barged_in, self._barged_in = self._barged_in, False
         had_speech = speech_s >= self._settings.min_speech_s
         self._last_partial = ""
         text = _words(transcript.text)
@@ -267,8 +368,15 @@ class VoiceLoop:
             transcript.confidence,
         )
         started = time.perf_counter()
+        if text and barged_in and _normal(text) in self._barge_in.stop_words:
+            self._emit(Heard(shown))
+            _LOGGER.debug("loop: %r said over the reply: it only stopped the reply", shown.text)
+            self._forget_audio()
+            self._set_state(ListenState.LISTENING)
+            return False
         if text:
             self._emit(Heard(shown))
+            self._set_state(ListenState.THINKING)
             reply = self._respond(text, transcript.confidence)
         elif had_speech:
             _LOGGER.debug("loop: %.2f s of speech but no words: not heard", speech_s)
@@ -334,14 +442,71 @@ class VoiceLoop:
         """Say the reply with the microphone muted, then start a fresh utterance."""
         self._secret = reply.secret_answer
         self._emit(Said(reply))
+        self._set_state(ListenState.SPEAKING)
+        preroll: list[Chunk] = []
         try:
-            with self._gate.speaking():
-                self._speaker.say(reply.text)
+            playback = self._speaker.start(reply.text) if self._canceller else None
+            if playback is None:
+                with self._gate.speaking():
+                    self._speaker.say(reply.text)
+            else:
+                preroll = self._speak_over(playback)
         except Exception as err:
             _LOGGER.exception("The speaker failed to say %r", reply.text)
             self._emit(Error(f"could not say the reply: {err}"))
         finally:
             self._reset_recognizer()
+        self._pushed.extend(preroll)
+        self._set_state(ListenState.HEARD if preroll else ListenState.LISTENING)
+
+    def _speak_over(self, playback: SpeechPlayback) -> list[Chunk]:
+        """Listen while the reply plays; stop it when the person speaks over it. Returns the
+        echo-cancelled pre-roll to hear then (empty when the reply played out)."""
+        self._detector.reset()
+        self._reference = None
+        kept: deque[_Cleaned] = deque()
+        kept_samples = 0
+        most = round(self._barge_in.preroll_s * ENGINE_FORMAT.rate)
+        underflows = 0
+        try:
+            while not playback.done():
+                if playback.underflows > underflows:
+                    underflows = playback.underflows
+                    self._detector.hold(self._barge_in.hold_after_underrun_s)
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                if self._reference is None and playback.started_at is not None:
+                    self._reference = ReplyReference(playback.reference, playback.started_at)
+                cleaned = self._cancel_echo(chunk)
+                kept.append(cleaned)
+                kept_samples += len(cleaned.pcm) // 2
+                while kept_samples - len(kept[0].pcm) // 2 >= most:
+                    kept_samples -= len(kept.popleft().pcm) // 2
+                near = np.frombuffer(chunk.pcm, np.int16)
+                if self._detector.feed(near, np.frombuffer(cleaned.pcm, np.int16)):
+                    playback.stop()
+                    stopped_at = time.monotonic()
+                    if self._reference is not None:
+                        self._reference.stop_at(stopped_at)
+                    _LOGGER.debug("loop: the person spoke over the reply: stopped it")
+                    self._emit(BargedIn(stopped_at))
+                    self._barged_in = True
+                    return list(kept)
+            return []
+        finally:
+            playback.close()
+
+    def _cancel_echo(self, chunk: Chunk) -> _Cleaned:
+        """The chunk with the latest reply's echo removed."""
+        assert self._canceller is not None
+        near = np.frombuffer(chunk.pcm, np.int16)
+        captured_at = chunk.captured_at if isinstance(chunk, TimedChunk) else time.monotonic()
+        if self._reference is None:
+            far = np.zeros(len(near), np.int16)
+        else:
+            far = self._reference.segment(captured_at, len(near))
+        return _Cleaned(self._canceller.process(near, far).tobytes(), chunk.fmt)
 
 
 def replay_files(
@@ -385,6 +550,19 @@ def replay_files(
 def _words(text: str) -> str:
     """The transcript's words without unknown-word tokens."""
     return " ".join(word for word in text.split() if word != UNKNOWN_WORD)
+
+
+def _normal(text: str) -> str:
+    """Lower-case words without punctuation."""
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
+
+
+def _dbfs(chunk: Chunk) -> float:
+    """The chunk's level in dB below full scale (-120 for silence or nothing)."""
+    samples = np.frombuffer(chunk.pcm, np.int16).astype(np.float32) / 32768.0
+    if not len(samples):
+        return -120.0
+    return float(20 * np.log10(max(float(np.sqrt((samples**2).mean())), 1e-6)))
 
 
 def _seconds_above(chunk: Chunk, dbfs: float) -> float:

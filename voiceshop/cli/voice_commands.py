@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.catalog.model import Store
 from voiceshop.cli.common import language_of, open_assistant, open_db, open_shop, shop_options
+from voiceshop.cli.status_line import StatusLine
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
 from voiceshop.dialog.reply import Reply
@@ -32,12 +34,15 @@ from voiceshop.speaker.base import Speaker
 from voiceshop.storage.backend import database_target
 from voiceshop.turn_recorder import TurnRecorder
 from voiceshop.voice_loop import (
+    BargedIn,
     Error,
     Heard,
+    LiveStatus,
     LoopEvent,
     LoopSettings,
     Partial,
     Said,
+    StatusHandler,
     StopReason,
     VoiceLoop,
     replay_files,
@@ -62,6 +67,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     listen.add_argument(
         "--device", help="input device index or name part (see `voiceshop devices`)"
+    )
+    listen.add_argument(
+        "--barge-in",
+        action="store_true",
+        help="keep listening while replying: speaking over a reply stops it and is heard "
+        "(echo cancelled); without it the microphone is muted while the agent speaks",
+    )
+    listen.add_argument(
+        "--earcons",
+        action="store_true",
+        help="a short sound when it starts listening and when it has heard you",
     )
     _add_record_dir(listen)
     listen.set_defaults(run=run_listen)
@@ -154,7 +170,15 @@ def _speaker_options() -> argparse.ArgumentParser:
 
 
 def run_listen(args: argparse.Namespace) -> int:
+    from voiceshop.audio.alsa_log import route_alsa_messages_to_log
     from voiceshop.audio.microphone import Microphone
+
+    route_alsa_messages_to_log()
+    status = StatusLine()
+
+    def show(event: LoopEvent) -> None:
+        status.clear()
+        _show(event)
 
     with open_db(args) as db:
         assistant = open_assistant(args, db, "voice")
@@ -170,17 +194,30 @@ def run_listen(args: argparse.Namespace) -> int:
                 conversation = _IntentNoting(RetuningConversation(assistant, recognizer))
                 recorder = _recorder(args.record_dir, conversation, lambda: "mic")
                 gate = MicGate()
+                handlers: list[StatusHandler] = [status.update]
+                if args.earcons:
+                    from voiceshop.speaker.earcons import Earcons
+                    from voiceshop.speaker.playback import DevicePlayer
+
+                    handlers.append(Earcons(DevicePlayer(), gate).update)
+
+                def on_status(update: LiveStatus) -> None:
+                    for handler in handlers:
+                        handler(update)
+
                 loop = VoiceLoop(
                     microphone,
                     recognizer,
                     conversation,
                     speaker,
                     gate,
-                    _show,
-                    _loop_settings(assistant),
-                    recorder,
+                    show,
+                    _loop_settings(assistant, args.barge_in),
+                    on_turn=recorder,
+                    on_status=on_status,
                 )
                 stopped = loop.run()
+                status.clear()
         finally:
             speaker.close()
     print("Cart saved.")
@@ -356,13 +393,17 @@ def _show(event: LoopEvent) -> None:
         print(f"voiceshop: {event.reply.text}", flush=True)
     elif isinstance(event, Error):
         print(f"voiceshop: {event.message}", file=sys.stderr, flush=True)
+    elif isinstance(event, BargedIn):
+        print("  (stopped: you spoke)", file=sys.stderr, flush=True)
 
 
-def _loop_settings(assistant: Assistant) -> LoopSettings:
-    """What the loop says on its own account, in the assistant's language."""
+def _loop_settings(assistant: Assistant, barge_in: bool = False) -> LoopSettings:
+    """What the loop says on its own account, in the assistant's language; barge-in on or off."""
     replies = assistant.dialog.replies
     return LoopSettings(
-        not_heard_reply=replies.say("not_heard"), failure_reply=replies.say("failure")
+        not_heard_reply=replies.say("not_heard"),
+        failure_reply=replies.say("failure"),
+        barge_in=BargeInSettings(enabled=barge_in),
     )
 
 

@@ -26,9 +26,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import soxr
+
+from voiceshop.audio.types import ENGINE_RATE
 from voiceshop.errors import AudioDeviceError, EngineUnavailableError
-from voiceshop.speaker.base import Speaker
-from voiceshop.speaker.playback import DevicePlayer, Player, Sound, joined
+from voiceshop.speaker.base import Speaker, SpeechPlayback
+from voiceshop.speaker.playback import (
+    DevicePlayer,
+    InterruptiblePlayer,
+    Playback,
+    Player,
+    Sound,
+    joined,
+)
 from voiceshop.speaker.print_speaker import NullSpeaker, PrintSpeaker
 from voiceshop.speaker.sentences import sentences
 
@@ -119,6 +130,33 @@ class Pyttsx3Speaker(Speaker):
         finally:
             worker.close()
             self._prewarm()
+
+    def start(self, text: str) -> SpeechPlayback | None:
+        """Synthesise the whole reply, start playing it and return (None when it cannot be
+        played here: then `say` is the way)."""
+        parts = sentences(text) if self._settings.by_sentence else [" ".join(text.split())]
+        if (
+            not parts
+            or not self._settings.play
+            or not isinstance(self._player, InterruptiblePlayer)
+        ):
+            return None
+        try:
+            worker = self._take_worker()
+            try:
+                sound = joined(list(worker.sounds(parts)))
+            finally:
+                worker.close()
+            assert isinstance(self._player, InterruptiblePlayer)
+            playback = self._player.start(sound)
+        except (EngineUnavailableError, AudioDeviceError) as err:
+            self._report("barge-in", f"{err}; replies are said without barge-in")
+            return None
+        finally:
+            self._prewarm()
+        if self._settings.say_to is not None:
+            sound.write_wav(self._reply_path(self._settings.say_to))
+        return _StartedReply(playback, _engine_samples(sound))
 
     def close(self) -> None:
         if self._next is not None:
@@ -252,6 +290,42 @@ class _Worker:
             for line in lines:
                 self._lines.put(line.strip())
         self._lines.put(None)
+
+
+class _StartedReply:
+    """A Playback with the reply's 16 kHz samples (SpeechPlayback)."""
+
+    def __init__(self, playback: Playback, reference: np.ndarray) -> None:
+        self._playback = playback
+        self._reference = reference
+
+    @property
+    def reference(self) -> np.ndarray:
+        return self._reference
+
+    @property
+    def started_at(self) -> float | None:
+        return self._playback.started_at
+
+    @property
+    def underflows(self) -> int:
+        return self._playback.underflows
+
+    def done(self) -> bool:
+        return self._playback.done()
+
+    def stop(self) -> None:
+        self._playback.stop()
+
+    def close(self) -> None:
+        self._playback.close()
+
+
+def _engine_samples(sound: Sound) -> np.ndarray:
+    """The sound at the engine's 16 kHz, int16."""
+    if sound.rate == ENGINE_RATE:
+        return sound.samples
+    return np.asarray(soxr.resample(sound.samples, sound.rate, ENGINE_RATE), dtype=np.int16)
 
 
 def _make_all(sounds: Iterator[Sound]) -> None:
