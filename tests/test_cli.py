@@ -118,7 +118,7 @@ def test_import_and_search_the_real_instacart_catalog(db_path: Path) -> None:
     products = require_shared(CATALOG_DIR / "products.csv")
     result = voiceshop("catalog", "import", str(products), "--db", str(db_path))
     assert result.returncode == 0, result.stderr
-    assert "Imported 49688 products as store 'instacart'" in result.stdout
+    assert "Imported 49,688 products as store 'instacart'" in result.stdout
     found = voiceshop(
         "catalog",
         "search",
