@@ -46,6 +46,9 @@ def reading(intent: Intent | None) -> tuple[str, tuple[tuple[str, int | None], .
         ("can you tell me what's in my cart", ("ReadCart", (), "")),
         ("I think I'm ready to check out", ("Checkout", (), "")),
         ("could you please undo that last thing", ("Undo", (), "")),
+        ("could you read back what I have", ("ReadCart", (), "")),
+        ("hey do I have any lemons in my cart", ("HowMany", (), "lemons")),
+        ("we don't need the salsa", ("RemoveItems", (("salsa", None),), "")),
     ],
 )
 def test_fallback_reads_what_no_template_reads(

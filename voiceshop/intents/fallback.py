@@ -26,9 +26,6 @@ from voiceshop.intents.model import Intent, ItemRequest
 NAMES_WELL = 0.7
 """Phrase score (0..1) from which product words name a product, for a fallback reading to be
 taken. Not tuned: the items reader's "names a product fairly well" threshold (0.7)."""
-NAMES_EXACTLY = 0.9
-"""Phrase score from which one word alone names a product (the items reader's threshold for a
-product's name): a request without a slot that holds one is not read by its cue."""
 
 Phrase = tuple[str, ...]
 SLOTS = ("items", "product", "none")
@@ -45,6 +42,11 @@ class FallbackData:
     """Words around a request's slot that never name a product ("from", "cart")."""
     cues: tuple[tuple[str, str, tuple[Phrase, ...]], ...] = ()
     """(intent, slot kind, cue phrases longest first), in the order they are tried."""
+
+    @property
+    def command_words(self) -> frozenset[str]:
+        """The words of every cue and the frame words: never a product at a slot's ends."""
+        return self.frame | {w for _, _, cues in self.cues for cue in cues for w in cue}
 
 
 def load_fallback(raw: dict[str, Any], normalize: Callable[[str], str]) -> FallbackData:
@@ -93,6 +95,10 @@ class FallbackReader:
     """How well a phrase names its best product, 0..1."""
     stopwords: frozenset[str] = field(default_factory=frozenset)
 
+    def __post_init__(self) -> None:
+        self._edge = self.data.command_words | self.stopwords
+        """Words trimmed from a slot's ends."""
+
     def weak(self, intent: Intent | None) -> bool:
         """Whether a reading is missing, or names a product phrase it has poorly."""
         if intent is None:
@@ -128,13 +134,13 @@ class FallbackReader:
         stopwords and cue words at its ends."""
         at = [i for i in range(len(words)) if any(tuple(words[i : i + len(c)]) == c for c in cues)]
         parts = [words[at[-1] :], words[: at[0]], without(words, cues)[0]]
-        cue_words = {w for cue in cues for w in cue}
-        trimmed = [self._trim(part, cue_words) for part in parts]
+        trimmed = [self._trim(part) for part in parts]
         return [part for n, part in enumerate(trimmed) if part and part not in trimmed[:n]]
 
-    def _trim(self, words: list[str], cue_words: set[str]) -> list[str]:
-        """`words` without frame words, stopwords and cue words at either end."""
-        edge = self.data.frame | self.stopwords | cue_words
+    def _trim(self, words: list[str]) -> list[str]:
+        """`words` without command words (any cue's, and frame words) and stopwords at either
+        end: command words are never products ("pay", "back")."""
+        edge = self._edge
         start, end = 0, len(words)
         while start < end and words[start] in edge:
             start += 1
@@ -144,11 +150,9 @@ class FallbackReader:
 
     def _names(self, parts: list[list[str]]) -> bool:
         """Whether any part, or any word of one, names a product well."""
-        words = {w for part in parts for w in part if w not in self.data.frame}
+        words = {w for part in parts for w in part if w not in self._edge}
         phrases = [" ".join(part) for part in parts] + sorted(words - self.stopwords)
-        return any(self.score(p) >= NAMES_EXACTLY for p in phrases[len(parts) :]) or any(
-            self.score(p) >= NAMES_WELL for p in phrases[: len(parts)]
-        )
+        return any(self.score(p) >= NAMES_WELL for p in phrases)
 
     def _filled(self, name: str, slot: str, text: str, parts: list[list[str]]) -> Intent | None:
         """The intent `name` with its slot read from the first part that fills it well, or

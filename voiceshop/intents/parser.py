@@ -183,9 +183,19 @@ class IntentParser:
             best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
-        if self.fallback is not None and self.fallback.weak(best):
+        if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
             return self.fallback.read(self._without_edges(self._said(text))) or best
         return best
+
+    def _refused(self, intent: Intent | None) -> bool:
+        """Whether an item of the reading has a count the dialog refuses (below 1, or a part of
+        a number: "one over two banana"), which a fallback reading must not read past."""
+        numbers = self.normalizer.numbers
+        return intent is not None and any(
+            (item.quantity is not None and item.quantity < 1)
+            or (item.quantity is None and numbers.is_part(item.phrase.split()))
+            for item in intent.items
+        )
 
     def _continues(self, said: list[str], cleaned: list[str]) -> bool:
         """Whether the words dropped before the cleaned ones hold a list separator ("oh and
