@@ -72,7 +72,10 @@ def test_not_carried_keeps_its_template_reading(text: str) -> None:
     assert reading(grocery(True).parse(text)) == reading(grocery(False).parse(text))
 
 
-@pytest.mark.parametrize("text", ["how much are the bananas", "add a dozen eggs", "check out"])
+@pytest.mark.parametrize(
+    "text",
+    ["how much are the bananas", "add a dozen eggs", "check out", "may i have a drip coffee or"],
+)
 def test_what_templates_read_well_is_untouched(text: str) -> None:
     assert reading(grocery(True).parse(text)) == reading(grocery(False).parse(text))
 
