@@ -19,6 +19,7 @@ import yaml
 
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.intents.parser import IntentParser
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Channel, OrderStatus, Purchase
 
@@ -336,8 +337,23 @@ def main(argv: list[str] | None = None) -> None:
     options.add_argument(
         "--write-known-failures", action="store_true", help=f"rewrite {KNOWN_FAILURES.name}"
     )
+    options.add_argument(
+        "--fallback",
+        choices=("on", "off"),
+        help="read what no template reads well by filler and cue words (default: the "
+        "parser's own default, IntentParser.fallback_default)",
+    )
+    options.add_argument(
+        "--sets", nargs="+", choices=SETS, default=list(SETS), help="run only these sets"
+    )
     args = options.parse_args(argv)
-    results = {name: run_set(load_set(name)) for name in SETS}
+    if args.write_known_failures and set(args.sets) != set(SETS):
+        options.error("--write-known-failures needs every set")
+    if args.failures and args.failures not in args.sets:
+        options.error(f"--failures {args.failures} needs that set in --sets")
+    if args.fallback:
+        IntentParser.fallback_default = args.fallback == "on"
+    results = {name: run_set(load_set(name)) for name in args.sets}
     print(score_table(results))
     if args.failures:
         print(f"\nFailing {args.failures} turns:\n")

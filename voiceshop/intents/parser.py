@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from voiceshop.catalog.model import Store
+from voiceshop.intents.fallback import FallbackReader, load_fallback
 from voiceshop.intents.items import ItemListReader, ProductNames
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.options import OptionSpotter
@@ -56,6 +58,8 @@ class SentenceData:
     """Kind of open question -> the intents that answer it (`intents.answers`)."""
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Typed slot -> the words it matches (`lists`)."""
+    fallback: dict[str, Any] = field(default_factory=dict)
+    """Filler and cue words for utterances no template reads well (`fallback`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -71,17 +75,29 @@ def load_sentences(code: str = "en") -> SentenceData:
             )
     answers = {kind: tuple(names) for kind, names in raw.get("answers", {}).items()}
     lists = {slot: tuple(words) for slot, words in raw.get("lists", {}).items()}
-    return SentenceData(rules=raw.get("rules", {}), intents=intents, answers=answers, lists=lists)
+    return SentenceData(
+        rules=raw.get("rules", {}),
+        intents=intents,
+        answers=answers,
+        lists=lists,
+        fallback=raw.get("fallback", {}),
+    )
 
 
 class IntentParser:
     """Understands utterances in one language, for one store's options."""
+
+    fallback_default: bool = True
+    """Whether parsers read utterances no template reads well by filler and cue words
+    (`voiceshop.intents.fallback`) unless told otherwise; a lever, measured with
+    `python -m benchmarks.everyday --fallback off|on`."""
 
     def __init__(
         self,
         store: Store | None = None,
         language: str = "en",
         products: ProductNames | None = None,
+        fallback: bool | None = None,
     ) -> None:
         self.language = load_language(language)
         self.normalizer = Normalizer(self.language)
@@ -110,6 +126,19 @@ class IntentParser:
         self._separator_words = frozenset(
             word for separator in self.language.item_separators for word in separator.split()
         )
+        use_fallback = self.fallback_default if fallback is None else fallback
+        self.fallback = (
+            FallbackReader(
+                load_fallback(self.sentences.fallback, self.normalizer.normalize),
+                lambda words: self._parse_words(words)[0],
+                lambda words: self.items.read(words),
+                self.items.phrase_score,
+                self.language.stopwords,
+            )
+            if use_fallback and products is not None
+            else None
+        )
+        """Reads what the templates read poorly; None when off or without product names."""
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -154,7 +183,19 @@ class IntentParser:
             best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
+        if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
+            return self.fallback.read(self._without_edges(self._said(text))) or best
         return best
+
+    def _refused(self, intent: Intent | None) -> bool:
+        """Whether an item of the reading has a count the dialog refuses (below 1, or a part of
+        a number: "one over two banana"), which a fallback reading must not read past."""
+        numbers = self.normalizer.numbers
+        return intent is not None and any(
+            (item.quantity is not None and item.quantity < 1)
+            or (item.quantity is None and numbers.is_part(item.phrase.split()))
+            for item in intent.items
+        )
 
     def _continues(self, said: list[str], cleaned: list[str]) -> bool:
         """Whether the words dropped before the cleaned ones hold a list separator ("oh and
