@@ -279,16 +279,32 @@ def test_an_utterance_over_the_length_limit_is_refused(small: ShopServer) -> Non
 
 
 def test_an_oversized_message_ends_the_connection(small: ShopServer) -> None:
-    async def scenario() -> tuple[Event | None, Event | None]:
-        async with client(small) as connection:
-            big = AudioChunk(rate=16000, width=2, channels=1, audio=bytes(17 * 1024))
-            await connection.write_event(AudioStart(rate=16000, width=2, channels=1).event())
-            await connection.write_event(big.event())
-            return await connection.read_event(), await connection.read_event()
+    """The server answers message-too-large and closes; when it closes before the client has
+    finished writing the payload, the client sees the connection reset instead. Either way the
+    connection ends and the server goes on serving others."""
 
-    answer, after = asyncio.run(scenario())
-    assert answer is not None and Error.from_event(answer).code == "message-too-large"
-    assert after is None  # closed
+    async def scenario() -> tuple[Event | None, Event | None] | None:
+        try:
+            async with client(small) as connection:
+                big = AudioChunk(rate=16000, width=2, channels=1, audio=bytes(17 * 1024))
+                await connection.write_event(AudioStart(rate=16000, width=2, channels=1).event())
+                await connection.write_event(big.event())
+                return await connection.read_event(), await connection.read_event()
+        except (ConnectionResetError, BrokenPipeError):
+            return None
+
+    async def described() -> Event | None:
+        async with client(small) as connection:
+            await connection.write_event(Describe().event())
+            return await connection.read_event()
+
+    ended = asyncio.run(scenario())
+    if ended is not None:
+        answer, after = ended
+        assert answer is not None and Error.from_event(answer).code == "message-too-large"
+        assert after is None  # closed
+    info = asyncio.run(described())
+    assert info is not None and Info.is_type(info.type)
 
 
 def test_malformed_events_get_errors_and_the_connection_goes_on(small: ShopServer) -> None:
