@@ -4,6 +4,7 @@
 `--failures tune` lists every failing tune turn, expected beside what voiceshop did.
 `--failures check` does the same for check, which is reported but never tuned on.
 `--write-known-failures` rewrites tests/everyday/known_failures.yaml from this run.
+`--batch N` scores one batch only (batch 1: `<theme>.yaml`, batch N: `<theme>_N.yaml`).
 The corpus format is described in tests/everyday/README.md.
 """
 
@@ -24,6 +25,7 @@ from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Channel, OrderStatus, Purchase
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "everyday"
+BATCH_SUFFIX = re.compile(r"_(\d+)\.yaml$")
 SETS = ("tune", "check")
 KNOWN_FAILURES = CORPUS / "known_failures.yaml"
 
@@ -80,6 +82,11 @@ class Dialog:
     history: tuple[History, ...]
     turns: tuple[Turn, ...]
 
+    @property
+    def batch(self) -> int:
+        """The batch the dialog was written in: N for `<theme>_N.yaml`, 1 for `<theme>.yaml`."""
+        return batch_of(self.file)
+
 
 @dataclass
 class TurnResult:
@@ -112,6 +119,12 @@ class DialogResult:
 
 
 # Loading
+
+
+def batch_of(file_name: str) -> int:
+    """The batch of a corpus file name: `checkout_3.yaml` is batch 3, `checkout.yaml` batch 1."""
+    found = BATCH_SUFFIX.search(file_name)
+    return int(found.group(1)) if found else 1
 
 
 def load_set(name: str, root: Path = CORPUS) -> list[Dialog]:
@@ -285,6 +298,18 @@ def run_set(dialogs: list[Dialog]) -> list[DialogResult]:
 # Reporting
 
 
+def in_batch(dialogs: list[Dialog], batch: int | None) -> list[Dialog]:
+    """The dialogs of one batch (all of them for None); exits when the batch has none."""
+    if batch is None:
+        return dialogs
+    chosen = [d for d in dialogs if d.batch == batch]
+    if not chosen:
+        raise SystemExit(
+            f"No dialogs of batch {batch} in {CORPUS}: name its files <theme>_{batch}.yaml"
+        )
+    return chosen
+
+
 def score_table(results: dict[str, list[DialogResult]]) -> str:
     """Markdown: dialogs and turns passed per set."""
     lines = ["| set | dialogs passed | turns passed |", "| --- | --- | --- |"]
@@ -346,14 +371,19 @@ def main(argv: list[str] | None = None) -> None:
     options.add_argument(
         "--sets", nargs="+", choices=SETS, default=list(SETS), help="run only these sets"
     )
+    options.add_argument(
+        "--batch",
+        type=int,
+        help="score only the dialogs of this batch (1: <theme>.yaml, N: <theme>_N.yaml)",
+    )
     args = options.parse_args(argv)
-    if args.write_known_failures and set(args.sets) != set(SETS):
-        options.error("--write-known-failures needs every set")
+    if args.write_known_failures and (set(args.sets) != set(SETS) or args.batch is not None):
+        options.error("--write-known-failures needs every set and every batch")
     if args.failures and args.failures not in args.sets:
         options.error(f"--failures {args.failures} needs that set in --sets")
     if args.fallback:
         IntentParser.fallback_default = args.fallback == "on"
-    results = {name: run_set(load_set(name)) for name in args.sets}
+    results = {name: run_set(in_batch(load_set(name), args.batch)) for name in args.sets}
     print(score_table(results))
     if args.failures:
         print(f"\nFailing {args.failures} turns:\n")

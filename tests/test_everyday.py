@@ -16,7 +16,9 @@ from benchmarks.everyday import (
     SETS,
     CorpusError,
     Dialog,
+    batch_of,
     failure_list,
+    in_batch,
     known_failures,
     load_file,
     load_set,
@@ -43,7 +45,34 @@ def test_corpus_size_and_split() -> None:
     assert len(ids) == len(set(ids)), "a dialog id is used in both tune and check"
     assert sum(len(d.turns) for d in DIALOGS) >= 400
     tune = load_set("tune")
-    assert abs(2 * len(tune) - len(DIALOGS)) <= 1
+    for batch in {d.batch for d in DIALOGS}:
+        whole = in_batch(DIALOGS, batch)
+        assert len(in_batch(tune, batch)) == len(whole) // 2, f"batch {batch} is not halved"
+
+
+@pytest.mark.parametrize(
+    ("name", "batch"),
+    [
+        ("checkout.yaml", 1),
+        ("checkout_2.yaml", 2),
+        ("units_and_packs_3.yaml", 3),
+        ("x_12.yaml", 12),
+    ],
+)
+def test_batch_of_file_name(name: str, batch: int) -> None:
+    assert batch_of(name) == batch
+
+
+def test_in_batch_keeps_one_batch(tmp_path: Path) -> None:
+    for name in ("milk.yaml", "milk_3.yaml"):
+        text = f"store: grocery\ndialogs:\n  - id: {name}\n    turns: [{TURN}]\n"
+        (tmp_path / name).write_text(text)
+    dialogs = [d for name in ("milk.yaml", "milk_3.yaml") for d in load_file(tmp_path / name)]
+    assert [d.id for d in in_batch(dialogs, 3)] == ["milk_3.yaml"]
+    assert [d.id for d in in_batch(dialogs, 1)] == ["milk.yaml"]
+    assert in_batch(dialogs, None) == dialogs
+    with pytest.raises(SystemExit, match="No dialogs of batch 2"):
+        in_batch(dialogs, 2)
 
 
 def test_known_failures_are_dialogs() -> None:
