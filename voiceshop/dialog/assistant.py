@@ -26,6 +26,8 @@ from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Order, OrderStatus
 
 _LOGGER = logging.getLogger(__name__)
+_ANSWER_WORDS = ("Yes", "No")
+"""Intents that answer a question; with none open, their words may make another request."""
 DEFAULT_STORE = "grocery"
 STORE_NAME_SCORE = 85.0
 """How closely (0..100) a spoken store name must match a store's name or id.
@@ -114,6 +116,7 @@ class Assistant:
             rest = self._take_store_suffix(text)
             if rest != text:  # at the store named, read by its parser
                 text, intent = rest, self._parse(rest)
+        intent = self._in_context(intent)
         name = intent.name if intent else None
         if self._cancelling is not None:
             return Reply(self._answer_cancel(text, intent), intent=name)
@@ -126,6 +129,13 @@ class Assistant:
             self.dialog.state.last_reply = reply.text
             return reply
         return self.dialog.answer(text, intent, confidence)
+
+    def _in_context(self, intent: Intent | None) -> Intent | None:
+        """An answer said with no question open, read as the request its words also make
+        ("that's it": yes to a question, else done shopping); else the intent as read."""
+        if intent is None or intent.name not in _ANSWER_WORDS or self.open_question():
+            return intent
+        return self.dialog.parser.read_otherwise(intent, _ANSWER_WORDS) or intent
 
     def _parse(self, text: str) -> Intent | None:
         started = time.perf_counter()
@@ -298,12 +308,12 @@ class Assistant:
         if len(stores) <= 1:
             if stores:
                 self.store_id = self._load(stores[0]).id
-            return self.dialog.respond(intent.text).text
+            return self.dialog.answer(intent.text, intent).text
         first = self.store_id if self.store_id in stores else stores[0]
         self._checkout_queue = [s for s in stores if s != first]
         self.store_id = self._load(first).id
         several = self.dialog.replies.say("several_carts", count=len(stores))
-        return f"{several} {self.dialog.respond(intent.text).text}"
+        return f"{several} {self.dialog.answer(intent.text, intent).text}"
 
     def _checking_out(self) -> bool:
         return isinstance(self.dialog.state.pending, (ConfirmingCheckout, ConfirmingCode))

@@ -259,9 +259,11 @@ class DialogManager:
         return None
 
     def _not_understood(self, text: str) -> str:
+        self._acted = None
         if not self.parser.clean(text):
             return self.replies.say("not_heard")
-        return self.replies.say("not_understood", text=text.strip())
+        examples = self.replies.examples()
+        return self.replies.say("not_understood", text=text.strip(), examples=examples)
 
     # Adding
 
@@ -1081,6 +1083,8 @@ class DialogManager:
 
     def _checkout(self, _intent: Intent | None) -> str:
         cart = self.cart
+        if not cart and self.state.unanswered:
+            return self.replies.say("checkout_only_unchosen", open=self._not_chosen())
         if not cart:
             return self.replies.say("checkout_empty")
         self.state.pending = ConfirmingCheckout(tuple(cart), uuid.uuid4().hex)
