@@ -20,7 +20,6 @@ import yaml
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.parser import IntentParser
-from voiceshop.matching import ProductMatcher
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Channel, OrderStatus, Purchase
 
@@ -343,12 +342,6 @@ def main(argv: list[str] | None = None) -> None:
         "parser's own default, IntentParser.fallback_default)",
     )
     options.add_argument(
-        "--short-words",
-        choices=("on", "off"),
-        help="hold short spoken words not in the catalog to their spelling (default: the "
-        "matcher's own default, ProductMatcher.short_words_default)",
-    )
-    options.add_argument(
         "--sets", nargs="+", choices=SETS, default=list(SETS), help="run only these sets"
     )
     args = options.parse_args(argv)
@@ -358,8 +351,6 @@ def main(argv: list[str] | None = None) -> None:
         options.error(f"--failures {args.failures} needs that set in --sets")
     if args.fallback:
         IntentParser.fallback_default = args.fallback == "on"
-    if args.short_words:
-        ProductMatcher.short_words_default = args.short_words == "on"
     results = {name: run_set(load_set(name)) for name in args.sets}
     print(score_table(results))
     if args.failures:

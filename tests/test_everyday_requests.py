@@ -245,14 +245,3 @@ def test_the_one_product_holding_every_said_word_is_taken(phrase: str, name: str
 def test_a_word_several_products_hold_is_still_asked_about(phrase: str) -> None:
     assert shop("grocery")[1].match(phrase).outcome is MatchOutcome.AMBIGUOUS
 
-
-@pytest.mark.parametrize("word", ["blah", "hmm", "bib", "rum", "gum"])
-def test_a_short_word_the_catalog_lacks_names_no_product_by_sound(word: str) -> None:
-    result = shop("grocery")[1].match(word)
-    assert (result.outcome, result.candidates) == (MatchOutcome.NOT_FOUND, ())
-
-
-@pytest.mark.parametrize(("word", "name"), [("buns", "Hamburger Buns"), ("limes", "Lime")])
-def test_a_short_word_with_a_letter_more_or_less_is_still_found(word: str, name: str) -> None:
-    names = [c.product.name for c in shop("grocery")[1].match(word).candidates]
-    assert name in names

@@ -70,15 +70,6 @@ class MatchSettings:
     """When the agent asks, names this alike to the phrase letter by letter (0..1, word breaks
     ignored) are offered too.
     Tuned on: long names, seed-9 dev sample (80 names; not today's tune or check sample)."""
-    short_word_letters: int = 4
-    """Spoken words of up to this many letters are short: one letter replaced makes another
-    word ("blah" / "bath", "rum" / "run"), and their sound keys hold too few sounds to tell
-    words apart ("blah" / "bleach"). Not tuned: the length of the shortest common words."""
-    short_word_floor: float = 0.85
-    """How alike (0..1, spelled) a short spoken word that is not in the catalog must be to a
-    catalog word to count as it, sound alone never enough: a letter added or dropped ("bun" /
-    "buns", "lite" / "liter") passes, a letter replaced does not.
-    Not tuned: the similarity of a word and itself with one letter added (3 letters: 0.86)."""
     personal_pool: int = 30
     """How many ranked products are searched for the shopper's usual one.
     Not tuned: a guess."""
@@ -132,10 +123,6 @@ class ProductMatcher:
     The word index of a large catalog is saved in `index_cache` (by default the user's cache
     folder) and loaded from there the next time the same catalog is matched.
     """
-
-    short_words_default: bool = True
-    """Whether short spoken words are held to their spelling (`MatchSettings.short_word_floor`);
-    a lever, measured with `python -m benchmarks.everyday --short-words off|on`."""
 
     def __init__(
         self,
@@ -533,14 +520,11 @@ class ProductMatcher:
     def _find_similar_words(self, word: str) -> dict[int, float]:
         index = self.index
         known = index.word_id.get(word)
-        short = self._short_word_floor(word)
         if known is None:
-            floor = short or self.settings.word_similarity_floor
+            floor = self.settings.word_similarity_floor
             found = dict(index.spelling.similar(word, floor, limit=SIMILAR_SPELLINGS))
         else:
             found = {known: 1.0}
-        if known is None and short:
-            return found
         for other in index.by_sound.get(self.words.sound_key(word), ()):
             spelled = index.vocabulary[other]
             if other == known or len(spelled) <= 2:
@@ -548,14 +532,6 @@ class ProductMatcher:
             credit = _sound_alike(word, spelled) if known is None else KNOWN_SOUND_ALIKE_CREDIT
             found[other] = max(found.get(other, 0.0), credit)
         return found
-
-    def _short_word_floor(self, word: str) -> float | None:
-        """The spelling floor of a short spoken word (see `MatchSettings.short_word_floor`),
-        or None for a longer one."""
-        settings = self.settings
-        if not self.short_words_default or len(word) > settings.short_word_letters:
-            return None
-        return settings.short_word_floor
 
     def _said_weight(self, word: str, similar: dict[int, float]) -> float:
         index = self.index
