@@ -244,4 +244,3 @@ def test_the_one_product_holding_every_said_word_is_taken(phrase: str, name: str
 @pytest.mark.parametrize("phrase", ["water", "syrup", "eggs"])
 def test_a_word_several_products_hold_is_still_asked_about(phrase: str) -> None:
     assert shop("grocery")[1].match(phrase).outcome is MatchOutcome.AMBIGUOUS
-

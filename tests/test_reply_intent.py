@@ -63,3 +63,14 @@ def test_not_understood_offers_requests_with_a_product_of_the_store(db_path: Pat
     reply = replies(db_path, "zibber zabber quux")[0]
     assert reply.startswith("Sorry, I didn't catch that. You can say things like add a")
     assert "what's in my cart" in reply
+
+
+def test_a_new_count_while_asked_which_one_counts_the_item_asked_about(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        assistant = Assistant(db, "shopper", "grocery")
+        asked = assistant.respond("could I get a few yogurts").text
+        assert assistant.respond("actually make that four").text == asked
+        assistant.respond("the vanilla one")
+        assert [(line.product_id, line.quantity) for line in db.cart("shopper", "grocery")] == [
+            ("vanilla-yogurt", 4)
+        ]

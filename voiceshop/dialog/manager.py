@@ -558,6 +558,11 @@ class DialogManager:
             self.state.pending = None
             first, second = pending.apart
             return self._add_requests([first, replace(second, joined_by=""), *pending.rest])
+        if not pending.apart and self._recounts(intent):
+            assert intent is not None and intent.quantity is not None
+            recounted = replace(pending.item, quantity=intent.quantity)
+            self.state.pending = replace(pending, item=recounted)
+            return self._ask(self.state.pending)
         named = self._picked(pending, text, intent)
         if named:
             self._read_as_choice(intent)
@@ -650,6 +655,17 @@ class DialogManager:
             if intent is not None and intent.name in _ANSWERS:
                 return None
         return None
+
+    def _recounts(self, intent: Intent | None) -> bool:
+        """Whether the answer changes how many of the item asked about ("make it one" while
+        asked which bread): a count with no product, one the shop may add."""
+        return (
+            intent is not None
+            and intent.name == "SetQuantity"
+            and not intent.product
+            and intent.quantity is not None
+            and 0 < intent.quantity <= self.settings.max_quantity
+        )
 
     def _read_as_choice(self, intent: Intent | None) -> None:
         """Words that picked among the choices offered acted as a choice ("the brown ones",
