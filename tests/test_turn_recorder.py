@@ -27,11 +27,10 @@ def journal(folder: Path) -> list[dict]:
 
 
 def test_a_turn_is_kept_as_a_wav_and_a_json_line(tmp_path: Path) -> None:
-    recorder = TurnRecorder(tmp_path / "rec", lambda: "AddItems", lambda: "a.wav")
+    recorder = TurnRecorder(tmp_path / "rec", lambda: "a.wav")
     timings = {"audio": 1.0, "read": 0.2, "respond": 0.01, "speak": 1.5}
-    recorder(
-        Turn(SPEECH, Transcript("add milk", 0.8, ("at milk",)), Reply("Added."), False, timings)
-    )
+    reply = Reply("Added.", intent="AddItems")
+    recorder(Turn(SPEECH, Transcript("add milk", 0.8, ("at milk",)), reply, False, timings))
 
     [line] = journal(tmp_path / "rec")
     assert line["wav"] == "turn-0001.wav"

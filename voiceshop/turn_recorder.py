@@ -29,15 +29,10 @@ _NUMBERED = re.compile(r"^turn-(\d+)\.wav$")
 
 
 class TurnRecorder:
-    """Writes each Turn into `folder`; `intent_of()` names the intent of the latest utterance and
-    `source_of()` where it came from (a file name in replay, "mic" at the microphone)."""
+    """Writes each Turn into `folder`, with the intent its reply acted on; `source_of()` names
+    where it came from (a file name in replay, "mic" at the microphone)."""
 
-    def __init__(
-        self,
-        folder: Path,
-        intent_of: Callable[[], str | None] = lambda: None,
-        source_of: Callable[[], str] = lambda: "mic",
-    ) -> None:
+    def __init__(self, folder: Path, source_of: Callable[[], str] = lambda: "mic") -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             probe = folder / JOURNAL
@@ -48,7 +43,6 @@ class TurnRecorder:
                 "give a folder you can write to"
             ) from err
         self.folder = folder
-        self._intent_of = intent_of
         self._source_of = source_of
         self._count = _last_number(folder)
 
@@ -66,7 +60,7 @@ class TurnRecorder:
             "transcript": turn.transcript.text,
             "confidence": round(turn.transcript.confidence, 3),
             "alternatives": [] if turn.secret else list(turn.transcript.alternatives),
-            "intent": self._intent_of(),
+            "intent": turn.reply.intent,
             "reply": turn.reply.text,
             "timings": turn.timings,
         }

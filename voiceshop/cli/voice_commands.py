@@ -20,7 +20,6 @@ from voiceshop.cli.common import language_of, open_assistant, open_db, open_shop
 from voiceshop.cli.status_line import StatusLine
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
-from voiceshop.dialog.reply import Reply
 from voiceshop.errors import AudioInputError, VoiceShopError
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
@@ -191,8 +190,8 @@ def run_listen(args: argparse.Namespace) -> int:
                     "Say 'goodbye' or press Ctrl-C to stop.",
                     flush=True,
                 )
-                conversation = _IntentNoting(RetuningConversation(assistant, recognizer))
-                recorder = _recorder(args.record_dir, conversation, lambda: "mic")
+                conversation = RetuningConversation(assistant, recognizer)
+                recorder = _recorder(args.record_dir, lambda: "mic")
                 gate = MicGate()
                 handlers: list[StatusHandler] = [status.update]
                 if args.earcons:
@@ -336,9 +335,9 @@ def _replay(
             errors.append(event)
         _show(event)
 
-    conversation = _IntentNoting(RetuningConversation(assistant, recognizer))
+    conversation = RetuningConversation(assistant, recognizer)
     current = [""]
-    recorder = _recorder(record_dir, conversation, lambda: current[0])
+    recorder = _recorder(record_dir, lambda: current[0])
 
     def note_file(path: Path) -> None:
         current[0] = str(path)
@@ -359,29 +358,11 @@ def _replay(
     return 1 if errors else 0
 
 
-class _IntentNoting:
-    """A conversation that notes the intent each utterance is parsed as (for --record-dir) and
-    logs it with the parse time (for --debug), then lets the assistant answer."""
-
-    def __init__(self, inner: RetuningConversation) -> None:
-        self._inner = inner
-        self.last_intent: str | None = None
-
-    def respond(self, text: str, confidence: float = 1.0) -> Reply:
-        started = time.perf_counter()
-        intent = self._inner.assistant.dialog.parser.parse(text) if text.strip() else None
-        self.last_intent = intent.name if intent else None
-        _LOGGER.debug("parser: intent %s (%.3f s)", self.last_intent, time.perf_counter() - started)
-        return self._inner.respond(text, confidence)
-
-
-def _recorder(
-    folder: Path | None, conversation: _IntentNoting, source_of: Callable[[], str]
-) -> TurnRecorder | None:
+def _recorder(folder: Path | None, source_of: Callable[[], str]) -> TurnRecorder | None:
     """A TurnRecorder into --record-dir, or None without one."""
     if folder is None:
         return None
-    return TurnRecorder(folder, lambda: conversation.last_intent, source_of)
+    return TurnRecorder(folder, source_of)
 
 
 def _show(event: LoopEvent) -> None:

@@ -4,6 +4,8 @@ DialogManager."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -23,6 +25,9 @@ from voiceshop.matching import MatchOutcome
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Order, OrderStatus
 
+_LOGGER = logging.getLogger(__name__)
+_ANSWER_WORDS = ("Yes", "No")
+"""Intents that answer a question; with none open, their words may make another request."""
 DEFAULT_STORE = "grocery"
 STORE_NAME_SCORE = 85.0
 """How closely (0..100) a spoken store name must match a store's name or id.
@@ -106,20 +111,38 @@ class Assistant:
     def _respond(self, text: str, confidence: float) -> Reply:
         if is_too_long(text):
             return self.dialog.respond(text, confidence)
-        whole = self.dialog.parser.parse(text) if text.strip() else None
-        if whole is None or (whole.name != "SelectStore" and (whole.items or whole.product)):
-            text = self._take_store_suffix(text)
+        intent = self._parse(text)
+        if intent is None or (intent.name != "SelectStore" and (intent.items or intent.product)):
+            rest = self._take_store_suffix(text)
+            if rest != text:  # at the store named, read by its parser
+                text, intent = rest, self._parse(rest)
+        intent = self._in_context(intent)
+        name = intent.name if intent else None
         if self._cancelling is not None:
-            return Reply(self._answer_cancel(text))
+            return Reply(self._answer_cancel(text, intent), intent=name)
         if self._checkout_queue or self._checking_out():
-            return Reply(self._continue_checkout(self.dialog.respond(text, confidence).text))
-        intent = self.dialog.parser.parse(text) if text.strip() else None
+            answered = self.dialog.answer(text, intent, confidence)
+            return replace(answered, text=self._continue_checkout(answered.text))
         if intent is not None and intent.name in self._handlers and self._may_interrupt():
             self.dialog.set_aside()
-            reply = Reply(self._handlers[intent.name](intent))
+            reply = Reply(self._handlers[intent.name](intent), intent=name)
             self.dialog.state.last_reply = reply.text
             return reply
-        return self.dialog.respond(text, confidence)
+        return self.dialog.answer(text, intent, confidence)
+
+    def _in_context(self, intent: Intent | None) -> Intent | None:
+        """An answer said with no question open, read as the request its words also make
+        ("that's it": yes to a question, else done shopping); else the intent as read."""
+        if intent is None or intent.name not in _ANSWER_WORDS or self.open_question():
+            return intent
+        return self.dialog.parser.read_otherwise(intent, _ANSWER_WORDS) or intent
+
+    def _parse(self, text: str) -> Intent | None:
+        started = time.perf_counter()
+        intent = self.dialog.parser.parse(text) if text.strip() else None
+        name = intent.name if intent else None
+        _LOGGER.debug("parser: intent %s (%.3f s)", name, time.perf_counter() - started)
+        return intent
 
     def open_question(self) -> OpenQuestion | None:
         """The question waiting for an answer, if any ("Cancel order 3?", or the store's)."""
@@ -285,12 +308,12 @@ class Assistant:
         if len(stores) <= 1:
             if stores:
                 self.store_id = self._load(stores[0]).id
-            return self.dialog.respond(intent.text).text
+            return self.dialog.answer(intent.text, intent).text
         first = self.store_id if self.store_id in stores else stores[0]
         self._checkout_queue = [s for s in stores if s != first]
         self.store_id = self._load(first).id
         several = self.dialog.replies.say("several_carts", count=len(stores))
-        return f"{several} {self.dialog.respond(intent.text).text}"
+        return f"{several} {self.dialog.answer(intent.text, intent).text}"
 
     def _checking_out(self) -> bool:
         return isinstance(self.dialog.state.pending, (ConfirmingCheckout, ConfirmingCode))
@@ -356,10 +379,9 @@ class Assistant:
         """The order's lines, said with the units of the store it was placed at."""
         return self._dialog_at(self._load(order.store_id)).replies.lines(order.lines)
 
-    def _answer_cancel(self, text: str) -> str:
+    def _answer_cancel(self, text: str, intent: Intent | None) -> str:
         assert self._cancelling is not None
         order = self._cancelling.order
-        intent = self.dialog.parser.parse(text)
         replies = self.dialog.replies
         consent = self.dialog.consent.read(text)
         if consent is Consent.GIVEN:

@@ -54,6 +54,8 @@ _LEFT_TO_US = ("AnyChoice", "CheapestChoice")
 """Answers that leave the choice to the shop ("either is fine", "the cheapest one")."""
 _ANSWERS = ("Choose", *_LEFT_TO_US)
 """Intents, besides bare product words, that may answer a question talked past earlier."""
+_CHOICE_ANSWERS = (*_ANSWERS, "Yes", "Count", "OneItem", "SeparateItems")
+"""Intents that answer a choice as what they are."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class DialogManager:
         self.guard = PurchaseGuard(db, self.replies, self.parser.normalizer)
         self.settings = settings or DialogSettings()
         self.state = DialogState()
-        self.last_intent: Intent | None = None
+        self._acted: str | None = None
+        """The intent the utterance being answered is acted on as (see `Reply.intent`)."""
         self._handlers: dict[str, Callable[[Intent], str]] = {
             "AddItems": self._add_items,
             "RemoveItems": self._remove_items,
@@ -159,16 +162,22 @@ class DialogManager:
         """Answer one utterance. Never raises for anything the user says."""
         if is_too_long(text):
             return self._remember(Reply(self.replies.say("too_long", words=MAX_UTTERANCE_WORDS)))
-        intent = self.parser.parse(text) if text.strip() else None
-        self.last_intent = intent
+        return self.answer(text, self.parser.parse(text) if text.strip() else None, confidence)
+
+    def answer(self, text: str, intent: Intent | None, confidence: float = 1.0) -> Reply:
+        """Answer an utterance this dialog's parser read as `intent`; the reply names the
+        intent acted on, read in context."""
+        self._acted = intent.name if intent else None
         if intent is not None and intent.name == "Repeat":
-            return Reply(self.state.last_reply or self.replies.say("nothing_to_repeat"))
+            said = self.state.last_reply or self.replies.say("nothing_to_repeat")
+            return Reply(said, intent=intent.name)
         if intent is not None and intent.name == "Goodbye":
             self.state.pending = None
-            return self._remember(Reply(self.replies.say("goodbye"), end_conversation=True))
+            goodbye = Reply(self.replies.say("goodbye"), end_conversation=True, intent=intent.name)
+            return self._remember(goodbye)
+        said = self._answer(text, intent, confidence)
         reply = Reply(
-            self._answer(text, intent, confidence),
-            secret_answer=isinstance(self.state.pending, ConfirmingCode),
+            said, secret_answer=isinstance(self.state.pending, ConfirmingCode), intent=self._acted
         )
         return self._remember(reply)
 
@@ -250,9 +259,11 @@ class DialogManager:
         return None
 
     def _not_understood(self, text: str) -> str:
+        self._acted = None
         if not self.parser.clean(text):
             return self.replies.say("not_heard")
-        return self.replies.say("not_understood", text=text.strip())
+        examples = self.replies.examples()
+        return self.replies.say("not_understood", text=text.strip(), examples=examples)
 
     # Adding
 
@@ -547,7 +558,14 @@ class DialogManager:
             self.state.pending = None
             first, second = pending.apart
             return self._add_requests([first, replace(second, joined_by=""), *pending.rest])
+        if not pending.apart and self._recounts(intent):
+            assert intent is not None and intent.quantity is not None
+            recounted = replace(pending.item, quantity=intent.quantity)
+            self.state.pending = replace(pending, item=recounted)
+            return self._ask(self.state.pending)
         named = self._picked(pending, text, intent)
+        if named:
+            self._read_as_choice(intent)
         if len(named) > 1:
             self.state.pending = replace(pending, choices=named)
             return self._ask(self.state.pending)
@@ -626,6 +644,8 @@ class DialogManager:
         for index in range(len(unanswered) - 1, -1, -1):
             question = unanswered[index]
             named = self._picked(question, text, intent)
+            if named:
+                self._read_as_choice(intent)
             if len(named) == 1:
                 del unanswered[index]
                 return self._apply_adds([self._line_for(named[0], question.item)])
@@ -635,6 +655,24 @@ class DialogManager:
             if intent is not None and intent.name in _ANSWERS:
                 return None
         return None
+
+    def _recounts(self, intent: Intent | None) -> bool:
+        """Whether the answer changes how many of the item asked about ("make it one" while
+        asked which bread): a count with no product, one the shop may add."""
+        return (
+            intent is not None
+            and intent.name == "SetQuantity"
+            and not intent.product
+            and intent.quantity is not None
+            and 0 < intent.quantity <= self.settings.max_quantity
+        )
+
+    def _read_as_choice(self, intent: Intent | None) -> None:
+        """Words that picked among the choices offered acted as a choice ("the brown ones",
+        "Horizon"), whatever they read as alone; answers of their own kind ("yes", "either
+        one") stay what they are."""
+        if intent is None or intent.name not in _CHOICE_ANSWERS:
+            self._acted = "Choose"
 
     @staticmethod
     def _chose_apart(pending: Choosing, intent: Intent | None) -> bool:
@@ -1061,6 +1099,8 @@ class DialogManager:
 
     def _checkout(self, _intent: Intent | None) -> str:
         cart = self.cart
+        if not cart and self.state.unanswered:
+            return self.replies.say("checkout_only_unchosen", open=self._not_chosen())
         if not cart:
             return self.replies.say("checkout_empty")
         self.state.pending = ConfirmingCheckout(tuple(cart), uuid.uuid4().hex)
@@ -1172,7 +1212,9 @@ class DialogManager:
     def _answer_heard(self, pending: ConfirmingHeard, intent: Intent | None) -> str:
         self.state.pending = None
         if intent is not None and intent.name == "Yes":
-            return self._answer(pending.text, self.parser.parse(pending.text), 1.0)
+            heard = self.parser.parse(pending.text)
+            self._acted = heard.name if heard else None
+            return self._answer(pending.text, heard, 1.0)
         if intent is not None and intent.name in ("No", "Cancel"):
             return self.replies.say("say_again")
         return self._answer("", intent, 1.0) if intent else self.replies.say("say_again")

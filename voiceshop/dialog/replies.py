@@ -35,6 +35,7 @@ class Replies:
         self._capitalize = bool(raw.get("capitalize", False))
         self._elision = _elision_rule(raw.get("elisions", {}))
         self._inflect = inflect.engine()
+        self._examples: list[str] = raw.get("examples", [])
 
     def say(self, key: str, **fields: object) -> str:
         """The reply `key` with its fields filled in."""
@@ -74,6 +75,16 @@ class Replies:
         if len(parts) <= 1:
             return "".join(parts)
         return f"{', '.join(parts[:-1])} {word} {parts[-1]}"
+
+    def examples(self) -> str:
+        """Requests one can make here, from the language's `examples`, each said with one of
+        this store's own products: "add a Banana, how much is Banana or what's in my cart"."""
+        products = self._store.products
+        if not products:
+            return self.join([e for e in self._examples if "{" not in e], "or")
+        name = min(products, key=lambda product: len(product.name.split())).name
+        said = [e.format(product=name, a_product=self._inflect.a(name)) for e in self._examples]
+        return self.join(said, "or")
 
     def items_word(self, count: int) -> str:
         return self._words["item" if count == 1 else "items"]

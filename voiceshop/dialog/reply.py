@@ -17,6 +17,9 @@ class Reply:
     secret_answer: bool = False
     """The reply asks for a secret (the purchase code): what is said next must not be shown,
     printed or logged."""
+    intent: str | None = None
+    """The intent the dialog acted on, read in context: "the brown ones" answering an open
+    choice is `Choose`, though the words alone read as `AddItems`; None when not understood."""
 
 
 class Conversation(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -236,12 +237,24 @@ class IntentParser:
         named = min((self.items.phrase_score(p) for p in phrases), default=1.0)
         return True, not bare, named
 
-    def _parse_words(self, words: list[str]) -> tuple[Intent | None, bool]:
-        """The intent of the words, and whether they are an item list without a verb."""
+    def read_otherwise(self, intent: Intent, names: Collection[str]) -> Intent | None:
+        """The intent's words read by the templates of other intents than `names`, not as a
+        bare item list ("that's it": Yes while a question is open, Checkout when none is);
+        None when no such template reads them."""
+        other, _bare = self._parse_words(intent.text.split(), skip=names)
+        return other if other is not None and not other.implicit else None
+
+    def _parse_words(
+        self, words: list[str], skip: Collection[str] = ()
+    ) -> tuple[Intent | None, bool]:
+        """The intent of the words, and whether they are an item list without a verb; the
+        templates of the intents in `skip` are passed over."""
         if not words:
             return None, False
         normal = " ".join(words)
         for name, index, template in self._templates:
+            if name in skip:
+                continue
             slots = template.match(normal)
             if slots is None:
                 continue
