@@ -15,6 +15,7 @@ from voiceshop.errors import ServerError
 from voiceshop.recognizer import RecognizerSettings
 from voiceshop.server import DEFAULT_URI, Limits, ServerSettings, ShopServer, add_token
 from voiceshop.server.settings import default_workers
+from voiceshop.storage.backend import database_target
 
 _SERVE_HELP = """\
 Serve the shopping pipeline over the Wyoming protocol (what Home Assistant and its voice
@@ -70,10 +71,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--db",
-        type=Path,
+        type=database_target,
         default=None,
-        help=f"the SQLite database of carts and orders (default: $VOICESHOP_DB or "
-        f"{default_db_path()})",
+        help="the database of carts, orders and conversations: a SQLite file or a "
+        "postgresql:// URL, which several servers may share "
+        f"(default: $VOICESHOP_DB or {default_db_path()})",
     )
     serve.add_argument(
         "--store",

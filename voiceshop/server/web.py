@@ -20,8 +20,9 @@ The WebSocket, one JSON object per text message (binary messages carry PCM):
                                                 {"type": "error", "code", "text"}
 
 `state` is {"store", "cart": [{"name", "quantity", "price"}], "total", "read_back": [...] or
-null}. Nothing reaches a cart before "hello" signs the page in (with the shopper's token when
-the server has a token file). While the reply asks for the purchase code, the next transcript
+null, "asks_code"}. Nothing reaches a cart before "hello" signs the page in (with the shopper's
+token when the server has a token file). While the conversation waits for the purchase code
+(also when a page signs in to a conversation another server asked it in), the next transcript
 is sent back masked and no partial transcripts are sent.
 
 Browsers give pages a microphone only in a secure context: http://localhost works as it is;
@@ -286,6 +287,7 @@ class _Shopper:
             conversation_id = f"web-{uuid.uuid4().hex}"
         self._user, self._token, self._conversation_id = user, token, conversation_id
         state = await self._state()
+        self._secret = state["asks_code"]
         await self._send(
             type="welcome",
             user=user,
@@ -439,6 +441,7 @@ def _page_state(desk: Desk, user: str, conversation_id: str, store: str) -> dict
     """The cart and read-back the page shows (read in the dialog thread)."""
     conversation = desk.conversation(user, conversation_id)
     read_back: tuple[CartLine, ...] | None = None
+    asks_code = conversation is not None and conversation.assistant.asks_code()
     if conversation is not None:
         assistant = conversation.assistant
         store_id, store_name = assistant.store_id, assistant.store.name
@@ -457,6 +460,7 @@ def _page_state(desk: Desk, user: str, conversation_id: str, store: str) -> dict
         "cart": [_line(line) for line in cart],
         "total": round(sum(p for p in prices if p is not None), 2),
         "read_back": [_line(line) for line in read_back] if read_back is not None else None,
+        "asks_code": asks_code,
     }
 
 

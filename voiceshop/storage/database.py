@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from voiceshop.catalog.model import Store
 from voiceshop.storage import accounts, catalog_tables, guards
 from voiceshop.storage.backend import Connection, shown_target
 from voiceshop.storage.connection import open_connection, transaction
+from voiceshop.storage.conversations import ConversationTurn, SavedConversation, read_saved
 from voiceshop.storage.records import Account, CartLine, Order, OrderStatus, Purchase
 
 _LINE_FIELDS = ("product_id", "name", "quantity", "options", "unit_price")
@@ -313,10 +314,36 @@ class ShopDatabase:
             for order_id, user, store_id, placed_at, status, interface, code_given in headers
         ]
 
+    @contextmanager
+    def conversation_turn(self, user: str, conversation_id: str) -> Iterator[ConversationTurn]:
+        """One turn of a server conversation as one write transaction: what the conversation
+        saved before, its cart and order changes, and what it saves now are committed together
+        or not at all. The user's row is locked for the turn (on SQLite, the whole file), so one
+        user's turns are answered one at a time whichever server takes them."""
+        with self._transaction(f"answer a turn of {user!r}") as connection:
+            user_id = _user_id(connection, user)
+            yield ConversationTurn(
+                connection,
+                user_id,
+                conversation_id,
+                read_saved(connection, user_id, conversation_id),
+            )
+
+    def saved_conversation(self, user: str, conversation_id: str) -> SavedConversation | None:
+        """What the conversation remembered after its last turn, or None."""
+        with self._transaction("read a conversation", write=False) as connection:
+            user_id = _existing_user_id(connection, user)
+            if user_id is None:
+                return None
+            return read_saved(connection, user_id, conversation_id)
+
     def _transaction(
         self, action: str, *, write: bool = True
     ) -> AbstractContextManager[Connection]:
-        """A transaction on this database (see `connection.transaction`)."""
+        """A transaction on this database (see `connection.transaction`); inside a
+        conversation's turn, the turn's own transaction."""
+        if self._connection.in_transaction:
+            return nullcontext(self._connection)
         return transaction(self._connection, f"{action} in the database {self.path}", write=write)
 
 
