@@ -128,6 +128,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         default=limits.max_sessions,
         help="conversations kept in memory (default: %(default)s)",
     )
+    pools.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=limits.max_connections,
+        help="connections open at once; one more is answered 'busy' (default: %(default)s)",
+    )
+    pools.add_argument(
+        "--idle-timeout",
+        type=_positive_float,
+        default=limits.idle_timeout_s,
+        metavar="SECONDS",
+        help="close a connection silent this long (default: %(default)s)",
+    )
     serve.set_defaults(run=run_serve)
 
     token = commands.add_parser(
@@ -152,6 +165,8 @@ def server_settings(args: argparse.Namespace) -> ServerSettings:
         max_audio_seconds=args.max_audio_seconds,
         max_message_bytes=args.max_message_bytes,
         max_sessions=args.max_sessions,
+        max_connections=args.max_connections,
+        idle_timeout_s=args.idle_timeout,
     )
     return ServerSettings(
         uri=args.uri if args.uri is not None or args.http is not None else DEFAULT_URI,
@@ -179,9 +194,7 @@ async def _serve(server: ShopServer) -> int:
         if server.accounts.needs_token
         else f"{server.settings.household_user!r} (no tokens)"
     )
-    where = [f"Wyoming at {server.address}"] if server.address else []
-    if server.web is not None:
-        where.append(f"its page at {server.web.url}")
+    where = [front.where for front in server.fronts]
     print(
         f"voiceshop serves {' and '.join(where)} for {who}, "
         f"{server.settings.recognition_workers} recognition workers. Ctrl-C stops.",

@@ -41,8 +41,14 @@ class Limits:
     dialog_queue: int = 64
     """Turns that may wait for the dialog thread; beyond that: "busy"."""
     max_sessions: int = 256
-    """Conversations kept in memory; the least recently used one is forgotten beyond that (its
-    cart and orders stay in the database, an open question is lost)."""
+    """Conversations kept in memory; the least recently used one is dropped beyond that (what it
+    remembers is in the database: its next turn takes it up again)."""
+    max_connections: int = 256
+    """Connections open at once (Wyoming and page together); one more is answered "busy" and
+    closed."""
+    idle_timeout_s: float = 300.0
+    """A connection that sends nothing for this long is told so and closed (its conversation
+    stays in the database)."""
 
 
 @dataclass(frozen=True)
