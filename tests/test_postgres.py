@@ -72,7 +72,7 @@ def test_both_backends_have_the_same_tables_and_columns(pg_url: str, db_path: Pa
         " WHERE table_schema = current_schema() AND table_name <> ?",
         (MARK_TABLE,),
     )
-    assert len(tables) == 14
+    assert len(tables) == 15
     assert sorted(name for table, _, name, _ in sqlite_columns) == sorted(
         name for table, _, name, _ in pg_columns
     )

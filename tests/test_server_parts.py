@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from voiceshop.catalog.model import Product, Store
 from voiceshop.cli import main
 from voiceshop.dialog import memory
 from voiceshop.dialog.assistant import Assistant
@@ -332,3 +333,15 @@ def test_conversations_sharing_stores_answer_as_conversations_that_do_not(db_pat
             assert second.respond(text).text == expected
         assert first.dialog.parser is second.dialog.parser
         assert alone.dialog.parser is not first.dialog.parser
+
+
+def test_a_catalog_imported_while_serving_is_used_from_the_next_turn(db_path: Path) -> None:
+    soda = Product("soda", "Fizzy Soda", price=1.5)
+    chips = Product("chips", "Salted Potato Chips", price=2.0)
+    with ShopDatabase(db_path) as db, ShopDatabase(db_path) as importer:
+        importer.save_store(Store("corner", "Corner Shop", (soda,)))
+        desk = Desk(db, "corner", 8)
+        assert "Added" in desk.respond("ann", "c", "add fizzy soda").reply.text
+        importer.save_store(Store("corner", "Corner Shop", (soda, chips)))
+        assert "Added" in desk.respond("ann", "c", "add salted potato chips").reply.text
+        assert [line.product_id for line in db.cart("ann", "corner")] == ["soda", "chips"]

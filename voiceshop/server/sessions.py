@@ -67,6 +67,8 @@ class Desk:
         """Stores, matchers and parsers built once for all conversations."""
         self._vocabularies: dict[str, Vocabulary] = {}
         """Each store's recognizer vocabulary, compiled once for all conversations."""
+        self._catalogs = db.catalog_generation()
+        """The database's catalog generation the stores held were loaded at."""
 
     def respond(
         self, user: str, conversation_id: str, text: str, interface: str = INTERFACE
@@ -76,6 +78,7 @@ class Desk:
         conversation remembered is read from the database, and what it remembers now is saved
         with its cart changes, so its next turn may be answered by any server."""
         key = (user, conversation_id)
+        self._refresh_stores()
         try:
             with self.db.conversation_turn(user, conversation_id) as turn:
                 held = self._synced(key, turn.saved, create=True, interface=interface)
@@ -96,6 +99,7 @@ class Desk:
     def conversation(self, user: str, conversation_id: str) -> RetuningConversation | None:
         """The conversation under (user, conversation id) as its last turn left it, if it had
         one (to read its state)."""
+        self._refresh_stores()
         saved = self.db.saved_conversation(user, conversation_id)
         held = self._synced((user, conversation_id), saved, create=False)
         return held.conversation if held is not None else None
@@ -104,9 +108,14 @@ class Desk:
     def session_count(self) -> int:
         return len(self._sessions)
 
-    def forget_stores(self) -> None:
-        """Build stores and conversations again from the next turn on (after a catalog was
-        imported or removed); what conversations remember is kept in the database."""
+    def _refresh_stores(self) -> None:
+        """After a catalog was imported or removed (by any process), load stores and build
+        conversations again; what conversations remember is kept in the database."""
+        generation = self.db.catalog_generation()
+        if generation == self._catalogs:
+            return
+        _LOGGER.info("a catalog changed: stores are loaded again")
+        self._catalogs = generation
         self._sessions.clear()
         self._vocabularies.clear()
         self._shared.forget()

@@ -266,6 +266,7 @@ class ShopDatabase:
             if check_replaced is not None:
                 check_replaced(catalog_tables.product_count(connection, store.id))
             catalog_tables.replace_store(connection, store, _now(), progress or _ignore)
+            catalog_tables.count_change(connection)
 
     def load_store(self, store_id: str) -> Store | None:
         """The imported store with this id, or None."""
@@ -280,7 +281,15 @@ class ShopDatabase:
         """Delete an imported store's catalog (carts and orders stay); whether it existed."""
         with self._transaction(f"delete store {store_id!r}") as connection:
             connection.lock(f"store {store_id}")
-            return catalog_tables.delete_store(connection, store_id)
+            deleted = catalog_tables.delete_store(connection, store_id)
+            if deleted:
+                catalog_tables.count_change(connection)
+            return deleted
+
+    def catalog_generation(self) -> int:
+        """A number that grows with each catalog import or removal (by any process), for
+        holders of loaded stores to know when to load them again."""
+        return catalog_tables.generation(self._connection)
 
     def _orders(self, where: str, parameters: tuple[Any, ...]) -> list[Order]:
         """The orders matching `where` (SQL over `orders` and `users`), newest first."""

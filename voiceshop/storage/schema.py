@@ -189,10 +189,17 @@ _VERSION_5 = (
         PRIMARY KEY (user_id, id)
     ) WITHOUT ROWID
     """,
+    """
+    CREATE TABLE catalog_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL
+    )
+    """,
 )
 """What each server conversation remembers between turns (its open question, read-back, last
 item, store: a JSON document, `dialog.memory`), so any server sharing the database may answer
-its next turn; `version` counts the turns saved."""
+its next turn; `version` counts the turns saved. `catalog_changes` counts catalog imports and
+removals, so running servers know to load their stores again."""
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _VERSION_1,
