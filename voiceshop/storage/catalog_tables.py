@@ -107,9 +107,20 @@ def _insert_products(
     connection: Connection, store_id: str, products: Sequence[Product], first: int
 ) -> None:
     """Write `products`, the first of which has position `first` in the store."""
-    connection.executemany(
-        "INSERT INTO products (store_id, id, position, name, brand, department, aisle, price,"
-        " size, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    connection.insert_rows(
+        "products",
+        (
+            "store_id",
+            "id",
+            "position",
+            "name",
+            "brand",
+            "department",
+            "aisle",
+            "price",
+            "size",
+            "unit",
+        ),
         (
             (
                 store_id,
@@ -126,13 +137,14 @@ def _insert_products(
             for offset, product in enumerate(products)
         ),
     )
-    connection.executemany(
-        "INSERT INTO product_aliases (store_id, product_id, position, alias) VALUES (?, ?, ?, ?)",
+    connection.insert_rows(
+        "product_aliases",
+        ("store_id", "product_id", "position", "alias"),
         _word_rows(store_id, products, lambda product: product.aliases),
     )
-    connection.executemany(
-        "INSERT INTO product_options (store_id, product_id, position, group_id)"
-        " VALUES (?, ?, ?, ?)",
+    connection.insert_rows(
+        "product_options",
+        ("store_id", "product_id", "position", "group_id"),
         _word_rows(store_id, products, lambda product: product.options),
     )
 
