@@ -62,13 +62,18 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("serve")
     tokens = folder / "tokens"
     alice, bob = add_token(tokens, "alice"), add_token(tokens, "bob")
-    settings = ServerSettings(uri="tcp://127.0.0.1:0", db=folder / "shop.db", tokens=tokens)
+    settings = ServerSettings(
+        uri="tcp://127.0.0.1:0",
+        db=folder / "shop.db",
+        tokens=tokens,
+        satellites=(("carol", "tcp://127.0.0.1:0"),),
+    )
     with running(settings) as server:
         yield {"server": server, "db": settings.db, "alice": alice, "bob": bob}
 
 
-def client(server: ShopServer) -> AsyncTcpClient:
-    host, port = server.address.removeprefix("tcp://").rsplit(":", 1)
+def client(server: ShopServer, address: str | None = None) -> AsyncTcpClient:
+    host, port = (address or server.address).removeprefix("tcp://").rsplit(":", 1)
     return AsyncTcpClient(host, int(port), connect_timeout=TIMEOUT, read_timeout=TIMEOUT)
 
 
@@ -228,6 +233,27 @@ def test_without_a_valid_token_no_cart_is_touched(shop: dict, context: dict | No
     assert NotHandled.is_type(answer.type)
     assert "sign in" in (NotHandled.from_event(answer).text or "")
     assert {user: cart(shop["db"], user) for user in before} == before
+
+
+def test_a_satellite_listener_shops_for_its_user_without_a_token(shop: dict) -> None:
+    server: ShopServer = shop["server"]
+    [satellite] = server.satellites
+    before = cart(shop["db"], "alice")
+
+    async def scenario() -> tuple[Event, Event]:
+        async with client(server, satellite.address) as connection:
+            bare = await say(connection, "add a loaf of sourdough bread", {"conversation_id": "k"})
+            with_token = await say(
+                connection,
+                "add a can of black beans",
+                {"conversation_id": "k", "token": shop["alice"]},
+            )
+            return bare, with_token
+
+    bare, with_token = asyncio.run(scenario())
+    assert Handled.is_type(bare.type) and Handled.is_type(with_token.type)
+    assert cart(shop["db"], "carol") == [("sourdough-bread", 1), ("black-beans", 1)]
+    assert cart(shop["db"], "alice") == before  # the port decides whose cart, not the token
 
 
 # A small server: one worker, a queue of one, short utterances and small messages

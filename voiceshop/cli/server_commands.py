@@ -14,7 +14,7 @@ from voiceshop.dialog.assistant import DEFAULT_STORE
 from voiceshop.errors import ServerError
 from voiceshop.recognizer import RecognizerSettings
 from voiceshop.server import DEFAULT_URI, Limits, ServerSettings, ShopServer, add_token
-from voiceshop.server.settings import default_workers
+from voiceshop.server.settings import default_workers, parse_satellite
 from voiceshop.storage.backend import database_target
 
 _SERVE_HELP = """\
@@ -90,6 +90,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--tokens", type=Path, help="token file: each conversation must show a shopper's token"
+    )
+    serve.add_argument(
+        "--satellite",
+        action="append",
+        default=[],
+        metavar="USER=tcp://HOST:PORT",
+        help="also listen at this address for USER's voice satellites (Home Assistant, which "
+        "sends no token): every conversation there is USER's; bind it where only USER's "
+        "Home Assistant reaches it (repeatable)",
     )
     limits = Limits()
     pools = serve.add_argument_group("capacity")
@@ -174,6 +183,7 @@ def server_settings(args: argparse.Namespace) -> ServerSettings:
         db=args.db or default_db_path(),
         store=args.store,
         tokens=args.tokens,
+        satellites=tuple(parse_satellite(value) for value in args.satellite),
         household_user=args.user.strip(),
         recognizer=RecognizerSettings(asr=args.asr, model=args.model),
         recognition_workers=args.workers,

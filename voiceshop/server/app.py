@@ -57,7 +57,11 @@ class ShopServer:
             raise ServerError("nothing to serve: give --uri tcp://HOST:PORT, --http PORT or both")
         self.wyoming = WyomingFront(self, settings.uri) if settings.uri is not None else None
         self.web = WebFront(self, *parse_http(settings.http)) if settings.http else None
-        self.fronts: list[Front] = [f for f in (self.wyoming, self.web) if f is not None]
+        self.satellites = [WyomingFront(self, uri, user) for user, uri in settings.satellites]
+        """Wyoming listeners whose every conversation is one user's (`--satellite`)."""
+        self.fronts: list[Front] = [
+            f for f in (self.wyoming, self.web, *self.satellites) if f is not None
+        ]
         tokens = TokenBook(settings.tokens) if settings.tokens is not None else None
         self.accounts = Accounts(tokens, settings.household_user)
         self.recognizers: WorkerPool[Listener]
@@ -132,12 +136,15 @@ class ShopServer:
             _LOGGER.exception("recognition failed")
             return Refusal(f"recognition failed: {err}", "asr-failed")
 
-    async def vocabulary_for(self, context: Mapping[str, Any] | None) -> Vocabulary | None:
-        """The vocabulary of the signed-in conversation `context` names, if the server holds
-        it; None (the store's words) otherwise, or when the dialog thread is busy."""
+    async def vocabulary_for(
+        self, context: Mapping[str, Any] | None, user: str | None = None
+    ) -> Vocabulary | None:
+        """The vocabulary of the conversation `context` names, of `user` (else of whoever its
+        token signs in), if it had a turn; None (the store's words) otherwise, or when the
+        dialog thread is busy."""
         if not isinstance(context, Mapping) or not isinstance(context.get(CONVERSATION_ID), str):
             return None
-        user = self.accounts.user_for(context)
+        user = user or self.accounts.user_for(context)
         if user is None:
             return None
         conversation_id = context[CONVERSATION_ID]

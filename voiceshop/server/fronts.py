@@ -46,12 +46,14 @@ def probe_bind(host: str, port: int) -> None:
 
 
 class WyomingFront:
-    """The Wyoming server at `uri`, each connection answered by a `ShopEventHandler`."""
+    """The Wyoming server at `uri`, each connection answered by a `ShopEventHandler`; with
+    `user`, a satellite listener: every conversation on it is that user's, token or not."""
 
-    def __init__(self, server: ShopServer, uri: str) -> None:
+    def __init__(self, server: ShopServer, uri: str, user: str | None = None) -> None:
         parse_uri(uri)  # a bad address fails before any model is loaded
         self._server = server
         self._uri = uri
+        self.user = user
         self._listening: AsyncServer | None = None
 
     def check_can_listen(self) -> None:
@@ -68,9 +70,11 @@ class WyomingFront:
 
     async def start(self) -> None:
         listening = AsyncServer.from_uri(self._uri)
-        server = self._server
+        server, user = self._server, self.user
         try:
-            await listening.start(lambda reader, writer: ShopEventHandler(reader, writer, server))
+            await listening.start(
+                lambda reader, writer: ShopEventHandler(reader, writer, server, user)
+            )
         except OSError as err:
             raise self._cannot_listen(err) from err
         self._listening = listening
@@ -82,6 +86,8 @@ class WyomingFront:
 
     @property
     def where(self) -> str:
+        if self.user is not None:
+            return f"{self.user}'s satellites at {self.address}"
         return f"Wyoming at {self.address}"
 
     @property

@@ -63,10 +63,17 @@ class ShopEventHandler(AsyncEventHandler):
     """Answers one client's events with the server's pools and conversations."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ShopServer
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        server: ShopServer,
+        user: str | None = None,
     ) -> None:
+        """`user`: whose every conversation on this connection is (a satellite listener's);
+        None: whoever each event's token signs in."""
         super().__init__(reader, writer)
         self._server = server
+        self._user = user
         self._limits = server.settings.limits
         self._connection_id = uuid.uuid4().hex
         """The conversation id of transcripts that bring none."""
@@ -220,7 +227,7 @@ class ShopEventHandler(AsyncEventHandler):
             await self._error("audio-stop before audio-start", "audio-order")
             return
         context = transcribe.context if transcribe is not None else None
-        vocabulary = await self._server.vocabulary_for(context)
+        vocabulary = await self._server.vocabulary_for(context, self._user)
         utterance = Utterance(bytes(audio), fmt, vocabulary)
         done = await self._server.recognize(utterance)
         if isinstance(done, Refusal):
@@ -248,7 +255,7 @@ class ShopEventHandler(AsyncEventHandler):
         if not isinstance(conversation_id, str) or not conversation_id:
             conversation_id = self._connection_id
         reply_context = {CONVERSATION_ID: conversation_id}
-        user = self._server.accounts.user_for(context)
+        user = self._user or self._server.accounts.user_for(context)
         if user is None:
             await self.write_event(NotHandled(SIGN_IN_REPLY, reply_context).event())
             return
