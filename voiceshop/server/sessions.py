@@ -140,7 +140,8 @@ class Desk:
             return held
         if saved is None and not create:
             return None
-        held = _Held(self._start(key[0], interface))
+        if held is None or saved is None:
+            held = _Held(self._start(key[0], interface))
         if saved is not None:
             try:
                 held.conversation.assistant.recall(memory.loads(saved.state))
@@ -149,6 +150,7 @@ class Desk:
                 held = _Held(self._start(key[0], interface))
             held.version = saved.version
         self._sessions[key] = held
+        self._sessions.move_to_end(key)
         while len(self._sessions) > self._max_sessions:
             self._sessions.popitem(last=False)
         return held
