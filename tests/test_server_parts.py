@@ -345,3 +345,14 @@ def test_a_catalog_imported_while_serving_is_used_from_the_next_turn(db_path: Pa
         importer.save_store(Store("corner", "Corner Shop", (soda, chips)))
         assert "Added" in desk.respond("ann", "c", "add salted potato chips").reply.text
         assert [line.product_id for line in db.cart("ann", "corner")] == ["soda", "chips"]
+
+
+def test_an_order_cancellation_asked_at_one_desk_is_confirmed_at_the_other(
+    db_path: Path,
+) -> None:
+    with ShopDatabase(db_path) as one, ShopDatabase(db_path) as other:
+        desks = [Desk(one, "grocery", 8), Desk(other, "grocery", 8)]
+        said = ["add a loaf of sourdough bread", "check out", "yes", "cancel my last order", "yes"]
+        replies = [desks[n % 2].respond("ann", "c", text).reply.text for n, text in enumerate(said)]
+        assert "Cancel order" in replies[3]
+        assert [order.status for order in one.orders("ann")] == ["cancelled"], replies
