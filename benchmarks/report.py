@@ -154,8 +154,26 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join([HEADER, ALIGNMENT, *(_table_row(row) for row in rows)])
 
 
+MEASURED_APART = (
+    (
+        "Server load (1-64 shoppers over Wyoming, SQLite and PostgreSQL), two servers on one "
+        "PostgreSQL, kill -9 of one of them, PostgreSQL catalog import",
+        "server_load.md",
+        "python -m benchmarks.server_load, python -m benchmarks.catalog_import",
+    ),
+    (
+        "Per-core throughput and what a deployment for N shoppers needs (from those runs)",
+        "../docs/scaling.md",
+        "",
+    ),
+)
+"""Figures of benchmarks too long for `benchmarks.run` (minutes each, their own processes),
+kept in their own files and linked from results.md: (what, file beside results.md, command)."""
+
+
 def results_markdown(sections: Sequence[Section], machine: str, command: str) -> str:
-    """The whole results file: how it was made, the machine, the table and the notes."""
+    """The whole results file: how it was made, the machine, the table, the notes, and the
+    links to the figures measured apart."""
     rows = [row for section in sections for row in section.rows]
     notes = [note for section in sections for note in section.notes]
     return (
@@ -167,10 +185,20 @@ def results_markdown(sections: Sequence[Section], machine: str, command: str) ->
                 "## Machine\n\n" + machine,
                 "## Figures\n\n" + table(rows),
                 "## How they were measured\n\n" + "\n".join(f"- {note}" for note in notes),
+                measured_apart(),
             ]
         )
         + "\n"
     )
+
+
+def measured_apart() -> str:
+    """The section of results.md that links the figures measured apart."""
+    items = [
+        f"- {what}: [{Path(file).name}]({file})" + (f" (`{command}`)" if command else "")
+        for what, file, command in MEASURED_APART
+    ]
+    return "## Measured apart\n\n" + "\n".join(items)
 
 
 def describe_machine() -> str:

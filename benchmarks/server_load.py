@@ -3,9 +3,15 @@ memory and the correctness of every cart.
 
     python -m benchmarks.server_load [--levels 1 4 16 64] [--no-tts] [--fast-audio]
                                      [--workers N] [--queue N] [--out FILE.md]
+                                     [--db sqlite|postgresql] [--servers N] [--kill-after S]
 
 Starts `voiceshop serve` as a subprocess (its own process, so its CPU and memory are its own) on a
-free port with a fresh database and a token per shopper. At each level, that many simulated
+free port with a fresh database and a token per shopper: a SQLite file, or with --db postgresql
+a database on a throwaway PostgreSQL server (Debian's postgresql-15). With --servers N, N
+servers share that database and each shopper's turns go to them in turn (a new connection per
+turn, as behind a load balancer without sticky sessions). With --kill-after S, the first server
+is killed with SIGKILL S seconds into each level; a turn cut off by it is sent again, whole, to
+a server still running (counted as "resent"). At each level, that many simulated
 shoppers start together; each is a new user, signs in with its token, and replays one of two
 scripted spoken conversations over Wyoming, turn by turn, as Home Assistant would run a voice
 pipeline: `transcribe` + the WAV streamed in real time (unless --fast-audio) -> `transcript`;
@@ -32,13 +38,13 @@ import argparse
 import asyncio
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import wave
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,10 +54,11 @@ from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
 from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
-from wyoming.info import Describe
 from wyoming.tts import Synthesize
 
+from benchmarks.postgres_cluster import TempCluster, find_bin_dir
 from benchmarks.report import describe_machine
+from benchmarks.serve_process import ServeProcess
 from voiceshop.server import add_token
 from voiceshop.server.handler import BUSY_REPLY
 from voiceshop.storage.database import ShopDatabase
@@ -65,6 +72,8 @@ CONVERSATION_ID = "kitchen"
 SAMPLES_PER_CHUNK = 1024
 READ_TIMEOUT = 600.0
 RETRY_PAUSE_S = (0.2, 0.6)
+MAX_SENDS = 3
+"""Times one turn is sent before the shopper gives up (a server killed under it, twice)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,8 @@ class Stats:
     queue_wait_s: list[float] = field(default_factory=list)
     recognize_s: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    resent: int = 0
+    """Turns cut off by a killed server and sent again to another."""
 
 
 @dataclass(frozen=True)
@@ -219,29 +230,74 @@ def _frames(wav: Path) -> list[Event]:
         ]
 
 
+def _client(server: ServeProcess) -> AsyncTcpClient:
+    return AsyncTcpClient(server.host, server.port, connect_timeout=60, read_timeout=READ_TIMEOUT)
+
+
 async def shopper(
-    host: str, port: int, token: str, script: Script, realtime: bool, tts: bool, stats: Stats
+    servers: list[ServeProcess],
+    first: int,
+    token: str,
+    script: Script,
+    realtime: bool,
+    tts: bool,
+    stats: Stats,
 ) -> None:
+    """One shopper's script: on one connection to one server, or with several servers each
+    turn on a new connection to the next one still running (a turn cut off is resent)."""
     context = {"conversation_id": CONVERSATION_ID, "token": token}
-    client = AsyncTcpClient(host, port, connect_timeout=60, read_timeout=READ_TIMEOUT)
-    async with client:
-        for wav in script.wavs:
-            await turn(client, wav, context, realtime, tts, stats)
+    if len(servers) == 1:
+        async with _client(servers[0]) as client:
+            for wav in script.wavs:
+                await turn(client, wav, context, realtime, tts, stats)
+        return
+    for number, wav in enumerate(script.wavs):
+        for attempt in range(MAX_SENDS):
+            running = [server for server in servers if server.process.poll() is None]
+            try:
+                async with _client(running[(first + number) % len(running)]) as client:
+                    await turn(client, wav, context, realtime, tts, stats)
+                break
+            except (OSError, RuntimeError, asyncio.IncompleteReadError):
+                if attempt == MAX_SENDS - 1:
+                    raise
+                stats.resent += 1
 
 
 async def run_level(
-    host: str, port: int, shoppers: list[tuple[str, str, Script]], realtime: bool, tts: bool
+    servers: list[ServeProcess],
+    shoppers: list[tuple[str, str, Script]],
+    realtime: bool,
+    tts: bool,
+    kill_after: float | None,
+    spent: dict[int, float],
 ) -> tuple[Stats, float]:
     stats = Stats()
     started = time.perf_counter()
-    runs = [shopper(host, port, tok, script, realtime, tts, stats) for _, tok, script in shoppers]
+    runs = [
+        shopper(servers, index, tok, script, realtime, tts, stats)
+        for index, (_, tok, script) in enumerate(shoppers)
+    ]
+    killer = asyncio.create_task(_kill_later(servers[0], kill_after, spent)) if kill_after else None
     results = await asyncio.gather(*runs, return_exceptions=True)
     wall = time.perf_counter() - started
+    if killer is not None:
+        killer.cancel()
     stats.failures += [repr(result) for result in results if isinstance(result, BaseException)]
     return stats, wall
 
 
-def check_carts(db_path: Path, shoppers: list[tuple[str, str, Script]]) -> tuple[int, int, int]:
+async def _kill_later(server: ServeProcess, seconds: float, spent: dict[int, float]) -> None:
+    """SIGKILL `server` after `seconds`, its CPU so far kept in `spent`."""
+    await asyncio.sleep(seconds)
+    spent[server.pid] = process_cpu_s(server.pid) + children_cpu_s(server.pid)
+    server.kill()
+    print(f"killed server {server.pid} with SIGKILL", file=sys.stderr, flush=True)
+
+
+def check_carts(
+    db_path: Path | str, shoppers: list[tuple[str, str, Script]]
+) -> tuple[int, int, int]:
     """(lost, duplicated, crossed) over every shopper's orders and cart.
 
     lost: scripted units not ordered; duplicated: units ordered or left in the cart beyond the
@@ -268,12 +324,6 @@ def check_carts(db_path: Path, shoppers: list[tuple[str, str, Script]]) -> tuple
     return lost, duplicated, crossed
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def process_cpu_s(pid: int) -> float:
     fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
@@ -293,21 +343,6 @@ def children_cpu_s(pid: int) -> float:
     """CPU of the server's finished children (the espeak-ng speech workers)."""
     fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields_[13]) + int(fields_[14])) / os.sysconf("SC_CLK_TCK")
-
-
-async def wait_ready(host: str, port: int, server: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"voiceshop serve exited with {server.returncode}")
-        try:
-            async with AsyncTcpClient(host, port, connect_timeout=2, read_timeout=10) as client:
-                await client.write_event(Describe().event())
-                if await client.read_event() is not None:
-                    return
-        except (OSError, TimeoutError):
-            await asyncio.sleep(0.5)
-    raise RuntimeError("voiceshop serve did not answer describe in time")
 
 
 def percentile(values: list[float], percent: float) -> float | None:
@@ -350,64 +385,74 @@ def table(levels: list[Level], tts: bool) -> str:
     return "\n".join(rows)
 
 
-async def benchmark(args: argparse.Namespace, folder: Path) -> list[Level]:
-    port = free_port()
-    host = "127.0.0.1"
+def _cpu_s(servers: list[ServeProcess], spent: dict[int, float]) -> float:
+    """CPU seconds of the servers and their finished children so far (a killed server's as
+    last read)."""
+    for server in servers:
+        if server.process.poll() is None:
+            spent[server.pid] = process_cpu_s(server.pid) + children_cpu_s(server.pid)
+    return sum(spent.values())
+
+
+def _memory_mib(servers: list[ServeProcess]) -> tuple[float, float]:
+    """(resident, peak resident) MiB summed over the servers still running."""
+    sizes = [process_memory_mib(s.pid) for s in servers if s.process.poll() is None]
+    return sum(rss for rss, _ in sizes), sum(peak for _, peak in sizes)
+
+
+async def benchmark(args: argparse.Namespace, folder: Path, db: Path | str) -> list[Level]:
     tokens_path = folder / "tokens"
-    db_path = folder / "shop.db"
     users = {level: [f"shopper-{level}-{index}" for index in range(level)] for level in args.levels}
     tokens = {user: add_token(tokens_path, user) for names in users.values() for user in names}
-    command = [
-        sys.executable,
-        "-m",
-        "voiceshop",
-        "serve",
-        "--uri",
-        f"tcp://{host}:{port}",
-        "--db",
-        str(db_path),
-        "--tokens",
-        str(tokens_path),
-        "--max-sessions",
-        str(max(256, sum(args.levels))),
-    ]
+    options = ["--tokens", str(tokens_path), "--max-sessions", str(max(256, sum(args.levels)))]
     if args.workers:
-        command += ["--workers", str(args.workers)]
+        options += ["--workers", str(args.workers)]
     if args.queue:
-        command += ["--queue", str(args.queue)]
-    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
+        options += ["--queue", str(args.queue)]
     levels = []
-    try:
-        await wait_ready(host, port, server, 300)
-        for level in args.levels:
+    for level in args.levels:
+        servers = [ServeProcess(db, *options) for _ in range(args.servers)]
+        try:
+            await asyncio.gather(*(server.ready(300) for server in servers))
             shoppers = [
                 (user, tokens[user], SCRIPTS[index % len(SCRIPTS)])
                 for index, user in enumerate(users[level])
             ]
-            cpu_before = process_cpu_s(server.pid) + children_cpu_s(server.pid)
-            stats, wall = await run_level(host, port, shoppers, not args.fast_audio, args.tts)
-            cpu = process_cpu_s(server.pid) + children_cpu_s(server.pid) - cpu_before
-            rss, peak = process_memory_mib(server.pid)
-            lost, duplicated, crossed = check_carts(db_path, shoppers)
-            levels.append(
-                Level(level, wall, cpu / wall, rss, peak, stats, lost, duplicated, crossed)
+            spent: dict[int, float] = {}
+            cpu_before = _cpu_s(servers, spent)
+            stats, wall = await run_level(
+                servers, shoppers, not args.fast_audio, args.tts, args.kill_after, spent
             )
-            print(
-                f"{level} shoppers: {stats.turns} turns in {wall:.1f} s, "
-                f"lost/duplicated/crossed {lost}/{duplicated}/{crossed}",
-                file=sys.stderr,
-                flush=True,
-            )
-            for failure in stats.failures[:5]:
-                print(f"  failure: {failure}", file=sys.stderr)
-    finally:
-        server.terminate()
-        try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            cpu = _cpu_s(servers, spent) - cpu_before
+            rss, peak = _memory_mib(servers)
+        finally:
+            for server in servers:
+                server.stop()
+        lost, duplicated, crossed = check_carts(db, shoppers)
+        levels.append(Level(level, wall, cpu / wall, rss, peak, stats, lost, duplicated, crossed))
+        print(
+            f"{level} shoppers: {stats.turns} turns in {wall:.1f} s, resent {stats.resent}, "
+            f"lost/duplicated/crossed {lost}/{duplicated}/{crossed}, "
+            f"load {os.getloadavg()[0]:.1f}",
+            file=sys.stderr,
+            flush=True,
+        )
+        for failure in stats.failures[:5]:
+            print(f"  failure: {failure}", file=sys.stderr)
     return levels
+
+
+@contextmanager
+def database(kind: str, folder: Path) -> Iterator[Path | str]:
+    """A fresh SQLite file, or a fresh database on a throwaway PostgreSQL server."""
+    if kind == "sqlite":
+        yield folder / "shop.db"
+        return
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL's initdb is not installed (apt-get install postgresql-15)")
+    with TempCluster(bin_dir) as cluster:
+        yield cluster.create_database("load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -421,11 +466,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queue", type=int, help="voiceshop serve --queue")
     parser.add_argument("--out", type=Path, help="also write the report here (markdown)")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--servers", type=int, default=1, help="servers sharing the database")
+    parser.add_argument(
+        "--kill-after", type=float, help="SIGKILL the first server this many seconds into a level"
+    )
     args = parser.parse_args(argv)
+    if args.kill_after and args.servers < 2:
+        parser.error("--kill-after needs --servers 2 or more (a server to go on with)")
     random.seed(args.seed)
     machine = describe_machine()
-    with tempfile.TemporaryDirectory(prefix="voiceshop-load-") as scratch:
-        levels = asyncio.run(benchmark(args, Path(scratch)))
+    with (
+        tempfile.TemporaryDirectory(prefix="voiceshop-load-") as scratch,
+        database(args.db, Path(scratch)) as db,
+    ):
+        levels = asyncio.run(benchmark(args, Path(scratch), db))
     over = [level.shoppers for level in levels if (percentile(level.stats.reply_s, 50) or 0) > 1]
     notes = [
         f"Scripts: {', '.join(f'{s.name} ({len(s.wavs)} turns)' for s in SCRIPTS)}, "
@@ -438,6 +493,14 @@ def main(argv: list[str] | None = None) -> int:
         "Median end-of-speech -> reply first passes 1 s at "
         + (f"{over[0]} shoppers." if over else "none of these levels."),
         "The clients run on the same machine as the server (their CPU is not in the server's).",
+        f"Database: {args.db}; {args.servers} server process(es), each level started afresh; "
+        "server CPU cores and RSS are summed over the servers."
+        + (
+            f" The first server was killed with SIGKILL {args.kill_after:g} s into each level; "
+            f"turns resent after it: {', '.join(str(level.stats.resent) for level in levels)}."
+            if args.kill_after
+            else ""
+        ),
     ]
     report = "\n\n".join(
         [

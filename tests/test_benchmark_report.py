@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from benchmarks.report import Figures, Row, Target, table
+from benchmarks.report import (
+    MEASURED_APART,
+    Figures,
+    Row,
+    Target,
+    measured_apart,
+    results_markdown,
+    table,
+)
+from benchmarks.run import RESULTS
 
 
 def test_figures_of_repeated_runs() -> None:
@@ -38,3 +47,11 @@ def test_long_utterances_time_the_longest_text_the_parser_reads_and_its_half() -
         assert text.startswith(half) and 0.4 < len(half) / len(text) < 0.6
     assert len(_longest_accepted("at ").split()) == MAX_UTTERANCE_WORDS
     assert len(_longest_accepted("7")) == MAX_UTTERANCE_CHARS
+
+
+def test_results_link_the_figures_measured_apart_and_the_files_exist() -> None:
+    section = measured_apart()
+    assert section in results_markdown([], "- machine", "python -m benchmarks.run")
+    for _what, file, _command in MEASURED_APART:
+        assert f"]({file})" in section
+        assert (RESULTS / file).is_file(), file

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from voiceshop.catalog.model import Product, Store
 from voiceshop.cli import main
+from voiceshop.dialog import memory
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.shared import SharedStores
 from voiceshop.errors import ServerError
@@ -163,18 +166,74 @@ def test_saying_this_is_someone_else_does_not_open_their_cart(db_path: Path) -> 
     assert alice == ["sourdough-bread"]
 
 
-def test_the_least_recently_used_conversation_is_forgotten_past_the_limit(db_path: Path) -> None:
+def test_a_conversation_dropped_from_memory_past_the_limit_is_taken_up_from_the_database(
+    db_path: Path,
+) -> None:
     with ShopDatabase(db_path) as db:
         desk = Desk(db, "grocery", max_sessions=2)
-        desk.respond("alice", "1", "add a loaf of sourdough bread")
-        assert desk.vocabulary("alice", "1") is not None
+        assert "Did you mean" in desk.respond("alice", "1", "add milk").reply.text
         desk.respond("alice", "2", "what's in my cart")
         desk.respond("alice", "3", "what's in my cart")
         assert desk.session_count == 2
-        assert desk.vocabulary("alice", "1") is None
-        assert desk.vocabulary("alice", "3") is not None
-        # the cart outlives the forgotten conversation
-        assert [line.product_id for line in db.cart("alice", "grocery")] == ["sourdough-bread"]
+        assert desk.vocabulary("alice", "never-spoke") is None
+        # the open question outlives the conversation's place in memory
+        assert "Added" in desk.respond("alice", "1", "the first one").reply.text
+        assert [line.product_id for line in db.cart("alice", "grocery")] == ["whole-milk"]
+
+
+def test_two_desks_on_one_database_answer_one_conversation_turn_about(db_url: Path | str) -> None:
+    with ShopDatabase(db_url) as one, ShopDatabase(db_url) as other:
+        desks = [Desk(one, "grocery", 8), Desk(other, "grocery", 8)]
+        said = [
+            "add milk",  # a choice, answered at the other desk
+            "the first one",
+            "make it two",  # the last item, remembered across desks
+            "add a loaf of sourdough bread",
+            "check out",  # the read-back, confirmed at the other desk
+            "yes",
+        ]
+        replies = [desks[n % 2].respond("ann", "c", text).reply.text for n, text in enumerate(said)]
+        assert "Did you mean" in replies[0]
+        assert "Shall I place the order" in replies[4]
+        orders = one.orders("ann")
+        assert [(o.id, [(line.product_id, line.quantity) for line in o.lines]) for o in orders] == [
+            (orders[0].id, [("whole-milk", 2), ("sourdough-bread", 1)])
+        ], replies
+        assert one.cart("ann", "grocery") == []
+
+
+def test_a_turn_that_fails_leaves_neither_cart_nor_memory_changed(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ShopDatabase(db_path) as db:
+        desk = Desk(db, "grocery", 8)
+        desk.respond("ann", "c", "add milk")
+        saved = db.saved_conversation("ann", "c")
+        assert saved is not None
+
+        def broken(_memory: object) -> str:
+            raise RuntimeError("the disk is full")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(memory, "dumps", broken)
+            with pytest.raises(RuntimeError):
+                desk.respond("ann", "c", "the first one")
+        assert db.cart("ann", "grocery") == []
+        assert db.saved_conversation("ann", "c") == saved
+        assert "Added" in desk.respond("ann", "c", "the first one").reply.text
+
+
+def test_a_memory_of_another_format_starts_the_conversation_afresh(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        Desk(db, "grocery", 8).respond("ann", "c", "add milk")
+        with ShopDatabase(db_path) as other:
+            raw = sqlite3.connect(db_path)
+            with raw:
+                raw.execute("UPDATE conversations SET state = '{\"format\": 999}', version = 9")
+            raw.close()
+            reply = Desk(other, "grocery", 8).respond("ann", "c", "the first one").reply.text
+        assert "Added" not in reply
+        assert db.cart("ann", "grocery") == []
 
 
 # Addresses
@@ -274,3 +333,26 @@ def test_conversations_sharing_stores_answer_as_conversations_that_do_not(db_pat
             assert second.respond(text).text == expected
         assert first.dialog.parser is second.dialog.parser
         assert alone.dialog.parser is not first.dialog.parser
+
+
+def test_a_catalog_imported_while_serving_is_used_from_the_next_turn(db_path: Path) -> None:
+    soda = Product("soda", "Fizzy Soda", price=1.5)
+    chips = Product("chips", "Salted Potato Chips", price=2.0)
+    with ShopDatabase(db_path) as db, ShopDatabase(db_path) as importer:
+        importer.save_store(Store("corner", "Corner Shop", (soda,)))
+        desk = Desk(db, "corner", 8)
+        assert "Added" in desk.respond("ann", "c", "add fizzy soda").reply.text
+        importer.save_store(Store("corner", "Corner Shop", (soda, chips)))
+        assert "Added" in desk.respond("ann", "c", "add salted potato chips").reply.text
+        assert [line.product_id for line in db.cart("ann", "corner")] == ["soda", "chips"]
+
+
+def test_an_order_cancellation_asked_at_one_desk_is_confirmed_at_the_other(
+    db_path: Path,
+) -> None:
+    with ShopDatabase(db_path) as one, ShopDatabase(db_path) as other:
+        desks = [Desk(one, "grocery", 8), Desk(other, "grocery", 8)]
+        said = ["add a loaf of sourdough bread", "check out", "yes", "cancel my last order", "yes"]
+        replies = [desks[n % 2].respond("ann", "c", text).reply.text for n, text in enumerate(said)]
+        assert "Cancel order" in replies[3]
+        assert [order.status for order in one.orders("ann")] == ["cancelled"], replies

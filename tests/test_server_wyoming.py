@@ -4,8 +4,10 @@ free port, driven by the wyoming package's own client over TCP."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
+import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from websockets.asyncio.client import connect as ws_connect
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop, wav_to_chunks
 from wyoming.client import AsyncTcpClient
@@ -59,13 +62,18 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("serve")
     tokens = folder / "tokens"
     alice, bob = add_token(tokens, "alice"), add_token(tokens, "bob")
-    settings = ServerSettings(uri="tcp://127.0.0.1:0", db=folder / "shop.db", tokens=tokens)
+    settings = ServerSettings(
+        uri="tcp://127.0.0.1:0",
+        db=folder / "shop.db",
+        tokens=tokens,
+        satellites=(("carol", "tcp://127.0.0.1:0"),),
+    )
     with running(settings) as server:
         yield {"server": server, "db": settings.db, "alice": alice, "bob": bob}
 
 
-def client(server: ShopServer) -> AsyncTcpClient:
-    host, port = server.address.removeprefix("tcp://").rsplit(":", 1)
+def client(server: ShopServer, address: str | None = None) -> AsyncTcpClient:
+    host, port = (address or server.address).removeprefix("tcp://").rsplit(":", 1)
     return AsyncTcpClient(host, int(port), connect_timeout=TIMEOUT, read_timeout=TIMEOUT)
 
 
@@ -227,6 +235,27 @@ def test_without_a_valid_token_no_cart_is_touched(shop: dict, context: dict | No
     assert {user: cart(shop["db"], user) for user in before} == before
 
 
+def test_a_satellite_listener_shops_for_its_user_without_a_token(shop: dict) -> None:
+    server: ShopServer = shop["server"]
+    [satellite] = server.satellites
+    before = cart(shop["db"], "alice")
+
+    async def scenario() -> tuple[Event, Event]:
+        async with client(server, satellite.address) as connection:
+            bare = await say(connection, "add a loaf of sourdough bread", {"conversation_id": "k"})
+            with_token = await say(
+                connection,
+                "add a can of black beans",
+                {"conversation_id": "k", "token": shop["alice"]},
+            )
+            return bare, with_token
+
+    bare, with_token = asyncio.run(scenario())
+    assert Handled.is_type(bare.type) and Handled.is_type(with_token.type)
+    assert cart(shop["db"], "carol") == [("sourdough-bread", 1), ("black-beans", 1)]
+    assert cart(shop["db"], "alice") == before  # the port decides whose cart, not the token
+
+
 # A small server: one worker, a queue of one, short utterances and small messages
 
 
@@ -328,3 +357,70 @@ def test_malformed_events_get_errors_and_the_connection_goes_on(small: ShopServe
     assert Error.from_event(number).code == "bad-event"
     assert Error.from_event(bad_rate).code == "audio-format"
     assert Info.is_type(info.type)
+
+
+# A capped server: one connection at a time, closed after a second of silence
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopServer]:
+    folder = tmp_path_factory.mktemp("capped")
+    limits = Limits(max_connections=1, idle_timeout_s=1.0)
+    settings = ServerSettings(
+        uri="tcp://127.0.0.1:0",
+        http="127.0.0.1:0",
+        db=folder / "shop.db",
+        recognition_workers=1,
+        limits=limits,
+    )
+    with running(settings) as server:
+        yield server
+
+
+async def _described(connection: AsyncTcpClient) -> bool:
+    await connection.write_event(Describe().event())
+    answer = await connection.read_event()
+    return answer is not None and Info.is_type(answer.type)
+
+
+def test_past_the_connection_cap_a_client_is_told_busy_and_closed(capped: ShopServer) -> None:
+    assert capped.web is not None
+    page = capped.web.url.replace("http://", "ws://") + "ws"
+
+    async def scenario() -> tuple[Event | None, Event | None, str, bool]:
+        async with client(capped) as first:
+            assert await _described(first)
+            async with client(capped) as second:
+                refused = await second.read_event()
+                after = await second.read_event()
+            async with ws_connect(page) as socket:
+                web_refusal = str(await socket.recv())
+            assert await _described(first)  # the first is still served
+        async with client(capped) as third:  # and its place is free again once it left
+            return refused, after, web_refusal, await _described(third)
+
+    refused, after, web_refusal, third_served = asyncio.run(scenario())
+    assert refused is not None and Error.is_type(refused.type)
+    assert Error.from_event(refused).code == "busy"
+    assert "as many shoppers as it can" in (Error.from_event(refused).text or "")
+    assert after is None
+    assert json.loads(web_refusal)["code"] == "busy"
+    assert third_served
+    deadline = time.monotonic() + 10  # the server counts a connection out when it sees it end
+    while capped.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert capped.connections == 0
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout(capped: ShopServer) -> None:
+    async def scenario() -> tuple[Event | None, Event | None, float]:
+        started = time.monotonic()
+        async with client(capped) as connection:
+            told = await connection.read_event()
+            after = await connection.read_event()
+        return told, after, time.monotonic() - started
+
+    told, after, waited = asyncio.run(scenario())
+    assert told is not None and Error.from_event(told).code == "idle-timeout"
+    assert after is None
+    assert 1.0 <= waited < 30

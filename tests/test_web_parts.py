@@ -86,3 +86,16 @@ def test_only_the_pages_own_origin_may_open_the_socket(
 ) -> None:
     headers = Headers([("Host", host)] + ([("Origin", origin)] if origin else []))
     assert _same_origin(headers) is allowed
+
+
+def test_connection_cap_and_idle_timeout_are_options() -> None:
+    limits = _settings("--max-connections", "3", "--idle-timeout", "2.5").limits
+    assert (limits.max_connections, limits.idle_timeout_s) == (3, 2.5)
+
+
+def test_satellite_listeners_are_bound_to_users() -> None:
+    settings = _settings("--satellite", "ann=tcp://0.0.0.0:10701", "--satellite", "bo=unix:///s")
+    assert settings.satellites == (("ann", "tcp://0.0.0.0:10701"), ("bo", "unix:///s"))
+    for bad in ("tcp://0.0.0.0:10701", "=tcp://0.0.0.0:1", "ann=http://x:1"):
+        with pytest.raises(ServerError):
+            _settings("--satellite", bad)

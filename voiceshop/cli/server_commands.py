@@ -14,7 +14,8 @@ from voiceshop.dialog.assistant import DEFAULT_STORE
 from voiceshop.errors import ServerError
 from voiceshop.recognizer import RecognizerSettings
 from voiceshop.server import DEFAULT_URI, Limits, ServerSettings, ShopServer, add_token
-from voiceshop.server.settings import default_workers
+from voiceshop.server.settings import default_workers, parse_satellite
+from voiceshop.storage.backend import database_target
 
 _SERVE_HELP = """\
 Serve the shopping pipeline over the Wyoming protocol (what Home Assistant and its voice
@@ -70,10 +71,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--db",
-        type=Path,
+        type=database_target,
         default=None,
-        help=f"the SQLite database of carts and orders (default: $VOICESHOP_DB or "
-        f"{default_db_path()})",
+        help="the database of carts, orders and conversations: a SQLite file or a "
+        "postgresql:// URL, which several servers may share "
+        f"(default: $VOICESHOP_DB or {default_db_path()})",
     )
     serve.add_argument(
         "--store",
@@ -88,6 +90,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--tokens", type=Path, help="token file: each conversation must show a shopper's token"
+    )
+    serve.add_argument(
+        "--satellite",
+        action="append",
+        default=[],
+        metavar="USER=tcp://HOST:PORT",
+        help="also listen at this address for USER's voice satellites (Home Assistant, which "
+        "sends no token): every conversation there is USER's; bind it where only USER's "
+        "Home Assistant reaches it (repeatable)",
     )
     limits = Limits()
     pools = serve.add_argument_group("capacity")
@@ -126,6 +137,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         default=limits.max_sessions,
         help="conversations kept in memory (default: %(default)s)",
     )
+    pools.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=limits.max_connections,
+        help="connections open at once; one more is answered 'busy' (default: %(default)s)",
+    )
+    pools.add_argument(
+        "--idle-timeout",
+        type=_positive_float,
+        default=limits.idle_timeout_s,
+        metavar="SECONDS",
+        help="close a connection silent this long (default: %(default)s)",
+    )
     serve.set_defaults(run=run_serve)
 
     token = commands.add_parser(
@@ -150,6 +174,8 @@ def server_settings(args: argparse.Namespace) -> ServerSettings:
         max_audio_seconds=args.max_audio_seconds,
         max_message_bytes=args.max_message_bytes,
         max_sessions=args.max_sessions,
+        max_connections=args.max_connections,
+        idle_timeout_s=args.idle_timeout,
     )
     return ServerSettings(
         uri=args.uri if args.uri is not None or args.http is not None else DEFAULT_URI,
@@ -157,6 +183,7 @@ def server_settings(args: argparse.Namespace) -> ServerSettings:
         db=args.db or default_db_path(),
         store=args.store,
         tokens=args.tokens,
+        satellites=tuple(parse_satellite(value) for value in args.satellite),
         household_user=args.user.strip(),
         recognizer=RecognizerSettings(asr=args.asr, model=args.model),
         recognition_workers=args.workers,
@@ -177,9 +204,7 @@ async def _serve(server: ShopServer) -> int:
         if server.accounts.needs_token
         else f"{server.settings.household_user!r} (no tokens)"
     )
-    where = [f"Wyoming at {server.address}"] if server.address else []
-    if server.web is not None:
-        where.append(f"its page at {server.web.url}")
+    where = [front.where for front in server.fronts]
     print(
         f"voiceshop serves {' and '.join(where)} for {who}, "
         f"{server.settings.recognition_workers} recognition workers. Ctrl-C stops.",

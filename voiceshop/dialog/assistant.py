@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -17,7 +18,12 @@ from voiceshop.dialog.consent import Consent
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.shared import SharedStores
-from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingCode, ConfirmingHeard
+from voiceshop.dialog.state import (
+    ConfirmingCheckout,
+    ConfirmingCode,
+    ConfirmingHeard,
+    DialogState,
+)
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import is_too_long
@@ -102,9 +108,10 @@ class Assistant:
         """Answer one utterance; a reply asking for the purchase code says the answer is
         secret."""
         reply = self._respond(text, confidence)
-        return replace(reply, secret_answer=self._asks_code())
+        return replace(reply, secret_answer=self.asks_code())
 
-    def _asks_code(self) -> bool:
+    def asks_code(self) -> bool:
+        """Whether the open question is the purchase code (its answer is secret)."""
         question = self.open_question()
         return question is not None and question.kind is Question.CODE
 
@@ -143,6 +150,34 @@ class Assistant:
         name = intent.name if intent else None
         _LOGGER.debug("parser: intent %s (%.3f s)", name, time.perf_counter() - started)
         return intent
+
+    def memory(self) -> dict[str, Any]:
+        """What the conversation must remember for its next turn, which another process may
+        answer (`dialog.memory` writes it as JSON): the store it is at, each store's open
+        question, read-back, last item and undo steps, the stores left to check out, and the
+        order it asked to cancel."""
+        return {
+            "store": self.store_id,
+            "checkout_queue": list(self._checkout_queue),
+            "cancelling": self._cancelling.order if self._cancelling is not None else None,
+            "dialogs": {
+                store_id: {"state": dialog.state, "last_intent": dialog.last_intent}
+                for (user, store_id), dialog in self._dialogs.items()
+                if user == self.user
+            },
+        }
+
+    def recall(self, memory: dict[str, Any]) -> None:
+        """Take up what `memory()` returned after an earlier turn (in this process or
+        another); stores it does not mention forget what they held."""
+        for dialog in self._dialogs.values():
+            dialog.recall(DialogState(), None)
+        for store_id, saved in memory["dialogs"].items():
+            self._dialog_at(self._load(store_id)).recall(saved["state"], saved["last_intent"])
+        self.store_id = self._load(memory["store"]).id
+        self._checkout_queue = list(memory["checkout_queue"])
+        order = memory["cancelling"]
+        self._cancelling = _CancellingOrder(order) if order is not None else None
 
     def open_question(self) -> OpenQuestion | None:
         """The question waiting for an answer, if any ("Cancel order 3?", or the store's)."""

@@ -149,6 +149,11 @@ class DialogManager:
             self._profile = ShopperProfile(self.db.purchases(self.user, self.store.id))
         return self._profile
 
+    def recall(self, state: DialogState, last_intent: Intent | None) -> None:
+        """Take up what this conversation remembered (another server may have answered its
+        last turn); what was bought is read again when needed."""
+        self.state, self.last_intent, self._profile = state, last_intent, None
+
     def handles(self, intent: Intent) -> bool:
         """Whether this store's dialog answers the intent (the others are shop-wide)."""
         return intent.name in self._handlers or intent.name in ("Repeat", "Goodbye")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import signal
-import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,21 +18,21 @@ from wyoming.info import (
     TtsProgram,
     TtsVoice,
 )
-from wyoming.server import AsyncServer
 
 from voiceshop.catalog.resolve import open_store
 from voiceshop.errors import EngineUnavailableError, ServerError
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import ProductMatcher
-from voiceshop.recognizer import Vocabulary, choose_engine
+from voiceshop.recognizer import Transcript, Vocabulary, choose_engine
 from voiceshop.recognizer.models import find_vosk_model
 from voiceshop.server.accounts import Accounts, TokenBook
-from voiceshop.server.handler import CONVERSATION_ID, ShopEventHandler
-from voiceshop.server.pool import Busy, WorkerPool
-from voiceshop.server.recognition import Listener, server_recognizer_settings
+from voiceshop.server.fronts import Front, WyomingFront
+from voiceshop.server.handler import BUSY_CODE, BUSY_REPLY, CONVERSATION_ID, TOO_MANY_REPLY
+from voiceshop.server.pool import Busy, Done, Refusal, WorkerPool
+from voiceshop.server.recognition import Listener, Utterance, server_recognizer_settings
 from voiceshop.server.sessions import Desk
-from voiceshop.server.settings import ServerSettings, parse_uri
+from voiceshop.server.settings import ServerSettings
 from voiceshop.server.web import WebFront, parse_http
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.storage.database import ShopDatabase
@@ -57,9 +55,13 @@ class ShopServer:
         self.settings = settings
         if settings.uri is None and settings.http is None:
             raise ServerError("nothing to serve: give --uri tcp://HOST:PORT, --http PORT or both")
-        if settings.uri is not None:
-            parse_uri(settings.uri)  # a bad address fails before any model is loaded
+        self.wyoming = WyomingFront(self, settings.uri) if settings.uri is not None else None
         self.web = WebFront(self, *parse_http(settings.http)) if settings.http else None
+        self.satellites = [WyomingFront(self, uri, user) for user, uri in settings.satellites]
+        """Wyoming listeners whose every conversation is one user's (`--satellite`)."""
+        self.fronts: list[Front] = [
+            f for f in (self.wyoming, self.web, *self.satellites) if f is not None
+        ]
         tokens = TokenBook(settings.tokens) if settings.tokens is not None else None
         self.accounts = Accounts(tokens, settings.household_user)
         self.recognizers: WorkerPool[Listener]
@@ -68,46 +70,29 @@ class ShopServer:
         self.info = Info()
         self._pools: list[WorkerPool[Any]] = []
         """The started pools, stopped in reverse order."""
-        self._wyoming: AsyncServer | None = None
         self._stopped = asyncio.Event()
+        self.connections = 0
+        """Connections open now (`admit` / `leave`)."""
 
     async def start(self) -> None:
         """Load the engines, open the database, and listen; ServerError when it cannot."""
-        uri = self.settings.uri
-        if uri is not None:
-            _check_can_listen(uri)  # before the engines take seconds to load
-        if self.web is not None:
-            self.web.check_can_listen()
+        for front in self.fronts:
+            front.check_can_listen()  # before the engines take seconds to load
         await asyncio.to_thread(self._start_pools)
         self.info = self._describe()
-        if uri is not None:
-            server = AsyncServer.from_uri(uri)
+        for front in self.fronts:
             try:
-                await server.start(lambda reader, writer: ShopEventHandler(reader, writer, self))
-            except OSError as err:
-                self._stop_pools()
-                raise _cannot_listen(uri, err) from err
-            self._wyoming = server
-            _LOGGER.info("voiceshop serves Wyoming at %s", self.address)
-        if self.web is not None:
-            try:
-                await self.web.start()
+                await front.start()
             except ServerError:
                 await self.stop()
                 raise
-            _LOGGER.info("voiceshop serves its page at %s", self.web.url)
+            _LOGGER.info("voiceshop serves %s", front.where)
 
     @property
     def address(self) -> str:
-        """The URI the server listens on (with the port picked when the URI gave port 0); ""
-        without Wyoming."""
-        if self.settings.uri is None:
-            return ""
-        scheme, host, port = parse_uri(self.settings.uri)
-        sockets = getattr(getattr(self._wyoming, "_server", None), "sockets", None)
-        if scheme == "tcp" and port == 0 and sockets:
-            port = sockets[0].getsockname()[1]
-        return f"tcp://{host}:{port}" if scheme == "tcp" else self.settings.uri
+        """The Wyoming URI the server listens on (with the port picked when the URI gave port
+        0); "" without Wyoming."""
+        return self.wyoming.address if self.wyoming is not None else ""
 
     async def serve_until_signal(self) -> None:
         """Serve until SIGINT or SIGTERM (or stop()), then stop."""
@@ -122,21 +107,44 @@ class ShopServer:
             await self.stop()
 
     async def stop(self) -> None:
-        """Close the socket and the connections, then let the workers finish."""
+        """Close the sockets and the connections, then let the workers finish."""
         self._stopped.set()
-        if self.web is not None:
-            await self.web.stop()
-        if self._wyoming is not None:
-            await self._wyoming.stop()
-            self._wyoming = None
+        for front in reversed(self.fronts):
+            await front.stop()
         await asyncio.to_thread(self._stop_pools)
 
-    async def vocabulary_for(self, context: Mapping[str, Any] | None) -> Vocabulary | None:
-        """The vocabulary of the signed-in conversation `context` names, if the server holds
-        it; None (the store's words) otherwise, or when the dialog thread is busy."""
+    def admit(self) -> Refusal | None:
+        """Count a new connection in, or the refusal to send it when this server has
+        `max_connections` open already (the client should come back, or try another server)."""
+        if self.connections >= self.settings.limits.max_connections:
+            return Refusal(TOO_MANY_REPLY, BUSY_CODE)
+        self.connections += 1
+        return None
+
+    def leave(self) -> None:
+        """Count an admitted connection out."""
+        self.connections -= 1
+
+    async def recognize(self, utterance: Utterance) -> Done[Transcript | None] | Refusal:
+        """The utterance recognized in the recognition pool, or the refusal to send the client
+        instead (a full queue: "busy"; a failing recognizer: "asr-failed")."""
+        try:
+            return await self.recognizers.run(lambda ear: ear.recognize(utterance))
+        except Busy:
+            return Refusal(BUSY_REPLY, BUSY_CODE)
+        except Exception as err:
+            _LOGGER.exception("recognition failed")
+            return Refusal(f"recognition failed: {err}", "asr-failed")
+
+    async def vocabulary_for(
+        self, context: Mapping[str, Any] | None, user: str | None = None
+    ) -> Vocabulary | None:
+        """The vocabulary of the conversation `context` names, of `user` (else of whoever its
+        token signs in), if it had a turn; None (the store's words) otherwise, or when the
+        dialog thread is busy."""
         if not isinstance(context, Mapping) or not isinstance(context.get(CONVERSATION_ID), str):
             return None
-        user = self.accounts.user_for(context)
+        user = user or self.accounts.user_for(context)
         if user is None:
             return None
         conversation_id = context[CONVERSATION_ID]
@@ -266,37 +274,3 @@ class ShopServer:
                 )
             )
         return Info(asr=[asr], handle=[handle], tts=tts)
-
-
-def _check_can_listen(uri: str) -> None:
-    """ServerError now if a TCP address is taken or cannot be had (the server binds it again
-    after loading; a port taken in between is reported then)."""
-    scheme, host, port = parse_uri(uri)
-    if scheme != "tcp" or not port:
-        return
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as err:
-        problem = f"unknown host {host!r} ({err.strerror})"
-        raise ServerError(f"cannot listen at {uri}: {problem}") from err
-    for family, kind, proto, _name, address in infos:
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does
-            try:
-                probe.bind(address)
-            except OSError as err:
-                raise _cannot_listen(uri, err) from err
-
-
-def _cannot_listen(uri: str, err: OSError) -> ServerError:
-    if err.errno == errno.EADDRINUSE:
-        return ServerError(
-            f"cannot listen at {uri}: the port is in use (another voiceshop serve or Wyoming "
-            "server?); pick another port with --uri tcp://HOST:PORT"
-        )
-    if err.errno == errno.EACCES:
-        return ServerError(
-            f"cannot listen at {uri}: permission denied (ports below 1024 need root); "
-            "use a port from 1024 up"
-        )
-    return ServerError(f"cannot listen at {uri}: {err.strerror or err}")

@@ -29,7 +29,7 @@ from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize
 
 from voiceshop.audio.types import AudioFormat
-from voiceshop.server.pool import Busy
+from voiceshop.server.pool import Busy, Refusal
 from voiceshop.server.recognition import Utterance
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ TIMING_KEY = "voiceshop"
 """Context key of a transcript's timing: queue wait and recognition seconds."""
 BUSY_CODE = "busy"
 BUSY_REPLY = "Sorry, I'm busy with other shoppers right now. Please say that again in a moment."
+TOO_MANY_REPLY = (
+    "Sorry, this server is talking to as many shoppers as it can. Please try again in a moment."
+)
+IDLE_CODE = "idle-timeout"
 SIGN_IN_REPLY = "Please sign in first: this shop needs your token before it opens your cart."
 FAILURE_REPLY = "Sorry, something went wrong on my side. Please say that again."
 TTS_SAMPLES_PER_CHUNK = 1024
@@ -59,10 +63,17 @@ class ShopEventHandler(AsyncEventHandler):
     """Answers one client's events with the server's pools and conversations."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ShopServer
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        server: ShopServer,
+        user: str | None = None,
     ) -> None:
+        """`user`: whose every conversation on this connection is (a satellite listener's);
+        None: whoever each event's token signs in."""
         super().__init__(reader, writer)
         self._server = server
+        self._user = user
         self._limits = server.settings.limits
         self._connection_id = uuid.uuid4().hex
         """The conversation id of transcripts that bring none."""
@@ -72,22 +83,37 @@ class ShopEventHandler(AsyncEventHandler):
         self._refused_audio = False
 
     async def run(self) -> None:
-        """Like AsyncEventHandler.run, but each event is held to the size limit first."""
-        self._is_running = True
+        """Like AsyncEventHandler.run, but within the server's connection cap, each event held
+        to the size limit first, and the connection closed when idle."""
+        refused = self._server.admit()
         try:
-            while self._is_running:
-                try:
-                    event = await self._read_event()
-                except MessageTooLarge as err:
-                    await self._error(str(err), "message-too-large")
-                    break
-                if event is None or not await self.handle_event(event):
-                    break
+            if refused is not None:
+                await self._error(refused.text, refused.code)
+            else:
+                await self._serve()
         except (ConnectionError, asyncio.IncompleteReadError):
             _LOGGER.debug("client went away")
         finally:
+            if refused is None:
+                self._server.leave()
             await self.disconnect()
             self.writer.close()
+
+    async def _serve(self) -> None:
+        """Answer events until the client goes, sends too much, or stays silent too long."""
+        idle = self._limits.idle_timeout_s
+        self._is_running = True
+        while self._is_running:
+            try:
+                event = await asyncio.wait_for(self._read_event(), idle)
+            except MessageTooLarge as err:
+                await self._error(str(err), "message-too-large")
+                return
+            except TimeoutError:
+                await self._error(f"closed after {idle:g} s without a message", IDLE_CODE)
+                return
+            if event is None or not await self.handle_event(event):
+                return
 
     async def handle_event(self, event: Event) -> bool:
         """Answer one event; a malformed one gets a `bad-event` error and the connection goes
@@ -201,16 +227,11 @@ class ShopEventHandler(AsyncEventHandler):
             await self._error("audio-stop before audio-start", "audio-order")
             return
         context = transcribe.context if transcribe is not None else None
-        vocabulary = await self._server.vocabulary_for(context)
+        vocabulary = await self._server.vocabulary_for(context, self._user)
         utterance = Utterance(bytes(audio), fmt, vocabulary)
-        try:
-            done = await self._server.recognizers.run(lambda ear: ear.recognize(utterance))
-        except Busy:
-            await self._error(BUSY_REPLY, BUSY_CODE)
-            return
-        except Exception as err:
-            _LOGGER.exception("recognition failed")
-            await self._error(f"recognition failed: {err}", "asr-failed")
+        done = await self._server.recognize(utterance)
+        if isinstance(done, Refusal):
+            await self._error(done.text, done.code)
             return
         heard = done.value
         reply_context: dict[str, Any] = {
@@ -234,7 +255,7 @@ class ShopEventHandler(AsyncEventHandler):
         if not isinstance(conversation_id, str) or not conversation_id:
             conversation_id = self._connection_id
         reply_context = {CONVERSATION_ID: conversation_id}
-        user = self._server.accounts.user_for(context)
+        user = self._user or self._server.accounts.user_for(context)
         if user is None:
             await self.write_event(NotHandled(SIGN_IN_REPLY, reply_context).event())
             return

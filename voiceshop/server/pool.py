@@ -29,6 +29,14 @@ class Busy(Exception):
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Work the server did not do, as the client is told: a sentence and an error code."""
+
+    text: str
+    code: str
+
+
+@dataclass(frozen=True)
 class Done(Generic[T]):
     """A job's result and where its time went."""
 

@@ -41,8 +41,14 @@ class Limits:
     dialog_queue: int = 64
     """Turns that may wait for the dialog thread; beyond that: "busy"."""
     max_sessions: int = 256
-    """Conversations kept in memory; the least recently used one is forgotten beyond that (its
-    cart and orders stay in the database, an open question is lost)."""
+    """Conversations kept in memory; the least recently used one is dropped beyond that (what it
+    remembers is in the database: its next turn takes it up again)."""
+    max_connections: int = 256
+    """Connections open at once (Wyoming and page together); one more is answered "busy" and
+    closed."""
+    idle_timeout_s: float = 300.0
+    """A connection that sends nothing for this long is told so and closed (its conversation
+    stays in the database)."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,28 @@ class ServerSettings:
     household_user: str = "default"
     """Whose carts conversations use when there is no token file (one household, a trusted
     network: what Home Assistant, which sends no tokens, can use)."""
+    satellites: tuple[tuple[str, str], ...] = ()
+    """(user, URI) of Wyoming listeners whose every conversation is that user's, without a
+    token: for clients that cannot send one (Home Assistant), each shopper's voice pipeline
+    pointed at their own port. The address is the credential: bind it where only that
+    shopper's Home Assistant can reach it."""
     recognizer: RecognizerSettings = field(default_factory=RecognizerSettings)
     recognition_workers: int = field(default_factory=default_workers)
     """Utterances recognized at the same time."""
     synthesis_workers: int = 1
     """Replies synthesized at the same time (each in its own espeak-ng process)."""
     limits: Limits = field(default_factory=Limits)
+
+
+def parse_satellite(value: str) -> tuple[str, str]:
+    """(user, URI) of `--satellite USER=tcp://HOST:PORT`; ServerError says what is wrong."""
+    user, sign, uri = value.partition("=")
+    if not sign or not user.strip() or any(c in user for c in "\t\n\r"):
+        raise ServerError(
+            f"--satellite {value!r}: give USER=tcp://HOST:PORT (e.g. ann=tcp://0.0.0.0:10701)"
+        )
+    parse_uri(uri)
+    return user.strip(), uri
 
 
 def parse_uri(uri: str) -> tuple[str, str, int | None]:

@@ -20,8 +20,9 @@ The WebSocket, one JSON object per text message (binary messages carry PCM):
                                                 {"type": "error", "code", "text"}
 
 `state` is {"store", "cart": [{"name", "quantity", "price"}], "total", "read_back": [...] or
-null}. Nothing reaches a cart before "hello" signs the page in (with the shopper's token when
-the server has a token file). While the reply asks for the purchase code, the next transcript
+null, "asks_code"}. Nothing reaches a cart before "hello" signs the page in (with the shopper's
+token when the server has a token file). While the conversation waits for the purchase code
+(also when a page signs in to a conversation another server asked it in), the next transcript
 is sent back masked and no partial transcripts are sent.
 
 Browsers give pages a microphone only in a secure context: http://localhost works as it is;
@@ -51,8 +52,15 @@ from voiceshop.audio.types import AudioFormat
 from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingCode
 from voiceshop.errors import ServerError
 from voiceshop.server.accounts import TOKEN_CONTEXT_KEY
-from voiceshop.server.handler import BUSY_CODE, BUSY_REPLY, CONVERSATION_ID, FAILURE_REPLY
-from voiceshop.server.pool import Busy
+from voiceshop.server.fronts import probe_bind
+from voiceshop.server.handler import (
+    BUSY_CODE,
+    BUSY_REPLY,
+    CONVERSATION_ID,
+    FAILURE_REPLY,
+    IDLE_CODE,
+)
+from voiceshop.server.pool import Busy, Refusal
 from voiceshop.server.recognition import Utterance
 from voiceshop.server.sessions import Desk
 from voiceshop.storage.records import CartLine
@@ -109,18 +117,11 @@ class WebFront:
         """ServerError now if the page's port is taken or cannot be had (before the engines
         take seconds to load; a port taken in between is reported by `start`)."""
         try:
-            infos = socket.getaddrinfo(
-                self._host, self._port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-            )
+            probe_bind(self._host, self._port)
         except socket.gaierror as err:
             raise ServerError(f"--http: unknown host {self._host!r} ({err.strerror})") from err
-        for family, kind, proto, _name, address in infos:
-            with socket.socket(family, kind, proto) as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    probe.bind(address)
-                except OSError as err:
-                    raise self._cannot_listen(err) from err
+        except OSError as err:
+            raise self._cannot_listen(err) from err
 
     def _cannot_listen(self, err: OSError) -> ServerError:
         if err.errno == errno.EADDRINUSE:
@@ -144,6 +145,10 @@ class WebFront:
             )
         except OSError as err:
             raise self._cannot_listen(err) from err
+
+    @property
+    def where(self) -> str:
+        return f"its page at {self.url}"
 
     @property
     def url(self) -> str:
@@ -226,23 +231,41 @@ class _Shopper:
         self._draft: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
+        refused = self._server.admit()
         try:
-            async for message in self._socket:
-                if isinstance(message, bytes):
-                    await self._audio(message)
-                    continue
-                try:
-                    event = json.loads(message)
-                    if not isinstance(event, dict):
-                        raise ValueError("not an object")
-                    await self._dispatch(event)
-                except (ValueError, TypeError, KeyError) as err:
-                    await self._error(f"malformed message: {err}", "bad-event")
+            if refused is not None:
+                await self._error(refused.text, refused.code)
+                await self._socket.close()
+            else:
+                await self._serve()
         except ConnectionClosed:
             _LOGGER.debug("page went away")
         finally:
+            if refused is None:
+                self._server.leave()
             if self._draft is not None:
                 self._draft.cancel()
+
+    async def _serve(self) -> None:
+        """Answer messages until the page goes or stays silent too long."""
+        idle = self._limits.idle_timeout_s
+        while True:
+            try:
+                message = await asyncio.wait_for(self._socket.recv(), idle)
+            except TimeoutError:
+                await self._error(f"closed after {idle:g} s without a message", IDLE_CODE)
+                await self._socket.close()
+                return
+            if isinstance(message, bytes):
+                await self._audio(message)
+                continue
+            try:
+                event = json.loads(message)
+                if not isinstance(event, dict):
+                    raise ValueError("not an object")
+                await self._dispatch(event)
+            except (ValueError, TypeError, KeyError) as err:
+                await self._error(f"malformed message: {err}", "bad-event")
 
     async def _dispatch(self, event: dict[str, Any]) -> None:
         kind = event["type"]
@@ -286,6 +309,7 @@ class _Shopper:
             conversation_id = f"web-{uuid.uuid4().hex}"
         self._user, self._token, self._conversation_id = user, token, conversation_id
         state = await self._state()
+        self._secret = state["asks_code"]
         await self._send(
             type="welcome",
             user=user,
@@ -345,21 +369,19 @@ class _Shopper:
         speech = self._speech
         if speech is None:
             return
-        try:
-            heard = await self._recognize(Utterance(pcm, speech.fmt))
-        except Busy:
-            return
-        except Exception:
-            _LOGGER.exception("a partial transcript failed")
+        heard = await self._recognize(Utterance(pcm, speech.fmt))
+        if isinstance(heard, Refusal):
             return
         current = self._speech
         if heard and current is not None and current.number == number and not self._secret:
             await self._send(type="partial", text=heard)
 
-    async def _recognize(self, utterance: Utterance) -> str:
+    async def _recognize(self, utterance: Utterance) -> str | Refusal:
+        """What was said, listened for with the conversation's vocabulary; or why not."""
         vocabulary = await self._server.vocabulary_for(self._context)
-        tuned = Utterance(utterance.pcm, utterance.fmt, vocabulary)
-        done = await self._server.recognizers.run(lambda ear: ear.recognize(tuned))
+        done = await self._server.recognize(Utterance(utterance.pcm, utterance.fmt, vocabulary))
+        if isinstance(done, Refusal):
+            return done
         return done.value.text if done.value is not None else ""
 
     async def _stop(self) -> None:
@@ -369,14 +391,9 @@ class _Shopper:
             return
         if speech.refused:
             return
-        try:
-            text = await self._recognize(Utterance(bytes(speech.pcm), speech.fmt))
-        except Busy:
-            await self._error(BUSY_REPLY, BUSY_CODE)
-            return
-        except Exception as err:
-            _LOGGER.exception("recognition failed")
-            await self._error(f"recognition failed: {err}", "asr-failed")
+        text = await self._recognize(Utterance(bytes(speech.pcm), speech.fmt))
+        if isinstance(text, Refusal):
+            await self._error(text.text, text.code)
             return
         secret = self._secret
         await self._send(type="transcript", text=MASK if secret and text else text, secret=secret)
@@ -439,6 +456,7 @@ def _page_state(desk: Desk, user: str, conversation_id: str, store: str) -> dict
     """The cart and read-back the page shows (read in the dialog thread)."""
     conversation = desk.conversation(user, conversation_id)
     read_back: tuple[CartLine, ...] | None = None
+    asks_code = conversation is not None and conversation.assistant.asks_code()
     if conversation is not None:
         assistant = conversation.assistant
         store_id, store_name = assistant.store_id, assistant.store.name
@@ -457,6 +475,7 @@ def _page_state(desk: Desk, user: str, conversation_id: str, store: str) -> dict
         "cart": [_line(line) for line in cart],
         "total": round(sum(p for p in prices if p is not None), 2),
         "read_back": [_line(line) for line in read_back] if read_back is not None else None,
+        "asks_code": asks_code,
     }
 
 

@@ -53,6 +53,12 @@ class Connection(ABC):
         """Run one statement once for each row of parameters."""
 
     @abstractmethod
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Insert many rows into `table` the fastest way the engine has (PostgreSQL: COPY)."""
+
+    @abstractmethod
     def begin(self, write: bool) -> None:
         """Start a transaction. A write one sees the latest committed state of whatever it has
         locked (everything on SQLite, rows named with `for_update` on PostgreSQL); a read one

@@ -40,6 +40,20 @@ def delete_store(connection: Connection, store_id: str) -> bool:
     return connection.execute("DELETE FROM stores WHERE id = ?", (store_id,)).rowcount > 0
 
 
+def count_change(connection: Connection) -> None:
+    """Count one more catalog import or removal (`generation`)."""
+    connection.execute(
+        "INSERT INTO catalog_changes (id, generation) VALUES (1, 1) ON CONFLICT (id)"
+        " DO UPDATE SET generation = catalog_changes.generation + 1"
+    )
+
+
+def generation(connection: Connection) -> int:
+    """How many catalog imports and removals the database has seen."""
+    row = connection.execute("SELECT generation FROM catalog_changes WHERE id = 1").fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 def product_count(connection: Connection, store_id: str) -> int:
     """How many products the store has in the database (0 when it is not there)."""
     query = "SELECT COUNT(*) FROM products WHERE store_id = ?"
@@ -93,9 +107,20 @@ def _insert_products(
     connection: Connection, store_id: str, products: Sequence[Product], first: int
 ) -> None:
     """Write `products`, the first of which has position `first` in the store."""
-    connection.executemany(
-        "INSERT INTO products (store_id, id, position, name, brand, department, aisle, price,"
-        " size, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    connection.insert_rows(
+        "products",
+        (
+            "store_id",
+            "id",
+            "position",
+            "name",
+            "brand",
+            "department",
+            "aisle",
+            "price",
+            "size",
+            "unit",
+        ),
         (
             (
                 store_id,
@@ -112,13 +137,14 @@ def _insert_products(
             for offset, product in enumerate(products)
         ),
     )
-    connection.executemany(
-        "INSERT INTO product_aliases (store_id, product_id, position, alias) VALUES (?, ?, ?, ?)",
+    connection.insert_rows(
+        "product_aliases",
+        ("store_id", "product_id", "position", "alias"),
         _word_rows(store_id, products, lambda product: product.aliases),
     )
-    connection.executemany(
-        "INSERT INTO product_options (store_id, product_id, position, group_id)"
-        " VALUES (?, ?, ?, ?)",
+    connection.insert_rows(
+        "product_options",
+        ("store_id", "product_id", "position", "group_id"),
         _word_rows(store_id, products, lambda product: product.options),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from voiceshop.catalog.model import Store
 from voiceshop.storage import accounts, catalog_tables, guards
 from voiceshop.storage.backend import Connection, shown_target
 from voiceshop.storage.connection import open_connection, transaction
+from voiceshop.storage.conversations import ConversationTurn, SavedConversation, read_saved
 from voiceshop.storage.records import Account, CartLine, Order, OrderStatus, Purchase
 
 _LINE_FIELDS = ("product_id", "name", "quantity", "options", "unit_price")
@@ -265,6 +266,7 @@ class ShopDatabase:
             if check_replaced is not None:
                 check_replaced(catalog_tables.product_count(connection, store.id))
             catalog_tables.replace_store(connection, store, _now(), progress or _ignore)
+            catalog_tables.count_change(connection)
 
     def load_store(self, store_id: str) -> Store | None:
         """The imported store with this id, or None."""
@@ -279,7 +281,15 @@ class ShopDatabase:
         """Delete an imported store's catalog (carts and orders stay); whether it existed."""
         with self._transaction(f"delete store {store_id!r}") as connection:
             connection.lock(f"store {store_id}")
-            return catalog_tables.delete_store(connection, store_id)
+            deleted = catalog_tables.delete_store(connection, store_id)
+            if deleted:
+                catalog_tables.count_change(connection)
+            return deleted
+
+    def catalog_generation(self) -> int:
+        """A number that grows with each catalog import or removal (by any process), for
+        holders of loaded stores to know when to load them again."""
+        return catalog_tables.generation(self._connection)
 
     def _orders(self, where: str, parameters: tuple[Any, ...]) -> list[Order]:
         """The orders matching `where` (SQL over `orders` and `users`), newest first."""
@@ -313,10 +323,36 @@ class ShopDatabase:
             for order_id, user, store_id, placed_at, status, interface, code_given in headers
         ]
 
+    @contextmanager
+    def conversation_turn(self, user: str, conversation_id: str) -> Iterator[ConversationTurn]:
+        """One turn of a server conversation as one write transaction: what the conversation
+        saved before, its cart and order changes, and what it saves now are committed together
+        or not at all. The user's row is locked for the turn (on SQLite, the whole file), so one
+        user's turns are answered one at a time whichever server takes them."""
+        with self._transaction(f"answer a turn of {user!r}") as connection:
+            user_id = _user_id(connection, user)
+            yield ConversationTurn(
+                connection,
+                user_id,
+                conversation_id,
+                read_saved(connection, user_id, conversation_id),
+            )
+
+    def saved_conversation(self, user: str, conversation_id: str) -> SavedConversation | None:
+        """What the conversation remembered after its last turn, or None."""
+        with self._transaction("read a conversation", write=False) as connection:
+            user_id = _existing_user_id(connection, user)
+            if user_id is None:
+                return None
+            return read_saved(connection, user_id, conversation_id)
+
     def _transaction(
         self, action: str, *, write: bool = True
     ) -> AbstractContextManager[Connection]:
-        """A transaction on this database (see `connection.transaction`)."""
+        """A transaction on this database (see `connection.transaction`); inside a
+        conversation's turn, the turn's own transaction."""
+        if self._connection.in_transaction:
+            return nullcontext(self._connection)
         return transaction(self._connection, f"{action} in the database {self.path}", write=write)
 
 

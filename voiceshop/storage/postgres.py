@@ -115,6 +115,16 @@ class PostgresConnection(Connection):
         with self.raw.cursor() as cursor:
             cursor.executemany(dialect(sql), list(rows))
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """COPY FROM STDIN: one stream instead of a statement a row (about 50k products and
+        their words in one catalog)."""
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def begin(self, write: bool) -> None:
         if write:
             statement = "BEGIN ISOLATION LEVEL READ COMMITTED"

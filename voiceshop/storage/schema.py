@@ -178,7 +178,36 @@ _VERSION_4 = (
 """Who placed an order from which interface, with or without a purchase code; each user's
 purchase code (an argon2 hash), wrong-code lock and spending limits."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
+_VERSION_5 = (
+    """
+    CREATE TABLE conversations (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE catalog_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL
+    )
+    """,
+)
+"""What each server conversation remembers between turns (its open question, read-back, last
+item, store: a JSON document, `dialog.memory`), so any server sharing the database may answer
+its next turn; `version` counts the turns saved. `catalog_changes` counts catalog imports and
+removals, so running servers know to load their stores again."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _VERSION_1,
+    _VERSION_2,
+    _VERSION_3,
+    _VERSION_4,
+    _VERSION_5,
+)
 """Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
