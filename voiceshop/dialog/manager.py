@@ -37,11 +37,12 @@ from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import LanguageData, Normalizer, load_language
-from voiceshop.matching.matcher import EXACT, MatchOutcome, MatchResult, ProductMatcher
+from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import Placing, ShopDatabase
 from voiceshop.storage.guards import CodeRequired, OverLimit
 from voiceshop.storage.records import CartLine
+from voiceshop.thresholds import EXACT
 
 _DOZEN = 12
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)

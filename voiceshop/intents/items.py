@@ -12,6 +12,14 @@ from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
 from voiceshop.intents.options import OptionSpan, OptionSpotter
 from voiceshop.language.data import LanguageData
 from voiceshop.language.numbers import Numbers
+from voiceshop.thresholds import (
+    JOINED_NAMES,
+    MERGE_TOLERANCE,
+    NAMES_CLEARLY,
+    NAMES_EXACTLY,
+    NAMES_FAIRLY,
+    NAMES_WEAKLY,
+)
 
 
 class ProductNames(Protocol):
@@ -39,23 +47,6 @@ class ProductNames(Protocol):
 _SCORES_KEPT = 4096
 """How many phrase scores a reader keeps: one reading asks about the same phrases often."""
 _DOZEN = 12
-_MERGE_TOLERANCE = 0.02
-_NAMES = 0.5
-"""Phrase score from which words name a product, if only weakly.
-Not tuned: set with the item-list rule, no figures quoted."""
-_NAMES_FAIRLY = 0.7
-"""Phrase score from which words name a product fairly well.
-Not tuned: chosen on one example ('burger maked corn'), no figures quoted."""
-_JOINED_NAMES = 0.75
-"""Phrase score from which parts joined by "and", one of which names a product only weakly
-("low and green tea scented hand soap", misheard), name one product together.
-Not tuned: chosen on one example ('burger maked corn'), no figures quoted."""
-_NAMES_CLEARLY = 0.8
-"""Phrase score from which words name a product clearly.
-Not tuned: chosen on one example ('his sixteen ounce, iced coffee'), no figures quoted."""
-_NAMES_EXACTLY = 0.9
-"""Phrase score from which words are a product's name, or all but one unsaid word of it.
-Not tuned: chosen on examples ('two percent milk', 'one milk'), no figures quoted."""
 
 
 @dataclass
@@ -223,7 +214,7 @@ class ItemListReader:
         vague_words = " ".join(self._product_of(words, vague, span_at)[2])
         clear_words = " ".join(self._product_of(words, clear, span_at)[2])
         score = self._phrase_score
-        return bool(clear_words) and score(vague_words) < _NAMES_CLEARLY <= score(clear_words)
+        return bool(clear_words) and score(vague_words) < NAMES_CLEARLY <= score(clear_words)
 
     def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
@@ -254,7 +245,7 @@ class ItemListReader:
         """Whether the product words name a product, at least weakly."""
         if not product:
             return False
-        return self._phrase_score is None or self._phrase_score(" ".join(product)) >= _NAMES
+        return self._phrase_score is None or self._phrase_score(" ".join(product)) >= NAMES_WEAKLY
 
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
@@ -309,9 +300,9 @@ class ItemListReader:
         joined = f"{left} {right}"
         weaker, clearer = sorted((self._phrase_score(left), self._phrase_score(right)))
         whole = self._phrase_score(joined)
-        if whole < clearer - _MERGE_TOLERANCE:
+        if whole < clearer - MERGE_TOLERANCE:
             return False
-        if whole >= _NAMES_CLEARLY and whole > weaker + _MERGE_TOLERANCE:
+        if whole >= NAMES_CLEARLY and whole > weaker + MERGE_TOLERANCE:
             return True
         return "," in (self._products.product_name(joined) or "")
 
@@ -339,13 +330,13 @@ class ItemListReader:
             [(left, self._phrase_score(left)), (right, self._phrase_score(right))],
             key=lambda part: part[1],
         )
-        if low < _NAMES:
-            return joined >= _NAMES
-        if joined >= high - _MERGE_TOLERANCE or (low < _NAMES_FAIRLY and joined >= _JOINED_NAMES):
+        if low < NAMES_WEAKLY:
+            return joined >= NAMES_WEAKLY
+        if joined >= high - MERGE_TOLERANCE or (low < NAMES_FAIRLY and joined >= JOINED_NAMES):
             return True
         return (
-            low < _NAMES_CLEARLY
-            and joined >= max(low, _NAMES_FAIRLY)
+            low < NAMES_CLEARLY
+            and joined >= max(low, NAMES_FAIRLY)
             and self._names_another_product(joined_words, clearer)
         )
 
@@ -402,7 +393,7 @@ class ItemListReader:
         while (
             keep > 1
             and product[keep - 1] in self._carrier_words
-            and score(product[keep - 1]) < _NAMES
+            and score(product[keep - 1]) < NAMES_WEAKLY
         ):
             keep -= 1
         cuts = range(len(product), keep - 1, -1)
@@ -444,7 +435,7 @@ class ItemListReader:
         """Whether a word may only carry the sentence: it names nothing, or it is a hedge
         ("like")."""
         assert self._phrase_score is not None
-        return word in self._language.count_hedges or self._phrase_score(word) < _NAMES
+        return word in self._language.count_hedges or self._phrase_score(word) < NAMES_WEAKLY
 
     @staticmethod
     def _free(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:
@@ -532,11 +523,9 @@ class ItemListReader:
         if words[free[used]] in self._language.measure_words:
             return True
         whole = self._phrase_score(" ".join(words[i] for i in free))
-        if whole < _NAMES_EXACTLY:
+        if whole < NAMES_EXACTLY:
             return False
-        return (
-            whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + _MERGE_TOLERANCE
-        )
+        return whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + MERGE_TOLERANCE
 
     def _misheard_count(self, words: Sequence[str], free: list[int]) -> tuple[int, int] | None:
         """A first word that stands for a misheard count ("free sea salt"), where the words
@@ -549,7 +538,7 @@ class ItemListReader:
             return None
         rest = self._phrase_score(" ".join(words[i] for i in free[1:]))
         whole = self._phrase_score(" ".join(words[i] for i in free))
-        return (misheard, 1) if rest >= max(whole, _NAMES) else None
+        return (misheard, 1) if rest >= max(whole, NAMES_WEAKLY) else None
 
     def _unit_at(self, words: Sequence[str], free: list[int], at: int, counted: bool) -> int:
         """How many words from free[at] name a unit ("cartons", "half gallon"), or 0."""

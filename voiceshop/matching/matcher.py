@@ -35,6 +35,13 @@ from voiceshop.matching.scoring import (
 )
 from voiceshop.matching.search import candidates
 from voiceshop.matching.words import MatchWords
+from voiceshop.thresholds import (
+    EXACT,
+    EXPLAINS,
+    FULL_COVER,
+    KNOWN_SOUND_ALIKE_CREDIT,
+    SOUND_ALIKE_CREDIT,
+)
 
 
 @dataclass(frozen=True)
@@ -559,21 +566,6 @@ SIMILAR_SPELLINGS = 8
 SIMILAR_WORDS_KEPT = 4096
 """How many spoken words' similar catalog words a matcher keeps: a long utterance asks about
 the phrases of its words many times over."""
-FULL_COVER = 0.8
-"""A said word counts as named by a product when this similar to one of its words.
-Not tuned: a guess."""
-EXPLAINS = 0.81
-"""A name word explains a said word that is not in the catalog when this similar to it: spelled
-alike ("hole" / "whole"), not merely with the same sound key ("tofu" / "dove": 0.8).
-Tuned on: the everyday tune corpus ('tofu' is not 'dove')."""
-EXACT = 0.9999
-"""A score this high means the phrase is the name, word for word."""
-SOUND_ALIKE_CREDIT = 0.8
-"""Similarity credited to an unknown word that sounds like a catalog word ("serial").
-Not tuned: set with the first matcher, before any accuracy benchmark existed."""
-KNOWN_SOUND_ALIKE_CREDIT = 0.6
-"""Credit when the spoken word is itself a catalog word ("bread" is not "burrito").
-Not tuned: checked on the conversation test fixtures only."""
 
 
 def _sound_alike(word: str, other: str) -> float:
