@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from voiceshop.catalog.model import Store
-from voiceshop.intents.catalog_slots import CatalogSlots
-from voiceshop.intents.order_slots import OrderSlots
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import Understood, Vocabulary
+from voiceshop.rescoring.catalog_slots import CatalogSlots
+from voiceshop.rescoring.order_slots import OrderSlots
 
 _TEMPLATE_WORDS = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")
 

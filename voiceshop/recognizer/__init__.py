@@ -75,7 +75,7 @@ class WhisperSettings:
     rescore_slots: bool = True
     """Window decoding: replace a misheard phrase of the store's ("a dull shot") by the one of
     its slot group that the audio fits best ("a double shot"), and read unclear product phrases
-    again; see `whisper_rescoring`."""
+    again; see `rescoring.readback`."""
 
 
 @dataclass(frozen=True)

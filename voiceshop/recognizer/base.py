@@ -66,7 +66,7 @@ class Vocabulary:
     sugar")."""
     find_slots: SlotFinder | None = None
     """Where a transcript may be misheard, as the store's grammar and catalog see it; None: by
-    `slots` alone (`recognizer.slots.misheard_slots`)."""
+    `slots` alone (`rescoring.slots.misheard_slots`)."""
     find_names: NameFinder | None = None
     """Catalog names for a transcript's unclear product phrases (`CatalogSlots.names_for`);
     None: no second reading."""

@@ -52,8 +52,8 @@ from voiceshop.recognizer.interim import (
     draft_settings,
 )
 from voiceshop.recognizer.models import embedded_whisper_model, multilingual_whisper_model
-from voiceshop.recognizer.slots import misheard_slots, misheard_tail
-from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprobs
+from voiceshop.rescoring.readback import log_softmax, rewrite_slots, sentence_logprobs
+from voiceshop.rescoring.slots import misheard_slots, misheard_tail
 
 if TYPE_CHECKING:
     from ctranslate2 import StorageView

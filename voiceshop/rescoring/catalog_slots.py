@@ -3,7 +3,7 @@
 The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets the audio decide:
 
 - words the store never uses that stand for a phrase of a slot group ("a dull shot"), found by
-  sound (`recognizer.slots.misheard_slots`);
+  sound (`rescoring.slots.misheard_slots`);
 - product phrases the catalog finds unclear ("organic oatmilk", "lindora sorted chocolate
   truffles"): the names the agent would offer (`ProductMatcher.widened`, closest by words or
   clearly by letters) are read back, and one replaces the heard words only when it reads about
@@ -26,7 +26,7 @@ from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import MisheardSlot, Vocabulary
-from voiceshop.recognizer.slots import misheard_slots
+from voiceshop.rescoring.slots import misheard_slots
 from voiceshop.thresholds import PROMPT_LETTER_SCORE, READ_BACK_LETTER_SCORE
 
 REMEMBERED_PHRASES = 16

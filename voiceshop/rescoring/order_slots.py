@@ -30,7 +30,7 @@ from dataclasses import replace
 from voiceshop.catalog.model import OptionKind, Store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.recognizer.base import MisheardSlot, SlotFinder
-from voiceshop.recognizer.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
+from voiceshop.rescoring.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
 from voiceshop.thresholds import NAMES_WEAKLY
 
 _MAX_UNKNOWN_WORDS = 2
