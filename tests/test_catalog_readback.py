@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.test_slot_rescoring import FakeWhisper
-from voiceshop.recognizer.base import MisheardSlot
+from voiceshop.rescoring.protocol import MisheardSlot
 from voiceshop.rescoring.readback import rewrite_slots
 
 

@@ -15,8 +15,9 @@ from typing import Literal
 
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
 from voiceshop.recognizer.endpoint import EndpointSettings
-from voiceshop.recognizer.interim import InterimSettings, Request, RequestCheck
+from voiceshop.recognizer.interim import InterimSettings
 from voiceshop.recognizer.models import find_vosk_model
+from voiceshop.rescoring.protocol import Request, RequestCheck
 
 __all__ = [
     "STOCK_NO_SPEECH_GATE",

@@ -1,6 +1,7 @@
 """Where a transcript may be misheard, as a store's grammar and catalog see it.
 
-The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets the audio decide:
+The recognizer asks this after each reading (`StoreReader.misheard`, through `StoreReading`),
+and lets the audio decide:
 
 - words the store never uses that stand for a phrase of a slot group ("a dull shot"), found by
   sound (`rescoring.slots.misheard_slots`);
@@ -25,7 +26,8 @@ from itertools import pairwise
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer.base import MisheardSlot, Vocabulary
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import MisheardSlot
 from voiceshop.rescoring.slots import misheard_slots
 from voiceshop.thresholds import PROMPT_LETTER_SCORE, READ_BACK_LETTER_SCORE
 

@@ -29,7 +29,7 @@ from dataclasses import replace
 
 from voiceshop.catalog.model import OptionKind, Store
 from voiceshop.intents.parser import IntentParser
-from voiceshop.recognizer.base import MisheardSlot, SlotFinder
+from voiceshop.rescoring.protocol import MisheardSlot, SlotFinder
 from voiceshop.rescoring.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
 from voiceshop.thresholds import NAMES_WEAKLY
 

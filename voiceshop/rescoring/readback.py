@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from voiceshop.recognizer.base import MisheardSlot
+from voiceshop.rescoring.protocol import MisheardSlot
 
 PRUNE_NATS = 4.0
 """Choices whose next token is this much less likely (in log-probability) than the best one's

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import jellyfish
 from rapidfuzz import fuzz
 
-from voiceshop.recognizer.base import MisheardSlot, Vocabulary
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import MisheardSlot
 
 SOUNDS_ALIKE = 0.4
 """How alike (0..1, by spelling or by Metaphone key) a misheard word must be to the word of the
