@@ -548,7 +548,7 @@ class DialogManager:
             self.state.pending = None
             first, second = pending.apart
             return self._add_requests([first, replace(second, joined_by=""), *pending.rest])
-        named = self._picked(pending, text, intent)
+        named = self._choices_named_by_answer(pending, text, intent)
         if len(named) > 1:
             self.state.pending = replace(pending, choices=named)
             return self._ask(self.state.pending)
@@ -626,7 +626,7 @@ class DialogManager:
         unanswered = self.state.unanswered
         for index in range(len(unanswered) - 1, -1, -1):
             question = unanswered[index]
-            named = self._picked(question, text, intent)
+            named = self._choices_named_by_answer(question, text, intent)
             if len(named) == 1:
                 del unanswered[index]
                 return self._apply_adds([self._line_for(named[0], question.item)])
@@ -650,7 +650,9 @@ class DialogManager:
         offered_after = (len(pending.choices) + 1, -1)
         return intent.name == "Choose" and _position(intent) in offered_after
 
-    def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> tuple[Product, ...]:
+    def _choices_named_by_answer(
+        self, pending: Choosing, text: str, intent: Intent | None
+    ) -> tuple[Product, ...]:
         """The choice the answer picks (one), the choices it narrows to (several), or none."""
         choices = pending.choices
         if intent is not None and intent.name in ("Yes", "Count") and len(choices) == 1:

@@ -222,7 +222,7 @@ class ItemListReader:
         """Whether the segment has options, or a count or a unit and no other words ("and two",
         ", two pounds"; but not "and a scone", a product the store may lack), and no words naming
         a product."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         rest = self._count_and_unit(words, free[self._carrier_length(words, seg, span_at) :])[2]
         if not self._product_words(words, _Segment(rest), span_at):
             return bool(self._description(words, seg, span_at)) or any(
@@ -235,7 +235,7 @@ class ItemListReader:
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> list[int]:
         """The positions of the segment's options, count and unit."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         start = self._carrier_length(words, seg, span_at)
         rest = self._count_and_unit(words, free[start:])[2]
         counted = set(free[start : len(free) - len(rest)])
@@ -359,7 +359,7 @@ class ItemListReader:
         phrase = " ".join(product)
         if unit and phrase and self._products is not None:
             phrase = self._products.sold_by(phrase, unit) or phrase
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         refers = bool(free) and words[free[-1]] in self._language.pro_forms
         size = self._pack_size(words, seg, span_at)
         item = ItemRequest(phrase, quantity, unit, options, joined_by, size=size, refers=refers)
@@ -372,7 +372,7 @@ class ItemListReader:
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> tuple[int | None, str, list[str]]:
         """The segment's count, unit and product words, after any carrier words before them."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         start = self._carrier_length(words, seg, span_at)
         quantity, unit, rest = self._count_and_unit(words, free[start:])
         product = self._without_trailing_carrier(
@@ -410,7 +410,7 @@ class ItemListReader:
         if self._phrase_score is None:
             return 0
         score = self._phrase_score
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         described = any(i in span_at for i in seg.positions)
         naming_nothing = 0
         while naming_nothing < len(free) and self._carries(words[free[naming_nothing]]):
@@ -438,7 +438,8 @@ class ItemListReader:
         return word in self._language.count_hedges or self._phrase_score(word) < NAMES_WEAKLY
 
     @staticmethod
-    def _free(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:
+    def _positions_outside_options(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:
+        """The segment's word positions that no option span takes."""
         return [i for i in seg.positions if i not in span_at]
 
     def _count_and_unit(
@@ -482,7 +483,7 @@ class ItemListReader:
     ) -> str:
         """The words giving the size of the unit said after the count ("twenty four" of "a 24
         pack of water"), or ""."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         free = free[self._carrier_length(words, seg, span_at) :]
         counted = self._numbers.parse_count([words[i] for i in free])
         if counted is None or self._count_in_name(words, free, counted[1]):

@@ -210,7 +210,7 @@ class ProductMatcher:
         `unit` (their counting unit or size says it), best first ("a gallon of milk": the
         gallon milks, not the half-gallon cartons)."""
         said = set(self.words.words(unit))
-        similar = self._said_similar(phrase)
+        similar = self._similar_words_per_word(phrase)
         return [
             c.product
             for c in self.rank(phrase, self.settings.personal_pool)
@@ -346,7 +346,7 @@ class ProductMatcher:
         if other.score >= top - s.ambiguity_margin:
             return True
         return other.score >= top - s.choice_margin and self._covers(
-            other.product, self._said_similar(phrase)
+            other.product, self._similar_words_per_word(phrase)
         )
 
     def widened(
@@ -428,7 +428,7 @@ class ProductMatcher:
         self, phrase: str, ranked: list[Candidate], preferences: Mapping[str, float]
     ) -> Candidate | None:
         """The shopper's favourite among the products that name everything they said."""
-        similar = self._said_similar(phrase)
+        similar = self._similar_words_per_word(phrase)
         favourites = [
             c
             for c in ranked
@@ -443,7 +443,7 @@ class ProductMatcher:
         """Whether the best product is the only one among the best ranked whose name (with its
         brand) holds every said word, spelled alike: "jif crunchy" is the Jif Crunchy Peanut
         Butter though "peanut butter" was not said; "water" names two waters."""
-        similar = self._said_similar(phrase)
+        similar = self._similar_words_per_word(phrase)
         holding = [
             c.product.id
             for c in self.rank(phrase, WIDENED_POOL)
@@ -459,13 +459,13 @@ class ProductMatcher:
         """Whether the phrase names no product clearly and has a word its best product lacks."""
         if best.score >= self.settings.confident_score:
             return False
-        return not self._covers(best.product, self._said_similar(phrase))
+        return not self._covers(best.product, self._similar_words_per_word(phrase))
 
     def _spans(self, product: Product, first: str, second: str) -> bool:
         """Whether one name of the product holds a word (or a close one) of each phrase."""
-        said = self._said_similar(first)
+        said = self._similar_words_per_word(first)
         cut = len(said)
-        said += self._said_similar(second)
+        said += self._similar_words_per_word(second)
         return any(
             any(named[:cut]) and any(named[cut:])
             for named in self._named_words(product, said, FULL_COVER)
@@ -515,7 +515,7 @@ class ProductMatcher:
         similar = self._similar_words(word)
         return SaidWord(similar, self._said_weight(word, similar))
 
-    def _said_similar(self, phrase: str) -> list[dict[int, float]]:
+    def _similar_words_per_word(self, phrase: str) -> list[dict[int, float]]:
         """For each word of the phrase, the catalog words similar to it (`_similar_words`)."""
         return [self._similar_words(word) for word in self.words.words(phrase)]
 
