@@ -23,8 +23,8 @@ from voiceshop.cli.common import (
     shop_options,
 )
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import MASK
-from voiceshop.dialog.reply import Reply
 from voiceshop.errors import CatalogError, StoreNotFoundError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher

@@ -12,8 +12,8 @@ from rapidfuzz import fuzz
 from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import bundled_store_names, open_store
 from voiceshop.dialog.consent import Consent
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.manager import DialogManager
-from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.shared import SharedStores
 from voiceshop.dialog.state import ConfirmingCheckout, ConfirmingCode, ConfirmingHeard
 from voiceshop.intents.answers import OpenQuestion, Question

@@ -20,9 +20,9 @@ from voiceshop.dialog.cart import (
 )
 from voiceshop.dialog.choices import told_apart
 from voiceshop.dialog.consent import Consent, ConsentReader
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import PurchaseGuard
 from voiceshop.dialog.replies import Replies
-from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import (
     Change,
     Choosing,

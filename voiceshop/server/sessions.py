@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from voiceshop.dialog.assistant import Assistant
-from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.shared import SharedStores
 from voiceshop.recognizer import Vocabulary
 from voiceshop.retuning import RetuningConversation
