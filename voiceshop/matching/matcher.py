@@ -86,11 +86,11 @@ class MatchSettings:
     carried_share: float = 0.5
     """Below this share (0..1, by idf) of the said words that the catalog explains, a phrase
     that names no product clearly is not found: the store does not carry it ("wine" at the
-    grocery, nearest "Baby Wipes"; see `ProductMatcher.carried`). Tuned on
-    `python -m benchmarks.carried_share`: of 14 perturbed Instacart names that name no product
-    clearly 0 are lost at 0.4, 1 at 0.5 ("suite vermouth"), 2 at 0.6, while 45.2% / 51.4% /
-    64.4% of 146 Instacart alcohol names are caught at the grocery; and on the everyday tune
-    set (tests/everyday/tune), where 0.4 and 0.5 pass the same turns."""
+    grocery, nearest "Baby Wipes"; see `ProductMatcher.carried`). A higher share catches more
+    names the store does not carry and loses more unclear names it does.
+    Tuned on: `python -m benchmarks.carried_share` (perturbed Instacart names that name no
+    product clearly, against Instacart alcohol names at the grocery; it prints both for each
+    share) and the everyday tune set (tests/everyday/tune)."""
 
 
 class MatchOutcome(StrEnum):

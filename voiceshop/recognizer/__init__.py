@@ -72,7 +72,7 @@ class WhisperSettings:
     """Window decoding: a window whose no-speech probability is above the first number and
     whose mean token log-probability is below the second is dropped as noise. Chosen on the
     tune halves (coffee-dev, short answers): a tighter gate, (0.15, -0.5), understood the same
-    coffee orders and dropped a quarter of the one-word answers said after the store's prompt."""
+    coffee orders but dropped one-word answers said after the store's prompt."""
     rescore_slots: bool = True
     """Window decoding: replace a misheard phrase of the store's ("a dull shot") by the one of
     its slot group that the audio fits best ("a double shot"), and read unclear product phrases

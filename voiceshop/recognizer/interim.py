@@ -82,8 +82,7 @@ class InterimSettings:
     not (yet) known to pause longer inside requests.
     Tuned on: the turn benchmarks (demo turns, coffee-dev before the split, paused requests)."""
     options_silence_seconds: float = 0.5
-    """The same when options may follow: longer than the pauses people make before them (at
-    most 0.42 s in 124 recorded coffee orders).
+    """The same when options may follow: longer than the pauses people make before them.
     Tuned on: pauses in coffee-dev, all 124 recordings, before the tune/check split, and the turn
     benchmarks."""
     habit_margin_seconds: float = 0.15

@@ -11,9 +11,8 @@ Window length: `WhisperModel.transcribe(chunk_length=...)` does not make decodin
 faster-whisper 1.2 still pads every window's features to 30 s before the encoder. Endpointed
 utterances are never longer than `max_utterance_seconds`, so this backend decodes them itself
 with the same prompt layout, beam search and token suppression, but with the features padded
-only to that length (15 s by default). On the coffee recordings that halves the encoder work,
-cuts the median decode from 0.53 s to 0.30 s, and leaves the transcripts unchanged but for one
-"skim" heard as "skimmed" in 60 utterances.
+only to that length (15 s by default): the encoder works on half a native window's frames
+(`benchmarks/results.md` measures it as a turn lever against faster-whisper's own decoding).
 
 Confidence = exp(mean token log-probability) x (1 - no-speech probability), windows weighted by
 their token counts: the geometric-mean probability of the tokens, discounted by how likely the
