@@ -28,7 +28,7 @@ from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_m
 from benchmarks.accuracy_coffee import KITCHEN_NOISE, Latencies
 from benchmarks.accuracy_scripts import replay_turn
 from voiceshop.dialog.assistant import Assistant
-from voiceshop.dialog.reply import Conversation
+from voiceshop.dialog.conversation import Conversation
 from voiceshop.intents.answers import OpenQuestion, Question, answer_vocabulary
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language

@@ -27,7 +27,7 @@ from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
-from voiceshop.dialog.reply import Conversation, Reply
+from voiceshop.dialog.conversation import Conversation, Reply
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import MatchOutcome, ProductMatcher

@@ -19,7 +19,7 @@ from voiceshop.audio.echo import (
 )
 from voiceshop.audio.gate import MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
-from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.conversation import Reply
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker.base import Speaker, SpeechPlayback
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, Said, VoiceLoop

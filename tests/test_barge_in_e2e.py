@@ -16,7 +16,7 @@ from tests.pulse import VirtualMicrophone
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
-from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.conversation import Reply
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
 from voiceshop.speaker.playback import DevicePlayer, Playback, Sound
 from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker, SpeakerSettings

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.test_slot_rescoring import FakeWhisper
-from voiceshop.recognizer.base import MisheardSlot
-from voiceshop.recognizer.whisper_rescoring import rewrite_slots
+from voiceshop.rescoring.protocol import MisheardSlot
+from voiceshop.rescoring.readback import rewrite_slots
 
 
 def test_a_name_of_fewer_words_must_read_closer_to_the_heard_ones() -> None:

@@ -22,7 +22,7 @@ def vocabulary(store_name: str) -> Vocabulary:
 
 
 def proposals(store_name: str, text: str) -> list[tuple[str, tuple[str, ...], bool]]:
-    find = vocabulary(store_name).find_slots
+    find = vocabulary(store_name).reader.misheard
     assert find is not None
     return [(text[s.start : s.end], s.choices, s.heard_may_stay) for s in find(text)]
 
@@ -70,18 +70,20 @@ def test_misheard_option_phrases_are_proposed_as_surely_wrong(text: str, heard: 
 
 def test_unclear_product_phrases_give_names_for_a_second_reading() -> None:
     vocabulary_ = vocabulary("grocery")
-    assert vocabulary_.find_names is not None
+    assert vocabulary_.reader is not None
 
-    names = vocabulary_.find_names("Add two cartons of organic oatmilk, please.")
+    names = vocabulary_.reader.names_for("Add two cartons of organic oatmilk, please.")
 
     assert "Oat Milk" in names
     assert 1 < len(names) <= 12
-    assert vocabulary_.find_names("add a loaf of sourdough bread") == ()
-    assert vocabulary_.find_names("add a dozen eggs") == (), "heard right; which eggs is asked"
+    assert vocabulary_.reader.names_for("add a loaf of sourdough bread") == ()
+    assert vocabulary_.reader.names_for("add a dozen eggs") == (), (
+        "heard right; which eggs is asked"
+    )
 
 
 def test_a_second_reading_lends_only_its_product_phrases() -> None:
-    find = vocabulary("grocery").take_names
+    find = vocabulary("grocery").reader.with_products_of
     assert find is not None
 
     taken = find("Add two cartons of organic oatmilk, please.", "Add two cartons of oat milk.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from voiceshop.cli import main
-from voiceshop.cli.common import apply_config
+from voiceshop.cli.common import apply_config, open_assistant, open_db
 from voiceshop.cli.main import build_parser
 from voiceshop.config import ConfigError, config_path, load_config
 from voiceshop.storage.database import ShopDatabase
@@ -101,8 +101,25 @@ def test_config_show_says_where_each_setting_came_from(
         ('user = "  "\n', r"line 1: user is empty"),
         ("rate = 5\n", r"line 1: rate 5 is outside 50-500"),
         ("[store]\nid = 1\n", r"line 1: store must be a quoted text"),
+        ("rate = 160\n[match]\nmin_scor = 0.6\n", r"line 2: \[match\] has no setting 'min_scor'"),
+        ("[dialog]\nmax_quantity = 1.5\n", r"\[dialog\] max_quantity must be a whole number"),
+        ('[match]\nmin_score = "high"\n', r"\[match\] min_score must be a number"),
+        ("dialog = 3\n", r"line 1: dialog must be a table of settings"),
     ],
-    ids=["syntax", "unknown", "type", "number-for-text", "bool", "empty", "range", "table"],
+    ids=[
+        "syntax",
+        "unknown",
+        "type",
+        "number-for-text",
+        "bool",
+        "empty",
+        "range",
+        "table",
+        "unknown-in-table",
+        "fraction-for-count",
+        "text-for-number",
+        "value-for-table",
+    ],
 )
 def test_a_malformed_file_names_the_file_the_line_and_what_to_do(
     config_file: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
@@ -145,3 +162,32 @@ def test_doctor_reports_a_malformed_file_and_checks_the_rest(
     out = capsys.readouterr().out
     assert "problem config file:" in out and "unknown setting 'rat'" in out
     assert "ok      python:" in out
+
+
+def test_dialog_and_match_settings_in_the_file_reach_the_conversation_and_matcher(
+    config_file: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file.write_text("[dialog]\nmax_quantity = 5\n[match]\nmin_score = 0.65\n")
+    args = parsed("chat", "--db", str(db_path), "--store", "grocery")
+    with open_db(args) as db:
+        dialog = open_assistant(args, db, "chat").dialog
+        assert dialog.settings.max_quantity == 5
+        assert dialog.matcher.settings.min_score == 0.65
+        dialog.respond("add seven bananas")
+        assert not db.cart("default", "grocery"), "7 is over the file's most of one item"
+        dialog.respond("add five bananas")
+        assert [line.quantity for line in db.cart("default", "grocery")] == [5]
+    assert main(["config", "show"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "5" in lines["dialog.max_quantity"] and "# config file" in lines["dialog.max_quantity"]
+    assert "# built-in default" in lines["match.max_choices"]
+
+
+def test_without_tables_the_conversation_keeps_the_built_in_settings(
+    config_file: Path, db_path: Path
+) -> None:
+    args = parsed("chat", "--db", str(db_path), "--store", "grocery")
+    with open_db(args) as db:
+        dialog = open_assistant(args, db, "chat").dialog
+        dialog.respond("add seven bananas")
+        assert [line.quantity for line in db.cart("default", "grocery")] == [7]

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
 
+from voiceshop import thresholds
 from voiceshop.catalog.model import Product, Store
 from voiceshop.language import Normalizer, load_language
-from voiceshop.matching import ProductMatcher, matcher, scoring, search
+from voiceshop.matching import ProductMatcher, scoring, search
 from voiceshop.matching.index import NameVariant
 from voiceshop.matching.index_cache import IndexCache
 from voiceshop.matching.spelling import SpellingIndex
@@ -119,9 +120,9 @@ def reference_similar(found: ProductMatcher, word: str) -> dict[str, float]:
         other = index.vocabulary[other_id]
         if other != word and len(other) > 2:
             credit = (
-                matcher.KNOWN_SOUND_ALIKE_CREDIT
+                thresholds.KNOWN_SOUND_ALIKE_CREDIT
                 if known
-                else max(matcher.SOUND_ALIKE_CREDIT, fuzz.ratio(word, other) / 100)
+                else max(thresholds.SOUND_ALIKE_CREDIT, fuzz.ratio(word, other) / 100)
             )
             similar[other] = max(similar.get(other, 0.0), credit)
     return similar

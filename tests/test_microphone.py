@@ -27,7 +27,7 @@ from voiceshop.audio.microphone import (
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import read_wav
 from voiceshop.cli.voice_commands import DEMO_DIR
-from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.conversation import Reply
 from voiceshop.errors import AudioDeviceError
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings

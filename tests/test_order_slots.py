@@ -21,7 +21,7 @@ def coffee() -> Vocabulary:
 
 
 def proposals(text: str) -> list[tuple[str, tuple[str, ...], bool]]:
-    find = coffee().find_slots
+    find = coffee().reader.misheard
     assert find is not None
     return [(text[s.start : s.end], s.choices, s.heard_may_stay) for s in find(text)]
 

@@ -133,31 +133,33 @@ def test_items_joined_by_and_are_read_back_as_one_name_with_its_twins() -> None:
     second reading's prompt names the product whole, singular and plural, and the reading that
     says it whole replaces both items."""
     vocabulary = instacart_vocabulary()
-    assert vocabulary.find_names is not None and vocabulary.take_names is not None
+    assert vocabulary.reader is not None
     heard = "I would like three smurf and dry side six skybird."
 
-    names = vocabulary.find_names(heard)
+    names = vocabulary.reader.names_for(heard)
 
     assert {"Snug & Dry Size 6 Diaper", "Snug & Dry Size 6 Diapers"} <= set(names)
-    assert vocabulary.take_names(heard, "I'd like three Snug & Dry Size 6 Diaper.") == (
-        "I would like three snug and dry size six diaper."
-    )
-    assert vocabulary.take_names(heard, "I'd like two Snug & Dry Size 6 Diaper.") == heard, (
-        "not the same count"
-    )
+    assert vocabulary.reader.with_products_of(
+        heard, "I'd like three Snug & Dry Size 6 Diaper."
+    ) == ("I would like three snug and dry size six diaper.")
+    assert (
+        vocabulary.reader.with_products_of(heard, "I'd like two Snug & Dry Size 6 Diaper.") == heard
+    ), "not the same count"
 
 
 def test_a_count_heard_inside_the_product_words_comes_with_the_second_reading() -> None:
     """ "a Men's" heard as "amends": the second reading's count and words replace them."""
     vocabulary = instacart_vocabulary()
-    assert vocabulary.take_names is not None
+    assert vocabulary.reader is not None
     heard = "I'd like amends whole and thick shampoo and conditioners."
 
-    taken = vocabulary.take_names(heard, "I'd like a Men's Whole & Thick Shampoo & Conditioner.")
+    taken = vocabulary.reader.with_products_of(
+        heard, "I'd like a Men's Whole & Thick Shampoo & Conditioner."
+    )
 
     assert taken == "I'd like a Men's Whole & Thick Shampoo & Conditioner."
     assert (
-        vocabulary.take_names(
+        vocabulary.reader.with_products_of(
             "I need free disease for a lot of purpose and with lids.",
             "I need 3D Z Foil All Purpose Pan With Lids.",
         )
@@ -168,20 +170,20 @@ def test_a_count_heard_inside_the_product_words_comes_with_the_second_reading() 
 def test_a_product_with_a_twin_gets_a_reading_with_the_twins_name() -> None:
     """The audio, read back, chooses between twins: the prompt that held both names does not."""
     vocabulary = instacart_vocabulary()
-    assert vocabulary.twin_readings is not None
+    assert vocabulary.reader is not None
 
-    readings = vocabulary.twin_readings("I'd like three snug and dry size six diapers.")
+    readings = vocabulary.reader.twin_readings("I'd like three snug and dry size six diapers.")
 
     assert readings == ("I'd like three snug and dry size six diaper.",)
-    assert vocabulary.twin_readings("add minced garlic in extra virgin olive oil") == ()
+    assert vocabulary.reader.twin_readings("add minced garlic in extra virgin olive oil") == ()
 
 
 def test_names_only_spelled_alike_are_in_the_second_readings_prompt() -> None:
     """A weak likeness is for the audio to judge, not for the agent to offer."""
     vocabulary = instacart_vocabulary()
-    assert vocabulary.find_names is not None
+    assert vocabulary.reader is not None
 
-    names = vocabulary.find_names("put three funny lemon calf raps in my cart")
+    names = vocabulary.reader.names_for("put three funny lemon calf raps in my cart")
 
     assert "Honey Lemon Cough Drops" in names
 
@@ -191,13 +193,15 @@ def test_a_phrase_before_an_and_the_second_reading_does_not_hear_is_reread_too()
     reading's words (here as the one name the second reading says, "Organic Cotton Tampons,
     Super Plus Absorbency"); where it hears the "and" as well, only the unclear phrase does."""
     vocabulary = instacart_vocabulary()
-    assert vocabulary.take_names is not None
+    assert vocabulary.reader is not None
     heard = "I need free organic cat and tempan's super plus unsorbency."
 
-    without_and = vocabulary.take_names(
+    without_and = vocabulary.reader.with_products_of(
         heard, "I need 3 organic cotton Tampons, Super Plus Absorbency."
     )
-    with_and = vocabulary.take_names(heard, "I need 3 organic cats and super plus absorbency.")
+    with_and = vocabulary.reader.with_products_of(
+        heard, "I need 3 organic cats and super plus absorbency."
+    )
 
     assert without_and == "I need free organic cotton tampons super plus absorbency."
     assert with_and == "I need free organic cat and super plus absorbency."

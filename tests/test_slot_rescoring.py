@@ -7,10 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from voiceshop.recognizer.base import MisheardSlot, Vocabulary
-from voiceshop.recognizer.slots import misheard_slots, misheard_tail, sounds_alike
+from voiceshop.recognizer.base import Vocabulary
 from voiceshop.recognizer.whisper_backend import without_repetition
-from voiceshop.recognizer.whisper_rescoring import MAX_SENTENCES, rewrite_slots
+from voiceshop.rescoring.protocol import MisheardSlot
+from voiceshop.rescoring.readback import MAX_SENTENCES, rewrite_slots
+from voiceshop.rescoring.slots import misheard_slots, misheard_tail, sounds_alike
 
 SHOTS = ("single shot", "double shot", "triple shot")
 MILKS = ("milk", "skim milk", "whole milk", "soy milk")

@@ -15,8 +15,8 @@ from tests.test_speaker import needs_espeak
 from tests.test_whisper_recognizer import needs_whisper
 from voiceshop.cli.main import main
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import MASK, spoken_code
-from voiceshop.dialog.reply import Reply
 from voiceshop.intents.answers import Question
 from voiceshop.recognizer import Recognizer, RecognizerSettings, load_recognizer
 from voiceshop.recognizer.base import Vocabulary

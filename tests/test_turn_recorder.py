@@ -11,8 +11,8 @@ import pytest
 from voiceshop.audio.wav import read_wav
 from voiceshop.cli import main
 from voiceshop.cli.voice_commands import DEMO_DIR
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import MASK
-from voiceshop.dialog.reply import Reply
 from voiceshop.errors import VoiceShopError
 from voiceshop.recognizer.base import Transcript
 from voiceshop.turn_recorder import JOURNAL, TurnRecorder

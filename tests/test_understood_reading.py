@@ -11,8 +11,9 @@ from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import ProductMatcher
-from voiceshop.recognizer.base import Understood, Vocabulary
-from voiceshop.recognizer.whisper_backend import UNDERSTOOD_MARGIN, WindowDecoder
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import Understood
+from voiceshop.rescoring.reading_policy import UNDERSTOOD_MARGIN, ReadingPolicy
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +37,21 @@ def coffee() -> Vocabulary:
 def test_understanding_of_a_transcript(
     coffee: Vocabulary, said: str, understood: Understood
 ) -> None:
-    assert coffee.understanding is not None
-    assert coffee.understanding(said) is understood
+    assert coffee.reader is not None
+    assert coffee.reader.understanding(said) is understood
 
 
-def decoder_for(vocabulary: Vocabulary) -> WindowDecoder:
-    """A decoder whose token ids are the texts themselves: only the choice is tested."""
-    decoder = WindowDecoder.__new__(WindowDecoder)
-    decoder.slot_vocabulary = vocabulary
-    decoder._text = lambda tokens: tokens[0]  # type: ignore[method-assign]
-    return decoder
+def decoder_for(vocabulary: Vocabulary, whisper: FakeWhisper | None = None) -> ReadingPolicy:
+    """The policy over a decoder whose token ids are the texts themselves (only the choice is
+    tested), reading texts back with `whisper`'s scripted log-probabilities."""
+    whisper = whisper or FakeWhisper({})
+    decoder = SimpleNamespace(
+        text=lambda tokens: tokens[0],
+        token_ids=whisper.encode,
+        distributions=lambda _, tokens, **__: whisper.distributions(tokens),
+        readings=lambda _, lists, **__: [whisper.distributions(t) for t in lists],
+    )
+    return ReadingPolicy(decoder, vocabulary)  # type: ignore[arg-type]
 
 
 def readings(*texts: str, scores: tuple[float, ...] = ()) -> SimpleNamespace:
@@ -63,7 +69,7 @@ def test_a_reading_missing_a_product_gives_way_to_a_clear_one(coffee: Vocabulary
         "I like a lot of sugar and a bit of whole milk.",
         "I like latte with sugar, and a bit of whole milk.",
     )
-    understood = decoder._understood_reading(beam, None)
+    understood = decoder.understood_reading(beam, None)
     assert understood == "I like latte with sugar, and a bit of whole milk."
 
 
@@ -79,27 +85,19 @@ def test_the_likeliest_reading_stays_unless_it_misses_a_product(
 ) -> None:
     decoder = decoder_for(coffee)
     beam = readings(first, "I'd like a drip, coffee with a bit of sweetener.", "Add a latte.")
-    assert decoder._understood_reading(beam, None) == first
+    assert decoder.understood_reading(beam, None) == first
 
 
 def test_without_a_clear_reading_the_likeliest_stays(coffee: Vocabulary) -> None:
     decoder = decoder_for(coffee)
     beam = readings("Blue and iced coffee.", "brew on iced coffee.")
-    assert decoder._understood_reading(beam, None) == "Blue and iced coffee."
+    assert decoder.understood_reading(beam, None) == "Blue and iced coffee."
 
 
 def test_a_clear_reading_far_less_likely_is_not_taken(coffee: Vocabulary) -> None:
     decoder = decoder_for(coffee)
     beam = readings("you", "Add a latte.", scores=(-0.6, -0.6 - UNDERSTOOD_MARGIN - 0.1))
-    assert decoder._understood_reading(beam, None) == "you"
-
-
-def listening(decoder: WindowDecoder, whisper: FakeWhisper) -> WindowDecoder:
-    """The decoder reading texts back with `whisper`'s scripted log-probabilities."""
-    decoder._tokenizer = SimpleNamespace(encode=whisper.encode)  # type: ignore[assignment]
-    decoder.distributions = lambda _, tokens, **__: whisper.distributions(tokens)  # type: ignore[method-assign]
-    decoder.readings = lambda _, lists, **__: [whisper.distributions(t) for t in lists]  # type: ignore[method-assign]
-    return decoder
+    assert decoder.understood_reading(beam, None) == "you"
 
 
 @pytest.mark.parametrize(
@@ -120,6 +118,6 @@ def test_words_a_clear_reading_leaves_out_are_read_again_as_a_store_phrase(
             (*said, "with", "cream"): {".": -0.1},
         }
     )
-    decoder = listening(decoder_for(coffee), whisper)
+    decoder = decoder_for(coffee, whisper)
     beam = readings("I want a cappuccino, raspberry.", "I want a cappuccino,")
-    assert decoder._understood_reading(beam, None) == understood
+    assert decoder.understood_reading(beam, None) == understood

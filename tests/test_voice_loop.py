@@ -11,8 +11,8 @@ import pytest
 
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import MASK
-from voiceshop.dialog.reply import Reply
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.speaker.base import Speaker

@@ -11,6 +11,11 @@ names. Every key is optional:
     voice = "en-us"       # --voice
     rate = 160            # --rate, words per minute
 
+    [dialog]              # the conversation's limits and thresholds (`DialogSettings`)
+    confirm_below = 0.4
+    [match]               # the product matcher's thresholds (`MatchSettings`)
+    min_score = 0.6
+
 An option given on the command line wins over the file, and the file over the built-in default.
 A missing file is no error; a malformed one is, naming the file, the line and what to do.
 """
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceshop.errors import VoiceShopError
+from voiceshop.settings import BRANCHES, branch_defaults
 
 CONFIG_ENV_VAR = "VOICESHOP_CONFIG"
 CONFIG_NAME = "config.toml"
@@ -93,11 +99,15 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for name, value in raw.items():
         where = f"{path}, line {_line_of(text, name)}"
+        if name in BRANCHES:
+            settings[name] = _branch(name, value, where)
+            continue
         key = KEYS.get(name)
         if key is None:
             raise ConfigError(
-                f"{where}: unknown setting {name!r}; the settings are {', '.join(KEYS)} "
-                "(see `voiceshop config show`); remove or rename it"
+                f"{where}: unknown setting {name!r}; the settings are {', '.join(KEYS)} and "
+                f"the tables {', '.join(f'[{b}]' for b in BRANCHES)} (see `voiceshop config "
+                "show`); remove or rename it"
             )
         if not isinstance(value, key.kind) or isinstance(value, bool):
             raise ConfigError(
@@ -110,6 +120,30 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
             raise ConfigError(f"{where}: rate {value} is outside 50-500 words per minute")
         settings[name] = value
     return settings
+
+
+def _branch(branch: str, table: Any, where: str) -> dict[str, int | float]:
+    """A table of settings of one branch of the settings tree, each of its built-in type (a
+    whole number where a fraction is expected is taken)."""
+    defaults = branch_defaults(branch)
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{where}: {branch} must be a table of settings ([{branch}] and a setting per line), "
+            f"not {table!r}; fix it or remove the line"
+        )
+    for name, value in table.items():
+        if name not in defaults:
+            raise ConfigError(
+                f"{where}: [{branch}] has no setting {name!r}; its settings are "
+                f"{', '.join(defaults)}; remove or rename it"
+            )
+        fraction = isinstance(defaults[name], float)
+        if isinstance(value, bool) or not isinstance(value, (float, int) if fraction else int):
+            raise ConfigError(
+                f"{where}: [{branch}] {name} must be {'a number' if fraction else 'a whole number'}"
+                f", not {value!r}; e.g. {name} = {defaults[name]!r}"
+            )
+    return {n: float(v) if isinstance(defaults[n], float) else v for n, v in table.items()}
 
 
 @dataclass(frozen=True)

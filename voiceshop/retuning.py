@@ -10,7 +10,7 @@ While a question is open ("Did you mean A or B?"), it listens for the answers
 from __future__ import annotations
 
 from voiceshop.dialog.assistant import Assistant
-from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.conversation import Reply
 from voiceshop.intents.answers import OpenQuestion, answer_vocabulary
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.recognizer.base import Recognizer, Vocabulary

@@ -36,8 +36,8 @@ from voiceshop.audio.echo import (
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
+from voiceshop.dialog.conversation import Conversation, Reply
 from voiceshop.dialog.purchase import MASK
-from voiceshop.dialog.reply import Conversation, Reply
 from voiceshop.errors import AudioInputError
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker.base import Speaker, SpeechPlayback

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from voiceshop.catalog.model import Store
-from voiceshop.cli.common import db_options, open_db, open_shop, shop_options
+from voiceshop.cli.common import db_options, open_db, open_shop, settings_of, shop_options
 from voiceshop.errors import AccountError, StoreNotFoundError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
@@ -207,7 +207,8 @@ def run_history_import(args: argparse.Namespace) -> int:
                 f"{args.user} has no account linked at {store.id}: link it first with "
                 f"`voiceshop account link --store {store.id} --customer ID`"
             )
-        matcher = ProductMatcher(store, Normalizer(load_language(store.language or "en")))
+        language = load_language(store.language or "en")
+        matcher = ProductMatcher(store, Normalizer(language), settings_of(args).match)
         purchases = read_history(args.file, store, matcher)
         db.add_purchases(args.user, store.id, purchases)
     print(f"Imported {len(purchases)} purchases for {args.user} at {store.name}.")

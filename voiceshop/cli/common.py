@@ -11,6 +11,7 @@ from voiceshop.catalog.resolve import open_store
 from voiceshop.config import KEYS, load_config, resolve
 from voiceshop.dialog.assistant import DEFAULT_STORE, Assistant
 from voiceshop.errors import VoiceShopError
+from voiceshop.settings import Settings, settings_from
 from voiceshop.storage.backend import database_target, shown_target
 from voiceshop.storage.database import ShopDatabase
 
@@ -79,14 +80,22 @@ def _add_user(group: argparse._ArgumentGroup) -> None:
 
 def apply_config(args: argparse.Namespace) -> None:
     """Fill the options not given on the command line from the config file, else the built-in
-    defaults; the config's store is kept as `args.config_store` (see `store_spec`).
-    ConfigError when the file is malformed."""
+    defaults; the config's store is kept as `args.config_store` (see `store_spec`), the settings
+    tree built from it as `args.settings` (see `settings_of`). ConfigError when the file is
+    malformed."""
     config = load_config()
     given = {name: getattr(args, name, None) for name in KEYS}
     for name, setting in resolve(given, config).items():
         if name != "store" and hasattr(args, name):
             setattr(args, name, setting.value)
     args.config_store = config.get("store")
+    args.settings = settings_from(config)
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings tree `apply_config` built; the built-in settings where it did not run."""
+    settings: Settings | None = getattr(args, "settings", None)
+    return settings or Settings()
 
 
 def open_db(args: argparse.Namespace) -> ShopDatabase:
@@ -138,4 +147,5 @@ def open_assistant(args: argparse.Namespace, db: ShopDatabase, interface: str) -
         store=store_spec(args, db),
         language=getattr(args, "language", None),
         interface=interface,
+        settings=settings_of(args),
     )

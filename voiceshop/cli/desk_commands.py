@@ -8,6 +8,7 @@ from pathlib import Path
 from voiceshop.cli.common import apply_config, default_db_path, shop_options
 from voiceshop.config import KEYS, ConfigError, config_path, load_config, resolve
 from voiceshop.doctor import DoctorSettings, Status, format_finding, iter_findings
+from voiceshop.settings import BRANCHES, branch_defaults
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -109,6 +110,11 @@ def run_config_show(args: argparse.Namespace) -> int:
         else:
             shown = repr(setting.value) if isinstance(setting.value, str) else str(setting.value)
         print(f"{name:9} = {shown:30}  # {setting.source}: {KEYS[name].meaning}")
+    for branch in BRANCHES:
+        given = config.get(branch, {})
+        for name, default in branch_defaults(branch).items():
+            source = "config file" if name in given else "built-in default"
+            print(f"{branch}.{name} = {given.get(name, default)}  # {source}")
     return 0
 
 

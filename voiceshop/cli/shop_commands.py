@@ -19,11 +19,12 @@ from voiceshop.cli.common import (
     open_assistant,
     open_db,
     open_shop,
+    settings_of,
     shop_options,
 )
 from voiceshop.dialog.assistant import Assistant
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import MASK
-from voiceshop.dialog.reply import Reply
 from voiceshop.errors import CatalogError, StoreNotFoundError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
@@ -320,7 +321,8 @@ def _confirmed(question: str) -> bool:
 def run_catalog_search(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         store = open_shop(args, db)
-    matcher = ProductMatcher(store, Normalizer(load_language(language_of(args, store))))
+    language = load_language(language_of(args, store))
+    matcher = ProductMatcher(store, Normalizer(language), settings_of(args).match)
     if args.json and args.phrase == "-":
         for line in _stdin_lines():
             print(json.dumps(_search_json(matcher, line.strip(), args.limit)), flush=True)

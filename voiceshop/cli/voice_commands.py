@@ -16,7 +16,14 @@ from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.catalog.model import Store
-from voiceshop.cli.common import language_of, open_assistant, open_db, open_shop, shop_options
+from voiceshop.cli.common import (
+    language_of,
+    open_assistant,
+    open_db,
+    open_shop,
+    settings_of,
+    shop_options,
+)
 from voiceshop.cli.status_line import StatusLine
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
@@ -253,7 +260,8 @@ def run_understand(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         store = open_shop(args, db)
     language = language_of(args, store)
-    matcher = ProductMatcher(store, IntentParser(store, language).normalizer)
+    normalizer = IntentParser(store, language).normalizer
+    matcher = ProductMatcher(store, normalizer, settings_of(args).match)
     parser = IntentParser(store, language, products=matcher)
     no_drafts = InterimSettings(draft_every_seconds=None)  # no partial transcripts to show
     settings = replace(_recognizer_settings(args, language), interim=no_drafts)

@@ -15,8 +15,8 @@ from rapidfuzz import fuzz
 from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import bundled_store_names, open_store
 from voiceshop.dialog.consent import Consent
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.manager import DialogManager
-from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.shared import SharedStores
 from voiceshop.dialog.state import (
     ConfirmingCheckout,
@@ -27,7 +27,9 @@ from voiceshop.dialog.state import (
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import is_too_long
-from voiceshop.matching import MatchOutcome
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.settings import Settings
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Order, OrderStatus
 
@@ -59,6 +61,7 @@ class Assistant:
         interface: str | None = None,
         user_fixed: bool = False,
         shared: SharedStores | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.db = db
         self.user = user
@@ -69,6 +72,8 @@ class Assistant:
         does not switch to Sam's cart."""
         self._shared = shared
         """Stores, matchers and parsers shared with other conversations; None: its own."""
+        self.settings = settings or Settings()
+        """The conversation's and the matcher's settings (those of `shared`, where given)."""
         self.interface = interface
         """Where the conversation happens (`chat`, `voice`, `replay`, ...), kept with orders."""
         self._stores: dict[str, Store] = {}
@@ -323,7 +328,7 @@ class Assistant:
             matcher, parser = (
                 self._shared.understanding(store, self.language_at(store))
                 if self._shared is not None
-                else (None, None)
+                else (self._new_matcher(store), None)
             )
             self._dialogs[key] = DialogManager(
                 store,
@@ -331,10 +336,15 @@ class Assistant:
                 self.user,
                 self.language_at(store),
                 matcher=matcher,
+                settings=self.settings.dialog,
                 interface=self.interface,
                 parser=parser,
             )
         return self._dialogs[key]
+
+    def _new_matcher(self, store: Store) -> ProductMatcher:
+        language = load_language(self.language_at(store))
+        return ProductMatcher(store, Normalizer(language), self.settings.match)
 
     # Checkout across stores
 

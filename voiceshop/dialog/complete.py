@@ -17,7 +17,7 @@ from __future__ import annotations
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.model import ItemRequest
 from voiceshop.matching import MatchOutcome
-from voiceshop.recognizer.interim import Request
+from voiceshop.rescoring.protocol import Request
 
 TRAILING_OFF = ("...", "…", "-", "—")
 """How Whisper ends a transcript whose speech broke off."""

@@ -20,9 +20,9 @@ from voiceshop.dialog.cart import (
 )
 from voiceshop.dialog.choices import told_apart
 from voiceshop.dialog.consent import Consent, ConsentReader
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import PurchaseGuard
 from voiceshop.dialog.replies import Replies
-from voiceshop.dialog.reply import Reply
 from voiceshop.dialog.state import (
     Change,
     Choosing,
@@ -37,11 +37,12 @@ from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
 from voiceshop.language import LanguageData, Normalizer, load_language
-from voiceshop.matching.matcher import EXACT, MatchOutcome, MatchResult, ProductMatcher
+from voiceshop.matching.matcher import MatchOutcome, MatchResult, ProductMatcher
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import Placing, ShopDatabase
 from voiceshop.storage.guards import CodeRequired, OverLimit
 from voiceshop.storage.records import CartLine
+from voiceshop.thresholds import EXACT
 
 _DOZEN = 12
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
@@ -568,7 +569,7 @@ class DialogManager:
             recounted = replace(pending.item, quantity=intent.quantity)
             self.state.pending = replace(pending, item=recounted)
             return self._ask(self.state.pending)
-        named = self._picked(pending, text, intent)
+        named = self._choices_named_by_answer(pending, text, intent)
         if named:
             self._read_as_choice(intent)
         if len(named) > 1:
@@ -648,7 +649,7 @@ class DialogManager:
         unanswered = self.state.unanswered
         for index in range(len(unanswered) - 1, -1, -1):
             question = unanswered[index]
-            named = self._picked(question, text, intent)
+            named = self._choices_named_by_answer(question, text, intent)
             if named:
                 self._read_as_choice(intent)
             if len(named) == 1:
@@ -692,7 +693,9 @@ class DialogManager:
         offered_after = (len(pending.choices) + 1, -1)
         return intent.name == "Choose" and _position(intent) in offered_after
 
-    def _picked(self, pending: Choosing, text: str, intent: Intent | None) -> tuple[Product, ...]:
+    def _choices_named_by_answer(
+        self, pending: Choosing, text: str, intent: Intent | None
+    ) -> tuple[Product, ...]:
         """The choice the answer picks (one), the choices it narrows to (several), or none."""
         choices = pending.choices
         if intent is not None and intent.name in ("Yes", "Count") and len(choices) == 1:

@@ -13,15 +13,16 @@ from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
-from voiceshop.matching import ProductMatcher
+from voiceshop.matching import MatchSettings, ProductMatcher
 from voiceshop.storage.database import ShopDatabase
 
 
 class SharedStores:
     """Stores by the name they were asked for, and each store's matcher and parser."""
 
-    def __init__(self, db: ShopDatabase) -> None:
+    def __init__(self, db: ShopDatabase, match: MatchSettings | None = None) -> None:
         self._db = db
+        self._match = match or MatchSettings()
         self._stores: dict[str, Store] = {}
         self._understanding: dict[tuple[str, str], tuple[ProductMatcher, IntentParser]] = {}
 
@@ -37,7 +38,7 @@ class SharedStores:
         once."""
         key = (store.id, language)
         if key not in self._understanding:
-            matcher = ProductMatcher(store, Normalizer(load_language(language)))
+            matcher = ProductMatcher(store, Normalizer(load_language(language)), self._match)
             parser = IntentParser(store, language, products=matcher)
             self._understanding[key] = (matcher, parser)
         return self._understanding[key]

@@ -12,6 +12,14 @@ from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
 from voiceshop.intents.options import OptionSpan, OptionSpotter
 from voiceshop.language.data import LanguageData
 from voiceshop.language.numbers import Numbers
+from voiceshop.thresholds import (
+    JOINED_NAMES,
+    MERGE_TOLERANCE,
+    NAMES_CLEARLY,
+    NAMES_EXACTLY,
+    NAMES_FAIRLY,
+    NAMES_WEAKLY,
+)
 
 
 class ProductNames(Protocol):
@@ -39,23 +47,6 @@ class ProductNames(Protocol):
 _SCORES_KEPT = 4096
 """How many phrase scores a reader keeps: one reading asks about the same phrases often."""
 _DOZEN = 12
-_MERGE_TOLERANCE = 0.02
-_NAMES = 0.5
-"""Phrase score from which words name a product, if only weakly.
-Not tuned: set with the item-list rule, no figures quoted."""
-_NAMES_FAIRLY = 0.7
-"""Phrase score from which words name a product fairly well.
-Not tuned: chosen on one example ('burger maked corn'), no figures quoted."""
-_JOINED_NAMES = 0.75
-"""Phrase score from which parts joined by "and", one of which names a product only weakly
-("low and green tea scented hand soap", misheard), name one product together.
-Not tuned: chosen on one example ('burger maked corn'), no figures quoted."""
-_NAMES_CLEARLY = 0.8
-"""Phrase score from which words name a product clearly.
-Not tuned: chosen on one example ('his sixteen ounce, iced coffee'), no figures quoted."""
-_NAMES_EXACTLY = 0.9
-"""Phrase score from which words are a product's name, or all but one unsaid word of it.
-Not tuned: chosen on examples ('two percent milk', 'one milk'), no figures quoted."""
 
 
 @dataclass
@@ -223,7 +214,7 @@ class ItemListReader:
         vague_words = " ".join(self._product_of(words, vague, span_at)[2])
         clear_words = " ".join(self._product_of(words, clear, span_at)[2])
         score = self._phrase_score
-        return bool(clear_words) and score(vague_words) < _NAMES_CLEARLY <= score(clear_words)
+        return bool(clear_words) and score(vague_words) < NAMES_CLEARLY <= score(clear_words)
 
     def _only_describes(
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
@@ -231,7 +222,7 @@ class ItemListReader:
         """Whether the segment has options, or a count or a unit and no other words ("and two",
         ", two pounds"; but not "and a scone", a product the store may lack), and no words naming
         a product."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         rest = self._count_and_unit(words, free[self._carrier_length(words, seg, span_at) :])[2]
         if not self._product_words(words, _Segment(rest), span_at):
             return bool(self._description(words, seg, span_at)) or any(
@@ -244,7 +235,7 @@ class ItemListReader:
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> list[int]:
         """The positions of the segment's options, count and unit."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         start = self._carrier_length(words, seg, span_at)
         rest = self._count_and_unit(words, free[start:])[2]
         counted = set(free[start : len(free) - len(rest)])
@@ -254,7 +245,7 @@ class ItemListReader:
         """Whether the product words name a product, at least weakly."""
         if not product:
             return False
-        return self._phrase_score is None or self._phrase_score(" ".join(product)) >= _NAMES
+        return self._phrase_score is None or self._phrase_score(" ".join(product)) >= NAMES_WEAKLY
 
     def _merge_names_with_and(
         self, words: Sequence[str], segments: list[_Segment], span_at: dict[int, OptionSpan]
@@ -309,9 +300,9 @@ class ItemListReader:
         joined = f"{left} {right}"
         weaker, clearer = sorted((self._phrase_score(left), self._phrase_score(right)))
         whole = self._phrase_score(joined)
-        if whole < clearer - _MERGE_TOLERANCE:
+        if whole < clearer - MERGE_TOLERANCE:
             return False
-        if whole >= _NAMES_CLEARLY and whole > weaker + _MERGE_TOLERANCE:
+        if whole >= NAMES_CLEARLY and whole > weaker + MERGE_TOLERANCE:
             return True
         return "," in (self._products.product_name(joined) or "")
 
@@ -339,13 +330,13 @@ class ItemListReader:
             [(left, self._phrase_score(left)), (right, self._phrase_score(right))],
             key=lambda part: part[1],
         )
-        if low < _NAMES:
-            return joined >= _NAMES
-        if joined >= high - _MERGE_TOLERANCE or (low < _NAMES_FAIRLY and joined >= _JOINED_NAMES):
+        if low < NAMES_WEAKLY:
+            return joined >= NAMES_WEAKLY
+        if joined >= high - MERGE_TOLERANCE or (low < NAMES_FAIRLY and joined >= JOINED_NAMES):
             return True
         return (
-            low < _NAMES_CLEARLY
-            and joined >= max(low, _NAMES_FAIRLY)
+            low < NAMES_CLEARLY
+            and joined >= max(low, NAMES_FAIRLY)
             and self._names_another_product(joined_words, clearer)
         )
 
@@ -368,7 +359,7 @@ class ItemListReader:
         phrase = " ".join(product)
         if unit and phrase and self._products is not None:
             phrase = self._products.sold_by(phrase, unit) or phrase
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         refers = bool(free) and words[free[-1]] in self._language.pro_forms
         size = self._pack_size(words, seg, span_at)
         item = ItemRequest(phrase, quantity, unit, options, joined_by, size=size, refers=refers)
@@ -381,7 +372,7 @@ class ItemListReader:
         self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
     ) -> tuple[int | None, str, list[str]]:
         """The segment's count, unit and product words, after any carrier words before them."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         start = self._carrier_length(words, seg, span_at)
         quantity, unit, rest = self._count_and_unit(words, free[start:])
         product = self._without_trailing_carrier(
@@ -402,7 +393,7 @@ class ItemListReader:
         while (
             keep > 1
             and product[keep - 1] in self._carrier_words
-            and score(product[keep - 1]) < _NAMES
+            and score(product[keep - 1]) < NAMES_WEAKLY
         ):
             keep -= 1
         cuts = range(len(product), keep - 1, -1)
@@ -419,7 +410,7 @@ class ItemListReader:
         if self._phrase_score is None:
             return 0
         score = self._phrase_score
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         described = any(i in span_at for i in seg.positions)
         naming_nothing = 0
         while naming_nothing < len(free) and self._carries(words[free[naming_nothing]]):
@@ -444,10 +435,11 @@ class ItemListReader:
         """Whether a word may only carry the sentence: it names nothing, or it is a hedge
         ("like")."""
         assert self._phrase_score is not None
-        return word in self._language.count_hedges or self._phrase_score(word) < _NAMES
+        return word in self._language.count_hedges or self._phrase_score(word) < NAMES_WEAKLY
 
     @staticmethod
-    def _free(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:
+    def _positions_outside_options(seg: _Segment, span_at: dict[int, OptionSpan]) -> list[int]:
+        """The segment's word positions that no option span takes."""
         return [i for i in seg.positions if i not in span_at]
 
     def _count_and_unit(
@@ -491,7 +483,7 @@ class ItemListReader:
     ) -> str:
         """The words giving the size of the unit said after the count ("twenty four" of "a 24
         pack of water"), or ""."""
-        free = self._free(seg, span_at)
+        free = self._positions_outside_options(seg, span_at)
         free = free[self._carrier_length(words, seg, span_at) :]
         counted = self._numbers.parse_count([words[i] for i in free])
         if counted is None or self._count_in_name(words, free, counted[1]):
@@ -532,11 +524,9 @@ class ItemListReader:
         if words[free[used]] in self._language.measure_words:
             return True
         whole = self._phrase_score(" ".join(words[i] for i in free))
-        if whole < _NAMES_EXACTLY:
+        if whole < NAMES_EXACTLY:
             return False
-        return (
-            whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + _MERGE_TOLERANCE
-        )
+        return whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + MERGE_TOLERANCE
 
     def _misheard_count(self, words: Sequence[str], free: list[int]) -> tuple[int, int] | None:
         """A first word that stands for a misheard count ("free sea salt"), where the words
@@ -549,7 +539,7 @@ class ItemListReader:
             return None
         rest = self._phrase_score(" ".join(words[i] for i in free[1:]))
         whole = self._phrase_score(" ".join(words[i] for i in free))
-        return (misheard, 1) if rest >= max(whole, _NAMES) else None
+        return (misheard, 1) if rest >= max(whole, NAMES_WEAKLY) else None
 
     def _unit_at(self, words: Sequence[str], free: list[int], at: int, counted: bool) -> int:
         """How many words from free[at] name a unit ("cartons", "half gallon"), or 0."""

@@ -6,17 +6,15 @@ template word, every number word, and every product name, alias, option value an
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from voiceshop.catalog.model import Store
-from voiceshop.intents.catalog_slots import CatalogSlots
-from voiceshop.intents.order_slots import OrderSlots
 from voiceshop.intents.parser import IntentParser
-from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer.base import Understood, Vocabulary
+from voiceshop.matching import ProductMatcher
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.store_reading import StoreReading
 
 _TEMPLATE_WORDS = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")
 
@@ -29,9 +27,9 @@ def store_vocabulary(
     store: Store, parser: IntentParser, matcher: ProductMatcher | None = None
 ) -> Vocabulary:
     """Phrases (names, aliases, option values; command phrases last), all their words, the
-    groups of phrases that fill the same slot (see `slot_groups`), and where the store's grammar
-    and catalog see a transcript as maybe misheard (`CatalogSlots`, with `matcher`, or a new
-    matcher for the store)."""
+    groups of phrases that fill the same slot (see `slot_groups`), and the store's grammar and
+    catalog as the recognizer asks them about a transcript (`StoreReading`, with `matcher`, or
+    a new matcher for the store)."""
     normalize = parser.normalizer.normalize
     said: list[str] = []
     for product in store.products:
@@ -53,16 +51,7 @@ def store_vocabulary(
         parser.language.add_on_leads,
     )
     matcher = matcher or ProductMatcher(store, parser.normalizer)
-    catalog = CatalogSlots(vocabulary, parser, matcher)
-    grammar = OrderSlots(store, parser, vocabulary.words, matcher.score, catalog)
-    return replace(
-        vocabulary,
-        find_slots=grammar,
-        find_names=catalog.names_for,
-        take_names=catalog.with_products_of,
-        twin_readings=catalog.twin_readings,
-        understanding=functools.partial(_understanding, parser, matcher),
-    )
+    return replace(vocabulary, reader=StoreReading(store, vocabulary, parser, matcher))
 
 
 def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:
@@ -110,14 +99,3 @@ def _template_words(parser: IntentParser) -> set[str]:
     for unit, plural in language.units.items():
         words.update(unit.split() + plural.split())
     return words
-
-
-def _understanding(parser: IntentParser, matcher: ProductMatcher, text: str) -> Understood:
-    """How far the store understands the products `text` asks for."""
-    intent = parser.parse(text)
-    if intent is None or not intent.items:
-        return Understood.NO_PRODUCTS
-    outcomes = {matcher.match(item.phrase).outcome for item in intent.items}
-    if MatchOutcome.NOT_FOUND in outcomes:
-        return Understood.MISSING
-    return Understood.UNCLEAR if MatchOutcome.AMBIGUOUS in outcomes else Understood.CLEAR

@@ -35,6 +35,13 @@ from voiceshop.matching.scoring import (
 )
 from voiceshop.matching.search import candidates
 from voiceshop.matching.words import MatchWords
+from voiceshop.thresholds import (
+    EXACT,
+    EXPLAINS,
+    FULL_COVER,
+    KNOWN_SOUND_ALIKE_CREDIT,
+    SOUND_ALIKE_CREDIT,
+)
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,11 @@ class MatchSettings:
     carried_share: float = 0.5
     """Below this share (0..1, by idf) of the said words that the catalog explains, a phrase
     that names no product clearly is not found: the store does not carry it ("wine" at the
-    grocery, nearest "Baby Wipes"; see `ProductMatcher.carried`). Tuned on
-    `python -m benchmarks.carried_share`: of 14 perturbed Instacart names that name no product
-    clearly 0 are lost at 0.4, 1 at 0.5 ("suite vermouth"), 2 at 0.6, while 45.2% / 51.4% /
-    64.4% of 146 Instacart alcohol names are caught at the grocery; and on the everyday tune
-    set (tests/everyday/tune), where 0.4 and 0.5 pass the same turns."""
+    grocery, nearest "Baby Wipes"; see `ProductMatcher.carried`). A higher share catches more
+    names the store does not carry and loses more unclear names it does.
+    Tuned on: `python -m benchmarks.carried_share` (perturbed Instacart names that name no
+    product clearly, against Instacart alcohol names at the grocery; it prints both for each
+    share) and the everyday tune set (tests/everyday/tune)."""
 
 
 class MatchOutcome(StrEnum):
@@ -203,7 +210,7 @@ class ProductMatcher:
         `unit` (their counting unit or size says it), best first ("a gallon of milk": the
         gallon milks, not the half-gallon cartons)."""
         said = set(self.words.words(unit))
-        similar = self._said_similar(phrase)
+        similar = self._similar_words_per_word(phrase)
         return [
             c.product
             for c in self.rank(phrase, self.settings.personal_pool)
@@ -339,7 +346,7 @@ class ProductMatcher:
         if other.score >= top - s.ambiguity_margin:
             return True
         return other.score >= top - s.choice_margin and self._covers(
-            other.product, self._said_similar(phrase)
+            other.product, self._similar_words_per_word(phrase)
         )
 
     def widened(
@@ -421,7 +428,7 @@ class ProductMatcher:
         self, phrase: str, ranked: list[Candidate], preferences: Mapping[str, float]
     ) -> Candidate | None:
         """The shopper's favourite among the products that name everything they said."""
-        similar = self._said_similar(phrase)
+        similar = self._similar_words_per_word(phrase)
         favourites = [
             c
             for c in ranked
@@ -436,7 +443,7 @@ class ProductMatcher:
         """Whether the best product is the only one among the best ranked whose name (with its
         brand) holds every said word, spelled alike: "jif crunchy" is the Jif Crunchy Peanut
         Butter though "peanut butter" was not said; "water" names two waters."""
-        similar = self._said_similar(phrase)
+        similar = self._similar_words_per_word(phrase)
         holding = [
             c.product.id
             for c in self.rank(phrase, WIDENED_POOL)
@@ -452,13 +459,13 @@ class ProductMatcher:
         """Whether the phrase names no product clearly and has a word its best product lacks."""
         if best.score >= self.settings.confident_score:
             return False
-        return not self._covers(best.product, self._said_similar(phrase))
+        return not self._covers(best.product, self._similar_words_per_word(phrase))
 
     def _spans(self, product: Product, first: str, second: str) -> bool:
         """Whether one name of the product holds a word (or a close one) of each phrase."""
-        said = self._said_similar(first)
+        said = self._similar_words_per_word(first)
         cut = len(said)
-        said += self._said_similar(second)
+        said += self._similar_words_per_word(second)
         return any(
             any(named[:cut]) and any(named[cut:])
             for named in self._named_words(product, said, FULL_COVER)
@@ -508,7 +515,7 @@ class ProductMatcher:
         similar = self._similar_words(word)
         return SaidWord(similar, self._said_weight(word, similar))
 
-    def _said_similar(self, phrase: str) -> list[dict[int, float]]:
+    def _similar_words_per_word(self, phrase: str) -> list[dict[int, float]]:
         """For each word of the phrase, the catalog words similar to it (`_similar_words`)."""
         return [self._similar_words(word) for word in self.words.words(phrase)]
 
@@ -559,21 +566,6 @@ SIMILAR_SPELLINGS = 8
 SIMILAR_WORDS_KEPT = 4096
 """How many spoken words' similar catalog words a matcher keeps: a long utterance asks about
 the phrases of its words many times over."""
-FULL_COVER = 0.8
-"""A said word counts as named by a product when this similar to one of its words.
-Not tuned: a guess."""
-EXPLAINS = 0.81
-"""A name word explains a said word that is not in the catalog when this similar to it: spelled
-alike ("hole" / "whole"), not merely with the same sound key ("tofu" / "dove": 0.8).
-Tuned on: the everyday tune corpus ('tofu' is not 'dove')."""
-EXACT = 0.9999
-"""A score this high means the phrase is the name, word for word."""
-SOUND_ALIKE_CREDIT = 0.8
-"""Similarity credited to an unknown word that sounds like a catalog word ("serial").
-Not tuned: set with the first matcher, before any accuracy benchmark existed."""
-KNOWN_SOUND_ALIKE_CREDIT = 0.6
-"""Credit when the spoken word is itself a catalog word ("bread" is not "burrito").
-Not tuned: checked on the conversation test fixtures only."""
 
 
 def _sound_alike(word: str, other: str) -> float:

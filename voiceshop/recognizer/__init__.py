@@ -15,8 +15,9 @@ from typing import Literal
 
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
 from voiceshop.recognizer.endpoint import EndpointSettings
-from voiceshop.recognizer.interim import InterimSettings, Request, RequestCheck
+from voiceshop.recognizer.interim import InterimSettings
 from voiceshop.recognizer.models import find_vosk_model
+from voiceshop.rescoring.protocol import Request, RequestCheck
 
 __all__ = [
     "STOCK_NO_SPEECH_GATE",
@@ -71,11 +72,11 @@ class WhisperSettings:
     """Window decoding: a window whose no-speech probability is above the first number and
     whose mean token log-probability is below the second is dropped as noise. Chosen on the
     tune halves (coffee-dev, short answers): a tighter gate, (0.15, -0.5), understood the same
-    coffee orders and dropped a quarter of the one-word answers said after the store's prompt."""
+    coffee orders but dropped one-word answers said after the store's prompt."""
     rescore_slots: bool = True
     """Window decoding: replace a misheard phrase of the store's ("a dull shot") by the one of
     its slot group that the audio fits best ("a double shot"), and read unclear product phrases
-    again; see `whisper_rescoring`."""
+    again; see `rescoring.readback`."""
 
 
 @dataclass(frozen=True)

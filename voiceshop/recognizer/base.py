@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 
 from voiceshop.audio.types import Chunk
+from voiceshop.rescoring.protocol import StoreReader
 
 
 @dataclass(frozen=True)
@@ -23,28 +23,6 @@ class Transcript:
     """Length of the utterance's audio."""
     read_seconds: float = 0.0
     """Time the engine took for the reading that gave this text (0 where not measured)."""
-
-
-@dataclass(frozen=True)
-class MisheardSlot:
-    """text[start:end] of a transcript may stand for one of `choices`: the grammar's proposal,
-    for the recognizer to decide by the audio."""
-
-    start: int
-    end: int
-    choices: tuple[str, ...]
-    heard_may_stay: bool = False
-    """The heard words may be right as they are (a product phrase the catalog leaves unclear):
-    they stay unless a choice reads about as well. Otherwise they are surely wrong (words the
-    store never uses) and the likeliest choice replaces them; a lone choice, with nothing to
-    tell it from, only where it reads about as well."""
-
-
-SlotFinder = Callable[[str], Sequence[MisheardSlot]]
-"""The stretches of a transcript that may be misheard, with what they may stand for."""
-NameFinder = Callable[[str], Sequence[str]]
-"""Names a transcript's unclear product phrases may stand for, closest first: worth reading the
-audio again with them in the recognizer's prompt."""
 
 
 @dataclass(frozen=True)
@@ -64,39 +42,14 @@ class Vocabulary:
     leads: tuple[str, ...] = ()
     """Words said before a slot phrase to join it to what came before ("with cream", "and
     sugar")."""
-    find_slots: SlotFinder | None = None
-    """Where a transcript may be misheard, as the store's grammar and catalog see it; None: by
-    `slots` alone (`recognizer.slots.misheard_slots`)."""
-    find_names: NameFinder | None = None
-    """Catalog names for a transcript's unclear product phrases (`CatalogSlots.names_for`);
-    None: no second reading."""
-    take_names: Callable[[str, str], str] | None = None
-    """The first reading with the product phrases of the second, the rest kept
-    (`CatalogSlots.with_products_of`); None: the second reading whole."""
-    twin_readings: Callable[[str], Sequence[str]] | None = None
-    """The transcript with each product phrase said as the name of a twin of its product (the
-    same words but for plurals, `CatalogSlots.twin_readings`): a recognizer whose prompt held
-    both names lets the audio choose; None: no such readings."""
-    understanding: Callable[[str], Understood] | None = None
-    """How far the store's grammar and catalog understand a transcript. Where a product is
-    missing from the likeliest reading, a recognizer may take a less likely reading of its own
-    whose products are all clear; None: the likeliest reading."""
+    reader: StoreReader | None = None
+    """The store's grammar and catalog, asked where a transcript may be misheard and which
+    names it may stand for (`rescoring.store_reading.StoreReading`); None: misheard stretches
+    by `slots` alone (`rescoring.slots.misheard_slots`), no second reading, the likeliest
+    reading."""
     said_alone: bool = False
     """Each phrase is said on its own, as an answer to a question ("yes", "the second one"),
     not inside an order: a recognizer's prompt lists them as sentences."""
-
-
-class Understood(Enum):
-    """How far a store understands a transcript that asks for products."""
-
-    NO_PRODUCTS = "no products"
-    """It does not parse, or asks for none (a yes, a checkout)."""
-    MISSING = "missing"
-    """A product it asks for is not in the catalog, or it describes one without naming it."""
-    UNCLEAR = "unclear"
-    """Its products are in the catalog, one of them only unclearly."""
-    CLEAR = "clear"
-    """Each product it asks for is clearly one of the catalog's."""
 
 
 class Recognizer(ABC):

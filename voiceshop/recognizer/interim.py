@@ -42,7 +42,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -50,26 +49,12 @@ import numpy as np
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.recognizer.base import Transcript
 from voiceshop.recognizer.endpoint import Endpointer, EndReason, Utterance
+from voiceshop.rescoring.protocol import Request, RequestCheck
 
 if TYPE_CHECKING:
     from voiceshop.recognizer import RecognizerSettings
 
 
-class Request(StrEnum):
-    """How far the words so far make a request: what decides how long a pause ends them."""
-
-    UNFINISHED = "unfinished"
-    """No request yet, or the last words lead on ("add two", "a latte with")."""
-    OPEN = "open"
-    """A request that names products: more products may follow a pause."""
-    OPTIONS_MAY_FOLLOW = "options may follow"
-    """A request adding a product that takes options not yet said ("a large latte")."""
-    CLOSED = "closed"
-    """A request that takes nothing more ("yes", "check out", "what's in my cart")."""
-
-
-RequestCheck = Callable[[str], Request]
-"""How far a transcript is a request (`voiceshop.dialog.complete` for the shop's)."""
 UtteranceReader = Callable[[Utterance], Transcript]
 """The final reading of an utterance."""
 DraftReader = Callable[[bytes], str]
@@ -97,8 +82,7 @@ class InterimSettings:
     not (yet) known to pause longer inside requests.
     Tuned on: the turn benchmarks (demo turns, coffee-dev before the split, paused requests)."""
     options_silence_seconds: float = 0.5
-    """The same when options may follow: longer than the pauses people make before them (at
-    most 0.42 s in 124 recorded coffee orders).
+    """The same when options may follow: longer than the pauses people make before them.
     Tuned on: pauses in coffee-dev, all 124 recordings, before the tune/check split, and the turn
     benchmarks."""
     habit_margin_seconds: float = 0.15

@@ -4,15 +4,15 @@ Audio is buffered by the `Endpointer`; each finished utterance is transcribed in
 store's vocabulary as the initial prompt, which steers spelling ("iced mocha", "twenty ounce")
 without constraining what can be heard. Whisper works on whole utterances only; the
 `LookaheadTranscriber` (interim.py) reads them while they are spoken: greedy drafts for
-`partial`, and the final reading in the pause that ends the utterance.
+`partial`, and the final reading in the pause that ends the utterance. This module decodes;
+which of the readings the transcript takes, asking the store, is `rescoring.reading_policy`.
 
 Window length: `WhisperModel.transcribe(chunk_length=...)` does not make decoding faster, since
 faster-whisper 1.2 still pads every window's features to 30 s before the encoder. Endpointed
 utterances are never longer than `max_utterance_seconds`, so this backend decodes them itself
 with the same prompt layout, beam search and token suppression, but with the features padded
-only to that length (15 s by default). On the coffee recordings that halves the encoder work,
-cuts the median decode from 0.53 s to 0.30 s, and leaves the transcripts unchanged but for one
-"skim" heard as "skimmed" in 60 utterances.
+only to that length (15 s by default): the encoder works on half a native window's frames
+(`benchmarks/results.md` measures it as a turn lever against faster-whisper's own decoding).
 
 Confidence = exp(mean token log-probability) x (1 - no-speech probability), windows weighted by
 their token counts: the geometric-mean probability of the tokens, discounted by how likely the
@@ -36,14 +36,7 @@ import numpy as np
 from voiceshop.audio.types import Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
 from voiceshop.recognizer import RecognizerSettings, WhisperSettings
-from voiceshop.recognizer.base import (
-    MisheardSlot,
-    Recognizer,
-    Transcript,
-    Understood,
-    Vocabulary,
-    join_transcripts,
-)
+from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
 from voiceshop.recognizer.endpoint import Endpointer, Utterance
 from voiceshop.recognizer.interim import (
     LookaheadTranscriber,
@@ -52,8 +45,8 @@ from voiceshop.recognizer.interim import (
     draft_settings,
 )
 from voiceshop.recognizer.models import embedded_whisper_model, multilingual_whisper_model
-from voiceshop.recognizer.slots import misheard_slots, misheard_tail
-from voiceshop.recognizer.whisper_rescoring import log_softmax, rewrite_slots, sentence_logprobs
+from voiceshop.rescoring.readback import log_softmax
+from voiceshop.rescoring.reading_policy import PROMPT_SEPARATOR, ReadingPolicy
 
 if TYPE_CHECKING:
     from ctranslate2 import StorageView
@@ -62,17 +55,6 @@ if TYPE_CHECKING:
 
 PROMPT_LEAD = "Order:"
 """Words before the vocabulary list in the prompt; Whisper takes the prompt as earlier speech."""
-_PROMPT_SEPARATOR = ", "
-NAMES_MARGIN_NATS = 10.0
-"""How much less likely (read back without a prompt) a reading with catalog names in its prompt
-may be than the first reading and still replace it: the names must not make Whisper hear a
-product that was not said.
-Tuned on: long names, seed-9 dev sample (80 names; not today's tune or check sample)."""
-UNDERSTOOD_MARGIN = 0.5
-"""How much lower (mean log-probability per token) a reading the store understands may score
-than a likelier one missing a product, and still be taken instead.
-Tuned on: coffee-dev, all 124 recordings, before the tune/check split (one example, no figures
-quoted)."""
 _MAX_WINDOW_SECONDS = 30
 """Whisper's native window."""
 _FRAMES_PER_SECOND = 100
@@ -127,7 +109,8 @@ class WhisperRecognizer(Recognizer):
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
         self.prompt = self._prompts.prompt(vocabulary)
         self._decoder.set_prompt(self.prompt)
-        self._decoder.slot_vocabulary = vocabulary if self.settings.whisper.rescore_slots else None
+        rescore = self.settings.whisper.rescore_slots
+        self._decoder.policy = ReadingPolicy(self._decoder, vocabulary) if rescore else None
         self._drafts.set_prompt(self.prompt)
 
     def feed(self, chunk: Chunk) -> Transcript | None:
@@ -203,7 +186,7 @@ class WindowDecoder:
         self._model = model
         self._storage_view = ctranslate2.StorageView.from_array
         self._beam_size = settings.whisper.beam_size
-        self._prompt_lead = settings.prompt_lead
+        self.prompt_lead = settings.prompt_lead
         self._tokenizer = Tokenizer(
             model.hf_tokenizer, model.model.is_multilingual, "transcribe", settings.language
         )
@@ -214,13 +197,17 @@ class WindowDecoder:
         )
         self._no_speech, self._silent_logprob = settings.whisper.no_speech_gate
         self._window_frames = window_seconds * _FRAMES_PER_SECOND
-        self.slot_vocabulary: Vocabulary | None = None
-        """Whose misheard slot phrases are rescored against the audio (None: not done)."""
+        self.policy: ReadingPolicy | None = None
+        """Which reading a window takes (None: the likeliest, not rescored)."""
         self.set_prompt(None)
 
     def tokens(self, text: str) -> list[int]:
         """The tokens of `text` after a space, as Whisper writes it inside a transcript."""
         return self._tokenizer.encode(" " + text)
+
+    def token_ids(self, text: str) -> list[int]:
+        """The tokens of `text` as written."""
+        return self._tokenizer.encode(text)
 
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes after a space, as it does inside the prompt."""
@@ -229,9 +216,9 @@ class WindowDecoder:
     def set_prompt(self, prompt: str | None) -> None:
         """Use `prompt` as the previous text for every window from now on."""
         self._plain_prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
-        self._prompt = self._prompt_tokens(prompt)
+        self._prompt = self.prompt_tokens(prompt)
 
-    def _prompt_tokens(self, prompt: str | None) -> list[int]:
+    def prompt_tokens(self, prompt: str | None) -> list[int]:
         """The decoder's start tokens with `prompt` as the previous text."""
         previous = self._tokenizer.encode(" " + prompt.strip()) if prompt else []
         head = [self._tokenizer.sot_prev, *previous[-(_MAX_TOKENS // 2 - 1) :]] if previous else []
@@ -308,56 +295,22 @@ class WindowDecoder:
         seconds = features.shape[1] / _FRAMES_PER_SECOND
         new_tokens = _EXTRA_TOKENS + math.ceil(_TOKENS_PER_SECOND * seconds)
         encoded = self._encoded(features)
-        result = self._generate(encoded, self._prompt, new_tokens)
+        result = self.generate(encoded, self._prompt, new_tokens)
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         silent = result.no_speech_prob > self._no_speech and avg_logprob < self._silent_logprob
-        text = "" if silent else self._understood_reading(result, encoded)
-        text = self._read_with_names(text, encoded, new_tokens)
-        return DecodedWindow(
-            self._rescored(text, encoded), avg_logprob, result.no_speech_prob, len(tokens)
-        )
+        if silent:
+            text = ""
+        elif self.policy is None:
+            text = self.text(tokens)
+        else:
+            text = self.policy.read(result, encoded, new_tokens)
+        return DecodedWindow(text, avg_logprob, result.no_speech_prob, len(tokens))
 
-    def _understood_reading(self, result: WhisperGenerationResult, encoded: StorageView) -> str:
-        """The likeliest of the beam's readings, or where the store misses a product in it
-        (`Vocabulary.understanding`), the likeliest reading whose products are all clear and
-        that reads nearly as well (`UNDERSTOOD_MARGIN`): "I like a lot of sugar" names no
-        drink, a less likely reading, "I like latte with sugar", does. Where that reading only
-        leaves out the likeliest one's last words, they are read again (`_with_tail_read`)."""
-        likeliest = self._text(result.sequences_ids[0])
-        vocabulary = self.slot_vocabulary
-        understanding = vocabulary.understanding if vocabulary else None
-        if len(result.sequences_ids) < 2 or understanding is None:
-            return likeliest
-        if understanding(likeliest) is not Understood.MISSING:
-            return likeliest
-        least = result.scores[0] - UNDERSTOOD_MARGIN
-        others = zip(result.sequences_ids[1:], result.scores[1:], strict=True)
-        texts = (self._text(tokens) for tokens, score in others if score >= least)
-        clear = (text for text in texts if text and understanding(text) is Understood.CLEAR)
-        kept = next(clear, None)
-        return likeliest if kept is None else self._with_tail_read(likeliest, kept, encoded)
-
-    def _with_tail_read(self, likeliest: str, kept: str, encoded: StorageView) -> str:
-        """`kept`, a clear reading that leaves out the last words of the likeliest, or the
-        likeliest with those words replaced by the store phrase the audio reads them as about
-        as well (`slots.misheard_tail`: "cappuccino, raspberry" for "cappuccino with cream"),
-        where the store then understands it clearly. All read without the prompt, which would
-        favour every store phrase alike; about 1.2 s on two cores, for a rare reading."""
-        vocabulary = self.slot_vocabulary
-        if vocabulary is None or vocabulary.understanding is None:
-            return kept
-        tail = misheard_tail(likeliest, kept, vocabulary)
-        if tail is None:
-            return kept
-        read = self._rewritten(likeliest, [tail], encoded, prompted=False)
-        if read != likeliest and vocabulary.understanding(read) is Understood.CLEAR:
-            return read
-        return kept
-
-    def _generate(
+    def generate(
         self, encoded: StorageView, prompt: list[int], new_tokens: int
     ) -> WhisperGenerationResult:
+        """The beam's readings of the encoded audio after `prompt`, likeliest first."""
         (result,) = self._model.model.generate(
             encoded,
             [prompt],
@@ -371,63 +324,9 @@ class WindowDecoder:
         )
         return result
 
-    def _text(self, tokens: list[int]) -> str:
+    def text(self, tokens: list[int]) -> str:
+        """The text of a reading's tokens, said once (`without_repetition`)."""
         return without_repetition(self._tokenizer.decode(tokens).strip())
-
-    def _read_with_names(self, text: str, encoded: StorageView, new_tokens: int) -> str:
-        """The window read again with the catalog names its unclear product phrases may stand
-        for as the prompt (`Vocabulary.find_names`); `text` when there are none. Between twin
-        names (plurals), which the prompt holds both of, the audio read back chooses."""
-        vocabulary = self.slot_vocabulary
-        if not text or vocabulary is None or vocabulary.find_names is None:
-            return text
-        names = vocabulary.find_names(text)
-        if not names:
-            return text
-        prompt = self._prompt_tokens(f"{self._prompt_lead} {_PROMPT_SEPARATOR.join(names)}.")
-        again = self._text(self._generate(encoded, prompt, new_tokens).sequences_ids[0])
-        if vocabulary.take_names is not None:
-            again = vocabulary.take_names(text, again)
-        if not again or again == text:
-            return text
-        encode = self._tokenizer.encode
-
-        def plain(token_lists: Sequence[list[int]]) -> list[list[np.ndarray]]:
-            return self.readings(encoded, token_lists, prompted=False)
-
-        twins = list(vocabulary.twin_readings(again)) if vocabulary.twin_readings else []
-        again_score, text_score, *twin_scores = sentence_logprobs(
-            [again, text, *twins], encode, plain
-        )
-        if again_score - text_score < -NAMES_MARGIN_NATS:
-            return text
-        return max(zip([again_score, *twin_scores], [again, *twins], strict=True))[1]
-
-    def _rescored(self, text: str, encoded: StorageView) -> str:
-        """The text with misheard slot phrases replaced by the audio's best fit."""
-        if not text or self.slot_vocabulary is None:
-            return text
-        vocabulary = self.slot_vocabulary
-        find = vocabulary.find_slots or (lambda said: misheard_slots(said, vocabulary))
-        return self._rewritten(text, find(text), encoded)
-
-    def _rewritten(
-        self,
-        text: str,
-        slots: Sequence[MisheardSlot],
-        encoded: StorageView,
-        *,
-        prompted: bool = True,
-    ) -> str:
-        """`rewrite_slots` against the encoded audio: tokens walked after the prompt (or
-        without it), whole sentences read without it."""
-        return rewrite_slots(
-            text,
-            slots,
-            self._tokenizer.encode,
-            lambda tokens: self.distributions(encoded, tokens, prompted=prompted),
-            lambda token_lists: self.readings(encoded, token_lists, prompted=False),
-        )
 
 
 class PromptCache:
@@ -491,7 +390,7 @@ def build_prompt(
             new_words = set(words) - covered
             if not wanted(new_words):
                 continue
-            cost = count_tokens(phrase + _PROMPT_SEPARATOR.strip())
+            cost = count_tokens(phrase + PROMPT_SEPARATOR.strip())
             if cost <= budget:
                 chosen.add(phrase)
                 covered |= new_words
@@ -501,7 +400,7 @@ def build_prompt(
     listed = [p for p in phrases if p in chosen]
     if vocabulary.said_alone:
         return " ".join(f"{p[:1].upper()}{p[1:]}." for p in listed)
-    return f"{lead} {_PROMPT_SEPARATOR.join(listed)}."
+    return f"{lead} {PROMPT_SEPARATOR.join(listed)}."
 
 
 def without_repetition(text: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from voiceshop.dialog import memory
 from voiceshop.dialog.assistant import Assistant
-from voiceshop.dialog.reply import Reply
+from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.shared import SharedStores
 from voiceshop.errors import VoiceShopError
 from voiceshop.recognizer import Vocabulary

@@ -72,8 +72,8 @@ def _save(engine: Any, text: str, path: Path, finished: threading.Event) -> bool
     """Write `text` as speech to `path`; whether the file was written.
 
     pyttsx3 2.99's espeak driver returns from runAndWait as soon as its queued endLoop runs,
-    often before espeak has finished (measured: every long reply, e.g. 60 of 60 three-sentence
-    replies had no file yet). The driver writes the WAV and then fires "finished-utterance",
+    often before espeak has finished (for a reply of several sentences, usually: the file is
+    not there yet). The driver writes the WAV and then fires "finished-utterance",
     so that event, not runAndWait, marks the end. The caller's timeout covers a hang here.
     """
     engine.save_to_file(text, str(path))

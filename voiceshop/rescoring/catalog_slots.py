@@ -1,9 +1,10 @@
 """Where a transcript may be misheard, as a store's grammar and catalog see it.
 
-The recognizer asks this after each reading (`Vocabulary.find_slots`), and lets the audio decide:
+The recognizer asks this after each reading (`StoreReader.misheard`, through `StoreReading`),
+and lets the audio decide:
 
 - words the store never uses that stand for a phrase of a slot group ("a dull shot"), found by
-  sound (`recognizer.slots.misheard_slots`);
+  sound (`rescoring.slots.misheard_slots`);
 - product phrases the catalog finds unclear ("organic oatmilk", "lindora sorted chocolate
   truffles"): the names the agent would offer (`ProductMatcher.widened`, closest by words or
   clearly by letters) are read back, and one replaces the heard words only when it reads about
@@ -25,15 +26,10 @@ from itertools import pairwise
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer.base import MisheardSlot, Vocabulary
-from voiceshop.recognizer.slots import misheard_slots
-
-READ_BACK_LETTER_SCORE = 0.7
-"""Names found only by their letters are read back when at least this alike (0..1): the agent
-may offer less alike ones, but a weak likeness in a badly heard phrase ("foamed linked water",
-"alkaline water") should not become the product without a question.
-Tuned on: long names, seed-9 dev sample (80 names; not today's tune or check sample), and
-read-backs seen on the seed-7 sample (now the tune sample)."""
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import MisheardSlot
+from voiceshop.rescoring.slots import misheard_slots
+from voiceshop.thresholds import PROMPT_LETTER_SCORE, READ_BACK_LETTER_SCORE
 
 REMEMBERED_PHRASES = 16
 """Unclear product phrases whose read-back names are kept (each costs a search of every name)."""
@@ -41,12 +37,9 @@ PROMPT_NAMES = 12
 """Most catalog names put in the prompt of a second reading (`names_for`).
 Tuned on: long names, seed-9 dev sample (80 names; not today's tune or check sample)."""
 PROMPT_SPELLED_NAMES = 3
-PROMPT_LETTER_SCORE = 0.5
-"""The names spelled most like an unclear phrase (at most 3, at least this alike) follow those
-the agent would offer in that prompt: the audio, not a question, is to judge such a weak
-likeness ("funny lemon calf raps", Honey Lemon Cough Drops, 0.56).
-Tuned on: long names, the seed-7 sample of 120 names (now the tune sample); so was the 3
-(PROMPT_SPELLED_NAMES)."""
+"""Most names spelled like an unclear phrase (at least `thresholds.PROMPT_LETTER_SCORE` alike)
+that follow, in that prompt, those the agent would offer.
+Tuned on: long names, the seed-7 sample of 120 names (now the tune sample)."""
 
 _WORD = re.compile(r"\S+")
 _COUNT_WORDS = 3

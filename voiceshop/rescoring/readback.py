@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from voiceshop.recognizer.base import MisheardSlot
+from voiceshop.rescoring.protocol import MisheardSlot
 
 PRUNE_NATS = 4.0
 """Choices whose next token is this much less likely (in log-probability) than the best one's
@@ -100,15 +100,15 @@ class _Reading:
         self._distributions = distributions
         self._plain = plain
         self._tokens = encode(" " + text)
-        self._own: list[np.ndarray] | None = None
-        self._extra: dict[tuple[int, ...], np.ndarray] = {}
+        self._transcript_rows: list[np.ndarray] | None = None
+        self._rows_after_prefix: dict[tuple[int, ...], np.ndarray] = {}
 
     @property
     def _rows(self) -> list[np.ndarray]:
         """Rows for the transcript's own tokens, read once when first needed."""
-        if self._own is None:
-            self._own = self._distributions(self._tokens)
-        return self._own
+        if self._transcript_rows is None:
+            self._transcript_rows = self._distributions(self._tokens)
+        return self._transcript_rows
 
     def best(self, slot: MisheardSlot) -> str:
         """The slot's likeliest choice (or its heard words, where they may stay, or where there
@@ -117,28 +117,31 @@ class _Reading:
         try:
             if slot.heard_may_stay or len(slot.choices) == 1:
                 return self._kept_or_best(slot)
-            return self._likeliest(slot)
+            return self._best_by_token_walk(slot)
         except _OutOfContext:
             return self._text[slot.start : slot.end]
 
-    def _likeliest(self, slot: MisheardSlot) -> str:
-        scores = self._walk_scores(self._before(slot), self._written(slot))
+    def _best_by_token_walk(self, slot: MisheardSlot) -> str:
+        """The choice the token walk scores highest (`_walk`)."""
+        scores = self._walk_scores(self._before(slot), self._choices_cased_like_heard(slot))
         return max(scores, key=lambda text: scores[text])
 
     def _kept_or_best(self, slot: MisheardSlot) -> str:
+        """The heard words, or the choice read best as a whole sentence where it reads within
+        the keep margin of them (`_keep_margin`)."""
         before = self._before(slot)
         after = self._encode(self._text[slot.end :]) if slot.end < len(self._text) else []
         heard = self._text[slot.start : slot.end]
-        written = self._written(slot)
+        written = self._choices_cased_like_heard(slot)
         if len(written) > MAX_SENTENCES:
-            written = self._foremost(before, written)
+            written = self._likeliest_few(before, written)
         middles = [self._words(phrase) for phrase in (heard, *written)]
         kept, *read = self._sentences(before, middles, after)
         scores = dict(zip(written, read, strict=True))
         close = [c for c in scores if scores[c] >= kept - _keep_margin(heard, c)]
         return max(close, key=lambda text: scores[text]) if close else heard
 
-    def _foremost(self, before: list[int], written: list[str]) -> list[str]:
+    def _likeliest_few(self, before: list[int], written: list[str]) -> list[str]:
         """The `MAX_SENTENCES` choices the token walk finds likeliest after `before`."""
         scores = self._walk_scores(before, written)
         return sorted(written, key=lambda text: -scores[text])[:MAX_SENTENCES]
@@ -170,7 +173,7 @@ class _Reading:
     def _words(self, phrase: str) -> list[int]:
         return self._encode(" " + phrase)
 
-    def _written(self, slot: MisheardSlot) -> list[str]:
+    def _choices_cased_like_heard(self, slot: MisheardSlot) -> list[str]:
         """The choices, capitalised like the heard words."""
         capital = self._text[slot.start : slot.start + 1].isupper()
         return [c[:1].upper() + c[1:] if capital else c for c in slot.choices]
@@ -211,12 +214,12 @@ class _Reading:
         if self._tokens[: len(prefix)] == prefix and len(prefix) < len(self._rows):
             return self._rows[len(prefix)]
         key = tuple(prefix)
-        if key not in self._extra:
+        if key not in self._rows_after_prefix:
             rows = self._distributions(prefix)
             if len(rows) <= len(prefix):
                 raise _OutOfContext
-            self._extra[key] = rows[len(prefix)]
-        return self._extra[key]
+            self._rows_after_prefix[key] = rows[len(prefix)]
+        return self._rows_after_prefix[key]
 
 
 def sentence_logprobs(texts: Sequence[str], encode: Encode, plain: Readings) -> list[float]:

@@ -6,7 +6,7 @@ may stand for such a phrase: one word misheard and the others right ("a dull sho
 milk"), every word misheard but closely alike ("well once" for "twelve ounce"), or words run
 together ("skimmer" for "skim milk", "a big" for "a bit of"). Those stretches are found here by
 spelling and sound; the engine then lets the audio choose among the group's phrases of that
-length (`whisper_rescoring`).
+length (`readback.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import jellyfish
 from rapidfuzz import fuzz
 
-from voiceshop.recognizer.base import MisheardSlot, Vocabulary
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import MisheardSlot
 
 SOUNDS_ALIKE = 0.4
 """How alike (0..1, by spelling or by Metaphone key) a misheard word must be to the word of the

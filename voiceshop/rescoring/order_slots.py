@@ -29,13 +29,10 @@ from dataclasses import replace
 
 from voiceshop.catalog.model import OptionKind, Store
 from voiceshop.intents.parser import IntentParser
-from voiceshop.recognizer.base import MisheardSlot, SlotFinder
-from voiceshop.recognizer.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
+from voiceshop.rescoring.protocol import MisheardSlot, SlotFinder
+from voiceshop.rescoring.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
+from voiceshop.thresholds import NAMES_WEAKLY
 
-NAMES_A_PRODUCT = 0.5
-"""Phrase score (0..1) from which heard words name a product, if only weakly.
-Tuned on: coffee-dev, all 124 recordings, before the tune/check split; A/B at noise seed 8, clean
-to 24 dB."""
 _MAX_UNKNOWN_WORDS = 2
 """Unknown words taken together as one misheard add-on ("sittin there").
 Tuned on: coffee-dev, all 124 recordings, before the tune/check split; A/B at noise seed 8, clean
@@ -157,7 +154,7 @@ class OrderSlots:
         if intent is None or intent.name != "AddItems" or not intent.items:
             return False
         options = {group for item in intent.items for group in item.options}
-        named = any(self._phrase_score(item.phrase) >= NAMES_A_PRODUCT for item in intent.items)
+        named = any(self._phrase_score(item.phrase) >= NAMES_WEAKLY for item in intent.items)
         return not named and bool(options & self._describing)
 
 

@@ -1,0 +1,183 @@
+"""Which reading of a window of audio Whisper's transcript takes: the recognizer's side of
+rescoring.
+
+The decoder (`recognizer.whisper_backend.WindowDecoder`) gives the beam's readings and reads
+token lists back against the encoded audio; this policy asks the store (`Vocabulary.reader`)
+about them and lets the audio decide, in three steps:
+
+1. Where the likeliest reading misses a product, a less likely one the store understands
+   clearly is taken (`understood_reading`).
+2. Where its product phrases are unclear, the window is read again with the catalog names they
+   may stand for as the prompt (`read_with_names`).
+3. Misheard stretches are replaced by the store phrase the audio reads best (`rescored`,
+   `readback.rewrite_slots`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import MisheardSlot, Understood
+from voiceshop.rescoring.readback import rewrite_slots, sentence_logprobs
+from voiceshop.rescoring.slots import misheard_slots, misheard_tail
+
+NAMES_MARGIN_NATS = 10.0
+"""How much less likely (read back without a prompt) a reading with catalog names in its prompt
+may be than the first reading and still replace it: the names must not make Whisper hear a
+product that was not said.
+Tuned on: long names, seed-9 dev sample (80 names; not today's tune or check sample)."""
+UNDERSTOOD_MARGIN = 0.5
+"""How much lower (mean log-probability per token) a reading the store understands may score
+than a likelier one missing a product, and still be taken instead.
+Tuned on: coffee-dev, all 124 recordings, before the tune/check split (one example, no figures
+quoted)."""
+PROMPT_SEPARATOR = ", "
+"""Between the phrases listed in a prompt."""
+
+
+class WindowReader(Protocol):
+    """What the policy needs of a Whisper decoder: its beam, and reading back against audio.
+    `encoded` is the decoder's encoding of the window's audio."""
+
+    prompt_lead: str
+    """Words before the names listed in a prompt ("Order:")."""
+
+    def text(self, tokens: list[int]) -> str:
+        """The text of a reading's tokens."""
+        ...
+
+    def token_ids(self, text: str) -> list[int]:
+        """The tokens of `text` as written."""
+        ...
+
+    def prompt_tokens(self, prompt: str | None) -> list[int]:
+        """The decoder's start tokens with `prompt` as the previous text."""
+        ...
+
+    def generate(self, encoded: Any, prompt: list[int], new_tokens: int) -> Any:
+        """The beam's readings of the audio after `prompt` (a CTranslate2 generation result)."""
+        ...
+
+    def distributions(
+        self, encoded: Any, tokens: list[int], *, prompted: bool = True
+    ) -> list[np.ndarray]:
+        """The log-probability rows of reading `tokens` back against the audio."""
+        ...
+
+    def readings(
+        self, encoded: Any, token_lists: Sequence[list[int]], *, prompted: bool = True
+    ) -> list[list[np.ndarray]]:
+        """`distributions` of several token lists in one batch."""
+        ...
+
+
+class ReadingPolicy:
+    """The reading a window's transcript takes, for one vocabulary (see the module)."""
+
+    def __init__(self, decoder: WindowReader, vocabulary: Vocabulary) -> None:
+        self._decoder = decoder
+        self._vocabulary = vocabulary
+        self._reader = vocabulary.reader
+
+    def read(self, result: Any, encoded: Any, new_tokens: int) -> str:
+        """The window's text, from the beam's `result` of reading `encoded` audio (at most
+        `new_tokens` tokens a reading)."""
+        text = self.understood_reading(result, encoded)
+        text = self.read_with_names(text, encoded, new_tokens)
+        return self.rescored(text, encoded)
+
+    def understood_reading(self, result: Any, encoded: Any) -> str:
+        """The likeliest of the beam's readings, or where the store misses a product in it
+        (`StoreReader.understanding`), the likeliest reading whose products are all clear and
+        that reads nearly as well (`UNDERSTOOD_MARGIN`): "I like a lot of sugar" names no
+        drink, a less likely reading, "I like latte with sugar", does. Where that reading only
+        leaves out the likeliest one's last words, they are read again (`_with_tail_read`)."""
+        text = self._decoder.text
+        likeliest = text(result.sequences_ids[0])
+        reader = self._reader
+        if len(result.sequences_ids) < 2 or reader is None:
+            return likeliest
+        if reader.understanding(likeliest) is not Understood.MISSING:
+            return likeliest
+        least = result.scores[0] - UNDERSTOOD_MARGIN
+        others = zip(result.sequences_ids[1:], result.scores[1:], strict=True)
+        texts = (text(tokens) for tokens, score in others if score >= least)
+        clear = (said for said in texts if said and reader.understanding(said) is Understood.CLEAR)
+        kept = next(clear, None)
+        return likeliest if kept is None else self._with_tail_read(likeliest, kept, encoded)
+
+    def _with_tail_read(self, likeliest: str, kept: str, encoded: Any) -> str:
+        """`kept`, a clear reading that leaves out the last words of the likeliest, or the
+        likeliest with those words replaced by the store phrase the audio reads them as about
+        as well (`slots.misheard_tail`: "cappuccino, raspberry" for "cappuccino with cream"),
+        where the store then understands it clearly. All read without the prompt, which would
+        favour every store phrase alike; about 1.2 s on two cores, for a rare reading."""
+        if self._reader is None:
+            return kept
+        tail = misheard_tail(likeliest, kept, self._vocabulary)
+        if tail is None:
+            return kept
+        read = self._rewritten(likeliest, [tail], encoded, prompted=False)
+        if read != likeliest and self._reader.understanding(read) is Understood.CLEAR:
+            return read
+        return kept
+
+    def read_with_names(self, text: str, encoded: Any, new_tokens: int) -> str:
+        """The window read again with the catalog names its unclear product phrases may stand
+        for as the prompt (`StoreReader.names_for`); `text` when there are none. Between twin
+        names (plurals), which the prompt holds both of, the audio read back chooses."""
+        reader, decoder = self._reader, self._decoder
+        if not text or reader is None:
+            return text
+        names = reader.names_for(text)
+        if not names:
+            return text
+        prompt = decoder.prompt_tokens(f"{decoder.prompt_lead} {PROMPT_SEPARATOR.join(names)}.")
+        again = decoder.text(decoder.generate(encoded, prompt, new_tokens).sequences_ids[0])
+        again = reader.with_products_of(text, again)
+        if not again or again == text:
+            return text
+
+        def plain(token_lists: Sequence[list[int]]) -> list[list[np.ndarray]]:
+            return decoder.readings(encoded, token_lists, prompted=False)
+
+        twins = list(reader.twin_readings(again))
+        again_score, text_score, *twin_scores = sentence_logprobs(
+            [again, text, *twins], decoder.token_ids, plain
+        )
+        if again_score - text_score < -NAMES_MARGIN_NATS:
+            return text
+        return max(zip([again_score, *twin_scores], [again, *twins], strict=True))[1]
+
+    def rescored(self, text: str, encoded: Any) -> str:
+        """The text with misheard slot phrases replaced by the audio's best fit."""
+        if not text:
+            return text
+        if self._reader is not None:
+            slots = self._reader.misheard(text)
+        else:
+            slots = misheard_slots(text, self._vocabulary)
+        return self._rewritten(text, slots, encoded)
+
+    def _rewritten(
+        self,
+        text: str,
+        slots: Sequence[MisheardSlot],
+        encoded: Any,
+        *,
+        prompted: bool = True,
+    ) -> str:
+        """`rewrite_slots` against the encoded audio: tokens walked after the prompt (or
+        without it), whole sentences read without it."""
+        decoder = self._decoder
+        return rewrite_slots(
+            text,
+            slots,
+            decoder.token_ids,
+            lambda tokens: decoder.distributions(encoded, tokens, prompted=prompted),
+            lambda token_lists: decoder.readings(encoded, token_lists, prompted=False),
+        )
