@@ -166,7 +166,7 @@ class Assistant:
             "checkout_queue": list(self._checkout_queue),
             "cancelling": self._cancelling.order if self._cancelling is not None else None,
             "dialogs": {
-                store_id: {"state": dialog.state, "last_intent": dialog.last_intent}
+                store_id: {"state": dialog.state}
                 for (user, store_id), dialog in self._dialogs.items()
                 if user == self.user
             },
@@ -176,9 +176,9 @@ class Assistant:
         """Take up what `memory()` returned after an earlier turn (in this process or
         another); stores it does not mention forget what they held."""
         for dialog in self._dialogs.values():
-            dialog.recall(DialogState(), None)
+            dialog.recall(DialogState())
         for store_id, saved in memory["dialogs"].items():
-            self._dialog_at(self._load(store_id)).recall(saved["state"], saved["last_intent"])
+            self._dialog_at(self._load(store_id)).recall(saved["state"])
         self.store_id = self._load(memory["store"]).id
         self._checkout_queue = list(memory["checkout_queue"])
         order = memory["cancelling"]

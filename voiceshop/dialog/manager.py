@@ -150,10 +150,10 @@ class DialogManager:
             self._profile = ShopperProfile(self.db.purchases(self.user, self.store.id))
         return self._profile
 
-    def recall(self, state: DialogState, last_intent: Intent | None) -> None:
+    def recall(self, state: DialogState) -> None:
         """Take up what this conversation remembered (another server may have answered its
         last turn); what was bought is read again when needed."""
-        self.state, self.last_intent, self._profile = state, last_intent, None
+        self.state, self._profile = state, None
 
     def handles(self, intent: Intent) -> bool:
         """Whether this store's dialog answers the intent (the others are shop-wide)."""
