@@ -52,6 +52,7 @@ from wyoming.info import Describe
 from wyoming.tts import Synthesize
 
 from benchmarks.report import describe_machine
+from support.stats import percentile
 from voiceshop.server import add_token
 from voiceshop.server.handler import BUSY_REPLY
 from voiceshop.storage.database import ShopDatabase
@@ -308,13 +309,6 @@ async def wait_ready(host: str, port: int, server: subprocess.Popen, timeout: fl
         except (OSError, TimeoutError):
             await asyncio.sleep(0.5)
     raise RuntimeError("voiceshop serve did not answer describe in time")
-
-
-def percentile(values: list[float], percent: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
 
 
 def _cell(value: float | None, digits: int = 2) -> str:
