@@ -129,7 +129,7 @@ def load_file(path: Path) -> list[Dialog]:
     """The dialogs of one corpus file; raises CorpusError naming file, dialog and key."""
     data = yaml.safe_load(path.read_text())
     where = path.name
-    check_keys(data, FILE_KEYS, where)
+    check_keys(data, FILE_KEYS, where, CorpusError)
     history = _histories(data.get("history", []), where)
     return [
         _dialog(raw, where, data["store"], data.get("user", "default"), history)
@@ -140,7 +140,7 @@ def load_file(path: Path) -> list[Dialog]:
 def _dialog(raw: object, where: str, store: str, user: str, history: tuple) -> Dialog:
     slug = raw.get("id", "?") if isinstance(raw, dict) else "?"
     here = f"{where} dialog {slug}"
-    check_keys(raw, DIALOG_KEYS, here)
+    check_keys(raw, DIALOG_KEYS, here, CorpusError)
     turns = tuple(_turn(t, f"{here} turn {n}") for n, t in enumerate(_list(raw["turns"], here), 1))
     if not turns:
         raise CorpusError(f"{here}: no turns")
@@ -151,7 +151,7 @@ def _dialog(raw: object, where: str, store: str, user: str, history: tuple) -> D
 
 
 def _turn(raw: object, where: str) -> Turn:
-    check_keys(raw, TURN_KEYS, where)
+    check_keys(raw, TURN_KEYS, where, CorpusError)
     try:
         re.compile(raw["reply"])
     except (re.error, TypeError) as error:
@@ -170,7 +170,7 @@ def _turn(raw: object, where: str) -> Turn:
 def _histories(raw: object, where: str) -> tuple[History, ...]:
     entries = []
     for entry in _list(raw, f"{where}: history"):
-        check_keys(entry, HISTORY_KEYS, f"{where} history")
+        check_keys(entry, HISTORY_KEYS, f"{where} history", CorpusError)
         rows = _list(entry["rows"], f"{where} history rows")
         if not all(isinstance(row, list) and len(row) == 4 for row in rows):
             raise CorpusError(f"{where}: key 'rows' needs [date, product, quantity, channel]")

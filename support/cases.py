@@ -14,19 +14,19 @@ class CaseError(ValueError):
     """A YAML case has a key its runner does not know, or lacks one it needs."""
 
 
-def check_keys(raw: object, keys: Mapping[str, bool], where: str) -> None:
-    """Raise CaseError when `raw` is not a mapping, has a key not in `keys`, or lacks a key
+def check_keys(
+    raw: object, keys: Mapping[str, bool], where: str, error: type[CaseError] = CaseError
+) -> None:
+    """Raise `error` when `raw` is not a mapping, has a key not in `keys`, or lacks a key
     `keys` marks as required (True)."""
     if not isinstance(raw, dict):
-        raise CaseError(f"{where}: expected a mapping, got {type(raw).__name__}")
+        raise error(f"{where}: expected a mapping, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(keys))
     if unknown:
-        raise CaseError(
-            f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(keys))}"
-        )
+        raise error(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(keys))}")
     missing = [key for key, required in keys.items() if required and key not in raw]
     if missing:
-        raise CaseError(f"{where}: missing key {missing[0]!r}")
+        raise error(f"{where}: missing key {missing[0]!r}")
 
 
 SENTENCE_FILE_KEYS = {"tests": True}
