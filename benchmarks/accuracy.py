@@ -56,16 +56,16 @@ from benchmarks.accuracy_coffee import (
     Recording,
     load_recordings,
     noisy_copies,
-    percentile,
     split_recordings,
 )
-from benchmarks.accuracy_scripts import (
+from support.replay import (
     ScriptScore,
     fixture_texts,
     load_scripts,
     replay_recognizer,
     replay_script,
 )
+from support.stats import percentile
 from voiceshop.language import Normalizer, load_language
 from voiceshop.recognizer import (
     STOCK_NO_SPEECH_GATE,
@@ -345,7 +345,7 @@ def lever_table(backend: str, rows: list[LeverRow]) -> list[str]:
         cells = " | ".join(f"{s.acceptance:.1%}" for s in scores)
         lines.append(
             f"| {lever} | {split} ({scores[0].total}) | {cells} | {average:.1%} "
-            f"| {statistics.median(every):.2f} | {percentile(every, 0.95):.2f} |"
+            f"| {statistics.median(every):.2f} | {(percentile(every, 95) or 0.0):.2f} |"
         )
     return lines
 
@@ -377,7 +377,7 @@ def coffee_tables(backend: str, scores: list[CoffeeScore]) -> list[str]:
             f"{worst.condition}) | {sum(s.asked for s in noisy)} "
             f"({sum(s.asked_right for s in noisy)}) "
             f"| {sum(s.wrong_unasked for s in noisy)} | | {statistics.median(every):.2f} "
-            f"| {percentile(every, 0.95):.2f} |"
+            f"| {(percentile(every, 95) or 0.0):.2f} |"
         )
     lines += [
         "",
@@ -414,7 +414,7 @@ def script_table(backend: str, s: ScriptScore) -> list[str]:
         f"| {s.turns_as_scripted}/{s.turns} | {s.intents_right}/{s.intents_expected} "
         f"| {s.products_right}/{s.products_expected} | {s.carts_exact}/{s.carts_expected} "
         f"| {s.word_errors / max(1, s.reference_words):.1%} "
-        f"| {statistics.median(s.latencies):.2f} | {percentile(s.latencies, 0.95):.2f} |",
+        f"| {statistics.median(s.latencies):.2f} | {(percentile(s.latencies, 95) or 0.0):.2f} |",
     ]
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
 from benchmarks.accuracy_coffee import KITCHEN_NOISE, Latencies
-from benchmarks.accuracy_scripts import replay_turn
+from support.replay import replay_turn
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.conversation import Conversation
 from voiceshop.intents.answers import OpenQuestion, Question, answer_vocabulary

@@ -22,10 +22,10 @@ from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
-from rapidfuzz.distance import Levenshtein
 
 from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
 from benchmarks.accuracy_coffee import SHARED, Latencies
+from support.stats import word_errors
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
@@ -187,7 +187,7 @@ class CatalogListener:
                     f" heard {transcript!r}: {outcome.value}"
                 )
             said = self.normalizer.normalize(utterance.text).split()
-            result.word_errors += Levenshtein.distance(said, transcript.split())
+            result.word_errors += word_errors(said, transcript.split())
             result.reference_words += len(said)
         return result
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.accuracy_audio import mix_noise, read_mono, write_mono
-from benchmarks.accuracy_scripts import AssistantRecognizer, replay_turn
+from support.replay import AssistantRecognizer, replay_turn
+from support.stats import percentile
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.state import ConfirmingHeard
 from voiceshop.storage.database import ShopDatabase
@@ -155,7 +156,7 @@ class Latencies:
 
     @property
     def p95_seconds(self) -> float:
-        return percentile(self.seconds, 0.95)
+        return percentile(self.seconds, 95) or 0.0
 
 
 @dataclass
@@ -228,14 +229,6 @@ class CoffeeScore(Latencies):
 def labelled_slots(drink: str, options: Mapping[str, str]) -> dict[str, str]:
     """A drink and its options (by the store's group ids) as the recordings' slots."""
     return {DRINK_SLOT: drink, **{OPTION_SLOTS[group]: value for group, value in options.items()}}
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """The value below which `fraction` of `values` lie (nearest rank); 0 for none."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def _contains(words: list[str], phrase: str) -> bool:

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.pulse import PulseUnavailable, VirtualMicrophone
+from support.pulse import PulseUnavailable, VirtualMicrophone
+from support.stats import word_error_rate
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
@@ -178,16 +179,6 @@ def normal(text: str) -> list[str]:
     return [numbers.get(w, w) for w in words]
 
 
-def word_error_rate(said: str, heard: str) -> float:
-    ref, hyp = normal(said), normal(heard)
-    row = list(range(len(hyp) + 1))
-    for i, word in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, other in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (word != other))
-    return row[len(hyp)] / max(1, len(ref))
-
-
 class Bench:
     def __init__(self, server: VirtualMicrophone, settings: BargeInSettings) -> None:
         from voiceshop.recognizer import RecognizerSettings, load_recognizer
@@ -252,7 +243,9 @@ class Bench:
                 trial.stop_ms = (stops[0] - spoke_at[0]) * 1000
                 if self.player.current is not None:
                     trial.output_latency_ms = self.player.current.latency_s * 1000
-            trial.understood = bool(trial.heard) and word_error_rate(said, trial.heard) <= 0.25
+            trial.understood = (
+                bool(trial.heard) and word_error_rate(normal(said), normal(trial.heard)) <= 0.25
+            )
         return trial
 
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.postgres_cluster import TempCluster, find_bin_dir
+from support.postgres_cluster import TempCluster, find_bin_dir
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Store
 from voiceshop.storage.database import ShopDatabase

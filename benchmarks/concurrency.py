@@ -3,7 +3,7 @@
 `python -m benchmarks.concurrency` runs `--rounds` rounds (default 20). In each, `--processes`
 real `voiceshop chat` processes (default 4) share one user's grocery cart in a fresh database
 (a SQLite file; with `--backend postgresql`, a database on a throwaway local PostgreSQL server
-started for the run, see `benchmarks.postgres_cluster`) and make `--changes` cart changes
+started for the run, see `support.postgres_cluster`) and make `--changes` cart changes
 each (default 200): adds of products every process adds, adds of a product only that process
 adds, and "undo" right after some of the latter. The changes come in phases of
 `PHASE_CHANGES` per process; after each phase every process says "check out" and "yes" at the
@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from benchmarks.postgres_cluster import TempCluster, find_bin_dir
+from support.postgres_cluster import TempCluster, find_bin_dir
 from voiceshop.catalog.model import Product
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.manager import DialogSettings

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.postgres_cluster import TempCluster, find_bin_dir
+from support.postgres_cluster import TempCluster, find_bin_dir
 from voiceshop.server.sessions import Desk
 from voiceshop.storage.database import ShopDatabase
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from support.cases import HISTORY_KEYS, CaseError, check_keys
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.parser import IntentParser
@@ -41,10 +42,9 @@ TURN_KEYS = {
     "store": False,
     "ends": False,
 }
-HISTORY_KEYS = {"user": True, "store": True, "rows": True}
 
 
-class CorpusError(ValueError):
+class CorpusError(CaseError):
     """A corpus file that does not follow the format."""
 
 
@@ -142,7 +142,7 @@ def load_file(path: Path) -> list[Dialog]:
     """The dialogs of one corpus file; raises CorpusError naming file, dialog and key."""
     data = yaml.safe_load(path.read_text())
     where = path.name
-    _check_keys(data, FILE_KEYS, where)
+    check_keys(data, FILE_KEYS, where, CorpusError)
     history = _histories(data.get("history", []), where)
     return [
         _dialog(raw, where, data["store"], data.get("user", "default"), history)
@@ -153,7 +153,7 @@ def load_file(path: Path) -> list[Dialog]:
 def _dialog(raw: object, where: str, store: str, user: str, history: tuple) -> Dialog:
     slug = raw.get("id", "?") if isinstance(raw, dict) else "?"
     here = f"{where} dialog {slug}"
-    _check_keys(raw, DIALOG_KEYS, here)
+    check_keys(raw, DIALOG_KEYS, here, CorpusError)
     turns = tuple(_turn(t, f"{here} turn {n}") for n, t in enumerate(_list(raw["turns"], here), 1))
     if not turns:
         raise CorpusError(f"{here}: no turns")
@@ -164,7 +164,7 @@ def _dialog(raw: object, where: str, store: str, user: str, history: tuple) -> D
 
 
 def _turn(raw: object, where: str) -> Turn:
-    _check_keys(raw, TURN_KEYS, where)
+    check_keys(raw, TURN_KEYS, where, CorpusError)
     try:
         re.compile(raw["reply"])
     except (re.error, TypeError) as error:
@@ -183,23 +183,12 @@ def _turn(raw: object, where: str) -> Turn:
 def _histories(raw: object, where: str) -> tuple[History, ...]:
     entries = []
     for entry in _list(raw, f"{where}: history"):
-        _check_keys(entry, HISTORY_KEYS, f"{where} history")
+        check_keys(entry, HISTORY_KEYS, f"{where} history", CorpusError)
         rows = _list(entry["rows"], f"{where} history rows")
         if not all(isinstance(row, list) and len(row) == 4 for row in rows):
             raise CorpusError(f"{where}: key 'rows' needs [date, product, quantity, channel]")
         entries.append(History(entry["user"], entry["store"], tuple(map(tuple, rows))))
     return tuple(entries)
-
-
-def _check_keys(raw: object, keys: dict[str, bool], where: str) -> None:
-    if not isinstance(raw, dict):
-        raise CorpusError(f"{where}: expected a mapping, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - set(keys))
-    if unknown:
-        raise CorpusError(f"{where}: unknown key {unknown[0]!r}")
-    missing = [key for key, required in keys.items() if required and key not in raw]
-    if missing:
-        raise CorpusError(f"{where}: missing key {missing[0]!r}")
 
 
 def _list(raw: object, where: str) -> list:

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.postgres_cluster import TempCluster, find_bin_dir
-from benchmarks.raw_sql import raw_rows
+from support.postgres_cluster import TempCluster, find_bin_dir
+from support.raw_sql import raw_rows
 from voiceshop.cli.main import main as voiceshop_main
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.storage.backend import is_postgres_url

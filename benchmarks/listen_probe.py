@@ -1,5 +1,5 @@
 """`voiceshop listen` as a user runs it, hearing a private PulseAudio server's virtual microphone
-(tests/pulse.py): seconds from the command to its "Listening on" line, and its memory once it
+(support/pulse.py): seconds from the command to its "Listening on" line, and its memory once it
 has answered a turn.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tests.pulse import PulseUnavailable, VirtualMicrophone
+from support.pulse import PulseUnavailable, VirtualMicrophone
 
 READY = "Listening on"
 REPLY = "voiceshop: "

@@ -8,7 +8,6 @@ runs every benchmark it lists and writes the table; add a benchmark there to add
 from __future__ import annotations
 
 import io
-import math
 import os
 import platform
 import statistics
@@ -20,6 +19,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from support.stats import percentile
 
 PACKAGES = (
     "numpy",
@@ -48,7 +49,7 @@ class Figures:
         values = sorted(v * scale for v in samples)
         if len(values) == 1:
             return cls(values[0])
-        return cls(statistics.median(values), _percentile(values, 95), _percentile(values, 99))
+        return cls(statistics.median(values), percentile(values, 95), percentile(values, 99))
 
 
 @dataclass(frozen=True)
@@ -236,11 +237,6 @@ def _number(value: float | None) -> str:
     if value == 0 or abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
-
-
-def _percentile(sorted_values: Sequence[float], percent: float) -> float:
-    """The nearest-rank percentile of sorted values."""
-    return sorted_values[max(1, math.ceil(len(sorted_values) * percent / 100)) - 1]
 
 
 def _cpu_model() -> str:

@@ -56,9 +56,10 @@ from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
 from wyoming.tts import Synthesize
 
-from benchmarks.postgres_cluster import TempCluster, find_bin_dir
 from benchmarks.report import describe_machine
-from benchmarks.serve_process import ServeProcess
+from support.postgres_cluster import TempCluster, find_bin_dir
+from support.serve_process import ServeProcess
+from support.stats import percentile
 from voiceshop.server import add_token
 from voiceshop.server.handler import BUSY_REPLY
 from voiceshop.storage.database import ShopDatabase
@@ -343,13 +344,6 @@ def children_cpu_s(pid: int) -> float:
     """CPU of the server's finished children (the espeak-ng speech workers)."""
     fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields_[13]) + int(fields_[14])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], percent: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
 
 
 def _cell(value: float | None, digits: int = 2) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmarks.listen_probe import Listened, listen_once, virtual_microphone
 from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target, voiceshop_at
-from tests.pulse import VirtualMicrophone
+from support.pulse import VirtualMicrophone
 from voiceshop.audio.microphone import refresh_devices
 from voiceshop.cli.voice_commands import DEMO_DIR
 from voiceshop.speaker.playback import DevicePlayer, Sound
@@ -95,7 +95,7 @@ def _rows(
 def _notes(run: BenchmarkRun) -> list[str]:
     return [
         "Cold start: `voiceshop listen --quiet` as a subprocess hearing a private PulseAudio "
-        "server's virtual microphone (tests/pulse.py), from the command to its \"Listening "
+        "server's virtual microphone (support/pulse.py), from the command to its \"Listening "
         f'on" line; bundled grocery store in a new database, {run.repeats} times each, ours '
         "and the baseline interleaved, after a run that compiled the bytecode and saved the "
         f"236k index. Baseline: voiceshop at commit {BASELINE_COMMIT}, before the turn-latency "

@@ -1,11 +1,16 @@
 # Sourced by scripts/demo and scripts/test: makes sure the system packages and the virtual
-# environment (.venv) are in place, installing whatever is missing.
+# environment (.venv) are in place, installing whatever is missing. VOICESHOP_EXTRAS names the
+# extras to install (scripts/test: dev, the default; scripts/demo: demo).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-APT_PACKAGES=(python3-venv espeak-ng libespeak-ng1 libportaudio2 pulseaudio pulseaudio-utils
-              libasound2-plugins postgresql-15 chromium)
+EXTRAS="${VOICESHOP_EXTRAS:-dev}"
+# The demo speaks (espeak-ng) and plays (PortAudio); the tests also need a virtual microphone
+# (PulseAudio), a PostgreSQL server and a browser.
+APT_PACKAGES=(python3-venv espeak-ng libespeak-ng1 libportaudio2)
+[ "$EXTRAS" = demo ] ||
+    APT_PACKAGES+=(pulseaudio pulseaudio-utils libasound2-plugins postgresql-15 chromium)
 
 say() { printf 'voiceshop setup: %s\n' "$*" >&2; }
 
@@ -38,20 +43,24 @@ need_system_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 }
 
+# Installs voiceshop editable with EXTRAS (default: dev, everything the test command needs), at
+# the versions CI tested (constraints.txt, written by scripts/freeze_constraints).
 need_venv() {
+    local extras="$1"
     local stamp="$VENV/.voiceshop-installed"
     local wanted
-    wanted="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+    wanted="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && grep -qxF "$wanted $extras" "$stamp"; then
         return
     fi
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-    say "installing Python packages into .venv (first run takes a minute or two)"
+    say "installing voiceshop[$extras] into .venv (first run takes a minute or two)"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
-    echo "$wanted" >"$stamp"
+    "$VENV/bin/python" -m pip install -q -c "$ROOT/constraints.txt" -e "$ROOT[$extras]"
+    { grep "^$wanted " "$stamp" 2>/dev/null || true; echo "$wanted $extras"; } >"$stamp.new"
+    mv "$stamp.new" "$stamp"
 }
 
 need_python
 need_system_packages
-need_venv
+need_venv "$EXTRAS"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.postgres_cluster import TempCluster, find_bin_dir
-from tests.pulse import PulseUnavailable, VirtualMicrophone
+from support.postgres_cluster import TempCluster, find_bin_dir
+from support.pulse import PulseUnavailable, VirtualMicrophone
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "data"

@@ -16,18 +16,41 @@ from pathlib import Path
 import pytest
 import yaml
 
+from support.cases import HISTORY_KEYS, check_keys
+from support.replay import add_history
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.storage.database import ShopDatabase
-from voiceshop.storage.records import Channel, OrderStatus, Purchase
+from voiceshop.storage.records import OrderStatus
 
 SCRIPTS = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
+SCRIPT_KEYS = {"store": True, "user": False, "history": False, "turns": True}
+TURN_KEYS = {
+    "say": True,
+    "reply": True,
+    "cart": False,
+    "options": False,
+    "orders": False,
+    "store": False,
+    "ends": False,
+}
+
+
+def load_conversation(script: Path) -> dict:
+    """The script, its keys checked."""
+    conversation = yaml.safe_load(script.read_text())
+    check_keys(conversation, SCRIPT_KEYS, script.name)
+    for n, entry in enumerate(conversation.get("history", []), 1):
+        check_keys(entry, HISTORY_KEYS, f"{script.name} history {n}")
+    for n, turn in enumerate(conversation["turns"], 1):
+        check_keys(turn, TURN_KEYS, f"{script.name} turn {n}")
+    return conversation
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_conversation(script: Path, db_url: Path | str) -> None:
-    conversation = yaml.safe_load(script.read_text())
+    conversation = load_conversation(script)
     with ShopDatabase(db_url) as db:
         add_history(db, conversation.get("history", []))
         assistant = Assistant(db, conversation.get("user", "default"), conversation["store"])
@@ -47,23 +70,6 @@ def test_conversation(script: Path, db_url: Path | str) -> None:
             if "store" in turn:
                 assert assistant.store_id == turn["store"], where
             assert reply.end_conversation == turn.get("ends", False), where
-
-
-def add_history(db: ShopDatabase, history: list[dict]) -> None:
-    for entry in history:
-        store = open_store(entry["store"], db)
-        db.link_account(entry["user"], store.id, f"customer-{entry['user']}")
-        purchases = [
-            Purchase(
-                pid,
-                store.product(pid).name if store.product(pid) else pid,
-                qty,
-                day,
-                Channel(channel),
-            )
-            for day, pid, qty, channel in entry["rows"]
-        ]
-        db.add_purchases(entry["user"], store.id, purchases)
 
 
 def test_cart_and_order_survive_restart(db_url: Path | str) -> None:

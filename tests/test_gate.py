@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from support.fakes import FakeClock
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
 
 LOUD = Chunk(b"\x10\x27" * 1600)
 """0.1 s of a constant 10000 sample value."""
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

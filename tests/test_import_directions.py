@@ -1,64 +1,179 @@
-"""The packages import each other only in the directions README's architecture sketch draws."""
+"""Which parts of the code may import which, read from every module's imports with `ast`.
+
+voiceshop's packages follow the pipeline (README, "Architecture"): ALLOWED is the declared table,
+and README.md's "Allowed imports" block must say the same. KNOWN_EXCEPTIONS are today's imports
+against the table, each module by module with its reason, so any new one fails. The tests, the
+benchmarks and what both share (support/) never import each other except through support/.
+"""
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.conftest import REPO_ROOT
 
-PACKAGE = Path(__file__).resolve().parents[1] / "voiceshop"
+EVERYONE = frozenset({"errors", "extras"})
+"""What every part of voiceshop may import: its errors and the extras' install hints."""
+ALLOWED: dict[str, frozenset[str]] = {
+    "language": frozenset(),
+    "catalog": frozenset(),
+    "audio": frozenset(),
+    "thresholds": frozenset(),
+    "recognizer": frozenset({"audio", "rescoring"}),
+    "rescoring": frozenset({"catalog", "intents", "matching", "recognizer", "thresholds"}),
+    "matching": frozenset({"catalog", "language", "thresholds"}),
+    "intents": frozenset({"catalog", "language", "matching", "rescoring", "thresholds"}),
+    "storage": frozenset({"catalog"}),
+    "personal": frozenset({"catalog", "matching", "storage"}),
+    "dialog": frozenset(
+        {"catalog", "language", "intents", "matching", "personal", "rescoring", "settings"}
+        | {"storage", "thresholds"}
+    ),
+    "settings": frozenset({"dialog", "matching"}),
+    "speaker": frozenset({"audio"}),
+    "retuning": frozenset({"dialog", "intents", "recognizer"}),
+    "voice_loop": frozenset({"audio", "dialog", "recognizer", "speaker"}),
+    "turn_recorder": frozenset({"audio", "voice_loop"}),
+    "config": frozenset({"settings"}),
+    "doctor": frozenset(
+        {"audio", "catalog", "config", "dialog", "intents", "matching", "recognizer"}
+        | {"speaker", "storage"}
+    ),
+    "server": frozenset(
+        {"audio", "catalog", "dialog", "intents", "matching", "recognizer", "retuning"}
+        | {"speaker", "storage"}
+    ),
+    "cli": frozenset(
+        {"audio", "catalog", "config", "dialog", "doctor", "intents", "language", "matching"}
+        | {"personal", "recognizer", "retuning", "server", "settings", "speaker", "storage"}
+        | {"turn_recorder", "voice_loop"}
+    ),
+    "__main__": frozenset({"cli"}),
+    "errors": frozenset(),
+    "extras": frozenset(),
+}
+"""voiceshop's parts (a package, or a module directly in voiceshop/) and what each may import
+besides EVERYONE."""
 
-RECOGNIZER_SIDE = ("readback", "reading_policy", "slots", "protocol")
-"""The rescoring modules on the recognizer's side: they know nothing of the store."""
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
+    # Intents keep the word list they build for the recognizer in its Vocabulary type; the
+    # rescoring package's protocol (tests/test_rescoring_imports.py) is how the two sides talk.
+    ("voiceshop.intents.answers", "voiceshop.recognizer.base"): "Vocabulary",
+    ("voiceshop.intents.vocabulary", "voiceshop.recognizer.base"): "Vocabulary",
+    # Earcons follow the listening state, whose types live in the loop that drives the speaker.
+    ("voiceshop.speaker.earcons", "voiceshop.voice_loop"): "ListenState, LiveStatus",
+    # Finding a store by name looks in the database for imported ones; storage in turn keeps
+    # catalog.model's types (the two packages, not their modules, form a cycle).
+    ("voiceshop.catalog.resolve", "voiceshop.storage.database"): "ShopDatabase",
+    # Tests that exercise a benchmark's own code (its figures, generators and runs) rather than
+    # shared helpers; each should move into support/ or be split into code and command.
+    ("tests.test_accuracy_sets", "benchmarks.accuracy_answers"): "answer sets",
+    ("tests.test_accuracy_sets", "benchmarks.accuracy_audio"): "voices, WAV reading",
+    ("tests.test_accuracy_sets", "benchmarks.accuracy_catalog"): "sample_names",
+    ("tests.test_accuracy_sets", "benchmarks.accuracy_coffee"): "KITCHEN_NOISE",
+    ("tests.test_answer_recordings", "benchmarks.accuracy_answers"): "answer listener",
+    ("tests.test_coffee_recordings", "benchmarks.accuracy_coffee"): "coffee listener",
+    ("tests.test_matcher", "benchmarks.perturbed_queries"): "perturbed queries",
+    ("tests.test_kill_nine", "benchmarks.kill_nine"): "the kill -9 run",
+    ("tests.test_shared_cart", "benchmarks.concurrency"): "the concurrency round",
+    ("tests.test_benchmark_report", "benchmarks.report"): "the results table",
+    ("tests.test_benchmark_report", "benchmarks.run"): "the parts of the full run",
+    ("tests.test_benchmark_report", "benchmarks.long_utterances"): "the long-utterance rows",
+    ("tests.test_everyday", "benchmarks.everyday"): "the everyday requests run",
+    ("tests.test_make_catalogs", "benchmarks.make_catalogs"): "catalog generators",
+}
+"""(importing module, imported module): what it takes, for imports against the rules."""
+
+MAY_IMPORT = {
+    "voiceshop": {"voiceshop"},
+    "support": {"voiceshop", "support"},
+    "tests": {"voiceshop", "support", "tests"},
+    "benchmarks": {"voiceshop", "support", "benchmarks"},
+    "scripts": {"voiceshop", "support", "scripts"},
+}
+"""The repository's top-level code folders, and whose code each may import."""
 
 
-def imported(path: Path) -> set[str]:
-    """The voiceshop modules a file imports (at any depth of the file)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-        elif isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-    return {name for name in names if name.startswith("voiceshop")}
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def modules(package: str) -> list[Path]:
-    return sorted((PACKAGE / package).glob("*.py"))
+def _imports(path: Path) -> Iterator[str]:
+    """Every module `path` imports, at any depth (inside functions and TYPE_CHECKING too); a
+    name imported from a package counts as its submodule when it is one."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            for alias in node.names:
+                candidate = REPO_ROOT.joinpath(*node.module.split("."), alias.name)
+                if candidate.with_suffix(".py").is_file() or candidate.is_dir():
+                    yield f"{node.module}.{alias.name}"
 
 
-@pytest.mark.parametrize("path", modules("dialog"), ids=lambda p: p.name)
-def test_the_dialog_imports_no_recognizer_code(path: Path) -> None:
-    assert not {m for m in imported(path) if m.startswith("voiceshop.recognizer")}
+def _edges(folder: str) -> set[tuple[str, str]]:
+    """(importing module, imported module) for every module under `folder` importing a module
+    of the repository's code folders."""
+    return {
+        (_module_name(path), imported)
+        for path in sorted((REPO_ROOT / folder).rglob("*.py"))
+        for imported in _imports(path)
+        if imported.split(".")[0] in MAY_IMPORT
+    }
 
 
-@pytest.mark.parametrize("path", modules("intents"), ids=lambda p: p.name)
-def test_intents_take_only_the_recognizers_vocabulary_type(path: Path) -> None:
-    recognizer = {m for m in imported(path) if m.startswith("voiceshop.recognizer")}
-    assert recognizer <= {"voiceshop.recognizer.base"}
-    if recognizer:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {
-            alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.module == "voiceshop.recognizer.base"
-            for alias in node.names
-        }
-        assert names == {"Vocabulary"}
+def _part(module: str) -> str:
+    """The part of voiceshop a module belongs to: its package, or itself when directly in it."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [*modules("recognizer"), *(PACKAGE / "rescoring" / f"{m}.py" for m in RECOGNIZER_SIDE)],
-    ids=lambda p: f"{p.parent.name}/{p.name}",
-)
-def test_the_recognizer_side_imports_nothing_of_the_store(path: Path) -> None:
-    store_side = ("voiceshop.intents", "voiceshop.matching", "voiceshop.dialog")
-    store_side += tuple(f"voiceshop.rescoring.{m}" for m in ("catalog_slots", "order_slots"))
-    store_side += ("voiceshop.rescoring.store_reading",)
-    assert not {m for m in imported(path) if m.startswith(store_side)}
+def _breaks_the_table(importer: str, imported: str) -> bool:
+    source, target = _part(importer), _part(imported)
+    if source == target or target in EVERYONE or imported == "voiceshop":
+        return False
+    return target not in ALLOWED.get(source, frozenset())
 
 
-def test_the_protocol_imports_neither_side() -> None:
-    assert not imported(PACKAGE / "rescoring" / "protocol.py")
+def _against_the_rules() -> set[tuple[str, str]]:
+    found = set()
+    for folder, allowed in MAY_IMPORT.items():
+        for importer, imported in _edges(folder):
+            if imported.split(".")[0] not in allowed or (
+                folder == "voiceshop" and _breaks_the_table(importer, imported)
+            ):
+                found.add((importer, imported))
+    return found
+
+
+def test_every_part_of_voiceshop_is_in_the_table() -> None:
+    parts = {_part(module) for module, _ in _edges("voiceshop")} - {"voiceshop"}
+    assert parts <= set(ALLOWED), f"not in ALLOWED: {sorted(parts - set(ALLOWED))}"
+
+
+def test_imports_follow_the_table_and_the_folders() -> None:
+    new = sorted(_against_the_rules() - set(KNOWN_EXCEPTIONS))
+    assert not new, "imports against tests/test_import_directions.py's rules:\n" + "\n".join(
+        f"  {importer} imports {imported}" for importer, imported in new
+    )
+
+
+def test_every_known_exception_still_happens() -> None:
+    gone = sorted(set(KNOWN_EXCEPTIONS) - _against_the_rules())
+    assert not gone, f"fixed, so remove from KNOWN_EXCEPTIONS: {gone}"
+
+
+def test_the_readme_lists_the_same_allowed_imports() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = re.search(r"Allowed imports between.*?\n```\n(.*?)```", readme, re.S)
+    assert block, "README.md has no 'Allowed imports' block"
+    listed = {}
+    for line in block.group(1).splitlines():
+        part, _, imported = line.partition(":")
+        listed[part.strip()] = frozenset(imported.replace(",", " ").split()) - {"-"}
+    assert listed == ALLOWED

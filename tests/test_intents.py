@@ -8,15 +8,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
 
+from support.cases import sentence_cases
 from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.templates import TemplateCompiler, TemplateError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 
-CASES = yaml.safe_load((Path(__file__).parent / "intents" / "en.yaml").read_text())["tests"]
+CASES = sentence_cases(Path(__file__).parent / "intents" / "en.yaml")
 
 
 @cache

@@ -16,7 +16,7 @@ from typing import IO
 import numpy as np
 import pytest
 
-from tests.pulse import VirtualMicrophone, write_tone
+from support.pulse import VirtualMicrophone, write_tone
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.microphone import (
     Microphone,

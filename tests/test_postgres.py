@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.postgres_cluster import TempCluster
-from benchmarks.raw_sql import raw_rows
+from support.postgres_cluster import TempCluster
+from support.raw_sql import raw_rows
 from voiceshop import doctor
 from voiceshop.cli.main import main
 from voiceshop.doctor import DoctorSettings, Finding, Status, run_checks

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.raw_sql import raw_rows
+from support.raw_sql import raw_rows
 from voiceshop.catalog.resolve import open_store
 from voiceshop.cli.main import main
 from voiceshop.dialog.assistant import Assistant

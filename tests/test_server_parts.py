@@ -19,7 +19,8 @@ from voiceshop.dialog import memory
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.shared import SharedStores
 from voiceshop.errors import ServerError
-from voiceshop.server import Accounts, ServerSettings, ShopServer, TokenBook, add_token
+from voiceshop.server import Accounts, ServerSettings, TokenBook, add_token
+from voiceshop.server.app import ShopServer
 from voiceshop.server.pool import Busy, WorkerPool
 from voiceshop.server.sessions import Desk
 from voiceshop.server.settings import parse_uri

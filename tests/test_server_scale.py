@@ -13,8 +13,8 @@ from wyoming.asr import Transcript
 from wyoming.client import AsyncTcpClient
 from wyoming.handle import Handled
 
-from benchmarks.postgres_cluster import TempCluster
-from benchmarks.serve_process import ServeProcess
+from support.postgres_cluster import TempCluster
+from support.serve_process import ServeProcess
 from voiceshop.server import add_token
 from voiceshop.storage.database import ShopDatabase
 

@@ -26,7 +26,8 @@ from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize
 
-from voiceshop.server import Limits, ServerSettings, ShopServer, add_token
+from voiceshop.server import Limits, ServerSettings, add_token
+from voiceshop.server.app import ShopServer
 from voiceshop.storage.database import ShopDatabase
 
 pytestmark = pytest.mark.audio

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.accuracy_scripts import (
+from support.replay import (
     AUDIO_DIR,
     VoiceScript,
     load_scripts,

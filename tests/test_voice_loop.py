@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from support.fakes import FakeClock
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
 from voiceshop.dialog.conversation import Reply
@@ -35,14 +36,6 @@ LOUD = b"\x10\x27" * 1600
 """0.1 s at 16 kHz of a constant 10000 sample value (about -10 dBFS)."""
 QUIET = bytes(3200)
 """0.1 s of silence."""
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class ScriptedRecognizer(Recognizer):

@@ -13,7 +13,8 @@ from websockets.datastructures import Headers
 from voiceshop.cli import main
 from voiceshop.cli.server_commands import add_commands, server_settings
 from voiceshop.errors import ServerError
-from voiceshop.server import DEFAULT_URI, ServerSettings, ShopServer
+from voiceshop.server import DEFAULT_URI, ServerSettings
+from voiceshop.server.app import ShopServer
 from voiceshop.server.web import _same_origin, parse_http
 
 

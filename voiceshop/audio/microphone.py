@@ -24,6 +24,7 @@ from voiceshop.audio.convert import Resampler
 from voiceshop.audio.gate import TimedChunk
 from voiceshop.audio.types import ENGINE_RATE, AudioFormat, Chunk
 from voiceshop.errors import AudioDeviceError
+from voiceshop.extras import missing_extra
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ def import_sounddevice() -> ModuleType:
             "PortAudio library not found: sudo apt-get install libportaudio2"
         ) from err
     except ImportError as err:
-        raise AudioDeviceError("sounddevice is not installed: pip install sounddevice") from err
+        raise AudioDeviceError(
+            missing_extra("mic", "audio input and output (sounddevice)", err)
+        ) from err
     return sounddevice
 
 

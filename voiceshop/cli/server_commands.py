@@ -7,15 +7,20 @@ import asyncio
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiceshop.cli.common import default_db_path
 from voiceshop.cli.voice_commands import _recognizer_options
 from voiceshop.dialog.assistant import DEFAULT_STORE
 from voiceshop.errors import ServerError
+from voiceshop.extras import missing_extra
 from voiceshop.recognizer import RecognizerSettings
-from voiceshop.server import DEFAULT_URI, Limits, ServerSettings, ShopServer, add_token
+from voiceshop.server import DEFAULT_URI, Limits, ServerSettings, add_token
 from voiceshop.server.settings import default_workers, parse_satellite
 from voiceshop.storage.backend import database_target
+
+if TYPE_CHECKING:
+    from voiceshop.server.app import ShopServer
 
 _SERVE_HELP = """\
 Serve the shopping pipeline over the Wyoming protocol (what Home Assistant and its voice
@@ -193,6 +198,10 @@ def server_settings(args: argparse.Namespace) -> ServerSettings:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    try:
+        from voiceshop.server.app import ShopServer
+    except ImportError as err:
+        raise ServerError(missing_extra("server", "voiceshop serve", err)) from err
     server = ShopServer(server_settings(args))
     return asyncio.run(_serve(server))
 

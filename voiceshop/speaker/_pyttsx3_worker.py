@@ -37,7 +37,10 @@ def _run(args: argparse.Namespace, protocol: TextIO) -> int:
         engine = pyttsx3.init(driverName=args.driver)
     except ModuleNotFoundError as err:
         if err.name == "pyttsx3":
-            return _fail(f"pyttsx3 is not installed: pip install pyttsx3 (and {INSTALL_HINT})")
+            return _fail(
+                f"spoken replies need the tts extra ({err}): pip install 'voiceshop[tts]' "
+                f"(and {INSTALL_HINT})"
+            )
         return _fail(f"pyttsx3 has no driver {args.driver!r} ({err})")
     except Exception as err:  # pyttsx3 raises RuntimeError, OSError, ImportError, ...
         return _fail(f"{type(err).__name__}: {err}: {INSTALL_HINT}")

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from voiceshop.errors import DatabaseError
+from voiceshop.extras import missing_extra
 from voiceshop.storage.backend import Connection, Cursor, Parameters, shown_target
 from voiceshop.storage.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
@@ -44,8 +45,8 @@ def open_postgres(url: str) -> PostgresConnection:
     shown = shown_target(url)
     if psycopg is None:
         raise DatabaseError(
-            f"cannot open the database {shown}: PostgreSQL needs the psycopg package; "
-            "install voiceshop with its postgres extra (pip install 'voiceshop[postgres]')"
+            f"cannot open the database {shown}: "
+            + missing_extra("postgres", "PostgreSQL", "psycopg is not installed")
         )
     try:
         raw = psycopg.connect(url, autocommit=True)

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rapidfuzz.distance import Levenshtein
 
+from support.cases import HISTORY_KEYS, check_keys
+from support.stats import word_errors
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
@@ -171,6 +172,7 @@ def load_scripts(folder: Path = SCRIPT_DIR) -> list[VoiceScript]:
     scripts = []
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
+        _check_script(data, path.name)
         scripts.append(
             VoiceScript(
                 name=path.stem,
@@ -181,6 +183,33 @@ def load_scripts(folder: Path = SCRIPT_DIR) -> list[VoiceScript]:
             )
         )
     return scripts
+
+
+SCRIPT_KEYS = {"store": True, "user": False, "history": False, "turns": True}
+TURN_KEYS = {
+    "wav": True,
+    "intent": False,
+    "items": False,
+    "reply": False,
+    "cart": False,
+    "options": False,
+    "store": False,
+    "orders": False,
+}
+ITEM_KEYS = {"product": False, "match": False, "quantity": False, "unit": False, "options": False}
+
+
+def _check_script(data: object, where: str) -> None:
+    """Raise CaseError for a script with a key the replay does not know (or without one it
+    needs)."""
+    check_keys(data, SCRIPT_KEYS, where)
+    assert isinstance(data, dict)
+    for n, entry in enumerate(data.get("history", []), 1):
+        check_keys(entry, HISTORY_KEYS, f"{where} history {n}")
+    for n, turn in enumerate(data["turns"], 1):
+        check_keys(turn, TURN_KEYS, f"{where} turn {n}")
+        for m, item in enumerate(turn.get("items", []), 1):
+            check_keys(item, ITEM_KEYS, f"{where} turn {n} item {m}")
 
 
 def replay_script(
@@ -297,7 +326,7 @@ class ScriptScore:
             self.carts_exact += turn.cart == expected["cart"]
         said = normalize(reference).split()
         heard = normalize(" ".join(turn.heard)).split()
-        self.word_errors += Levenshtein.distance(said, heard)
+        self.word_errors += word_errors(said, heard)
         self.reference_words += len(said)
 
 
