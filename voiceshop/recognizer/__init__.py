@@ -76,6 +76,12 @@ class WhisperSettings:
     """Window decoding: replace a misheard phrase of the store's ("a dull shot") by the one of
     its slot group that the audio fits best ("a double shot"), and read unclear product phrases
     again; see `whisper_rescoring`."""
+    rewrite_margin_nats: float | None = 0.0
+    """Window decoding: a rescored transcript replaces Whisper's own reading only when it reads
+    back (whole sentence, without the prompt) at least this much likelier than that reading, and
+    never where the store already understands that reading clearly (every product it asks for is
+    clearly the catalog's); None rewrites without either check. Tuned on: the tune half of
+    coffee-dev (see benchmarks/accuracy.md)."""
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,15 @@ UNDERSTOOD_MARGIN = 0.5
 than a likelier one missing a product, and still be taken instead.
 Tuned on: coffee-dev, all 124 recordings, before the tune/check split (one example, no figures
 quoted)."""
+CLEAR_SPEECH_DB = 15.0
+"""How far above an utterance's quietest tenth its speech frames stand when it clearly holds
+speech: then, while answers are listened for, the no-speech gate does not drop it.
+Not tuned: reasoned (a word in kitchen noise at 12 dB stands well above the pauses around it);
+checked on the short-answer tune voices."""
+_MIN_CLEAR_SPEECH_SECONDS = 0.15
+"""Not tuned: about the shortest one-syllable answer ("no")."""
+_ENERGY_FRAME = 512
+_SAMPLE_RATE = 16000
 _MAX_WINDOW_SECONDS = 30
 """Whisper's native window."""
 _FRAMES_PER_SECOND = 100
@@ -86,6 +95,8 @@ so a hallucinated repetition loop stops early instead of running to 448 tokens.
 Not tuned: a cap reasoned from speech rates, not measured."""
 _MIN_REPEATED_WORDS = 3
 _WORD = re.compile(r"\S+")
+_SPOKEN_WORD = re.compile(r"[a-z']+")
+"""A word as the vocabulary holds it (digits and punctuation are not in it)."""
 _WORD_CORE = re.compile(r"[^\w']")
 """Characters ignored when comparing words: punctuation around them."""
 
@@ -127,6 +138,7 @@ class WhisperRecognizer(Recognizer):
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
         self.prompt = self._prompts.prompt(vocabulary)
         self._decoder.set_prompt(self.prompt)
+        self._decoder.answers_open = vocabulary.said_alone
         self._decoder.slot_vocabulary = vocabulary if self.settings.whisper.rescore_slots else None
         self._drafts.set_prompt(self.prompt)
 
@@ -214,6 +226,10 @@ class WindowDecoder:
         )
         self._no_speech, self._silent_logprob = settings.whisper.no_speech_gate
         self._window_frames = window_seconds * _FRAMES_PER_SECOND
+        self._rewrite_margin = settings.whisper.rewrite_margin_nats
+        self.answers_open = False
+        """A question's answers are listened for: the no-speech gate keeps a window whose
+        audio clearly holds speech (`speech_stands_out`), however short."""
         self.slot_vocabulary: Vocabulary | None = None
         """Whose misheard slot phrases are rescored against the audio (None: not done)."""
         self.set_prompt(None)
@@ -240,8 +256,9 @@ class WindowDecoder:
     def decode(self, audio: np.ndarray) -> list[DecodedWindow]:
         """Readings of consecutive windows of `audio` (one unless it is longer than a window)."""
         content = self._features(audio)
+        clear = self.answers_open and speech_stands_out(audio)
         return [
-            self._decode_window(content[:, start : start + self._window_frames])
+            self._decode_window(content[:, start : start + self._window_frames], clear)
             for start in range(0, content.shape[1], self._window_frames)
         ]
 
@@ -304,7 +321,7 @@ class WindowDecoder:
         padded[0, :, : features.shape[1]] = features
         return self._model.model.encode(self._storage_view(padded))
 
-    def _decode_window(self, features: np.ndarray) -> DecodedWindow:
+    def _decode_window(self, features: np.ndarray, clear_speech: bool = False) -> DecodedWindow:
         seconds = features.shape[1] / _FRAMES_PER_SECOND
         new_tokens = _EXTRA_TOKENS + math.ceil(_TOKENS_PER_SECOND * seconds)
         encoded = self._encoded(features)
@@ -312,11 +329,31 @@ class WindowDecoder:
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         silent = result.no_speech_prob > self._no_speech and avg_logprob < self._silent_logprob
+        silent = silent and not clear_speech
         text = "" if silent else self._understood_reading(result, encoded)
         text = self._read_with_names(text, encoded, new_tokens)
         return DecodedWindow(
-            self._rescored(text, encoded), avg_logprob, result.no_speech_prob, len(tokens)
+            self._supported(text, self._rescored(text, encoded), encoded),
+            avg_logprob,
+            result.no_speech_prob,
+            len(tokens),
         )
+
+    def _supported(self, own: str, rewritten: str, encoded: StorageView) -> str:
+        """`rewritten`, where the audio supports it over Whisper's `own` reading: `own` is not
+        already complete (`_complete`), and `rewritten` reads back (without the prompt) at
+        least `rewrite_margin_nats` likelier (`WhisperSettings`)."""
+        vocabulary = self.slot_vocabulary
+        if self._rewrite_margin is None or rewritten == own or not own or vocabulary is None:
+            return rewritten
+        if _complete(own, vocabulary):
+            return own
+        new_score, own_score = sentence_logprobs(
+            [rewritten, own],
+            self._tokenizer.encode,
+            lambda token_lists: self.readings(encoded, token_lists, prompted=False),
+        )
+        return rewritten if new_score - own_score >= self._rewrite_margin else own
 
     def _understood_reading(self, result: WhisperGenerationResult, encoded: StorageView) -> str:
         """The likeliest of the beam's readings, or where the store misses a product in it
@@ -502,6 +539,27 @@ def build_prompt(
     if vocabulary.said_alone:
         return " ".join(f"{p[:1].upper()}{p[1:]}." for p in listed)
     return f"{lead} {_PROMPT_SEPARATOR.join(listed)}."
+
+
+def _complete(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether the store reads `text` as a complete request: every word is one of its words,
+    and each product it asks for is clearly one of the catalog's."""
+    words = _SPOKEN_WORD.findall(text.lower())
+    if not words or not set(words) <= vocabulary.words or vocabulary.understanding is None:
+        return False
+    return vocabulary.understanding(text) is Understood.CLEAR
+
+
+def speech_stands_out(audio: np.ndarray) -> bool:
+    """Whether at least `_MIN_CLEAR_SPEECH_SECONDS` of `audio` is `CLEAR_SPEECH_DB` louder than
+    its quietest tenth (the pause around an utterance: its own noise floor), in 32 ms frames."""
+    frames = len(audio) // _ENERGY_FRAME
+    if frames < 2:
+        return False
+    blocks = audio[: frames * _ENERGY_FRAME].reshape(frames, _ENERGY_FRAME).astype(np.float64)
+    level = 10 * np.log10(np.square(blocks).mean(axis=1) + 1e-10)
+    loud = level >= np.percentile(level, 10) + CLEAR_SPEECH_DB
+    return bool(loud.sum() * _ENERGY_FRAME >= _MIN_CLEAR_SPEECH_SECONDS * _SAMPLE_RATE)
 
 
 def without_repetition(text: str) -> str:
