@@ -128,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 levers = {"default": Decoding(backend.quiet)}
                 if args.levers is not None:
                     levers = lever_settings(backend.quiet, args.levers)
+                    if args.skip_default:
+                        del levers["default"]
                 rows = run_levers(levers, args, coffee_conditions(args, work), normalize, work)
                 if args.levers is not None:
                     report += lever_table(backend.name, rows)
@@ -175,6 +177,11 @@ def _arguments() -> argparse.ArgumentParser:
         metavar="LEVER",
         help="also score the stock baseline and the default without each decoding lever "
         f"(all, or those named: {', '.join(LEVERS)})",
+    )
+    parser.add_argument(
+        "--skip-default",
+        action="store_true",
+        help="with --levers: score only the other decodings (the default scored by another run)",
     )
     parser.add_argument(
         "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
