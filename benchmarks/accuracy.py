@@ -32,6 +32,7 @@ from benchmarks.accuracy_answers import (
     answers_table,
     noisy_answers,
     synthesize_answers,
+    voices_table,
 )
 from benchmarks.accuracy_catalog import (
     CHECK_SEED_OFFSET,
@@ -144,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "catalog" in args.parts and args.names:
                 report += catalog_table(backend.name, run_catalog(backend, args, work))
             if "answers" in args.parts:
-                report += answers_table(backend.name, run_answers(backend, args, work))
+                answers = run_answers(backend, args, work)
+                report += [*answers_table(backend.name, answers), *voices_table(answers)]
     text = "\n".join(report)
     (args.out / "accuracy.md").write_text(text)
     if plot and importlib.util.find_spec("matplotlib"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -165,6 +166,9 @@ class AnswerScore(Latencies):
     """Taken as another answer: worse than not understood (a "yes" that was a "cancel")."""
     empty: int = 0
     seconds: list[float] = field(default_factory=list)
+    said: Counter[str] = field(default_factory=Counter)
+    """Answers said, by voice label."""
+    understood_by_voice: Counter[str] = field(default_factory=Counter)
 
     @property
     def share(self) -> float:
@@ -234,6 +238,8 @@ class AnswerListener:
             score.understood += taken is Verdict.UNDERSTOOD
             score.mistaken += taken is Verdict.MISTAKEN
             score.empty += not heard
+            score.said[utterance.voice.label] += 1
+            score.understood_by_voice[utterance.voice.label] += taken is Verdict.UNDERSTOOD
             score.seconds += seconds
             if on_miss and taken is not Verdict.UNDERSTOOD:
                 on_miss(
@@ -315,4 +321,27 @@ def answers_table(backend: str, scores: Sequence[AnswerScore]) -> list[str]:
             f"{s.total}) | {s.mistaken} | {s.empty} | {s.median_seconds:.2f} "
             f"| {s.p95_seconds:.2f} |"
         )
+    return lines
+
+
+def voices_table(scores: Sequence[AnswerScore]) -> list[str]:
+    """Answers understood by each voice, listening for the open question's answers, in each
+    condition."""
+    heard = [s for s in scores if s.variant is Variant.ANSWERS]
+    conditions = list(dict.fromkeys(s.condition for s in heard))
+    splits = voice_splits()
+    lines = [
+        "\nShort answers understood per voice (recognizer listening for the open question's "
+        "answers):\n",
+        "| voice | split | " + " | ".join(conditions) + " |",
+        "| --- | --- |" + " ---: |" * len(conditions),
+    ]
+    for voice, split in sorted(splits.items(), key=lambda v: (v[1] != Split.TUNE, v[0].label)):
+        cells = []
+        for condition in conditions:
+            score = next((s for s in heard if s.condition == condition and s.split is split), None)
+            said = score.said[voice.label] if score else 0
+            right = score.understood_by_voice[voice.label] if score else 0
+            cells.append(f"{right / said:.1%} ({right}/{said})" if said else "-")
+        lines.append(f"| {voice.label} | {split} | " + " | ".join(cells) + " |")
     return lines

@@ -25,6 +25,7 @@ from benchmarks.accuracy_answers import (
     synthesize_answers,
     verdict,
     voice_splits,
+    voices_table,
 )
 from benchmarks.accuracy_audio import RATE, Voice, read_mono
 from benchmarks.accuracy_catalog import sample_names
@@ -158,3 +159,15 @@ def test_the_check_sample_of_names_leaves_out_the_tune_sample() -> None:
     assert len(tune) == len(check) == 10
     assert not set(tune) & set(check)
     assert sample_names(store, 10, 7, normalize) == tune, "the same seed draws the same names"
+
+
+def test_the_voices_table_has_a_row_per_voice_with_its_share_in_each_condition() -> None:
+    voice = next(v for v, split in voice_splits().items() if split is Split.TUNE)
+    score = AnswerScore(Split.TUNE, "clean", Variant.ANSWERS, 4, 3, 0, 0, [0.2])
+    score.said[voice.label] = 4
+    score.understood_by_voice[voice.label] = 3
+
+    rows = voices_table([score])
+
+    assert f"| {voice.label} | tune | 75.0% (3/4) |" in rows
+    assert len([r for r in rows if r.startswith("| ") and "---" not in r]) == 1 + len(VOICES)
