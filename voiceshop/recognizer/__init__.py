@@ -76,12 +76,13 @@ class WhisperSettings:
     """Window decoding: replace a misheard phrase of the store's ("a dull shot") by the one of
     its slot group that the audio fits best ("a double shot"), and read unclear product phrases
     again; see `whisper_rescoring`."""
-    rewrite_margin_nats: float | None = 0.0
+    rewrite_margin_nats: float | None = -8.0
     """Window decoding: a rescored transcript replaces Whisper's own reading only when it reads
-    back (whole sentence, without the prompt) at least this much likelier than that reading, and
-    never where the store already understands that reading clearly (every product it asks for is
-    clearly the catalog's); None rewrites without either check. Tuned on: the tune half of
-    coffee-dev (see benchmarks/accuracy.md)."""
+    back (whole sentence, without the prompt) no more than this much less likely than that
+    reading (a negative margin: at most 8 nats less likely), and never where that reading is
+    already a complete request (every word the store's, every product clear); None rewrites
+    without either check. Tuned on: the tune half of coffee-dev, clean and 6 dB, among +3, 0,
+    -4 and -8 (benchmarks/accuracy.md)."""
 
 
 @dataclass(frozen=True)

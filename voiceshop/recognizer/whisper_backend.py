@@ -341,8 +341,8 @@ class WindowDecoder:
 
     def _supported(self, own: str, rewritten: str, encoded: StorageView) -> str:
         """`rewritten`, where the audio supports it over Whisper's `own` reading: `own` is not
-        already complete (`_complete`), and `rewritten` reads back (without the prompt) at
-        least `rewrite_margin_nats` likelier (`WhisperSettings`)."""
+        already complete (`_complete`), and `rewritten` reads back (without the prompt) within
+        `rewrite_margin_nats` of it or better (`WhisperSettings`)."""
         vocabulary = self.slot_vocabulary
         if self._rewrite_margin is None or rewritten == own or not own or vocabulary is None:
             return rewritten
