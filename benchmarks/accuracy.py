@@ -328,6 +328,8 @@ def run_levers(
 
 TIGHT_NO_SPEECH_GATE = (0.15, -0.5)
 """The no-speech gate chosen on coffee-dev before it was split (compared with the stock one)."""
+GUARD_MARGIN = -8.0
+"""The rewrite guard's margin when the default has none: the best on the coffee-dev tune half."""
 LEVERS = ("baseline", "window", "gate", "rescoring", "guard", "drafts", "base")
 """The decodings `lever_settings` can compare besides the default."""
 
@@ -344,7 +346,7 @@ def lever_settings(default: RecognizerSettings, wanted: Sequence[str] = ()) -> d
         if whisper.no_speech_gate != STOCK_NO_SPEECH_GATE
         else TIGHT_NO_SPEECH_GATE
     )
-    margin = None if whisper.rewrite_margin_nats is not None else 0.0
+    margin = None if whisper.rewrite_margin_nats is not None else GUARD_MARGIN
     drafts = InterimSettings() if default.interim.draft_every_seconds is None else None
     base = multilingual_whisper_model()
     others = {
@@ -358,7 +360,7 @@ def lever_settings(default: RecognizerSettings, wanted: Sequence[str] = ()) -> d
             replace(whisper, rescore_slots=not whisper.rescore_slots),
         ),
         "guard": (
-            f"default, rewrite guard {'off' if margin is None else 'on (0 nats)'}",
+            f"default, rewrite guard {'off' if margin is None else f'on ({margin:g} nats)'}",
             replace(whisper, rewrite_margin_nats=margin),
         ),
         "base": ("default, multilingual whisper-base model", replace(whisper, model_dir=base)),
