@@ -32,6 +32,7 @@ from benchmarks.accuracy_answers import (
     answers_table,
     noisy_answers,
     synthesize_answers,
+    voices_table,
 )
 from benchmarks.accuracy_catalog import (
     CHECK_SEED_OFFSET,
@@ -73,7 +74,11 @@ from voiceshop.recognizer import (
     RecognizerSettings,
     WhisperSettings,
 )
-from voiceshop.recognizer.models import embedded_whisper_model, find_vosk_model
+from voiceshop.recognizer.models import (
+    embedded_whisper_model,
+    find_vosk_model,
+    multilingual_whisper_model,
+)
 from voiceshop.storage.database import ShopDatabase
 
 OUT_DIR = Path(__file__).resolve().parent
@@ -83,6 +88,15 @@ SLOTS = (INTENT_SLOT, DRINK_SLOT, *OPTION_SLOTS.values())
 CLEAN = "clean"
 CATALOG_SNR = 12.0
 PARTS = ("coffee", "scripts", "catalog", "answers")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Recognizer settings for the coffee recordings, and how each file is read."""
+
+    settings: RecognizerSettings
+    whole_file: bool = False
+    """The recording read in one go, without the endpointer (the stock baseline's way)."""
 
 
 @dataclass(frozen=True)
@@ -112,9 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "coffee" in args.parts and not (COFFEE_DEV / "labels.json").is_file():
                 report.append(f"\nCoffee recordings absent ({COFFEE_DEV}): skipped.\n")
             elif "coffee" in args.parts:
-                levers = {"default": backend.quiet}
+                levers = {"default": Decoding(backend.quiet)}
                 if args.levers is not None:
                     levers = lever_settings(backend.quiet, args.levers)
+                    if args.skip_default:
+                        del levers["default"]
                 rows = run_levers(levers, args, coffee_conditions(args, work), normalize, work)
                 if args.levers is not None:
                     report += lever_table(backend.name, rows)
@@ -129,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "catalog" in args.parts and args.names:
                 report += catalog_table(backend.name, run_catalog(backend, args, work))
             if "answers" in args.parts:
-                report += answers_table(backend.name, run_answers(backend, args, work))
+                answers = run_answers(backend, args, work)
+                report += [*answers_table(backend.name, answers), *voices_table(answers)]
     text = "\n".join(report)
     (args.out / "accuracy.md").write_text(text)
     if plot and importlib.util.find_spec("matplotlib"):
@@ -162,6 +179,11 @@ def _arguments() -> argparse.ArgumentParser:
         metavar="LEVER",
         help="also score the stock baseline and the default without each decoding lever "
         f"(all, or those named: {', '.join(LEVERS)})",
+    )
+    parser.add_argument(
+        "--skip-default",
+        action="store_true",
+        help="with --levers: score only the other decodings (the default scored by another run)",
     )
     parser.add_argument(
         "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
@@ -236,7 +258,7 @@ def split_conditions(conditions: list[Condition], split: str) -> list[Condition]
 
 def run_coffee(
     name: str,
-    settings: RecognizerSettings,
+    decoding: Decoding,
     conditions: list[Condition],
     normalize: Callable[[str], str],
     work: Path,
@@ -244,7 +266,9 @@ def run_coffee(
 ) -> list[CoffeeScore]:
     """Acceptance and errors on each condition's recordings."""
     listener = CoffeeListener(
-        ShopDatabase(work / f"coffee-{name}.db".replace(" ", "-")), replay_recognizer(settings)
+        ShopDatabase(work / f"coffee-{name}.db".replace(" ", "-").replace(":", "")),
+        replay_recognizer(decoding.settings),
+        decoding.whole_file,
     )
     scores = []
     for condition, recordings in conditions:
@@ -268,7 +292,7 @@ LeverRow = tuple[str, str, list[CoffeeScore]]
 
 
 def run_levers(
-    levers: dict[str, RecognizerSettings],
+    levers: dict[str, Decoding],
     args: argparse.Namespace,
     conditions: list[Condition],
     normalize: Callable[[str], str],
@@ -281,29 +305,29 @@ def run_levers(
             split,
             run_coffee(
                 f"{lever} {split}",
-                settings,
+                decoding,
                 split_conditions(conditions, split),
                 normalize,
                 work,
                 args.verbose,
             ),
         )
-        for lever, settings in levers.items()
+        for lever, decoding in levers.items()
         for split in args.split
     ]
 
 
 TIGHT_NO_SPEECH_GATE = (0.15, -0.5)
 """The no-speech gate chosen on coffee-dev before it was split (compared with the stock one)."""
-LEVERS = ("baseline", "window", "gate", "rescoring", "drafts")
+LEVERS = ("baseline", "window", "gate", "rescoring", "drafts", "base")
 """The decodings `lever_settings` can compare besides the default."""
 
 
-def lever_settings(
-    default: RecognizerSettings, wanted: Sequence[str] = ()
-) -> dict[str, RecognizerSettings]:
-    """The decodings compared: faster-whisper's own (baseline), this project's default, and the
-    default with one lever at a time set otherwise; `wanted` names some of `LEVERS` (none: all)."""
+def lever_settings(default: RecognizerSettings, wanted: Sequence[str] = ()) -> dict[str, Decoding]:
+    """The decodings compared: the stock baseline (faster-whisper's own `transcribe` of the whole
+    file: 30 s window, beam 5, the store's vocabulary as initial prompt, then this project's
+    parser), this project's default, and the default with one lever at a time set otherwise;
+    `wanted` names some of `LEVERS` (none: all)."""
     whisper = default.whisper
     window = 30 if whisper.window_seconds is None else None
     gate = (
@@ -312,8 +336,8 @@ def lever_settings(
         else TIGHT_NO_SPEECH_GATE
     )
     drafts = InterimSettings() if default.interim.draft_every_seconds is None else None
+    base = multilingual_whisper_model()
     others = {
-        "baseline": ("baseline: stock transcribe", replace(whisper, decoding="stock")),
         "window": (
             f"default, {window} s window" if window else "default, window of the longest utterance",
             replace(whisper, window_seconds=window),
@@ -323,12 +347,19 @@ def lever_settings(
             f"default, rescoring {'off' if whisper.rescore_slots else 'on'}",
             replace(whisper, rescore_slots=not whisper.rescore_slots),
         ),
+        "base": ("default, multilingual whisper-base model", replace(whisper, model_dir=base)),
     }
-    chosen = {name: others[name] for name in (wanted or LEVERS) if name in others}
-    levers = {label: replace(default, whisper=settings) for label, settings in chosen.values()}
-    if "drafts" in (wanted or LEVERS) and drafts is not None:
-        levers["default, with drafts and early ends"] = replace(default, interim=drafts)
-    return {"default": default, **levers}
+    wanted = wanted or LEVERS
+    levers = {"default": Decoding(default)}
+    if "baseline" in wanted:
+        stock = replace(whisper, decoding="stock")
+        levers["baseline: stock transcribe"] = Decoding(replace(default, whisper=stock), True)
+    for name, (label, settings) in others.items():
+        if name in wanted and (name != "base" or base is not None):
+            levers[label] = Decoding(replace(default, whisper=settings))
+    if "drafts" in wanted and drafts is not None:
+        levers["default, with drafts and early ends"] = Decoding(replace(default, interim=drafts))
+    return levers
 
 
 def lever_table(backend: str, rows: list[LeverRow]) -> list[str]:

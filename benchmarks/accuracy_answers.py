@@ -1,9 +1,10 @@
 """Short answers: "yes", "nope", "the second one", "seven", said while the agent waits for them.
 
 Each answer of ANSWERS is synthesised by every voice of VOICES (Piper joe and espeak-ng at
-several paces and pitches), with 0.3 s of silence before and 0.5 s after, clean and with kitchen
-noise. The voices are split into a tune part and a check part (`Voice` -> `Split` in VOICES): a
-change is tuned on the one and must hold on the other.
+several paces and pitches), clipped tight to one second as real one-word recordings are (the
+word centred, `CLIP_S`), clean and with kitchen noise. The voices are split into a tune part and
+a check part by `SPLIT_SEED` (`voice_splits`): a change is tuned on the one and must hold on the
+other, said by voices it never heard.
 
 Each utterance goes through the voice loop to an Assistant at the grocery store with the
 answer's question open: the order read back for a yes or no, "Green Basket Large White Eggs or
@@ -16,7 +17,9 @@ vocabulary (the baseline, as before the answers were listened for) or, through t
 from __future__ import annotations
 
 import itertools
+import random
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -39,8 +42,12 @@ from voiceshop.storage.database import ShopDatabase
 
 STORE = "grocery"
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
-LEAD_S, TRAIL_S = 0.3, 0.5
-"""Silence before and after each answer: a short pause, as at the microphone."""
+CLIP_S = 1.0
+"""Each answer's length: the word centred in a one-second clip, as in public one-word sets."""
+MIN_PAUSE_S = 0.05
+"""Silence kept at least before and after an answer too long for the clip."""
+SPLIT_SEED = 1414
+"""Shuffles VOICES before they are halved into tune and check (`voice_splits`)."""
 
 
 class Split(StrEnum):
@@ -112,16 +119,27 @@ QUESTIONS: dict[Question, tuple[str, ...]] = {
     Question.COUNT: (),
 }
 """What is said to open each kind of question (none for COUNT: the dialog asks no how many)."""
-VOICES: dict[Voice, Split] = {
-    Voice("espeak:en-us"): Split.TUNE,
-    Voice("espeak:en-us", 1.25, 35): Split.TUNE,
-    Voice("espeak:en-gb-x-rp", 0.9, 45): Split.TUNE,
-    Voice("piper:joe"): Split.CHECK,
-    Voice("piper:joe", 0.85): Split.CHECK,
-    Voice("espeak:en-us+f3", 1.0, 70): Split.CHECK,
-    Voice("espeak:en-us+f3", 1.2, 55): Split.CHECK,
-}
-"""The set's voices and the part each belongs to: no voice is in both."""
+VOICES: tuple[Voice, ...] = (
+    Voice("espeak:en-us"),
+    Voice("espeak:en-us", 1.25, 35),
+    Voice("espeak:en-gb-x-rp", 0.9, 45),
+    Voice("piper:joe"),
+    Voice("piper:joe", 0.85),
+    Voice("espeak:en-us+f3", 1.0, 70),
+    Voice("espeak:en-us+f3", 1.2, 55),
+    Voice("espeak:en-us+m3", 0.8, 30),
+)
+"""The set's voices: Piper joe and espeak-ng voices at several paces and pitches."""
+
+
+def voice_splits(voices: Sequence[Voice] = VOICES) -> dict[Voice, Split]:
+    """Each voice's part: the voice names ("piper:joe", "espeak:en-us+f3") shuffled by
+    SPLIT_SEED, those of the first half tune, the rest check; a name's every pace and pitch
+    are in the same part, so the check part is said by speakers never tuned on."""
+    names = sorted({v.name for v in voices})
+    random.Random(SPLIT_SEED).shuffle(names)
+    tune = set(names[: len(names) // 2])
+    return {v: Split.TUNE if v.name in tune else Split.CHECK for v in voices}
 
 
 @dataclass(frozen=True)
@@ -148,24 +166,35 @@ class AnswerScore(Latencies):
     """Taken as another answer: worse than not understood (a "yes" that was a "cancel")."""
     empty: int = 0
     seconds: list[float] = field(default_factory=list)
+    said: Counter[str] = field(default_factory=Counter)
+    """Answers said, by voice label."""
+    understood_by_voice: Counter[str] = field(default_factory=Counter)
 
     @property
     def share(self) -> float:
         return self.understood / self.total if self.total else 0.0
 
 
-def synthesize_answers(into: Path, voices: dict[Voice, Split] = VOICES) -> list[AnswerUtterance]:
-    """Every answer by every available voice, as WAV files in `into` (kept between runs)."""
+def synthesize_answers(into: Path, voices: Sequence[Voice] = VOICES) -> list[AnswerUtterance]:
+    """Every answer by every available voice, as one-second WAV files in `into` (kept between
+    runs)."""
     utterances = []
-    for number, (voice, split) in enumerate(voices.items()):
+    for voice, split in voice_splits(voices).items():
         if not voice.available:
             continue
+        slug = re.sub(r"[^\w.]+", "_", voice.label)
         for answer in ANSWERS:
-            path = into / f"{split}_{number}_{answer.text.replace(' ', '_')}.wav"
+            path = into / f"{slug}_{answer.text.replace(' ', '_')}.wav"
             if not path.is_file():
-                write_mono(path, voice.say(answer.text, LEAD_S, TRAIL_S), RATE)
+                write_mono(path, clipped(voice.say(answer.text, 0.0, 0.0)), RATE)
             utterances.append(AnswerUtterance(answer, voice, split, "clean", path))
     return utterances
+
+
+def clipped(speech: np.ndarray) -> np.ndarray:
+    """`speech` centred in CLIP_S seconds of audio, or with MIN_PAUSE_S either side if longer."""
+    pad = max(round(CLIP_S * RATE) - len(speech), round(2 * MIN_PAUSE_S * RATE))
+    return np.concatenate([np.zeros(pad // 2, np.float32), speech, np.zeros(pad - pad // 2)])
 
 
 def noisy_answers(
@@ -209,6 +238,8 @@ class AnswerListener:
             score.understood += taken is Verdict.UNDERSTOOD
             score.mistaken += taken is Verdict.MISTAKEN
             score.empty += not heard
+            score.said[utterance.voice.label] += 1
+            score.understood_by_voice[utterance.voice.label] += taken is Verdict.UNDERSTOOD
             score.seconds += seconds
             if on_miss and taken is not Verdict.UNDERSTOOD:
                 on_miss(
@@ -273,8 +304,9 @@ def count_said(heard: str, parser: IntentParser) -> int | None:
 
 def answers_table(backend: str, scores: Sequence[AnswerScore]) -> list[str]:
     """The report's table: each split, condition and variant."""
-    tune = sorted({v.label for v, s in VOICES.items() if s is Split.TUNE and v.available})
-    check = sorted({v.label for v, s in VOICES.items() if s is Split.CHECK and v.available})
+    splits = voice_splits()
+    tune = sorted(v.label for v, s in splits.items() if s is Split.TUNE and v.available)
+    check = sorted(v.label for v, s in splits.items() if s is Split.CHECK and v.available)
     lines = [
         f"\n## Short answers, {backend} ({len(ANSWERS)} answers per voice, said while the "
         "question is open)\n",
@@ -289,4 +321,27 @@ def answers_table(backend: str, scores: Sequence[AnswerScore]) -> list[str]:
             f"{s.total}) | {s.mistaken} | {s.empty} | {s.median_seconds:.2f} "
             f"| {s.p95_seconds:.2f} |"
         )
+    return lines
+
+
+def voices_table(scores: Sequence[AnswerScore]) -> list[str]:
+    """Answers understood by each voice, listening for the open question's answers, in each
+    condition."""
+    heard = [s for s in scores if s.variant is Variant.ANSWERS]
+    conditions = list(dict.fromkeys(s.condition for s in heard))
+    splits = voice_splits()
+    lines = [
+        "\nShort answers understood per voice (recognizer listening for the open question's "
+        "answers):\n",
+        "| voice | split | " + " | ".join(conditions) + " |",
+        "| --- | --- |" + " ---: |" * len(conditions),
+    ]
+    for voice, split in sorted(splits.items(), key=lambda v: (v[1] != Split.TUNE, v[0].label)):
+        cells = []
+        for condition in conditions:
+            score = next((s for s in heard if s.condition == condition and s.split is split), None)
+            said = score.said[voice.label] if score else 0
+            right = score.understood_by_voice[voice.label] if score else 0
+            cells.append(f"{right / said:.1%} ({right}/{said})" if said else "-")
+        lines.append(f"| {voice.label} | {split} | " + " | ".join(cells) + " |")
     return lines

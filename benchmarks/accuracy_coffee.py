@@ -16,6 +16,7 @@ import itertools
 import json
 import random
 import statistics
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.accuracy_audio import mix_noise, read_mono, write_mono
-from support.replay import AssistantRecognizer, replay_turn
+from support.replay import AssistantRecognizer, Exchange, replay_turn
 from support.stats import percentile
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.state import ConfirmingHeard
+from voiceshop.recognizer.base import Recognizer
+from voiceshop.recognizer.endpoint import EndReason, Utterance
+from voiceshop.recognizer.whisper_backend import WhisperRecognizer
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
 
@@ -116,8 +120,11 @@ def noisy_copies(
 class CoffeeListener:
     """One-utterance drink orders through the voice loop and the Assistant, as at the microphone."""
 
-    def __init__(self, db: ShopDatabase, recognizer_for: AssistantRecognizer) -> None:
+    def __init__(
+        self, db: ShopDatabase, recognizer_for: AssistantRecognizer, whole_file: bool = False
+    ) -> None:
         self._db = db
+        self._whole_file = whole_file
         self._shoppers = itertools.count(1)
         assistant = Assistant(db, "listener", STORE)
         self._store = assistant.store
@@ -126,7 +133,10 @@ class CoffeeListener:
     def understand(self, path: Path) -> Understanding:
         """Replay `path` to a new shopper and read back the drink it ordered."""
         assistant = Assistant(self._db, f"listener-{next(self._shoppers)}", STORE)
-        exchanges = replay_turn(path, self.recognizer, assistant)
+        if self._whole_file:
+            exchanges = [whole_file_turn(path, self.recognizer, assistant)]
+        else:
+            exchanges = replay_turn(path, self.recognizer, assistant)
         asked = isinstance(assistant.dialog.state.pending, ConfirmingHeard)
         if asked:
             assistant.respond("yes")
@@ -143,6 +153,20 @@ class CoffeeListener:
         (line,) = cart
         product = self._store.product(line.product_id)
         return labelled_slots(product.name.lower() if product else line.product_id, line.options)
+
+
+def whole_file_turn(path: Path, recognizer: Recognizer, assistant: Assistant) -> Exchange:
+    """The whole recording read in one go, without endpointing (as a plain `transcribe` call
+    on the file), and its transcript answered."""
+    if not isinstance(recognizer, WhisperRecognizer):
+        raise TypeError(f"whole-file reading needs Whisper, not {recognizer.name}")
+    speech, _ = read_mono(path)
+    pcm = np.clip(np.round(speech * 32768.0), -32768, 32767).astype("<i2").tobytes()
+    transcript = recognizer.transcribe(Utterance(pcm, EndReason.END_OF_STREAM))
+    started = time.perf_counter()
+    reply = assistant.respond(transcript.text, transcript.confidence)
+    latency = transcript.read_seconds + time.perf_counter() - started
+    return Exchange(transcript, reply.text, latency)
 
 
 class Latencies:

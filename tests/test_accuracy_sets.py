@@ -11,8 +11,7 @@ import pytest
 
 from benchmarks.accuracy_answers import (
     ANSWERS,
-    LEAD_S,
-    TRAIL_S,
+    CLIP_S,
     VOICES,
     AnswerScore,
     ShortAnswer,
@@ -20,10 +19,13 @@ from benchmarks.accuracy_answers import (
     Variant,
     Verdict,
     answers_table,
+    clipped,
     count_said,
     noisy_answers,
     synthesize_answers,
     verdict,
+    voice_splits,
+    voices_table,
 )
 from benchmarks.accuracy_audio import RATE, Voice, read_mono
 from benchmarks.accuracy_catalog import sample_names
@@ -38,8 +40,9 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="nee
 
 
 def test_no_voice_is_in_both_parts_and_each_part_has_several() -> None:
-    tune = {v for v, split in VOICES.items() if split is Split.TUNE}
-    check = {v for v, split in VOICES.items() if split is Split.CHECK}
+    splits = voice_splits()
+    tune = {v for v, split in splits.items() if split is Split.TUNE}
+    check = {v for v, split in splits.items() if split is Split.CHECK}
 
     assert len(tune) >= 2 and len(check) >= 2
     assert not {v.name for v in tune} & {v.name for v in check}, "a voice in both parts"
@@ -56,8 +59,8 @@ def test_the_set_holds_every_kind_of_answer_once() -> None:
 
 
 @needs_espeak
-def test_each_voice_says_each_answer_with_short_silence_around_it(tmp_path: Path) -> None:
-    voices = {Voice("espeak:en-us", 1.25, 35): Split.TUNE, Voice("espeak:en-gb"): Split.CHECK}
+def test_each_voice_says_each_answer_in_a_one_second_clip(tmp_path: Path) -> None:
+    voices = (Voice("espeak:en-us", 1.25, 35), Voice("espeak:en-gb"))
 
     utterances = synthesize_answers(tmp_path, voices)
 
@@ -65,14 +68,23 @@ def test_each_voice_says_each_answer_with_short_silence_around_it(tmp_path: Path
     assert {u.split for u in utterances} == {Split.TUNE, Split.CHECK}
     samples, rate = read_mono(utterances[0].path)
     assert rate == RATE
-    assert not samples[: int(LEAD_S * RATE)].any() and not samples[-int(TRAIL_S * RATE) :].any()
+    assert len(samples) == round(CLIP_S * RATE)
+    assert not samples[:10].any() and not samples[-10:].any()
     assert np.abs(samples).max() == pytest.approx(0.5, abs=1e-3)
+
+
+def test_a_clip_centres_a_short_word_and_pads_a_long_one() -> None:
+    short, long = np.ones(RATE // 4, np.float32), np.ones(2 * RATE, np.float32)
+
+    assert len(clipped(short)) == round(CLIP_S * RATE)
+    assert np.flatnonzero(clipped(short))[0] == (round(CLIP_S * RATE) - len(short)) // 2
+    assert len(clipped(long)) == 2 * RATE + round(0.1 * RATE)
 
 
 @needs_espeak
 @pytest.mark.skipif(not KITCHEN_NOISE.is_file(), reason="needs ../shared kitchen noise")
 def test_noisy_answers_keep_their_answer_and_split(tmp_path: Path) -> None:
-    clean = synthesize_answers(tmp_path, {Voice("espeak:en-us"): Split.CHECK})[:2]
+    clean = synthesize_answers(tmp_path, (Voice("espeak:en-us"),))[:2]
 
     noisy = noisy_answers(clean, 12, 7, tmp_path)
 
@@ -147,3 +159,15 @@ def test_the_check_sample_of_names_leaves_out_the_tune_sample() -> None:
     assert len(tune) == len(check) == 10
     assert not set(tune) & set(check)
     assert sample_names(store, 10, 7, normalize) == tune, "the same seed draws the same names"
+
+
+def test_the_voices_table_has_a_row_per_voice_with_its_share_in_each_condition() -> None:
+    voice = next(v for v, split in voice_splits().items() if split is Split.TUNE)
+    score = AnswerScore(Split.TUNE, "clean", Variant.ANSWERS, 4, 3, 0, 0, [0.2])
+    score.said[voice.label] = 4
+    score.understood_by_voice[voice.label] = 3
+
+    rows = voices_table([score])
+
+    assert f"| {voice.label} | tune | 75.0% (3/4) |" in rows
+    assert len([r for r in rows if r.startswith("| ") and "---" not in r]) == 1 + len(VOICES)

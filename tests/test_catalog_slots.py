@@ -93,3 +93,16 @@ def test_a_second_reading_lends_only_its_product_phrases() -> None:
         "Add two cartons of oatmilk."
     ), "the second reading heard no carton: it is not the same request"
     assert find("add oatmilk", "add oat milk and eggs") == "add oatmilk", "not the same items"
+
+
+def test_a_word_written_for_a_count_before_an_uncounted_product_is_read_back_as_the_number() -> (
+    None
+):
+    found = proposals("grocery", "I need to robusto coffee beans.")
+
+    assert ("to", ("two",), True) in found
+
+
+@pytest.mark.parametrize("text", ["I want to buy bananas", "add two cartons of organic whole milk"])
+def test_a_count_is_not_offered_where_none_may_be_misheard(text: str) -> None:
+    assert not [heard for heard, choices, _ in proposals("grocery", text) if choices == ("two",)]

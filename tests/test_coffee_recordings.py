@@ -13,7 +13,7 @@ import pytest
 from benchmarks.accuracy_coffee import COFFEE_DEV, CoffeeListener, load_recordings
 from support.replay import replay_recognizer
 from tests.test_whisper_recognizer import needs_whisper
-from voiceshop.recognizer import InterimSettings, RecognizerSettings
+from voiceshop.recognizer import InterimSettings, RecognizerSettings, WhisperSettings
 from voiceshop.storage.database import ShopDatabase
 
 RECORDINGS = load_recordings() if (COFFEE_DEV / "labels.json").is_file() else []
@@ -57,3 +57,24 @@ def test_labels_use_the_benchmark_slots() -> None:
 
     assert slots <= {"coffeeDrink", "size", "roast", "numberOfShots", "milkAmount", "sugarAmount"}
     assert all(Path(r.path).is_file() for r in RECORDINGS)
+
+
+@pytest.mark.skipif(
+    not RECORDINGS, reason=f"the coffee recordings are absent: {COFFEE_DEV} (lives in ../shared)"
+)
+@needs_whisper
+def test_the_stock_baseline_reads_each_whole_recording_once(tmp_path: Path) -> None:
+    """The accuracy report's baseline: faster-whisper's own transcribe of the whole file (no
+    endpointer), one transcript per recording, then the parser."""
+    stock = RecognizerSettings(
+        asr="whisper",
+        interim=InterimSettings(draft_every_seconds=None),
+        whisper=WhisperSettings(decoding="stock"),
+    )
+    listener = CoffeeListener(
+        ShopDatabase(tmp_path / "voiceshop.db"), replay_recognizer(stock), True
+    )
+    results = [(r, listener.understand(r.path)) for r in RECORDINGS[:4]]
+
+    assert all(len(understood.latencies) == 1 for _, understood in results)
+    assert sum(understood.slots == r.slots for r, understood in results) >= 3

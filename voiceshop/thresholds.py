@@ -8,7 +8,7 @@ conversation, `DialogSettings` (dialog/manager.py).
 
 from __future__ import annotations
 
-# Words naming a product (intents/items.py: where a list of items splits; intents/order_slots.py:
+# Words naming a product (intents/items.py: where a list of items splits; rescoring/order_slots.py:
 # whether an order names its product).
 
 NAMES_WEAKLY = 0.5
@@ -33,7 +33,7 @@ MERGE_TOLERANCE = 0.02
 """Phrase scores this close count as equal when telling whether parts are one name.
 Not tuned: set with the item-list rule, no figures quoted."""
 
-# Names read back against the audio (intents/catalog_slots.py).
+# Names read back against the audio (rescoring/catalog_slots.py).
 
 READ_BACK_LETTER_SCORE = 0.7
 """Names found only by their letters are read back when at least this alike (0..1): the agent

@@ -60,6 +60,15 @@ if TYPE_CHECKING:
 
 PROMPT_LEAD = "Order:"
 """Words before the vocabulary list in the prompt; Whisper takes the prompt as earlier speech."""
+CLEAR_SPEECH_DB = 15.0
+"""How far above an utterance's quietest tenth its speech frames stand when it clearly holds
+speech: then, while answers are listened for, the no-speech gate does not drop it.
+Not tuned: reasoned (a word in kitchen noise at 12 dB stands well above the pauses around it);
+checked on the short-answer tune voices."""
+_MIN_CLEAR_SPEECH_SECONDS = 0.15
+"""Not tuned: about the shortest one-syllable answer ("no")."""
+_ENERGY_FRAME = 512
+_SAMPLE_RATE = 16000
 _MAX_WINDOW_SECONDS = 30
 """Whisper's native window."""
 _FRAMES_PER_SECOND = 100
@@ -73,6 +82,8 @@ so a hallucinated repetition loop stops early instead of running to 448 tokens.
 Not tuned: a cap reasoned from speech rates, not measured."""
 _MIN_REPEATED_WORDS = 3
 _WORD = re.compile(r"\S+")
+_SPOKEN_WORD = re.compile(r"[a-z']+")
+"""A word as the vocabulary holds it (digits and punctuation are not in it)."""
 _WORD_CORE = re.compile(r"[^\w']")
 """Characters ignored when comparing words: punctuation around them."""
 
@@ -116,6 +127,7 @@ class WhisperRecognizer(Recognizer):
         self._decoder.set_prompt(self.prompt)
         rescore = self.settings.whisper.rescore_slots
         self._decoder.policy = ReadingPolicy(self._decoder, vocabulary) if rescore else None
+        self._decoder.answers_open = vocabulary.said_alone
         self._drafts.set_prompt(self.prompt)
 
     def feed(self, chunk: Chunk) -> Transcript | None:
@@ -204,6 +216,9 @@ class WindowDecoder:
         self._window_frames = window_seconds * _FRAMES_PER_SECOND
         self.policy: ReadingPolicy | None = None
         """Which reading a window takes (None: the likeliest, not rescored)."""
+        self.answers_open = False
+        """A question's answers are listened for: the no-speech gate keeps a window whose
+        audio clearly holds speech (`speech_stands_out`), however short."""
         self.set_prompt(None)
 
     def tokens(self, text: str) -> list[int]:
@@ -232,8 +247,9 @@ class WindowDecoder:
     def decode(self, audio: np.ndarray) -> list[DecodedWindow]:
         """Readings of consecutive windows of `audio` (one unless it is longer than a window)."""
         content = self._features(audio)
+        clear = self.answers_open and speech_stands_out(audio)
         return [
-            self._decode_window(content[:, start : start + self._window_frames])
+            self._decode_window(content[:, start : start + self._window_frames], clear)
             for start in range(0, content.shape[1], self._window_frames)
         ]
 
@@ -296,7 +312,7 @@ class WindowDecoder:
         padded[0, :, : features.shape[1]] = features
         return self._model.model.encode(self._storage_view(padded))
 
-    def _decode_window(self, features: np.ndarray) -> DecodedWindow:
+    def _decode_window(self, features: np.ndarray, clear_speech: bool = False) -> DecodedWindow:
         seconds = features.shape[1] / _FRAMES_PER_SECOND
         new_tokens = _EXTRA_TOKENS + math.ceil(_TOKENS_PER_SECOND * seconds)
         encoded = self._encoded(features)
@@ -304,6 +320,7 @@ class WindowDecoder:
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         silent = result.no_speech_prob > self._no_speech and avg_logprob < self._silent_logprob
+        silent = silent and not clear_speech
         if silent:
             text = ""
         elif self.policy is None:
@@ -406,6 +423,18 @@ def build_prompt(
     if vocabulary.said_alone:
         return " ".join(f"{p[:1].upper()}{p[1:]}." for p in listed)
     return f"{lead} {PROMPT_SEPARATOR.join(listed)}."
+
+
+def speech_stands_out(audio: np.ndarray) -> bool:
+    """Whether at least `_MIN_CLEAR_SPEECH_SECONDS` of `audio` is `CLEAR_SPEECH_DB` louder than
+    its quietest tenth (the pause around an utterance: its own noise floor), in 32 ms frames."""
+    frames = len(audio) // _ENERGY_FRAME
+    if frames < 2:
+        return False
+    blocks = audio[: frames * _ENERGY_FRAME].reshape(frames, _ENERGY_FRAME).astype(np.float64)
+    level = 10 * np.log10(np.square(blocks).mean(axis=1) + 1e-10)
+    loud = level >= np.percentile(level, 10) + CLEAR_SPEECH_DB
+    return bool(loud.sum() * _ENERGY_FRAME >= _MIN_CLEAR_SPEECH_SECONDS * _SAMPLE_RATE)
 
 
 def without_repetition(text: str) -> str:

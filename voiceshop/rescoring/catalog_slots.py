@@ -62,7 +62,7 @@ class CatalogSlots:
 
     def __call__(self, text: str) -> list[MisheardSlot]:
         found = list(misheard_slots(text, self._vocabulary))
-        for slot in self._unclear_products(text):
+        for slot in [*self._unclear_products(text), *self._misheard_counts(text)]:
             if all(slot.end <= other.start or other.end <= slot.start for other in found):
                 found.append(slot)
         return sorted(found, key=lambda slot: slot.start)
@@ -178,6 +178,23 @@ class CatalogSlots:
                 slots.append(MisheardSlot(*span, names, heard_may_stay=True))
         return slots
 
+    def _misheard_counts(self, text: str) -> list[MisheardSlot]:
+        """The word right before an uncounted product phrase, where it is one recognizers write
+        for a count (the language's misheard counts: "to" for "two" in "I need to robusto
+        beans", "for" for "four"): the number word is offered there, for the audio to decide."""
+        intent = self._parser.parse(text)
+        numbers = self._parser.normalizer.numbers
+        slots = []
+        for item in intent.items if intent else ():
+            span = self._locate(text, item.phrase) if item.quantity is None else None
+            before = list(_WORD.finditer(text[: span[0]])) if span else []
+            word = before[-1] if before else None
+            count = numbers.misheard_count(_bare(word.group())) if word else None
+            if word is not None and count is not None:
+                choice = (numbers.to_words(count),)
+                slots.append(MisheardSlot(word.start(), word.end(), choice, heard_may_stay=True))
+        return slots
+
     def _read_back(self, phrase: str) -> tuple[str, ...]:
         """The names the agent would offer for a phrase it finds unclear (each costs Whisper
         one reading); none for a clear one."""
@@ -209,6 +226,11 @@ class CatalogSlots:
                     end -= 1
                 return spoken[start_word][1], end
         return None
+
+
+def _bare(word: str) -> str:
+    """A written word as the language's word lists hold it: lowercase, no punctuation."""
+    return word.lower().strip(".,;:!?\"'")
 
 
 def _phrases(intent: Intent | None) -> list[str]:
