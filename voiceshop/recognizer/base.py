@@ -81,6 +81,9 @@ class Vocabulary:
     """How far the store's grammar and catalog understand a transcript. Where a product is
     missing from the likeliest reading, a recognizer may take a less likely reading of its own
     whose products are all clear; None: the likeliest reading."""
+    written: tuple[str, ...] = ()
+    """The phrases as the catalog writes them (accents and elisions kept), for a recognizer's
+    prompt; empty: `phrases` are prompted."""
     said_alone: bool = False
     """Each phrase is said on its own, as an answer to a question ("yes", "the second one"),
     not inside an order: a recognizer's prompt lists them as sentences."""
