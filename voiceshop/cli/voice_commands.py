@@ -38,6 +38,7 @@ from voiceshop.recognizer import (
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
+from voiceshop.speaker.reading import Reading
 from voiceshop.storage.backend import database_target
 from voiceshop.turn_recorder import TurnRecorder
 from voiceshop.voice_loop import (
@@ -434,10 +435,15 @@ def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
 
 
 def _speaker(args: argparse.Namespace, language: str) -> Speaker:
-    voice = args.voice or load_language(language).speaker_voice
+    words = load_language(language)
     return load_speaker(
         SpeakerSettings(
-            rate=args.rate, voice=voice, say_to=args.say_to, play=not args.quiet, echo=False
+            rate=args.rate,
+            voice=args.voice or words.speaker_voice,
+            say_to=args.say_to,
+            play=not args.quiet,
+            echo=False,
+            reading=Reading.from_data(words.reading),
         )
     )
 

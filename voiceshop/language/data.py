@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -118,6 +119,8 @@ class LanguageData:
     """The language's code for recognizers ("fr"): `language:` in language.yaml."""
     speaker_voice: str | None = None
     """The espeak-ng voice that speaks it ("fr"); None: the speech engine's default."""
+    reading: dict[str, Any] = field(default_factory=dict)
+    """How the speaker reads written amounts and measures (`speaker.reading.Reading`)."""
     pro_forms: frozenset[str] = frozenset()
     """Words that stand for the kind of product just talked about ("green ones")."""
     item_openers: frozenset[str] = frozenset()
@@ -225,6 +228,7 @@ def load_language(code: str = "en") -> LanguageData:
         recognizer_hints=bool(raw.get("recognizer_hints", True)),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),
+        reading=raw.get("reading", {}),
         pro_forms=frozenset(raw.get("pro_forms", ())),
         item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),
