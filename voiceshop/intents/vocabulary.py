@@ -17,6 +17,7 @@ from voiceshop.intents.order_slots import OrderSlots
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import LanguageData
 from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.matching.words import slot_sound_key
 from voiceshop.recognizer.base import Understood, Vocabulary
 
 _TEMPLATE_WORDS = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")
@@ -55,6 +56,7 @@ def store_vocabulary(
         slot_groups(store, normalize),
         followers(store, normalize),
         parser.language.add_on_leads,
+        sound_key=slot_sound_key(parser.language),
         written=written,
     )
     matcher = matcher or ProductMatcher(store, parser.normalizer)

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+import jellyfish
+
 from voiceshop.audio.types import Chunk
 
 
@@ -47,6 +49,10 @@ NameFinder = Callable[[str], Sequence[str]]
 audio again with them in the recognizer's prompt."""
 
 
+SoundKey = Callable[[str], str]
+"""A word -> a key that words sounding alike share."""
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The words and phrases a store can understand: used to constrain or prompt recognition."""
@@ -81,6 +87,9 @@ class Vocabulary:
     """How far the store's grammar and catalog understand a transcript. Where a product is
     missing from the likeliest reading, a recognizer may take a less likely reading of its own
     whose products are all clear; None: the likeliest reading."""
+    sound_key: SoundKey = jellyfish.metaphone
+    """How a word sounds, for telling misheard words from the store's (`slots`): the language's
+    key (Metaphone, made for English, by default)."""
     written: tuple[str, ...] = ()
     """The phrases as the catalog writes them (accents and elisions kept), for a recognizer's
     prompt; empty: `phrases` are prompted."""
