@@ -178,7 +178,17 @@ _VERSION_4 = (
 """Who placed an order from which interface, with or without a purchase code; each user's
 purchase code (an argon2 hash), wrong-code lock and spending limits."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
+_VERSION_5 = ("ALTER TABLE stores ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",)
+"""The language an imported store's names are written and its shoppers speak in (stores
+imported before it were English)."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _VERSION_1,
+    _VERSION_2,
+    _VERSION_3,
+    _VERSION_4,
+    _VERSION_5,
+)
 """Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
