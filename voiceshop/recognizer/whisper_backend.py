@@ -478,8 +478,8 @@ def build_prompt(
     one for the separator, so in a catalog of 200,000 names most are passed over without being
     tokenized once the budget runs low.
     """
-    listed = vocabulary.written or vocabulary.phrases
-    phrases = list(dict.fromkeys(p.strip() for p in listed if p.strip()))
+    spelled = vocabulary.written or vocabulary.phrases
+    phrases = list(dict.fromkeys(p.strip() for p in spelled if p.strip()))
     is_hard = functools.cache(lambda word: count_tokens(word) > 1)
     chosen: set[str] = set()
     covered: set[str] = set()
