@@ -16,7 +16,9 @@ open question's answers. Writes benchmarks/accuracy.md and benchmarks/accuracy.p
 `--parts french` (not run by default) writes its own file, benchmarks/accuracy_fr.md: French
 requests at the French store said by synthetic French voices, clean and at 12 dB, by the
 multilingual Whisper base, with the stock baseline beside the default (`accuracy_french`);
-`--levers` adds the decodings compared when choosing the French default (on the tune half).
+`--levers` adds the decodings compared when choosing the French default on the tune half (none:
+no prompt; normal, written, numbers: the prompt's words in normal form, as written, as written
+after number words).
 """
 
 from __future__ import annotations
@@ -199,7 +201,7 @@ def _arguments() -> argparse.ArgumentParser:
         nargs="*",
         metavar="LEVER",
         help="also score the stock baseline and the default without each decoding lever "
-        f"(all, or those named: {', '.join(LEVERS)})",
+        f"(all, or those named: {', '.join(LEVERS)}; French: none, normal, written, numbers)",
     )
     parser.add_argument(
         "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
@@ -526,7 +528,7 @@ def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[
 # French
 
 
-FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers"
+FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers none numbers"
 FrenchVariant = tuple[RecognizerSettings, PromptWords]
 """Recognizer settings, and how the prompt lists the store's words."""
 
@@ -537,11 +539,12 @@ def french_variants(levers: Sequence[str] | None) -> dict[str, FrenchVariant]:
     when choosing the default (rescoring stays off: on a first try it put product names in
     place of what was said, at three times the decoding time)."""
     words = load_language(FRENCH)
-    hinted = for_language(RecognizerSettings(asr="whisper"), words.name, words.prompt_lead, True)
-    default = for_language(hinted, words.name, words.prompt_lead, words.recognizer_hints)
-    spelled = PromptWords.NORMAL
-    if words.prompt_spelling == "written":
-        spelled = PromptWords.NUMBERS if words.prompt_words else PromptWords.WRITTEN
+    base = RecognizerSettings(asr="whisper")
+    hinted = for_language(base, words.name, words.prompt_lead, True, True)
+    default = for_language(
+        base, words.name, words.prompt_lead, words.recognizer_prompt, words.slot_rescoring
+    )
+    spelled = PromptWords.WRITTEN if words.prompt_spelling == "written" else PromptWords.NORMAL
     stock = replace(default.whisper, decoding="stock", prompt_token_limit=0, rescore_slots=False)
     variants: dict[str, FrenchVariant] = {
         "default": (default, spelled),
@@ -618,7 +621,7 @@ def french_tables(command: str, rows: list[tuple[str, str, list[FrenchScore]]]) 
         "product is scored on its intent alone; an unclear transcript is still read as "
         "AddItems when it could be a product list, so intent figures run high.\n",
         "default: what `voiceshop understand --language fr --store epicerie` runs (its prompt "
-        "and rescoring as `recognizer_hints`, `prompt_spelling` and `prompt_words` of "
+        "and rescoring as `recognizer_prompt`, `slot_rescoring` and `prompt_spelling` of "
         "voiceshop/data/fr/language.yaml say). Levers are chosen on the tune half; the check "
         "half only measures them.\n",
         f"- vosk: {_vosk_french()}\n",

@@ -47,6 +47,10 @@ VOICES = (
 """Each request is said by every voice: espeak-ng's French at 158 words a minute and its
 Belgian French at 192, at a low pitch."""
 LEAD_S, TRAIL_S = 0.3, 0.7
+NUMBER_WORDS = ("un", "une", "deux", "trois", "quatre", "cinq", "six", "douze", "litres")
+NUMBER_WORDS += ("bouteilles", "paquets", "kilo")
+"""Listed before the store's words by the prompt lever `PromptWords.NUMBERS` (not chosen: on
+the tune half it understood fewer products than the written names alone)."""
 
 
 class PromptWords(StrEnum):
@@ -62,7 +66,7 @@ def prompt_phrases(store: Store, prompt: PromptWords) -> tuple[str, ...]:
     if prompt is PromptWords.NORMAL:
         return ()
     said = [s.lower() for p in store.products for s in (p.name, *p.aliases)]
-    numbers = list(load_language(LANGUAGE).prompt_words) if prompt is PromptWords.NUMBERS else []
+    numbers = list(NUMBER_WORDS) if prompt is PromptWords.NUMBERS else []
     return tuple(dict.fromkeys([*numbers, *said]))
 
 
@@ -175,8 +179,10 @@ class Readings:
 
 
 def readings_for(folder: Path, settings: RecognizerSettings, prompt: PromptWords) -> Readings:
-    """The readings kept for exactly these settings and prompt."""
-    key = hashlib.sha256(f"{settings!r}|{prompt.name}".encode()).hexdigest()[:16]
+    """The readings kept for exactly these settings and prompt (any prompt words alike when
+    the settings send no prompt)."""
+    listed = prompt if settings.whisper.prompt_token_limit else PromptWords.NORMAL
+    key = hashlib.sha256(f"{settings!r}|{listed.name}".encode()).hexdigest()[:16]
     return Readings(folder / f"readings-{key}.json")
 
 

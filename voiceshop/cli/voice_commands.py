@@ -423,7 +423,9 @@ def _loop_settings(assistant: Assistant, barge_in: bool = False) -> LoopSettings
 def _recognizer_settings(args: argparse.Namespace, language: str) -> RecognizerSettings:
     words = load_language(language)
     settings = RecognizerSettings(asr=args.asr, model=args.model)
-    return for_language(settings, words.name, words.prompt_lead, words.recognizer_hints)
+    return for_language(
+        settings, words.name, words.prompt_lead, words.recognizer_prompt, words.slot_rescoring
+    )
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:

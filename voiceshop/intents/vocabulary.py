@@ -73,11 +73,11 @@ def store_vocabulary(
 
 
 def _prompt_phrases(said: list[str], language: LanguageData) -> tuple[str, ...]:
-    """The catalog's words as written, after the language's prompt words, for a language that
-    prompts them so; else none (the normal forms are prompted)."""
+    """The catalog's words as written (lowercase), for a language that prompts them so; else
+    none (the normal forms are prompted)."""
     if language.prompt_spelling != "written":
         return ()
-    return _distinct([*language.prompt_words, *(s.lower() for s in said)])
+    return _distinct(s.lower() for s in said)
 
 
 def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:

@@ -109,12 +109,11 @@ class LanguageData:
     prompt_spelling: str = "normal"
     """How the store's words are written in the recognizer's prompt: "normal" (the normal form
     the parser reads) or "written" (as the catalog writes them, accents and elisions kept)."""
-    prompt_words: tuple[str, ...] = ()
-    """Words listed before the store's in the recognizer's prompt when it lists them as written
-    (number words, units)."""
-    recognizer_hints: bool = True
-    """Whether Whisper is prompted with the store's words and its unclear product phrases are
-    rescored against them (tuned on English)."""
+    recognizer_prompt: bool = True
+    """Whether Whisper is prompted with the store's words."""
+    slot_rescoring: bool = True
+    """Whether Whisper's unclear product phrases and misheard store words are read again
+    against the store's (tuned on English)."""
     name: str = ""
     """The language's code for recognizers ("fr"): `language:` in language.yaml."""
     speaker_voice: str | None = None
@@ -224,8 +223,8 @@ def load_language(code: str = "en") -> LanguageData:
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),
         prompt_spelling=raw.get("prompt_spelling", "normal"),
-        prompt_words=tuple(raw.get("prompt_words", ())),
-        recognizer_hints=bool(raw.get("recognizer_hints", True)),
+        recognizer_prompt=bool(raw.get("recognizer_prompt", True)),
+        slot_rescoring=bool(raw.get("slot_rescoring", True)),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),
         reading=raw.get("reading", {}),

@@ -118,15 +118,16 @@ class RecognizerSettings:
 
 
 def for_language(
-    settings: RecognizerSettings, language: str, prompt_lead: str, hints: bool
+    settings: RecognizerSettings, language: str, prompt_lead: str, prompt: bool, rescore: bool
 ) -> RecognizerSettings:
-    """`settings` for speech in `language` (its language data's code, prompt lead and whether
-    Whisper is prompted with the store's words and rescores against them)."""
-    settings = replace(settings, language=language, prompt_lead=prompt_lead)
-    if hints:
-        return settings
-    unhinted = replace(settings.whisper, prompt_token_limit=0, rescore_slots=False)
-    return replace(settings, whisper=unhinted)
+    """`settings` for speech in `language`: its language data's code and prompt lead, and
+    whether Whisper is prompted with the store's words and rescores against them."""
+    whisper = settings.whisper
+    if not prompt:
+        whisper = replace(whisper, prompt_token_limit=0)
+    if not rescore:
+        whisper = replace(whisper, rescore_slots=False)
+    return replace(settings, language=language, prompt_lead=prompt_lead, whisper=whisper)
 
 
 def choose_engine(settings: RecognizerSettings) -> Engine:
