@@ -528,7 +528,7 @@ def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[
 # French
 
 
-FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers none numbers"
+FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers written numbers"
 FrenchVariant = tuple[RecognizerSettings, PromptWords]
 """Recognizer settings, and how the prompt lists the store's words."""
 
