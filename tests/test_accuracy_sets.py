@@ -30,10 +30,21 @@ from benchmarks.accuracy_answers import (
 from benchmarks.accuracy_audio import RATE, Voice, read_mono
 from benchmarks.accuracy_catalog import sample_names
 from benchmarks.accuracy_coffee import KITCHEN_NOISE
+from benchmarks.accuracy_french import STORE as FRENCH_STORE
+from benchmarks.accuracy_french import (
+    FrenchListener,
+    PromptWords,
+    load_requests,
+    readings_for,
+    split_requests,
+)
 from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.answers import Question
 from voiceshop.intents.parser import IntentParser
+from voiceshop.language import Normalizer, load_language
+from voiceshop.matching import ProductMatcher
+from voiceshop.recognizer import RecognizerSettings
 from voiceshop.storage.database import ShopDatabase
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
@@ -171,3 +182,36 @@ def test_the_voices_table_has_a_row_per_voice_with_its_share_in_each_condition()
 
     assert f"| {voice.label} | tune | 75.0% (3/4) |" in rows
     assert len([r for r in rows if r.startswith("| ") and "---" not in r]) == 1 + len(VOICES)
+
+
+def test_french_requests_split_into_fixed_disjoint_halves() -> None:
+    requests = load_requests()
+    halves = split_requests(requests)
+    tune, check = ({r.say for r in halves[h]} for h in ("tune", "check"))
+    assert not tune & check
+    assert len(tune) + len(check) == len(requests) == len({r.say for r in requests})
+    assert {r.say for r in split_requests(requests[::-1])["tune"]} == tune
+
+
+def test_french_labels_are_what_the_text_itself_is_understood_as() -> None:
+    """Labels agree with the parser and matcher on the written request, so a speech miss is the
+    recognizer's; every labelled product is one of the store's."""
+    listener = FrenchListener.__new__(FrenchListener)
+    store = open_store(FRENCH_STORE, None)
+    listener.matcher = ProductMatcher(store, Normalizer(load_language("fr")))
+    listener.parser = IntentParser(store, "fr", products=listener.matcher)
+    ids = {p.id for p in store.products}
+    for request in load_requests():
+        assert request.product is None or request.product in ids, request
+        intent, product = listener._understood(request.say)
+        assert intent == request.intent, request
+        assert request.product is None or product == request.product, request
+
+
+def test_french_readings_are_kept_per_settings(tmp_path: Path) -> None:
+    plain = RecognizerSettings(language="fr")
+    first = readings_for(tmp_path, plain, PromptWords.NORMAL)
+    first.known["a.wav"] = ("bonjour", 0.5)
+    first.save()
+    assert readings_for(tmp_path, plain, PromptWords.NORMAL).known == {"a.wav": ("bonjour", 0.5)}
+    assert readings_for(tmp_path, plain, PromptWords.WRITTEN).known == {}

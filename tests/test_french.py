@@ -9,17 +9,20 @@ import sys
 from functools import cache
 from pathlib import Path
 
+import jellyfish
 import pytest
 
 from support.cases import sentence_cases
 from voiceshop.catalog.model import Product, Store
-from voiceshop.catalog.resolve import open_store
+from voiceshop.catalog.resolve import import_catalog, open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.replies import Replies
 from voiceshop.intents.parser import IntentParser, load_sentences
+from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.language.data import language_dir, read_yaml
 from voiceshop.matching import ProductMatcher
+from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
 
@@ -239,3 +242,108 @@ def test_chat_in_french(db_path: Path) -> None:
     assert replies[0] == "J'ai ajouté 2 baguettes. Ça fait 2 articles, 2,20 €."
     assert replies[1].endswith("Je passe la commande ?")
     assert replies[2] == "La commande 1 est passée : 2 articles, 2,20 €. Merci !"
+
+
+def test_phrases_said_back_keep_the_catalogs_accents(db_path: Path) -> None:
+    with ShopDatabase(db_path) as db:
+        assistant = Assistant(db, store="epicerie")
+        reply = assistant.respond("enlève la crème fraîche").text
+    assert reply == "Il n'y a pas de crème fraîche dans votre panier."
+
+
+def test_spellings_that_the_catalog_writes_two_ways_stay_in_normal_form() -> None:
+    store = _store(
+        "EUR",
+        Product("a", "pâté de campagne"),
+        Product("b", "pâte à tartiner"),
+        Product("c", "thé"),
+    )
+    replies = Replies(store, "fr")
+    assert replies.spelled("pate the") == "pate thé"
+
+
+@pytest.mark.parametrize(
+    ("names", "choices", "ranks"),
+    [
+        (
+            ["confiture de fraises", "confiture d'abricots"],
+            "la confiture de fraises ou la confiture d'abricots",
+            "la première, la deuxième ou la troisième",
+        ),
+        (
+            ["pain de campagne", "baguette", "œufs bio"],
+            "le pain de campagne, la baguette ou les œufs bio",
+            "le premier, le deuxième ou le troisième",
+        ),
+        (
+            ["huile d'olive", "eau minérale", "ananas"],
+            "l'huile d'olive, l'eau minérale ou l'ananas",
+            "le premier, le deuxième ou le troisième",
+        ),
+    ],
+)
+def test_french_choices_take_articles_and_ranks_agree(
+    names: list[str], choices: str, ranks: str
+) -> None:
+    products = [Product(str(n), name) for n, name in enumerate(names)]
+    replies = Replies(_store("EUR", *products), "fr")
+    assert replies.say("ask_which", choices=replies.choices(products)) == (
+        f"Vous voulez dire {choices} ?"
+    )
+    assert replies.say("choose_again", ordinals=replies.ordinals(products)) == (
+        f"Dites {ranks}, ou non."
+    )
+
+
+def test_english_choices_stay_bare() -> None:
+    products = [Product("a", "Whole Milk"), Product("b", "Oat Milk")]
+    replies = Replies(_store("USD", *products), "en")
+    assert replies.choices(products) == "Whole Milk or Oat Milk"
+    assert replies.say("choose_again", ordinals=replies.ordinals(products)) == (
+        "Please say the first, the second or the third one, or no."
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Comté, 250 g, coûte 4,20 €.", "Comté, 250 grammes, coûte 4 euros 20."),
+        ("Ça fait 3 articles, 13,05 €.", "Ça fait 3 articles, 13 euros 5."),
+        ("Banane, 0,25 €.", "Banane, 25 centimes."),
+        ("1,00 € et 2 €", "1 euro et 2 euros"),
+        ("1,5 L, 20 cl, 1 kg, 2 kg", "1,5 litre, 20 centilitres, 1 kilo, 2 kilos"),
+        ("4 x 125 g", "4 fois 125 grammes"),
+        ("2 galettes, 1 gâteau", "2 galettes, 1 gâteau"),
+    ],
+)
+def test_the_french_speaker_reads_money_and_measures_in_words(written: str, spoken: str) -> None:
+    assert Reading.from_data(load_language("fr").reading).spoken(written) == spoken
+
+
+def test_english_replies_are_read_as_written() -> None:
+    reading = Reading.from_data(load_language("en").reading)
+    assert reading.spoken("Milk, 1 gal, costs $4.99.") == "Milk, 1 gal, costs $4.99."
+
+
+def test_slot_checks_use_the_languages_sound_key() -> None:
+    french = open_store("epicerie", None)
+    vocabulary = store_vocabulary(french, french_parser())
+    assert vocabulary.sound_key is not jellyfish.metaphone
+    assert vocabulary.sound_key("phoque") == vocabulary.sound_key("foque")
+    english = open_store("grocery", None)
+    assert store_vocabulary(english, IntentParser(english)).sound_key is jellyfish.metaphone
+
+
+def test_an_imported_store_keeps_its_language(db_path: Path, tmp_path: Path) -> None:
+    text = (language_dir("fr").parents[0] / "stores" / "epicerie.yaml").read_text()
+    unmarked = tmp_path / "unmarked.yaml"
+    unmarked.write_text(text.replace("  language: fr\n", ""))
+    with ShopDatabase(db_path) as db:
+        import_catalog(unmarked, db, store_id="sans-langue")
+        import_catalog(unmarked, db, store_id="dite-fr", language="fr")
+        import_catalog(
+            language_dir("fr").parents[0] / "stores" / "epicerie.yaml", db, store_id="fr"
+        )
+        languages = [open_store(s, db).language for s in ("sans-langue", "dite-fr", "fr")]
+        assert languages == ["en", "fr", "fr"]
+        assert Assistant(db, store="dite-fr").respond("oui").text.startswith("Je ne")

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
-from voiceshop.recognizer import RecognizerSettings, WhisperSettings, models, whisper_backend
+from voiceshop.recognizer import (
+    RecognizerSettings,
+    WhisperSettings,
+    choose_engine,
+    models,
+    whisper_backend,
+)
 from voiceshop.recognizer.models import MULTILINGUAL_WHISPER_PARTS, multilingual_whisper_model
 
 needs_base = pytest.mark.skipif(
@@ -96,3 +102,34 @@ def test_other_languages_without_the_base_model_say_what_to_install(
     given = WhisperSettings(model_dir=Path("/some/model"))
     french = RecognizerSettings(language="fr", whisper=given)
     assert whisper_backend._whisper_for(french) is given
+
+
+def test_whisper_base_is_chosen_for_english_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = Path("/joined/whisper-base")
+    monkeypatch.setattr(whisper_backend, "multilingual_whisper_model", lambda: base)
+    english_base = RecognizerSettings(asr="whisper-base")
+    assert choose_engine(english_base) == "whisper"
+    assert whisper_backend._whisper_for(english_base).model_dir == base
+    assert whisper_backend._whisper_for(RecognizerSettings(asr="whisper")).model_dir is None
+    monkeypatch.setattr(whisper_backend, "multilingual_whisper_model", lambda: None)
+    with pytest.raises(EngineUnavailableError, match=r"--asr whisper-base needs"):
+        whisper_backend._whisper_for(english_base)
+
+
+@pytest.mark.audio
+@needs_base
+def test_whisper_base_understands_an_english_fixture(tmp_path: Path) -> None:
+    wav = Path(__file__).parent / "fixtures" / "audio" / "add_milk_and_eggs.wav"
+    command = ["understand", "--asr", "whisper-base", "--store", "grocery", str(wav)]
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceshop", *command, "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "VOICESHOP_CACHE": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout.splitlines()[-1])
+    assert record["intent"] == "AddItems", record
+    assert "milk" in record["transcript"].lower(), record

@@ -74,6 +74,7 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("tests.test_accuracy_sets", "benchmarks.accuracy_audio"): "voices, WAV reading",
     ("tests.test_accuracy_sets", "benchmarks.accuracy_catalog"): "sample_names",
     ("tests.test_accuracy_sets", "benchmarks.accuracy_coffee"): "KITCHEN_NOISE",
+    ("tests.test_accuracy_sets", "benchmarks.accuracy_french"): "French requests and readings",
     ("tests.test_answer_recordings", "benchmarks.accuracy_answers"): "answer listener",
     ("tests.test_coffee_recordings", "benchmarks.accuracy_coffee"): "coffee listener",
     ("tests.test_matcher", "benchmarks.perturbed_queries"): "perturbed queries",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from voiceshop.errors import ModelNotFoundError
-from voiceshop.recognizer import RecognizerSettings, choose_engine, models
+from voiceshop.recognizer import RecognizerSettings, choose_engine, models, vosk_backend
 from voiceshop.recognizer.models import (
     check_vosk_model,
     download_model,
@@ -296,3 +296,33 @@ def test_a_missing_embedded_whisper_file_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ModelNotFoundError, match=r"vocabulary.txt is missing; reinstall it"):
         models.check_embedded_whisper_model(copy)
+
+
+FRENCH_FOLDER = "vosk-model-small-fr-0.22"
+
+
+def test_french_model_needs_a_checksum_given_and_is_checked_against_it(
+    tmp_path: Path, target: Path, serve: Callable[[str], str]
+) -> None:
+    digest = build_zip(tmp_path / "www" / "fr.zip", model_entries(f"{FRENCH_FOLDER}/"))
+
+    with pytest.raises(ModelNotFoundError, match=r"fr-small --sha256 HEX"):
+        download_model("fr-small", target, url=serve("fr.zip"), progress=False)
+    assert not target.exists()
+    with pytest.raises(ModelNotFoundError, match="SHA-256"):
+        download_model("fr-small", target, url=serve("fr.zip"), sha256="0" * 64, progress=False)
+
+    path = download_model("fr-small", target, url=serve("fr.zip"), sha256=digest, progress=False)
+    assert path == target / FRENCH_FOLDER
+
+
+def test_a_missing_vosk_model_names_the_download_for_its_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(vosk_backend, "find_vosk_model", lambda language, explicit: None)
+    with pytest.raises(
+        ModelNotFoundError, match="needs a model: voiceshop models download fr-small"
+    ):
+        vosk_backend._model_path(RecognizerSettings(language="fr"))
+    assert models.fix_hint("en") == "needs a model: voiceshop models download en-small"
+    assert "into models/" in models.fix_hint("ko")

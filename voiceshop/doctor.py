@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -278,17 +278,23 @@ def check_speech_model(settings: DoctorSettings) -> Iterator[Finding]:
     from voiceshop.intents.parser import IntentParser
     from voiceshop.intents.vocabulary import store_vocabulary
     from voiceshop.matching import ProductMatcher
-    from voiceshop.recognizer import RecognizerSettings, choose_engine, load_recognizer
-    from voiceshop.recognizer.models import embedded_whisper_model, find_vosk_model
+    from voiceshop.recognizer import AsrChoice, RecognizerSettings, choose_engine, load_recognizer
+    from voiceshop.recognizer.models import (
+        embedded_whisper_model,
+        find_vosk_model,
+        multilingual_whisper_model,
+    )
 
     recognizer_settings = RecognizerSettings(
-        asr=cast(Literal["auto", "vosk", "whisper"], settings.asr),
+        asr=cast(AsrChoice, settings.asr),
         language=settings.language,
         model=settings.model,
     )
     engine = choose_engine(recognizer_settings)
     if engine == "vosk":
         path = find_vosk_model(settings.language, settings.model)
+    elif settings.asr == "whisper-base":
+        path = multilingual_whisper_model()
     else:
         path = recognizer_settings.whisper.model_dir or embedded_whisper_model()
     where = f"{engine} model at {path} ({_folder_mb(path):.0f} MB)" if path else f"{engine} model"

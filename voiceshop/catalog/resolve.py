@@ -54,6 +54,7 @@ def import_catalog(
     *,
     store_id: str | None = None,
     name: str | None = None,
+    language: str | None = None,
     progress: Callable[[int], None] | None = None,
     replace: bool = False,
     on_read: Callable[[ReadSummary], None] | None = None,
@@ -67,7 +68,8 @@ def import_catalog(
     any smaller catalog is logged as a warning.
 
     `store_id` and `name` override the file's own (Instacart: "instacart", "Instacart"; Open
-    Food Facts: "open-food-facts", "Open Food Facts").
+    Food Facts: "open-food-facts", "Open Food Facts"); so does `language`, else a store file's
+    `language:`, else English.
     `progress` is called with the number of products saved so far; `on_read`, if given, once
     the file is read (before saving), with what it held and what was skipped; `replaced` with
     the number of products the store had before (0 for a new store) once the import is saved.
@@ -101,6 +103,7 @@ def import_catalog(
             f"Instacart products.csv (header {','.join(PRODUCT_COLUMNS)}) nor an Open Food Facts "
             f"list (header {','.join(open_food_facts.COLUMNS)})"
         )
+    store = dataclasses.replace(store, language=language or store.language or "en")
     if on_read is not None:
         on_read(_summary(store, reports[0] if reports else None))
     if not store.products:

@@ -8,6 +8,7 @@ from pathlib import Path
 from voiceshop.cli.common import apply_config, default_db_path, shop_options
 from voiceshop.config import KEYS, ConfigError, config_path, load_config, resolve
 from voiceshop.doctor import DoctorSettings, Status, format_finding, iter_findings
+from voiceshop.recognizer import ASR_CHOICES
 from voiceshop.settings import BRANCHES, branch_defaults
 
 
@@ -22,7 +23,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "note or problem, with how to fix it. Records one second from the input device and "
         "speaks a word into a temporary file; changes nothing. Exits 1 when there is a problem.",
     )
-    doctor.add_argument("--asr", choices=("auto", "vosk", "whisper"), default="auto")
+    doctor.add_argument("--asr", choices=ASR_CHOICES, default="auto")
     doctor.add_argument("--model", type=Path, help="speech model folder")
     doctor.set_defaults(run=run_doctor, own_config=True)
 

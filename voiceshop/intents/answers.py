@@ -63,4 +63,4 @@ def answer_vocabulary(
     checks stay, for an answer that moves on to another request."""
     phrases = answer_phrases(question, parser)
     words = {word for phrase in phrases for word in phrase.split()}
-    return replace(store, phrases=phrases, words=store.words | words, said_alone=True)
+    return replace(store, phrases=phrases, words=store.words | words, written=(), said_alone=True)

@@ -12,7 +12,9 @@ from dataclasses import replace
 
 from voiceshop.catalog.model import Store
 from voiceshop.intents.parser import IntentParser
+from voiceshop.language import LanguageData
 from voiceshop.matching import ProductMatcher
+from voiceshop.matching.words import slot_sound_key
 from voiceshop.recognizer.base import Vocabulary
 from voiceshop.rescoring.store_reading import StoreReading
 
@@ -41,6 +43,9 @@ def store_vocabulary(
             said.append(option.value)
             said.extend(option.aliases)
     phrases = _distinct(normalize(s) for s in said)
+    written = (
+        _distinct(s.lower() for s in said) if parser.language.prompt_spelling == "written" else ()
+    )
     words = {w for phrase in phrases for w in phrase.split()}
     words |= _template_words(parser)
     vocabulary = Vocabulary(
@@ -49,9 +54,19 @@ def store_vocabulary(
         slot_groups(store, normalize),
         followers(store, normalize),
         parser.language.add_on_leads,
+        sound_key=slot_sound_key(parser.language),
+        written=written,
     )
     matcher = matcher or ProductMatcher(store, parser.normalizer)
     return replace(vocabulary, reader=StoreReading(store, vocabulary, parser, matcher))
+
+
+def _prompt_phrases(said: list[str], language: LanguageData) -> tuple[str, ...]:
+    """The catalog's words as written (lowercase), for a language that prompts them so; else
+    none (the normal forms are prompted)."""
+    if language.prompt_spelling != "written":
+        return ()
+    return _distinct(s.lower() for s in said)
 
 
 def slot_groups(store: Store, normalize: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:

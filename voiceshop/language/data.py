@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -105,13 +106,20 @@ class LanguageData:
     word after `sound_rewrites`)."""
     prompt_lead: str = ""
     """What the recognizer's prompt starts with, before the store's words ("Order:")."""
-    recognizer_hints: bool = True
-    """Whether Whisper is prompted with the store's words and its unclear product phrases are
-    rescored against them (tuned on English)."""
+    prompt_spelling: str = "normal"
+    """How the store's words are written in the recognizer's prompt: "normal" (the normal form
+    the parser reads) or "written" (as the catalog writes them, accents and elisions kept)."""
+    recognizer_prompt: bool = True
+    """Whether Whisper is prompted with the store's words."""
+    slot_rescoring: bool = True
+    """Whether Whisper's unclear product phrases and misheard store words are read again
+    against the store's (tuned on English)."""
     name: str = ""
     """The language's code for recognizers ("fr"): `language:` in language.yaml."""
     speaker_voice: str | None = None
     """The espeak-ng voice that speaks it ("fr"); None: the speech engine's default."""
+    reading: dict[str, Any] = field(default_factory=dict)
+    """How the speaker reads written amounts and measures (`speaker.reading.Reading`)."""
     pro_forms: frozenset[str] = frozenset()
     """Words that stand for the kind of product just talked about ("green ones")."""
     item_openers: frozenset[str] = frozenset()
@@ -214,9 +222,12 @@ def load_language(code: str = "en") -> LanguageData:
         elisions=raw.get("elisions", {}),
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),
-        recognizer_hints=bool(raw.get("recognizer_hints", True)),
+        prompt_spelling=raw.get("prompt_spelling", "normal"),
+        recognizer_prompt=bool(raw.get("recognizer_prompt", True)),
+        slot_rescoring=bool(raw.get("slot_rescoring", True)),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),
+        reading=raw.get("reading", {}),
         pro_forms=frozenset(raw.get("pro_forms", ())),
         item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),

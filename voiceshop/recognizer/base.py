@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+import jellyfish
 
 from voiceshop.audio.types import Chunk
 from voiceshop.rescoring.protocol import StoreReader
@@ -23,6 +25,10 @@ class Transcript:
     """Length of the utterance's audio."""
     read_seconds: float = 0.0
     """Time the engine took for the reading that gave this text (0 where not measured)."""
+
+
+SoundKey = Callable[[str], str]
+"""A word -> a key that words sounding alike share."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,12 @@ class Vocabulary:
     names it may stand for (`rescoring.store_reading.StoreReading`); None: misheard stretches
     by `slots` alone (`rescoring.slots.misheard_slots`), no second reading, the likeliest
     reading."""
+    sound_key: SoundKey = jellyfish.metaphone
+    """How a word sounds, for telling misheard words from the store's (`rescoring.slots`): the
+    language's key (Metaphone, made for English, by default)."""
+    written: tuple[str, ...] = ()
+    """The phrases as the catalog writes them (accents and elisions kept), for a recognizer's
+    prompt; empty: `phrases` are prompted."""
     said_alone: bool = False
     """Each phrase is said on its own, as an answer to a question ("yes", "the second one"),
     not inside an order: a recognizer's prompt lists them as sentences."""

@@ -41,6 +41,7 @@ FIX_HINT = (
     "run `voiceshop models download en-small`, or unpack a model from "
     "https://alphacephei.com/vosk/models into models/"
 )
+"""What to do when the English Vosk model is missing or broken (`fix_hint` for any language)."""
 
 _REQUIRED_FILES = ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf")
 _LOOKAHEAD_GRAPH = ("graph/HCLr.fst", "graph/Gr.fst")
@@ -89,8 +90,12 @@ class ModelSource:
     folder: str
     """The folder the official zip unpacks to, and the name it gets under `models/`."""
     url: str
-    sha256: str
-    """SHA-256 of the zip; required, the download is refused without a match."""
+    sha256: str | None
+    """SHA-256 of the zip, where a checksum could be verified; the download is refused without
+    a match. None: none is pinned, and the download needs the one the user passes (--sha256)."""
+    language: str
+    size: str
+    """The zip's size as alphacephei.com lists it."""
 
 
 KNOWN_MODELS: dict[str, ModelSource] = {
@@ -100,13 +105,37 @@ KNOWN_MODELS: dict[str, ModelSource] = {
         folder="vosk-model-small-en-us-0.15",
         url="https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
         sha256="30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498",
+        language="en",
+        size="41 MB",
     ),
     "en-lgraph": ModelSource(
         folder="vosk-model-en-us-0.22-lgraph",
         url="https://alphacephei.com/vosk/models/vosk-model-en-us-0.22-lgraph.zip",
         sha256="d9838b4aaa82a75c4a17f5aca300eaca129aaab2a7cbf951bafbb500eb9c4334",
+        language="en",
+        size="131 MB",
+    ),
+    # No checksum of this zip could be verified here (no packager pins it, and alphacephei.com
+    # publishes sizes only): the download is checked against the SHA-256 given with --sha256.
+    "fr-small": ModelSource(
+        folder="vosk-model-small-fr-0.22",
+        url="https://alphacephei.com/vosk/models/vosk-model-small-fr-0.22.zip",
+        sha256=None,
+        language="fr",
+        size="41 MB",
     ),
 }
+
+
+def fix_hint(language: str) -> str:
+    """What to run to get a Vosk model for `language`."""
+    known = [name for name, source in KNOWN_MODELS.items() if source.language == language]
+    if known:
+        return f"needs a model: voiceshop models download {known[0]}"
+    return (
+        f"unpack a {language!r} model from https://alphacephei.com/vosk/models into models/ "
+        "(keep its folder name)"
+    )
 
 
 def check_vosk_model(path: Path) -> ModelCheck:
@@ -334,7 +363,9 @@ def download_model(
 ) -> Path:
     """Download a known Vosk model, verify its SHA-256 and unpack it into `target_dir`.
 
-    `url` and `sha256` override the table entry (a mirror, or a local copy in tests). The zip is
+    `url` and `sha256` override the table entry (a mirror, or a local copy in tests); a model
+    with no pinned checksum needs `sha256`, and is refused before anything is downloaded
+    without it. The zip is
     unpacked into a hidden temporary folder inside `target_dir` and renamed into place only once
     it is complete, checked and safe: nothing is left behind when any step fails. An existing
     usable model folder is returned without downloading.
@@ -342,6 +373,13 @@ def download_model(
     source = KNOWN_MODELS.get(name)
     if source is None:
         raise ModelNotFoundError(f"unknown model {name!r}; known models: {', '.join(KNOWN_MODELS)}")
+    expected = sha256 or source.sha256
+    if expected is None:
+        raise ModelNotFoundError(
+            f"no checksum is pinned for {name} (its publisher lists only the size, {source.size}),"
+            f" so it is downloaded only against one you trust: voiceshop models download {name} "
+            "--sha256 HEX"
+        )
     target_dir = target_dir or REPO_MODELS_DIR
     destination = target_dir / source.folder
     if destination.exists():
@@ -350,7 +388,7 @@ def download_model(
     with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as staging:
         archive = Path(staging) / f"{source.folder}.zip"
         digest = _fetch(url or source.url, archive, progress)
-        _verify(digest, sha256 or source.sha256, url or source.url)
+        _verify(digest, expected, url or source.url)
         unpacked = _extract(archive, Path(staging) / "unpacked")
         model = _model_root(unpacked)
         require_vosk_model(model)

