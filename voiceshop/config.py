@@ -10,6 +10,7 @@ names. Every key is optional:
     device = "pulse"      # --device: input device index or name part
     voice = "en-us"       # --voice
     rate = 160            # --rate, words per minute
+    barge_in = true       # listen --barge-in (false: --no-barge-in, half-duplex)
 
 An option given on the command line wins over the file, and the file over the built-in default.
 A missing file is no error; a malformed one is, naming the file, the line and what to do.
@@ -49,6 +50,7 @@ KEYS: dict[str, Key] = {
         Key("device", str, None, "input device index or name part"),
         Key("voice", str, None, "speech engine voice id or name"),
         Key("rate", int, 170, "speaking rate, words per minute"),
+        Key("barge_in", bool, False, "listen: speaking over a reply stops it (false: half-duplex)"),
     )
 }
 EXAMPLE = 'store = "coffee"\nrate = 160'
@@ -99,7 +101,7 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
                 f"{where}: unknown setting {name!r}; the settings are {', '.join(KEYS)} "
                 "(see `voiceshop config show`); remove or rename it"
             )
-        if not isinstance(value, key.kind) or isinstance(value, bool):
+        if not isinstance(value, key.kind) or (isinstance(value, bool) and key.kind is not bool):
             raise ConfigError(
                 f"{where}: {name} must be {_kind_name(key.kind)}, not {value!r}; "
                 f"e.g. {name} = {_example(key)}"
@@ -149,10 +151,13 @@ def _line_of(text: str, name: str) -> int:
 
 
 def _kind_name(kind: type) -> str:
-    return "a whole number" if kind is int else "a quoted text"
+    names = {int: "a whole number", bool: "true or false"}
+    return names.get(kind, "a quoted text")
 
 
 def _example(key: Key) -> str:
+    if key.kind is bool:
+        return "true"
     return str(key.default or 160) if key.kind is int else f'"{key.default or "..."}"'
 
 

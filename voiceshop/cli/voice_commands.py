@@ -70,9 +70,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     listen.add_argument(
         "--barge-in",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="keep listening while replying: speaking over a reply stops it and is heard "
-        "(echo cancelled); without it the microphone is muted while the agent speaks",
+        "(echo cancelled); --no-barge-in mutes the microphone while the agent speaks "
+        "(default: the config's barge_in, else off)",
     )
     listen.add_argument(
         "--earcons",
