@@ -54,6 +54,8 @@ class BargeInSettings:
     """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
     the gap it leaves shifts the echo against the reference, and the canceller needs a moment
     to find the new delay; meanwhile its leftover echo would pass for the person."""
+    min_voice: float = 0.0
+    """WebRTC's speech probability an echo-cancelled frame needs to count (0: not asked)."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut)."""
@@ -148,6 +150,39 @@ def frame_dbfs(samples: np.ndarray) -> np.ndarray:
     return np.asarray(20 * np.log10(np.maximum(rms, 1e-6)))
 
 
+@dataclass(frozen=True)
+class FrameLevels:
+    """One 10 ms frame as the detector sees it."""
+
+    near_dbfs: float
+    """The microphone."""
+    far_dbfs: float
+    """The reply's reference (what the canceller was told is playing)."""
+    cleaned_dbfs: float
+    """The microphone after echo cancelling."""
+    voice: float
+    """WebRTC's speech probability (0-1) of the echo-cancelled frame."""
+
+
+class VoiceProbability:
+    """WebRTC's voice activity detector (PyPI `pywebrtc-audio`) over 10 ms frames."""
+
+    def __init__(self) -> None:
+        try:
+            import pywebrtc_audio
+        except ImportError as err:
+            raise EngineUnavailableError(
+                "barge-in needs a voice detector: pip install pywebrtc-audio"
+            ) from err
+        self._vad: Any = pywebrtc_audio.VoiceDetector(ENGINE_RATE, 1)
+
+    def __call__(self, frame: np.ndarray) -> float:
+        return float(self._vad.process(frame))
+
+    def reset(self) -> None:
+        self._vad.reset()
+
+
 class InterruptionDetector:
     """Decides, frame by frame, whether the person speaks over the reply."""
 
@@ -155,12 +190,16 @@ class InterruptionDetector:
         self._settings = settings
         self._window: deque[bool] = deque(maxlen=max(1, round(settings.window_s * 100)))
         self._needed = max(1, round(settings.min_speech_s * 100))
+        self._voice = VoiceProbability()
         self._near = np.zeros(0, np.int16)
+        self._far = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
-        self._near_levels: deque[float] = deque()
-
+        self._pending: deque[tuple[float, float]] = deque()
+        """(near, far) levels of frames whose echo-cancelled frame has not come yet."""
         self._held = 0
         """Frames still to be ignored (see `hold`)."""
+        self.history: list[FrameLevels] = []
+        """Every frame decided on since the last reset (for an offline evaluation)."""
 
     def hold(self, seconds: float) -> None:
         """Decide nothing on the next `seconds` of audio."""
@@ -170,27 +209,50 @@ class InterruptionDetector:
     def reset(self) -> None:
         self._window.clear()
         self._held = 0
-        self._near = np.zeros(0, np.int16)
-        self._cleaned = np.zeros(0, np.int16)
-        self._near_levels.clear()
+        self._near = self._far = self._cleaned = np.zeros(0, np.int16)
+        self._pending.clear()
+        self.history = []
+        self._voice.reset()
 
-    def feed(self, near: np.ndarray, cleaned: np.ndarray) -> bool:
-        """Add microphone audio and the echo-cancelled audio made of it (which may lag by up
-        to a frame); True when they complete an interruption."""
+    def feed(self, near: np.ndarray, far: np.ndarray, cleaned: np.ndarray) -> bool:
+        """Add microphone audio, the reply's reference beside it, and the echo-cancelled audio
+        made of them (which may lag by up to a frame); True when they complete an
+        interruption."""
         self._near, near_levels = _levels(self._near, near)
-        self._near_levels.extend(near_levels)
-        self._cleaned, levels = _levels(self._cleaned, cleaned)
-        for level in levels:
-            mic = self._near_levels.popleft() if self._near_levels else level
-            if self._held:
-                self._held -= 1
-                continue
-            speech = level > self._settings.speech_dbfs
-            self._window.append(speech and level > mic - self._settings.echo_margin_db)
-            if sum(self._window) >= self._needed:
-                self._window.clear()
-                return True
+        self._far, far_levels = _levels(self._far, far)
+        self._pending.extend(zip(near_levels, far_levels, strict=True))
+        data = np.concatenate([self._cleaned, cleaned.astype(np.int16, copy=False)])
+        whole = len(data) // FRAME * FRAME
+        self._cleaned = data[whole:]
+        found = False
+        for start in range(0, whole, FRAME):
+            frame = data[start : start + FRAME]
+            level = float(frame_dbfs(frame)[0])
+            mic, ref = self._pending.popleft() if self._pending else (level, -120.0)
+            found = self.step(FrameLevels(mic, ref, level, self._voice(frame))) or found
+        return found
+
+    def step(self, levels: FrameLevels) -> bool:
+        """Decide on one frame; True when it completes an interruption."""
+        self.history.append(levels)
+        if self._held:
+            self._held -= 1
+            return False
+        self._window.append(self.sounds_like_person(levels))
+        if sum(self._window) >= self._needed:
+            self._window.clear()
+            return True
         return False
+
+    def sounds_like_person(self, levels: FrameLevels) -> bool:
+        """The frame may be the person: loud enough after cancelling, mostly not the reply's
+        echo, and voiced."""
+        settings = self._settings
+        return (
+            levels.cleaned_dbfs > settings.speech_dbfs
+            and levels.cleaned_dbfs > levels.near_dbfs - settings.echo_margin_db
+            and levels.voice >= settings.min_voice
+        )
 
 
 def _levels(pending: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, list[float]]:
