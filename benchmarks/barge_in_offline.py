@@ -41,6 +41,7 @@ from voiceshop.audio.echo import (
 )
 from voiceshop.audio.gate import MicGate, TimedChunk
 from voiceshop.audio.types import ENGINE_RATE, Chunk
+from voiceshop.language import load_language
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker.base import Speaker, SpeechPlayback
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, VoiceLoop
@@ -481,11 +482,12 @@ def replayed(outcomes: Sequence[Outcome], settings: BargeInSettings) -> list[Out
     return [Outcome(o.trial, first_stop(o.frames, settings), "", o.frames) for o in outcomes]
 
 
-CANDIDATES = {
-    "speech_dbfs": (-55.0, -50.0, -45.0, -40.0, -35.0),
-    "echo_margin_db": (6.0, 10.0, 15.0, 20.0, 40.0),
-    "min_voice": (0.0, 0.3, 0.5, 0.7, 0.85),
+CANDIDATES: dict[str, tuple[float | None, ...]] = {
+    "speech_dbfs": (-50.0, -45.0, -40.0, -35.0),
+    "echo_margin_db": (6.0, 10.0, 15.0, 40.0),
+    "min_voice": (0.0, 0.5, 0.7, 0.85),
     "min_speech_s": (0.05, 0.08, 0.12),
+    "double_talk_db": (None, 0.0, 3.0, 6.0),
 }
 
 
@@ -529,25 +531,62 @@ def main(argv: list[str] | None = None) -> int:
     people = utterances()
     replies = synthesized_replies()
     trials = make_trials(people, replies, args.interruptions, args.replies)
-    base = BargeInSettings(enabled=True)
-    print(
-        f"{len(people)} speech fixtures, {len(replies)} replies, {len(trials)} trials", flush=True
-    )
-    frames = [run_trial(t, replies, NEVER, Deaf()) for t in trials]
-    tuned = tune([o for o in frames if o.trial.split == "tune"], base)
-    print(f"chosen on tune: {tuned}", flush=True)
+    base = BargeInSettings(enabled=True, stop_words=load_language("en").stop_words)
+    print(f"{len(people)} speech fixtures, {len(replies)} replies, {len(trials)} trials")
+    heard = [run_trial(t, replies, NEVER, Deaf()) for t in trials]
+    tuned = tune([o for o in heard if o.trial.split == "tune"], base)
+    print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
     recognizer = load_recognizer()
+    rows = []
+    for split in ("tune", "check"):
+        some = [o for o in heard if o.trial.split == split]
+        for name, settings in (("baseline", base), ("tuned", tuned)):
+            rows.append(_evaluate(f"{split}, {name}", some, replies, settings, recognizer))
     print(
         "\n| split, detector | detected | understood | false stops (per 50) "
-        "| stop ms median / p90 |"
+        "| stop ms median / p90 |\n|---|---|---|---|---|"
     )
-    print("|---|---|---|---|---|")
-    for split in ("tune", "check"):
-        some = [t for t in trials if t.split == split]
-        for name, settings in (("baseline", base), ("tuned", tuned)):
-            outcomes = [run_trial(t, replies, settings, recognizer) for t in some]
-            print(score(outcomes).row(f"{split}, {name}"), flush=True)
+    print("\n".join(rows))
     return 0
+
+
+def _evaluate(
+    name: str,
+    heard: Sequence[Outcome],
+    replies: Sequence[np.ndarray],
+    settings: BargeInSettings,
+    recognizer: Recognizer,
+) -> str:
+    """The table row of `settings`: interruptions run through the whole loop; replies nobody
+    interrupted replayed from the frames their detector saw (exact: the recognizer only hears
+    after a stop)."""
+    outcomes = [
+        run_trial(o.trial, replies, settings, recognizer) if o.trial.person else o
+        for o in replayed(heard, settings)
+    ]
+    for outcome in outcomes:
+        if outcome.trial.person and not outcome.understood:
+            print(f"  {name}: {_missed(outcome)}", flush=True)
+    return score(outcomes).row(name)
+
+
+def _missed(outcome: Outcome) -> str:
+    trial = outcome.trial
+    assert trial.person is not None
+    room = trial.room
+    return (
+        f"{trial.person.name} at {trial.person_db:+.0f} dB over echo {room.echo_db:+.0f} dB, "
+        f"{room.delay_ms:.0f} ms: detected={outcome.detected} heard={outcome.heard!r}"
+    )
+
+
+def _changed(base: BargeInSettings, tuned: BargeInSettings) -> str:
+    changes = [
+        f"{name}={getattr(tuned, name)}"
+        for name in CANDIDATES
+        if getattr(tuned, name) != getattr(base, name)
+    ]
+    return ", ".join(changes) or "the defaults"
 
 
 if __name__ == "__main__":

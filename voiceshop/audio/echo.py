@@ -56,11 +56,21 @@ class BargeInSettings:
     to find the new delay; meanwhile its leftover echo would pass for the person."""
     min_voice: float = 0.0
     """WebRTC's speech probability an echo-cancelled frame needs to count (0: not asked)."""
+    double_talk_db: float | None = None
+    """Double-talk guard (None: off): a frame counts only if the microphone is this much louder
+    than the reply's echo is expected to be there (the loudest reference of the last
+    `echo_span_s` plus the coupling: see `coupling_db`)."""
+    coupling_db: float = 0.0
+    """The echo's level at the microphone relative to the reference, until the reply itself
+    shows it: then the loudest seen in frames the canceller mostly removed (so mostly echo)."""
+    echo_span_s: float = 0.25
+    """How long the reply's sound lingers at the microphone (delay and reverberation)."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut)."""
-    stop_words: tuple[str, ...] = ("stop", "cancel", "quiet", "be quiet", "shut up", "enough")
-    """What said over a reply only stops it (no answer follows)."""
+    stop_words: tuple[str, ...] = ()
+    """What, said over a reply, only stops it (no answer follows): the language's
+    `stop_words` (voiceshop/data/<lang>/language.yaml), lowercase, no punctuation."""
 
 
 LEAD_S = 0.05
@@ -198,6 +208,8 @@ class InterruptionDetector:
         """(near, far) levels of frames whose echo-cancelled frame has not come yet."""
         self._held = 0
         """Frames still to be ignored (see `hold`)."""
+        self._far_recent: deque[float] = deque(maxlen=max(1, round(settings.echo_span_s * 100)))
+        self._coupling = _Coupling(settings.coupling_db)
         self.history: list[FrameLevels] = []
         """Every frame decided on since the last reset (for an offline evaluation)."""
 
@@ -211,6 +223,8 @@ class InterruptionDetector:
         self._held = 0
         self._near = self._far = self._cleaned = np.zeros(0, np.int16)
         self._pending.clear()
+        self._far_recent.clear()
+        self._coupling = _Coupling(self._settings.coupling_db)
         self.history = []
         self._voice.reset()
 
@@ -235,6 +249,8 @@ class InterruptionDetector:
     def step(self, levels: FrameLevels) -> bool:
         """Decide on one frame; True when it completes an interruption."""
         self.history.append(levels)
+        self._far_recent.append(levels.far_dbfs)
+        self._coupling.learn(levels, max(self._far_recent))
         if self._held:
             self._held -= 1
             return False
@@ -252,7 +268,41 @@ class InterruptionDetector:
             levels.cleaned_dbfs > settings.speech_dbfs
             and levels.cleaned_dbfs > levels.near_dbfs - settings.echo_margin_db
             and levels.voice >= settings.min_voice
+            and self._over_the_echo(levels)
         )
+
+    def _over_the_echo(self, levels: FrameLevels) -> bool:
+        """The double-talk guard: the microphone is louder than the reply's echo can be."""
+        if self._settings.double_talk_db is None:
+            return True
+        expected = max(self._far_recent) + self._coupling.db
+        return levels.near_dbfs > expected + self._settings.double_talk_db
+
+
+class _Coupling:
+    """How loud the reply's echo reaches the microphone relative to its reference."""
+
+    LEARN_FROM = 50
+    """Frames of mostly echo after which the reply's own coupling replaces the default."""
+    MOSTLY_ECHO_DB = 15.0
+    """A frame of which the canceller removed this much is mostly the reply's echo."""
+    AUDIBLE_DBFS = -50.0
+    """A reference quieter than this says nothing about the coupling."""
+
+    def __init__(self, default_db: float) -> None:
+        self._default = default_db
+        self._loudest = -120.0
+        self._frames = 0
+
+    @property
+    def db(self) -> float:
+        return self._loudest if self._frames >= self.LEARN_FROM else self._default
+
+    def learn(self, levels: FrameLevels, far_dbfs: float) -> None:
+        removed = levels.near_dbfs - levels.cleaned_dbfs
+        if far_dbfs > self.AUDIBLE_DBFS and removed > self.MOSTLY_ECHO_DB:
+            self._frames += 1
+            self._loudest = max(self._loudest, levels.near_dbfs - far_dbfs)
 
 
 def _levels(pending: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, list[float]]:

@@ -400,12 +400,14 @@ def _show(event: LoopEvent) -> None:
 
 
 def _loop_settings(assistant: Assistant, barge_in: bool = False) -> LoopSettings:
-    """What the loop says on its own account, in the assistant's language; barge-in on or off."""
+    """What the loop says on its own account and the words that only stop a reply, in the
+    assistant's language; barge-in on or off."""
     replies = assistant.dialog.replies
+    stop_words = load_language(assistant.language).stop_words
     return LoopSettings(
         not_heard_reply=replies.say("not_heard"),
         failure_reply=replies.say("failure"),
-        barge_in=BargeInSettings(enabled=barge_in),
+        barge_in=BargeInSettings(enabled=barge_in, stop_words=stop_words),
     )
 
 

@@ -105,6 +105,8 @@ class LanguageData:
     word after `sound_rewrites`)."""
     prompt_lead: str = ""
     """What the recognizer's prompt starts with, before the store's words ("Order:")."""
+    stop_words: tuple[str, ...] = ()
+    """What, said over a reply, only stops it ("stop", "cancel"): lowercase, no punctuation."""
     recognizer_hints: bool = True
     """Whether Whisper is prompted with the store's words and its unclear product phrases are
     rescored against them (tuned on English)."""
@@ -214,6 +216,7 @@ def load_language(code: str = "en") -> LanguageData:
         elisions=raw.get("elisions", {}),
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),
+        stop_words=tuple(raw.get("stop_words", ())),
         recognizer_hints=bool(raw.get("recognizer_hints", True)),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),
