@@ -482,12 +482,10 @@ def replayed(outcomes: Sequence[Outcome], settings: BargeInSettings) -> list[Out
     return [Outcome(o.trial, first_stop(o.frames, settings), "", o.frames) for o in outcomes]
 
 
-CANDIDATES: dict[str, tuple[float | None, ...]] = {
+CANDIDATES: dict[str, tuple[float, ...]] = {
     "speech_dbfs": (-50.0, -45.0, -40.0, -35.0),
     "echo_margin_db": (6.0, 10.0, 15.0, 40.0),
-    "min_voice": (0.0, 0.5, 0.7, 0.85),
     "min_speech_s": (0.05, 0.08, 0.12),
-    "double_talk_db": (None, 0.0, 3.0, 6.0),
 }
 
 

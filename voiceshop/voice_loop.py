@@ -325,7 +325,7 @@ class VoiceLoop:
             # start a stoppable reply) and earcons
             chunk = self._gate.filter(chunk)
             if self._canceller is not None:
-                chunk, _far = self._cancel_echo(chunk)
+                chunk = self._cancel_echo(chunk)
         self._speech_s += _seconds_above(chunk, self._settings.speech_dbfs)
         self._status(Level(_dbfs(chunk)))
         if not self._heard_speech and self._speech_s >= self._settings.min_speech_s:
@@ -481,13 +481,13 @@ class VoiceLoop:
                     break
                 if self._reference is None and playback.started_at is not None:
                     self._reference = ReplyReference(playback.reference, playback.started_at)
-                cleaned, far = self._cancel_echo(chunk)
+                cleaned = self._cancel_echo(chunk)
                 kept.append(cleaned)
                 kept_samples += len(cleaned.pcm) // 2
                 while kept_samples - len(kept[0].pcm) // 2 >= most:
                     kept_samples -= len(kept.popleft().pcm) // 2
                 near = np.frombuffer(chunk.pcm, np.int16)
-                if self._detector.feed(near, far, np.frombuffer(cleaned.pcm, np.int16)):
+                if self._detector.feed(near, np.frombuffer(cleaned.pcm, np.int16)):
                     playback.stop()
                     stopped_at = self._clock()
                     if self._reference is not None:
@@ -500,9 +500,8 @@ class VoiceLoop:
         finally:
             playback.close()
 
-    def _cancel_echo(self, chunk: Chunk) -> tuple[_Cleaned, np.ndarray]:
-        """The chunk with the latest reply's echo removed, and the reply's reference handed
-        to the canceller with it."""
+    def _cancel_echo(self, chunk: Chunk) -> _Cleaned:
+        """The chunk with the latest reply's echo removed."""
         assert self._canceller is not None
         near = np.frombuffer(chunk.pcm, np.int16)
         captured_at = chunk.captured_at if isinstance(chunk, TimedChunk) else self._clock()
@@ -510,7 +509,7 @@ class VoiceLoop:
             far = np.zeros(len(near), np.int16)
         else:
             far = self._reference.segment(captured_at, len(near))
-        return _Cleaned(self._canceller.process(near, far).tobytes(), chunk.fmt), far
+        return _Cleaned(self._canceller.process(near, far).tobytes(), chunk.fmt)
 
 
 def replay_files(

@@ -54,17 +54,6 @@ class BargeInSettings:
     """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
     the gap it leaves shifts the echo against the reference, and the canceller needs a moment
     to find the new delay; meanwhile its leftover echo would pass for the person."""
-    min_voice: float = 0.0
-    """WebRTC's speech probability an echo-cancelled frame needs to count (0: not asked)."""
-    double_talk_db: float | None = None
-    """Double-talk guard (None: off): a frame counts only if the microphone is this much louder
-    than the reply's echo is expected to be there (the loudest reference of the last
-    `echo_span_s` plus the coupling: see `coupling_db`)."""
-    coupling_db: float = 0.0
-    """The echo's level at the microphone relative to the reference, until the reply itself
-    shows it: then the loudest seen in frames the canceller mostly removed (so mostly echo)."""
-    echo_span_s: float = 0.25
-    """How long the reply's sound lingers at the microphone (delay and reverberation)."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut)."""
@@ -162,35 +151,12 @@ def frame_dbfs(samples: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FrameLevels:
-    """One 10 ms frame as the detector sees it."""
+    """One 10 ms frame as the detector sees it (dB below full scale)."""
 
     near_dbfs: float
     """The microphone."""
-    far_dbfs: float
-    """The reply's reference (what the canceller was told is playing)."""
     cleaned_dbfs: float
     """The microphone after echo cancelling."""
-    voice: float
-    """WebRTC's speech probability (0-1) of the echo-cancelled frame."""
-
-
-class VoiceProbability:
-    """WebRTC's voice activity detector (PyPI `pywebrtc-audio`) over 10 ms frames."""
-
-    def __init__(self) -> None:
-        try:
-            import pywebrtc_audio
-        except ImportError as err:
-            raise EngineUnavailableError(
-                "barge-in needs a voice detector: pip install pywebrtc-audio"
-            ) from err
-        self._vad: Any = pywebrtc_audio.VoiceDetector(ENGINE_RATE, 1)
-
-    def __call__(self, frame: np.ndarray) -> float:
-        return float(self._vad.process(frame))
-
-    def reset(self) -> None:
-        self._vad.reset()
 
 
 class InterruptionDetector:
@@ -200,18 +166,14 @@ class InterruptionDetector:
         self._settings = settings
         self._window: deque[bool] = deque(maxlen=max(1, round(settings.window_s * 100)))
         self._needed = max(1, round(settings.min_speech_s * 100))
-        self._voice = VoiceProbability()
         self._near = np.zeros(0, np.int16)
-        self._far = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
-        self._pending: deque[tuple[float, float]] = deque()
-        """(near, far) levels of frames whose echo-cancelled frame has not come yet."""
+        self._near_levels: deque[float] = deque()
+        """Levels of microphone frames whose echo-cancelled frame has not come yet."""
         self._held = 0
         """Frames still to be ignored (see `hold`)."""
-        self._far_recent: deque[float] = deque(maxlen=max(1, round(settings.echo_span_s * 100)))
-        self._coupling = _Coupling(settings.coupling_db)
         self.history: list[FrameLevels] = []
-        """Every frame decided on since the last reset (for an offline evaluation)."""
+        """Every frame decided on since the last reset (an offline evaluation replays them)."""
 
     def hold(self, seconds: float) -> None:
         """Decide nothing on the next `seconds` of audio."""
@@ -221,36 +183,26 @@ class InterruptionDetector:
     def reset(self) -> None:
         self._window.clear()
         self._held = 0
-        self._near = self._far = self._cleaned = np.zeros(0, np.int16)
-        self._pending.clear()
-        self._far_recent.clear()
-        self._coupling = _Coupling(self._settings.coupling_db)
+        self._near = np.zeros(0, np.int16)
+        self._cleaned = np.zeros(0, np.int16)
+        self._near_levels.clear()
         self.history = []
-        self._voice.reset()
 
-    def feed(self, near: np.ndarray, far: np.ndarray, cleaned: np.ndarray) -> bool:
-        """Add microphone audio, the reply's reference beside it, and the echo-cancelled audio
-        made of them (which may lag by up to a frame); True when they complete an
-        interruption."""
+    def feed(self, near: np.ndarray, cleaned: np.ndarray) -> bool:
+        """Add microphone audio and the echo-cancelled audio made of it (which may lag by up
+        to a frame); True when they complete an interruption."""
         self._near, near_levels = _levels(self._near, near)
-        self._far, far_levels = _levels(self._far, far)
-        self._pending.extend(zip(near_levels, far_levels, strict=True))
-        data = np.concatenate([self._cleaned, cleaned.astype(np.int16, copy=False)])
-        whole = len(data) // FRAME * FRAME
-        self._cleaned = data[whole:]
+        self._near_levels.extend(near_levels)
+        self._cleaned, levels = _levels(self._cleaned, cleaned)
         found = False
-        for start in range(0, whole, FRAME):
-            frame = data[start : start + FRAME]
-            level = float(frame_dbfs(frame)[0])
-            mic, ref = self._pending.popleft() if self._pending else (level, -120.0)
-            found = self.step(FrameLevels(mic, ref, level, self._voice(frame))) or found
+        for level in levels:
+            mic = self._near_levels.popleft() if self._near_levels else level
+            found = self.step(FrameLevels(mic, level)) or found
         return found
 
     def step(self, levels: FrameLevels) -> bool:
         """Decide on one frame; True when it completes an interruption."""
         self.history.append(levels)
-        self._far_recent.append(levels.far_dbfs)
-        self._coupling.learn(levels, max(self._far_recent))
         if self._held:
             self._held -= 1
             return False
@@ -261,48 +213,12 @@ class InterruptionDetector:
         return False
 
     def sounds_like_person(self, levels: FrameLevels) -> bool:
-        """The frame may be the person: loud enough after cancelling, mostly not the reply's
-        echo, and voiced."""
-        settings = self._settings
+        """The frame may be the person: loud enough after cancelling, and mostly not the
+        reply's echo."""
         return (
-            levels.cleaned_dbfs > settings.speech_dbfs
-            and levels.cleaned_dbfs > levels.near_dbfs - settings.echo_margin_db
-            and levels.voice >= settings.min_voice
-            and self._over_the_echo(levels)
+            levels.cleaned_dbfs > self._settings.speech_dbfs
+            and levels.cleaned_dbfs > levels.near_dbfs - self._settings.echo_margin_db
         )
-
-    def _over_the_echo(self, levels: FrameLevels) -> bool:
-        """The double-talk guard: the microphone is louder than the reply's echo can be."""
-        if self._settings.double_talk_db is None:
-            return True
-        expected = max(self._far_recent) + self._coupling.db
-        return levels.near_dbfs > expected + self._settings.double_talk_db
-
-
-class _Coupling:
-    """How loud the reply's echo reaches the microphone relative to its reference."""
-
-    LEARN_FROM = 50
-    """Frames of mostly echo after which the reply's own coupling replaces the default."""
-    MOSTLY_ECHO_DB = 15.0
-    """A frame of which the canceller removed this much is mostly the reply's echo."""
-    AUDIBLE_DBFS = -50.0
-    """A reference quieter than this says nothing about the coupling."""
-
-    def __init__(self, default_db: float) -> None:
-        self._default = default_db
-        self._loudest = -120.0
-        self._frames = 0
-
-    @property
-    def db(self) -> float:
-        return self._loudest if self._frames >= self.LEARN_FROM else self._default
-
-    def learn(self, levels: FrameLevels, far_dbfs: float) -> None:
-        removed = levels.near_dbfs - levels.cleaned_dbfs
-        if far_dbfs > self.AUDIBLE_DBFS and removed > self.MOSTLY_ECHO_DB:
-            self._frames += 1
-            self._loudest = max(self._loudest, levels.near_dbfs - far_dbfs)
 
 
 def _levels(pending: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, list[float]]:
