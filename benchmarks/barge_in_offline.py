@@ -506,6 +506,21 @@ def tune(outcomes: Sequence[Outcome], base: BargeInSettings) -> BargeInSettings:
     return chosen
 
 
+def understood_alone(people: Sequence[Utterance], recognizer: Recognizer) -> list[bool]:
+    """Whether the recognizer understands each fixture with no reply playing (its ceiling)."""
+    understood = []
+    for person in people:
+        heard: Transcript | None = None
+        for start in range(0, len(person.samples), BLOCK):
+            chunk = Chunk(person.samples[start : start + BLOCK].tobytes())
+            heard = heard or recognizer.feed(chunk)
+        heard = heard or recognizer.flush()
+        recognizer.reset()
+        text = heard.text if heard is not None else ""
+        understood.append(bool(text) and word_error_rate(person.text, text) <= 0.25)
+    return understood
+
+
 def load_recognizer() -> Recognizer:
     """Whisper with the bundled grocery store's vocabulary, as `listen --store grocery`."""
     from voiceshop.dialog.assistant import Assistant
@@ -535,6 +550,10 @@ def main(argv: list[str] | None = None) -> int:
     tuned = tune([o for o in heard if o.trial.split == "tune"], base)
     print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
     recognizer = load_recognizer()
+    for split in ("tune", "check"):
+        names = {o.trial.person.name for o in heard if o.trial.person and o.trial.split == split}
+        alone = understood_alone([p for p in people if p.name in names], recognizer)
+        print(f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing")
     rows = []
     for split in ("tune", "check"):
         some = [o for o in heard if o.trial.split == split]
