@@ -379,10 +379,12 @@ def run_trial(
     settings: BargeInSettings,
     recognizer: Recognizer,
 ) -> Outcome:
-    """One trial through `VoiceLoop`, after a warm-up reply that trains the canceller."""
+    """One trial through `VoiceLoop`, after a warm-up reply that trains the canceller (played
+    out whatever `settings` would decide on it, so that the trial starts from the same canceller
+    for every candidate and replaying its frames stays exact)."""
     canceller = EchoCanceller()
     warm = replace(trial, person=None, reply=trial.warmup)
-    _loop(warm, replies[trial.warmup], settings, Deaf(), canceller)
+    _loop(warm, replies[trial.warmup], NEVER, Deaf(), canceller)
     return _loop(trial, replies[trial.reply], settings, recognizer, canceller)
 
 
