@@ -39,6 +39,7 @@ from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
 from voiceshop.dialog.conversation import Reply
+from voiceshop.language import load_language
 from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
 from voiceshop.speaker.playback import DevicePlayer, Playback, Sound
 from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker, SpeakerSettings
@@ -304,7 +305,8 @@ def _measure(server: VirtualMicrophone, trials: int, replies: int) -> int:
     ] + [(i % len(rooms), trials + i, None) for i in range(replies)]
     order = rng.permutation(len(jobs))
     jobs = sorted((jobs[k] for k in order), key=lambda job: job[0])
-    bench = Bench(server, BargeInSettings(enabled=True))
+    stop_words = load_language("en").stop_words
+    bench = Bench(server, BargeInSettings(enabled=True, stop_words=stop_words))
     results: list[Trial] = []
     false_stops = 0
     current_room = -1

@@ -3,6 +3,7 @@ a synthetic room, and the voice loop stopping a (fake) reply when someone speaks
 
 from __future__ import annotations
 
+import re
 import wave
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from voiceshop.audio.echo import (
 from voiceshop.audio.gate import MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
 from voiceshop.dialog.conversation import Reply
+from voiceshop.language import load_language
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker.base import Speaker, SpeechPlayback
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, Said, VoiceLoop
@@ -51,6 +53,7 @@ def speech(*names: str) -> np.ndarray:
 REPLY = ("add_milk_and_eggs.wav", "change_the_black_beans_to_five.wav")
 """Stands for the agent's reply: 7.4 s of espeak-ng and Piper speech."""
 PERSON = "barge_in/remove_the_bananas.wav"
+STOP_WORDS = load_language("en").stop_words
 
 
 def mixed(far: np.ndarray, person: np.ndarray, at_s: float) -> np.ndarray:
@@ -117,8 +120,9 @@ def test_nothing_is_decided_while_held_after_an_underrun() -> None:
     person = speechlike(1.0, seed=2)
     detector = InterruptionDetector(BargeInSettings(hold_after_underrun_s=0.5))
     detector.hold(0.5)
-    assert not detector.feed(person[: RATE // 2], person[: RATE // 2])
-    assert detector.feed(person[RATE // 2 :], person[RATE // 2 :])
+    first, rest = person[: RATE // 2], person[RATE // 2 :]
+    assert not detector.feed(first, first)
+    assert detector.feed(rest, rest)
 
 
 def test_echo_left_by_the_canceller_is_no_interruption() -> None:
@@ -277,7 +281,7 @@ def run_loop(
         speaker,
         MicGate(),
         events.append,
-        LoopSettings(barge_in=BargeInSettings(enabled=True)),
+        LoopSettings(barge_in=BargeInSettings(enabled=True, stop_words=STOP_WORDS)),
     )
     loop.run()
     return events, conversation, speaker
@@ -304,3 +308,11 @@ def test_a_stop_word_over_the_reply_only_stops_it() -> None:
     assert any(isinstance(e, Heard) and e.transcript.text == "Stop." for e in events)
     assert conversation.heard == []
     assert [e.reply.text for e in events if isinstance(e, Said)] == ["a long reply"]
+
+
+@pytest.mark.parametrize("code", ["en", "fr"])
+def test_each_language_has_stop_words_written_as_the_loop_compares_them(code: str) -> None:
+    words = load_language(code).stop_words
+    assert "stop" in words
+    # the loop compares them with what was heard in lower case, without punctuation
+    assert all(re.fullmatch(r"[^\W\d_]+( [^\W\d_]+)*", word) and word.islower() for word in words)

@@ -58,6 +58,23 @@ def test_the_file_sets_defaults_and_the_command_line_wins(config_file: Path) -> 
     assert parsed("cart").user == "sam"
 
 
+def test_barge_in_comes_from_the_file_and_the_command_line_can_turn_it_off(
+    config_file: Path,
+) -> None:
+    assert parsed("listen").barge_in is False
+    config_file.write_text("barge_in = true\n")
+    assert parsed("listen").barge_in is True
+    assert parsed("listen", "--no-barge-in").barge_in is False
+    config_file.write_text("barge_in = false\n")
+    assert parsed("listen", "--barge-in").barge_in is True
+
+
+def test_barge_in_must_be_true_or_false(config_file: Path) -> None:
+    config_file.write_text('rate = 150\nbarge_in = "yes"\n')
+    with pytest.raises(ConfigError, match=r"line 2: barge_in must be true or false"):
+        load_config()
+
+
 def test_the_demo_keeps_its_own_user(config_file: Path) -> None:
     config_file.write_text('user = "sam"\n')
     assert parsed("demo").user == "demo"

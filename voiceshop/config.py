@@ -10,6 +10,7 @@ names. Every key is optional:
     device = "pulse"      # --device: input device index or name part
     voice = "en-us"       # --voice
     rate = 160            # --rate, words per minute
+    barge_in = true       # listen --barge-in (false: --no-barge-in, half-duplex)
 
     [dialog]              # the conversation's limits and thresholds (`DialogSettings`)
     confirm_below = 0.4
@@ -55,6 +56,7 @@ KEYS: dict[str, Key] = {
         Key("device", str, None, "input device index or name part"),
         Key("voice", str, None, "speech engine voice id or name"),
         Key("rate", int, 170, "speaking rate, words per minute"),
+        Key("barge_in", bool, False, "listen: speaking over a reply stops it (false: half-duplex)"),
     )
 }
 EXAMPLE = 'store = "coffee"\nrate = 160'
@@ -109,7 +111,7 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
                 f"the tables {', '.join(f'[{b}]' for b in BRANCHES)} (see `voiceshop config "
                 "show`); remove or rename it"
             )
-        if not isinstance(value, key.kind) or isinstance(value, bool):
+        if not isinstance(value, key.kind) or (isinstance(value, bool) and key.kind is not bool):
             raise ConfigError(
                 f"{where}: {name} must be {_kind_name(key.kind)}, not {value!r}; "
                 f"e.g. {name} = {_example(key)}"
@@ -183,10 +185,13 @@ def _line_of(text: str, name: str) -> int:
 
 
 def _kind_name(kind: type) -> str:
-    return "a whole number" if kind is int else "a quoted text"
+    names = {int: "a whole number", bool: "true or false"}
+    return names.get(kind, "a quoted text")
 
 
 def _example(key: Key) -> str:
+    if key.kind is bool:
+        return "true"
     return str(key.default or 160) if key.kind is int else f'"{key.default or "..."}"'
 
 

@@ -106,7 +106,7 @@ class BargedIn:
     """The person spoke over the reply, and it was stopped."""
 
     stopped_at: float
-    """`time.monotonic()` when the reply was stopped."""
+    """The loop's clock (`time.monotonic()` unless given) when the reply was stopped."""
 
 
 LoopEvent = Partial | Heard | Said | Error | BargedIn
@@ -203,12 +203,16 @@ class VoiceLoop:
         secret: bool = False,
         on_status: StatusHandler = _ignore_status,
         canceller: EchoCanceller | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        detector: InterruptionDetector | None = None,
     ) -> None:
         """`on_turn`, if given, gets a Turn for every utterance answered (after the reply was
         spoken): the audio is kept only then. `secret`: the conversation's last reply (before
         this loop) asked for a secret, so what is heard first is shown masked; `VoiceLoop.secret`
         says it after `run`. `canceller`: the echo canceller for barge-in (one that has already
-        heard the room cancels the echo from the first reply on)."""
+        heard the room cancels the echo from the first reply on). `clock`: the time on which chunks
+        are captured and replies start (an offline evaluation runs on the audio's own);
+        `detector`: the interruption detector (given, its history can be read after a reply)."""
         self._source = source
         self._recognizer = recognizer
         self._conversation = conversation
@@ -216,6 +220,7 @@ class VoiceLoop:
         self._gate = gate
         self._emit = on_event
         self._status = on_status
+        self._clock = clock
         self._settings = settings or LoopSettings()
         self._speech_s = 0.0
         self._last_partial = ""
@@ -231,7 +236,7 @@ class VoiceLoop:
         self._canceller = None
         if self._barge_in.enabled:
             self._canceller = canceller or EchoCanceller()
-        self._detector = InterruptionDetector(self._barge_in)
+        self._detector = detector or InterruptionDetector(self._barge_in)
         self._reference: ReplyReference | None = None
         """The latest reply, for the echo canceller."""
         self._pushed: deque[Chunk] = deque()
@@ -388,9 +393,7 @@ class VoiceLoop:
             return False
         responded = time.perf_counter()
         _LOGGER.debug("conversation: answered in %.3f s: %r", responded - started, reply.text)
-        heard_to_reply = (
-            time.monotonic() - self._last_captured_at if self._last_captured_at else None
-        )
+        heard_to_reply = self._clock() - self._last_captured_at if self._last_captured_at else None
         secret = self._secret
         try:
             self._speak(reply)
@@ -486,7 +489,7 @@ class VoiceLoop:
                 near = np.frombuffer(chunk.pcm, np.int16)
                 if self._detector.feed(near, np.frombuffer(cleaned.pcm, np.int16)):
                     playback.stop()
-                    stopped_at = time.monotonic()
+                    stopped_at = self._clock()
                     if self._reference is not None:
                         self._reference.stop_at(stopped_at)
                     _LOGGER.debug("loop: the person spoke over the reply: stopped it")
@@ -501,7 +504,7 @@ class VoiceLoop:
         """The chunk with the latest reply's echo removed."""
         assert self._canceller is not None
         near = np.frombuffer(chunk.pcm, np.int16)
-        captured_at = chunk.captured_at if isinstance(chunk, TimedChunk) else time.monotonic()
+        captured_at = chunk.captured_at if isinstance(chunk, TimedChunk) else self._clock()
         if self._reference is None:
             far = np.zeros(len(near), np.int16)
         else:

@@ -57,8 +57,9 @@ class BargeInSettings:
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut)."""
-    stop_words: tuple[str, ...] = ("stop", "cancel", "quiet", "be quiet", "shut up", "enough")
-    """What said over a reply only stops it (no answer follows)."""
+    stop_words: tuple[str, ...] = ()
+    """What, said over a reply, only stops it (no answer follows): the language's
+    `stop_words` (voiceshop/data/<lang>/language.yaml), lowercase, no punctuation."""
 
 
 LEAD_S = 0.05
@@ -148,6 +149,16 @@ def frame_dbfs(samples: np.ndarray) -> np.ndarray:
     return np.asarray(20 * np.log10(np.maximum(rms, 1e-6)))
 
 
+@dataclass(frozen=True)
+class FrameLevels:
+    """One 10 ms frame as the detector sees it (dB below full scale)."""
+
+    near_dbfs: float
+    """The microphone."""
+    cleaned_dbfs: float
+    """The microphone after echo cancelling."""
+
+
 class InterruptionDetector:
     """Decides, frame by frame, whether the person speaks over the reply."""
 
@@ -158,9 +169,11 @@ class InterruptionDetector:
         self._near = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
         self._near_levels: deque[float] = deque()
-
+        """Levels of microphone frames whose echo-cancelled frame has not come yet."""
         self._held = 0
         """Frames still to be ignored (see `hold`)."""
+        self.history: list[FrameLevels] = []
+        """Every frame decided on since the last reset (an offline evaluation replays them)."""
 
     def hold(self, seconds: float) -> None:
         """Decide nothing on the next `seconds` of audio."""
@@ -173,6 +186,7 @@ class InterruptionDetector:
         self._near = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
         self._near_levels.clear()
+        self.history = []
 
     def feed(self, near: np.ndarray, cleaned: np.ndarray) -> bool:
         """Add microphone audio and the echo-cancelled audio made of it (which may lag by up
@@ -180,17 +194,31 @@ class InterruptionDetector:
         self._near, near_levels = _levels(self._near, near)
         self._near_levels.extend(near_levels)
         self._cleaned, levels = _levels(self._cleaned, cleaned)
+        found = False
         for level in levels:
             mic = self._near_levels.popleft() if self._near_levels else level
-            if self._held:
-                self._held -= 1
-                continue
-            speech = level > self._settings.speech_dbfs
-            self._window.append(speech and level > mic - self._settings.echo_margin_db)
-            if sum(self._window) >= self._needed:
-                self._window.clear()
-                return True
+            found = self.step(FrameLevels(mic, level)) or found
+        return found
+
+    def step(self, levels: FrameLevels) -> bool:
+        """Decide on one frame; True when it completes an interruption."""
+        self.history.append(levels)
+        if self._held:
+            self._held -= 1
+            return False
+        self._window.append(self.sounds_like_person(levels))
+        if sum(self._window) >= self._needed:
+            self._window.clear()
+            return True
         return False
+
+    def sounds_like_person(self, levels: FrameLevels) -> bool:
+        """The frame may be the person: loud enough after cancelling, and mostly not the
+        reply's echo."""
+        return (
+            levels.cleaned_dbfs > self._settings.speech_dbfs
+            and levels.cleaned_dbfs > levels.near_dbfs - self._settings.echo_margin_db
+        )
 
 
 def _levels(pending: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, list[float]]:

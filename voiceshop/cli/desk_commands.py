@@ -109,7 +109,7 @@ def run_config_show(args: argparse.Namespace) -> int:
         elif setting.value is None:
             shown = "(none: the system default)"
         else:
-            shown = repr(setting.value) if isinstance(setting.value, str) else str(setting.value)
+            shown = _shown_value(setting.value)
         print(f"{name:9} = {shown:30}  # {setting.source}: {KEYS[name].meaning}")
     for branch in BRANCHES:
         given = config.get(branch, {})
@@ -122,3 +122,10 @@ def run_config_show(args: argparse.Namespace) -> int:
 def run_config_path(_args: argparse.Namespace) -> int:
     print(config_path())
     return 0
+
+
+def _shown_value(value: object) -> str:
+    """A setting's value as the config file would write it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)

@@ -84,9 +84,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     listen.add_argument(
         "--barge-in",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="keep listening while replying: speaking over a reply stops it and is heard "
-        "(echo cancelled); without it the microphone is muted while the agent speaks",
+        "(echo cancelled); --no-barge-in mutes the microphone while the agent speaks "
+        "(default: the config's barge_in, else off)",
     )
     listen.add_argument(
         "--earcons",
@@ -400,12 +402,14 @@ def _show(event: LoopEvent) -> None:
 
 
 def _loop_settings(assistant: Assistant, barge_in: bool = False) -> LoopSettings:
-    """What the loop says on its own account, in the assistant's language; barge-in on or off."""
+    """What the loop says on its own account and the words that only stop a reply, in the
+    assistant's language; barge-in on or off."""
     replies = assistant.dialog.replies
+    stop_words = load_language(assistant.language).stop_words
     return LoopSettings(
         not_heard_reply=replies.say("not_heard"),
         failure_reply=replies.say("failure"),
-        barge_in=BargeInSettings(enabled=barge_in),
+        barge_in=BargeInSettings(enabled=barge_in, stop_words=stop_words),
     )
 
 

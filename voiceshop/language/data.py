@@ -114,6 +114,8 @@ class LanguageData:
     slot_rescoring: bool = True
     """Whether Whisper's unclear product phrases and misheard store words are read again
     against the store's (tuned on English)."""
+    stop_words: tuple[str, ...] = ()
+    """What, said over a reply, only stops it ("stop", "cancel"): lowercase, no punctuation."""
     name: str = ""
     """The language's code for recognizers ("fr"): `language:` in language.yaml."""
     speaker_voice: str | None = None
@@ -225,6 +227,7 @@ def load_language(code: str = "en") -> LanguageData:
         prompt_spelling=raw.get("prompt_spelling", "normal"),
         recognizer_prompt=bool(raw.get("recognizer_prompt", True)),
         slot_rescoring=bool(raw.get("slot_rescoring", True)),
+        stop_words=tuple(raw.get("stop_words", ())),
         name=raw.get("language", code),
         speaker_voice=raw.get("speaker_voice"),
         reading=raw.get("reading", {}),

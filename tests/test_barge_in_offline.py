@@ -1,0 +1,119 @@
+"""The offline barge-in evaluation on a tiny mix: one reply with a person speaking over it and one
+nobody interrupts, through the real voice loop on the audio's clock (a fake recognizer)."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.barge_in_offline import (
+    Deaf,
+    Room,
+    Trial,
+    Utterance,
+    first_stop,
+    make_trials,
+    onset,
+    run_trial,
+    score,
+)
+from voiceshop.audio.echo import BargeInSettings
+from voiceshop.audio.types import Chunk
+from voiceshop.recognizer.base import Recognizer, Transcript
+
+AUDIO = Path(__file__).parent / "fixtures" / "audio"
+RATE = 16_000
+
+
+def read(name: str) -> np.ndarray:
+    with wave.open(str(AUDIO / name), "rb") as wav:
+        return np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
+
+
+class HearsOnce(Recognizer):
+    """Says `words` once it has been fed a second of audio, then nothing."""
+
+    def __init__(self, words: str) -> None:
+        self.words = words
+        self.samples = 0
+
+    def feed(self, chunk: Chunk) -> Transcript | None:
+        self.samples += len(chunk.pcm) // 2
+        if self.samples >= RATE and self.words:
+            words, self.words = self.words, ""
+            return Transcript(words, confidence=0.9)
+        return None
+
+    def partial(self) -> str:
+        return ""
+
+    def flush(self) -> Transcript | None:
+        return None
+
+    def reset(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tuple[list[np.ndarray], Utterance]:
+    pytest.importorskip("pywebrtc_audio")
+    replies = [read("add_milk_and_eggs.wav"), read("change_the_black_beans_to_five.wav")]
+    person = read("barge_in/remove_the_bananas.wav")
+    return replies, Utterance("remove", "remove the bananas", person, onset(person, 0.2))
+
+
+def test_the_speech_onset_is_after_the_lead_and_where_the_speech_starts() -> None:
+    samples = np.zeros(RATE, np.int16)
+    samples[100:200] = 50  # a faint click inside the lead is not the speech
+    samples[8000:12000] = 8000
+    assert onset(samples, 0.2) == 8000
+
+
+def test_an_interruption_is_detected_heard_and_timed_and_a_quiet_reply_plays_out(
+    tiny: tuple[list[np.ndarray], Utterance],
+) -> None:
+    replies, person = tiny
+    room = Room(delay_ms=60, echo_db=-10, rt60_s=0.2, seed=1)
+    spoken = Trial(0, reply=0, warmup=1, room=room, person=person, offset_s=1.5, person_db=-6)
+    quiet = Trial(1, reply=0, warmup=1, room=room, person=None)
+    settings = BargeInSettings(enabled=True)
+    interrupted = run_trial(spoken, replies, settings, HearsOnce("Remove the bananas."))
+    played_out = run_trial(quiet, replies, settings, Deaf())
+
+    assert interrupted.detected and not interrupted.false_stop
+    assert interrupted.stop_ms is not None and 0 < interrupted.stop_ms < 500
+    assert interrupted.understood
+    assert played_out.stopped_at is None and not played_out.false_stop
+    # replaying the frames the detector saw decides as the loop did
+    assert first_stop(interrupted.frames, settings) == interrupted.stopped_at
+    result = score([interrupted, played_out])
+    assert (result.detected, result.understood, result.false_stops) == (1, 1, 0)
+    assert (result.interruptions, result.quiet) == (1, 1)
+
+
+def test_words_heard_wrong_are_not_understood(tiny: tuple[list[np.ndarray], Utterance]) -> None:
+    replies, person = tiny
+    room = Room(delay_ms=60, echo_db=-10, rt60_s=0.2, seed=1)
+    trial = Trial(0, reply=0, warmup=1, room=room, person=person, offset_s=1.5, person_db=-6)
+    outcome = run_trial(trial, replies, BargeInSettings(enabled=True), HearsOnce("add bananas"))
+    assert outcome.detected and not outcome.understood
+
+
+def test_trials_split_the_people_by_name_into_tune_and_check(
+    tiny: tuple[list[np.ndarray], Utterance],
+) -> None:
+    replies, person = tiny
+    people = [Utterance(f"p{i}", "words", person.samples, person.onset) for i in range(6)]
+    trials = make_trials(people, replies, interruptions=12, quiet=6, seed=3)
+    by_person: dict[str, set[str]] = {}
+    for trial in trials:
+        if trial.person is not None:
+            by_person.setdefault(trial.person.name, set()).add(trial.split)
+    assert all(len(splits) == 1 for splits in by_person.values())
+    assert sorted(s for (s,) in by_person.values()) == ["check"] * 3 + ["tune"] * 3
+    quiet = [t.split for t in trials if t.person is None]
+    assert sorted(quiet) == ["check"] * 3 + ["tune"] * 3
+    assert trials == make_trials(people, replies, interruptions=12, quiet=6, seed=3)
