@@ -269,7 +269,7 @@ def test_a_version_3_database_is_migrated_with_its_orders_kept(db_path: Path) ->
         assert (order.interface, order.code_given, order.item_count) == (None, False, 1)
         assert db.limits("ann") == Limits() and not db.has_purchase_code("ann")
     version = sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 5
+    assert version == SCHEMA_VERSION == 6
 
 
 def _dump(db_path: Path) -> list[str]:
