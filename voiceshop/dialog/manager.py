@@ -569,6 +569,9 @@ class DialogManager:
             recounted = replace(pending.item, quantity=intent.quantity)
             self.state.pending = replace(pending, item=recounted)
             return self._ask(self.state.pending)
+        with_more = self._answer_with_more(pending, intent)
+        if with_more is not None:
+            return with_more
         named = self._choices_named_by_answer(pending, text, intent)
         if named:
             self._read_as_choice(intent)
@@ -590,6 +593,20 @@ class DialogManager:
             self._apply_adds([self._line_for(named[0], _with_count_said(pending.item, intent))]),
             pending.rest,
         )
+
+    def _answer_with_more(self, pending: Choosing, intent: Intent | None) -> str | None:
+        """An answer whose first item names one choice and that goes on with more items
+        ("the mexican cheese and a jar of salsa"): the choice is taken and the other items
+        are added after it; None when the answer is not such a list."""
+        if pending.apart or intent is None or intent.name != "AddItems" or len(intent.items) < 2:
+            return None
+        first = replace(intent, items=intent.items[:1], text=intent.items[0].phrase)
+        named = self._choices_named_by_answer(pending, first.text, first)
+        if len(named) != 1:
+            return None
+        self.state.pending = None
+        line = self._line_for(named[0], _with_count_said(pending.item, first))
+        return self._then_rest(self._apply_adds([line]), (*intent.items[1:], *pending.rest))
 
     def _then_rest(self, reply: str, rest: tuple[ItemRequest, ...]) -> str:
         """The reply, then the items that waited for the question answered."""
