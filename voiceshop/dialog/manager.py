@@ -571,6 +571,15 @@ class DialogManager:
             recounted = replace(pending.item, quantity=intent.quantity)
             self.state.pending = replace(pending, item=recounted)
             return self._ask(self.state.pending)
+        ruled, text, intent = self._ruled_out(pending, text, intent)
+        if ruled is not pending and not text:
+            self._read_as_choice(None)
+            self.state.pending = ruled
+            return self._ask(ruled)
+        pending = ruled
+        with_more = self._answer_with_more(pending, intent)
+        if with_more is not None:
+            return with_more
         named = self._choices_named_by_answer(pending, text, intent)
         if named:
             self._read_as_choice(intent)
@@ -593,6 +602,40 @@ class DialogManager:
             self._apply_adds([self._line_for(named[0], _with_count_said(pending.item, intent))]),
             pending.rest,
         )
+
+    def _ruled_out(
+        self, pending: Choosing, text: str, intent: Intent | None
+    ) -> tuple[Choosing, str, Intent | None]:
+        """The question without the choices the answer rules out ("brown, not organic": not
+        the organic eggs; the negation holds up to a pause), the other words and their
+        reading; all as they were when the answer rules out none of the choices, or all."""
+        words = self.parser.normalizer.normalize(text, keep_commas=True).split()
+        negations = self.parser.language.negations
+        at = next((i for i, word in enumerate(words) if word in negations), None)
+        if at is None:
+            return pending, text, intent
+        end = words.index(",", at) if "," in words[at:] else len(words)
+        out = set(self.matcher.words.words(" ".join(words[at + 1 : end])))
+        named = self.matcher.words.words
+        kept = tuple(p for p in pending.choices if not out or not out <= set(named(p.display_name)))
+        if not kept or len(kept) == len(pending.choices):
+            return pending, text, intent
+        said = " ".join(w for w in words[:at] + words[end + 1 :] if w != ",")
+        return replace(pending, choices=kept), said, self.parser.parse(said) if said else None
+
+    def _answer_with_more(self, pending: Choosing, intent: Intent | None) -> str | None:
+        """An answer whose first item names one choice and that goes on with more items
+        ("the mexican cheese and a jar of salsa"): the choice is taken and the other items
+        are added after it; None when the answer is not such a list."""
+        if pending.apart or intent is None or intent.name != "AddItems" or len(intent.items) < 2:
+            return None
+        first = replace(intent, items=intent.items[:1], text=intent.items[0].phrase)
+        named = self._choices_named_by_answer(pending, first.text, first)
+        if len(named) != 1:
+            return None
+        self.state.pending = None
+        line = self._line_for(named[0], _with_count_said(pending.item, first))
+        return self._then_rest(self._apply_adds([line]), (*intent.items[1:], *pending.rest))
 
     def _then_rest(self, reply: str, rest: tuple[ItemRequest, ...]) -> str:
         """The reply, then the items that waited for the question answered."""

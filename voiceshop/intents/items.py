@@ -380,7 +380,24 @@ class ItemListReader:
         )
         if not product and unit:
             product, unit = [unit], ""
+        if not unit:
+            product, unit = self._trailing_unit(product)
         return quantity, unit, product
+
+    def _trailing_unit(self, product: list[str]) -> tuple[list[str], str]:
+        """The product words and the counting unit said after them ("two pork chop packs":
+        pork chop, pack) when the words name a product better without it; else the words as
+        they are ("trash bags" is a product) and no unit."""
+        if self._phrase_score is None:
+            return product, ""
+        for length in (2, 1):
+            said = " ".join(product[-length:])
+            if len(product) <= length or said not in self._unit_forms:
+                continue
+            rest = product[:-length]
+            if self._phrase_score(" ".join(rest)) > self._phrase_score(" ".join(product)):
+                return rest, self._unit_forms[said]
+        return product, ""
 
     def _without_trailing_carrier(self, product: list[str]) -> list[str]:
         """The product words without trailing stopwords and connectors that name nothing

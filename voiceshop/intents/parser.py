@@ -124,6 +124,7 @@ class IntentParser:
         self.spotter = OptionSpotter(groups, self.normalizer.normalize)
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
+        self._edge_filler_set = frozenset(self._edge_fillers)
         self._separator_words = frozenset(
             word for separator in self.language.item_separators for word in separator.split()
         )
@@ -303,10 +304,14 @@ class IntentParser:
         return words in self.language.unit_forms
 
     def _strip_edges(self, words: list[str]) -> list[str]:
+        """The words without one edge filler; words that are a whole filler ("thank you very
+        much") are kept, not cut into a shorter filler and a stray rest ("very much")."""
         while words and words[0] == ",":
             words = words[1:]
         while words and words[-1] == ",":
             words = words[:-1]
+        if tuple(words) in self._edge_filler_set:
+            return words
         for filler in self._edge_fillers:
             n = len(filler)
             if len(words) > n and tuple(words[:n]) == filler:

@@ -128,6 +128,8 @@ class LanguageData:
     """Words that open an item of its own after a separator ("and the buns")."""
     weights: dict[str, float] = field(default_factory=dict)
     """Weight unit -> ounces in one ("pound": 16)."""
+    negations: frozenset[str] = frozenset()
+    """Words that rule out what follows them in an answer ("brown, not organic")."""
 
     def weight(self, amount: float, unit: str) -> float | None:
         """`amount` of a weight unit, spoken or abbreviated ("2", "lb"), in ounces; None when
@@ -234,4 +236,5 @@ def load_language(code: str = "en") -> LanguageData:
         pro_forms=frozenset(raw.get("pro_forms", ())),
         item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),
+        negations=frozenset(raw.get("negations", ())),
     )
