@@ -167,9 +167,16 @@ MEASURED_APART = (
         "../docs/scaling.md",
         "",
     ),
+    (
+        "Barge-in: interruptions detected and understood, false stops, how fast the reply stops",
+        "barge_in_results.md",
+        "python -m benchmarks.barge_in_offline, python -m benchmarks.barge_in",
+    ),
 )
 """Figures of benchmarks too long for `benchmarks.run` (minutes each, their own processes),
-kept in their own files and linked from results.md: (what, file beside results.md, command)."""
+kept in their own files and linked from results.md: (what, file beside results.md, command).
+A file's `## Summary` section, if it has one, is shown in results.md under its link."""
+MEASURED_APART_DIR = Path(__file__).resolve().parent
 
 
 def results_markdown(sections: Sequence[Section], machine: str, command: str) -> str:
@@ -194,12 +201,24 @@ def results_markdown(sections: Sequence[Section], machine: str, command: str) ->
 
 
 def measured_apart() -> str:
-    """The section of results.md that links the figures measured apart."""
-    items = [
-        f"- {what}: [{Path(file).name}]({file})" + (f" (`{command}`)" if command else "")
-        for what, file, command in MEASURED_APART
-    ]
+    """The section of results.md that links the figures measured apart, each followed by its
+    file's summary (`summary_of`)."""
+    items = []
+    for what, file, command in MEASURED_APART:
+        link = f"- {what}: [{Path(file).name}]({file})" + (f" (`{command}`)" if command else "")
+        summary = summary_of((MEASURED_APART_DIR / file).read_text(encoding="utf-8"))
+        items.append(link + (f"\n\n{summary}\n" if summary else ""))
     return "## Measured apart\n\n" + "\n".join(items)
+
+
+def summary_of(markdown: str) -> str:
+    """The body of a markdown file's `## Summary` section (to the next `## ` heading), or ""."""
+    lines = markdown.splitlines()
+    if "## Summary" not in lines:
+        return ""
+    body = lines[lines.index("## Summary") + 1 :]
+    end = next((i for i, line in enumerate(body) if line.startswith("## ")), len(body))
+    return "\n".join(body[:end]).strip()
 
 
 def describe_machine() -> str:

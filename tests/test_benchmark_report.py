@@ -9,6 +9,7 @@ from benchmarks.report import (
     Target,
     measured_apart,
     results_markdown,
+    summary_of,
     table,
 )
 from benchmarks.run import RESULTS
@@ -55,3 +56,11 @@ def test_results_link_the_figures_measured_apart_and_the_files_exist() -> None:
     for _what, file, _command in MEASURED_APART:
         assert f"]({file})" in section
         assert (RESULTS / file).is_file(), file
+
+
+def test_a_measured_apart_files_summary_is_shown_up_to_the_next_section() -> None:
+    markdown = "# Load\n\nintro\n\n## Summary\n\n| a | b |\n| 1 | 2 |\n\n## Run 1\n\nmore\n"
+    assert summary_of(markdown) == "| a | b |\n| 1 | 2 |"
+    assert summary_of("# Load\n\n## Run 1\n") == ""
+    load = summary_of((RESULTS / "server_load.md").read_text(encoding="utf-8"))
+    assert load and load in measured_apart()
