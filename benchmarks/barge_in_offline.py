@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from benchmarks.barge_in import REPLIES, FirstTurnRecognizer, OneReply
+from support.fakes import FeedOnlyRecognizer
 from support.stats import word_error_rate
 from voiceshop.audio.echo import (
     FRAME,
@@ -358,20 +359,8 @@ class _Simulation(Speaker):
         return out
 
 
-class Deaf(Recognizer):
+class Deaf(FeedOnlyRecognizer):
     """Hears nothing (the warm-up reply)."""
-
-    def feed(self, chunk: Chunk) -> Transcript | None:
-        return None
-
-    def partial(self) -> str:
-        return ""
-
-    def flush(self) -> Transcript | None:
-        return None
-
-    def reset(self) -> None:
-        pass
 
 
 def run_trial(

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from support.fakes import FeedOnlyRecognizer
 from voiceshop.audio.echo import (
     LEAD_S,
     BargeInSettings,
@@ -22,7 +23,7 @@ from voiceshop.audio.gate import MicGate, TimedChunk
 from voiceshop.audio.types import Chunk
 from voiceshop.dialog.conversation import Reply
 from voiceshop.language import load_language
-from voiceshop.recognizer.base import Recognizer, Transcript
+from voiceshop.recognizer.base import Transcript
 from voiceshop.speaker.base import Speaker, SpeechPlayback
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, Said, VoiceLoop
 
@@ -210,7 +211,7 @@ class StartingSpeaker(Speaker):
         return playback
 
 
-class LoudnessRecognizer(Recognizer):
+class LoudnessRecognizer(FeedOnlyRecognizer):
     """Ends the first chunk with "trigger"; then hears `words` once 0.3 s of loud audio came."""
 
     def __init__(self, words: str) -> None:
@@ -228,15 +229,6 @@ class LoudnessRecognizer(Recognizer):
             self.loud = -(10**9)
             return Transcript(self.words, confidence=0.9)
         return None
-
-    def partial(self) -> str:
-        return ""
-
-    def flush(self) -> Transcript | None:
-        return None
-
-    def reset(self) -> None:
-        pass
 
 
 class Echoing:

@@ -20,9 +20,10 @@ from benchmarks.barge_in_offline import (
     run_trial,
     score,
 )
+from support.fakes import FeedOnlyRecognizer
 from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.types import Chunk
-from voiceshop.recognizer.base import Recognizer, Transcript
+from voiceshop.recognizer.base import Transcript
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 RATE = 16_000
@@ -33,7 +34,7 @@ def read(name: str) -> np.ndarray:
         return np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
 
 
-class HearsOnce(Recognizer):
+class HearsOnce(FeedOnlyRecognizer):
     """Says `words` once it has been fed a second of audio, then nothing."""
 
     def __init__(self, words: str) -> None:
@@ -46,15 +47,6 @@ class HearsOnce(Recognizer):
             words, self.words = self.words, ""
             return Transcript(words, confidence=0.9)
         return None
-
-    def partial(self) -> str:
-        return ""
-
-    def flush(self) -> Transcript | None:
-        return None
-
-    def reset(self) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
