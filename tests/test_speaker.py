@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from voiceshop.errors import AudioDeviceError, EngineUnavailableError
+from voiceshop.language import load_language
 from voiceshop.speaker import (
     NullSpeaker,
     PrintSpeaker,
@@ -21,6 +22,7 @@ from voiceshop.speaker import (
     load_speaker,
 )
 from voiceshop.speaker.playback import Sound
+from voiceshop.speaker.reading import Reading
 from voiceshop.speaker.sentences import sentences
 
 needs_espeak = pytest.mark.skipif(
@@ -243,3 +245,12 @@ def test_the_first_sentence_plays_while_the_next_are_synthesised(
     Pyttsx3Speaker(SpeakerSettings(timeout_s=5.0), player=player).say("One. Two. Three.")
 
     assert len(player.played) == 3
+
+
+def test_speaker_settings_with_reading_rules_can_key_a_table() -> None:
+    """Benchmarks and caches key tables by settings: a language's reading rules keep them
+    hashable, and equal settings hash alike."""
+    french = Reading.from_data(load_language("fr").reading)
+    settings = SpeakerSettings(reading=french)
+    assert {settings: 1}[SpeakerSettings(reading=Reading.from_data(load_language("fr").reading))]
+    assert settings != SpeakerSettings()

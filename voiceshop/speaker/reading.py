@@ -23,9 +23,9 @@ class MoneyWords:
 class Reading:
     """The language's rules for reading written forms aloud; empty: text is read as written."""
 
-    money: dict[str, MoneyWords] = field(default_factory=dict)
+    money: dict[str, MoneyWords] = field(default_factory=dict, hash=False)
     """Currency symbol written after the amount -> its words."""
-    measures: dict[str, tuple[str, str]] = field(default_factory=dict)
+    measures: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
     """Abbreviation written after a number ("kg") -> the word, singular and plural."""
     decimal_mark: str = "."
     times: str = ""
