@@ -39,17 +39,21 @@ def footprint(run: BenchmarkRun) -> Section:
             return Section([], ["Cold start, memory, device: PulseAudio cannot run here."])
         trees = {"ours": ROOT, "baseline": voiceshop_at(run, BASELINE_COMMIT)}
         cache = run.out.resolve() / "listen-cache"
-        big = ["--db", str(_database_236k(run)), "--store", STORE_236K]
-        for tree in trees.values():  # compiles the bytecode and saves the 236k index
+        big = {
+            name: ["--db", str(_database_236k(run, name, tree)), "--store", STORE_236K]
+            for name, tree in trees.items()
+        }
+        for name, tree in trees.items():  # compiles the bytecode and saves the 236k index
             listen_once(server, tree, _fresh_database(), cache)
-            listen_once(server, tree, big, cache)
+            listen_once(server, tree, big[name], cache)
         small = {name: [] for name in trees}
         for _ in range(run.repeats):
             for name, tree in trees.items():
                 _say(f"cold start of voiceshop listen: {name}")
                 small[name].append(listen_once(server, tree, _fresh_database(), cache))
         large = {
-            name: [listen_once(server, tree, big, cache, TURN)] for name, tree in trees.items()
+            name: [listen_once(server, tree, big[name], cache, TURN)]
+            for name, tree in trees.items()
         }
         device = _device_start(server)
     return Section(_rows(small, large, device), _notes(run))
@@ -110,13 +114,14 @@ def _notes(run: BenchmarkRun) -> list[str]:
     ]
 
 
-def _database_236k(run: BenchmarkRun) -> Path:
-    """A database with the 236k catalog imported as store `combined`."""
-    database = run.out.resolve() / "listen-236k.db"
+def _database_236k(run: BenchmarkRun, name: str, tree: Path) -> Path:
+    """A database with the 236k catalog imported as store `combined` by the voiceshop of
+    `tree`, one per tree: a newer voiceshop migrates a database to a schema an older refuses."""
+    database = run.out.resolve() / f"listen-236k-{name}.db"
     if not database.exists():
-        combined = run.out / "combined.json"
+        combined = run.out.resolve() / "combined.json"
         command = [sys.executable, "-m", "voiceshop", "catalog", "import", str(combined)]
-        subprocess.run([*command, "--db", str(database)], check=True, capture_output=True)
+        subprocess.run([*command, "--db", str(database)], cwd=tree, check=True, capture_output=True)
     return database
 
 
