@@ -78,9 +78,15 @@ def test_understand_french_speech(tmp_path: Path, said: str, intent: str) -> Non
     wav = tmp_path / "said.wav"
     espeak = ["espeak-ng", "-v", "fr-fr", "-s", "160", "-w", str(wav), said]
     subprocess.run(espeak, check=True, timeout=60)
-    command = ["understand", "--language", "fr", "--store", "epicerie", str(wav)]
+    record = _understood(tmp_path, ["--language", "fr", "--store", "epicerie", str(wav)])
+    assert record["intent"] == intent, record
+
+
+def _understood(tmp_path: Path, options: list[str]) -> dict[str, str]:
+    """The JSON line `voiceshop understand OPTIONS` prints for its last file, in a fresh
+    database and cache under tmp_path."""
     result = subprocess.run(
-        [sys.executable, "-m", "voiceshop", *command, "--db", str(tmp_path / "x.db")],
+        [sys.executable, "-m", "voiceshop", "understand", *options, "--db", str(tmp_path / "x.db")],
         capture_output=True,
         text=True,
         timeout=600,
@@ -88,8 +94,8 @@ def test_understand_french_speech(tmp_path: Path, said: str, intent: str) -> Non
         env={**os.environ, "VOICESHOP_CACHE": str(tmp_path / "cache")},
     )
     assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout.splitlines()[-1])
-    assert record["intent"] == intent, record
+    record: dict[str, str] = json.loads(result.stdout.splitlines()[-1])
+    return record
 
 
 def test_other_languages_without_the_base_model_say_what_to_install(
@@ -120,16 +126,6 @@ def test_whisper_base_is_chosen_for_english_when_asked(monkeypatch: pytest.Monke
 @needs_base
 def test_whisper_base_understands_an_english_fixture(tmp_path: Path) -> None:
     wav = Path(__file__).parent / "fixtures" / "audio" / "add_milk_and_eggs.wav"
-    command = ["understand", "--asr", "whisper-base", "--store", "grocery", str(wav)]
-    result = subprocess.run(
-        [sys.executable, "-m", "voiceshop", *command, "--db", str(tmp_path / "x.db")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "VOICESHOP_CACHE": str(tmp_path / "cache")},
-    )
-    assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout.splitlines()[-1])
+    record = _understood(tmp_path, ["--asr", "whisper-base", "--store", "grocery", str(wav)])
     assert record["intent"] == "AddItems", record
     assert "milk" in record["transcript"].lower(), record
