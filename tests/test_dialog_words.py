@@ -24,10 +24,43 @@ def replies() -> Replies:
         ("Tomatoes", 3, "Tomatoes"),
         ("Butter", 2, "Butter"),
         ("Combo", 2, "Combos"),
+        ("Strawberry", 2, "Strawberries"),
+        ("Turkey", 2, "Turkeys"),
+        ("Burrito", 4, "Burritos"),
+        ("Potato", 5, "Potatoes"),
+        ("Leaf", 2, "Leaves"),
+        ("Glass", 2, "Glasses"),
+        ("Peach", 3, "Peaches"),
+        ("Oats", 2, "Oats"),
+        ("Salmon", 2, "Salmon"),
+        ("IPA", 2, "IPAs"),
+        ("PEACH", 2, "PEACHES"),
+        ("oz", 12, "oz"),
     ],
 )
 def test_nouns_agree_with_their_count(replies: Replies, noun: str, count: int, said: str) -> None:
     assert replies.counted(noun, count) == said
+
+
+@pytest.mark.parametrize(
+    ("word", "said"),
+    [
+        ("Banana", "a Banana"),
+        ("apple", "an apple"),
+        ("Organic Milk", "an Organic Milk"),
+        ("Unsweetened Tea", "an Unsweetened Tea"),
+        ("Unicorn Cake", "a Unicorn Cake"),
+        ("European Butter", "a European Butter"),
+        ("hour", "an hour"),
+        ("Honey", "a Honey"),
+    ],
+)
+def test_the_article_follows_the_sound_of_the_word(replies: Replies, word: str, said: str) -> None:
+    assert replies.article(word) == said
+
+
+def test_a_language_without_articles_names_products_bare() -> None:
+    assert Replies(open_store("epicerie", None), "fr").article("Baguette") == "Baguette"
 
 
 def test_a_product_name_agrees_by_its_last_word(replies: Replies) -> None:

@@ -53,7 +53,6 @@ PACKAGES = (
     ("PyYAML", None, "core"),
     ("soxr", None, "core"),
     ("tqdm", None, "core"),
-    ("inflect", None, "core"),
     ("argon2-cffi", None, "purchase codes"),
     ("platformdirs", None, "config file"),
     ("packaging", None, "the version checks here"),

@@ -6,8 +6,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import inflect
-
 from voiceshop.catalog.model import OptionKind, Product, Store
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
@@ -25,7 +23,7 @@ class Replies:
         self._store = store
         self._plurals = {**raw.get("plurals", {}), **load_language(language).units}
         self._plural_rules: list[tuple[str, str]] = [(a, b) for a, b in raw.get("plural_rules", ())]
-        """[ending, plural ending] tried in order; none: English plurals by `inflect`."""
+        """[ending, plural ending] tried in order; "" fits every noun; none: nouns stay."""
         self._plural_word = raw.get("plural_word", "last")
         """Which words of a product name agree with its count: the "last" one, or the "head":
         every word before the first of `plural_stops` ("croissants au beurre", "citrons
@@ -36,7 +34,7 @@ class Replies:
         self._money = raw.get("money", {})
         self._capitalize = bool(raw.get("capitalize", False))
         self._elision = _elision_rule(raw.get("elisions", {}))
-        self._inflect = inflect.engine()
+        self._indefinite = Indefinite.from_data(raw.get("indefinite", {}))
         self._examples: list[str] = raw.get("examples", [])
         self._articles: dict[str, str] = raw.get("articles", {})
         """Gender or "plural" -> the article before a product offered in a choice; none:
@@ -100,26 +98,25 @@ class Replies:
         if not products:
             return self.join([e for e in self._examples if "{" not in e], "or")
         name = min(products, key=lambda product: len(product.name.split())).name
-        said = [e.format(product=name, a_product=self._inflect.a(name)) for e in self._examples]
+        said = [e.format(product=name, a_product=self.article(name)) for e in self._examples]
         return self.join(said, "or")
+
+    def article(self, word: str) -> str:
+        """The word with its indefinite article, as the language says it ("an apple")."""
+        return self._indefinite.before(word)
 
     def items_word(self, count: int) -> str:
         return self._words["item" if count == 1 else "items"]
 
     def counted(self, noun: str, count: int) -> str:
         """The noun as said after `count`: "1 loaf", "2 loaves"; plural names stay as they are.
-        Irregular plurals come from the language data (`units`, `plurals`), others from
-        `inflect`."""
-        if count == 1:
+        Irregular plurals, invariable nouns and the ending rules are the language's data."""
+        if count == 1 or noun.lower() in self._invariable:
             return noun
         known = self._plurals.get(noun.lower())
         if known is not None:
             return known if noun.islower() else known.capitalize()
-        if self._plural_rules:
-            return _by_rules(noun, self._plural_rules)
-        if self._inflect.singular_noun(noun) is not False:
-            return noun
-        return self._inflect.plural_noun(noun)
+        return _by_rules(noun, self._plural_rules)
 
     def counted_name(self, name: str, count: int) -> str:
         """A product name after a count, its last word in agreement: "6 Bananas", "3 Hass
@@ -220,6 +217,39 @@ class Replies:
 
 
 @dataclass(frozen=True)
+class Indefinite:
+    """The indefinite article before a word (`indefinite:` of the language's responses.yaml):
+    `an` before a vowel letter or an `an_before` beginning, else `a`; none: words go bare."""
+
+    a: str = ""
+    an: str = ""
+    vowels: str = ""
+    a_before: tuple[str, ...] = ()
+    an_before: tuple[str, ...] = ()
+
+    @classmethod
+    def from_data(cls, raw: dict) -> Indefinite:
+        return cls(
+            raw.get("a", ""),
+            raw.get("an", ""),
+            raw.get("vowels", ""),
+            tuple(raw.get("a_before", ())),
+            tuple(raw.get("an_before", ())),
+        )
+
+    def before(self, word: str) -> str:
+        """ "an apple", "a unicorn", "an hour"; the word alone where the language has none."""
+        lowered = word.lower()
+        if lowered.startswith(self.an_before):
+            article = self.an
+        elif lowered.startswith(self.a_before):
+            article = self.a
+        else:
+            article = self.an if lowered[:1] in self.vowels and lowered[:1] else self.a
+        return f"{article} {word}" if article else word
+
+
+@dataclass(frozen=True)
 class Genders:
     """The grammatical gender and number of a name, from its first word (`genders:` of the
     language's responses.yaml)."""
@@ -276,7 +306,8 @@ def _by_rules(noun: str, rules: Sequence[tuple[str, str]]) -> str:
     """The plural by the first rule whose ending the noun has ("" fits every noun)."""
     for ending, plural in rules:
         if noun.lower().endswith(ending):
-            return noun[: len(noun) - len(ending)] + plural
+            kept, replaced = noun[: len(noun) - len(ending)], noun[len(noun) - len(ending) :]
+            return kept + (plural.upper() if replaced.isupper() else plural)
     return noun
 
 
