@@ -215,15 +215,38 @@ def test_account_commands_set_the_code_and_limits(
         main(["account", "limit", "--db", str(db_url), "--user", "ann", "--per-day", "-5"])
     with pytest.raises(SystemExit):
         main(["account", "limit", "--db", str(db_url), "--user", "ann", "--per-day", "1.234"])
+    typed = iter(["4321"])
     limit = ["account", "limit", "--db", str(db_url), "--user", "ann"]
     assert main([*limit, "--per-order", "40", "--per-day", "100.50"]) == 0
     with ShopDatabase(db_url) as db:
         assert db.has_purchase_code("ann") and not db.has_purchase_code("ghost")
         assert db.limits("ann") == Limits(40.0, 100.5)
         assert "ghost" not in db.users()
+    typed = iter(["4321"])
     assert main([base[0], "code", "clear", *base[1:]]) == 0
     with ShopDatabase(db_url) as db:
         assert not db.has_purchase_code("ann")
+
+
+def test_with_a_code_set_the_guards_change_only_after_the_current_code(
+    db_url: Path | str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ShopDatabase(db_url) as db:
+        db.save_cart("ann", "grocery", [])
+        db.set_purchase_code("ann", "4321")
+    typed = iter(["1111", "0000", "99999", "99999", "4321"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    base = ["--db", str(db_url), "--user", "ann"]
+    assert main(["account", "code", "clear", *base]) == 2
+    assert "not ann's purchase code; nothing was changed" in capsys.readouterr().err
+    assert main(["account", "limit", *base, "--per-order", "1000"]) == 2
+    assert main(["account", "code", "set", *base]) == 2
+    assert main(["account", "code", "set", *base]) == 2
+    assert "locked" in capsys.readouterr().err
+    with ShopDatabase(db_url) as db:
+        assert db.has_purchase_code("ann") and db.limits("ann") == Limits()
+        assert db.check_purchase_code("ann", "4321") is CodeCheck.LOCKED
+    assert main(["account", "limit", *base]) == 0
 
 
 @pytest.mark.e2e

@@ -17,7 +17,7 @@ from voiceshop.matching import ProductMatcher
 from voiceshop.personal.history_csv import read_history
 from voiceshop.personal.profile import ShopperProfile
 from voiceshop.storage.database import ShopDatabase
-from voiceshop.storage.guards import CODE_DIGITS, Limits, valid_code
+from voiceshop.storage.guards import CODE_DIGITS, CodeCheck, Limits, valid_code
 
 _NO_LIMIT = "none"
 
@@ -84,6 +84,7 @@ def _add_guard_commands(actions: argparse._SubParsersAction, shop: argparse.Argu
 def run_code_set(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         _known_user(args.user, db)
+        _current_code_given(args.user, db)
         code = getpass.getpass(f"New purchase code for {args.user}: ")
         if not valid_code(code):
             raise AccountError(
@@ -101,6 +102,7 @@ def run_code_clear(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         _known_user(args.user, db)
         had = db.has_purchase_code(args.user)
+        _current_code_given(args.user, db)
         db.set_purchase_code(args.user, None)
     print(f"{args.user} {'no longer needs' if had else 'had no'} purchase code.")
     return 0
@@ -115,6 +117,7 @@ def run_limit(args: argparse.Namespace) -> int:
             current.per_day if args.per_day is None else args.per_day.amount,
         )
         if wanted != current:
+            _current_code_given(args.user, db)
             db.set_limits(args.user, wanted)
     for name, amount in (("per order", wanted.per_order), ("per day", wanted.per_day)):
         print(f"{name}: {_NO_LIMIT if amount is None else f'{amount:.2f}'}")
@@ -145,6 +148,21 @@ def _amount(text: str) -> _Amount:
     if not math.isfinite(amount):
         raise argparse.ArgumentTypeError(f"{text!r} is too large")
     return _Amount(amount)
+
+
+def _current_code_given(user: str, db: ShopDatabase) -> None:
+    """With a purchase code set, what guards it changes only after it is typed: a wrong code
+    counts towards the lock as a spoken one does."""
+    if not db.has_purchase_code(user):
+        return
+    checked = db.check_purchase_code(user, getpass.getpass(f"Current purchase code for {user}: "))
+    if checked is CodeCheck.LOCKED:
+        raise AccountError(
+            f"too many wrong purchase codes: {user}'s purchasing and account guards are locked "
+            "for a while; try again later; nothing was changed"
+        )
+    if checked is not CodeCheck.ACCEPTED:
+        raise AccountError(f"that is not {user}'s purchase code; nothing was changed")
 
 
 def _known_user(user: str, db: ShopDatabase) -> None:
