@@ -130,6 +130,9 @@ class LanguageData:
     """Weight unit -> ounces in one ("pound": 16)."""
     negations: frozenset[str] = frozenset()
     """Words that rule out what follows them in an answer ("brown, not organic")."""
+    kept_accents: tuple[tuple[str, str], ...] = ()
+    """(pattern, replacement) rewrites of lowercase text made before accents are dropped; the
+    replacement's accented letters stay in the normal form ("pâté" stays apart from "pâte")."""
 
     def weight(self, amount: float, unit: str) -> float | None:
         """`amount` of a weight unit, spoken or abbreviated ("2", "lb"), in ounces; None when
@@ -237,4 +240,5 @@ def load_language(code: str = "en") -> LanguageData:
         item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),
         negations=frozenset(raw.get("negations", ())),
+        kept_accents=tuple((a, b) for a, b in raw.get("kept_accents", ())),
     )
