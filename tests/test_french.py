@@ -395,3 +395,25 @@ def test_des_pates_offers_pasta_not_pate() -> None:
     offered = {c.product.id for c in result.candidates}
     assert "pate-campagne" not in offered
     assert offered and offered <= {"spaghetti", "penne", "coquillettes", "tagliatelles"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "reply"),
+    [
+        ("c'est combien les œufs bio ?", "Œufs bio, 6 œufs, coûtent 2,19 €."),
+        ("combien coûtent les fraises ?", "Fraises, 500 g, coûtent"),
+        ("combien coûte le camembert ?", "Camembert, 250 g, coûte"),
+        ("et la baguette, elle coûte combien ?", "Baguette, 250 g, coûte 1,10 €."),
+    ],
+)
+def test_the_price_reply_agrees_with_the_name(db_path: Path, asked: str, reply: str) -> None:
+    with ShopDatabase(db_path) as db:
+        assert Assistant(db, store="epicerie").respond(asked).text.startswith(reply)
+
+
+def test_an_agreement_rule_reads_the_name_before_its_size() -> None:
+    replies = Replies(_store("EUR"), "fr")
+    assert (
+        replies.say("price", name="fraises, 500 g,", price="2 €") == "Fraises, 500 g, coûtent 2 €."
+    )
+    assert replies.say("price", name="lait, 1 l,", price="1 €") == "Lait, 1 l, coûte 1 €."
