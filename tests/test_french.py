@@ -22,6 +22,7 @@ from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.language.data import language_dir, read_yaml
 from voiceshop.matching import ProductMatcher
+from voiceshop.server.app import synthesis_settings
 from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
@@ -417,3 +418,13 @@ def test_an_agreement_rule_reads_the_name_before_its_size() -> None:
         replies.say("price", name="fraises, 500 g,", price="2 €") == "Fraises, 500 g, coûtent 2 €."
     )
     assert replies.say("price", name="lait, 1 l,", price="1 €") == "Lait, 1 l, coûte 1 €."
+
+
+def test_the_server_voices_a_french_store_by_the_french_reading_rules() -> None:
+    french = synthesis_settings(IntentParser(open_store("epicerie", None), "fr"))
+    assert french.voice == "fr" and not french.play
+    assert french.reading.spoken("Fraises, 500 g, coûtent 3,49 €.") == (
+        "Fraises, 500 grammes, coûtent 3 euros 49."
+    )
+    english = synthesis_settings(IntentParser(open_store("grocery", None)))
+    assert english.reading.spoken("Milk is $3.49.") == "Milk is $3.49."

@@ -132,8 +132,9 @@ class _KeptAccents:
     def __init__(self, rules: tuple[tuple[str, str], ...]) -> None:
         kept = sorted({c for _, replacement in rules for c in replacement if not c.isascii()})
         hidden = {c: chr(self._HIDDEN + n) for n, c in enumerate(kept)}
-        self._rules = [(re.compile(a), b.translate(str.maketrans(hidden))) for a, b in rules]
-        self._shown = str.maketrans({v: k for k, v in hidden.items()})
+        hide = str.maketrans("".join(hidden), "".join(hidden.values()))
+        self._rules = [(re.compile(a), b.translate(hide)) for a, b in rules]
+        self._shown = str.maketrans("".join(hidden.values()), "".join(hidden))
 
     def fold(self, text: str) -> str:
         """Lowercase, without accents ("Crème" -> "creme") but the kept ones; ASCII text only
