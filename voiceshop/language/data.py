@@ -30,6 +30,9 @@ class NumberWords:
     misheard: dict[str, int] = field(default_factory=dict)
     """Words a recognizer often writes for a number word ("free" for "three"): read as that
     count only where the product is named better without them."""
+    misheard_before_unit: frozenset[str] = frozenset()
+    """Those of `misheard` that are common words too (French "de" for "deux"): read as a count
+    only before a counting unit ("de paquets de café", not "de jambon")."""
     negative: frozenset[str] = frozenset()
     """Words that make the number after them negative ("minus")."""
     parts: frozenset[str] = frozenset()
@@ -130,6 +133,9 @@ class LanguageData:
     """Weight unit -> ounces in one ("pound": 16)."""
     negations: frozenset[str] = frozenset()
     """Words that rule out what follows them in an answer ("brown, not organic")."""
+    letter_suggestions: bool = False
+    """Whether a phrase whose words the catalog does not explain is offered the names spelled
+    alike letter by letter (a recognizer that splits and joins names wrongly: French)."""
     kept_accents: tuple[tuple[str, str], ...] = ()
     """(pattern, replacement) rewrites of lowercase text made before accents are dropped; the
     replacement's accented letters stay in the normal form ("pâté" stays apart from "pâte")."""
@@ -191,6 +197,7 @@ def load_language(code: str = "en") -> LanguageData:
             multipliers=numbers.get("multipliers", {}),
             ordinals=numbers.get("ordinals", {}),
             misheard=numbers.get("misheard", {}),
+            misheard_before_unit=frozenset(numbers.get("misheard_before_unit", ())),
             negative=frozenset(numbers.get("negative", ())),
             parts=frozenset(numbers.get("parts", ())),
             minus_sign=numbers.get("minus_sign", ""),
@@ -241,4 +248,5 @@ def load_language(code: str = "en") -> LanguageData:
         weights=raw.get("weights", {}),
         negations=frozenset(raw.get("negations", ())),
         kept_accents=tuple((a, b) for a, b in raw.get("kept_accents", ())),
+        letter_suggestions=bool(raw.get("letter_suggestions", False)),
     )
