@@ -218,7 +218,8 @@ def _arguments() -> argparse.ArgumentParser:
         nargs="*",
         metavar="LEVER",
         help="also score the stock baseline and the default without each decoding lever "
-        f"(all, or those named: {', '.join(LEVERS)}; French: none, normal, written, numbers)",
+        f"(all, or those named: {', '.join(LEVERS)}; French: none, normal, written, numbers, "
+        "letters)",
     )
     parser.add_argument(
         "--skip-default",
@@ -560,15 +561,17 @@ def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[
 
 
 FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers written numbers"
-FrenchVariant = tuple[RecognizerSettings, PromptWords]
-"""Recognizer settings, and how the prompt lists the store's words."""
+FrenchVariant = tuple[RecognizerSettings, PromptWords, bool]
+"""Recognizer settings, how the prompt lists the store's words, and whether unexplained
+phrases are offered names spelled alike (`letter_suggestions` of the French data)."""
 
 
 def french_variants(levers: Sequence[str] | None) -> dict[str, FrenchVariant]:
     """What `voiceshop understand --language fr` runs (default), faster-whisper's own
     transcribe without the store's words (baseline), and with --levers the prompts compared
     when choosing the default (rescoring stays off: on a first try it put product names in
-    place of what was said, at three times the decoding time)."""
+    place of what was said, at three times the decoding time) and the default without letter
+    suggestions ("letters")."""
     words = load_language(FRENCH)
     base = RecognizerSettings(asr="whisper")
     hinted = for_language(base, words.name, words.prompt_lead, True, True)
@@ -577,32 +580,41 @@ def french_variants(levers: Sequence[str] | None) -> dict[str, FrenchVariant]:
     )
     spelled = PromptWords.WRITTEN if words.prompt_spelling == "written" else PromptWords.NORMAL
     stock = replace(default.whisper, decoding="stock", prompt_token_limit=0, rescore_slots=False)
+    letters = words.letter_suggestions
     variants: dict[str, FrenchVariant] = {
-        "default": (default, spelled),
+        "default": (default, spelled, letters),
         "baseline: stock transcribe, no vocabulary prompt": (
             replace(default, whisper=stock),
             PromptWords.NORMAL,
+            letters,
         ),
     }
     if levers is not None:
         plain = replace(hinted, whisper=replace(hinted.whisper, rescore_slots=False))
-        others = {
+        others: dict[str, tuple[str, FrenchVariant]] = {
             "none": (
                 "no prompt",
-                replace(plain, whisper=replace(plain.whisper, prompt_token_limit=0)),
-                PromptWords.NORMAL,
+                (
+                    replace(plain, whisper=replace(plain.whisper, prompt_token_limit=0)),
+                    PromptWords.NORMAL,
+                    letters,
+                ),
             ),
             **{
-                prompt.name.lower(): (f"prompt {prompt.value}", plain, prompt)
+                prompt.name.lower(): (f"prompt {prompt.value}", (plain, prompt, letters))
                 for prompt in PromptWords
             },
+            "letters": (
+                f"default, letter suggestions {'off' if letters else 'on'}",
+                (default, spelled, not letters),
+            ),
         }
         for name in [n for n in levers or others if n in others]:
-            label, settings, prompt = others[name]
-            if (settings, prompt) not in variants.values():
-                variants[label] = (settings, prompt)
+            label, variant = others[name]
+            if variant not in variants.values():
+                variants[label] = variant
     quiet = InterimSettings(draft_every_seconds=None)
-    return {name: (replace(s, interim=quiet), p) for name, (s, p) in variants.items()}
+    return {name: (replace(s, interim=quiet), p, f) for name, (s, p, f) in variants.items()}
 
 
 def french_report(args: argparse.Namespace, command: str) -> str:
@@ -621,9 +633,9 @@ def french_report(args: argparse.Namespace, command: str) -> str:
         stock_last = sorted(
             variants, key=lambda name: variants[name][0].whisper.decoding == "stock"
         )
-        for name, (settings, prompt) in ((n, variants[n]) for n in stock_last):
+        for name, (settings, prompt, letters) in ((n, variants[n]) for n in stock_last):
             readings = readings_for(folder, settings, prompt)
-            listener = FrenchListener(settings, prompt, readings)
+            listener = FrenchListener(settings, prompt, readings, letters)
             for split, clean, noisy in conditions:
                 scores = [
                     listener.score(clean, split, CLEAN, on_miss),
