@@ -560,7 +560,7 @@ def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[
 # French
 
 
-FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers written numbers"
+FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers letters"
 FrenchVariant = tuple[RecognizerSettings, PromptWords, bool]
 """Recognizer settings, how the prompt lists the store's words, and whether unexplained
 phrases are offered names spelled alike (`letter_suggestions` of the French data)."""
