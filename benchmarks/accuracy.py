@@ -218,8 +218,7 @@ def _arguments() -> argparse.ArgumentParser:
         nargs="*",
         metavar="LEVER",
         help="also score the stock baseline and the default without each decoding lever "
-        f"(all, or those named: {', '.join(LEVERS)}; French: none, normal, written, numbers, "
-        "letters)",
+        f"(all, or those named: {', '.join(LEVERS)}; French: none, normal, written, numbers)",
     )
     parser.add_argument(
         "--skip-default",
@@ -560,18 +559,16 @@ def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[
 # French
 
 
-FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers letters"
-FrenchVariant = tuple[RecognizerSettings, PromptWords, bool]
-"""Recognizer settings, how the prompt lists the store's words, and whether unexplained
-phrases are offered names spelled alike (`letter_suggestions` of the French data)."""
+FRENCH_COMMAND = "python -m benchmarks.accuracy --parts french --levers written numbers"
+FrenchVariant = tuple[RecognizerSettings, PromptWords]
+"""Recognizer settings, and how the prompt lists the store's words."""
 
 
 def french_variants(levers: Sequence[str] | None) -> dict[str, FrenchVariant]:
     """What `voiceshop understand --language fr` runs (default), faster-whisper's own
     transcribe without the store's words (baseline), and with --levers the prompts compared
     when choosing the default (rescoring stays off: on a first try it put product names in
-    place of what was said, at three times the decoding time) and the default without letter
-    suggestions ("letters")."""
+    place of what was said, at three times the decoding time)."""
     words = load_language(FRENCH)
     base = RecognizerSettings(asr="whisper")
     hinted = for_language(base, words.name, words.prompt_lead, True, True)
@@ -580,41 +577,32 @@ def french_variants(levers: Sequence[str] | None) -> dict[str, FrenchVariant]:
     )
     spelled = PromptWords.WRITTEN if words.prompt_spelling == "written" else PromptWords.NORMAL
     stock = replace(default.whisper, decoding="stock", prompt_token_limit=0, rescore_slots=False)
-    letters = words.letter_suggestions
     variants: dict[str, FrenchVariant] = {
-        "default": (default, spelled, letters),
+        "default": (default, spelled),
         "baseline: stock transcribe, no vocabulary prompt": (
             replace(default, whisper=stock),
             PromptWords.NORMAL,
-            letters,
         ),
     }
     if levers is not None:
         plain = replace(hinted, whisper=replace(hinted.whisper, rescore_slots=False))
-        others: dict[str, tuple[str, FrenchVariant]] = {
+        others = {
             "none": (
                 "no prompt",
-                (
-                    replace(plain, whisper=replace(plain.whisper, prompt_token_limit=0)),
-                    PromptWords.NORMAL,
-                    letters,
-                ),
+                replace(plain, whisper=replace(plain.whisper, prompt_token_limit=0)),
+                PromptWords.NORMAL,
             ),
             **{
-                prompt.name.lower(): (f"prompt {prompt.value}", (plain, prompt, letters))
+                prompt.name.lower(): (f"prompt {prompt.value}", plain, prompt)
                 for prompt in PromptWords
             },
-            "letters": (
-                f"default, letter suggestions {'off' if letters else 'on'}",
-                (default, spelled, not letters),
-            ),
         }
         for name in [n for n in levers or others if n in others]:
-            label, variant = others[name]
-            if variant not in variants.values():
-                variants[label] = variant
+            label, settings, prompt = others[name]
+            if (settings, prompt) not in variants.values():
+                variants[label] = (settings, prompt)
     quiet = InterimSettings(draft_every_seconds=None)
-    return {name: (replace(s, interim=quiet), p, f) for name, (s, p, f) in variants.items()}
+    return {name: (replace(s, interim=quiet), p) for name, (s, p) in variants.items()}
 
 
 def french_report(args: argparse.Namespace, command: str) -> str:
@@ -633,9 +621,9 @@ def french_report(args: argparse.Namespace, command: str) -> str:
         stock_last = sorted(
             variants, key=lambda name: variants[name][0].whisper.decoding == "stock"
         )
-        for name, (settings, prompt, letters) in ((n, variants[n]) for n in stock_last):
+        for name, (settings, prompt) in ((n, variants[n]) for n in stock_last):
             readings = readings_for(folder, settings, prompt)
-            listener = FrenchListener(settings, prompt, readings, letters)
+            listener = FrenchListener(settings, prompt, readings)
             for split, clean, noisy in conditions:
                 scores = [
                     listener.score(clean, split, CLEAN, on_miss),

@@ -190,22 +190,13 @@ class FrenchListener:
     """The French recognizer, parser and matcher of the epicerie store."""
 
     def __init__(
-        self,
-        settings: RecognizerSettings,
-        prompt: PromptWords,
-        readings: Readings,
-        letters: bool | None = None,
+        self, settings: RecognizerSettings, prompt: PromptWords, readings: Readings
     ) -> None:
-        """`letters`: whether unexplained phrases are offered names spelled alike (None: as
-        the French data says, `letter_suggestions`)."""
         self.readings = readings
         self._settings = settings
         self._recognizer: Recognizer | None = None
         store = open_store(STORE, None)
-        words = load_language(LANGUAGE)
-        if letters is not None:
-            words = replace(words, letter_suggestions=letters)
-        self.normalizer = Normalizer(words)
+        self.normalizer = Normalizer(load_language(LANGUAGE))
         self.matcher = ProductMatcher(store, self.normalizer)
         self.parser = IntentParser(store, LANGUAGE, products=self.matcher)
         vocabulary = store_vocabulary(store, self.parser, self.matcher)

@@ -21,7 +21,7 @@ from voiceshop.intents.parser import IntentParser, load_sentences
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.language.data import language_dir, read_yaml
-from voiceshop.matching import MatchOutcome, ProductMatcher
+from voiceshop.matching import ProductMatcher
 from voiceshop.server.app import synthesis_settings
 from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
@@ -428,27 +428,3 @@ def test_the_server_voices_a_french_store_by_the_french_reading_rules() -> None:
     )
     english = synthesis_settings(IntentParser(open_store("grocery", None)))
     assert english.reading.spoken("Milk is $3.49.") == "Milk is $3.49."
-
-
-@pytest.mark.parametrize(
-    ("heard", "offered"),
-    [
-        ("ajoute un paquet de ribassmatez", "riz-basmati"),
-        ("je voudrais vu un bon blanc", "jambon-blanc"),
-    ],
-)
-def test_a_french_name_misheard_in_pieces_is_offered_by_its_letters(
-    heard: str, offered: str
-) -> None:
-    intent = french_parser().parse(heard)
-    assert intent is not None and intent.items
-    result = ProductMatcher(open_store("epicerie", None), FRENCH).match(intent.items[0].phrase)
-    assert result.outcome is MatchOutcome.NOT_FOUND
-    assert result.candidates[0].product.id == offered
-
-
-def test_a_phrase_spelled_like_no_name_gets_no_suggestion() -> None:
-    matcher = ProductMatcher(open_store("epicerie", None), FRENCH)
-    assert matcher.match("ile pour le ile").candidates == ()
-    english = ProductMatcher(open_store("grocery", None), Normalizer(load_language("en")))
-    assert english.match("ribassmatez").candidates == ()

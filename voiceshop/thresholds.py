@@ -64,11 +64,3 @@ Not tuned: set with the first matcher, before any accuracy benchmark existed."""
 KNOWN_SOUND_ALIKE_CREDIT = 0.6
 """Credit when the spoken word is itself a catalog word ("bread" is not "burrito").
 Not tuned: checked on the conversation test fixtures only."""
-
-UNCARRIED_LETTER_SCORE = 0.76
-"""A phrase whose words the catalog does not explain, in a language that asks so
-(`letter_suggestions` in language.yaml), is offered the names spelled this alike letter by
-letter (0..1, word breaks ignored: "ribassmatez" for "riz basmati").
-Tuned on: the tune half of benchmarks/french_requests.yaml (Whisper base transcripts of
-espeak-ng French): names at 0.76-0.84 were right, "maos" -> "maïs" at 0.75 and "ile pour le ile"
--> "lentilles" at 0.71 wrong."""

@@ -133,9 +133,6 @@ class LanguageData:
     """Weight unit -> ounces in one ("pound": 16)."""
     negations: frozenset[str] = frozenset()
     """Words that rule out what follows them in an answer ("brown, not organic")."""
-    letter_suggestions: bool = False
-    """Whether a phrase whose words the catalog does not explain is offered the names spelled
-    alike letter by letter (a recognizer that splits and joins names wrongly: French)."""
     kept_accents: tuple[tuple[str, str], ...] = ()
     """(pattern, replacement) rewrites of lowercase text made before accents are dropped; the
     replacement's accented letters stay in the normal form ("pâté" stays apart from "pâte")."""
@@ -248,5 +245,4 @@ def load_language(code: str = "en") -> LanguageData:
         weights=raw.get("weights", {}),
         negations=frozenset(raw.get("negations", ())),
         kept_accents=tuple((a, b) for a, b in raw.get("kept_accents", ())),
-        letter_suggestions=bool(raw.get("letter_suggestions", False)),
     )

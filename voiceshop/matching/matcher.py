@@ -41,7 +41,6 @@ from voiceshop.thresholds import (
     FULL_COVER,
     KNOWN_SOUND_ALIKE_CREDIT,
     SOUND_ALIKE_CREDIT,
-    UNCARRIED_LETTER_SCORE,
 )
 
 
@@ -308,7 +307,7 @@ class ProductMatcher:
         if sole is not None:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (sole,))
         if not ranked or (ranked[0].score < s.confident_score and not self.carried(phrase)):
-            return MatchResult(phrase, MatchOutcome.NOT_FOUND, self._spelled_alike(phrase))
+            return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
         if ranked[0].score < s.min_score:
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, self._suggestions(ranked))
         top = ranked[0].score
@@ -324,13 +323,6 @@ class ProductMatcher:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         choices = [c for c in ranked if c.score >= top - s.choice_margin][: s.max_choices]
         return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(choices))
-
-    def _spelled_alike(self, phrase: str) -> tuple[Candidate, ...]:
-        """The names spelled most like a phrase the catalog does not explain, where the
-        language asks for them (`letter_suggestions`); none otherwise."""
-        if not self.words.normalizer.language.letter_suggestions:
-            return ()
-        return tuple(self.spelled_like(phrase, self.settings.max_choices, UNCARRIED_LETTER_SCORE))
 
     def _sole_of_brand(self, phrase: str, product: Product) -> bool:
         """Whether the phrase is the product's brand, and the store sells nothing else of that
