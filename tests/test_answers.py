@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from functools import cache
 
+import pytest
+
+from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.answers import OpenQuestion, Question, answer_phrases, answer_vocabulary
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.templates import TemplateCompiler
 from voiceshop.language import Normalizer, load_language
 from voiceshop.recognizer.base import Vocabulary
+from voiceshop.recognizer.whisper_backend import build_prompt
 
 
 @cache
@@ -67,3 +71,44 @@ def test_the_answers_keep_the_store_words_and_checks() -> None:
 
     assert "whole milk" not in answers.phrases and "yes" in answers.phrases
     assert {"whole", "milk", "add", "yes", "nope"} <= answers.words
+
+
+@cache
+def french_parser() -> IntentParser:
+    return IntentParser(open_store("epicerie", None), "fr")
+
+
+@pytest.mark.parametrize("kind", list(Question))
+def test_every_french_answer_prompt_is_read_as_an_answer_to_its_question(kind: Question) -> None:
+    answers = french_parser().sentences.answers[kind.value]
+    for said in french_parser().sentences.answer_prompts[kind.value]:
+        intent = french_parser().parse(said)
+        assert intent is not None and intent.name in answers, (said, intent)
+
+
+def test_a_french_choice_is_prompted_as_a_french_speaker_says_it() -> None:
+    question = OpenQuestion(Question.CHOOSE, ("crème fraîche épaisse", "pâté de campagne"))
+    store = Vocabulary(("baguette",), frozenset({"baguette"}))
+
+    answers = answer_vocabulary(question, french_parser(), store)
+    prompt = build_prompt(answers, lambda text: len(text.split()), 200)
+
+    assert answers.written[:2] == question.choices
+    assert {"le deuxième", "la première", "n'importe lequel"} <= set(answers.written)
+    assert prompt is not None
+    assert prompt.startswith("Crème fraîche épaisse. Pâté de campagne. Le premier.")
+    assert "Le moins cher." in prompt and "deuxieme" not in prompt
+    assert {"deuxieme", "lequel", "baguette"} <= answers.words
+
+
+def test_a_french_yes_or_no_is_prompted_with_its_elisions() -> None:
+    answers = answer_vocabulary(OpenQuestion(Question.CONFIRM), french_parser(), Vocabulary(()))
+
+    assert {"oui", "non merci", "c'est ça", "oui, s'il vous plaît"} <= set(answers.written)
+    assert "ce est ca" not in answers.written and "ce est ca" in answers.phrases
+
+
+def test_english_answers_are_still_prompted_in_normal_form() -> None:
+    for kind in Question:
+        answers = answer_vocabulary(OpenQuestion(kind, ("Whole Milk",)), parser(), Vocabulary(()))
+        assert answers.written == ()

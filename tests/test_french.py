@@ -22,6 +22,7 @@ from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.language.data import language_dir, read_yaml
 from voiceshop.matching import ProductMatcher
+from voiceshop.server.app import synthesis_settings
 from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
@@ -121,12 +122,14 @@ def test_french_numbers_read_back_what_they_write() -> None:
 @pytest.mark.parametrize(
     ("text", "normal"),
     [
-        ("Ajoute deux litres de lait demi-écrémé", "ajoute deux litres de lait demi ecreme"),
+        ("Ajoute deux litres de lait demi-écrémé", "ajoute deux litres de lait demi ecremé"),
         ("une douzaine d'œufs", "une douzaine de oeufs"),
         ("de l'eau", "de le eau"),
         ("qu'est-ce que j'ai", "que est ce que je ai"),
         ("s'il vous plaît", "si il vous plait"),
-        ("Bœuf haché 5 %", "boeuf hache cinq pourcent"),
+        ("Bœuf haché 5 %", "boeuf haché cinq pourcent"),
+        ("des pâtes et du pâté", "des pates et du paté"),
+        ("des râpées, un râpé", "des rapé un rapé"),
         ("1,5 l", "un virgule cinq litre"),
         ("71 €", "soixante et onze euros"),
         ("aujourd'hui", "aujourdhui"),
@@ -256,10 +259,11 @@ def test_spellings_that_the_catalog_writes_two_ways_stay_in_normal_form() -> Non
         "EUR",
         Product("a", "pâté de campagne"),
         Product("b", "pâte à tartiner"),
-        Product("c", "thé"),
+        Product("c", "crème fraîche"),
+        Product("d", "crême dessert"),
     )
     replies = Replies(store, "fr")
-    assert replies.spelled("pate the") == "pate thé"
+    assert replies.spelled("pate paté creme") == "pâte pâté creme"
 
 
 @pytest.mark.parametrize(
@@ -347,3 +351,80 @@ def test_an_imported_store_keeps_its_language(db_path: Path, tmp_path: Path) -> 
         languages = [open_store(s, db).language for s in ("sans-langue", "dite-fr", "fr")]
         assert languages == ["en", "fr", "fr"]
         assert Assistant(db, store="dite-fr").respond("oui").text.startswith("Je ne")
+
+
+ACCENT_PAIRS = (
+    Product("pate-campagne", "pâté de campagne"),
+    Product("pate-tartiner", "pâte à tartiner"),
+    Product("sucre", "sucre en poudre"),
+    Product("lait-sucre", "lait concentré sucré"),
+    Product("vin-rose", "vin rosé"),
+    Product("roses-sables", "roses des sables"),
+    Product("beurre-sale", "beurre salé"),
+    Product("sac", "sac cabas"),
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "product"),
+    [
+        ("j'ai besoin de pâte, celle à tartiner", "pate-tartiner"),
+        ("mets-moi du pâté", "pate-campagne"),
+        ("il me faut du sucre", "sucre"),
+        ("et un lait sucré", "lait-sucre"),
+        ("une bouteille de rosé s'il vous plaît", "vin-rose"),
+        ("des roses des sables pour le goûter", "roses-sables"),
+        ("du beurre salé", "beurre-sale"),
+    ],
+)
+def test_a_said_final_e_keeps_words_apart(said: str, product: str) -> None:
+    """A final "é" is said and a final "e" is not: pâte/pâté, sucre/sucré, rose/rosé and
+    sale/salé are different words to the matcher, not spellings of one."""
+    store = _store("EUR", *ACCENT_PAIRS)
+    matcher = ProductMatcher(store, FRENCH)
+    intent = IntentParser(store, "fr", products=matcher).parse(said)
+    assert intent is not None and intent.items
+    ranked = matcher.rank(intent.items[0].phrase, limit=3)
+    assert ranked[0].product.id == product
+    assert all(c.score < ranked[0].score for c in ranked[1:])
+
+
+def test_des_pates_offers_pasta_not_pate() -> None:
+    intent = french_parser().parse("je voudrais des pâtes")
+    assert intent is not None and intent.items
+    result = ProductMatcher(open_store("epicerie", None), FRENCH).match(intent.items[0].phrase)
+    offered = {c.product.id for c in result.candidates}
+    assert "pate-campagne" not in offered
+    assert offered and offered <= {"spaghetti", "penne", "coquillettes", "tagliatelles"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "reply"),
+    [
+        ("c'est combien les œufs bio ?", "Œufs bio, 6 œufs, coûtent 2,19 €."),
+        ("combien coûtent les fraises ?", "Fraises, 500 g, coûtent"),
+        ("combien coûte le camembert ?", "Camembert, 250 g, coûte"),
+        ("et la baguette, elle coûte combien ?", "Baguette, 250 g, coûte 1,10 €."),
+    ],
+)
+def test_the_price_reply_agrees_with_the_name(db_path: Path, asked: str, reply: str) -> None:
+    with ShopDatabase(db_path) as db:
+        assert Assistant(db, store="epicerie").respond(asked).text.startswith(reply)
+
+
+def test_an_agreement_rule_reads_the_name_before_its_size() -> None:
+    replies = Replies(_store("EUR"), "fr")
+    assert (
+        replies.say("price", name="fraises, 500 g,", price="2 €") == "Fraises, 500 g, coûtent 2 €."
+    )
+    assert replies.say("price", name="lait, 1 l,", price="1 €") == "Lait, 1 l, coûte 1 €."
+
+
+def test_the_server_voices_a_french_store_by_the_french_reading_rules() -> None:
+    french = synthesis_settings(IntentParser(open_store("epicerie", None), "fr"))
+    assert french.voice == "fr" and not french.play
+    assert french.reading.spoken("Fraises, 500 g, coûtent 3,49 €.") == (
+        "Fraises, 500 grammes, coûtent 3 euros 49."
+    )
+    english = synthesis_settings(IntentParser(open_store("grocery", None)))
+    assert english.reading.spoken("Milk is $3.49.") == "Milk is $3.49."

@@ -26,8 +26,11 @@ from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize
 
+from voiceshop.language import load_language
 from voiceshop.server import Limits, ServerSettings, add_token
 from voiceshop.server.app import ShopServer
+from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
+from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
 
 pytestmark = pytest.mark.audio
@@ -164,6 +167,48 @@ def test_a_reply_is_synthesized_into_audio(shop: dict) -> None:
     assert 0.7 < seconds < 5.0
     samples = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
     assert np.sqrt(np.mean(samples**2)) > 0.01  # speech, not silence
+
+
+async def _synthesized(server: ShopServer, text: str) -> np.ndarray:
+    """The samples the server sends for `text`."""
+    async with client(server) as connection:
+        await connection.write_event(Synthesize(text).event())
+        pcm = b""
+        while (event := await connection.read_event()) is not None:
+            assert not Error.is_type(event.type), event
+            if AudioStop.is_type(event.type):
+                break
+            if AudioChunk.is_type(event.type):
+                pcm += AudioChunk.from_event(event).audio
+    return np.frombuffer(pcm, "<i2")
+
+
+def test_a_french_store_server_reads_replies_by_the_french_rules(tmp_path: Path) -> None:
+    """The server's speech for a French store is the local speaker's: the French voice,
+    "2,19 €" read as "2 euros 19", "250 g" as "250 grammes"."""
+    reply = "Œufs bio, 6 œufs, coûtent 2,19 €. Camembert, 250 g."
+    voice = load_language("fr").speaker_voice
+    reading = Reading.from_data(load_language("fr").reading)
+    expected, unread = (
+        _spoken(SpeakerSettings(voice=voice, play=False, echo=False, reading=rules), reply)
+        for rules in (reading, Reading())
+    )
+    settings = ServerSettings(uri="tcp://127.0.0.1:0", db=tmp_path / "shop.db", store="epicerie")
+    with running(settings) as server:
+        sent = asyncio.run(_synthesized(server, reply))
+    assert np.array_equal(sent, expected)
+    assert not np.array_equal(sent, unread)  # the rules change what is said
+
+
+def _spoken(settings: SpeakerSettings, text: str) -> np.ndarray:
+    """What a local speaker with `settings` says for `text`."""
+    speaker = Pyttsx3Speaker(settings)
+    try:
+        sound = speaker.synthesize(text)
+    finally:
+        speaker.close()
+    assert sound is not None
+    return sound.samples.astype("<i2")
 
 
 def test_two_shoppers_at_once_with_one_conversation_id_do_not_cross(shop: dict) -> None:

@@ -40,6 +40,10 @@ class Replies:
         """Gender or "plural" -> the article before a product offered in a choice; none:
         names are offered bare."""
         self._genders = Genders.from_data(raw.get("genders", {}))
+        self._agreements = {
+            key: Agreement(**rule) for key, rule in raw.get("agreement", {}).items()
+        }
+        """Reply key -> its form for a plural product name ("coûtent" for "coûte")."""
         self._ordinals: dict[str, list[str]] = raw.get("ordinals", {})
         self._spellings = catalog_spellings(store, Normalizer(load_language(language)).normalize)
 
@@ -49,7 +53,14 @@ class Replies:
         phrase = fields.get("phrase")
         if isinstance(phrase, str):
             fields["phrase"] = self.spelled(phrase)
-        return self._finish(self._replies[key].format(**fields).strip())
+        return self._finish(self._agreeing(key, fields).format(**fields).strip())
+
+    def _agreeing(self, key: str, fields: dict[str, object]) -> str:
+        """The reply `key`, in its plural form when the name its verb agrees with is plural."""
+        rule = self._agreements.get(key)
+        if rule is not None and self._genders.plural(str(fields.get(rule.field, ""))):
+            return rule.plural
+        return self._replies[key]
 
     def spelled(self, phrase: str) -> str:
         """A phrase in normal form ("creme fraiche") with each word as the catalog writes it
@@ -250,6 +261,16 @@ class Indefinite:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """A reply whose verb agrees with one of its fields (`agreement:` of responses.yaml)."""
+
+    field: str
+    """The field holding the name the verb agrees with."""
+    plural: str
+    """The reply when that name is plural."""
+
+
+@dataclass(frozen=True)
 class Genders:
     """The grammatical gender and number of a name, from its first word (`genders:` of the
     language's responses.yaml)."""
@@ -287,7 +308,7 @@ class Genders:
 def _head(name: str) -> str:
     """The first word of a name, lowercase, before a hyphen ("chou-fleur" -> "chou")."""
     words = name.lower().split()
-    return words[0].split("-")[0] if words else ""
+    return words[0].split("-")[0].strip(",.;:") if words else ""
 
 
 def catalog_spellings(store: Store, normalize: Callable[[str], str]) -> dict[str, str]:

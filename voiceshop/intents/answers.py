@@ -3,7 +3,10 @@
 A question the agent asked ("Did you mean A or B?", "Shall I place the order?") is answered in a
 few words. While it is open, the recognizer is prompted with those words instead of the store's
 catalog: the choices offered, then the plainest phrases of the intents that answer that kind of
-question (`answers` in sentences.yaml), and for a question of how many, the numbers.
+question (`answers` in sentences.yaml), and for a question of how many, the numbers. A language
+that writes its answers as people say them (`answer_prompts`: French "C'est ça", "Le
+deuxième", where the normal form reads "ce est ca", "deuxieme") has those prompted instead,
+after the choices as the agent said them.
 """
 
 from __future__ import annotations
@@ -45,14 +48,29 @@ def answer_phrases(question: OpenQuestion, parser: IntentParser) -> tuple[str, .
     """The choices, the numbers for a question of how many, then the plainest phrases of the
     intents that answer this kind of question, in normal form, each once."""
     normalize = parser.normalizer.normalize
-    said = [normalize(choice) for choice in question.choices]
-    if question.kind in _SMALLEST_NUMBER:
-        units = parser.language.numbers.units
-        said += [word for word, value in units.items() if value >= _SMALLEST_NUMBER[question.kind]]
+    said = [normalize(choice) for choice in question.choices] + _numbers(question, parser)
     templates = dict(parser.sentences.intents)
     for name in parser.sentences.answers.get(question.kind.value, ()):
         said += [p for template in templates[name] for p in parser.compiler.plainest(template)]
     return tuple(dict.fromkeys(p for p in said if p))
+
+
+def written_answers(question: OpenQuestion, parser: IntentParser) -> tuple[str, ...]:
+    """The choices as the agent said them, the numbers for a question of how many, then the
+    language's `answer_prompts` for this kind of question, each once; empty when the language
+    writes none for it."""
+    prompts = parser.sentences.answer_prompts.get(question.kind.value, ())
+    if not prompts:
+        return ()
+    return tuple(dict.fromkeys([*question.choices, *_numbers(question, parser), *prompts]))
+
+
+def _numbers(question: OpenQuestion, parser: IntentParser) -> list[str]:
+    """The number words that answer a question of how many (or the purchase code)."""
+    if question.kind not in _SMALLEST_NUMBER:
+        return []
+    units = parser.language.numbers.units
+    return [word for word, value in units.items() if value >= _SMALLEST_NUMBER[question.kind]]
 
 
 def answer_vocabulary(
@@ -62,5 +80,9 @@ def answer_vocabulary(
     phrases said alone) and their words added to its words; the store's groups and catalog
     checks stay, for an answer that moves on to another request."""
     phrases = answer_phrases(question, parser)
-    words = {word for phrase in phrases for word in phrase.split()}
-    return replace(store, phrases=phrases, words=store.words | words, written=(), said_alone=True)
+    written = written_answers(question, parser)
+    normal = [*phrases, *map(parser.normalizer.normalize, written)]
+    words = {word for phrase in normal for word in phrase.split()}
+    return replace(
+        store, phrases=phrases, words=store.words | words, written=written, said_alone=True
+    )

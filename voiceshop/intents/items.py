@@ -546,11 +546,15 @@ class ItemListReader:
         return whole > self._phrase_score(" ".join(words[i] for i in free[used:])) + MERGE_TOLERANCE
 
     def _misheard_count(self, words: Sequence[str], free: list[int]) -> tuple[int, int] | None:
-        """A first word that stands for a misheard count ("free sea salt"), where the words
-        after it (not starting with a stopword: "to my cart") name a product at least as well
-        as all of them, and at least weakly."""
-        misheard = self._numbers.misheard_count(words[free[0]])
-        if misheard is None or len(free) < 2 or self._phrase_score is None:
+        """A first word that stands for a misheard count ("free sea salt"; French "de paquets
+        de café"), where the words after it (not starting with a stopword: "to my cart") name a
+        product at least as well as all of them, and at least weakly."""
+        if len(free) < 2 or self._phrase_score is None:
+            return None
+        misheard = self._numbers.misheard_count(
+            words[free[0]], before_unit=words[free[1]] in self._unit_forms
+        )
+        if misheard is None:
             return None
         if words[free[1]] in self._language.stopwords:
             return None

@@ -57,6 +57,9 @@ class SentenceData:
     intents: tuple[tuple[str, tuple[str, ...]], ...]
     answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Kind of open question -> the intents that answer it (`intents.answers`)."""
+    answer_prompts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Kind of open question -> its answers written as people say them, for the recognizer's
+    prompt (`answer_prompts`); a kind without: the plainest template phrases are prompted."""
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Typed slot -> the words it matches (`lists`)."""
     fallback: dict[str, Any] = field(default_factory=dict)
@@ -75,11 +78,13 @@ def load_sentences(code: str = "en") -> SentenceData:
                 "as booleans or numbers"
             )
     answers = {kind: tuple(names) for kind, names in raw.get("answers", {}).items()}
+    prompts = {kind: tuple(said) for kind, said in raw.get("answer_prompts", {}).items()}
     lists = {slot: tuple(words) for slot, words in raw.get("lists", {}).items()}
     return SentenceData(
         rules=raw.get("rules", {}),
         intents=intents,
         answers=answers,
+        answer_prompts=prompts,
         lists=lists,
         fallback=raw.get("fallback", {}),
     )

@@ -30,6 +30,9 @@ class NumberWords:
     misheard: dict[str, int] = field(default_factory=dict)
     """Words a recognizer often writes for a number word ("free" for "three"): read as that
     count only where the product is named better without them."""
+    misheard_before_unit: frozenset[str] = frozenset()
+    """Those of `misheard` that are common words too (French "de" for "deux"): read as a count
+    only before a counting unit ("de paquets de café", not "de jambon")."""
     negative: frozenset[str] = frozenset()
     """Words that make the number after them negative ("minus")."""
     parts: frozenset[str] = frozenset()
@@ -130,6 +133,9 @@ class LanguageData:
     """Weight unit -> ounces in one ("pound": 16)."""
     negations: frozenset[str] = frozenset()
     """Words that rule out what follows them in an answer ("brown, not organic")."""
+    kept_accents: tuple[tuple[str, str], ...] = ()
+    """(pattern, replacement) rewrites of lowercase text made before accents are dropped; the
+    replacement's accented letters stay in the normal form ("pâté" stays apart from "pâte")."""
 
     def weight(self, amount: float, unit: str) -> float | None:
         """`amount` of a weight unit, spoken or abbreviated ("2", "lb"), in ounces; None when
@@ -188,6 +194,7 @@ def load_language(code: str = "en") -> LanguageData:
             multipliers=numbers.get("multipliers", {}),
             ordinals=numbers.get("ordinals", {}),
             misheard=numbers.get("misheard", {}),
+            misheard_before_unit=frozenset(numbers.get("misheard_before_unit", ())),
             negative=frozenset(numbers.get("negative", ())),
             parts=frozenset(numbers.get("parts", ())),
             minus_sign=numbers.get("minus_sign", ""),
@@ -237,4 +244,5 @@ def load_language(code: str = "en") -> LanguageData:
         item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),
         negations=frozenset(raw.get("negations", ())),
+        kept_accents=tuple((a, b) for a, b in raw.get("kept_accents", ())),
     )

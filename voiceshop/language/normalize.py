@@ -1,8 +1,9 @@
 """One normal form for everything compared: utterances, templates, product names, options.
 
-Lowercase words without accents (Latin letters become ASCII: "Bœuf" -> "boeuf") separated by
-single spaces; elided words split off and said in full ("l'eau" -> "le eau", by the language's
-`elisions`); digits spoken ("2%" -> "two percent");
+Lowercase words without accents (Latin letters become ASCII: "Bœuf" -> "boeuf") but those the
+language keeps because they change the word (`kept_accents`: French "pâté" -> "paté", apart from
+"pâte" -> "pate"), separated by single spaces; elided words split off and said in full
+("l'eau" -> "le eau", by the language's `elisions`); digits spoken ("2%" -> "two percent");
 contractions expanded; unit abbreviations after numbers and count words spelled out ("12 oz" ->
 "twelve ounce", "a lb" -> "a pound").
 """
@@ -48,6 +49,7 @@ class Normalizer:
         self._symbols = {k: v for k, v in language.abbreviations.items() if not k.isalpha()}
         self._unit_abbreviations = {k: v for k, v in language.abbreviations.items() if k.isalpha()}
         self._count_words = frozenset(p for p in language.numbers.phrases if " " not in p)
+        self._accents = _KeptAccents(language.kept_accents)
 
     def _counts(self, word: str) -> bool:
         """Whether a unit abbreviation after `word` is a unit: after a number or a one-word
@@ -56,7 +58,7 @@ class Normalizer:
 
     def normalize(self, text: str, *, keep_commas: bool = False) -> str:
         """The normal form of `text`; with `keep_commas`, each comma stays as a word ","."""
-        text = _SHARES.sub(_first_share, _fold(text))
+        text = _SHARES.sub(_first_share, self._accents.fold(text))
         for symbol, word in self._symbols.items():
             text = text.replace(symbol, f" {word} ")
         if self.language.numbers.decimal_mark == ",":
@@ -121,10 +123,29 @@ def _first_share(match: re.Match[str]) -> str:
     return f"{first}%" if shares else match.group()
 
 
-def _fold(text: str) -> str:
-    """Lowercase, without accents ("Crème" -> "creme"); ASCII text only needs lowering."""
-    if text.isascii():
-        return text.lower()
-    text = _VULGAR_FRACTION.sub(r" \1", text.replace("\u2019", "'"))
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+class _KeptAccents:
+    """Lowercasing and dropping accents, but those a language's rewrites keep."""
+
+    _HIDDEN = 0xE000
+    """First private-use code point: the kept letters hide there while accents are dropped."""
+
+    def __init__(self, rules: tuple[tuple[str, str], ...]) -> None:
+        kept = sorted({c for _, replacement in rules for c in replacement if not c.isascii()})
+        hidden = {c: chr(self._HIDDEN + n) for n, c in enumerate(kept)}
+        hide = str.maketrans("".join(hidden), "".join(hidden.values()))
+        self._rules = [(re.compile(a), b.translate(hide)) for a, b in rules]
+        self._shown = str.maketrans("".join(hidden.values()), "".join(hidden))
+
+    def fold(self, text: str) -> str:
+        """Lowercase, without accents ("Crème" -> "creme") but the kept ones; ASCII text only
+        needs lowering."""
+        if text.isascii():
+            return text.lower()
+        text = _VULGAR_FRACTION.sub(r" \1", text.replace("\u2019", "'")).lower()
+        if self._rules:
+            text = unicodedata.normalize("NFC", text)
+        for pattern, replacement in self._rules:
+            text = pattern.sub(replacement, text)
+        decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+        return folded.translate(self._shown) if self._rules else folded

@@ -183,8 +183,11 @@ class Numbers:
             return None
         return head[0]
 
-    def misheard_count(self, token: str) -> int | None:
-        """The count a recognizer may have misheard as `token` ("free" for 3), or None."""
+    def misheard_count(self, token: str, before_unit: bool = False) -> int | None:
+        """The count a recognizer may have misheard as `token` ("free" for 3), or None; a
+        common word among them (`misheard_before_unit`) only `before_unit`."""
+        if token in self._words.misheard_before_unit and not before_unit:
+            return None
         return self._words.misheard.get(token)
 
     def parse_ordinal(self, token: str) -> int | None:

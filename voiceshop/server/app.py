@@ -35,6 +35,7 @@ from voiceshop.server.sessions import Desk
 from voiceshop.server.settings import ServerSettings
 from voiceshop.server.web import WebFront, parse_http
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
+from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
 
 _LOGGER = logging.getLogger(__name__)
@@ -161,9 +162,10 @@ class ShopServer:
         limits = settings.limits
         with ShopDatabase(settings.db) as db:
             store = open_store(settings.store, db)
-        parser = IntentParser(store)
+        language = store.language or "en"
+        parser = IntentParser(store, language)
         matcher = ProductMatcher(store, parser.normalizer)
-        vocabulary = store_vocabulary(store, IntentParser(store, products=matcher), matcher)
+        vocabulary = store_vocabulary(store, IntentParser(store, language, matcher), matcher)
         recognizer_settings = server_recognizer_settings(
             settings.recognizer, settings.recognition_workers
         )
@@ -190,7 +192,7 @@ class ShopServer:
         speakers = WorkerPool(
             "speaker",
             settings.synthesis_workers,
-            lambda: Pyttsx3Speaker(SpeakerSettings(play=False, echo=False)),
+            lambda: Pyttsx3Speaker(synthesis_settings(parser)),
             limits.synthesis_queue,
             close=Pyttsx3Speaker.close,
         )
@@ -274,3 +276,16 @@ class ShopServer:
                 )
             )
         return Info(asr=[asr], handle=[handle], tts=tts)
+
+
+def synthesis_settings(parser: IntentParser) -> SpeakerSettings:
+    """How the server voices replies: with the voice and the reading rules (`reading:` of
+    language.yaml: "2,19 €" as "2 euros 19") of the parser's language, as `voiceshop listen`
+    speaks them; sent on, neither played nor printed."""
+    words = parser.language
+    return SpeakerSettings(
+        voice=words.speaker_voice,
+        play=False,
+        echo=False,
+        reading=Reading.from_data(words.reading),
+    )
