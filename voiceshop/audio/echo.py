@@ -10,7 +10,9 @@ echo from the microphone audio, and `InterruptionDetector` looks for speech in w
 - `EchoCanceller`: WebRTC's AEC3 (PyPI `pywebrtc-audio`, imported lazily), fed 10 ms frames. It
   estimates the echo path's delay itself, so the timestamps need only be roughly right.
   In a trial with a synthetic room it cancelled far more of the echo from the first second on
-  than speexdsp (`speexdsp-aec`), which is slow to converge on speech; hence AEC3.
+  than speexdsp (`speexdsp-aec`), which is slow to converge on speech; hence AEC3. Its echo
+  suppression also cuts into the person's words said over the reply, so the recognizer can hear
+  the output of a linear canceller beside it instead (`voiceshop.audio.linear_echo`).
 - `InterruptionDetector`: energy on the echo-cancelled audio, in 10 ms frames: an interruption is
   `min_speech_s` of frames within `window_s` that are above `speech_dbfs` and that the canceller
   left within `echo_margin_db` of the microphone's level.
@@ -24,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from voiceshop.audio.linear_echo import LinearEchoFilter
 from voiceshop.audio.types import ENGINE_RATE
 from voiceshop.errors import EngineUnavailableError
 from voiceshop.extras import missing_extra
@@ -54,6 +57,10 @@ class BargeInSettings:
     """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
     the gap it leaves shifts the echo against the reference, and the canceller needs a moment
     to find the new delay; meanwhile its leftover echo would pass for the person."""
+    linear_for_recognizer: bool = True
+    """True: the recognizer hears the microphone minus a linear estimate of the echo
+    (`LinearEchoFilter`), which leaves the person's first syllables whole; False: it hears
+    AEC3's output, whose echo suppression also cuts into speech said over the reply."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut)."""
@@ -113,10 +120,22 @@ class ReplyReference:
         return out
 
 
-class EchoCanceller:
-    """WebRTC AEC3 over 16 kHz int16 audio of any length (frames buffered to 10 ms)."""
+@dataclass(frozen=True)
+class Cancelled:
+    """Microphone audio after echo cancelling, two ways (equal lengths)."""
 
-    def __init__(self) -> None:
+    suppressed: np.ndarray
+    """AEC3's output: the echo cancelled and what is left of it suppressed."""
+    linear: np.ndarray | None
+    """The microphone minus the linear estimate of the echo (None without a linear filter)."""
+
+
+class EchoCanceller:
+    """WebRTC AEC3 over 16 kHz int16 audio of any length (frames buffered to 10 ms), and beside
+    it (with `linear`) a `LinearEchoFilter` that subtracts without suppressing."""
+
+    def __init__(self, linear: bool = True) -> None:
+        self.linear = LinearEchoFilter() if linear else None
         try:
             import pywebrtc_audio
         except ImportError as err:
@@ -126,6 +145,11 @@ class EchoCanceller:
         self._aec: Any = pywebrtc_audio.EchoCanceller(ENGINE_RATE, 1, 0)
         self._near = np.zeros(0, np.int16)
         self._far = np.zeros(0, np.int16)
+
+    def cancel(self, near: np.ndarray, far: np.ndarray) -> Cancelled:
+        """Both cancelled versions of the microphone audio, for whole 10 ms frames so far."""
+        linear = None if self.linear is None else self.linear.process(near, far)
+        return Cancelled(self.process(near, far), linear)
 
     def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         """The echo-cancelled microphone audio for whole 10 ms frames so far (the rest waits)."""
