@@ -148,22 +148,39 @@ class EchoCanceller:
 
     def cancel(self, near: np.ndarray, far: np.ndarray) -> Cancelled:
         """Both cancelled versions of the microphone audio, for whole 10 ms frames so far."""
-        linear = None if self.linear is None else self.linear.process(near, far)
-        return Cancelled(self.process(near, far), linear)
+        suppressed: list[np.ndarray] = []
+        linear: list[np.ndarray] = []
+        for near_frame, far_frame in self._frames(near, far):
+            cleaned = np.asarray(self._aec.process(near_frame, far_frame), np.int16)
+            suppressed.append(cleaned)
+            if self.linear is not None:
+                linear.append(self.linear.process(near_frame, far_frame))
+        if self.linear is None:
+            return Cancelled(_joined(suppressed), None)
+        return Cancelled(_joined(suppressed), _joined(linear))
 
     def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
-        """The echo-cancelled microphone audio for whole 10 ms frames so far (the rest waits)."""
+        """AEC3's echo-cancelled microphone audio for whole 10 ms frames so far (the rest
+        waits)."""
+        frames = self._frames(near, far)
+        return _joined([np.asarray(self._aec.process(n, f), np.int16) for n, f in frames])
+
+    def _frames(self, near: np.ndarray, far: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The whole 10 ms frames of microphone and reference so far (the rest waits)."""
         if len(near) != len(far):
             raise ValueError(f"near and far differ in length: {len(near)} != {len(far)}")
         self._near = np.concatenate([self._near, near.astype(np.int16, copy=False)])
         self._far = np.concatenate([self._far, far.astype(np.int16, copy=False)])
         whole = len(self._near) // FRAME * FRAME
-        out = [
-            np.asarray(self._aec.process(self._near[i : i + FRAME], self._far[i : i + FRAME]))
-            for i in range(0, whole, FRAME)
+        frames = [
+            (self._near[i : i + FRAME], self._far[i : i + FRAME]) for i in range(0, whole, FRAME)
         ]
         self._near, self._far = self._near[whole:], self._far[whole:]
-        return np.concatenate(out).astype(np.int16) if out else np.zeros(0, np.int16)
+        return frames
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int16) if parts else np.zeros(0, np.int16)
 
 
 def frame_dbfs(samples: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ block frequency-domain adaptive filter (normalised LMS per frequency bin, with t
 constraint): it learns the room's response from the reply's reference and the microphone and
 subtracts only its estimate, so the person's speech passes untouched, with a little echo left.
 
-Adaptation is paused on request (`freeze`) while the person is known to speak, so their voice
-does not pull the filter away from the room's response.
+Adaptation pauses on blocks that leave far more than the filter usually leaves (double talk),
+and while `frozen` (the loop sets it once it knows the person is speaking), so their voice does not
+pull the filter away from the room's response.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from voiceshop.audio.types import ENGINE_RATE
 
 BLOCK = ENGINE_RATE // 100
 """Samples per filter block (10 ms)."""
+_DOUBLE_TALK_DB = 10.0
+"""A block's residual this far above the usual one is taken for the person speaking."""
+_RELEARN_DB = 0.01
+"""How far the usual residual rises per held block (1 dB a second)."""
 _FLOOR_DBFS = -70.0
 """Reference power (per sample) under which the step shrinks: keeps silence from amplifying
 noise into the filter."""
@@ -56,6 +61,8 @@ class LinearEchoFilter:
         self._last_far = np.zeros(BLOCK)
         self._near = np.zeros(0, np.float64)
         self._far = np.zeros(0, np.float64)
+        self._usual_db = 0.0
+        """The residual the filter usually leaves, dB against the microphone."""
         self.frozen = False
         """True: the filter subtracts but does not learn."""
 
@@ -82,9 +89,21 @@ class LinearEchoFilter:
         self._spectra[0] = spectrum
         echo = np.fft.irfft((self._weights * self._spectra).sum(axis=0), 2 * BLOCK)[BLOCK:]
         error = near - echo
-        if not self.frozen:
+        if not self.frozen and not self._double_talk(near, error):
             self._adapt(spectrum, error)
         return error
+
+    def _double_talk(self, near: np.ndarray, error: np.ndarray) -> bool:
+        """The block left far more than the filter usually leaves: someone is speaking.
+
+        The usual residual (error against microphone, in dB) is tracked while the filter learns;
+        while it is held, the usual figure creeps up, so a room that changed is learnt again."""
+        residual = 10 * np.log10((np.mean(error**2) + 1e-12) / (np.mean(near**2) + 1e-12))
+        if residual > self._usual_db + _DOUBLE_TALK_DB:
+            self._usual_db += _RELEARN_DB
+            return True
+        self._usual_db += 0.05 * (residual - self._usual_db)
+        return False
 
     def _adapt(self, spectrum: np.ndarray, error: np.ndarray) -> None:
         alpha = self._settings.smoothing
