@@ -33,14 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
+from support.barge_in_mix import FirstTurnRecognizer, OneReply
 from support.pulse import PulseUnavailable, VirtualMicrophone
 from support.stats import word_error_rate
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
-from voiceshop.dialog.conversation import Reply
 from voiceshop.language import load_language
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
+from voiceshop.recognizer.base import Vocabulary
 from voiceshop.speaker.playback import DevicePlayer, Playback, Sound
 from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, VoiceLoop
@@ -107,44 +107,6 @@ class RoomPlayer(DevicePlayer):
         self.current = playback
         self.started.set()
         return playback
-
-
-class FirstTurnRecognizer(Recognizer):
-    """Answers the first chunk with a fixed transcript (so the agent replies at once), then is
-    the real recognizer."""
-
-    def __init__(self, real: Recognizer) -> None:
-        self._real = real
-        self._triggered = False
-
-    def feed(self, chunk: Chunk) -> Transcript | None:
-        if not self._triggered:
-            self._triggered = True
-            return Transcript("trigger", confidence=1.0)
-        return self._real.feed(chunk)
-
-    def partial(self) -> str:
-        return self._real.partial() if self._triggered else ""
-
-    def flush(self) -> Transcript | None:
-        return self._real.flush()
-
-    def reset(self) -> None:
-        self._real.reset()
-
-
-class OneReply:
-    """Says `reply` to the trigger; ends the conversation on whatever is heard next."""
-
-    def __init__(self, reply: str) -> None:
-        self._reply = reply
-        self.heard: list[str] = []
-
-    def respond(self, text: str, confidence: float) -> Reply:
-        if text == "trigger":
-            return Reply(self._reply)
-        self.heard.append(text)
-        return Reply("", end_conversation=True)
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""The offline barge-in evaluation on a tiny mix: one reply with a person speaking over it and one
-nobody interrupts, through the real voice loop on the audio's clock (a fake recognizer)."""
+"""The simulated barge-in room (support/barge_in_mix.py, which benchmarks.barge_in_offline scores)
+on a tiny mix: one reply with a person speaking over it and one nobody interrupts, through the
+real voice loop on the audio's clock (a fake recognizer)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.barge_in_offline import (
+from support.barge_in_mix import (
     Deaf,
     Room,
     Trial,
