@@ -167,26 +167,29 @@ def main(argv: list[str] | None = None) -> int:
     for split in ("tune", "check"):
         names = {o.trial.person.name for o in heard if o.trial.person and o.trial.split == split}
         alone = understood_alone([p for p in people if p.name in names], recognizer)
-        print(f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing")
+        print(
+            f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing",
+            flush=True,
+        )
     variants = [
+        ("linear echo estimate heard, default detector", base),
         (
             "baseline: AEC3 output heard, default detector",
             replace(base, linear_for_recognizer=False),
         ),
-        ("linear echo estimate heard", base),
     ]
     if tuned != base:
         variants.append(("linear echo estimate heard, tuned detector", tuned))
-    rows = [HALF_DUPLEX_ROW.format(split=split) for split in ("tune", "check")]
-    for split in ("tune", "check"):
-        some = [o for o in heard if o.trial.split == split]
-        for name, settings in variants:
-            rows.append(_evaluate(f"{split}, {name}", some, replies, settings, recognizer))
     print(
         "\n| split, variant | detected | understood | false stops (per 50) "
         "| stop ms median / p90 |\n|---|---|---|---|---|"
     )
-    print("\n".join(rows))
+    for split in ("tune", "check"):
+        print(HALF_DUPLEX_ROW.format(split=split))
+    for name, settings in variants:
+        for split in ("tune", "check"):
+            some = [o for o in heard if o.trial.split == split]
+            print(_evaluate(f"{split}, {name}", some, replies, settings, recognizer), flush=True)
     return 0
 
 
@@ -212,7 +215,7 @@ def _evaluate(
     ]
     for outcome in outcomes:
         if outcome.trial.person and not outcome.understood:
-            print(f"  {name}: {_missed(outcome)}", flush=True)
+            print(f"    {name}: {_missed(outcome)}", flush=True)
     return score(outcomes).row(name)
 
 
