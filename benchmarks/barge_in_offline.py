@@ -96,10 +96,11 @@ def synthesized_replies(texts: Sequence[str] = REPLIES) -> list[np.ndarray]:
     return out
 
 
-CANDIDATES: dict[str, tuple[float, ...]] = {
+CANDIDATES: dict[str, tuple[float | None, ...]] = {
     "speech_dbfs": (-50.0, -45.0, -40.0, -35.0),
     "echo_margin_db": (6.0, 10.0, 15.0, 40.0),
     "min_speech_s": (0.05, 0.08, 0.12),
+    "linear_margin_db": (None, 6.0, 10.0, 15.0),
 }
 
 

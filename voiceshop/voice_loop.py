@@ -187,6 +187,8 @@ class _Cancelled:
     """What the recognizer hears (see `BargeInSettings.linear_for_recognizer`)."""
     suppressed: np.ndarray
     """AEC3's output (echo cancelled and suppressed), which the detector judges."""
+    linear: np.ndarray | None
+    """The linear filter's output (None without one)."""
 
 
 def _ignore(_event: LoopEvent) -> None:
@@ -499,7 +501,7 @@ class VoiceLoop:
                 while kept_samples - len(kept[0].pcm) // 2 >= most:
                     kept_samples -= len(kept.popleft().pcm) // 2
                 near = np.frombuffer(chunk.pcm, np.int16)
-                if self._detector.feed(near, cancelled.suppressed):
+                if self._detector.feed(near, cancelled.suppressed, *self._linear_levels(cancelled)):
                     playback.stop()
                     self._freeze_linear(True)
                     stopped_at = self._clock()
@@ -527,7 +529,16 @@ class VoiceLoop:
         heard = cancelled.suppressed
         if self._barge_in.linear_for_recognizer and cancelled.linear is not None:
             heard = cancelled.linear
-        return _Cancelled(_Cleaned(heard.tobytes(), chunk.fmt), cancelled.suppressed)
+        return _Cancelled(
+            _Cleaned(heard.tobytes(), chunk.fmt), cancelled.suppressed, cancelled.linear
+        )
+
+    def _linear_levels(self, cancelled: _Cancelled) -> tuple[np.ndarray | None, float]:
+        """The linear filter's output for the detector, and the residual it usually leaves."""
+        linear = self._canceller.linear if self._canceller is not None else None
+        if linear is None or cancelled.linear is None:
+            return None, 0.0
+        return cancelled.linear, linear.usual_db
 
     def _freeze_linear(self, frozen: bool) -> None:
         """Pause the linear echo filter's learning while the person talks after a barge-in (its

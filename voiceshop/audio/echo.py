@@ -49,6 +49,10 @@ class BargeInSettings:
     echo_margin_db: float = 10.0
     """A frame counts as speech only if the canceller removed less than this from it: most of
     the microphone's sound is then not the reply's echo."""
+    linear_margin_db: float | None = None
+    """With a number: a frame also counts as speech when the linear echo filter's output (which
+    does not suppress the person as AEC3 does) stands this far above the residual that filter
+    usually leaves, and is above `speech_dbfs`. None: AEC3's output alone decides."""
     min_speech_s: float = 0.12
     """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
     window_s: float = 0.2
@@ -198,6 +202,10 @@ class FrameLevels:
     """The microphone."""
     cleaned_dbfs: float
     """The microphone after echo cancelling."""
+    linear_dbfs: float | None = None
+    """The microphone minus the linear echo estimate (None without a linear filter)."""
+    linear_usual_db: float = 0.0
+    """The residual the linear filter usually leaves, dB against the microphone."""
 
 
 class InterruptionDetector:
@@ -209,6 +217,7 @@ class InterruptionDetector:
         self._needed = max(1, round(settings.min_speech_s * 100))
         self._near = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
+        self._linear = np.zeros(0, np.int16)
         self._near_levels: deque[float] = deque()
         """Levels of microphone frames whose echo-cancelled frame has not come yet."""
         self._held = 0
@@ -226,19 +235,32 @@ class InterruptionDetector:
         self._held = 0
         self._near = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
+        self._linear = np.zeros(0, np.int16)
         self._near_levels.clear()
         self.history = []
 
-    def feed(self, near: np.ndarray, cleaned: np.ndarray) -> bool:
+    def feed(
+        self,
+        near: np.ndarray,
+        cleaned: np.ndarray,
+        linear: np.ndarray | None = None,
+        linear_usual_db: float = 0.0,
+    ) -> bool:
         """Add microphone audio and the echo-cancelled audio made of it (which may lag by up
-        to a frame); True when they complete an interruption."""
+        to a frame), and the linear filter's output (as long as `cleaned`) with the residual it
+        usually leaves; True when they complete an interruption."""
         self._near, near_levels = _levels(self._near, near)
         self._near_levels.extend(near_levels)
         self._cleaned, levels = _levels(self._cleaned, cleaned)
+        linear_levels: list[float | None] = [None] * len(levels)
+        if linear is not None:
+            self._linear, found_levels = _levels(self._linear, linear)
+            linear_levels = [*found_levels, *linear_levels][: len(levels)]
         found = False
-        for level in levels:
+        for level, linear_level in zip(levels, linear_levels, strict=True):
             mic = self._near_levels.popleft() if self._near_levels else level
-            found = self.step(FrameLevels(mic, level)) or found
+            frame = FrameLevels(mic, level, linear_level, linear_usual_db)
+            found = self.step(frame) or found
         return found
 
     def step(self, levels: FrameLevels) -> bool:
@@ -255,10 +277,20 @@ class InterruptionDetector:
 
     def sounds_like_person(self, levels: FrameLevels) -> bool:
         """The frame may be the person: loud enough after cancelling, and mostly not the
-        reply's echo."""
-        return (
-            levels.cleaned_dbfs > self._settings.speech_dbfs
+        reply's echo (by AEC3, or with `linear_margin_db` by the linear filter)."""
+        speech = self._settings.speech_dbfs
+        if (
+            levels.cleaned_dbfs > speech
             and levels.cleaned_dbfs > levels.near_dbfs - self._settings.echo_margin_db
+        ):
+            return True
+        margin = self._settings.linear_margin_db
+        linear = levels.linear_dbfs
+        return (
+            margin is not None
+            and linear is not None
+            and linear > speech
+            and linear - levels.near_dbfs > levels.linear_usual_db + margin
         )
 
 

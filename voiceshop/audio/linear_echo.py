@@ -66,6 +66,11 @@ class LinearEchoFilter:
         self.frozen = False
         """True: the filter subtracts but does not learn."""
 
+    @property
+    def usual_db(self) -> float:
+        """The residual the filter usually leaves, dB against the microphone (0 untrained)."""
+        return self._usual_db
+
     def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         """The microphone with the echo estimate subtracted, for whole 10 ms blocks so far."""
         if len(near) != len(far):
