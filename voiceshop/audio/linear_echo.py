@@ -103,7 +103,7 @@ class LinearEchoFilter:
 
         The usual residual (error against microphone, in dB) is tracked while the filter learns;
         while it is held, the usual figure creeps up, so a room that changed is learnt again."""
-        residual = 10 * np.log10((np.mean(error**2) + 1e-12) / (np.mean(near**2) + 1e-12))
+        residual = float(10 * np.log10((np.mean(error**2) + 1e-12) / (np.mean(near**2) + 1e-12)))
         if residual > self._usual_db + _DOUBLE_TALK_DB:
             self._usual_db += _RELEARN_DB
             return True
