@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 import threading
@@ -35,7 +34,7 @@ import numpy as np
 
 from support.barge_in_mix import FirstTurnRecognizer, OneReply
 from support.pulse import PulseUnavailable, VirtualMicrophone
-from support.stats import word_error_rate
+from support.stats import word_error_rate, words
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
@@ -136,12 +135,6 @@ def speech_lead_s(path: Path) -> float:
     return float(loud[0]) / 100 if len(loud) else 0.0
 
 
-def normal(text: str) -> list[str]:
-    numbers = {"2": "two", "3": "three", "5": "five"}
-    words = re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("what's", "whats")).split()
-    return [numbers.get(w, w) for w in words]
-
-
 class Bench:
     def __init__(self, server: VirtualMicrophone, settings: BargeInSettings) -> None:
         from voiceshop.recognizer import RecognizerSettings, load_recognizer
@@ -207,7 +200,7 @@ class Bench:
                 if self.player.current is not None:
                     trial.output_latency_ms = self.player.current.latency_s * 1000
             trial.understood = (
-                bool(trial.heard) and word_error_rate(normal(said), normal(trial.heard)) <= 0.25
+                bool(trial.heard) and word_error_rate(words(said), words(trial.heard)) <= 0.25
             )
         return trial
 

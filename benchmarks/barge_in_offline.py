@@ -41,7 +41,7 @@ from support.barge_in_mix import (
     run_trial,
     score,
 )
-from support.stats import word_error_rate
+from support.stats import word_error_rate, words
 from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.types import ENGINE_RATE, Chunk
 from voiceshop.language import load_language
@@ -132,7 +132,7 @@ def understood_alone(people: Sequence[Utterance], recognizer: Recognizer) -> lis
         heard = heard or recognizer.flush()
         recognizer.reset()
         text = heard.text if heard is not None else ""
-        understood.append(bool(text) and word_error_rate(person.text, text) <= 0.25)
+        understood.append(bool(text) and word_error_rate(words(person.text), words(text)) <= 0.25)
     return understood
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from support.fakes import FeedOnlyRecognizer
-from support.stats import word_error_rate
+from support.stats import word_error_rate, words
 from voiceshop.audio.echo import (
     FRAME,
     BargeInSettings,
@@ -128,7 +128,7 @@ class Outcome:
             person is not None
             and self.detected
             and bool(self.heard)
-            and word_error_rate(person.text, self.heard) <= 0.25
+            and word_error_rate(words(person.text), words(self.heard)) <= 0.25
         )
 
     @property
