@@ -173,14 +173,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     variants = [
-        ("linear echo estimate heard, default detector", base),
-        (
-            "baseline: AEC3 output heard, default detector",
-            replace(base, linear_for_recognizer=False),
-        ),
+        ("default: linear echo heard, AEC3 output judged", base),
+        ("baseline: AEC3 output heard and judged", replace(base, linear_for_recognizer=False)),
     ]
     if tuned != base:
-        variants.append(("linear echo estimate heard, tuned detector", tuned))
+        variants.append(("tuned on tune", tuned))
     print(
         "\n| split, variant | detected | understood | false stops (per 50) "
         "| stop ms median / p90 |\n|---|---|---|---|---|"
