@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 import threading
@@ -33,14 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
+from support.barge_in_mix import FirstTurnRecognizer, OneReply
 from support.pulse import PulseUnavailable, VirtualMicrophone
-from support.stats import word_error_rate
+from support.stats import word_error_rate, words
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
-from voiceshop.dialog.conversation import Reply
 from voiceshop.language import load_language
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
+from voiceshop.recognizer.base import Vocabulary
 from voiceshop.speaker.playback import DevicePlayer, Playback, Sound
 from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, VoiceLoop
@@ -109,44 +108,6 @@ class RoomPlayer(DevicePlayer):
         return playback
 
 
-class FirstTurnRecognizer(Recognizer):
-    """Answers the first chunk with a fixed transcript (so the agent replies at once), then is
-    the real recognizer."""
-
-    def __init__(self, real: Recognizer) -> None:
-        self._real = real
-        self._triggered = False
-
-    def feed(self, chunk: Chunk) -> Transcript | None:
-        if not self._triggered:
-            self._triggered = True
-            return Transcript("trigger", confidence=1.0)
-        return self._real.feed(chunk)
-
-    def partial(self) -> str:
-        return self._real.partial() if self._triggered else ""
-
-    def flush(self) -> Transcript | None:
-        return self._real.flush()
-
-    def reset(self) -> None:
-        self._real.reset()
-
-
-class OneReply:
-    """Says `reply` to the trigger; ends the conversation on whatever is heard next."""
-
-    def __init__(self, reply: str) -> None:
-        self._reply = reply
-        self.heard: list[str] = []
-
-    def respond(self, text: str, confidence: float) -> Reply:
-        if text == "trigger":
-            return Reply(self._reply)
-        self.heard.append(text)
-        return Reply("", end_conversation=True)
-
-
 @dataclass
 class Trial:
     wav: str
@@ -172,12 +133,6 @@ def speech_lead_s(path: Path) -> float:
     frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
     loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 10 ** (-40 / 20))
     return float(loud[0]) / 100 if len(loud) else 0.0
-
-
-def normal(text: str) -> list[str]:
-    numbers = {"2": "two", "3": "three", "5": "five"}
-    words = re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("what's", "whats")).split()
-    return [numbers.get(w, w) for w in words]
 
 
 class Bench:
@@ -245,7 +200,7 @@ class Bench:
                 if self.player.current is not None:
                     trial.output_latency_ms = self.player.current.latency_s * 1000
             trial.understood = (
-                bool(trial.heard) and word_error_rate(normal(said), normal(trial.heard)) <= 0.25
+                bool(trial.heard) and word_error_rate(words(said), words(trial.heard)) <= 0.25
             )
         return trial
 

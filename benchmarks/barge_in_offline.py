@@ -3,14 +3,11 @@ through the voice loop on the audio's own clock (no sound device, no real time).
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.barge_in_offline [--interruptions N] [--replies N]
 
-Each trial is one reply (espeak-ng through `Pyttsx3Speaker.synthesize`, as `listen --barge-in`
-makes it) reaching the microphone through a simulated room (delay, level, an exponentially
-decaying noise impulse response) over a little microphone noise; in an interruption trial a
-speech fixture (scripts/fixtures.yaml: several voices, speeds and noise levels) starts during the
-reply. `VoiceLoop` runs in barge-in mode exactly as at the microphone: WebRTC AEC3 fed with the
-reply's reference, the interruption detector, the pre-roll and the Whisper recognizer; stopping
-the reply stops its echo from then on. The canceller has heard one earlier reply in the same room
-(a conversation in progress).
+Each trial (`support.barge_in_mix`) is one reply (espeak-ng through `Pyttsx3Speaker.synthesize`,
+as `listen --barge-in` makes it) reaching the microphone through a simulated room; in an
+interruption trial a speech fixture (scripts/fixtures.yaml: several voices, speeds and noise
+levels) starts during the reply. `VoiceLoop` runs in barge-in mode exactly as at the microphone,
+with the Whisper recognizer.
 
 Trials are split into tune and check halves by `SPLIT_SEED`: the speech fixtures by name, the
 uninterrupted replies by number. The detector's thresholds are chosen on tune from the frames the
@@ -24,139 +21,38 @@ import argparse
 import itertools
 import statistics
 import tempfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from benchmarks.barge_in import REPLIES, FirstTurnRecognizer, OneReply
-from support.fakes import FeedOnlyRecognizer
-from support.stats import word_error_rate
-from voiceshop.audio.echo import (
-    FRAME,
-    BargeInSettings,
-    EchoCanceller,
-    FrameLevels,
-    InterruptionDetector,
+from benchmarks.barge_in import REPLIES
+from support.barge_in_mix import (
+    BLOCK,
+    NEVER,
+    Deaf,
+    Outcome,
+    Utterance,
+    make_trials,
+    onset,
+    replayed,
+    run_trial,
+    score,
 )
-from voiceshop.audio.gate import MicGate, TimedChunk
+from support.stats import word_error_rate, words
+from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.types import ENGINE_RATE, Chunk
 from voiceshop.language import load_language
 from voiceshop.recognizer.base import Recognizer, Transcript
-from voiceshop.speaker.base import Speaker, SpeechPlayback
-from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, VoiceLoop
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "scripts" / "fixtures.yaml"
 FIXTURE_SETS = ("tests", "answers", "codes", "barge_in")
 OTHER_SOUNDS = {"cough_before", "background_before"}
 """Fixtures with another sound before the speech: left out (its start is not the person's)."""
-SPLIT_SEED = 18
-BLOCK = 480
-"""Samples per microphone chunk (30 ms): whole canceller frames, so that each detector frame
-falls in one known chunk."""
-DELAYS_MS = (20.0, 150.0)
-ECHO_DB = (-20.0, -6.0)
-"""The reply's level at the microphone relative to the reply as synthesised."""
-RT60_S = (0.1, 0.4)
-PERSON_DB = (-12.0, -3.0)
-"""The person's level relative to the fixture (which peaks near full scale)."""
-NOISE_DBFS = -65.0
-"""The microphone's own noise."""
-OUTPUT_LATENCY_S = 0.03
-"""Sound already sent to the device when the reply is stopped still plays for this long."""
-LISTEN_AFTER_S = 2.0
-"""Audio after the person's last sound (for the recognizer's end of utterance)."""
 MAX_FALSE_PER_50 = 1.0
-
-
-@dataclass(frozen=True)
-class Utterance:
-    name: str
-    text: str
-    samples: np.ndarray
-    onset: int
-    """Samples before the speech starts (see `onset`)."""
-
-
-@dataclass(frozen=True)
-class Room:
-    delay_ms: float
-    echo_db: float
-    rt60_s: float
-    seed: int
-
-    def echo(self, reply: np.ndarray) -> np.ndarray:
-        """`reply` as the microphone hears it (float samples, delayed and reverberated)."""
-        rng = np.random.default_rng(self.seed)
-        taps = max(1, round(self.rt60_s * ENGINE_RATE))
-        t = np.arange(taps) / ENGINE_RATE
-        response = rng.standard_normal(taps) * np.exp(-6.9 * t / self.rt60_s)
-        response[0] += 3.0
-        response *= 10 ** (self.echo_db / 20) / np.sqrt((response**2).sum())
-        delay = np.zeros(round(self.delay_ms * ENGINE_RATE / 1000))
-        return np.concatenate([delay, np.convolve(reply.astype(np.float64), response)])
-
-
-@dataclass(frozen=True)
-class Trial:
-    number: int
-    reply: int
-    warmup: int
-    """The reply the canceller heard before, in the same room."""
-    room: Room
-    person: Utterance | None
-    offset_s: float = 0.0
-    """When the person's WAV starts, after the reply started."""
-    person_db: float = 0.0
-    split: str = "tune"
-
-
-@dataclass
-class Outcome:
-    trial: Trial
-    stopped_at: int | None = None
-    """Sample (from the reply's start) at which the loop stopped the reply."""
-    heard: str = ""
-    frames: list[FrameLevels] = field(default_factory=list)
-
-    @property
-    def onset(self) -> int | None:
-        """Sample (from the reply's start) of the person's first sound."""
-        person = self.trial.person
-        if person is None:
-            return None
-        return round(self.trial.offset_s * ENGINE_RATE) + person.onset
-
-    @property
-    def detected(self) -> bool:
-        onset = self.onset
-        return onset is not None and self.stopped_at is not None and self.stopped_at >= onset
-
-    @property
-    def false_stop(self) -> bool:
-        """Stopped with nobody speaking (yet)."""
-        onset = self.onset
-        return self.stopped_at is not None and (onset is None or self.stopped_at < onset)
-
-    @property
-    def understood(self) -> bool:
-        person = self.trial.person
-        return (
-            person is not None
-            and self.detected
-            and bool(self.heard)
-            and word_error_rate(person.text, self.heard) <= 0.25
-        )
-
-    @property
-    def stop_ms(self) -> float | None:
-        onset = self.onset
-        if not self.detected or onset is None or self.stopped_at is None:
-            return None
-        return (self.stopped_at - onset) * 1000 / ENGINE_RATE
 
 
 def utterances(fixtures: Path = FIXTURES, sets: Sequence[str] = FIXTURE_SETS) -> list[Utterance]:
@@ -181,16 +77,6 @@ def utterances(fixtures: Path = FIXTURES, sets: Sequence[str] = FIXTURE_SETS) ->
     return found
 
 
-def onset(samples: np.ndarray, lead_s: float) -> int:
-    """First sample of the speech: the first 10 ms frame from `lead_s` on (the silence or
-    noise the fixture was made with before it) within 30 dB of the loudest frame."""
-    frames = samples[: len(samples) // FRAME * FRAME].astype(np.float64).reshape(-1, FRAME)
-    power = (frames**2).mean(axis=1) + 1e-9
-    first = round(lead_s * 100)
-    loud = np.flatnonzero(power[first:] > power.max() * 10 ** (-30 / 10))
-    return (first + int(loud[0])) * FRAME if len(loud) else first * FRAME
-
-
 def synthesized_replies(texts: Sequence[str] = REPLIES) -> list[np.ndarray]:
     """Each reply as `listen --barge-in` would play it, at 16 kHz."""
     import soxr
@@ -210,274 +96,11 @@ def synthesized_replies(texts: Sequence[str] = REPLIES) -> list[np.ndarray]:
     return out
 
 
-def make_trials(
-    people: Sequence[Utterance],
-    replies: Sequence[np.ndarray],
-    interruptions: int,
-    quiet: int,
-    seed: int = SPLIT_SEED,
-) -> list[Trial]:
-    """`interruptions` trials cycling through `people`, and `quiet` replies nobody interrupts;
-    rooms, offsets and levels drawn from `seed`. Half the people (by name) and half the quiet
-    replies are "tune", the rest "check"."""
-    rng = np.random.default_rng(seed)
-    names = sorted(p.name for p in people)
-    tune_names = set(rng.permutation(names)[: len(names) // 2].tolist())
-    quiet_tune = set(rng.permutation(quiet)[: quiet // 2].tolist())
-    trials = []
-    for number in range(interruptions + quiet):
-        reply = int(rng.integers(len(replies)))
-        room = Room(
-            float(rng.uniform(*DELAYS_MS)),
-            float(rng.uniform(*ECHO_DB)),
-            float(rng.uniform(*RT60_S)),
-            seed * 10_000 + number,
-        )
-        trial = Trial(number, reply, (reply + 1) % len(replies), room, None)
-        if number < interruptions:
-            person = people[number % len(people)]
-            latest = max(0.3, len(replies[reply]) / ENGINE_RATE - 1.0)
-            trial = replace(
-                trial,
-                person=person,
-                offset_s=float(rng.uniform(0.3, latest)),
-                person_db=float(rng.uniform(*PERSON_DB)),
-                split="tune" if person.name in tune_names else "check",
-            )
-        else:
-            trial = replace(
-                trial, split="tune" if number - interruptions in quiet_tune else "check"
-            )
-        trials.append(trial)
-    return trials
-
-
-class _Playback:
-    """A reply 'playing' on the simulated clock."""
-
-    def __init__(self, room: _Simulation, reference: np.ndarray) -> None:
-        self._room = room
-        self._reference = reference
-
-    @property
-    def reference(self) -> np.ndarray:
-        return self._reference
-
-    @property
-    def started_at(self) -> float | None:
-        start = self._room.reply_at
-        return None if start is None else start / ENGINE_RATE
-
-    @property
-    def underflows(self) -> int:
-        return 0
-
-    def done(self) -> bool:
-        return self._room.reply_done()
-
-    def stop(self) -> None:
-        self._room.stop_reply()
-
-    def close(self) -> None:
-        pass
-
-
-class _Simulation(Speaker):
-    """The room: speaks the trial's reply when asked (as the loop's speaker) and makes the
-    microphone's chunks from it and the person (as the loop's source)."""
-
-    def __init__(self, trial: Trial, reply: np.ndarray, rng: np.random.Generator) -> None:
-        self.trial = trial
-        self._reply = reply
-        self._echo = trial.room.echo(reply)
-        self._rng = rng
-        self.position = 0
-        self.reply_at: int | None = None
-        self.stopped_at: int | None = None
-        self._started = False
-
-    def say(self, text: str) -> None:
-        """Replies said without barge-in (the loop's answer after an interruption): unheard."""
-
-    def start(self, text: str) -> SpeechPlayback | None:
-        if self._started or not text:
-            return None
-        self._started = True
-        self.reply_at = self.position
-        return _Playback(self, self._reply)
-
-    def close(self) -> None:
-        pass
-
-    def stop_reply(self) -> None:
-        assert self.reply_at is not None
-        self.stopped_at = self.position - self.reply_at
-        played = self.stopped_at + round(OUTPUT_LATENCY_S * ENGINE_RATE)
-        self._echo = self.trial.room.echo(self._reply[: max(0, played)])
-
-    def reply_done(self) -> bool:
-        if self.stopped_at is not None or self.reply_at is None:
-            return self.stopped_at is not None
-        return self.position - self.reply_at >= len(self._reply)
-
-    def end(self) -> int:
-        """Where the microphone audio ends (from the reply's start)."""
-        person = self.trial.person
-        if person is None:
-            return len(self._echo) + BLOCK
-        start = round(self.trial.offset_s * ENGINE_RATE)
-        return max(len(self._reply), start + len(person.samples)) + round(
-            LISTEN_AFTER_S * ENGINE_RATE
-        )
-
-    def chunks(self) -> Iterator[TimedChunk]:
-        """Microphone chunks: silence until the reply starts, then echo, person and noise."""
-        while self.reply_at is None or self.position - self.reply_at < self.end():
-            start = self.position
-            block = self._rng.standard_normal(BLOCK) * 32768 * 10 ** (NOISE_DBFS / 20)
-            if self.reply_at is not None:
-                block += self._slice(self._echo, start - self.reply_at)
-                block += self._person(start - self.reply_at)
-            self.position += BLOCK
-            pcm = np.clip(np.round(block), -32768, 32767).astype(np.int16)
-            yield TimedChunk(pcm.tobytes(), captured_at=self.position / ENGINE_RATE)
-
-    def _person(self, at: int) -> np.ndarray:
-        person = self.trial.person
-        if person is None:
-            return np.zeros(BLOCK)
-        start = round(self.trial.offset_s * ENGINE_RATE)
-        gain = 10 ** (self.trial.person_db / 20)
-        return self._slice(person.samples.astype(np.float64) * gain, at - start)
-
-    @staticmethod
-    def _slice(signal: np.ndarray, at: int) -> np.ndarray:
-        out = np.zeros(BLOCK)
-        lo, hi = max(at, 0), min(at + BLOCK, len(signal))
-        if hi > lo:
-            out[lo - at : hi - at] = signal[lo:hi]
-        return out
-
-
-class Deaf(FeedOnlyRecognizer):
-    """Hears nothing (the warm-up reply)."""
-
-
-def run_trial(
-    trial: Trial,
-    replies: Sequence[np.ndarray],
-    settings: BargeInSettings,
-    recognizer: Recognizer,
-) -> Outcome:
-    """One trial through `VoiceLoop`, after a warm-up reply that trains the canceller (played
-    out whatever `settings` would decide on it, so that the trial starts from the same canceller
-    for every candidate and replaying its frames stays exact)."""
-    canceller = EchoCanceller()
-    warm = replace(trial, person=None, reply=trial.warmup)
-    _loop(warm, replies[trial.warmup], NEVER, Deaf(), canceller)
-    return _loop(trial, replies[trial.reply], settings, recognizer, canceller)
-
-
-def _loop(
-    trial: Trial,
-    reply: np.ndarray,
-    settings: BargeInSettings,
-    recognizer: Recognizer,
-    canceller: EchoCanceller,
-) -> Outcome:
-    simulation = _Simulation(trial, reply, np.random.default_rng(trial.room.seed))
-    outcome = Outcome(trial)
-    detector = InterruptionDetector(settings)
-
-    def on_event(event: LoopEvent) -> None:
-        if isinstance(event, Heard) and event.transcript.text != "trigger":
-            outcome.heard = outcome.heard or event.transcript.text
-        elif isinstance(event, BargedIn):
-            outcome.frames = list(detector.history)
-
-    loop = VoiceLoop(
-        simulation.chunks(),
-        FirstTurnRecognizer(recognizer),
-        OneReply("reply"),
-        simulation,
-        MicGate(),
-        on_event,
-        LoopSettings(barge_in=settings),
-        canceller=canceller,
-        clock=lambda: simulation.position / ENGINE_RATE,
-        detector=detector,
-    )
-    loop.run()
-    recognizer.reset()
-    outcome.stopped_at = simulation.stopped_at
-    if not outcome.frames:
-        outcome.frames = list(detector.history)
-    return outcome
-
-
-NEVER = BargeInSettings(enabled=True, speech_dbfs=100.0)
-"""Detects nothing: the reply plays out, and the detector's history holds every frame."""
-
-
-def first_stop(frames: Sequence[FrameLevels], settings: BargeInSettings) -> int | None:
-    """Sample (from the reply's start) at which `settings` would stop the reply, replaying
-    the frames through a fresh detector: the end of the microphone chunk that completed the
-    interruption."""
-    detector = InterruptionDetector(settings)
-    for index, levels in enumerate(frames):
-        if detector.step(levels):
-            return (index * FRAME // BLOCK + 1) * BLOCK
-    return None
-
-
-@dataclass(frozen=True)
-class Score:
-    detected: int
-    interruptions: int
-    false_stops: int
-    quiet: int
-    understood: int = 0
-    stop_ms: tuple[float, ...] = ()
-
-    @property
-    def false_per_50(self) -> float:
-        return self.false_stops * 50 / max(1, self.quiet)
-
-    def row(self, name: str, heard: bool = True) -> str:
-        n = max(1, self.interruptions)
-        stops = sorted(self.stop_ms)
-        median = f"{statistics.median(stops):.0f}" if stops else "-"
-        p90 = f"{stops[min(len(stops) - 1, int(0.9 * len(stops)))]:.0f}" if stops else "-"
-        understood = f"{self.understood}/{n} ({100 * self.understood / n:.0f} %)" if heard else "-"
-        return (
-            f"| {name} | {self.detected}/{n} ({100 * self.detected / n:.0f} %) | {understood} "
-            f"| {self.false_stops} in {self.quiet} ({self.false_per_50:.1f}) "
-            f"| {median} / {p90} |"
-        )
-
-
-def score(outcomes: Sequence[Outcome]) -> Score:
-    interrupted = [o for o in outcomes if o.trial.person is not None]
-    quiet = [o for o in outcomes if o.trial.person is None]
-    return Score(
-        detected=sum(o.detected for o in interrupted),
-        interruptions=len(interrupted),
-        false_stops=sum(o.false_stop for o in outcomes),
-        quiet=len(quiet),
-        understood=sum(o.understood for o in interrupted),
-        stop_ms=tuple(o.stop_ms for o in interrupted if o.stop_ms is not None),
-    )
-
-
-def replayed(outcomes: Sequence[Outcome], settings: BargeInSettings) -> list[Outcome]:
-    """The outcomes' stops as `settings` would have decided them (nothing heard)."""
-    return [Outcome(o.trial, first_stop(o.frames, settings), "", o.frames) for o in outcomes]
-
-
-CANDIDATES: dict[str, tuple[float, ...]] = {
+CANDIDATES: dict[str, tuple[float | None, ...]] = {
     "speech_dbfs": (-50.0, -45.0, -40.0, -35.0),
     "echo_margin_db": (6.0, 10.0, 15.0, 40.0),
     "min_speech_s": (0.05, 0.08, 0.12),
+    "linear_margin_db": (None, 6.0, 10.0, 15.0),
 }
 
 
@@ -509,7 +132,7 @@ def understood_alone(people: Sequence[Utterance], recognizer: Recognizer) -> lis
         heard = heard or recognizer.flush()
         recognizer.reset()
         text = heard.text if heard is not None else ""
-        understood.append(bool(text) and word_error_rate(person.text, text) <= 0.25)
+        understood.append(bool(text) and word_error_rate(words(person.text), words(text)) <= 0.25)
     return understood
 
 
@@ -545,18 +168,33 @@ def main(argv: list[str] | None = None) -> int:
     for split in ("tune", "check"):
         names = {o.trial.person.name for o in heard if o.trial.person and o.trial.split == split}
         alone = understood_alone([p for p in people if p.name in names], recognizer)
-        print(f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing")
-    rows = []
-    for split in ("tune", "check"):
-        some = [o for o in heard if o.trial.split == split]
-        for name, settings in (("baseline", base), ("tuned", tuned)):
-            rows.append(_evaluate(f"{split}, {name}", some, replies, settings, recognizer))
+        print(
+            f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing",
+            flush=True,
+        )
+    variants = [
+        ("default: linear echo heard, AEC3 output judged", base),
+        ("baseline: AEC3 output heard and judged", replace(base, linear_for_recognizer=False)),
+    ]
+    if tuned != base:
+        variants.append(("tuned on tune", tuned))
     print(
-        "\n| split, detector | detected | understood | false stops (per 50) "
+        "\n| split, variant | detected | understood | false stops (per 50) "
         "| stop ms median / p90 |\n|---|---|---|---|---|"
     )
-    print("\n".join(rows))
+    for split in ("tune", "check"):
+        print(HALF_DUPLEX_ROW.format(split=split))
+    for name, settings in variants:
+        for split in ("tune", "check"):
+            some = [o for o in heard if o.trial.split == split]
+            print(_evaluate(f"{split}, {name}", some, replies, settings, recognizer), flush=True)
     return 0
+
+
+HALF_DUPLEX_ROW = (
+    "| {split}, half-duplex (microphone muted while the reply plays) | 0 | 0 | 0 | - |"
+)
+"""Half-duplex by construction: no reply is stopped and nothing said over one is heard."""
 
 
 def _evaluate(
@@ -575,7 +213,7 @@ def _evaluate(
     ]
     for outcome in outcomes:
         if outcome.trial.person and not outcome.understood:
-            print(f"  {name}: {_missed(outcome)}", flush=True)
+            print(f"    {name}: {_missed(outcome)}", flush=True)
     return score(outcomes).row(name)
 
 

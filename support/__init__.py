@@ -7,6 +7,8 @@ benchmarks/ (tests/test_import_directions.py checks it).
 
 - `replay`: the replay harness (WAV turns through the production voice loop) and `add_history`;
 - `pulse`: the PulseAudio virtual microphone;
+- `barge_in_mix`: a simulated room where a person speaks over the agent's reply, run through the
+  voice loop on the audio's own clock;
 - `postgres_cluster`, `raw_sql`: a throwaway PostgreSQL server, and raw rows of a database;
 - `stats`: percentiles and word errors;
 - `fakes`: stand-ins such as a clock that moves only when told to.

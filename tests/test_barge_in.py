@@ -117,6 +117,31 @@ def test_a_person_over_a_quietly_cancelled_echo_is_an_interruption() -> None:
     assert RATE <= found * BLOCK <= RATE + 0.2 * RATE  # within 200 ms of the person's start
 
 
+def test_a_person_aec3_suppressed_counts_when_the_linear_filter_left_them_standing_out() -> None:
+    echo = speechlike(2.0, seed=1)
+    person = speechlike(1.0, seed=2, level=3000.0)  # about 8 dB under the echo
+    near = echo.copy()
+    near[RATE : 2 * RATE] += person
+    suppressed = np.zeros_like(near)  # AEC3 suppressed everything, the person too
+    linear = echo // 30  # the filter usually leaves the echo 30 dB down
+    linear[RATE:] += person
+
+    def first(settings: BargeInSettings) -> int:
+        detector = InterruptionDetector(settings)
+        for i in range(0, len(near), BLOCK):
+            chunk = slice(i, i + BLOCK)
+            if detector.feed(near[chunk], suppressed[chunk], linear[chunk], -30.0):
+                return i
+        return -1
+
+    assert first(BargeInSettings(linear_margin_db=None)) == -1  # AEC3's output alone decides
+    found = first(BargeInSettings(linear_margin_db=10.0))
+    assert RATE <= found <= RATE + 0.2 * RATE
+    # an untrained filter (its usual residual 0 dB) leaves everything: nothing stands out
+    detector = InterruptionDetector(BargeInSettings(linear_margin_db=10.0))
+    assert not detector.feed(near, suppressed, near, 0.0)
+
+
 def test_nothing_is_decided_while_held_after_an_underrun() -> None:
     person = speechlike(1.0, seed=2)
     detector = InterruptionDetector(BargeInSettings(hold_after_underrun_s=0.5))

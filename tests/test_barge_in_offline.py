@@ -1,5 +1,6 @@
-"""The offline barge-in evaluation on a tiny mix: one reply with a person speaking over it and one
-nobody interrupts, through the real voice loop on the audio's clock (a fake recognizer)."""
+"""The simulated barge-in room (support/barge_in_mix.py, which benchmarks.barge_in_offline scores)
+on a tiny mix: one reply with a person speaking over it and one nobody interrupts, through the
+real voice loop on the audio's clock (a fake recognizer)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.barge_in_offline import (
+from support.barge_in_mix import (
     Deaf,
     Room,
     Trial,
@@ -21,6 +22,7 @@ from benchmarks.barge_in_offline import (
     score,
 )
 from support.fakes import FeedOnlyRecognizer
+from support.stats import word_error_rate, words
 from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.types import Chunk
 from voiceshop.recognizer.base import Transcript
@@ -109,3 +111,11 @@ def test_trials_split_the_people_by_name_into_tune_and_check(
     quiet = [t.split for t in trials if t.person is None]
     assert sorted(quiet) == ["check"] * 3 + ["tune"] * 3
     assert trials == make_trials(people, replies, interruptions=12, quiet=6, seed=3)
+
+
+def test_words_are_compared_in_normal_form_so_punctuation_case_and_digits_do_not_count() -> None:
+    assert word_error_rate(words("yes please"), words("Yes, please.")) == 0
+    assert word_error_rate(words("one two three four"), words("1-2-3-4.")) == 0
+    assert word_error_rate(words("the large brown eggs"), words("Orange brown eggs.")) == 0.5
+    with pytest.raises(TypeError, match="lists of words"):
+        word_error_rate("sure", "Sure.")

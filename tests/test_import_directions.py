@@ -78,7 +78,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("tests.test_answer_recordings", "benchmarks.accuracy_answers"): "answer listener",
     ("tests.test_coffee_recordings", "benchmarks.accuracy_coffee"): "coffee listener",
     ("tests.test_matcher", "benchmarks.perturbed_queries"): "perturbed queries",
-    ("tests.test_barge_in_offline", "benchmarks.barge_in_offline"): "the offline barge-in run",
     ("tests.test_kill_nine", "benchmarks.kill_nine"): "the kill -9 run",
     ("tests.test_shared_cart", "benchmarks.concurrency"): "the concurrency round",
     ("tests.test_benchmark_report", "benchmarks.report"): "the results table",

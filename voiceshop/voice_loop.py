@@ -179,6 +179,18 @@ class _Cleaned(Chunk):
     """Audio that already went through the echo canceller (the pre-roll of a barge-in)."""
 
 
+@dataclass(frozen=True)
+class _Cancelled:
+    """One microphone chunk after echo cancelling."""
+
+    heard: _Cleaned
+    """What the recognizer hears (see `BargeInSettings.linear_for_recognizer`)."""
+    suppressed: np.ndarray
+    """AEC3's output (echo cancelled and suppressed), which the detector judges."""
+    linear: np.ndarray | None
+    """The linear filter's output (None without one)."""
+
+
 def _ignore(_event: LoopEvent) -> None:
     """The default event handler."""
 
@@ -235,7 +247,8 @@ class VoiceLoop:
         self._barge_in = self._settings.barge_in
         self._canceller = None
         if self._barge_in.enabled:
-            self._canceller = canceller or EchoCanceller()
+            linear = self._barge_in.linear_for_recognizer
+            self._canceller = canceller or EchoCanceller(linear=linear)
         self._detector = detector or InterruptionDetector(self._barge_in)
         self._reference: ReplyReference | None = None
         """The latest reply, for the echo canceller."""
@@ -325,7 +338,7 @@ class VoiceLoop:
             # start a stoppable reply) and earcons
             chunk = self._gate.filter(chunk)
             if self._canceller is not None:
-                chunk = self._cancel_echo(chunk)
+                chunk = self._cancel_echo(chunk).heard
         self._speech_s += _seconds_above(chunk, self._settings.speech_dbfs)
         self._status(Level(_dbfs(chunk)))
         if not self._heard_speech and self._speech_s >= self._settings.min_speech_s:
@@ -467,6 +480,7 @@ class VoiceLoop:
         echo-cancelled pre-roll to hear then (empty when the reply played out)."""
         self._detector.reset()
         self._reference = None
+        self._freeze_linear(False)
         kept: deque[_Cleaned] = deque()
         kept_samples = 0
         most = round(self._barge_in.preroll_s * ENGINE_FORMAT.rate)
@@ -481,14 +495,15 @@ class VoiceLoop:
                     break
                 if self._reference is None and playback.started_at is not None:
                     self._reference = ReplyReference(playback.reference, playback.started_at)
-                cleaned = self._cancel_echo(chunk)
-                kept.append(cleaned)
-                kept_samples += len(cleaned.pcm) // 2
+                cancelled = self._cancel_echo(chunk)
+                kept.append(cancelled.heard)
+                kept_samples += len(cancelled.heard.pcm) // 2
                 while kept_samples - len(kept[0].pcm) // 2 >= most:
                     kept_samples -= len(kept.popleft().pcm) // 2
                 near = np.frombuffer(chunk.pcm, np.int16)
-                if self._detector.feed(near, np.frombuffer(cleaned.pcm, np.int16)):
+                if self._detector.feed(near, cancelled.suppressed, *self._linear_levels(cancelled)):
                     playback.stop()
+                    self._freeze_linear(True)
                     stopped_at = self._clock()
                     if self._reference is not None:
                         self._reference.stop_at(stopped_at)
@@ -500,8 +515,9 @@ class VoiceLoop:
         finally:
             playback.close()
 
-    def _cancel_echo(self, chunk: Chunk) -> _Cleaned:
-        """The chunk with the latest reply's echo removed."""
+    def _cancel_echo(self, chunk: Chunk) -> _Cancelled:
+        """The chunk with the latest reply's echo removed, for the recognizer and the
+        detector."""
         assert self._canceller is not None
         near = np.frombuffer(chunk.pcm, np.int16)
         captured_at = chunk.captured_at if isinstance(chunk, TimedChunk) else self._clock()
@@ -509,7 +525,26 @@ class VoiceLoop:
             far = np.zeros(len(near), np.int16)
         else:
             far = self._reference.segment(captured_at, len(near))
-        return _Cleaned(self._canceller.process(near, far).tobytes(), chunk.fmt)
+        cancelled = self._canceller.cancel(near, far)
+        heard = cancelled.suppressed
+        if self._barge_in.linear_for_recognizer and cancelled.linear is not None:
+            heard = cancelled.linear
+        return _Cancelled(
+            _Cleaned(heard.tobytes(), chunk.fmt), cancelled.suppressed, cancelled.linear
+        )
+
+    def _linear_levels(self, cancelled: _Cancelled) -> tuple[np.ndarray | None, float]:
+        """The linear filter's output for the detector, and the residual it usually leaves."""
+        linear = self._canceller.linear if self._canceller is not None else None
+        if linear is None or cancelled.linear is None:
+            return None, 0.0
+        return cancelled.linear, linear.usual_db
+
+    def _freeze_linear(self, frozen: bool) -> None:
+        """Pause the linear echo filter's learning while the person talks after a barge-in (its
+        voice would pull the filter away from the room's response)."""
+        if self._canceller is not None and self._canceller.linear is not None:
+            self._canceller.linear.frozen = frozen
 
 
 def replay_files(

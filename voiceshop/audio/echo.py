@@ -10,7 +10,9 @@ echo from the microphone audio, and `InterruptionDetector` looks for speech in w
 - `EchoCanceller`: WebRTC's AEC3 (PyPI `pywebrtc-audio`, imported lazily), fed 10 ms frames. It
   estimates the echo path's delay itself, so the timestamps need only be roughly right.
   In a trial with a synthetic room it cancelled far more of the echo from the first second on
-  than speexdsp (`speexdsp-aec`), which is slow to converge on speech; hence AEC3.
+  than speexdsp (`speexdsp-aec`), which is slow to converge on speech; hence AEC3. Its echo
+  suppression also cuts into the person's words said over the reply, so the recognizer can hear
+  the output of a linear canceller beside it instead (`voiceshop.audio.linear_echo`).
 - `InterruptionDetector`: energy on the echo-cancelled audio, in 10 ms frames: an interruption is
   `min_speech_s` of frames within `window_s` that are above `speech_dbfs` and that the canceller
   left within `echo_margin_db` of the microphone's level.
@@ -24,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from voiceshop.audio.linear_echo import LinearEchoFilter
 from voiceshop.audio.types import ENGINE_RATE
 from voiceshop.errors import EngineUnavailableError
 from voiceshop.extras import missing_extra
@@ -46,6 +49,14 @@ class BargeInSettings:
     echo_margin_db: float = 10.0
     """A frame counts as speech only if the canceller removed less than this from it: most of
     the microphone's sound is then not the reply's echo."""
+    linear_margin_db: float | None = None
+    """With a number: a frame also counts as speech when the linear echo filter's output (which
+    does not suppress the person as AEC3 does) stands this far above the residual that filter
+    usually leaves, and is above `speech_dbfs`. None (the default): AEC3's output alone decides.
+    Off because at the (virtual) microphone a reply's reference lands a little earlier or later
+    each time and the linear filter, unlike AEC3, does not find the new delay: its residual jumps
+    at the start of a reply and 6 dB stopped replies nobody interrupted
+    (tests/test_barge_in_e2e.py)."""
     min_speech_s: float = 0.12
     """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
     window_s: float = 0.2
@@ -54,6 +65,10 @@ class BargeInSettings:
     """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
     the gap it leaves shifts the echo against the reference, and the canceller needs a moment
     to find the new delay; meanwhile its leftover echo would pass for the person."""
+    linear_for_recognizer: bool = True
+    """True: the recognizer hears the microphone minus a linear estimate of the echo
+    (`LinearEchoFilter`), which leaves the person's first syllables whole; False: it hears
+    AEC3's output, whose echo suppression also cuts into speech said over the reply."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut)."""
@@ -113,10 +128,22 @@ class ReplyReference:
         return out
 
 
-class EchoCanceller:
-    """WebRTC AEC3 over 16 kHz int16 audio of any length (frames buffered to 10 ms)."""
+@dataclass(frozen=True)
+class Cancelled:
+    """Microphone audio after echo cancelling, two ways (equal lengths)."""
 
-    def __init__(self) -> None:
+    suppressed: np.ndarray
+    """AEC3's output: the echo cancelled and what is left of it suppressed."""
+    linear: np.ndarray | None
+    """The microphone minus the linear estimate of the echo (None without a linear filter)."""
+
+
+class EchoCanceller:
+    """WebRTC AEC3 over 16 kHz int16 audio of any length (frames buffered to 10 ms), and beside
+    it (with `linear`) a `LinearEchoFilter` that subtracts without suppressing."""
+
+    def __init__(self, linear: bool = True) -> None:
+        self.linear = LinearEchoFilter() if linear else None
         try:
             import pywebrtc_audio
         except ImportError as err:
@@ -127,19 +154,41 @@ class EchoCanceller:
         self._near = np.zeros(0, np.int16)
         self._far = np.zeros(0, np.int16)
 
+    def cancel(self, near: np.ndarray, far: np.ndarray) -> Cancelled:
+        """Both cancelled versions of the microphone audio, for whole 10 ms frames so far."""
+        suppressed: list[np.ndarray] = []
+        linear: list[np.ndarray] = []
+        for near_frame, far_frame in self._frames(near, far):
+            cleaned = np.asarray(self._aec.process(near_frame, far_frame), np.int16)
+            suppressed.append(cleaned)
+            if self.linear is not None:
+                linear.append(self.linear.process(near_frame, far_frame))
+        if self.linear is None:
+            return Cancelled(_joined(suppressed), None)
+        return Cancelled(_joined(suppressed), _joined(linear))
+
     def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
-        """The echo-cancelled microphone audio for whole 10 ms frames so far (the rest waits)."""
+        """AEC3's echo-cancelled microphone audio for whole 10 ms frames so far (the rest
+        waits)."""
+        frames = self._frames(near, far)
+        return _joined([np.asarray(self._aec.process(n, f), np.int16) for n, f in frames])
+
+    def _frames(self, near: np.ndarray, far: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The whole 10 ms frames of microphone and reference so far (the rest waits)."""
         if len(near) != len(far):
             raise ValueError(f"near and far differ in length: {len(near)} != {len(far)}")
         self._near = np.concatenate([self._near, near.astype(np.int16, copy=False)])
         self._far = np.concatenate([self._far, far.astype(np.int16, copy=False)])
         whole = len(self._near) // FRAME * FRAME
-        out = [
-            np.asarray(self._aec.process(self._near[i : i + FRAME], self._far[i : i + FRAME]))
-            for i in range(0, whole, FRAME)
+        frames = [
+            (self._near[i : i + FRAME], self._far[i : i + FRAME]) for i in range(0, whole, FRAME)
         ]
         self._near, self._far = self._near[whole:], self._far[whole:]
-        return np.concatenate(out).astype(np.int16) if out else np.zeros(0, np.int16)
+        return frames
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int16) if parts else np.zeros(0, np.int16)
 
 
 def frame_dbfs(samples: np.ndarray) -> np.ndarray:
@@ -157,6 +206,10 @@ class FrameLevels:
     """The microphone."""
     cleaned_dbfs: float
     """The microphone after echo cancelling."""
+    linear_dbfs: float | None = None
+    """The microphone minus the linear echo estimate (None without a linear filter)."""
+    linear_usual_db: float = 0.0
+    """The residual the linear filter usually leaves, dB against the microphone."""
 
 
 class InterruptionDetector:
@@ -168,6 +221,7 @@ class InterruptionDetector:
         self._needed = max(1, round(settings.min_speech_s * 100))
         self._near = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
+        self._linear = np.zeros(0, np.int16)
         self._near_levels: deque[float] = deque()
         """Levels of microphone frames whose echo-cancelled frame has not come yet."""
         self._held = 0
@@ -185,19 +239,32 @@ class InterruptionDetector:
         self._held = 0
         self._near = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
+        self._linear = np.zeros(0, np.int16)
         self._near_levels.clear()
         self.history = []
 
-    def feed(self, near: np.ndarray, cleaned: np.ndarray) -> bool:
+    def feed(
+        self,
+        near: np.ndarray,
+        cleaned: np.ndarray,
+        linear: np.ndarray | None = None,
+        linear_usual_db: float = 0.0,
+    ) -> bool:
         """Add microphone audio and the echo-cancelled audio made of it (which may lag by up
-        to a frame); True when they complete an interruption."""
+        to a frame), and the linear filter's output (as long as `cleaned`) with the residual it
+        usually leaves; True when they complete an interruption."""
         self._near, near_levels = _levels(self._near, near)
         self._near_levels.extend(near_levels)
         self._cleaned, levels = _levels(self._cleaned, cleaned)
+        linear_levels: list[float | None] = [None] * len(levels)
+        if linear is not None:
+            self._linear, found_levels = _levels(self._linear, linear)
+            linear_levels = [*found_levels, *linear_levels][: len(levels)]
         found = False
-        for level in levels:
+        for level, linear_level in zip(levels, linear_levels, strict=True):
             mic = self._near_levels.popleft() if self._near_levels else level
-            found = self.step(FrameLevels(mic, level)) or found
+            frame = FrameLevels(mic, level, linear_level, linear_usual_db)
+            found = self.step(frame) or found
         return found
 
     def step(self, levels: FrameLevels) -> bool:
@@ -214,10 +281,20 @@ class InterruptionDetector:
 
     def sounds_like_person(self, levels: FrameLevels) -> bool:
         """The frame may be the person: loud enough after cancelling, and mostly not the
-        reply's echo."""
-        return (
-            levels.cleaned_dbfs > self._settings.speech_dbfs
+        reply's echo (by AEC3, or with `linear_margin_db` by the linear filter)."""
+        speech = self._settings.speech_dbfs
+        if (
+            levels.cleaned_dbfs > speech
             and levels.cleaned_dbfs > levels.near_dbfs - self._settings.echo_margin_db
+        ):
+            return True
+        margin = self._settings.linear_margin_db
+        linear = levels.linear_dbfs
+        return (
+            margin is not None
+            and linear is not None
+            and linear > speech
+            and linear - levels.near_dbfs > levels.linear_usual_db + margin
         )
 
 
