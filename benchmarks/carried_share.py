@@ -18,10 +18,10 @@ from pathlib import Path
 
 from benchmarks.perturbed_queries import generate
 from voiceshop.catalog.instacart import read_instacart
-from voiceshop.catalog.resolve import open_store
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.matching.matcher import WIDENED_POOL
+from voiceshop.storage.stores import open_store
 
 PRODUCTS = Path(__file__).resolve().parents[2] / "shared/data/catalog/products.csv"
 SHARES = (0.3, 0.4, 0.5, 0.6, 0.7)

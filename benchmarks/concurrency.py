@@ -30,12 +30,12 @@ from pathlib import Path
 
 from support.postgres_cluster import TempCluster, find_bin_dir
 from voiceshop.catalog.model import Product
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.manager import DialogSettings
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching.matcher import ProductMatcher
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
+from voiceshop.storage.stores import open_store
 
 STORE = "grocery"
 USER = "shopper"

@@ -19,11 +19,11 @@ from pathlib import Path
 import yaml
 
 from support.cases import HISTORY_KEYS, CaseError, check_keys
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.parser import IntentParser
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Channel, OrderStatus, Purchase
+from voiceshop.storage.stores import open_store
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "everyday"
 BATCH_SUFFIX = re.compile(r"_(\d+)\.yaml$")

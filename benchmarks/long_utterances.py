@@ -120,12 +120,12 @@ def _measure(tree: Path, repeats: int) -> dict[str, dict[str, list[float]]]:
 def _measure_here(repeats: int) -> dict[str, object]:
     """The figures of `_measure`, in this process."""
     import voiceshop
-    from voiceshop.catalog.resolve import open_store
     from voiceshop.dialog.assistant import Assistant
     from voiceshop.intents.parser import IntentParser
     from voiceshop.language import Normalizer, load_language
     from voiceshop.matching import ProductMatcher
     from voiceshop.storage.database import ShopDatabase
+    from voiceshop.storage.stores import open_store
 
     store = open_store("grocery", None)
 

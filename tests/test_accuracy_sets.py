@@ -38,7 +38,6 @@ from benchmarks.accuracy_french import (
     readings_for,
     split_requests,
 )
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.answers import Question
 from voiceshop.intents.parser import IntentParser
@@ -46,6 +45,7 @@ from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer import RecognizerSettings
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 

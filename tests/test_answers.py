@@ -8,7 +8,7 @@ from voiceshop.intents.answers import OpenQuestion, Question, answer_phrases, an
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.templates import TemplateCompiler
 from voiceshop.language import Normalizer, load_language
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import Vocabulary
 
 
 @cache

@@ -59,15 +59,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 besides EVERYONE."""
 
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # Intents keep the word list they build for the recognizer in its Vocabulary type; the
-    # rescoring package's protocol (tests/test_rescoring_imports.py) is how the two sides talk.
-    ("voiceshop.intents.answers", "voiceshop.recognizer.base"): "Vocabulary",
-    ("voiceshop.intents.vocabulary", "voiceshop.recognizer.base"): "Vocabulary",
-    # Earcons follow the listening state, whose types live in the loop that drives the speaker.
-    ("voiceshop.speaker.earcons", "voiceshop.voice_loop"): "ListenState, LiveStatus",
-    # Finding a store by name looks in the database for imported ones; storage in turn keeps
-    # catalog.model's types (the two packages, not their modules, form a cycle).
-    ("voiceshop.catalog.resolve", "voiceshop.storage.database"): "ShopDatabase",
     # Tests that exercise a benchmark's own code (its figures, generators and runs) rather than
     # shared helpers; each should move into support/ or be split into code and command.
     ("tests.test_accuracy_sets", "benchmarks.accuracy_answers"): "answer sets",
