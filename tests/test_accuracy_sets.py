@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.accuracy_answers import (
+from support.accuracy_answers import (
     ANSWERS,
     CLIP_S,
     VOICES,
@@ -27,11 +27,11 @@ from benchmarks.accuracy_answers import (
     voice_splits,
     voices_table,
 )
-from benchmarks.accuracy_audio import RATE, Voice, read_mono
-from benchmarks.accuracy_catalog import sample_names
-from benchmarks.accuracy_coffee import KITCHEN_NOISE
-from benchmarks.accuracy_french import STORE as FRENCH_STORE
-from benchmarks.accuracy_french import (
+from support.accuracy_audio import RATE, Voice, read_mono
+from support.accuracy_catalog import sample_names
+from support.accuracy_coffee import KITCHEN_NOISE
+from support.accuracy_french import STORE as FRENCH_STORE
+from support.accuracy_french import (
     FrenchListener,
     PromptWords,
     load_requests,

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from benchmarks.perturbed_queries import generate, top1_hits
+from support.perturbed_queries import generate, top1_hits
 from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.concurrency import Figures, run_round
+from support.concurrency import Figures, run_round
 from voiceshop.dialog.cart import add_line, undo_change, what_was_added
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.storage.database import ShopDatabase
