@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 import threading
@@ -34,12 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from support.pulse import PulseUnavailable, VirtualMicrophone
-from support.stats import word_error_rate
+from support.stats import spoken_words, word_error_rate
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
 from voiceshop.dialog.conversation import Reply
-from voiceshop.language import load_language
+from voiceshop.language import Normalizer, load_language
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.speaker.playback import DevicePlayer, Playback, Sound
@@ -175,12 +174,6 @@ def speech_lead_s(path: Path) -> float:
     return float(loud[0]) / 100 if len(loud) else 0.0
 
 
-def normal(text: str) -> list[str]:
-    numbers = {"2": "two", "3": "three", "5": "five"}
-    words = re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("what's", "whats")).split()
-    return [numbers.get(w, w) for w in words]
-
-
 class Bench:
     def __init__(self, server: VirtualMicrophone, settings: BargeInSettings) -> None:
         from voiceshop.recognizer import RecognizerSettings, load_recognizer
@@ -194,6 +187,8 @@ class Bench:
         self.speaker = Pyttsx3Speaker(SpeakerSettings(echo=False), player=self.player)
         self.canceller = EchoCanceller()
         """One for all trials, as one loop has one for a whole conversation."""
+        self.normalizer = Normalizer(load_language("en"))
+        """Reads what was said and heard into the words they are scored by."""
 
     def run(self, reply: str, room: Room, wav: str | None, offset_s: float) -> Trial:
         """One reply; with `wav`, played `offset_s` after the reply started."""
@@ -246,7 +241,11 @@ class Bench:
                 if self.player.current is not None:
                     trial.output_latency_ms = self.player.current.latency_s * 1000
             trial.understood = (
-                bool(trial.heard) and word_error_rate(normal(said), normal(trial.heard)) <= 0.25
+                bool(trial.heard)
+                and word_error_rate(
+                    spoken_words(said, self.normalizer), spoken_words(trial.heard, self.normalizer)
+                )
+                <= 0.25
             )
         return trial
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from rapidfuzz.distance import Levenshtein
 
+from voiceshop.language import Normalizer
+
 
 def percentile(values: Sequence[float], percent: float) -> float | None:
     """The nearest-rank `percent` percentile (0-100) of `values`; None when there are none."""
@@ -24,3 +26,24 @@ def word_errors(said: Sequence[str], heard: Sequence[str]) -> int:
 def word_error_rate(said: Sequence[str], heard: Sequence[str]) -> float:
     """`word_errors` per word said (0 when nothing was said)."""
     return word_errors(said, heard) / max(1, len(said))
+
+
+def spoken_words(text: str, normalizer: Normalizer) -> list[str]:
+    """The words of `text` as word errors count them: in the language's normal form, with each
+    number, said or written, as its digits, and numbers said one after another as one string of
+    digits ("1234", "one two three four", "twelve thirty-four" and "one thousand two hundred
+    thirty four" are all "1234")."""
+    tokens = normalizer.normalize(text).split()
+    words: list[str] = []
+    digits = ""
+    index = 0
+    while index < len(tokens):
+        number = normalizer.numbers.parse_number(tokens, index)
+        if number is None:
+            words.extend(filter(None, [digits, tokens[index]]))
+            digits = ""
+            index += 1
+        else:
+            digits += str(number[0])
+            index += number[1]
+    return words + ([digits] if digits else [])
