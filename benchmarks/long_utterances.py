@@ -122,7 +122,11 @@ def _measure_here(repeats: int) -> dict[str, object]:
     from voiceshop.language import Normalizer, load_language
     from voiceshop.matching import ProductMatcher
     from voiceshop.storage.database import ShopDatabase
-    from voiceshop.storage.stores import open_store
+
+    try:
+        from voiceshop.storage.stores import open_store
+    except ModuleNotFoundError:  # the baseline's voiceshop, from before stores moved to storage
+        from voiceshop.catalog.resolve import open_store
 
     store = open_store("grocery", None)
 
