@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchmarks.accuracy_answers import (
+from support.accuracy_answers import (
     AnswerListener,
     AnswerScore,
     Variant,
@@ -41,7 +41,7 @@ from benchmarks.accuracy_answers import (
     synthesize_answers,
     voices_table,
 )
-from benchmarks.accuracy_catalog import (
+from support.accuracy_catalog import (
     CHECK_SEED_OFFSET,
     CatalogListener,
     CatalogScore,
@@ -51,8 +51,8 @@ from benchmarks.accuracy_catalog import (
     sample_names,
     synthesize_utterances,
 )
-from benchmarks.accuracy_catalog import VOICES as CATALOG_VOICES
-from benchmarks.accuracy_coffee import (
+from support.accuracy_catalog import VOICES as CATALOG_VOICES
+from support.accuracy_coffee import (
     COFFEE_DEV,
     DRINK_SLOT,
     INTENT_SLOT,
@@ -66,10 +66,10 @@ from benchmarks.accuracy_coffee import (
     noisy_copies,
     split_recordings,
 )
-from benchmarks.accuracy_french import (
+from support.accuracy_french import (
     LANGUAGE as FRENCH,
 )
-from benchmarks.accuracy_french import (
+from support.accuracy_french import (
     STORE,
     FrenchListener,
     FrenchScore,
@@ -80,7 +80,7 @@ from benchmarks.accuracy_french import (
     split_requests,
     synthesize_requests,
 )
-from benchmarks.accuracy_french import VOICES as FRENCH_VOICES
+from support.accuracy_french import VOICES as FRENCH_VOICES
 from support.replay import (
     ScriptScore,
     fixture_texts,

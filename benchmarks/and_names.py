@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks.accuracy_catalog import load_catalog
-from benchmarks.perturbed_queries import respelled
+from support.accuracy_catalog import load_catalog
+from support.perturbed_queries import respelled
 from voiceshop.dialog.manager import one_product_for
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language

@@ -34,12 +34,12 @@ import numpy as np
 
 from support.barge_in_mix import FirstTurnRecognizer, OneReply
 from support.pulse import PulseUnavailable, VirtualMicrophone
-from support.stats import word_error_rate, words
+from support.stats import spoken_words, word_error_rate
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
-from voiceshop.language import load_language
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.language import Normalizer, load_language
+from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.speaker.playback import DevicePlayer, Playback, Sound
 from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, VoiceLoop
@@ -148,6 +148,8 @@ class Bench:
         self.speaker = Pyttsx3Speaker(SpeakerSettings(echo=False), player=self.player)
         self.canceller = EchoCanceller()
         """One for all trials, as one loop has one for a whole conversation."""
+        self.normalizer = Normalizer(load_language("en"))
+        """Reads what was said and heard into the words they are scored by."""
 
     def run(self, reply: str, room: Room, wav: str | None, offset_s: float) -> Trial:
         """One reply; with `wav`, played `offset_s` after the reply started."""
@@ -200,7 +202,11 @@ class Bench:
                 if self.player.current is not None:
                     trial.output_latency_ms = self.player.current.latency_s * 1000
             trial.understood = (
-                bool(trial.heard) and word_error_rate(words(said), words(trial.heard)) <= 0.25
+                bool(trial.heard)
+                and word_error_rate(
+                    spoken_words(said, self.normalizer), spoken_words(trial.heard, self.normalizer)
+                )
+                <= 0.25
             )
         return trial
 

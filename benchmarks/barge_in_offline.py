@@ -57,7 +57,7 @@ MAX_FALSE_PER_50 = 1.0
 
 def utterances(fixtures: Path = FIXTURES, sets: Sequence[str] = FIXTURE_SETS) -> list[Utterance]:
     """The mono 16 kHz speech fixtures of `sets` that exist, with what they say."""
-    from benchmarks.accuracy_audio import read_mono
+    from support.accuracy_audio import read_mono
 
     spec = yaml.safe_load(fixtures.read_text(encoding="utf-8"))
     found = []

@@ -4,11 +4,11 @@ explain for the store to carry it.
     python -m benchmarks.carried_share [--count N]
 
 Carried: perturbed names of the Instacart catalog's products (../shared, never copied; a word
-dropped, swapped, said alike, the brand left out; `perturbed_queries.py`) matched against that
-catalog. Not carried: names of its alcohol department, which the bundled grocery does not sell,
-whole and as their last two words ("Cabernet Sauvignon", "Light Beer"), matched against the
-grocery. For each candidate share the table gives how many of each would be not found on that
-account (only phrases naming no product clearly are judged). Prints a markdown table.
+dropped, swapped, said alike, the brand left out; `support/perturbed_queries.py`) matched against
+that catalog. Not carried: names of its alcohol department, which the bundled grocery does not sell,
+whole and as their last two words ("Cabernet Sauvignon", "Light Beer"), matched against the grocery.
+For each candidate share the table gives how many of each would be not found on that account (only
+phrases naming no product clearly are judged). Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.perturbed_queries import generate
+from support.perturbed_queries import generate
 from voiceshop.catalog.instacart import read_instacart
-from voiceshop.catalog.resolve import open_store
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.matching.matcher import WIDENED_POOL
+from voiceshop.storage.stores import open_store
 
 PRODUCTS = Path(__file__).resolve().parents[2] / "shared/data/catalog/products.csv"
 SHARES = (0.3, 0.4, 0.5, 0.6, 0.7)

@@ -34,14 +34,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target, table, voiceshop_at
+from support.long_texts import HOSTILE, SLOWEST, first_half, longest_accepted, repeated
+from support.report import BenchmarkRun, Figures, Row, Section, Target, table, voiceshop_at
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_COMMIT = "c5e125b"
-HOSTILE = ("add a lemon. ", "at ", "7")
-"""The issue's patterns, timed at 4,000 characters and at the limit."""
-SLOWEST = ("things. ", "last, ", "oh ", "make and ")
-"""The slowest patterns of the grammar's words, timed at the limit."""
 HOSTILE_CHARS = 4000
 RESPOND_TARGET = (Target("median", True, 1000.0),)
 GROWTH_TARGET = (Target("median", True, 2.5),)
@@ -66,7 +63,7 @@ def long_utterances(run: BenchmarkRun) -> Section:
         rows.append(
             Row(
                 f"parse the longest accepted text of {pattern!r} "
-                f"({_size(_longest_accepted(pattern))})",
+                f"({_size(longest_accepted(pattern))})",
                 "ms",
                 Figures.of(ours[pattern]["whole"], 1000),
                 Figures.of(baseline[pattern]["whole"], 1000),
@@ -120,12 +117,16 @@ def _measure(tree: Path, repeats: int) -> dict[str, dict[str, list[float]]]:
 def _measure_here(repeats: int) -> dict[str, object]:
     """The figures of `_measure`, in this process."""
     import voiceshop
-    from voiceshop.catalog.resolve import open_store
     from voiceshop.dialog.assistant import Assistant
     from voiceshop.intents.parser import IntentParser
     from voiceshop.language import Normalizer, load_language
     from voiceshop.matching import ProductMatcher
     from voiceshop.storage.database import ShopDatabase
+
+    try:
+        from voiceshop.storage.stores import open_store
+    except ModuleNotFoundError:  # the baseline's voiceshop, from before stores moved to storage
+        from voiceshop.catalog.resolve import open_store
 
     store = open_store("grocery", None)
 
@@ -137,13 +138,13 @@ def _measure_here(repeats: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder, ShopDatabase(Path(folder) / "shop.db") as db:
         for pattern in (*HOSTILE, *SLOWEST):
             figures: dict[str, list[float]] = {"respond": [], "half": [], "whole": []}
-            whole = _longest_accepted(pattern)
-            half = _first_half(whole)
+            whole = longest_accepted(pattern)
+            half = first_half(whole)
             for _ in range(repeats):
                 if pattern in HOSTILE:
                     assistant = Assistant(db, store="grocery")
                     assistant.respond("hi")  # makes the store's matcher and parser
-                    hostile = _repeated(pattern, HOSTILE_CHARS)
+                    hostile = repeated(pattern, HOSTILE_CHARS)
                     figures["respond"].append(_seconds(assistant.respond, hostile))
                 figures["half"].append(_seconds(fresh_parse(), half, time.process_time))
                 figures["whole"].append(_seconds(fresh_parse(), whole, time.process_time))
@@ -156,29 +157,6 @@ def _growth(measured: dict[str, dict[str, list[float]]]) -> dict[str, float]:
         pattern: statistics.median(figures["whole"]) / statistics.median(figures["half"])
         for pattern, figures in measured.items()
     }
-
-
-def _repeated(pattern: str, chars: int) -> str:
-    return (pattern * (chars // len(pattern) + 1))[:chars]
-
-
-def _longest_accepted(pattern: str) -> str:
-    """The pattern repeated up to the limit the parser reads: 60 words or 500 characters."""
-    from voiceshop.intents.parser import MAX_UTTERANCE_CHARS, MAX_UTTERANCE_WORDS
-
-    words = _repeated(pattern, MAX_UTTERANCE_CHARS).split()[:MAX_UTTERANCE_WORDS]
-    text = " ".join(words)
-    while len(text) > MAX_UTTERANCE_CHARS:
-        text = text.rsplit(" ", 1)[0]
-    return text
-
-
-def _first_half(text: str) -> str:
-    """The first half of the words, or of the characters of a single word."""
-    words = text.split()
-    if len(words) == 1:
-        return text[: len(text) // 2]
-    return " ".join(words[: len(words) // 2])
 
 
 def _size(text: str) -> str:

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.perturbed_queries import KINDS, PerturbedQuery, generate
+from support.perturbed_queries import KINDS, PerturbedQuery, generate
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher

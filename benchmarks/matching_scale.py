@@ -2,8 +2,8 @@
 
 Catalogs: 10k and 50k products drawn from the combined one, the combined Instacart and Open
 Food Facts catalog (236k), and the million-product one (make_catalogs.py). Queries: perturbed
-real product names (perturbed_queries.py). Baseline: rapidfuzz's WRatio of the query against
-every product name, both through rapidfuzz.utils.default_process, best name wins.
+real product names (support/perturbed_queries.py). Baseline: rapidfuzz's WRatio of the query
+against every product name, both through rapidfuzz.utils.default_process, best name wins.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
-from benchmarks.make_catalogs import make_catalogs, sample_store
-from benchmarks.perturbed_queries import PerturbedQuery, generate, top1_hits
-from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target
+from support.make_catalogs import make_catalogs, sample_store
+from support.perturbed_queries import PerturbedQuery, generate, top1_hits
+from support.report import BenchmarkRun, Figures, Row, Section, Target
 from voiceshop.catalog.model import Store
 from voiceshop.catalog.store_file import load_store_file
 from voiceshop.language import Normalizer, load_language
@@ -97,7 +97,7 @@ def match_latency_and_accuracy(run: BenchmarkRun) -> Section:
             "Match latency: one `ProductMatcher.match` per query (the decision: up to three "
             "products within the ambiguity margin of the best), one query at a time, every "
             f"query {run.repeats} times; the queries are {run.queries} perturbed real product "
-            f"names (benchmarks/perturbed_queries.py, seed {QUERY_SEED}) per catalog, the 236k "
+            f"names (support/perturbed_queries.py, seed {QUERY_SEED}) per catalog, the 236k "
             "catalog's at a million products.",
             "Baseline: rapidfuzz `process.extractOne` with `fuzz.WRatio` over every product name, "
             "query and names through `rapidfuzz.utils.default_process` (the names once, before "

@@ -15,11 +15,11 @@ import json
 import time
 from pathlib import Path
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.matching.index_cache import IndexCache
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 PHRASES = ("organic whole milk", "hole milk", "chocolate chip cookies", "peanut butter")
 

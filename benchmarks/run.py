@@ -14,17 +14,17 @@ import sys
 from pathlib import Path
 
 from benchmarks.long_utterances import long_utterances
-from benchmarks.make_catalogs import OUT
 from benchmarks.matching_scale import import_and_restart, index_build, match_latency_and_accuracy
-from benchmarks.report import (
+from benchmarks.turn_footprint import footprint
+from benchmarks.turn_latency import speech_output, turn_accuracy, turn_latency
+from support.make_catalogs import OUT
+from support.report import (
     Benchmark,
     BenchmarkRun,
     describe_machine,
     results_markdown,
     table,
 )
-from benchmarks.turn_footprint import footprint
-from benchmarks.turn_latency import speech_output, turn_accuracy, turn_latency
 
 RESULTS = Path(__file__).resolve().parent
 SHARED = RESULTS.parents[1] / "shared" / "data"

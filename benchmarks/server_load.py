@@ -56,8 +56,8 @@ from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
 from wyoming.tts import Synthesize
 
-from benchmarks.report import describe_machine
 from support.postgres_cluster import TempCluster, find_bin_dir
+from support.report import describe_machine
 from support.serve_process import ServeProcess
 from support.stats import percentile
 from voiceshop.server import add_token

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.listen_probe import Listened, listen_once, virtual_microphone
-from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target, voiceshop_at
 from support.pulse import VirtualMicrophone
+from support.report import BenchmarkRun, Figures, Row, Section, Target, voiceshop_at
 from voiceshop.audio.microphone import refresh_devices
 from voiceshop.cli.voice_commands import DEMO_DIR
 from voiceshop.speaker.playback import DevicePlayer, Sound

@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.accuracy_coffee import labelled_slots
-from benchmarks.report import BenchmarkRun, Figures, Row, Section, Target
 from benchmarks.turn_material import (
     PAUSES_S,
     Turn,
@@ -37,6 +35,8 @@ from benchmarks.turn_pipelines import (
     build,
 )
 from benchmarks.turn_replay import CHUNK_S, FirstSoundPlayer, Pipeline, TurnResult, replay
+from support.accuracy_coffee import labelled_slots
+from support.report import BenchmarkRun, Figures, Row, Section, Target
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.language import Normalizer, load_language
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings

@@ -11,5 +11,9 @@ benchmarks/ (tests/test_import_directions.py checks it).
   voice loop on the audio's own clock;
 - `postgres_cluster`, `raw_sql`: a throwaway PostgreSQL server, and raw rows of a database;
 - `stats`: percentiles and word errors;
-- `fakes`: stand-ins such as a clock that moves only when told to.
+- `fakes`: stand-ins such as a clock that moves only when told to;
+- the code of benchmarks that tests exercise, each benchmark's command staying in benchmarks/:
+  the accuracy sets (`accuracy_audio`, `accuracy_coffee`, `accuracy_answers`,
+  `accuracy_catalog`, `accuracy_french`), `perturbed_queries`, `make_catalogs`, `report` (the
+  results table), `long_texts`, `kill_nine`, `concurrency` and `everyday` (the typed corpus).
 """

@@ -25,7 +25,6 @@ import yaml
 from support.cases import HISTORY_KEYS, check_keys
 from support.stats import word_errors
 from voiceshop.catalog.model import Store
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.complete import CompleteRequest
 from voiceshop.dialog.conversation import Conversation, Reply
@@ -36,6 +35,7 @@ from voiceshop.recognizer import Recognizer, RecognizerSettings, Transcript, loa
 from voiceshop.speaker import NullSpeaker
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Channel, OrderStatus, Purchase
+from voiceshop.storage.stores import open_store
 from voiceshop.voice_loop import Heard, LoopEvent, replay_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

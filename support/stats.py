@@ -8,8 +8,7 @@ from functools import cache
 
 from rapidfuzz.distance import Levenshtein
 
-from voiceshop.language import load_language
-from voiceshop.language.normalize import Normalizer
+from voiceshop.language import Normalizer, load_language
 
 
 def percentile(values: Sequence[float], percent: float) -> float | None:
@@ -32,10 +31,30 @@ def word_error_rate(said: Sequence[str], heard: Sequence[str]) -> float:
     return word_errors(said, heard) / max(1, len(said))
 
 
+def spoken_words(text: str, normalizer: Normalizer) -> list[str]:
+    """The words of `text` as word errors count them: in the language's normal form, with each
+    number, said or written, as its digits, and numbers said one after another as one string of
+    digits ("1234", "one two three four", "twelve thirty-four" and "one thousand two hundred
+    thirty four" are all "1234")."""
+    tokens = normalizer.normalize(text).split()
+    words: list[str] = []
+    digits = ""
+    index = 0
+    while index < len(tokens):
+        number = normalizer.numbers.parse_number(tokens, index)
+        if number is None:
+            words.extend(filter(None, [digits, tokens[index]]))
+            digits = ""
+            index += 1
+        else:
+            digits += str(number[0])
+            index += number[1]
+    return words + ([digits] if digits else [])
+
+
 def words(text: str, language: str = "en") -> list[str]:
-    """The words of `text` in voiceshop's normal form (lowercase, no punctuation, digits
-    spoken: "Yes, please." -> yes please, "1-2-3-4" -> one two three four)."""
-    return _normalizer(language).tokens(text)
+    """The words of `text` in `language` as word errors count them (`spoken_words`)."""
+    return spoken_words(text, _normalizer(language))
 
 
 @cache

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.accuracy_answers import (
+from support.accuracy_answers import (
     ANSWERS,
     CLIP_S,
     VOICES,
@@ -27,18 +27,17 @@ from benchmarks.accuracy_answers import (
     voice_splits,
     voices_table,
 )
-from benchmarks.accuracy_audio import RATE, Voice, read_mono
-from benchmarks.accuracy_catalog import sample_names
-from benchmarks.accuracy_coffee import KITCHEN_NOISE
-from benchmarks.accuracy_french import STORE as FRENCH_STORE
-from benchmarks.accuracy_french import (
+from support.accuracy_audio import RATE, Voice, read_mono
+from support.accuracy_catalog import sample_names
+from support.accuracy_coffee import KITCHEN_NOISE
+from support.accuracy_french import STORE as FRENCH_STORE
+from support.accuracy_french import (
     FrenchListener,
     PromptWords,
     load_requests,
     readings_for,
     split_requests,
 )
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.answers import Question
 from voiceshop.intents.parser import IntentParser
@@ -46,6 +45,7 @@ from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer import RecognizerSettings
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.accuracy_answers import ANSWERS, AnswerListener, Variant, Verdict
+from support.accuracy_answers import ANSWERS, AnswerListener, Variant, Verdict
 from tests.test_whisper_recognizer import needs_whisper
 from voiceshop.recognizer import InterimSettings, RecognizerSettings, WhisperSettings
 from voiceshop.storage.database import ShopDatabase

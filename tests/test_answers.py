@@ -6,13 +6,13 @@ from functools import cache
 
 import pytest
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.answers import OpenQuestion, Question, answer_phrases, answer_vocabulary
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.templates import TemplateCompiler
 from voiceshop.language import Normalizer, load_language
-from voiceshop.recognizer.base import Vocabulary
 from voiceshop.recognizer.whisper_backend import build_prompt
+from voiceshop.rescoring.protocol import Vocabulary
+from voiceshop.storage.stores import open_store
 
 
 @cache

@@ -17,7 +17,8 @@ from voiceshop.audio.echo import BargeInSettings, EchoCanceller
 from voiceshop.audio.gate import MicGate
 from voiceshop.audio.types import Chunk
 from voiceshop.dialog.conversation import Reply
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
+from voiceshop.recognizer.base import Recognizer, Transcript
+from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.speaker.playback import DevicePlayer, Playback, Sound
 from voiceshop.speaker.pyttsx3_speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.voice_loop import BargedIn, LoopEvent, LoopSettings, VoiceLoop

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks.report import (
+from support.report import (
     MEASURED_APART,
+    MEASURED_APART_DIR,
     Figures,
     Row,
     Target,
@@ -12,7 +13,6 @@ from benchmarks.report import (
     summary_of,
     table,
 )
-from benchmarks.run import RESULTS
 
 
 def test_figures_of_repeated_runs() -> None:
@@ -37,17 +37,17 @@ def test_table_rows() -> None:
 
 
 def test_long_utterances_time_the_longest_text_the_parser_reads_and_its_half() -> None:
-    from benchmarks.long_utterances import HOSTILE, SLOWEST, _first_half, _longest_accepted
+    from support.long_texts import HOSTILE, SLOWEST, first_half, longest_accepted
     from voiceshop.intents.parser import MAX_UTTERANCE_CHARS, MAX_UTTERANCE_WORDS, is_too_long
 
     for pattern in (*HOSTILE, *SLOWEST):
-        text = _longest_accepted(pattern)
+        text = longest_accepted(pattern)
         assert not is_too_long(text)
         assert is_too_long(text + " " + pattern.strip()) or is_too_long(text + pattern.strip())
-        half = _first_half(text)
+        half = first_half(text)
         assert text.startswith(half) and 0.4 < len(half) / len(text) < 0.6
-    assert len(_longest_accepted("at ").split()) == MAX_UTTERANCE_WORDS
-    assert len(_longest_accepted("7")) == MAX_UTTERANCE_CHARS
+    assert len(longest_accepted("at ").split()) == MAX_UTTERANCE_WORDS
+    assert len(longest_accepted("7")) == MAX_UTTERANCE_CHARS
 
 
 def test_results_link_the_figures_measured_apart_and_the_files_exist() -> None:
@@ -55,12 +55,12 @@ def test_results_link_the_figures_measured_apart_and_the_files_exist() -> None:
     assert section in results_markdown([], "- machine", "python -m benchmarks.run")
     for _what, file, _command in MEASURED_APART:
         assert f"]({file})" in section
-        assert (RESULTS / file).is_file(), file
+        assert (MEASURED_APART_DIR / file).is_file(), file
 
 
 def test_a_measured_apart_files_summary_is_shown_up_to_the_next_section() -> None:
     markdown = "# Load\n\nintro\n\n## Summary\n\n| a | b |\n| 1 | 2 |\n\n## Run 1\n\nmore\n"
     assert summary_of(markdown) == "| a | b |\n| 1 | 2 |"
     assert summary_of("# Load\n\n## Run 1\n") == ""
-    load = summary_of((RESULTS / "server_load.md").read_text(encoding="utf-8"))
+    load = summary_of((MEASURED_APART_DIR / "server_load.md").read_text(encoding="utf-8"))
     assert load and load in measured_apart()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from voiceshop.catalog.resolve import ReadSummary, import_catalog
 from voiceshop.cli import main
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import ReadSummary, import_catalog
 
 PRODUCT_LIST = (
     "barcode,product_name\n"
@@ -142,7 +142,7 @@ def test_on_read_tells_the_total_before_saving(tmp_path: Path, db_path: Path) ->
 def test_a_store_file_import_skips_nothing(
     db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from voiceshop.catalog.resolve import BUNDLED_STORES_DIR
+    from voiceshop.storage.stores import BUNDLED_STORES_DIR
 
     store_file = str(BUNDLED_STORES_DIR / "coffee.yaml")
     assert main(["catalog", "import", store_file, "--id", "my-coffee", "--db", str(db_path)]) == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.accuracy_coffee import COFFEE_DEV, CoffeeListener, load_recordings
+from support.accuracy_coffee import COFFEE_DEV, CoffeeListener, load_recordings
 from support.replay import replay_recognizer
 from tests.test_whisper_recognizer import needs_whisper
 from voiceshop.recognizer import InterimSettings, RecognizerSettings, WhisperSettings

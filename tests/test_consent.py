@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.consent import Consent, ConsentReader
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.intents.parser import IntentParser
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 YES_FORMS = (
     "Yes",

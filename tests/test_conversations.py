@@ -18,11 +18,11 @@ import yaml
 
 from support.cases import HISTORY_KEYS, check_keys
 from support.replay import add_history
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import OrderStatus
+from voiceshop.storage.stores import open_store
 
 SCRIPTS = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
 SCRIPT_KEYS = {"store": True, "user": False, "history": False, "turns": True}

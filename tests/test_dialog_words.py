@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.choices import told_apart
 from voiceshop.dialog.replies import Replies
+from voiceshop.storage.stores import open_store
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from voiceshop.audio.gate import MicGate
+from voiceshop.audio.listening import Level, ListenState, StateChanged
 from voiceshop.speaker.earcons import EARCON_DIR, Earcons
 from voiceshop.speaker.playback import Sound
-from voiceshop.voice_loop import Level, ListenState, StateChanged
 
 
 class RecordingPlayer:

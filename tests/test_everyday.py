@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.everyday import (
+from support.everyday import (
     SETS,
     CorpusError,
     Dialog,

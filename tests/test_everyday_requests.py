@@ -11,13 +11,13 @@ import pytest
 from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
-from voiceshop.catalog.resolve import open_store
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 
 @cache

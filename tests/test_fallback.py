@@ -11,12 +11,12 @@ from functools import cache
 
 import pytest
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.fallback import load_fallback, without
 from voiceshop.intents.model import Intent
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.storage.stores import open_store
 
 
 @cache

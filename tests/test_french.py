@@ -14,7 +14,6 @@ import pytest
 
 from support.cases import sentence_cases
 from voiceshop.catalog.model import Product, Store
-from voiceshop.catalog.resolve import import_catalog, open_store
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.replies import Replies
 from voiceshop.intents.parser import IntentParser, load_sentences
@@ -26,6 +25,7 @@ from voiceshop.server.app import synthesis_settings
 from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine
+from voiceshop.storage.stores import import_catalog, open_store
 
 CASES = sentence_cases(Path(__file__).parent / "intents" / "fr.yaml")
 FRENCH = Normalizer(load_language("fr"))

@@ -1,9 +1,9 @@
 """Which parts of the code may import which, read from every module's imports with `ast`.
 
 voiceshop's packages follow the pipeline (README, "Architecture"): ALLOWED is the declared table,
-and README.md's "Allowed imports" block must say the same. KNOWN_EXCEPTIONS are today's imports
-against the table, each module by module with its reason, so any new one fails. The tests, the
-benchmarks and what both share (support/) never import each other except through support/.
+and README.md's "Allowed imports" block must say the same; no module imports against it. The
+tests, the benchmarks and what both share (support/) never import each other except through
+support/.
 """
 
 from __future__ import annotations
@@ -57,36 +57,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 """voiceshop's parts (a package, or a module directly in voiceshop/) and what each may import
 besides EVERYONE."""
-
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # Intents keep the word list they build for the recognizer in its Vocabulary type; the
-    # rescoring package's protocol (tests/test_rescoring_imports.py) is how the two sides talk.
-    ("voiceshop.intents.answers", "voiceshop.recognizer.base"): "Vocabulary",
-    ("voiceshop.intents.vocabulary", "voiceshop.recognizer.base"): "Vocabulary",
-    # Earcons follow the listening state, whose types live in the loop that drives the speaker.
-    ("voiceshop.speaker.earcons", "voiceshop.voice_loop"): "ListenState, LiveStatus",
-    # Finding a store by name looks in the database for imported ones; storage in turn keeps
-    # catalog.model's types (the two packages, not their modules, form a cycle).
-    ("voiceshop.catalog.resolve", "voiceshop.storage.database"): "ShopDatabase",
-    # Tests that exercise a benchmark's own code (its figures, generators and runs) rather than
-    # shared helpers; each should move into support/ or be split into code and command.
-    ("tests.test_accuracy_sets", "benchmarks.accuracy_answers"): "answer sets",
-    ("tests.test_accuracy_sets", "benchmarks.accuracy_audio"): "voices, WAV reading",
-    ("tests.test_accuracy_sets", "benchmarks.accuracy_catalog"): "sample_names",
-    ("tests.test_accuracy_sets", "benchmarks.accuracy_coffee"): "KITCHEN_NOISE",
-    ("tests.test_accuracy_sets", "benchmarks.accuracy_french"): "French requests and readings",
-    ("tests.test_answer_recordings", "benchmarks.accuracy_answers"): "answer listener",
-    ("tests.test_coffee_recordings", "benchmarks.accuracy_coffee"): "coffee listener",
-    ("tests.test_matcher", "benchmarks.perturbed_queries"): "perturbed queries",
-    ("tests.test_kill_nine", "benchmarks.kill_nine"): "the kill -9 run",
-    ("tests.test_shared_cart", "benchmarks.concurrency"): "the concurrency round",
-    ("tests.test_benchmark_report", "benchmarks.report"): "the results table",
-    ("tests.test_benchmark_report", "benchmarks.run"): "the parts of the full run",
-    ("tests.test_benchmark_report", "benchmarks.long_utterances"): "the long-utterance rows",
-    ("tests.test_everyday", "benchmarks.everyday"): "the everyday requests run",
-    ("tests.test_make_catalogs", "benchmarks.make_catalogs"): "catalog generators",
-}
-"""(importing module, imported module): what it takes, for imports against the rules."""
 
 MAY_IMPORT = {
     "voiceshop": {"voiceshop"},
@@ -158,15 +128,10 @@ def test_every_part_of_voiceshop_is_in_the_table() -> None:
 
 
 def test_imports_follow_the_table_and_the_folders() -> None:
-    new = sorted(_against_the_rules() - set(KNOWN_EXCEPTIONS))
+    new = sorted(_against_the_rules())
     assert not new, "imports against tests/test_import_directions.py's rules:\n" + "\n".join(
         f"  {importer} imports {imported}" for importer, imported in new
     )
-
-
-def test_every_known_exception_still_happens() -> None:
-    gone = sorted(set(KNOWN_EXCEPTIONS) - _against_the_rules())
-    assert not gone, f"fixed, so remove from KNOWN_EXCEPTIONS: {gone}"
 
 
 def test_the_readme_lists_the_same_allowed_imports() -> None:

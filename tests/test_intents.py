@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from support.cases import sentence_cases
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.templates import TemplateCompiler, TemplateError
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.storage.stores import open_store
 
 CASES = sentence_cases(Path(__file__).parent / "intents" / "en.yaml")
 

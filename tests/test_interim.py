@@ -18,7 +18,7 @@ from voiceshop.audio.types import Chunk
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.cli.voice_commands import DEMO_DIR
 from voiceshop.recognizer import RecognizerSettings
-from voiceshop.recognizer.base import Transcript, Vocabulary
+from voiceshop.recognizer.base import Transcript
 from voiceshop.recognizer.endpoint import Endpointer, EndpointSettings, EnergyDetector, Utterance
 from voiceshop.recognizer.interim import (
     InterimSettings,
@@ -26,6 +26,7 @@ from voiceshop.recognizer.interim import (
     Request,
     RequestCheck,
 )
+from voiceshop.rescoring.protocol import Vocabulary
 
 RATE = 16_000
 CHUNK_SECONDS = MicSettings().block_s

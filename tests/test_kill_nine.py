@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.kill_nine import SCRIPT, run
+from support.kill_nine import SCRIPT, run
 from voiceshop.storage.backend import is_postgres_url
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from benchmarks.make_catalogs import REGIONS, million_store, sample_store, write_store_file
+from support.make_catalogs import REGIONS, million_store, sample_store, write_store_file
 from voiceshop.catalog.model import Product, Store
 from voiceshop.catalog.store_file import load_store_file
 

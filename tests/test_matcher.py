@@ -6,14 +6,14 @@ from collections import Counter
 
 import pytest
 
-from benchmarks.perturbed_queries import generate, top1_hits
+from support.perturbed_queries import generate, top1_hits
 from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
-from voiceshop.catalog.resolve import open_store
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.matching.matcher import MatchSettings
+from voiceshop.storage.stores import open_store
 
 NORMALIZER = Normalizer(load_language())
 

@@ -9,9 +9,9 @@ import pytest
 
 from tests.conftest import CATALOG_DIR, require_shared
 from voiceshop.catalog.open_food_facts import Skip, read_open_food_facts, read_products
-from voiceshop.catalog.resolve import import_catalog
 from voiceshop.errors import CatalogError
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import import_catalog
 
 ROWS = """barcode,product_name
 0001000004005,Crème de marrons

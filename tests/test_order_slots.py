@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import Vocabulary
+from voiceshop.storage.stores import open_store
 
 
 @cache

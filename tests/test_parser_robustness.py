@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.storage.stores import open_store
 
 
 @cache

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from support.raw_sql import raw_rows
-from voiceshop.catalog.resolve import open_store
 from voiceshop.cli.main import main
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.manager import DialogManager
@@ -26,6 +25,7 @@ from voiceshop.storage import database
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.guards import CodeCheck, CodeRequired, Limits
 from voiceshop.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from voiceshop.storage.stores import open_store
 
 CODE = "0472"
 

@@ -9,7 +9,7 @@ import pytest
 from tests.test_voice_loop import ScriptedRecognizer
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.intents.answers import Question
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.storage.database import ShopDatabase
 

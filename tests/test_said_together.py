@@ -16,7 +16,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.storage.database import ShopDatabase
 
 pytestmark = pytest.mark.slow

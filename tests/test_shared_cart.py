@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.concurrency import Figures, run_round
-from voiceshop.catalog.resolve import open_store
+from support.concurrency import Figures, run_round
 from voiceshop.dialog.cart import add_line, undo_change, what_was_added
 from voiceshop.dialog.manager import DialogManager
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine, Order
+from voiceshop.storage.stores import open_store
 
 BANANA = CartLine("banana", "Banana", 1, {}, 0.29)
 LEMON = CartLine("lemon", "Lemon", 2, {}, 0.69)

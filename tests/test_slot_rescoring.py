@@ -7,9 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from voiceshop.recognizer.base import Vocabulary
 from voiceshop.recognizer.whisper_backend import without_repetition
-from voiceshop.rescoring.protocol import MisheardSlot
+from voiceshop.rescoring.protocol import MisheardSlot, Vocabulary
 from voiceshop.rescoring.readback import MAX_SENTENCES, rewrite_slots
 from voiceshop.rescoring.slots import misheard_slots, misheard_tail, sounds_alike
 

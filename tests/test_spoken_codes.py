@@ -19,8 +19,8 @@ from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.purchase import MASK, spoken_code
 from voiceshop.intents.answers import Question
 from voiceshop.recognizer import Recognizer, RecognizerSettings, load_recognizer
-from voiceshop.recognizer.base import Vocabulary
 from voiceshop.recognizer.models import embedded_whisper_model
+from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.speaker import NullSpeaker
 from voiceshop.storage.database import ShopDatabase

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
+from voiceshop.audio.listening import Level, ListenState, StateChanged
 from voiceshop.cli.status_line import StatusLine, meter
-from voiceshop.voice_loop import Level, ListenState, StateChanged
 
 
 class Terminal(io.StringIO):

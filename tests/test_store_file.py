@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from voiceshop.catalog.model import OptionKind, OptionValue
-from voiceshop.catalog.resolve import BUNDLED_STORES_DIR
 from voiceshop.catalog.store_file import MAX_NESTING, load_store_file
 from voiceshop.errors import CatalogError
+from voiceshop.storage.stores import BUNDLED_STORES_DIR
 
 GOOD_STORE = textwrap.dedent(
     """\

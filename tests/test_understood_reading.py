@@ -7,13 +7,12 @@ from types import SimpleNamespace
 import pytest
 
 from tests.test_slot_rescoring import FakeWhisper
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import ProductMatcher
-from voiceshop.recognizer.base import Vocabulary
-from voiceshop.rescoring.protocol import Understood
+from voiceshop.rescoring.protocol import Understood, Vocabulary
 from voiceshop.rescoring.reading_policy import UNDERSTOOD_MARGIN, ReadingPolicy
+from voiceshop.storage.stores import open_store
 
 
 @pytest.fixture(scope="module")

@@ -519,7 +519,7 @@ def test_a_conversation_failure_keeps_a_secret_question_asked() -> None:
 
 
 def test_the_loop_reports_its_states_and_levels_for_the_state_line() -> None:
-    from voiceshop.voice_loop import Level, LiveStatus, StateChanged
+    from voiceshop.audio.listening import Level, LiveStatus, StateChanged
 
     harness = Harness(ScriptedRecognizer(finals={3: "add milk"}))
     statuses: list[LiveStatus] = []

@@ -18,13 +18,14 @@ from voiceshop.audio.types import AudioFormat, Chunk
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.errors import ModelNotFoundError
 from voiceshop.recognizer import EndpointSettings, RecognizerSettings, VoskSettings, load_recognizer
-from voiceshop.recognizer.base import Transcript, Vocabulary
+from voiceshop.recognizer.base import Transcript
 from voiceshop.recognizer.vosk_backend import (
     UNKNOWN_WORD,
     VoskRecognizer,
     grammar_words,
     parse_result,
 )
+from voiceshop.rescoring.protocol import Vocabulary
 
 KNOWN = {"사과": 1, "두": 2, "개": 3, "주세요": 4, "우유": 5, "빵": 6, "하나": 7}
 

@@ -16,7 +16,7 @@ from voiceshop.audio.types import Chunk
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.errors import ModelNotFoundError
 from voiceshop.recognizer import RecognizerSettings, WhisperSettings
-from voiceshop.recognizer.base import Transcript, Vocabulary
+from voiceshop.recognizer.base import Transcript
 from voiceshop.recognizer.models import embedded_whisper_model
 from voiceshop.recognizer.whisper_backend import (
     PROMPT_LEAD,
@@ -28,6 +28,7 @@ from voiceshop.recognizer.whisper_backend import (
     load_whisper_model,
     window_confidence,
 )
+from voiceshop.rescoring.protocol import Vocabulary
 
 COFFEE_PHRASES = (
     "americano",

@@ -273,7 +273,6 @@ def _stale_metadata(declared: list[str]) -> list[str]:
 
 
 def check_speech_model(settings: DoctorSettings) -> Iterator[Finding]:
-    from voiceshop.catalog.resolve import open_store
     from voiceshop.intents.parser import IntentParser
     from voiceshop.intents.vocabulary import store_vocabulary
     from voiceshop.matching import ProductMatcher
@@ -283,6 +282,7 @@ def check_speech_model(settings: DoctorSettings) -> Iterator[Finding]:
         find_vosk_model,
         multilingual_whisper_model,
     )
+    from voiceshop.storage.stores import open_store
 
     recognizer_settings = RecognizerSettings(
         asr=cast(AsrChoice, settings.asr),
@@ -578,10 +578,10 @@ class _read_only:
 
 
 def check_stores(settings: DoctorSettings) -> Iterator[Finding]:
-    from voiceshop.catalog.resolve import bundled_store_names, open_store
     from voiceshop.dialog.assistant import DEFAULT_STORE
     from voiceshop.storage.database import ShopDatabase
     from voiceshop.storage.schema import SCHEMA_VERSION
+    from voiceshop.storage.stores import bundled_store_names, open_store
 
     counts = []
     for name in bundled_store_names():

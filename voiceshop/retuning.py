@@ -13,7 +13,7 @@ from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.conversation import Reply
 from voiceshop.intents.answers import OpenQuestion, answer_vocabulary
 from voiceshop.intents.vocabulary import store_vocabulary
-from voiceshop.recognizer.base import Recognizer, Vocabulary
+from voiceshop.recognizer import Recognizer, Vocabulary
 
 
 def vocabulary_for(assistant: Assistant) -> Vocabulary:

@@ -34,6 +34,7 @@ from voiceshop.audio.echo import (
     ReplyReference,
 )
 from voiceshop.audio.gate import GateSettings, MicGate, TimedChunk
+from voiceshop.audio.listening import Level, ListenState, LiveStatus, StateChanged, StatusHandler
 from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.dialog.conversation import Conversation, Reply
@@ -78,29 +79,6 @@ class Error:
     message: str
 
 
-class ListenState(StrEnum):
-    """What the loop is doing, for a live state line."""
-
-    LISTENING = "listening"
-    HEARD = "heard you"
-    THINKING = "thinking"
-    SPEAKING = "speaking"
-
-
-@dataclass(frozen=True)
-class StateChanged:
-    """The loop moved to another state."""
-
-    state: ListenState
-
-
-@dataclass(frozen=True)
-class Level:
-    """The level of the latest chunk the recognizer could hear (dB below full scale)."""
-
-    dbfs: float
-
-
 @dataclass(frozen=True)
 class BargedIn:
     """The person spoke over the reply, and it was stopped."""
@@ -111,10 +89,6 @@ class BargedIn:
 
 LoopEvent = Partial | Heard | Said | Error | BargedIn
 EventHandler = Callable[[LoopEvent], None]
-LiveStatus = StateChanged | Level
-StatusHandler = Callable[[LiveStatus], None]
-"""Gets the loop's state and every chunk's level, for a live state line (many calls a second:
-keep it cheap)."""
 
 
 @dataclass(frozen=True)

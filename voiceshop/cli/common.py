@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 from voiceshop.catalog.model import Store
-from voiceshop.catalog.resolve import open_store
 from voiceshop.config import KEYS, load_config, resolve
 from voiceshop.dialog.assistant import DEFAULT_STORE, Assistant
 from voiceshop.errors import VoiceShopError
 from voiceshop.settings import Settings, settings_from
 from voiceshop.storage.backend import database_target, shown_target
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 
 def default_db_path() -> Path | str:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from voiceshop.catalog.resolve import ReadSummary, bundled_store_names, import_catalog
 from voiceshop.cli.common import (
     db_options,
     language_of,
@@ -30,6 +29,7 @@ from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import CartLine, Order
+from voiceshop.storage.stores import ReadSummary, bundled_store_names, import_catalog
 from voiceshop.voice_loop import LoopSettings
 
 _LOGGER = logging.getLogger(__name__)

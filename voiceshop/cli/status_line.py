@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from voiceshop.voice_loop import Level, ListenState, LiveStatus, StateChanged
+from voiceshop.audio.listening import Level, ListenState, LiveStatus, StateChanged
 
 _REDRAW_S = 0.1
 """Least time between two redraws for a level change alone."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from voiceshop.audio.echo import BargeInSettings
 from voiceshop.audio.gate import MicGate
+from voiceshop.audio.listening import LiveStatus, StatusHandler
 from voiceshop.audio.wav import MAX_UTTERANCE_SECONDS, wav_chunks
 from voiceshop.catalog.model import Store
 from voiceshop.cli.common import (
@@ -51,12 +52,10 @@ from voiceshop.voice_loop import (
     BargedIn,
     Error,
     Heard,
-    LiveStatus,
     LoopEvent,
     LoopSettings,
     Partial,
     Said,
-    StatusHandler,
     StopReason,
     VoiceLoop,
     replay_files,

@@ -13,7 +13,6 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from voiceshop.catalog.model import Product, Store
-from voiceshop.catalog.resolve import bundled_store_names, open_store
 from voiceshop.dialog.consent import Consent
 from voiceshop.dialog.conversation import Reply
 from voiceshop.dialog.manager import DialogManager
@@ -32,6 +31,7 @@ from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.settings import Settings
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.records import Order, OrderStatus
+from voiceshop.storage.stores import bundled_store_names, open_store
 
 _LOGGER = logging.getLogger(__name__)
 _ANSWER_WORDS = ("Yes", "No")

@@ -10,11 +10,11 @@ while they are shared is seen by conversations started after `forget()`.
 from __future__ import annotations
 
 from voiceshop.catalog.model import Store
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import MatchSettings, ProductMatcher
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 
 class SharedStores:

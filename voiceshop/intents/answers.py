@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from voiceshop.intents.parser import IntentParser
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import Vocabulary
 
 
 class Question(StrEnum):

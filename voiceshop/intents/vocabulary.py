@@ -15,7 +15,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.language import LanguageData
 from voiceshop.matching import ProductMatcher
 from voiceshop.matching.words import slot_sound_key
-from voiceshop.recognizer.base import Vocabulary
+from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.rescoring.store_reading import StoreReading
 
 _TEMPLATE_WORDS = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary
+from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.recognizer.endpoint import EndpointSettings
 from voiceshop.recognizer.interim import InterimSettings
 from voiceshop.recognizer.models import find_vosk_model
-from voiceshop.rescoring.protocol import Request, RequestCheck
+from voiceshop.rescoring.protocol import Request, RequestCheck, Vocabulary
 
 __all__ = [
     "ASR_CHOICES",

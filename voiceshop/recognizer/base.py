@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-
-import jellyfish
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from voiceshop.audio.types import Chunk
-from voiceshop.rescoring.protocol import StoreReader
+from voiceshop.rescoring.protocol import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -25,43 +23,6 @@ class Transcript:
     """Length of the utterance's audio."""
     read_seconds: float = 0.0
     """Time the engine took for the reading that gave this text (0 where not measured)."""
-
-
-SoundKey = Callable[[str], str]
-"""A word -> a key that words sounding alike share."""
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The words and phrases a store can understand: used to constrain or prompt recognition."""
-
-    phrases: tuple[str, ...]
-    """Product names, option values and command phrases, lowercase, spoken form."""
-    words: frozenset[str] = field(default_factory=frozenset)
-    """Every word that occurs in `phrases` and in the sentence templates."""
-    slots: tuple[tuple[str, ...], ...] = ()
-    """Groups of phrases that fill the same place in a request (a store's sizes, its milks, its
-    product names): a recognizer may replace a misheard phrase by the group's best fit."""
-    followers: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """Phrases that are always followed by one of some phrases: each amount with the add-ons it
-    measures ("a bit of" with the milks and sugars). Other words heard there are misheard."""
-    leads: tuple[str, ...] = ()
-    """Words said before a slot phrase to join it to what came before ("with cream", "and
-    sugar")."""
-    reader: StoreReader | None = None
-    """The store's grammar and catalog, asked where a transcript may be misheard and which
-    names it may stand for (`rescoring.store_reading.StoreReading`); None: misheard stretches
-    by `slots` alone (`rescoring.slots.misheard_slots`), no second reading, the likeliest
-    reading."""
-    sound_key: SoundKey = jellyfish.metaphone
-    """How a word sounds, for telling misheard words from the store's (`rescoring.slots`): the
-    language's key (Metaphone, made for English, by default)."""
-    written: tuple[str, ...] = ()
-    """The phrases as the catalog writes them (accents and elisions kept), for a recognizer's
-    prompt; empty: `phrases` are prompted."""
-    said_alone: bool = False
-    """Each phrase is said on its own, as an answer to a question ("yes", "the second one"),
-    not inside an order: a recognizer's prompt lists them as sentences."""
 
 
 class Recognizer(ABC):

@@ -34,7 +34,7 @@ from voiceshop.audio.types import ENGINE_FORMAT, Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
 from voiceshop.extras import missing_extra
 from voiceshop.recognizer import RecognizerSettings
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
+from voiceshop.recognizer.base import Recognizer, Transcript, join_transcripts
 from voiceshop.recognizer.endpoint import Endpointer
 from voiceshop.recognizer.models import (
     FIX_HINT,
@@ -43,6 +43,7 @@ from voiceshop.recognizer.models import (
     fix_hint,
     require_vosk_model,
 )
+from voiceshop.rescoring.protocol import Vocabulary
 
 if TYPE_CHECKING:
     import vosk

@@ -37,7 +37,7 @@ from voiceshop.audio.types import Chunk
 from voiceshop.errors import EngineUnavailableError, ModelNotFoundError
 from voiceshop.extras import missing_extra
 from voiceshop.recognizer import RecognizerSettings, WhisperSettings
-from voiceshop.recognizer.base import Recognizer, Transcript, Vocabulary, join_transcripts
+from voiceshop.recognizer.base import Recognizer, Transcript, join_transcripts
 from voiceshop.recognizer.endpoint import Endpointer, Utterance
 from voiceshop.recognizer.interim import (
     LookaheadTranscriber,
@@ -50,6 +50,7 @@ from voiceshop.recognizer.models import (
     embedded_whisper_model,
     multilingual_whisper_model,
 )
+from voiceshop.rescoring.protocol import Vocabulary
 from voiceshop.rescoring.readback import log_softmax
 from voiceshop.rescoring.reading_policy import PROMPT_SEPARATOR, ReadingPolicy
 

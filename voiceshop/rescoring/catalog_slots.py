@@ -26,8 +26,7 @@ from itertools import pairwise
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer.base import Vocabulary
-from voiceshop.rescoring.protocol import MisheardSlot
+from voiceshop.rescoring.protocol import MisheardSlot, Vocabulary
 from voiceshop.rescoring.slots import misheard_slots
 from voiceshop.thresholds import PROMPT_LETTER_SCORE, READ_BACK_LETTER_SCORE
 

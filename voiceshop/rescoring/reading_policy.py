@@ -20,8 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from voiceshop.recognizer.base import Vocabulary
-from voiceshop.rescoring.protocol import MisheardSlot, Understood
+from voiceshop.rescoring.protocol import MisheardSlot, Understood, Vocabulary
 from voiceshop.rescoring.readback import rewrite_slots, sentence_logprobs
 from voiceshop.rescoring.slots import misheard_slots, misheard_tail
 

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 import jellyfish
 from rapidfuzz import fuzz
 
-from voiceshop.recognizer.base import SoundKey, Vocabulary
-from voiceshop.rescoring.protocol import MisheardSlot
+from voiceshop.rescoring.protocol import MisheardSlot, SoundKey, Vocabulary
 
 SOUNDS_ALIKE = 0.4
 """How alike (0..1, by spelling or by sound key) a misheard word must be to the word of the

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from voiceshop.catalog.model import Store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.matching import MatchOutcome, ProductMatcher
-from voiceshop.recognizer.base import Vocabulary
 from voiceshop.rescoring.catalog_slots import CatalogSlots
 from voiceshop.rescoring.order_slots import OrderSlots
-from voiceshop.rescoring.protocol import MisheardSlot, Understood
+from voiceshop.rescoring.protocol import MisheardSlot, Understood, Vocabulary
 
 
 class StoreReading:

@@ -19,7 +19,6 @@ from wyoming.info import (
     TtsVoice,
 )
 
-from voiceshop.catalog.resolve import open_store
 from voiceshop.errors import EngineUnavailableError, ServerError
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
@@ -37,6 +36,7 @@ from voiceshop.server.web import WebFront, parse_http
 from voiceshop.speaker import Pyttsx3Speaker, SpeakerSettings
 from voiceshop.speaker.reading import Reading
 from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import open_store
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import logging
 from pathlib import Path
 
 from voiceshop.audio.gate import MicGate
+from voiceshop.audio.listening import ListenState, LiveStatus, StateChanged
 from voiceshop.errors import AudioDeviceError
 from voiceshop.speaker.playback import Player, Sound
-from voiceshop.voice_loop import ListenState, LiveStatus, StateChanged
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
-from benchmarks.accuracy_coffee import SHARED, Latencies
+from support.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
+from support.accuracy_coffee import SHARED, Latencies
 from support.stats import word_errors
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart

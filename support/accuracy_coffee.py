@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.accuracy_audio import mix_noise, read_mono, write_mono
+from support.accuracy_audio import mix_noise, read_mono, write_mono
 from support.replay import AssistantRecognizer, Exchange, replay_turn
 from support.stats import percentile
 from voiceshop.dialog.assistant import Assistant

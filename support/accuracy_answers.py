@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
-from benchmarks.accuracy_coffee import KITCHEN_NOISE, Latencies
+from support.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
+from support.accuracy_coffee import KITCHEN_NOISE, Latencies
 from support.replay import replay_turn
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.conversation import Conversation

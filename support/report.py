@@ -176,7 +176,7 @@ MEASURED_APART = (
 """Figures of benchmarks too long for `benchmarks.run` (minutes each, their own processes),
 kept in their own files and linked from results.md: (what, file beside results.md, command).
 A file's `## Summary` section, if it has one, is shown in results.md under its link."""
-MEASURED_APART_DIR = Path(__file__).resolve().parent
+MEASURED_APART_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def results_markdown(sections: Sequence[Section], machine: str, command: str) -> str:

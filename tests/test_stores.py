@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CATALOG_DIR, require_shared
-from voiceshop.catalog.resolve import (
+from voiceshop.errors import CatalogError, StoreNotFoundError
+from voiceshop.storage.database import ShopDatabase
+from voiceshop.storage.stores import (
     BUNDLED_STORES_DIR,
     bundled_store_names,
     import_catalog,
     open_store,
 )
-from voiceshop.errors import CatalogError, StoreNotFoundError
-from voiceshop.storage.database import ShopDatabase
 
 PANTRY = textwrap.dedent(
     """\

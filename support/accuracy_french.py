@@ -24,18 +24,18 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from benchmarks.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
-from benchmarks.accuracy_coffee import Latencies
+from support.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
+from support.accuracy_coffee import Latencies
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.model import Store
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer import Recognizer, RecognizerSettings, load_recognizer
+from voiceshop.storage.stores import open_store
 
-REQUESTS = Path(__file__).with_name("french_requests.yaml")
+REQUESTS = Path(__file__).resolve().parents[1] / "benchmarks" / "french_requests.yaml"
 STORE = "epicerie"
 LANGUAGE = "fr"
 FRENCH_SPLIT_SEED = 1789
