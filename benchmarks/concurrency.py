@@ -31,7 +31,7 @@ from pathlib import Path
 from support.postgres_cluster import TempCluster, find_bin_dir
 from voiceshop.catalog.model import Product
 from voiceshop.catalog.resolve import open_store
-from voiceshop.dialog.manager import DialogSettings
+from voiceshop.dialog.core import DialogSettings
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching.matcher import ProductMatcher
 from voiceshop.storage.database import ShopDatabase
