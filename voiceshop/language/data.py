@@ -132,6 +132,8 @@ class LanguageData:
     everyday_spellings: dict[str, str] = field(default_factory=dict)
     """How people type words in chat ("kinda", "n"), with the words they stand for."""
     drawn_out: frozenset[str] = frozenset()
+    correction_leads: tuple[str, ...] = ()
+    """Words that start a correction of what was just said ("no wait", "oops"), longest first."""
     """Words people write with a letter held ("ummm", "sooo", "yesss")."""
     """Words that rule out what follows them in an answer ("brown, not organic")."""
 
@@ -243,4 +245,5 @@ def load_language(code: str = "en") -> LanguageData:
         negations=frozenset(raw.get("negations", ())),
         everyday_spellings=raw.get("everyday_spellings", {}),
         drawn_out=frozenset(raw.get("drawn_out", ())),
+        correction_leads=tuple(sorted(raw.get("correction_leads", ()), key=len, reverse=True)),
     )
