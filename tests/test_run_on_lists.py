@@ -51,6 +51,7 @@ def test_a_count_inside_a_name_or_after_a_unit_stays() -> None:
     assert items_of("add a bag of two percent") == [("two percent", 1, "bag")]
     assert items_of("can i get a three musketeers") == [("three musketeers", 1, "")]
     assert items_of("add milk two percent") == [("milk two percent", None, "")]
+    assert len(items_of("add 1.5 bananas")) == 1
 
 
 def test_a_count_with_no_product_after_it_stays_with_the_item() -> None:

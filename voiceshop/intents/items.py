@@ -165,7 +165,8 @@ class ItemListReader:
 
     def _count_starts(self, words: Sequence[str], seg: _Segment, n: int) -> bool:
         """Whether a count starts at the segment's n-th word after a word that is no count,
-        unit link or connector ("lemon a lime"; not "two dozen", "a bag of two percent")."""
+        unit link, connector or part of a number ("lemon a lime"; not "two dozen", "a bag of
+        two percent", "one point five")."""
         at, before = seg.positions[n], seg.positions[n - 1]
         if at != before + 1 or self._numbers.parse_count(words, at) is None:
             return False
@@ -174,6 +175,7 @@ class ItemListReader:
             previous not in self._carrier_words
             and previous not in self._unit_links
             and self._numbers.parse_count(words, before) is None
+            and not self._numbers.is_part(words, before)
         )
 
     def _run_on_at(
