@@ -129,12 +129,6 @@ class LanguageData:
     weights: dict[str, float] = field(default_factory=dict)
     """Weight unit -> ounces in one ("pound": 16)."""
     negations: frozenset[str] = frozenset()
-    everyday_spellings: dict[str, str] = field(default_factory=dict)
-    """How people type words in chat ("kinda", "n"), with the words they stand for."""
-    drawn_out: frozenset[str] = frozenset()
-    correction_leads: tuple[str, ...] = ()
-    """Words that start a correction of what was just said ("no wait", "oops"), longest first."""
-    """Words people write with a letter held ("ummm", "sooo", "yesss")."""
     """Words that rule out what follows them in an answer ("brown, not organic")."""
 
     def weight(self, amount: float, unit: str) -> float | None:
@@ -243,7 +237,4 @@ def load_language(code: str = "en") -> LanguageData:
         item_openers=frozenset(raw.get("item_openers", ())),
         weights=raw.get("weights", {}),
         negations=frozenset(raw.get("negations", ())),
-        everyday_spellings=raw.get("everyday_spellings", {}),
-        drawn_out=frozenset(raw.get("drawn_out", ())),
-        correction_leads=tuple(sorted(raw.get("correction_leads", ()), key=len, reverse=True)),
     )
