@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from support.accuracy_catalog import load_catalog
 from support.perturbed_queries import respelled
-from voiceshop.dialog.manager import one_product_for
+from voiceshop.dialog.adding import one_product_for
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher

@@ -29,7 +29,7 @@ from support.stats import word_errors
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
-from voiceshop.dialog.manager import one_product_for
+from voiceshop.dialog.adding import one_product_for
 from voiceshop.intents.model import ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary

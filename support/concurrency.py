@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from voiceshop.catalog.model import Product
-from voiceshop.dialog.manager import DialogSettings
+from voiceshop.dialog.core import DialogSettings
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching.matcher import ProductMatcher
 from voiceshop.storage.database import ShopDatabase

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from voiceshop.dialog.manager import DialogSettings
+from voiceshop.dialog.core import DialogSettings
 from voiceshop.matching.matcher import MatchSettings
 
 

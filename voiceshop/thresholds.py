@@ -3,7 +3,7 @@
 Phrase scores are the matcher's (0..1, `ProductMatcher.score`); word similarities are 0..1.
 Each says what it was tuned on, or that it was not tuned. The thresholds of the matcher's
 decisions that an app may change are `MatchSettings` (matching/matcher.py); those of the
-conversation, `DialogSettings` (dialog/manager.py).
+conversation, `DialogSettings` (dialog/core.py).
 """
 
 from __future__ import annotations

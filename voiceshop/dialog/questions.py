@@ -1,0 +1,125 @@
+"""Questions about the cart and the store: contents, totals, prices, kinds of a product."""
+
+from __future__ import annotations
+
+from voiceshop.catalog.model import Product
+from voiceshop.dialog.adding import ItemAdding
+from voiceshop.dialog.state import (
+    Choosing,
+)
+from voiceshop.intents.model import Intent, ItemRequest
+from voiceshop.matching.matcher import MatchOutcome
+from voiceshop.storage.records import CartLine
+
+
+class CartQuestions(ItemAdding):
+    """Answering questions: the cart read back, totals, how many of an item, prices, kinds sold."""
+
+    def _read_cart(self, _intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("cart_empty")
+        if len(cart) > self._lines_in_full():
+            return self.replies.say(
+                "cart_summary", totals=self.replies.totals(cart), lines=self._said_lines(cart)
+            )
+        return self._read_all(_intent)
+
+    def _read_all(self, _intent: Intent) -> str:
+        cart = self.cart
+        if not cart:
+            return self.replies.say("cart_empty")
+        self.state.lines_read = len(cart)
+        contents = self.replies.say("cart_contents", lines=self.replies.lines(cart))
+        return f"{contents} {self.replies.cart_total(cart)}"
+
+    def _read_rest(self, intent: Intent) -> str:
+        """ "what else": the lines after those a summary said, else the whole cart."""
+        cart = self.cart
+        read = self.state.lines_read
+        if not 0 < read < len(cart):
+            return self._read_all(intent)
+        self.state.lines_read = len(cart)
+        rest = self.replies.lines(cart[read:])
+        return self.replies.say("cart_rest", lines=rest, total=self.replies.cart_total(cart))
+
+    def _lines_in_full(self) -> int:
+        """The most lines read in full; one more than the summary's lines, since "and 1 more
+        item" would be no shorter."""
+        return self.settings.read_lines + 1
+
+    def _said_lines(self, cart: list[CartLine]) -> str:
+        """The cart's lines as a read-back says them: all of a short cart, else the first few
+        and how many more items."""
+        if len(cart) <= self._lines_in_full():
+            self.state.lines_read = len(cart)
+            return self.replies.lines(cart)
+        shown = cart[: self.settings.read_lines]
+        self.state.lines_read = len(shown)
+        more = sum(line.quantity for line in cart[len(shown) :])
+        said = [self.replies.line(line) for line in shown]
+        more_items = self.replies.say("more_items", count=more, items=self.replies.items_word(more))
+        return self.replies.join([*said, more_items])
+
+    def _cart_total(self, _intent: Intent) -> str:
+        cart = self.cart
+        return self.replies.cart_total(cart) if cart else self.replies.say("cart_empty")
+
+    def _how_many(self, intent: Intent) -> str:
+        lines = self._cart_lines_named(self.cart, intent.product)
+        if not lines:
+            return self.replies.say("none_in_cart", phrase=intent.product)
+        self.state.last_line = lines[-1]
+        self.state.discussed = None
+        return self.replies.say("you_have", lines=self.replies.lines(lines))
+
+    def _price(self, intent: Intent) -> str:
+        if not intent.product:
+            return self._price_of_focus()
+        result = self.matcher.match(intent.product)
+        if result.outcome is MatchOutcome.NOT_FOUND:
+            return self._not_found(intent.product, result.candidates)
+        products = tuple(c.product for c in result.candidates)
+        if result.outcome is MatchOutcome.CONFIDENT:
+            products = products[:1]
+        self.state.discussed = Choosing(ItemRequest(intent.product), products)
+        return self._prices_of(products)
+
+    def _price_of_focus(self) -> str:
+        """ "how much is that": the products asked about last, else the item touched last."""
+        if self.state.discussed is not None:
+            return self._prices_of(self.state.discussed.choices)
+        cart = self.cart
+        if not cart:
+            return self.replies.say("price_of_nothing")
+        product = self.store.product(self._last_line_in(cart).product_id)
+        return self._prices_of((product,)) if product else self.replies.say("price_of_nothing")
+
+    def _prices_of(self, products: tuple[Product, ...]) -> str:
+        self.state.last_product = products[0]
+        said = [self._price_of(product) for product in products]
+        if len(said) == 1:
+            return said[0]
+        return self.replies.say("prices", prices=self.replies.join([s.rstrip(".") for s in said]))
+
+    def _price_of(self, product: Product) -> str:
+        if product.price is None:
+            return self.replies.say("price_unknown", name=product.display_name)
+        name = f"{product.display_name}, {product.size}," if product.size else product.display_name
+        return self.replies.say("price", name=name, price=self.replies.money(product.price))
+
+    def _list_kinds(self, intent: Intent) -> str:
+        """The kinds of a product the store has ("do you have tofu"), offered as a choice; a
+        product the store does not carry is said so."""
+        if not self.matcher.carried(intent.product):
+            return self.replies.say("not_found", phrase=intent.product, store=self.store.name)
+        floor = self.matcher.settings.min_score
+        kinds = [c.product for c in self.matcher.rank(intent.product, limit=30) if c.score >= floor]
+        if not kinds:
+            return self.replies.say("kinds_none", phrase=intent.product)
+        offered = tuple(kinds[: self.matcher.settings.max_choices])
+        self.state.pending = Choosing(ItemRequest(intent.product), offered, optional=True)
+        key = "kinds_one" if len(kinds) == 1 else "kinds"
+        return self.replies.say(
+            key, count=len(kinds), phrase=intent.product, choices=self.replies.choices(offered)
+        )
