@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -167,8 +169,18 @@ def english_report(args: argparse.Namespace, argv: Sequence[str] | None) -> None
         for part in parts
     }
 
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = [os.getloadavg()[0]]
+
     def write() -> None:
-        text = "\n".join([*head, *(line for lines in sections.values() for line in lines)])
+        load.append(os.getloadavg()[0])
+        machine = (
+            f"Run from {started} to {time.strftime('%H:%M UTC', time.gmtime())} on "
+            f"{os.cpu_count()} cores; load average (1 min) at the start and after each part or "
+            f"coffee row: {', '.join(f'{x:.1f}' for x in load)}.\n"
+        )
+        lines = (line for lines in sections.values() for line in lines)
+        text = "\n".join([*head, machine, *lines])
         (args.out / "accuracy.md").write_text(text)
 
     plot: dict[str, list[tuple[str, float]]] = {}
