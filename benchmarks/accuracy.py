@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -150,49 +152,99 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def english_report(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
-    """The English parts asked for, into accuracy.md (and accuracy.png)."""
+    """The English parts asked for, into accuracy.md (and accuracy.png). The file is written
+    again after each part (the coffee recordings, the longest, last), so a run stopped early
+    leaves what it measured, the parts still to run named as such."""
     normalize = Normalizer(load_language()).normalize
     backends, notes = available_backends(_whisper_settings(args))
-    report = [
+    head = [
         f"# Speech understanding accuracy\n\n{_command_line(argv)}\n",
         f"French: see [accuracy_fr.md](accuracy_fr.md) (`{FRENCH_COMMAND}`).\n",
         *notes,
     ]
+    parts = [p for p in ENGLISH_PARTS if p in args.parts]
+    sections: dict[tuple[str, str], list[str]] = {
+        (b.name, part): [f"\n## {part}, {b.name}: not measured (the run stopped before it)\n"]
+        for b in backends
+        for part in parts
+    }
+
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = [os.getloadavg()[0]]
+
+    def write() -> None:
+        load.append(os.getloadavg()[0])
+        machine = (
+            f"Run from {started} to {time.strftime('%H:%M UTC', time.gmtime())} on "
+            f"{os.cpu_count()} cores; load average (1 min) at the start and after each part or "
+            f"coffee row: {', '.join(f'{x:.1f}' for x in load)}.\n"
+        )
+        lines = (line for lines in sections.values() for line in lines)
+        text = "\n".join([*head, machine, *lines])
+        (args.out / "accuracy.md").write_text(text)
+
     plot: dict[str, list[tuple[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="voiceshop-accuracy-") as scratch:
         work = Path(scratch)
         for backend in backends:
-            if "coffee" in args.parts and not (COFFEE_DEV / "labels.json").is_file():
-                report.append(f"\nCoffee recordings absent ({COFFEE_DEV}): skipped.\n")
-            elif "coffee" in args.parts:
-                levers = {"default": Decoding(backend.quiet)}
-                if args.levers is not None:
-                    levers = lever_settings(backend.quiet, args.levers)
-                    if args.skip_default:
-                        del levers["default"]
-                rows = run_levers(levers, args, coffee_conditions(args, work), normalize, work)
-                if args.levers is not None:
-                    report += lever_table(backend.name, rows)
-                for lever, split, coffee in rows:
-                    if lever == "default":
-                        plot[f"{backend.name}, {split}"] = [
-                            (s.condition, s.acceptance) for s in coffee
-                        ]
-                        report += coffee_tables(f"{backend.name}, {split} half", coffee)
-            if "scripts" in args.parts:
-                report += script_table(backend.name, run_scripts(backend, normalize, work))
-            if "catalog" in args.parts and args.names:
-                report += catalog_table(backend.name, run_catalog(backend, args, work))
-            if "answers" in args.parts:
-                answers = run_answers(backend, args, work)
-                report += [*answers_table(backend.name, answers), *voices_table(answers)]
-    text = "\n".join(report)
-    (args.out / "accuracy.md").write_text(text)
+            for part in sorted(parts, key=lambda p: p == "coffee"):
+
+                def progress(lines: list[str], key: tuple[str, str] = (backend.name, part)) -> None:
+                    sections[key] = lines
+                    write()
+
+                progress(run_part(part, backend, args, work, normalize, plot, progress))
+    write()
     if plot and importlib.util.find_spec("matplotlib"):
         write_plot(plot, args.out / "accuracy.png")
     elif plot:
         print("no plot: matplotlib is not installed (pip install matplotlib)", file=sys.stderr)
-    print(text)
+    print((args.out / "accuracy.md").read_text())
+
+
+def run_part(
+    part: str,
+    backend: Backend,
+    args: argparse.Namespace,
+    work: Path,
+    normalize: Callable[[str], str],
+    plot: dict[str, list[tuple[str, float]]],
+    progress: Callable[[list[str]], None],
+) -> list[str]:
+    """One English part's section of the report; the coffee part gives `progress` its section
+    so far after each decoding and half, and adds its default rows to `plot`."""
+    if part == "scripts":
+        return script_table(backend.name, run_scripts(backend, normalize, work))
+    if part == "catalog":
+        return catalog_table(backend.name, run_catalog(backend, args, work)) if args.names else []
+    if part == "answers":
+        answers = run_answers(backend, args, work)
+        return [*answers_table(backend.name, answers), *voices_table(answers)]
+    if not (COFFEE_DEV / "labels.json").is_file():
+        return [f"\nCoffee recordings absent ({COFFEE_DEV}): skipped.\n"]
+    levers = {"default": Decoding(backend.quiet)}
+    if args.levers is not None:
+        levers = lever_settings(backend.quiet, args.levers)
+        if args.skip_default:
+            del levers["default"]
+    conditions = coffee_conditions(args, work)
+    rows: list[LeverRow] = []
+    for row in run_levers(levers, args, conditions, normalize, work):
+        rows.append(row)
+        progress(coffee_section(backend.name, rows, args.levers is not None))
+    for lever, split, coffee in rows:
+        if lever == "default":
+            plot[f"{backend.name}, {split}"] = [(s.condition, s.acceptance) for s in coffee]
+    return coffee_section(backend.name, rows, args.levers is not None)
+
+
+def coffee_section(backend: str, rows: list[LeverRow], levers: bool) -> list[str]:
+    """The lever table (when levers were asked for) and the default's tables of each half."""
+    lines = lever_table(backend, rows) if levers else []
+    for lever, split, coffee in rows:
+        if lever == "default":
+            lines += coffee_tables(f"{backend}, {split} half", coffee)
+    return lines
 
 
 def _arguments() -> argparse.ArgumentParser:
@@ -211,7 +263,8 @@ def _arguments() -> argparse.ArgumentParser:
         nargs="+",
         choices=SPLITS,
         default=list(SPLITS),
-        help="halves of the coffee recordings to score (tune: levers are chosen on it)",
+        help="halves of the coffee recordings, name samples and answer voices to score (tune: "
+        "levers are chosen on it)",
     )
     parser.add_argument(
         "--levers",
@@ -337,24 +390,13 @@ def run_levers(
     conditions: list[Condition],
     normalize: Callable[[str], str],
     work: Path,
-) -> list[LeverRow]:
-    """Each decoding's scores on each half asked for."""
-    return [
-        (
-            lever,
-            split,
-            run_coffee(
-                f"{lever} {split}",
-                decoding,
-                split_conditions(conditions, split),
-                normalize,
-                work,
-                args.verbose,
-            ),
-        )
-        for lever, decoding in levers.items()
-        for split in args.split
-    ]
+) -> Iterator[LeverRow]:
+    """Each decoding's scores on each half asked for, one after another."""
+    for lever, decoding in levers.items():
+        for split in args.split:
+            halves = split_conditions(conditions, split)
+            name = f"{lever} {split}"
+            yield lever, split, run_coffee(name, decoding, halves, normalize, work, args.verbose)
 
 
 TIGHT_NO_SPEECH_GATE = (0.15, -0.5)
@@ -539,10 +581,11 @@ def catalog_table(backend: str, scores: list[CatalogScore]) -> list[str]:
 
 
 def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[AnswerScore]:
-    """Each split, clean and at 12 dB, heard with the store's vocabulary and with the answers."""
+    """Each split asked for (--split), clean and at 12 dB, heard with the store's vocabulary and
+    with the answers (with and without the closed-set pick)."""
     folder = AUDIO_DIR / "answers"
     folder.mkdir(parents=True, exist_ok=True)
-    clean = synthesize_answers(folder)
+    clean = [u for u in synthesize_answers(folder) if u.split in args.split]
     utterances = [*clean, *noisy_answers(clean, CATALOG_SNR, args.seed, work)]
     listener = AnswerListener(ShopDatabase(work / f"answers-{backend.name}.db"), backend.quiet)
     on_miss = (lambda line: print(line, file=sys.stderr)) if args.verbose else None

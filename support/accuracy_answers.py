@@ -11,7 +11,8 @@ answer's question open: the order read back for a yes or no, "Green Basket Large
 Green Basket Large Brown Eggs?" for a choice. The dialog has no question of how many yet, so a
 number is scored by the count its words read as. The recognizer hears it tuned to the store's
 vocabulary (the baseline, as before the answers were listened for) or, through the voice loop's
-`RetuningConversation`, to the answers of the open question (`intents.answers`).
+`RetuningConversation`, to the answers of the open question (`intents.answers`), with and
+without the closed-set pick among them (`WhisperSettings.pick_answers`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Variant(StrEnum):
     """What the recognizer listens for while the question is open."""
 
     BASELINE = "baseline: store vocabulary"
+    NO_PICK = "answers of the open question, no closed-set pick"
     ANSWERS = "answers of the open question"
 
 
@@ -220,7 +222,13 @@ class AnswerListener:
         self._shoppers = itertools.count(1)
         assistant = Assistant(db, "listener", STORE)
         self._store_vocabulary = vocabulary_for(assistant)
-        self.recognizer: Recognizer = load_recognizer(settings, self._store_vocabulary)
+        unpicked = replace(settings, whisper=replace(settings.whisper, pick_answers=False))
+        self._recognizers: dict[Variant, Recognizer] = {
+            variant: load_recognizer(
+                unpicked if variant is Variant.NO_PICK else settings, self._store_vocabulary
+            )
+            for variant in Variant
+        }
 
     def score(
         self,
@@ -254,18 +262,19 @@ class AnswerListener:
         """What was heard in `path`, how it was taken (`verdict`), and the seconds each
         exchange took."""
         assistant = Assistant(self._db, f"listener-{next(self._shoppers)}", STORE)
-        self.recognizer.set_vocabulary(self._store_vocabulary)
+        recognizer = self._recognizers[variant]
+        recognizer.set_vocabulary(self._store_vocabulary)
         conversation: Conversation = assistant
-        if variant is Variant.ANSWERS:
-            conversation = RetuningConversation(assistant, self.recognizer)
+        if variant is not Variant.BASELINE:
+            conversation = RetuningConversation(assistant, recognizer)
             if answer.question is Question.COUNT:
                 count = answer_vocabulary(
                     OpenQuestion(Question.COUNT), assistant.dialog.parser, self._store_vocabulary
                 )
-                self.recognizer.set_vocabulary(count)
+                recognizer.set_vocabulary(count)
         for opening in QUESTIONS[answer.question]:
             conversation.respond(opening)
-        exchanges = replay_turn(path, self.recognizer, conversation)
+        exchanges = replay_turn(path, recognizer, conversation)
         heard = " ".join(e.transcript.text for e in exchanges)
         return heard, verdict(answer, heard, assistant), [e.latency for e in exchanges]
 

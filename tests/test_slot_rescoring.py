@@ -132,10 +132,12 @@ def test_sounds_alike_uses_spelling_or_sound() -> None:
 class FakeWhisper:
     """Tokens are words; a scripted log-probability for some words after some prefixes."""
 
-    def __init__(self, likes: dict[tuple[str, ...], dict[str, float]]) -> None:
+    def __init__(self, likes: dict[tuple[str, ...], dict[str, float]], words: int = 100) -> None:
+        """`words`: how many distinct words the texts read back may hold."""
         self.vocabulary: list[str] = []
         self.likes = likes
         self.passes = 0
+        self.words = words
 
     def encode(self, text: str) -> list[int]:
         ids = []
@@ -150,7 +152,7 @@ class FakeWhisper:
         rows = []
         for end in range(len(tokens) + 1):
             prefix = tuple(self.vocabulary[t] for t in tokens[:end])
-            row = np.full(100, -20.0)
+            row = np.full(self.words, -20.0)
             for word, logprob in self.likes.get(prefix, {}).items():
                 row[self.encode(word)[0]] = logprob
             rows.append(row)

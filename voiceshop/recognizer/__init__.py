@@ -84,6 +84,11 @@ class WhisperSettings:
     """Window decoding: replace a misheard phrase of the store's ("a dull shot") by the one of
     its slot group that the audio fits best ("a double shot"), and read unclear product phrases
     again; see `rescoring.readback`."""
+    pick_answers: bool = True
+    """Window decoding, while a question's answers are listened for: a short reading that is
+    none of them ("I do.") is replaced by the answer the audio reads about as well ("Undo."),
+    a closed-set pick with the read-back margins as its rejection threshold; see
+    `rescoring.reading_policy.ReadingPolicy.answer_reading`."""
 
 
 @dataclass(frozen=True)

@@ -126,8 +126,12 @@ class WhisperRecognizer(Recognizer):
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
         self.prompt = self._prompts.prompt(vocabulary)
         self._decoder.set_prompt(self.prompt)
-        rescore = self.settings.whisper.rescore_slots
-        self._decoder.policy = ReadingPolicy(self._decoder, vocabulary) if rescore else None
+        whisper = self.settings.whisper
+        self._decoder.policy = (
+            ReadingPolicy(self._decoder, vocabulary, whisper.pick_answers)
+            if whisper.rescore_slots
+            else None
+        )
         self._decoder.answers_open = vocabulary.said_alone
         self._drafts.set_prompt(self.prompt)
 
@@ -209,6 +213,7 @@ class WindowDecoder:
             model.hf_tokenizer, model.model.is_multilingual, "transcribe", settings.language
         )
         self._suppressed = list(get_suppressed_tokens(self._tokenizer, [-1]))
+        self.end_of_text: int = self._tokenizer.eot
         window_seconds = min(
             _MAX_WINDOW_SECONDS,
             settings.whisper.window_seconds or math.ceil(settings.endpoint.max_utterance_seconds),

@@ -3,8 +3,11 @@ rescoring.
 
 The decoder (`recognizer.whisper_backend.WindowDecoder`) gives the beam's readings and reads
 token lists back against the encoded audio; this policy asks the store (`Vocabulary.reader`)
-about them and lets the audio decide, in three steps:
+about them and lets the audio decide, in three steps (four while a question's answers are
+listened for):
 
+0. A short reading that is none of the open question's answers is replaced by the answer the
+   audio reads about as well (`answer_reading`).
 1. Where the likeliest reading misses a product, a less likely one the store understands
    clearly is taken (`understood_reading`).
 2. Where its product phrases are unclear, the window is read again with the catalog names they
@@ -15,7 +18,9 @@ about them and lets the audio decide, in three steps:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -36,6 +41,32 @@ Tuned on: coffee-dev, all 124 recordings, before the tune/check split (one examp
 quoted)."""
 PROMPT_SEPARATOR = ", "
 """Between the phrases listed in a prompt."""
+ANSWER_EXTRA_WORDS = 1
+"""An answer may replace a reading only if it has at most this many words more: longer ones are
+not what was heard ("I do." may be "undo", not "i do not forget it").
+Not tuned: reasoned (Whisper splits a word in two, "Lambin." for "eleven", not in three)."""
+ANSWER_CANDIDATES = 6
+"""Answers read back in full against the heard words, the likeliest by their first token.
+Not tuned: a cost cap (one batch of seven short readings, about as long as one decoding)."""
+ANSWER_MARGIN_NATS = 0.0
+"""How much less likely (whole reading, end-of-text included) an answer may read than the heard
+words and still replace them.
+Not tuned: reasoned (the likelier of the heard words and the answers, read alike); the tune run
+over 0, 2, 4 and 6 could not get the shared machine's CPU before the code deadline."""
+_SPOKEN = re.compile(r"[a-z']+(?:[^a-z']+[a-z']+)*")
+"""A reading from its first word to its last, without the punctuation around them."""
+_WORD = re.compile(r"[a-z']+")
+
+
+_NAMES_PRODUCTS = (Understood.CLEAR, Understood.UNCLEAR)
+
+
+@dataclass(frozen=True)
+class _WrittenAnswer:
+    """An answer as the prompt lists it ("Go ahead."), and its number of words."""
+
+    text: str
+    words: int
 
 
 class WindowReader(Protocol):
@@ -44,6 +75,8 @@ class WindowReader(Protocol):
 
     prompt_lead: str
     """Words before the names listed in a prompt ("Order:")."""
+    end_of_text: int
+    """The token that ends a reading."""
 
     def text(self, tokens: list[int]) -> str:
         """The text of a reading's tokens."""
@@ -77,15 +110,28 @@ class WindowReader(Protocol):
 class ReadingPolicy:
     """The reading a window's transcript takes, for one vocabulary (see the module)."""
 
-    def __init__(self, decoder: WindowReader, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, decoder: WindowReader, vocabulary: Vocabulary, pick_answers: bool = True
+    ) -> None:
+        """`pick_answers`: take the answer the audio reads as (`answer_reading`) where
+        `vocabulary` holds a question's answers."""
         self._decoder = decoder
         self._vocabulary = vocabulary
         self._reader = vocabulary.reader
+        self._pick_answers = pick_answers and vocabulary.said_alone and bool(vocabulary.phrases)
+        self._answers = frozenset(vocabulary.phrases) if self._pick_answers else frozenset()
+        self._written_answers = [
+            _WrittenAnswer(f"{a[:1].upper()}{a[1:]}.", len(a.split()))
+            for a in dict.fromkeys(vocabulary.phrases)
+            if self._pick_answers
+        ]
 
     def read(self, result: Any, encoded: Any, new_tokens: int) -> str:
         """The window's text, from the beam's `result` of reading `encoded` audio (at most
         `new_tokens` tokens a reading)."""
         text = self.understood_reading(result, encoded)
+        if self._pick_answers:
+            text = self.answer_reading(text, encoded)
         text = self.read_with_names(text, encoded, new_tokens)
         return self.rescored(text, encoded)
 
@@ -124,6 +170,45 @@ class ReadingPolicy:
         if read != likeliest and self._reader.understanding(read) is Understood.CLEAR:
             return read
         return kept
+
+    def answer_reading(self, text: str, encoded: Any) -> str:
+        """`text`, or where its words are none of the open question's answers and name no
+        product, the answer the audio reads about as well as them (a closed-set pick with a
+        rejection margin, `ANSWER_MARGIN_NATS`): "I do." is "Undo." when the audio says so.
+
+        Answers of at most `ANSWER_EXTRA_WORDS` more words than heard are ranked by their first
+        token; the `ANSWER_CANDIDATES` likeliest are read back in full with the heard words, as
+        sentences that end there (end-of-text included, so a reading that leaves out words
+        pays for it), without the prompt, which favours every answer alike."""
+        heard = _SPOKEN.search(text.lower())
+        words = _WORD.findall(heard.group()) if heard else []
+        if not words or " ".join(words) in self._answers:
+            return text
+        reader = self._reader
+        if reader is not None and reader.understanding(text) in _NAMES_PRODUCTS:
+            return text
+        longest = len(words) + ANSWER_EXTRA_WORDS
+        written = [a.text for a in self._written_answers if a.words <= longest]
+        decoder = self._decoder
+        first = decoder.readings(encoded, [[]], prompted=False)[0][0]
+        ranked = sorted(written, key=lambda a: -first[decoder.token_ids(" " + a)[0]])
+        candidates = ranked[:ANSWER_CANDIDATES]
+        kept, *read = self._ended_logprobs([text.strip(), *candidates], encoded)
+        best, score = max(zip(candidates, read, strict=True), key=lambda pair: pair[1])
+        return best if score >= kept - ANSWER_MARGIN_NATS else text
+
+    def _ended_logprobs(self, texts: Sequence[str], encoded: Any) -> list[float]:
+        """Each text's log-probability read back against the audio without the prompt, its
+        end-of-text token included (read with one token after it: the row after the last
+        token read back has end-of-text masked); all in one batch."""
+        decoder = self._decoder
+        end = decoder.end_of_text
+        token_lists = [[*decoder.token_ids(" " + t), end] for t in texts]
+        rows = decoder.readings(encoded, token_lists, prompted=False)
+        return [
+            sum(float(r[n][t]) for n, t in enumerate(tokens)) if len(r) >= len(tokens) else -np.inf
+            for tokens, r in zip(token_lists, rows, strict=True)
+        ]
 
     def read_with_names(self, text: str, encoded: Any, new_tokens: int) -> str:
         """The window read again with the catalog names its unclear product phrases may stand
