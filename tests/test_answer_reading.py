@@ -6,9 +6,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from voiceshop.catalog.resolve import open_store
 
 from tests.test_slot_rescoring import FakeWhisper
-from voiceshop.catalog.resolve import open_store
 from voiceshop.intents.answers import OpenQuestion, Question, answer_vocabulary
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
