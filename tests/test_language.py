@@ -31,6 +31,9 @@ NORMALIZER = Normalizer(load_language())
         ("80/20 ground beef", "eighty percent ground beef"),
         ("1/2 gallon", "one over two gallon"),
         ("open 24/7", "open twenty four over seven"),
+        ("Two bangers, and some semi-skimmed", "two sausages and some two percent"),
+        ("a courgette and the wholemeal loaf", "a zucchini and the whole wheat loaf"),
+        ("semi dry white wine", "semi dry white wine"),
     ],
 )
 def test_normal_form(text: str, normal: str) -> None:

@@ -56,7 +56,7 @@ class Checkout(CartQuestions, ChoiceAnswers):
             return self._place_order(pending)
         if consent is Consent.WAVERING:
             return self._confirm_again(pending)
-        if intent is not None and intent.name in ("No", "Cancel"):
+        if intent is not None and _declines(intent):
             self.state.pending = None
             return self.replies.say("order_not_placed")
         if intent is not None and intent.name in ("ReadAll", "ReadRest"):
@@ -129,3 +129,11 @@ class Checkout(CartQuestions, ChoiceAnswers):
             items=self.replies.items_word(order.item_count),
             total_part=f", {self.replies.money(total)}" if total is not None else "",
         )
+
+
+def _declines(intent: Intent) -> bool:
+    """Whether `intent` answers the order read-back with a no: "no", "cancel", or "cancel the
+    order" with no order number (the order asked about, not one placed before)."""
+    return intent.name in ("No", "Cancel") or (
+        intent.name == "CancelOrder" and intent.quantity is None
+    )

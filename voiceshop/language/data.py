@@ -103,6 +103,8 @@ class LanguageData:
     open_endings: frozenset[str] = frozenset()
     """Words after which a request goes on ("with", "the")."""
     elisions: dict[str, str] = field(default_factory=dict)
+    regional_words: dict[str, str] = field(default_factory=dict)
+    """Words of other regions -> the words stores print ("spuds" -> "potatoes")."""
     """A word's elided form before an apostrophe -> the word ("l'" -> "le")."""
     sound_key: str = "metaphone"
     """How words are keyed by sound for matching: "metaphone" (English) or "spelling" (the
@@ -231,6 +233,7 @@ def load_language(code: str = "en") -> LanguageData:
         store_prepositions=frozenset(raw.get("store_prepositions", ())),
         store_words=frozenset(raw.get("store_words", ())),
         elisions=raw.get("elisions", {}),
+        regional_words=raw.get("regional_words", {}),
         sound_key=raw.get("sound_key", "metaphone"),
         prompt_lead=raw.get("prompt_lead", ""),
         prompt_spelling=raw.get("prompt_spelling", "normal"),

@@ -4,7 +4,8 @@ Lowercase words without accents (Latin letters become ASCII: "Bœuf" -> "boeuf")
 language keeps because they change the word (`kept_accents`: French "pâté" -> "paté", apart from
 "pâte" -> "pate"), separated by single spaces; elided words split off and said in full
 ("l'eau" -> "le eau", by the language's `elisions`); digits spoken ("2%" -> "two percent");
-contractions expanded; unit abbreviations after numbers and count words spelled out ("12 oz" ->
+contractions expanded; words of other regions said as stores print them ("spuds" ->
+"potatoes"); unit abbreviations after numbers and count words spelled out ("12 oz" ->
 "twelve ounce", "a lb" -> "a pound").
 """
 
@@ -50,6 +51,8 @@ class Normalizer:
         self._unit_abbreviations = {k: v for k, v in language.abbreviations.items() if k.isalpha()}
         self._count_words = frozenset(p for p in language.numbers.phrases if " " not in p)
         self._accents = _KeptAccents(language.kept_accents)
+        self._regional = {tuple(k.split()): v.split() for k, v in language.regional_words.items()}
+        self._regional_longest = max(map(len, self._regional), default=0)
 
     def _counts(self, word: str) -> bool:
         """Whether a unit abbreviation after `word` is a unit: after a number or a one-word
@@ -76,7 +79,7 @@ class Normalizer:
             text = not_word.sub(" ", text).replace(",", " , ")
         else:
             text = (_ASCII_NOT_WORD if ascii_only else _NOT_WORD).sub(" ", text)
-        return " ".join(self._words(text.split()))
+        return " ".join(self._said_here(self._words(text.split())))
 
     def tokens(self, text: str) -> list[str]:
         """The words of `text`'s normal form."""
@@ -104,6 +107,24 @@ class Normalizer:
                 token = self._unit_abbreviations.get(token, token)
             words.extend(token.split())
         return words
+
+    def _said_here(self, words: list[str]) -> list[str]:
+        """`words` with each regional word or phrase (longest first) as stores print it."""
+        if not self._regional:
+            return words
+        out: list[str] = []
+        start = 0
+        while start < len(words):
+            for size in range(min(self._regional_longest, len(words) - start), 0, -1):
+                replacement = self._regional.get(tuple(words[start : start + size]))
+                if replacement is not None:
+                    out.extend(replacement)
+                    start += size
+                    break
+            else:
+                out.append(words[start])
+                start += 1
+        return out
 
     def _unelided(self, token: str) -> str:
         """An elided word said in full and apart from the word after it: "l'eau" -> "le eau",
