@@ -185,7 +185,7 @@ async def _synthesized(server: ShopServer, text: str) -> np.ndarray:
 
 def test_a_french_store_server_reads_replies_by_the_french_rules(tmp_path: Path) -> None:
     """The server's speech for a French store is the local speaker's: the French voice,
-    "2,19 €" read as "2 euros 19", "250 g" as "250 grammes"."""
+    "2,19 €" read as "2 euros 19", "250 g" as "250 grammes"; it listens for French too."""
     reply = "Œufs bio, 6 œufs, coûtent 2,19 €. Camembert, 250 g."
     voice = load_language("fr").speaker_voice
     reading = Reading.from_data(load_language("fr").reading)
@@ -196,7 +196,9 @@ def test_a_french_store_server_reads_replies_by_the_french_rules(tmp_path: Path)
     settings = ServerSettings(uri="tcp://127.0.0.1:0", db=tmp_path / "shop.db", store="epicerie")
     with running(settings) as server:
         sent = asyncio.run(_synthesized(server, reply))
+        (asr_model,) = server.info.asr[0].models
     assert np.array_equal(sent, expected)
+    assert asr_model.languages == ["fr"] and asr_model.name == "whisper: whisper base"
     assert not np.array_equal(sent, unread)  # the rules change what is said
 
 

@@ -16,6 +16,7 @@ from voiceshop.intents.options import OptionSpotter
 from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, TemplateError
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
+from voiceshop.thresholds import NAMES_FAIRLY
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 MAX_UTTERANCE_CHARS = 500
@@ -191,8 +192,57 @@ class IntentParser:
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
-            return self.fallback.read(self._without_edges(self._said(text))) or best
-        return best
+            best = self.fallback.read(self._without_edges(self._said(text))) or best
+        return self._adds_said_apart(sentences, best)
+
+    def _adds_said_apart(self, sentences: list[str], best: Intent | None) -> Intent | None:
+        """Adds said as several requests ("Add bananas. Add lemons.", "milk. eggs. bread.",
+        "add bananas, and add two lemons") as one AddItems with every item, when each request
+        adds items that name products fairly well and together they ask for more than `best`;
+        else `best`."""
+        if best is not None and best.name != "AddItems":
+            return best
+        clauses = [
+            clause
+            for sentence in sentences
+            for clause in self._add_clauses(self._without_edges(self._said(sentence)))
+        ]
+        if len(clauses) < 2:
+            return best
+        reads = [self._parse_words(clause)[0] for clause in clauses]
+        adds = [read for read in reads if read is not None and read.name == "AddItems"]
+        if len(adds) < len(clauses):
+            return best
+        items = tuple(item for read in adds for item in read.items)
+        if len(items) <= len(best.items if best else ()) or not all(
+            not item.refers and self.items.phrase_score(item.phrase) >= NAMES_FAIRLY
+            for item in items
+        ):
+            return best
+        return replace(
+            adds[0],
+            text=" ".join(read.text for read in adds),
+            items=items,
+            implicit=all(read.implicit for read in adds),
+        )
+
+    def _add_clauses(self, words: list[str]) -> list[list[str]]:
+        """The words cut before each separator ("and", "then") that a request to add with its
+        own verb follows ("..., and add two lemons"); a bare list after it stays one clause."""
+        for index, word in enumerate(words[1:-1], start=1):
+            if word not in self._separator_words:
+                continue
+            rest = self._without_edges(words[index + 1 :])
+            read, bare = self._parse_words(rest)
+            if read is not None and read.name == "AddItems" and not bare:
+                return [self._without_trailing_separators(words[:index]), *self._add_clauses(rest)]
+        return [words] if words else []
+
+    def _without_trailing_separators(self, words: list[str]) -> list[str]:
+        """ "add bananas , and also" -> "add bananas"."""
+        while words and (words[-1] == "," or words[-1] in self._separator_words):
+            words = words[:-1]
+        return words
 
     def _refused(self, intent: Intent | None) -> bool:
         """Whether an item of the reading has a count the dialog refuses (below 1, or a part of

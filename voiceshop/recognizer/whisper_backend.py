@@ -83,8 +83,6 @@ so a hallucinated repetition loop stops early instead of running to 448 tokens.
 Not tuned: a cap reasoned from speech rates, not measured."""
 _MIN_REPEATED_WORDS = 3
 _WORD = re.compile(r"\S+")
-_SPOKEN_WORD = re.compile(r"[a-z']+")
-"""A word as the vocabulary holds it (digits and punctuation are not in it)."""
 _WORD_CORE = re.compile(r"[^\w']")
 """Characters ignored when comparing words: punctuation around them."""
 

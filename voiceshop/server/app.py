@@ -23,7 +23,13 @@ from voiceshop.errors import EngineUnavailableError, ServerError
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import ProductMatcher
-from voiceshop.recognizer import Transcript, Vocabulary, choose_engine
+from voiceshop.recognizer import (
+    RecognizerSettings,
+    Transcript,
+    Vocabulary,
+    choose_engine,
+    for_language,
+)
 from voiceshop.recognizer.models import find_vosk_model
 from voiceshop.server.accounts import Accounts, TokenBook
 from voiceshop.server.fronts import Front, WyomingFront
@@ -69,6 +75,8 @@ class ShopServer:
         self.speakers: WorkerPool[Pyttsx3Speaker] | None = None
         self.dialog: WorkerPool[Desk]
         self.info = Info()
+        self.recognizer_settings: RecognizerSettings = settings.recognizer
+        """The recognizer's settings in the store's language (set when the pools start)."""
         self._pools: list[WorkerPool[Any]] = []
         """The started pools, stopped in reverse order."""
         self._stopped = asyncio.Event()
@@ -166,8 +174,16 @@ class ShopServer:
         parser = IntentParser(store, language)
         matcher = ProductMatcher(store, parser.normalizer)
         vocabulary = store_vocabulary(store, IntentParser(store, language, matcher), matcher)
+        words = parser.language
+        self.recognizer_settings = for_language(
+            settings.recognizer,
+            words.name,
+            words.prompt_lead,
+            words.recognizer_prompt,
+            words.slot_rescoring,
+        )
         recognizer_settings = server_recognizer_settings(
-            settings.recognizer, settings.recognition_workers
+            self.recognizer_settings, settings.recognition_workers
         )
         self.recognizers = WorkerPool(
             "recognizer",
@@ -210,15 +226,17 @@ class ShopServer:
     # Info
 
     def _describe(self) -> Info:
-        settings = self.settings
-        language = settings.recognizer.language
-        engine = choose_engine(settings.recognizer)
+        settings, recognizer = self.settings, self.recognizer_settings
+        language = recognizer.language
+        engine = choose_engine(recognizer)
         if engine == "vosk":
-            path = find_vosk_model(language, settings.recognizer.model)
+            path = find_vosk_model(language, recognizer.model)
             model_name, attribution = (path.name if path else "vosk"), _VOSK
         else:
-            folder = settings.recognizer.whisper.model_dir
-            model_name, attribution = (folder.name if folder else "whisper tiny.en"), _WHISPER
+            folder = recognizer.whisper.model_dir
+            multilingual = language != "en" or recognizer.asr == "whisper-base"
+            default = "whisper base" if multilingual else "whisper tiny.en"
+            model_name, attribution = (folder.name if folder else default), _WHISPER
         asr = AsrProgram(
             name="voiceshop",
             attribution=_VOICESHOP,
