@@ -6,7 +6,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from voiceshop.catalog.resolve import open_store
 
 from tests.test_slot_rescoring import FakeWhisper
 from voiceshop.intents.answers import OpenQuestion, Question, answer_vocabulary
@@ -15,6 +14,7 @@ from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer.base import Vocabulary
 from voiceshop.rescoring.reading_policy import ANSWER_MARGIN_NATS, ReadingPolicy
+from voiceshop.storage.stores import open_store
 
 END = "<end>"
 WORDS = 2000
