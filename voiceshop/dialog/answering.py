@@ -193,15 +193,14 @@ class ChoiceAnswers(ItemAdding):
         return None
 
     def _recounts(self, intent: Intent | None) -> bool:
-        """Whether the answer changes how many of the item asked about ("make it one" while
-        asked which bread): a count with no product, one the shop may add."""
-        return (
-            intent is not None
-            and intent.name == "SetQuantity"
-            and not intent.product
-            and intent.quantity is not None
-            and 0 < intent.quantity <= self.settings.max_quantity
+        """Whether the answer changes how many of the item asked about ("make it one", "ok
+        gimme three" while asked which bread): a count with no product, one the shop may add."""
+        if intent is None or intent.quantity is None:
+            return False
+        count_alone = (intent.name == "SetQuantity" and not intent.product) or (
+            intent.name == "AddItems" and not intent.items
         )
+        return count_alone and 0 < intent.quantity <= self.settings.max_quantity
 
     def _read_as_choice(self, intent: Intent | None) -> None:
         """Words that picked among the choices offered acted as a choice ("the brown ones",
