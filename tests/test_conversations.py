@@ -29,6 +29,7 @@ SCRIPT_KEYS = {"store": True, "user": False, "history": False, "turns": True}
 TURN_KEYS = {
     "say": True,
     "reply": True,
+    "intent": False,
     "cart": False,
     "options": False,
     "orders": False,
@@ -58,6 +59,8 @@ def test_conversation(script: Path, db_url: Path | str) -> None:
             reply = assistant.respond(turn["say"])
             where = f"{script.name} turn {n} ({turn['say']!r}) replied {reply.text!r}"
             assert re.search(turn["reply"], reply.text), where
+            if "intent" in turn:
+                assert reply.intent == turn["intent"], f"{where} as {reply.intent}"
             cart = assistant.dialog.cart
             if "cart" in turn:
                 assert {line.product_id: line.quantity for line in cart} == turn["cart"], where

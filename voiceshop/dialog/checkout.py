@@ -58,6 +58,8 @@ class Checkout(CartQuestions, ChoiceAnswers):
             return self._confirm_again(pending)
         if intent is not None and _declines(intent):
             self.state.pending = None
+            if intent.name == "CancelOrder":
+                self._acted = "Cancel"  # the order asked about, not one placed before
             return self.replies.say("order_not_placed")
         if intent is not None and intent.name in ("ReadAll", "ReadRest"):
             read = self._handlers[intent.name](intent)
