@@ -74,7 +74,13 @@ class ChoiceAnswers(ItemAdding):
             self.state.pending = None
             return self._then_rest(self.replies.say("chosen_none"), pending.rest)
         if not named:
-            if intent is None or intent.name in ("Yes", "Choose", "OneItem", "SeparateItems"):
+            if intent is None or intent.name in (
+                "Yes",
+                "Choose",
+                "OneItem",
+                "SeparateItems",
+                "Count",
+            ):
                 return self.replies.say(
                     "choose_together_again" if pending.apart else "choose_again",
                     ordinals=self.replies.ordinals(pending.choices),
