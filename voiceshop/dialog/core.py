@@ -54,7 +54,7 @@ class DialogCore:
     of `DialogManager` uses: finding cart lines by their words, changing the cart with undo."""
 
     _handlers: dict[str, Callable[[Intent], str]]
-    """What answers each intent this store's dialog handles (set by `DialogManager`)."""
+    """What answers each intent this store's dialog handles (`_intent_handlers`)."""
 
     def __init__(
         self,
@@ -84,6 +84,11 @@ class DialogCore:
         self._acted: str | None = None
         """The intent the utterance being answered is acted on as (see `Reply.intent`)."""
         self._profile: ShopperProfile | None = None
+        self._handlers = self._intent_handlers()
+
+    def _intent_handlers(self) -> dict[str, Callable[[Intent], str]]:
+        """The table of `_handlers`, given by the dialog that dispatches the turns."""
+        raise NotImplementedError
 
     @property
     def profile(self) -> ShopperProfile:

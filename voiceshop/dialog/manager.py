@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from voiceshop.catalog.model import Store
+from collections.abc import Callable
+
 from voiceshop.dialog.buying_again import BuyingAgain
 from voiceshop.dialog.cart_changes import CartChanges
 from voiceshop.dialog.checkout import Checkout
 from voiceshop.dialog.conversation import Reply
-from voiceshop.dialog.core import DialogSettings
 from voiceshop.dialog.state import (
     Choosing,
     ConfirmingCheckout,
@@ -17,9 +17,7 @@ from voiceshop.dialog.state import (
 )
 from voiceshop.intents.answers import OpenQuestion, Question
 from voiceshop.intents.model import Intent
-from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, IntentParser, is_too_long
-from voiceshop.matching.matcher import ProductMatcher
-from voiceshop.storage.database import ShopDatabase
+from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, is_too_long
 
 _SMALL_TALK = ("Greet", "Thanks")
 """Intents answered without touching an open question."""
@@ -28,21 +26,8 @@ _SMALL_TALK = ("Greet", "Thanks")
 class DialogManager(Checkout, CartChanges, BuyingAgain):
     """One user's conversation with one store, keeping the cart in the database."""
 
-    def __init__(
-        self,
-        store: Store,
-        db: ShopDatabase,
-        user: str = "default",
-        language: str = "en",
-        matcher: ProductMatcher | None = None,
-        settings: DialogSettings | None = None,
-        interface: str | None = None,
-        parser: IntentParser | None = None,
-    ) -> None:
-        """`matcher` and `parser` (built on that matcher) may be shared between conversations
-        (`dialog.shared`); by default each conversation builds its own."""
-        super().__init__(store, db, user, language, matcher, settings, interface, parser)
-        self._handlers = {
+    def _intent_handlers(self) -> dict[str, Callable[[Intent], str]]:
+        return {
             "AddItems": self._add_items,
             "RemoveItems": self._remove_items,
             "SetQuantity": self._set_quantity,
