@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from support.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
+from support.accuracy_audio import RATE, Voice, noisy_copies, write_mono
 from support.accuracy_coffee import KITCHEN_NOISE, Latencies
 from support.replay import replay_turn
 from voiceshop.dialog.assistant import Assistant
@@ -203,15 +203,12 @@ def noisy_answers(
     utterances: Sequence[AnswerUtterance], snr_db: float, seed: int, into: Path
 ) -> list[AnswerUtterance]:
     """The utterances with kitchen noise at `snr_db` (the coffee benchmark's rule)."""
-    noise, _ = read_mono(KITCHEN_NOISE)
-    rng = np.random.default_rng(seed)
-    mixed = []
-    for utterance in utterances:
-        speech, rate = read_mono(utterance.path)
-        path = into / f"{utterance.path.stem}_{snr_db:g}db.wav"
-        write_mono(path, mix_noise(speech, noise, snr_db, rng), rate)
-        mixed.append(replace(utterance, condition=f"{snr_db:g} dB", path=path))
-    return mixed
+    copies = noisy_copies([u.path for u in utterances], KITCHEN_NOISE, snr_db, seed, into)
+    condition = f"{snr_db:g} dB"
+    return [
+        replace(u, condition=condition, path=copy)
+        for u, copy in zip(utterances, copies, strict=True)
+    ]
 
 
 class AnswerListener:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -64,6 +65,22 @@ def mix_noise(
     scale = np.sqrt(peak_frame_energy(speech) / (peak_frame_energy(stretch) * 10 ** (snr_db / 10)))
     mixed = speech + scale * stretch
     return mixed * (MIX_PEAK / np.abs(mixed).max())
+
+
+def noisy_copies(
+    paths: Sequence[Path], noise_path: Path, snr_db: float, seed: int, into: Path, tag: str = ""
+) -> list[Path]:
+    """Each WAV with `noise_path` mixed in at `snr_db` (`mix_noise`, offsets drawn in order
+    from `seed`), written into `into` as <stem>_<snr>db<tag>.wav."""
+    noise, _ = read_mono(noise_path)
+    rng = np.random.default_rng(seed)
+    copies = []
+    for path in paths:
+        speech, rate = read_mono(path)
+        copy = into / f"{path.stem}_{snr_db:g}db{tag}.wav"
+        write_mono(copy, mix_noise(speech, noise, snr_db, rng), rate)
+        copies.append(copy)
+    return copies
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from support.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
+from support.accuracy_audio import RATE, Voice, noisy_copies, write_mono
 from support.accuracy_coffee import SHARED, Latencies
 from support.stats import word_errors
 from voiceshop.audio.wav import wav_chunks
@@ -147,15 +147,8 @@ def noisy_utterances(
     utterances: Sequence[Utterance], noise_path: Path, snr_db: float, seed: int, into: Path
 ) -> list[Utterance]:
     """The utterances with noise mixed in at `snr_db` (the coffee benchmark's rule)."""
-    noise, _ = read_mono(noise_path)
-    rng = np.random.default_rng(seed)
-    mixed = []
-    for utterance in utterances:
-        speech, rate = read_mono(utterance.path)
-        path = into / f"{utterance.path.stem}_{snr_db:g}db.wav"
-        write_mono(path, mix_noise(speech, noise, snr_db, rng), rate)
-        mixed.append(replace(utterance, path=path))
-    return mixed
+    copies = noisy_copies([u.path for u in utterances], noise_path, snr_db, seed, into)
+    return [replace(u, path=copy) for u, copy in zip(utterances, copies, strict=True)]
 
 
 class CatalogListener:

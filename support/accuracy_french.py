@@ -21,10 +21,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
-import numpy as np
 import yaml
 
-from support.accuracy_audio import RATE, Voice, mix_noise, read_mono, write_mono
+from support.accuracy_audio import RATE, Voice, noisy_copies, write_mono
 from support.accuracy_coffee import Latencies
 from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.model import Store
@@ -145,15 +144,9 @@ def noisy_requests(
     utterances: Sequence[FrenchUtterance], noise_path: Path, snr_db: float, seed: int, into: Path
 ) -> list[FrenchUtterance]:
     """The utterances with noise mixed in at `snr_db` (the coffee benchmark's rule)."""
-    noise, _ = read_mono(noise_path)
-    rng = np.random.default_rng(seed)
-    mixed = []
-    for utterance in utterances:
-        speech, rate = read_mono(utterance.path)
-        path = into / f"{utterance.path.stem}_{snr_db:g}db_seed{seed}.wav"
-        write_mono(path, mix_noise(speech, noise, snr_db, rng), rate)
-        mixed.append(replace(utterance, path=path))
-    return mixed
+    paths = [u.path for u in utterances]
+    copies = noisy_copies(paths, noise_path, snr_db, seed, into, f"_seed{seed}")
+    return [replace(u, path=copy) for u, copy in zip(utterances, copies, strict=True)]
 
 
 class Readings:
