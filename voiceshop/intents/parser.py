@@ -202,22 +202,15 @@ class IntentParser:
         else `best`."""
         if best is not None and best.name != "AddItems":
             return best
-        clauses = [
-            clause
-            for sentence in sentences
-            for clause in self._add_clauses(self._without_edges(self._said(sentence)))
-        ]
-        if len(clauses) < 2:
-            return best
-        reads = [self._parse_words(clause)[0] for clause in clauses]
-        adds = [read for read in reads if read is not None and read.name == "AddItems"]
-        if len(adds) < len(clauses):
-            return best
+        adds: list[Intent] = []
+        for sentence in sentences:
+            words = self._without_edges(self._said(sentence))
+            said = self._add_clauses(words, alone=len(sentences) == 1)
+            if said is None:
+                return best
+            adds += said
         items = tuple(item for read in adds for item in read.items)
-        if len(items) <= len(best.items if best else ()) or not all(
-            not item.refers and self.items.phrase_score(item.phrase) >= NAMES_FAIRLY
-            for item in items
-        ):
+        if len(adds) < 2 or len(items) <= len(best.items if best else ()):
             return best
         return replace(
             adds[0],
@@ -226,17 +219,36 @@ class IntentParser:
             implicit=all(read.implicit for read in adds),
         )
 
-    def _add_clauses(self, words: list[str]) -> list[list[str]]:
-        """The words cut before each separator ("and", "then") that a request to add with its
-        own verb follows ("..., and add two lemons"); a bare list after it stays one clause."""
+    def _add_clauses(self, words: list[str], alone: bool = False) -> list[Intent] | None:
+        """The add requests the words make, cut before each separator ("and", "then") that a
+        request to add with its own verb follows ("..., and add two lemons"; a bare list after
+        it stays in its clause); None as soon as a clause is not one (`_fair_add`), so a long
+        text of many cuts is read once, not once per cut. Words `alone` in their text and not
+        cut are not read again: one request adds nothing to the text's own reading."""
         for index, word in enumerate(words[1:-1], start=1):
             if word not in self._separator_words:
                 continue
             rest = self._without_edges(words[index + 1 :])
-            read, bare = self._parse_words(rest)
-            if read is not None and read.name == "AddItems" and not bare:
-                return [self._without_trailing_separators(words[:index]), *self._add_clauses(rest)]
-        return [words] if words else []
+            read, _ = self._parse_words(rest, bare_list=False)
+            if read is not None and read.name == "AddItems":
+                first = self._fair_add(self._without_trailing_separators(words[:index]))
+                later = self._add_clauses(rest) if first is not None else None
+                return None if first is None or later is None else [first, *later]
+        if not words or alone:
+            return []
+        last = self._fair_add(words)
+        return None if last is None else [last]
+
+    def _fair_add(self, words: list[str]) -> Intent | None:
+        """The words read as AddItems whose items each name a product fairly well and none
+        stands for the product talked about ("the organic one"), else None."""
+        read, _ = self._parse_words(words)
+        if read is None or read.name != "AddItems":
+            return None
+        for item in read.items:
+            if item.refers or self.items.phrase_score(item.phrase) < NAMES_FAIRLY:
+                return None
+        return read
 
     def _without_trailing_separators(self, words: list[str]) -> list[str]:
         """ "add bananas , and also" -> "add bananas"."""
@@ -301,10 +313,11 @@ class IntentParser:
         return other if other is not None and not other.implicit else None
 
     def _parse_words(
-        self, words: list[str], skip: Collection[str] = ()
+        self, words: list[str], skip: Collection[str] = (), bare_list: bool = True
     ) -> tuple[Intent | None, bool]:
         """The intent of the words, and whether they are an item list without a verb; the
-        templates of the intents in `skip` are passed over."""
+        templates of the intents in `skip` are passed over. Without `bare_list`, words that
+        only the bare item list would read are None, and their items are not read."""
         if not words:
             return None, False
         normal = " ".join(words)
@@ -314,6 +327,8 @@ class IntentParser:
             slots = template.match(normal)
             if slots is None:
                 continue
+            if not bare_list and name == "AddItems" and index == self._bare_list_template:
+                return None, False
             intent = self._intent(name, index, normal, slots)
             if intent is not None:
                 return intent, name == "AddItems" and index == self._bare_list_template
