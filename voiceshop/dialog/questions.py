@@ -66,12 +66,27 @@ class CartQuestions(ItemAdding):
         return self.replies.cart_total(cart) if cart else self.replies.say("cart_empty")
 
     def _how_many(self, intent: Intent) -> str:
-        lines = self._cart_lines_named(self.cart, intent.product)
+        """ "how many lemons do I have"; with a unit alone ("how many bottles have I got"), the
+        lines sold in that unit."""
+        cart = self.cart
+        if intent.unit:
+            lines = self._lines_in_unit(cart, intent.unit)
+            asked = self.replies.counted(intent.unit, 2)
+        else:
+            lines, asked = self._cart_lines_named(cart, intent.product), intent.product
         if not lines:
-            return self.replies.say("none_in_cart", phrase=intent.product)
+            return self.replies.say("none_in_cart", phrase=asked)
         self.state.last_line = lines[-1]
         self.state.discussed = None
         return self.replies.say("you_have", lines=self.replies.lines(lines))
+
+    def _lines_in_unit(self, cart: list[CartLine], unit: str) -> list[CartLine]:
+        products = [self.store.product(line.product_id) for line in cart]
+        return [
+            line
+            for line, product in zip(cart, products)
+            if product is not None and product.unit == unit
+        ]
 
     def _price(self, intent: Intent) -> str:
         if not intent.product:
