@@ -279,6 +279,13 @@ def _arguments() -> argparse.ArgumentParser:
         help="with --levers: score only the other decodings (the default scored by another run)",
     )
     parser.add_argument(
+        "--answer-variants",
+        nargs="+",
+        choices=[v.name.lower() for v in Variant],
+        default=[v.name.lower() for v in Variant],
+        help="what the recognizer listens for in the short-answer part (default: all three)",
+    )
+    parser.add_argument(
         "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
     )
     parser.add_argument(
@@ -582,14 +589,15 @@ def catalog_table(backend: str, scores: list[CatalogScore]) -> list[str]:
 
 def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[AnswerScore]:
     """Each split asked for (--split), clean and at 12 dB, heard with the store's vocabulary and
-    with the answers (with and without the closed-set pick)."""
+    with the answers (with and without the closed-set pick), or the variants asked for."""
     folder = AUDIO_DIR / "answers"
     folder.mkdir(parents=True, exist_ok=True)
     clean = [u for u in synthesize_answers(folder) if u.split in args.split]
     utterances = [*clean, *noisy_answers(clean, CATALOG_SNR, args.seed, work)]
     listener = AnswerListener(ShopDatabase(work / f"answers-{backend.name}.db"), backend.quiet)
     on_miss = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
-    scores = [s for v in Variant for s in listener.score(utterances, v, on_miss)]
+    variants = [Variant[name.upper()] for name in args.answer_variants]
+    scores = [s for v in variants for s in listener.score(utterances, v, on_miss)]
     for score in scores:
         print(
             f"{backend.name} answers {score.split} {score.condition} {score.variant.name}: "

@@ -105,3 +105,42 @@ def test_an_answer_or_a_request_for_products_is_not_read_back(
     whisper = undo_said(-1.0)
     assert policy(answers(grocery, question), whisper).answer_reading(heard, None) == heard
     assert whisper.passes == 0
+
+
+EGGS = ("Green Basket Large White Eggs", "Green Basket Large Brown Eggs")
+
+
+def brown_said(brown_first: float) -> FakeWhisper:
+    """Audio read as "Round one." (1.6 nats down in all) or as "The brown one." (`brown_first`
+    and 0.2)."""
+    return FakeWhisper(
+        {
+            (): {"Round": -1.0, "The": brown_first},
+            ("Round",): {"one.": -0.5},
+            ("Round", "one."): {END: -0.1},
+            ("The",): {"brown": -0.1},
+            ("The", "brown"): {"one.": -0.05},
+            ("The", "brown", "one."): {END: -0.05},
+        },
+        WORDS,
+    )
+
+
+def choice_answers(grocery: tuple[IntentParser, Vocabulary]) -> Vocabulary:
+    parser, store = grocery
+    return answer_vocabulary(OpenQuestion(Question.CHOOSE, EGGS), parser, store)
+
+
+def test_an_answer_among_the_beams_readings_replaces_one_the_audio_reads_worse(
+    grocery: tuple[IntentParser, Vocabulary],
+) -> None:
+    reading = policy(choice_answers(grocery), brown_said(-1.0))
+    beam = ["The brown one.", "The round one."]
+    assert reading.answer_reading("Round one.", None, beam) == "The brown one."
+
+
+def test_an_answer_among_the_beams_readings_is_not_taken_when_the_audio_reads_it_worse(
+    grocery: tuple[IntentParser, Vocabulary],
+) -> None:
+    reading = policy(choice_answers(grocery), brown_said(-1.5 - ANSWER_MARGIN_NATS - 1.0))
+    assert reading.answer_reading("Round one.", None, ["The brown one."]) == "Round one."

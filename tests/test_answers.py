@@ -112,3 +112,28 @@ def test_english_answers_are_still_prompted_in_normal_form() -> None:
     for kind in Question:
         answers = answer_vocabulary(OpenQuestion(kind, ("Whole Milk",)), parser(), Vocabulary(()))
         assert answers.written == ()
+
+
+def test_a_prompt_cut_short_keeps_the_plainest_word_of_every_answering_intent() -> None:
+    answers = answer_vocabulary(OpenQuestion(Question.CONFIRM), parser(), Vocabulary(()))
+
+    prompt = build_prompt(answers, lambda text: len(text.split()) + 1, 60)
+
+    assert prompt is not None
+    assert prompt.startswith("Yes. No. Cancel. Undo.")
+    assert "Stop." in prompt and "I forgot" not in prompt
+
+
+def test_the_words_that_tell_two_choices_apart_answer_the_choice() -> None:
+    question = OpenQuestion(Question.CHOOSE, ("Large White Eggs", "Large Brown Eggs"))
+
+    said = answer_phrases(question, parser())
+
+    assert {"the brown ones", "the white one"} <= set(said)
+    assert "the large ones" not in said and "the eggs one" not in said
+
+
+def test_one_choice_has_no_words_to_tell_it_apart() -> None:
+    said = answer_phrases(OpenQuestion(Question.CHOOSE, ("Large Brown Eggs",)), parser())
+
+    assert "the brown ones" not in said

@@ -283,3 +283,13 @@ def test_read_backs_in_one_batch_score_as_one_by_one() -> None:
             alone = decoder.distributions(encoded, tokens, prompted=prompted)
             assert len(rows) == len(alone) == len(tokens) + 1
             np.testing.assert_allclose(np.array(rows), np.array(alone), atol=1e-3)
+
+
+def test_answers_are_prompted_in_their_order_not_hard_words_first() -> None:
+    answers = Vocabulary(("yes", "no", "affirmative"), said_alone=True)
+
+    budget = count_letters(f"{PROMPT_LEAD} yes, no,") + 2  # not "affirmative" as well
+
+    prompt = build_prompt(answers, count_letters, budget)
+
+    assert prompt == "Yes. No."

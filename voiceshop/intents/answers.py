@@ -11,6 +11,8 @@ after the choices as the agent said them.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -31,6 +33,8 @@ class Question(StrEnum):
     """The purchase code: digits."""
 
 
+_PRODUCT = "{product}"
+"""The slot of the answer templates that names a product (filled by `_telling_words`)."""
 _SMALLEST_NUMBER = {Question.COUNT: 1, Question.CODE: 0}
 """The questions answered by numbers, and the smallest number word each is answered with."""
 
@@ -46,13 +50,55 @@ class OpenQuestion:
 
 def answer_phrases(question: OpenQuestion, parser: IntentParser) -> tuple[str, ...]:
     """The choices, the numbers for a question of how many, then the plainest phrases of the
-    intents that answer this kind of question, in normal form, each once."""
+    intents that answer this kind of question (`shortest_first`), in normal form, each once."""
     normalize = parser.normalizer.normalize
     said = [normalize(choice) for choice in question.choices] + _numbers(question, parser)
     templates = dict(parser.sentences.intents)
-    for name in parser.sentences.answers.get(question.kind.value, ()):
-        said += [p for template in templates[name] for p in parser.compiler.plainest(template)]
-    return tuple(dict.fromkeys(p for p in said if p))
+    names = parser.sentences.answers.get(question.kind.value, ())
+    by_intent = [
+        [p for template in templates[name] for p in parser.compiler.plainest(template)]
+        for name in names
+    ]
+    telling = _telling_words(question, parser)
+    if telling:
+        by_intent += [
+            [
+                p
+                for template in templates[name]
+                if _PRODUCT in template
+                for p in parser.compiler.plainest(template.replace(_PRODUCT, telling))
+            ]
+            for name in names
+        ]
+    return tuple(dict.fromkeys(p for p in said + shortest_first(by_intent) if p))
+
+
+def _telling_words(question: OpenQuestion, parser: IntentParser) -> str:
+    """The words that tell the choices apart (those not in every choice: "brown", "white" of
+    two eggs) as a template alternative, "(brown|white)"; empty for fewer than two choices.
+    A choice is often answered by them alone: "the brown ones"."""
+    said = [parser.normalizer.normalize(choice).split() for choice in question.choices]
+    if len(said) < 2:
+        return ""
+    shared = set.intersection(*map(set, said))
+    words = dict.fromkeys(w for words in said for w in words if w not in shared and w.isalnum())
+    return f"({'|'.join(words)})" if words else ""
+
+
+def shortest_first(by_intent: Sequence[Sequence[str]]) -> list[str]:
+    """Each intent's phrases, shortest first and the intents taken in turn: every intent's
+    one-word phrases ("yes", "no", "cancel", "undo", "yeah", "nope", "stop", ...), then the
+    two-word ones, and so on. Answers are mostly a word or two, and every intent answering the
+    question is heard, so a prompt cut short keeps the plainest way to say each of them rather
+    than one intent's every combination ("no i want to add" before "cancel")."""
+    ranked = []
+    for intent, phrases in enumerate(by_intent):
+        turns: Counter[int] = Counter()
+        for phrase in phrases:
+            words = len(phrase.split())
+            ranked.append((words, turns[words], intent, phrase))
+            turns[words] += 1
+    return [phrase for *_, phrase in sorted(ranked)]
 
 
 def written_answers(question: OpenQuestion, parser: IntentParser) -> tuple[str, ...]:

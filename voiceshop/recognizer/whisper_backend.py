@@ -396,7 +396,8 @@ def build_prompt(
     a short answer for no speech (no-speech probability 0.15-0.5 for one espeak-ng word after
     the store's list, about 0.02 after the answers as sentences).
 
-    Phrases are taken in three passes, each in vocabulary order, while the budget lasts: first
+    Answers are taken in their order (`intents.answers` puts the plainest first) while the
+    budget lasts. Other phrases are taken in three passes, each in vocabulary order: first
     those bringing a new word that Whisper splits into several tokens (brand names, "cappuccino",
     "honeycrisp": the words it misspells), then those bringing any new word, then the rest. The
     chosen phrases are listed in vocabulary order. A phrase costs at least a token per word and
@@ -409,7 +410,8 @@ def build_prompt(
     chosen: set[str] = set()
     covered: set[str] = set()
     budget = token_limit - count_tokens(lead) - 1
-    for wanted in (lambda words: any(map(is_hard, words)), bool, lambda _: True):
+    passes = (lambda words: any(map(is_hard, words)), bool, lambda _: True)
+    for wanted in passes[-1:] if vocabulary.said_alone else passes:
         for phrase in phrases:
             words = phrase.split()
             if phrase in chosen or len(words) + 1 > budget:

@@ -58,7 +58,10 @@ _SPOKEN = re.compile(r"[a-z']+(?:[^a-z']+[a-z']+)*")
 _WORD = re.compile(r"[a-z']+")
 
 
-_NAMES_PRODUCTS = (Understood.CLEAR, Understood.UNCLEAR)
+def _words(text: str) -> list[str]:
+    """The words of a reading, lower case, without the punctuation around them."""
+    heard = _SPOKEN.search(text.lower())
+    return _WORD.findall(heard.group()) if heard else []
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ class ReadingPolicy:
         `new_tokens` tokens a reading)."""
         text = self.understood_reading(result, encoded)
         if self._pick_answers:
-            text = self.answer_reading(text, encoded)
+            beam = [self._decoder.text(tokens) for tokens in result.sequences_ids[1:]]
+            text = self.answer_reading(text, encoded, beam)
         text = self.read_with_names(text, encoded, new_tokens)
         return self.rescored(text, encoded)
 
@@ -171,31 +175,42 @@ class ReadingPolicy:
             return read
         return kept
 
-    def answer_reading(self, text: str, encoded: Any) -> str:
-        """`text`, or where its words are none of the open question's answers and name no
-        product, the answer the audio reads about as well as them (a closed-set pick with a
-        rejection margin, `ANSWER_MARGIN_NATS`): "I do." is "Undo." when the audio says so.
+    def answer_reading(self, text: str, encoded: Any, beam: Sequence[str] = ()) -> str:
+        """`text`, or where its words are none of the open question's answers, the answer the
+        audio reads about as well as them (a closed-set pick with a rejection margin,
+        `ANSWER_MARGIN_NATS`): "I do." is "Undo." when the audio says so.
 
-        Answers of at most `ANSWER_EXTRA_WORDS` more words than heard are ranked by their first
-        token; the `ANSWER_CANDIDATES` likeliest are read back in full with the heard words, as
-        sentences that end there (end-of-text included, so a reading that leaves out words
-        pays for it), without the prompt, which favours every answer alike."""
-        heard = _SPOKEN.search(text.lower())
-        words = _WORD.findall(heard.group()) if heard else []
+        The answers weighed are those among the beam's other readings (`beam`: "The brown one."
+        under "Round one."), and unless `text` clearly names products (a request that moves on:
+        "add two lemons"; an unclear one, "fine", "council", is as likely a misheard answer),
+        the answers of at most `ANSWER_EXTRA_WORDS` more words than heard, ranked by their
+        first token, the `ANSWER_CANDIDATES` likeliest. They are read back in full with the
+        heard words, as sentences that end there (end-of-text included, so a reading that leaves
+        out words pays for it), without the prompt, which favours every answer alike."""
+        words = _words(text)
         if not words or " ".join(words) in self._answers:
             return text
+        candidates = list(
+            dict.fromkeys(b.strip() for b in beam if " ".join(_words(b)) in self._answers)
+        )
         reader = self._reader
-        if reader is not None and reader.understanding(text) in _NAMES_PRODUCTS:
+        if reader is None or reader.understanding(text) is not Understood.CLEAR:
+            candidates += self._likeliest_answers(len(words), encoded)
+        if not candidates:
             return text
-        longest = len(words) + ANSWER_EXTRA_WORDS
+        kept, *read = self._ended_logprobs([text.strip(), *candidates], encoded)
+        best, score = max(zip(candidates, read, strict=True), key=lambda pair: pair[1])
+        return best if score >= kept - ANSWER_MARGIN_NATS else text
+
+    def _likeliest_answers(self, heard_words: int, encoded: Any) -> list[str]:
+        """The `ANSWER_CANDIDATES` answers of at most `ANSWER_EXTRA_WORDS` more words than
+        heard whose first token the audio reads likeliest."""
+        longest = heard_words + ANSWER_EXTRA_WORDS
         written = [a.text for a in self._written_answers if a.words <= longest]
         decoder = self._decoder
         first = decoder.readings(encoded, [[]], prompted=False)[0][0]
         ranked = sorted(written, key=lambda a: -first[decoder.token_ids(" " + a)[0]])
-        candidates = ranked[:ANSWER_CANDIDATES]
-        kept, *read = self._ended_logprobs([text.strip(), *candidates], encoded)
-        best, score = max(zip(candidates, read, strict=True), key=lambda pair: pair[1])
-        return best if score >= kept - ANSWER_MARGIN_NATS else text
+        return ranked[:ANSWER_CANDIDATES]
 
     def _ended_logprobs(self, texts: Sequence[str], encoded: Any) -> list[float]:
         """Each text's log-probability read back against the audio without the prompt, its
