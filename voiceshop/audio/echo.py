@@ -65,6 +65,10 @@ class BargeInSettings:
     """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
     the gap it leaves shifts the echo against the reference, and the canceller needs a moment
     to find the new delay; meanwhile its leftover echo would pass for the person."""
+    realign_linear: bool = True
+    """True: at the start of each reply the linear echo filter measures the echo's delay afresh
+    and moves its taps to it (`LinearEchoFilter.realign`), and its output counts for
+    `linear_margin_db` only once it has; False: it keeps the taps where they were learnt."""
     linear_for_recognizer: bool = True
     """True: the recognizer hears the microphone minus a linear estimate of the echo
     (`LinearEchoFilter`), which leaves the person's first syllables whole; False: it hears
