@@ -57,6 +57,11 @@ class BargeInSettings:
     each time and the linear filter, unlike AEC3, does not find the new delay: its residual jumps
     at the start of a reply and 6 dB stopped replies nobody interrupted
     (tests/test_barge_in_e2e.py)."""
+    linear_veto_db: float | None = None
+    """With a number: once the linear echo filter is aligned to the reply, a frame AEC3 lets
+    through counts only if the linear filter's output also stands this far above the residual
+    it usually leaves (AEC3 re-finding a moved echo passes echo for a moment; the realigned
+    linear filter still explains it as echo). None: AEC3's judgement stands alone."""
     min_speech_s: float = 0.12
     """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
     window_s: float = 0.2
@@ -285,11 +290,13 @@ class InterruptionDetector:
 
     def sounds_like_person(self, levels: FrameLevels) -> bool:
         """The frame may be the person: loud enough after cancelling, and mostly not the
-        reply's echo (by AEC3, or with `linear_margin_db` by the linear filter)."""
+        reply's echo (by AEC3, unless `linear_veto_db` and the linear filter say it is; or with
+        `linear_margin_db` by the linear filter)."""
         speech = self._settings.speech_dbfs
         if (
             levels.cleaned_dbfs > speech
             and levels.cleaned_dbfs > levels.near_dbfs - self._settings.echo_margin_db
+            and not _stands_below(levels, self._settings.linear_veto_db)
         ):
             return True
         margin = self._settings.linear_margin_db
@@ -300,6 +307,15 @@ class InterruptionDetector:
             and linear > speech
             and linear - levels.near_dbfs > levels.linear_usual_db + margin
         )
+
+
+def _stands_below(levels: FrameLevels, margin: float | None) -> bool:
+    """The aligned linear filter's output is not `margin` above the residual it usually
+    leaves (False without a margin or an aligned filter's output)."""
+    linear = levels.linear_dbfs
+    if margin is None or linear is None:
+        return False
+    return linear - levels.near_dbfs <= levels.linear_usual_db + margin
 
 
 def _levels(pending: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, list[float]]:
