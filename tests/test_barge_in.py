@@ -320,9 +320,7 @@ def run_loop(
         speaker,
         MicGate(),
         events.append,
-        LoopSettings(
-            barge_in=settings or BargeInSettings(enabled=True, stop_words=STOP_WORDS)
-        ),
+        LoopSettings(barge_in=settings or BargeInSettings(enabled=True, stop_words=STOP_WORDS)),
         canceller=canceller,
     )
     loop.run()
