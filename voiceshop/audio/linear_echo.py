@@ -148,13 +148,11 @@ class LinearEchoFilter:
         if self._sounding >= _MEASURE_MOST_S * ENGINE_RATE:
             self._heard, self._sounding = [], 0
         taps = self.taps()
-        if not taps.any():
-            self.aligned = True
-            return
-        shift = better_lag(heard, played, taps)
+        shift = better_lag(heard, played, taps) if taps.any() else 0
         if shift is None:
             return
         self.aligned = True
+        self._heard, self._sounding = [], 0
         if shift:
             self._set_taps(_shifted(taps, shift))
             self.shifts.append(shift)
