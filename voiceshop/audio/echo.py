@@ -46,17 +46,19 @@ class BargeInSettings:
     """Level of a 10 ms frame of echo-cancelled audio (dB below full scale) above which it may
     be the person's speech. The echo left after cancellation reached -32 dBFS in single frames
     (-36 over 100 ms) with the reply at -12 to 0 dB at the microphone (benchmarks/barge_in.py)."""
-    echo_margin_db: float = 6.0
+    echo_margin_db: float = 10.0
     """A frame counts as speech only if the canceller removed less than this from it: most of
-    the microphone's sound is then not the reply's echo. Chosen on the tune half of
-    benchmarks.barge_in_offline (with `linear_margin_db`)."""
-    linear_margin_db: float | None = 10.0
+    the microphone's sound is then not the reply's echo. (6, chosen offline on tune with
+    `linear_margin_db` 10, made 11 false stops in 50 live replies against 4; see
+    benchmarks/barge_in_results.md.)"""
+    linear_margin_db: float | None = None
     """With a number: a frame also counts as speech when the linear echo filter's output (which
     does not suppress the person as AEC3 does) stands this far above the residual that filter
     usually leaves, and is above `speech_dbfs`; only once the filter was realigned to the
     reply's echo (see `realign_linear`: at a microphone each reply's reference lands a little
-    earlier or later, and misplaced taps leave echo that would pass for the person). None: AEC3's
-    output alone decides. Chosen on the tune half of benchmarks.barge_in_offline."""
+    earlier or later, and misplaced taps leave echo that would pass for the person). None (the
+    default): AEC3's output alone decides; 10, chosen offline on tune, stopped more replies
+    nobody interrupted at the virtual microphone."""
     linear_veto_db: float | None = None
     """With a number: once the linear echo filter is aligned to the reply, a frame AEC3 lets
     through counts only if the linear filter's output also stands this far above the residual
@@ -78,11 +80,10 @@ class BargeInSettings:
     """True: the recognizer hears the microphone minus a linear estimate of the echo
     (`LinearEchoFilter`), which leaves the person's first syllables whole; False: it hears
     AEC3's output, whose echo suppression also cuts into speech said over the reply."""
-    preroll_s: float = 1.2
+    preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
-    too (so the first word is not cut: detection can come most of a second after a quiet
-    speaker's first sound). Chosen on the tune half of benchmarks.barge_in_offline among 0.5,
-    0.8 and 1.2 s."""
+    too (so the first word is not cut). 1.2 s was one tune interruption better offline (24 of
+    51 against 23) and one on check: too little to change it."""
     stop_words: tuple[str, ...] = ()
     """What, said over a reply, only stops it (no answer follows): the language's
     `stop_words` (voiceshop/data/<lang>/language.yaml), lowercase, no punctuation."""
