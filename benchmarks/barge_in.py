@@ -2,6 +2,7 @@
 simulated room, and a person's interruption (tests/fixtures/audio/barge_in) is played over it.
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.barge_in [--trials 24] [--replies 50]
+        [--set linear_margin_db=10 --set preroll_s=0.8 ...]
 
 Everything runs through production code: `VoiceLoop` in barge-in mode, `Pyttsx3Speaker` (espeak-ng)
 playing with sounddevice into the private PulseAudio server's sink, `Microphone` recording its
@@ -27,7 +28,7 @@ import threading
 import time
 import wave
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -233,7 +234,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=24, help="interruptions")
     parser.add_argument("--replies", type=int, default=50, help="replies nobody interrupts")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a BargeInSettings number other than its default (VALUE 'none' for None)",
+    )
     args = parser.parse_args(argv)
+    try:
+        overrides = settings_overrides(args.set)
+    except ValueError as err:
+        parser.error(str(err))
     server = VirtualMicrophone()
     try:
         server.start()
@@ -246,12 +258,29 @@ def main(argv: list[str] | None = None) -> int:
         from voiceshop.audio.microphone import refresh_devices
 
         refresh_devices()
-        return _measure(server, args.trials, args.replies)
+        return _measure(server, args.trials, args.replies, overrides)
     finally:
         server.stop()
 
 
-def _measure(server: VirtualMicrophone, trials: int, replies: int) -> int:
+def settings_overrides(pairs: Iterable[str]) -> dict[str, float | None]:
+    """`NAME=VALUE` pairs as numeric BargeInSettings fields (ValueError for anything else)."""
+    numeric = {f.name for f in fields(BargeInSettings) if "float" in str(f.type)}
+    out: dict[str, float | None] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in numeric:
+            raise ValueError(f"--set {pair}: not one of {', '.join(sorted(numeric))}")
+        try:
+            out[name] = None if value.lower() == "none" else float(value)
+        except ValueError:
+            raise ValueError(f"--set {pair}: {value!r} is not a number or 'none'") from None
+    return out
+
+
+def _measure(
+    server: VirtualMicrophone, trials: int, replies: int, overrides: dict[str, float | None]
+) -> int:
     """Each room is one conversation: its interrupted replies and its uninterrupted ones, in
     one order mixed by a fixed seed. The echo canceller starts afresh in each room (it learns
     a room's echo path during the first replies, as it would in use)."""
@@ -267,7 +296,9 @@ def _measure(server: VirtualMicrophone, trials: int, replies: int) -> int:
     order = rng.permutation(len(jobs))
     jobs = sorted((jobs[k] for k in order), key=lambda job: job[0])
     stop_words = load_language("en").stop_words
-    bench = Bench(server, BargeInSettings(enabled=True, stop_words=stop_words))
+    settings = BargeInSettings(enabled=True, stop_words=stop_words, **overrides)
+    print(f"settings: {settings}", flush=True)
+    bench = Bench(server, settings)
     results: list[Trial] = []
     false_stops = 0
     current_room = -1

@@ -7,7 +7,8 @@ exponentially decaying noise impulse response) over a little microphone noise; i
 trial a person's recording starts during the reply. The loop runs in barge-in mode as at the
 microphone (echo canceller fed with the reply's reference, interruption detector, pre-roll, the
 given recognizer); stopping the reply stops its echo from then on. The canceller has heard one
-earlier reply in the same room (a conversation in progress).
+earlier reply in the same room (a conversation in progress), whose echo came a little earlier or
+later against its reference (`DELAY_CHANGE_MS`), as at a real microphone.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ falls in one known chunk."""
 DELAYS_MS = (20.0, 150.0)
 ECHO_DB = (-20.0, -6.0)
 """The reply's level at the microphone relative to the reply as synthesised."""
+DELAY_CHANGE_MS = 50.0
+"""The echo's delay (against the reply's reference) in the reply before the trial's is up to this
+much shorter or longer: at a real microphone each reply is placed on the capture clock anew, and
+the placement moves by tens of milliseconds from reply to reply."""
 RT60_S = (0.1, 0.4)
 PERSON_DB = (-12.0, -3.0)
 """The person's level relative to the fixture (which peaks near full scale)."""
@@ -78,6 +83,11 @@ class Room:
         response *= 10 ** (self.echo_db / 20) / np.sqrt((response**2).sum())
         delay = np.zeros(round(self.delay_ms * ENGINE_RATE / 1000))
         return np.concatenate([delay, np.convolve(reply.astype(np.float64), response)])
+
+    def heard_before(self) -> Room:
+        """The room as the reply before was heard in it: its delay up to DELAY_CHANGE_MS off."""
+        change = np.random.default_rng([self.seed, 1]).uniform(-DELAY_CHANGE_MS, DELAY_CHANGE_MS)
+        return replace(self, delay_ms=max(0.0, self.delay_ms + float(change)))
 
 
 @dataclass(frozen=True)
@@ -312,7 +322,7 @@ def run_trial(
     out whatever `settings` would decide on it, so that the trial starts from the same canceller
     for every candidate and replaying its frames stays exact)."""
     canceller = EchoCanceller()
-    warm = replace(trial, person=None, reply=trial.warmup)
+    warm = replace(trial, person=None, reply=trial.warmup, room=trial.room.heard_before())
     _loop(warm, replies[trial.warmup], NEVER, Deaf(), canceller)
     return _loop(trial, replies[trial.reply], settings, recognizer, canceller)
 

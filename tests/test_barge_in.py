@@ -142,6 +142,24 @@ def test_a_person_aec3_suppressed_counts_when_the_linear_filter_left_them_standi
     assert not detector.feed(near, suppressed, near, 0.0)
 
 
+def test_echo_aec3_lets_through_is_vetoed_when_the_aligned_linear_filter_explains_it() -> None:
+    echo = speechlike(1.0, seed=1)
+    passed = echo.copy()  # AEC3 re-finding a moved echo: it removed nothing
+    linear = echo // 30  # the realigned linear filter left its usual residual, 30 dB down
+    person = speechlike(0.5, seed=2)
+    spoken = linear.copy()
+    spoken[: len(person)] += person
+
+    def found(settings: BargeInSettings, linear_out: np.ndarray | None) -> bool:
+        detector = InterruptionDetector(settings)
+        return bool(detector.feed(echo, passed, linear_out, -30.0))
+
+    assert found(BargeInSettings(), linear)  # AEC3 alone: the echo passes for the person
+    assert not found(BargeInSettings(linear_veto_db=6.0), linear)
+    assert found(BargeInSettings(linear_veto_db=6.0), spoken)  # a person stands out in both
+    assert found(BargeInSettings(linear_veto_db=6.0), None)  # no aligned filter: AEC3 decides
+
+
 def test_nothing_is_decided_while_held_after_an_underrun() -> None:
     person = speechlike(1.0, seed=2)
     detector = InterruptionDetector(BargeInSettings(hold_after_underrun_s=0.5))
@@ -268,11 +286,15 @@ class Echoing:
 
 
 def run_loop(
-    person_at_s: float | None, words: str, playbacks: list[FakePlayback] | None = None
+    person_at_s: float | None,
+    words: str,
+    canceller: EchoCanceller | None = None,
+    delay_ms: int = 40,
+    settings: BargeInSettings | None = None,
 ) -> tuple[list[LoopEvent], Echoing, StartingSpeaker]:
     pytest.importorskip("pywebrtc_audio")
     reply = speech(*REPLY)
-    near = room(reply)
+    near = room(reply, delay_ms)
     if person_at_s is not None:
         near = mixed(reply, speech(PERSON), person_at_s)
     near = np.concatenate([np.zeros(BLOCK, np.int16), near, np.zeros(RATE, np.int16)])
@@ -298,7 +320,8 @@ def run_loop(
         speaker,
         MicGate(),
         events.append,
-        LoopSettings(barge_in=BargeInSettings(enabled=True, stop_words=STOP_WORDS)),
+        LoopSettings(barge_in=settings or BargeInSettings(enabled=True, stop_words=STOP_WORDS)),
+        canceller=canceller,
     )
     loop.run()
     return events, conversation, speaker
@@ -325,6 +348,21 @@ def test_a_stop_word_over_the_reply_only_stops_it() -> None:
     assert any(isinstance(e, Heard) and e.transcript.text == "Stop." for e in events)
     assert conversation.heard == []
     assert [e.reply.text for e in events if isinstance(e, Said)] == ["a long reply"]
+
+
+@pytest.mark.parametrize("realign", [True, False])
+def test_each_reply_realigns_the_linear_filter_to_where_its_echo_now_comes(realign: bool) -> None:
+    pytest.importorskip("pywebrtc_audio")
+    canceller = EchoCanceller()
+    assert canceller.linear is not None
+    settings = BargeInSettings(enabled=True, realign_linear=realign)
+    run_loop(None, "", canceller, delay_ms=40, settings=settings)
+    assert canceller.linear.shifts == []
+    run_loop(None, "", canceller, delay_ms=90, settings=settings)
+    if realign:
+        assert [round(s / 16) for s in canceller.linear.shifts] == [50]  # 50 ms later
+    else:
+        assert canceller.linear.shifts == []
 
 
 @pytest.mark.parametrize("code", ["en", "fr"])

@@ -119,3 +119,15 @@ def test_words_are_compared_in_normal_form_so_punctuation_case_and_digits_do_not
     assert word_error_rate(words("the large brown eggs"), words("Orange brown eggs.")) == 0.5
     with pytest.raises(TypeError, match="lists of words"):
         word_error_rate("sure", "Sure.")
+
+
+def test_the_reply_before_a_trial_heard_the_same_room_with_its_echo_a_little_moved() -> None:
+    from support.barge_in_mix import DELAY_CHANGE_MS
+
+    rooms = [Room(80.0, -10.0, 0.2, seed) for seed in range(40)]
+    before = [room.heard_before() for room in rooms]
+    changes = [b.delay_ms - r.delay_ms for b, r in zip(before, rooms, strict=True)]
+    assert all(abs(c) <= DELAY_CHANGE_MS for c in changes)
+    assert min(changes) < -DELAY_CHANGE_MS / 2 and max(changes) > DELAY_CHANGE_MS / 2
+    assert [b.echo_db for b in before] == [r.echo_db for r in rooms]
+    assert before == [room.heard_before() for room in rooms]  # the same on every run

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from voiceshop.audio.echo import EchoCanceller
-from voiceshop.audio.linear_echo import LinearEchoFilter
+from voiceshop.audio.linear_echo import LinearEchoFilter, LinearEchoSettings, lag
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 RATE = 16_000
@@ -25,14 +25,14 @@ def speech(*names: str) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def room_echo(far: np.ndarray) -> np.ndarray:
-    """`far` delayed by 90 ms, at -6 dB, with a decaying reverberant tail (RT60 0.25 s)."""
+def room_echo(far: np.ndarray, delay_s: float = 0.09) -> np.ndarray:
+    """`far` delayed by `delay_s`, at -6 dB, with a decaying reverberant tail (RT60 0.25 s)."""
     rng = np.random.default_rng(7)
     t = np.arange(round(0.25 * RATE)) / RATE
     response = rng.standard_normal(len(t)) * np.exp(-6.9 * t / 0.25)
     response[0] += 3.0
     response *= 0.5 / np.sqrt((response**2).sum())
-    delayed = np.concatenate([np.zeros(round(0.09 * RATE)), far.astype(np.float64)])
+    delayed = np.concatenate([np.zeros(round(delay_s * RATE)), far.astype(np.float64)])
     return np.convolve(delayed, response)[: len(far)]
 
 
@@ -91,3 +91,54 @@ def test_a_frozen_filter_subtracts_what_it_knows_but_learns_nothing() -> None:
 def test_near_and_far_must_be_the_same_length() -> None:
     with pytest.raises(ValueError, match="differ in length"):
         LinearEchoFilter().process(np.zeros(10, np.int16), np.zeros(11, np.int16))
+
+
+SECOND = ("change_the_black_beans_to_five.wav", "add_milk_and_eggs.wav")
+
+
+@pytest.mark.parametrize("delay_s", [0.05, 0.13, 0.2])
+def test_when_the_echo_moves_between_replies_the_filter_finds_it_again(delay_s: float) -> None:
+    """The first reply's echo came after 90 ms, the second's after `delay_s` (at a microphone
+    each reply is placed on the clock anew): the taps are moved and cancel it from the first
+    second on, where taps kept in place cancel nothing."""
+
+    def second_reply(settings: LinearEchoSettings) -> tuple[LinearEchoFilter, float]:
+        far = speech(*FAR)
+        echo_filter = LinearEchoFilter(settings)
+        run(echo_filter.process, np.round(room_echo(far)).astype(np.int16), far)
+        echo_filter.realign()
+        far = speech(*SECOND)
+        echo = room_echo(far, delay_s)
+        out = run(echo_filter.process, np.round(echo).astype(np.int16), far)
+        later = slice(RATE, len(far))
+        return echo_filter, db(echo[later]) - db(out[later])
+
+    moved, removed = second_reply(LinearEchoSettings())
+    assert removed > 15
+    assert moved.aligned
+    assert len(moved.shifts) == 1
+    assert abs(moved.shifts[0] - round((delay_s - 0.09) * RATE)) <= 2
+    kept, removed_in_place = second_reply(LinearEchoSettings(realign_s=None))
+    assert removed_in_place < 3
+    assert kept.shifts == []
+
+
+def test_the_filter_is_unaligned_from_a_new_reply_until_its_delay_was_measured() -> None:
+    far = speech(*FAR[:1])
+    echo_filter = LinearEchoFilter()
+    assert echo_filter.aligned
+    echo_filter.realign()
+    assert not echo_filter.aligned
+    near = np.round(room_echo(far)).astype(np.int16)
+    echo_filter.process(near[: RATE // 10], far[: RATE // 10])  # silence before the speech
+    assert not echo_filter.aligned
+    run(echo_filter.process, near, far)
+    assert echo_filter.aligned
+
+
+@pytest.mark.parametrize("later", [-300, 0, 45, 1200])
+def test_gcc_phat_finds_how_much_later_the_microphone_hears_the_estimate(later: int) -> None:
+    rng = np.random.default_rng(3)
+    estimate = speech(FAR[0]).astype(np.float64)
+    heard = np.roll(estimate, later) * 0.3 + rng.standard_normal(len(estimate)) * 50
+    assert lag(heard, estimate, 2000) == later

@@ -469,6 +469,7 @@ class VoiceLoop:
                     break
                 if self._reference is None and playback.started_at is not None:
                     self._reference = ReplyReference(playback.reference, playback.started_at)
+                    self._realign_linear()
                 cancelled = self._cancel_echo(chunk)
                 kept.append(cancelled.heard)
                 kept_samples += len(cancelled.heard.pcm) // 2
@@ -510,9 +511,16 @@ class VoiceLoop:
     def _linear_levels(self, cancelled: _Cancelled) -> tuple[np.ndarray | None, float]:
         """The linear filter's output for the detector, and the residual it usually leaves."""
         linear = self._canceller.linear if self._canceller is not None else None
-        if linear is None or cancelled.linear is None:
+        if linear is None or cancelled.linear is None or not linear.aligned:
             return None, 0.0
         return cancelled.linear, linear.usual_db
+
+    def _realign_linear(self) -> None:
+        """A reply starts: the linear echo filter measures the echo's delay afresh (it may have
+        moved since the last reply)."""
+        linear = self._canceller.linear if self._canceller is not None else None
+        if linear is not None and self._barge_in.realign_linear:
+            linear.realign()
 
     def _freeze_linear(self, frozen: bool) -> None:
         """Pause the linear echo filter's learning while the person talks after a barge-in (its

@@ -48,15 +48,22 @@ class BargeInSettings:
     (-36 over 100 ms) with the reply at -12 to 0 dB at the microphone (benchmarks/barge_in.py)."""
     echo_margin_db: float = 10.0
     """A frame counts as speech only if the canceller removed less than this from it: most of
-    the microphone's sound is then not the reply's echo."""
+    the microphone's sound is then not the reply's echo. (6, chosen offline on tune with
+    `linear_margin_db` 10, made 11 false stops in 50 live replies against 4; see
+    benchmarks/barge_in_results.md.)"""
     linear_margin_db: float | None = None
     """With a number: a frame also counts as speech when the linear echo filter's output (which
     does not suppress the person as AEC3 does) stands this far above the residual that filter
-    usually leaves, and is above `speech_dbfs`. None (the default): AEC3's output alone decides.
-    Off because at the (virtual) microphone a reply's reference lands a little earlier or later
-    each time and the linear filter, unlike AEC3, does not find the new delay: its residual jumps
-    at the start of a reply and 6 dB stopped replies nobody interrupted
-    (tests/test_barge_in_e2e.py)."""
+    usually leaves, and is above `speech_dbfs`; only once the filter was realigned to the
+    reply's echo (see `realign_linear`: at a microphone each reply's reference lands a little
+    earlier or later, and misplaced taps leave echo that would pass for the person). None (the
+    default): AEC3's output alone decides; 10, chosen offline on tune, stopped more replies
+    nobody interrupted at the virtual microphone."""
+    linear_veto_db: float | None = None
+    """With a number: once the linear echo filter is aligned to the reply, a frame AEC3 lets
+    through counts only if the linear filter's output also stands this far above the residual
+    it usually leaves (AEC3 re-finding a moved echo passes echo for a moment; the realigned
+    linear filter still explains it as echo). None: AEC3's judgement stands alone."""
     min_speech_s: float = 0.12
     """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
     window_s: float = 0.2
@@ -65,13 +72,18 @@ class BargeInSettings:
     """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
     the gap it leaves shifts the echo against the reference, and the canceller needs a moment
     to find the new delay; meanwhile its leftover echo would pass for the person."""
+    realign_linear: bool = True
+    """True: at the start of each reply the linear echo filter measures the echo's delay afresh
+    and moves its taps to it (`LinearEchoFilter.realign`), and its output counts for
+    `linear_margin_db` only once it has; False: it keeps the taps where they were learnt."""
     linear_for_recognizer: bool = True
     """True: the recognizer hears the microphone minus a linear estimate of the echo
     (`LinearEchoFilter`), which leaves the person's first syllables whole; False: it hears
     AEC3's output, whose echo suppression also cuts into speech said over the reply."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
-    too (so the first word is not cut)."""
+    too (so the first word is not cut). 1.2 s was one tune interruption better offline (24 of
+    51 against 23) and one on check: too little to change it."""
     stop_words: tuple[str, ...] = ()
     """What, said over a reply, only stops it (no answer follows): the language's
     `stop_words` (voiceshop/data/<lang>/language.yaml), lowercase, no punctuation."""
@@ -281,11 +293,13 @@ class InterruptionDetector:
 
     def sounds_like_person(self, levels: FrameLevels) -> bool:
         """The frame may be the person: loud enough after cancelling, and mostly not the
-        reply's echo (by AEC3, or with `linear_margin_db` by the linear filter)."""
+        reply's echo (by AEC3, unless `linear_veto_db` and the linear filter say it is; or with
+        `linear_margin_db` by the linear filter)."""
         speech = self._settings.speech_dbfs
         if (
             levels.cleaned_dbfs > speech
             and levels.cleaned_dbfs > levels.near_dbfs - self._settings.echo_margin_db
+            and not _stands_below(levels, self._settings.linear_veto_db)
         ):
             return True
         margin = self._settings.linear_margin_db
@@ -296,6 +310,15 @@ class InterruptionDetector:
             and linear > speech
             and linear - levels.near_dbfs > levels.linear_usual_db + margin
         )
+
+
+def _stands_below(levels: FrameLevels, margin: float | None) -> bool:
+    """The aligned linear filter's output is not `margin` above the residual it usually
+    leaves (False without a margin or an aligned filter's output)."""
+    linear = levels.linear_dbfs
+    if margin is None or linear is None:
+        return False
+    return linear - levels.near_dbfs <= levels.linear_usual_db + margin
 
 
 def _levels(pending: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, list[float]]:

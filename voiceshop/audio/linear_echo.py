@@ -11,6 +11,14 @@ subtracts only its estimate, so the person's speech passes untouched, with a lit
 Adaptation pauses on blocks that leave far more than the filter usually leaves (double talk),
 and while `frozen` (the loop sets it once it knows the person is speaking), so their voice does not
 pull the filter away from the room's response.
+
+Between replies the echo's delay against the reference can change (at a real microphone each reply
+is placed on the capture clock a little differently). The learnt taps are then misplaced, the
+residual jumps, and the double-talk guard stops the filter from learning the new delay. So at the
+start of each reply (`realign`) the filter's own echo estimate (the reference through the learnt
+taps, reverberation included) is lined up with the microphone by GCC-PHAT, a cross-correlation
+whitened per frequency (so speech's strong low frequencies do not smear the peak), and the taps are
+moved by the lag found, when that leaves less echo over the measured stretch than before.
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ _DOUBLE_TALK_DB = 10.0
 """A block's residual this far above the usual one is taken for the person speaking."""
 _RELEARN_DB = 0.01
 """How far the usual residual rises per held block (1 dB a second)."""
+_SHIFT_MIN = 2
+"""Samples the measured lag must reach for the taps to be moved."""
+_MEASURE_MOST_S = 2.0
+"""Seconds of sounding reference a delay measurement collects at most; then it starts again."""
 _FLOOR_DBFS = -70.0
 """Reference power (per sample) under which the step shrinks: keeps silence from amplifying
 noise into the filter."""
@@ -44,6 +56,9 @@ class LinearEchoSettings:
     smoothing: float = 0.9
     """Forgetting factor of the reference power (per bin, over the filter's length) that
     normalises the step."""
+    realign_s: float | None = 0.25
+    """Seconds of a reply's sounding reference over which its echo's delay is measured at the
+    start of each reply (`LinearEchoFilter.realign`); None: the taps stay where they were learnt."""
 
 
 class LinearEchoFilter:
@@ -65,11 +80,29 @@ class LinearEchoFilter:
         """The residual the filter usually leaves, dB against the microphone."""
         self.frozen = False
         """True: the filter subtracts but does not learn."""
+        self._heard: list[tuple[np.ndarray, np.ndarray]] = []
+        """Microphone and reference blocks since `realign`, while the delay is measured."""
+        self._sounding = 0
+        """Samples of sounding reference among them."""
+        self.aligned = True
+        """False from `realign` until this reply's echo delay was measured (and the taps moved
+        to it): meanwhile the output may hold echo the misplaced taps did not remove."""
+        self.shifts: list[int] = []
+        """Each move of the taps, in samples (later delay positive), for diagnostics."""
 
     @property
     def usual_db(self) -> float:
         """The residual the filter usually leaves, dB against the microphone (0 untrained)."""
         return self._usual_db
+
+    def realign(self) -> None:
+        """A new reply starts: measure its echo's delay over its first `realign_s` of sound
+        and move the learnt taps to it."""
+        if self._settings.realign_s is None:
+            return
+        self.aligned = False
+        self._heard = []
+        self._sounding = 0
 
     def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         """The microphone with the echo estimate subtracted, for whole 10 ms blocks so far."""
@@ -92,11 +125,51 @@ class LinearEchoFilter:
         self._last_far = far
         self._spectra = np.roll(self._spectra, 1, axis=0)
         self._spectra[0] = spectrum
+        if not self.aligned:
+            self._measure_delay(near, far)
         echo = np.fft.irfft((self._weights * self._spectra).sum(axis=0), 2 * BLOCK)[BLOCK:]
         error = near - echo
         if not self.frozen and not self._double_talk(near, error):
             self._adapt(spectrum, error)
         return error
+
+    def _measure_delay(self, near: np.ndarray, far: np.ndarray) -> None:
+        """Collect the reply's first sounding `realign_s`, then move the taps by the lag that
+        lines their echo estimate up with the microphone; when no lag helps yet, try again every
+        100 ms with more of the reply."""
+        self._heard.append((near, far))
+        if np.mean(far**2) > 10 ** (_FLOOR_DBFS / 10):
+            self._sounding += BLOCK
+        assert self._settings.realign_s is not None
+        if self._sounding < self._settings.realign_s * ENGINE_RATE or len(self._heard) % 10:
+            return
+        heard = np.concatenate([n for n, _ in self._heard])
+        played = np.concatenate([f for _, f in self._heard])
+        if self._sounding >= _MEASURE_MOST_S * ENGINE_RATE:
+            self._heard, self._sounding = [], 0
+        taps = self.taps()
+        shift = better_lag(heard, played, taps) if taps.any() else 0
+        if shift is None:
+            return
+        self.aligned = True
+        self._heard, self._sounding = [], 0
+        if shift:
+            self._set_taps(_shifted(taps, shift))
+            self.shifts.append(shift)
+
+    @property
+    def length(self) -> int:
+        """Taps in the filter (samples of echo path it models)."""
+        return int(self._weights.shape[0]) * BLOCK
+
+    def taps(self) -> np.ndarray:
+        """The filter's impulse response (the room's echo path as learnt), `length` samples."""
+        return np.fft.irfft(self._weights, 2 * BLOCK, axis=1)[:, :BLOCK].reshape(-1)
+
+    def _set_taps(self, taps: np.ndarray) -> None:
+        parts = taps.reshape(-1, BLOCK)
+        padded = np.concatenate([parts, np.zeros_like(parts)], axis=1)
+        self._weights = np.fft.rfft(padded, axis=1)
 
     def _double_talk(self, near: np.ndarray, error: np.ndarray) -> bool:
         """The block left far more than the filter usually leaves: someone is speaking.
@@ -120,3 +193,42 @@ class LinearEchoFilter:
         taps = np.fft.irfft(self._weights + update, 2 * BLOCK, axis=1)
         taps[:, BLOCK:] = 0.0
         self._weights = np.fft.rfft(taps, axis=1)
+
+
+def lag(near: np.ndarray, estimate: np.ndarray, most: int) -> int:
+    """Samples by which `near` comes later than `estimate` (-`most` to `most`), by GCC-PHAT."""
+    size = 1 << int(np.ceil(np.log2(len(near) + most)))
+    cross = np.fft.rfft(near, size) * np.conj(np.fft.rfft(estimate, size))
+    correlation = np.abs(np.fft.irfft(cross / (np.abs(cross) + 1e-12), size))
+    lags = np.concatenate([np.arange(most + 1), np.arange(-most, 0)])
+    values = np.concatenate([correlation[: most + 1], correlation[size - most :]])
+    return int(lags[np.argmax(values)])
+
+
+def better_lag(near: np.ndarray, far: np.ndarray, taps: np.ndarray) -> int | None:
+    """The lag that lines the echo estimate (`far` through `taps`) up with `near`: 0 when it is
+    under `_SHIFT_MIN`, None when moving the taps by it would leave more of `near` than they
+    leave where they are."""
+    estimate = _convolved(far, taps)
+    found = lag(near, estimate, len(taps) // 2)
+    if abs(found) < _SHIFT_MIN:
+        return 0
+    moved = _convolved(far, _shifted(taps, found))
+    if np.sum((near - moved) ** 2) < np.sum((near - estimate) ** 2):
+        return found
+    return None
+
+
+def _convolved(far: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    size = 1 << int(np.ceil(np.log2(len(far) + len(taps))))
+    return np.fft.irfft(np.fft.rfft(far, size) * np.fft.rfft(taps, size), size)[: len(far)]
+
+
+def _shifted(taps: np.ndarray, shift: int) -> np.ndarray:
+    """`taps` moved `shift` samples later (earlier when negative), zeros filling in."""
+    out = np.zeros_like(taps)
+    if shift >= 0:
+        out[shift:] = taps[: len(taps) - shift]
+    else:
+        out[:shift] = taps[-shift:]
+    return out
