@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks import everyday
+from support import everyday
 from support.cases import CaseError, check_keys
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.memory import dumps, loads
