@@ -14,6 +14,7 @@ from voiceshop.intents.items import ItemListReader, ProductNames
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.options import OptionSpotter
 from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, TemplateError
+from voiceshop.intents.unknown import UnknownWords, strings
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
 from voiceshop.thresholds import NAMES_FAIRLY
@@ -65,6 +66,8 @@ class SentenceData:
     """Typed slot -> the words it matches (`lists`)."""
     fallback: dict[str, Any] = field(default_factory=dict)
     """Filler and cue words for utterances no template reads well (`fallback`)."""
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Kind of product -> the words naming products of it (`kinds`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -88,6 +91,7 @@ def load_sentences(code: str = "en") -> SentenceData:
         answer_prompts=prompts,
         lists=lists,
         fallback=raw.get("fallback", {}),
+        kinds={kind: tuple(words) for kind, words in raw.get("kinds", {}).items()},
     )
 
 
@@ -98,6 +102,10 @@ class IntentParser:
     """Whether parsers read utterances no template reads well by filler and cue words
     (`voiceshop.intents.fallback`) unless told otherwise; a lever, measured with
     `python -m benchmarks.everyday --fallback off|on`."""
+    skip_unknown_default: bool = True
+    """Whether a reading the templates and the fallback give poorly is tried again without
+    the words neither the language nor the catalog knows (`voiceshop.intents.unknown`); a
+    lever, measured with `python -m benchmarks.everyday --skip-unknown off|on`."""
 
     def __init__(
         self,
@@ -105,6 +113,7 @@ class IntentParser:
         language: str = "en",
         products: ProductNames | None = None,
         fallback: bool | None = None,
+        skip_unknown: bool | None = None,
     ) -> None:
         self.language = load_language(language)
         self.normalizer = Normalizer(self.language)
@@ -147,6 +156,39 @@ class IntentParser:
             else None
         )
         """Reads what the templates read poorly; None when off or without product names."""
+        skip = self.skip_unknown_default if skip_unknown is None else skip_unknown
+        self._store = store if skip and self.fallback is not None else None
+        """The store whose words `UnknownWords` knows; None when skipping is off."""
+        self._unknown: UnknownWords | None = None
+        """Built on the first utterance read poorly (`_unknown_words`)."""
+
+    def _unknown_words(self, store: Store) -> UnknownWords:
+        """What the language's data and the store's catalog know, made once."""
+        if self._unknown is not None:
+            return self._unknown
+        folder = language_dir(self.language.code)
+        words, sentences = read_yaml(folder / "language.yaml"), read_yaml(folder / "sentences.yaml")
+        products = {
+            "kinds": sentences.pop("kinds", {}),
+            "regional": words.pop("regional_words", {}),
+        }
+        numbers = self.language.numbers
+        openers = {
+            *self.language.item_openers,
+            *self.language.unit_links,
+            *(w for form in self.language.unit_forms for w in form.split()),
+            *(w for phrase in numbers.phrases for w in phrase.split()),
+            *numbers.units,
+            *numbers.tens,
+        }
+        self._unknown = UnknownWords(
+            self.normalizer,
+            tuple(strings([words, sentences])),
+            tuple(strings(products)),
+            frozenset(openers),
+            store,
+        )
+        return self._unknown
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -192,8 +234,23 @@ class IntentParser:
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
-            best = self.fallback.read(self._without_edges(self._said(text))) or best
+            words = self._without_edges(self._said(text))
+            best = self.fallback.read(words) or self._read_skipping(words) or best
         return self._adds_said_apart(sentences, best)
+
+    def _read_skipping(self, words: list[str]) -> Intent | None:
+        """The words read without those nobody taught voiceshop (`UnknownWords.skipped`), by
+        the templates and failing them the fallback, when that names its products well."""
+        if self._store is None or self.fallback is None:
+            return None
+        rest = self._unknown_words(self._store).skipped(words)
+        if not rest:
+            return None
+        rest = self._without_edges(rest)
+        intent, _ = self._parse_words(rest)
+        if self.fallback.weak(intent):
+            intent = self.fallback.read(rest)
+        return None if self.fallback.weak(intent) else intent
 
     def _adds_said_apart(self, sentences: list[str], best: Intent | None) -> Intent | None:
         """Adds said as several requests ("Add bananas. Add lemons.", "milk. eggs. bread.",
