@@ -44,7 +44,10 @@ VARIATION_KEYS = {
     "replace": False,
     "transform": False,
 }
-LEVERS: dict[str, tuple[Any, str]] = {"fallback": (IntentParser, "fallback_default")}
+LEVERS: dict[str, tuple[Any, str]] = {
+    "fallback": (IntentParser, "fallback_default"),
+    "skip-unknown": (IntentParser, "skip_unknown_default"),
+}
 """Levers the probe and the corpus run can turn off (`--off NAME`): the class and its boolean
 attribute that holds the default."""
 
