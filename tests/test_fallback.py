@@ -47,7 +47,7 @@ def reading(intent: Intent | None) -> tuple[str, tuple[tuple[str, int | None], .
         ("I think I'm ready to check out", ("Checkout", (), "")),
         ("could you please undo that last thing", ("Undo", (), "")),
         ("could you read back what I have", ("ReadCart", (), "")),
-        ("hey do I have any lemons in my cart", ("HowMany", (), "lemons")),
+        ("hey did I add lemons to my cart", ("HowMany", (), "lemons")),
         ("we don't need the salsa", ("RemoveItems", (("salsa", None),), "")),
     ],
 )

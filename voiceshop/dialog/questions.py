@@ -94,12 +94,7 @@ class CartQuestions(ItemAdding):
         return self.replies.cart_total(cart) if cart else self.replies.say("cart_empty")
 
     def _how_many(self, intent: Intent) -> str:
-        lines = self._cart_lines_named(self.cart, intent.product)
-        if not lines:
-            return self.replies.say("none_in_cart", phrase=intent.product)
-        self.state.last_line = lines[-1]
-        self.state.discussed = None
-        return self.replies.say("you_have", lines=self.replies.lines(lines))
+        return self._read_kind(self.cart, intent.product)
 
     def _price(self, intent: Intent) -> str:
         if not intent.product:

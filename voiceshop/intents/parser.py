@@ -176,6 +176,7 @@ class IntentParser:
         openers = {
             *self.language.item_openers,
             *self.language.unit_links,
+            *(w for separator in self.language.item_separators for w in separator.split()),
             *(w for form in self.language.unit_forms for w in form.split()),
             *(w for phrase in numbers.phrases for w in phrase.split()),
             *numbers.units,

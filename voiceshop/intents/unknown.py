@@ -7,8 +7,8 @@ the parser reads, nor of a product the store sells, so it is skipped, as hassil 
 of its wildcards. Two exceptions follow from English word order, so that a product the store
 does not carry stays not carried instead of becoming a neighbour's: a word next to a product
 word most likely modifies it or is its head ("dragonfruit yogurt", "chicken nuggies"), and a word
-after one that opens a noun phrase (a count, an article, a unit, "of": "a bottle of merlot") is
-the noun itself; both are kept.
+after one that opens a noun phrase (a count, an article, a unit, "of", "and": "a bottle of
+merlot") is the noun itself; both are kept.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class UnknownWords:
     product_texts: tuple[str, ...]
     """The language's words for products besides the catalog's (kinds, regional words)."""
     openers: frozenset[str]
-    """Words after which a noun phrase starts: articles, counts, units, "of"."""
+    """Words after which a noun phrase starts: articles, counts, units, "of", list separators."""
     store: Store
     _requests: frozenset[str] = field(init=False)
     _products: frozenset[str] | None = field(init=False, default=None)
