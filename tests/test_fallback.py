@@ -36,7 +36,10 @@ def reading(intent: Intent | None) -> tuple[str, tuple[tuple[str, int | None], .
     ("text", "expected"),
     [
         ("would you mind adding a loaf of sourdough", ("AddItems", (("sourdough", 1),), "")),
-        ("yeah so I'm gonna need like three avocados", ("AddItems", (("avocados", 3),), "")),
+        (
+            "yeah so basically I'm gonna need like three avocados",
+            ("AddItems", (("avocados", 3),), ""),
+        ),
         ("is it possible to add a watermelon", ("AddItems", (("watermelon", 1),), "")),
         ("I want to remove the bananas", ("RemoveItems", (("bananas", None),), "")),
         ("please take the lemons off my list", ("RemoveItems", (("lemons", None),), "")),
