@@ -4,10 +4,15 @@ binaries, a data folder in a temporary directory, listening only on a unix socke
 `initdb` refuses to run as root, so as root the server runs as the `postgres` user (else
 `nobody`) through `runuser`; as anyone else it runs as that user. Each test or benchmark round
 gets a database of its own from `TempCluster.create_database`.
+
+A run killed before it could stop its server (SIGKILL, a timeout) leaves the server running;
+the next `TempCluster.start` stops every such orphan: its folder names the process that
+started it, and that process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
@@ -23,6 +28,9 @@ PG_BIN_DIRS = (
 PORT = 5432
 """Only names the socket file (`.s.PGSQL.5432`) in the cluster's own folder: no TCP port."""
 SUPERUSER = "postgres"
+FOLDER_PREFIX = "voiceshop-pg-"
+OWNER_FILE = "owner.pid"
+"""In the cluster's folder: the id of the process that started the server."""
 
 
 def find_bin_dir() -> Path | None:
@@ -47,7 +55,7 @@ class TempCluster:
 
     def __init__(self, bin_dir: Path) -> None:
         self.bin_dir = bin_dir
-        self.folder = Path(tempfile.mkdtemp(prefix="voiceshop-pg-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
         self.data = self.folder / "data"
         self.socket_dir = self.folder
         self._names = itertools.count(1)
@@ -62,6 +70,9 @@ class TempCluster:
         self.stop()
 
     def start(self) -> None:
+        """Create and start the server (stopping orphans of killed runs first)."""
+        stop_orphans(self.bin_dir)
+        (self.folder / OWNER_FILE).write_text(str(os.getpid()))
         if self._run_as is not None:
             entry = pwd.getpwnam(self._run_as)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
@@ -128,16 +139,61 @@ class TempCluster:
             connection.execute(statement.encode())
 
     def _pg(self, program: str, *arguments: str) -> None:
-        command = [str(self.bin_dir / program), *arguments]
-        if self._run_as is not None:
-            command = ["runuser", "-u", self._run_as, "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=self.folder)
-        if done.returncode != 0:
-            log = self.folder / "server.log"
-            detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise RuntimeError(
-                f"{program} failed ({done.returncode}): {done.stderr.strip()}\n{detail}"
-            )
+        _run_pg(self.bin_dir, self.folder, self._run_as, program, *arguments)
+
+
+def stop_orphans(bin_dir: Path) -> list[Path]:
+    """Stop and delete the clusters whose starting process is gone; their folders."""
+    stopped = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        owner = folder / OWNER_FILE
+        if not owner.is_file() or _alive(owner.read_text().strip()):
+            continue
+        if (folder / "data" / "postmaster.pid").exists():
+            run_as = _unprivileged_user()
+            # A server that already died leaves its pid file, and pg_ctl then fails: the
+            # folder is deleted either way.
+            with contextlib.suppress(RuntimeError):
+                _run_pg(
+                    bin_dir,
+                    folder,
+                    run_as,
+                    "pg_ctl",
+                    "--pgdata",
+                    str(folder / "data"),
+                    "--mode",
+                    "immediate",
+                    "--wait",
+                    "stop",
+                )
+        shutil.rmtree(folder, ignore_errors=True)
+        stopped.append(folder)
+    return stopped
+
+
+def _alive(pid_text: str) -> bool:
+    """Whether the process with this id (as written in an owner file) still runs."""
+    return pid_text.isdigit() and process_running(int(pid_text))
+
+
+def process_running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _run_pg(bin_dir: Path, folder: Path, run_as: str | None, program: str, *arguments: str) -> None:
+    command = [str(bin_dir / program), *arguments]
+    if run_as is not None:
+        command = ["runuser", "-u", run_as, "--", *command]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=folder)
+    if done.returncode != 0:
+        log = folder / "server.log"
+        detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise RuntimeError(f"{program} failed ({done.returncode}): {done.stderr.strip()}\n{detail}")
 
 
 def _unprivileged_user() -> str | None:

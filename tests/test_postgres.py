@@ -5,6 +5,7 @@ behaviour both backends share is tested on both by the suites that take `db_url`
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support.postgres_cluster import TempCluster
+from support.postgres_cluster import OWNER_FILE, TempCluster, process_running, stop_orphans
 from support.raw_sql import raw_rows
 from voiceshop import doctor
 from voiceshop.cli.main import main
@@ -283,3 +284,21 @@ def test_doctor_looks_at_a_postgresql_database_without_changing_it(
     assert database_finding(pg_url).status is Status.PROBLEM
     away = database_finding(f"postgresql://ann:pw@/v?host={tmp_path}&port=5999")
     assert away.status is Status.PROBLEM and "pw" not in away.detail
+
+
+def test_a_cluster_whose_run_was_killed_is_stopped_by_the_next_one(
+    postgres_cluster: TempCluster,
+) -> None:
+    killed_run = TempCluster(postgres_cluster.bin_dir)
+    killed_run.start()
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    (killed_run.folder / OWNER_FILE).write_text(str(finished.pid))
+    server_pid = int((killed_run.data / "postmaster.pid").read_text().split()[0])
+
+    stopped = stop_orphans(postgres_cluster.bin_dir)
+
+    assert killed_run.folder in stopped
+    assert not killed_run.folder.exists()
+    assert postgres_cluster.folder.exists()
+    assert not process_running(server_pid)

@@ -30,8 +30,12 @@ class CartQuestions(ItemAdding):
     def _read_kind(self, cart: list[CartLine], phrase: str) -> str:
         """ "what fruit is in my cart": the lines the phrase names, or of the kind it names."""
         lines = self._cart_lines_named(cart, phrase) or self._cart_lines_of_kind(cart, phrase)
+        return self._lines_said(lines, phrase)
+
+    def _lines_said(self, lines: list[CartLine], asked: str) -> str:
+        """The cart lines a question asked about, or that there are none of what was asked."""
         if not lines:
-            return self.replies.say("none_in_cart", phrase=phrase)
+            return self.replies.say("none_in_cart", phrase=asked)
         self.state.last_line = lines[-1]
         self.state.discussed = None
         return self.replies.say("you_have", lines=self.replies.lines(lines))
@@ -94,7 +98,21 @@ class CartQuestions(ItemAdding):
         return self.replies.cart_total(cart) if cart else self.replies.say("cart_empty")
 
     def _how_many(self, intent: Intent) -> str:
-        return self._read_kind(self.cart, intent.product)
+        """ "how many lemons do I have", "do I have any dairy": the lines the product or kind
+        names; with a unit alone ("how many bottles have I got"), the lines sold in that unit."""
+        cart = self.cart
+        if intent.unit:
+            lines = self._lines_in_unit(cart, intent.unit)
+            return self._lines_said(lines, self.replies.counted(intent.unit, 2))
+        return self._read_kind(cart, intent.product)
+
+    def _lines_in_unit(self, cart: list[CartLine], unit: str) -> list[CartLine]:
+        products = [self.store.product(line.product_id) for line in cart]
+        return [
+            line
+            for line, product in zip(cart, products)
+            if product is not None and product.unit == unit
+        ]
 
     def _price(self, intent: Intent) -> str:
         if not intent.product:

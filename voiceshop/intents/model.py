@@ -50,6 +50,8 @@ class Intent:
     items: tuple[ItemRequest, ...] = ()
     product: str = ""
     """The product phrase for Price, ListKinds and SetQuantity."""
+    unit: str = ""
+    """A counting unit said in place of the product, singular ("how many bottles": bottle)."""
     quantity: int | None = None
     """The number for SetQuantity and Choose."""
     ordinal: int | None = None

@@ -404,8 +404,8 @@ class IntentParser:
         items = tuple(self.items.read(slots["items"].split())) if "items" in slots else ()
         if "items" in slots and not items:
             return None
-        product = ""
-        if "product" in slots and not self._only_unit(slots["product"]):
+        product, unit = "", self.language.unit_forms.get(slots.get("product", ""), "")
+        if "product" in slots and not unit:
             read = self.items.read(slots["product"].split())
             product = read[0].phrase if read else ""
             if not product:
@@ -416,6 +416,7 @@ class IntentParser:
             text=normal.replace(" ,", ""),
             items=items,
             product=product,
+            unit=unit,
             quantity=quantity,
             ordinal=ordinal,
             implicit=name == "AddItems"
@@ -425,11 +426,6 @@ class IntentParser:
             store=slots.get("store", ""),
             section=slots.get("section", ""),
         )
-
-    def _only_unit(self, words: str) -> bool:
-        """Whether a product slot holds only a counting unit ("make that two pints"): it
-        stands for the item talked about, no product of its own."""
-        return words in self.language.unit_forms
 
     def _strip_edges(self, words: list[str]) -> list[str]:
         """The words without one edge filler; words that are a whole filler ("thank you very
