@@ -70,11 +70,10 @@ class UnknownWords:
         self._requests = self._words(self.request_texts)
 
     def _words(self, texts: Iterable[str]) -> frozenset[str]:
-        """The normal-form words of the texts, each also in its singular."""
-        found: set[str] = set()
-        for text in texts:
-            for word in _WORD.findall(text):
-                found.update(self.normalizer.tokens(word))
+        """The normal-form words of the texts, each also in its singular; each distinct word
+        is normalised once (a large catalog repeats most of its words)."""
+        said = {word for text in set(texts) for word in _WORD.findall(text.lower())}
+        found = {token for word in said for token in self.normalizer.tokens(word)}
         return frozenset(found | {self._match_words.singular(w) for w in found})
 
     @property
