@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from voiceshop.catalog.model import Store
@@ -14,9 +15,10 @@ from voiceshop.intents.items import ItemListReader, ProductNames
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.options import OptionSpotter
 from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, TemplateError
-from voiceshop.intents.unknown import UnknownWords, strings
+from voiceshop.intents.unknown import UnknownWords, strings, words_of
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
+from voiceshop.matching.words import MatchWords
 from voiceshop.thresholds import NAMES_FAIRLY
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -45,6 +47,29 @@ def _reads_as_request(item: ItemRequest) -> bool:
     """Whether an item said without a verb still reads as asked for: it has a count or a unit
     ("two lottery tickets", "pack of gum"), so it is not an answer or a stray word."""
     return item.quantity is not None or bool(item.unit)
+
+
+@cache
+def _language_words(code: str) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+    """For `UnknownWords`, read once per language: its request words, its product texts (kinds,
+    regional words) and the words after which a noun phrase starts."""
+    folder = language_dir(code)
+    words, sentences = read_yaml(folder / "language.yaml"), read_yaml(folder / "sentences.yaml")
+    products = {"kinds": sentences.pop("kinds", {}), "regional": words.pop("regional_words", {})}
+    language = load_language(code)
+    normalizer = Normalizer(language)
+    requests = words_of(normalizer, MatchWords(normalizer), strings([words, sentences]))
+    numbers = language.numbers
+    openers = {
+        *language.item_openers,
+        *language.unit_links,
+        *(w for separator in language.item_separators for w in separator.split()),
+        *(w for form in language.unit_forms for w in form.split()),
+        *(w for phrase in numbers.phrases for w in phrase.split()),
+        *numbers.units,
+        *numbers.tens,
+    }
+    return requests, tuple(strings(products)), frozenset(openers)
 
 
 def _rank_nothing() -> tuple[bool, bool, float]:
@@ -164,31 +189,9 @@ class IntentParser:
 
     def _unknown_words(self, store: Store) -> UnknownWords:
         """What the language's data and the store's catalog know, made once."""
-        if self._unknown is not None:
-            return self._unknown
-        folder = language_dir(self.language.code)
-        words, sentences = read_yaml(folder / "language.yaml"), read_yaml(folder / "sentences.yaml")
-        products = {
-            "kinds": sentences.pop("kinds", {}),
-            "regional": words.pop("regional_words", {}),
-        }
-        numbers = self.language.numbers
-        openers = {
-            *self.language.item_openers,
-            *self.language.unit_links,
-            *(w for separator in self.language.item_separators for w in separator.split()),
-            *(w for form in self.language.unit_forms for w in form.split()),
-            *(w for phrase in numbers.phrases for w in phrase.split()),
-            *numbers.units,
-            *numbers.tens,
-        }
-        self._unknown = UnknownWords(
-            self.normalizer,
-            tuple(strings([words, sentences])),
-            tuple(strings(products)),
-            frozenset(openers),
-            store,
-        )
+        if self._unknown is None:
+            requests, products, openers = _language_words(self.language.code)
+            self._unknown = UnknownWords(self.normalizer, requests, products, openers, store)
         return self._unknown
 
     def clean(self, text: str) -> list[str]:

@@ -50,38 +50,41 @@ def _store_texts(store: Store) -> Iterator[str]:
             yield from value.aliases
 
 
+def words_of(
+    normalizer: Normalizer, match_words: MatchWords, texts: Iterable[str]
+) -> frozenset[str]:
+    """The normal-form words of the texts, each also in its singular; each distinct word is
+    normalised once (a large catalog repeats most of its words)."""
+    said = {word for text in set(texts) for word in _WORD.findall(text.lower())}
+    found = {token for word in said for token in normalizer.tokens(word)}
+    return frozenset(found | {match_words.singular(w) for w in found})
+
+
 @dataclass
 class UnknownWords:
     """Which words of an utterance the language data and a store's catalog both do not know."""
 
     normalizer: Normalizer
-    request_texts: tuple[str, ...]
-    """The language's words for requests: its sentences, fillers, numbers and units."""
+    requests: frozenset[str]
+    """The language's words for requests (its sentences, fillers, numbers and units) in normal
+    form, each also in its singular (`words_of`)."""
     product_texts: tuple[str, ...]
     """The language's words for products besides the catalog's (kinds, regional words)."""
     openers: frozenset[str]
     """Words after which a noun phrase starts: articles, counts, units, "of", list separators."""
     store: Store
-    _requests: frozenset[str] = field(init=False)
     _products: frozenset[str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._match_words = MatchWords(self.normalizer)
-        self._requests = self._words(self.request_texts)
-
-    def _words(self, texts: Iterable[str]) -> frozenset[str]:
-        """The normal-form words of the texts, each also in its singular; each distinct word
-        is normalised once (a large catalog repeats most of its words)."""
-        said = {word for text in set(texts) for word in _WORD.findall(text.lower())}
-        found = {token for word in said for token in self.normalizer.tokens(word)}
-        return frozenset(found | {self._match_words.singular(w) for w in found})
 
     @property
     def products(self) -> frozenset[str]:
         """The store's words and the language's product words, read on first use (a large
         catalog takes a moment)."""
         if self._products is None:
-            self._products = self._words([*_store_texts(self.store), *self.product_texts])
+            texts = [*_store_texts(self.store), *self.product_texts]
+            self._products = words_of(self.normalizer, self._match_words, texts)
         return self._products
 
     def _in(self, word: str, words: frozenset[str]) -> bool:
@@ -89,11 +92,11 @@ class UnknownWords:
 
     def known(self, word: str) -> bool:
         """Whether the language data or the catalog knows the word (a comma is known)."""
-        return word == "," or self._in(word, self._requests) or self._in(word, self.products)
+        return word == "," or self._in(word, self.requests) or self._in(word, self.products)
 
     def _product_word(self, word: str) -> bool:
         """Whether the word names products and is no request word of the language."""
-        return self._in(word, self.products) and not self._in(word, self._requests)
+        return self._in(word, self.products) and not self._in(word, self.requests)
 
     def _kept(self, before: list[str], after: list[str]) -> bool:
         """Whether unknown words between these neighbours are part of a product phrase."""
