@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> None:
         "parser's own default, IntentParser.fallback_default)",
     )
     options.add_argument(
+        "--skip-unknown",
+        choices=("on", "off"),
+        help="read poorly read utterances again without the words neither the language nor "
+        "the catalog knows (default: IntentParser.skip_unknown_default)",
+    )
+    options.add_argument(
         "--sets", nargs="+", choices=SETS, default=list(SETS), help="run only these sets"
     )
     options.add_argument(
@@ -52,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
         options.error(f"--failures {args.failures} needs that set in --sets")
     if args.fallback:
         IntentParser.fallback_default = args.fallback == "on"
+    if args.skip_unknown:
+        IntentParser.skip_unknown_default = args.skip_unknown == "on"
     results = {name: run_set(in_batch(load_set(name), args.batch)) for name in args.sets}
     print(score_table(results))
     if args.failures:

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks import everyday
+from support import everyday
 from support.cases import CaseError, check_keys
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.memory import dumps, loads
@@ -44,7 +44,10 @@ VARIATION_KEYS = {
     "replace": False,
     "transform": False,
 }
-LEVERS: dict[str, tuple[Any, str]] = {"fallback": (IntentParser, "fallback_default")}
+LEVERS: dict[str, tuple[Any, str]] = {
+    "fallback": (IntentParser, "fallback_default"),
+    "skip-unknown": (IntentParser, "skip_unknown_default"),
+}
 """Levers the probe and the corpus run can turn off (`--off NAME`): the class and its boolean
 attribute that holds the default."""
 

@@ -110,10 +110,13 @@ class ItemAdding(DialogCore):
     def _of_kind_talked_about(self, request: ItemRequest) -> ItemRequest:
         """An item said with a word standing for the product talked about last ("and two green
         ones" after a red pepper) with that product's kind, the last word of its name, added
-        to its words ("green pepper"); other items as they are."""
+        to its words ("green pepper"); with no words of its own ("two packs") that product;
+        other items as they are."""
         last = self.state.last_product
         if not request.refers or last is None:
             return request
+        if not request.phrase:
+            return replace(request, phrase=self.parser.normalizer.normalize(last.name))
         kind = self.parser.normalizer.normalize(last.name).split()[-1:]
         if not kind or kind[0] in request.phrase.split():
             return request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voiceshop.catalog.model import Product
 from voiceshop.dialog.adding import ItemAdding
 from voiceshop.intents.model import Intent, ItemRequest
 
@@ -24,21 +25,36 @@ class BuyingAgain(ItemAdding):
         return self._add_again([(p.product_id, p.name, p.quantity) for p in last], "last_added")
 
     def _buy_again(self, intent: Intent) -> str:
+        """Each product said ("my usual eggs and bread") as bought here before, the favourite of
+        those it names; one never bought is said so and added as asked."""
+        phrases = [item.phrase for item in intent.items] or [intent.product]
+        wanted: list[tuple[str, str, int]] = []
+        new: list[str] = []
+        for phrase in phrases:
+            favourite = self._bought_before(phrase)
+            if favourite is None:
+                new.append(phrase)
+                continue
+            last = self.profile.bought(favourite.id)[-1]
+            wanted.append((favourite.id, favourite.display_name, last.quantity))
+        parts = [self._add_again(wanted, "added")] if wanted else []
+        if new:
+            missing = self.replies.say(
+                "not_in_history", phrase=self.replies.join(new), store=self.store.name
+            )
+            parts += [missing, self._add_requests([ItemRequest(phrase) for phrase in new])]
+        return " ".join(parts)
+
+    def _bought_before(self, phrase: str) -> Product | None:
+        """Of the products the phrase names, the one bought here most; None when none was."""
         preferences = self.profile.preferences()
         floor = self.matcher.settings.min_score
         bought = [
             c.product
-            for c in self.matcher.rank(intent.product, limit=30)
+            for c in self.matcher.rank(phrase, limit=30)
             if c.score >= floor and preferences.get(c.product.id, 0.0) > 0
         ]
-        if not bought:
-            missing = self.replies.say(
-                "not_in_history", phrase=intent.product, store=self.store.name
-            )
-            return f"{missing} {self._add_requests([ItemRequest(intent.product)])}"
-        favourite = max(bought, key=lambda p: preferences[p.id])
-        last = self.profile.bought(favourite.id)[-1]
-        return self._add_again([(favourite.id, favourite.display_name, last.quantity)], "added")
+        return max(bought, key=lambda p: preferences[p.id]) if bought else None
 
     def _add_again(self, wanted: list[tuple[str, str, int]], reply: str) -> str:
         """Add products by id, saying which are no longer sold here."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from voiceshop.dialog.buying_again import BuyingAgain
 from voiceshop.dialog.cart_changes import CartChanges
@@ -16,11 +17,14 @@ from voiceshop.dialog.state import (
     ConfirmingHeard,
 )
 from voiceshop.intents.answers import OpenQuestion, Question
-from voiceshop.intents.model import Intent
+from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.parser import MAX_UTTERANCE_WORDS, is_too_long
 
 _SMALL_TALK = ("Greet", "Thanks")
 """Intents answered without touching an open question."""
+_ASKED_AGAIN = ("Price", "ListKinds", "HowMany", "ReadCart", "WhereCheaper")
+"""Questions about a product that "what about X" asks again of another product."""
+_CART_CHANGES = ("AddItems", "RemoveItems", "SetQuantity", "AddAnother", "ClearCart", "Undo")
 
 
 class DialogManager(Checkout, CartChanges, BuyingAgain):
@@ -57,7 +61,26 @@ class DialogManager(Checkout, CartChanges, BuyingAgain):
             "OrderUsual": self._order_usual,
             "ReorderLast": self._reorder_last,
             "BuyAgain": self._buy_again,
+            "WhatAbout": self._what_about,
         }
+
+    def _what_about(self, intent: Intent) -> str:
+        """ "what about beer": the question asked last, of this product; an add when the last
+        turn asked none."""
+        asked = self.state.last_question
+        if asked not in _ASKED_AGAIN or asked not in self._handlers:
+            asked = "AddItems"
+        self._acted = asked
+        request = ItemRequest(intent.product)
+        return self._handlers[asked](replace(intent, name=asked, items=(request,)))
+
+    def _note_question(self, acted: str | None) -> None:
+        """Remember the question about a product just answered, forget it once the cart
+        changes."""
+        if acted in _ASKED_AGAIN:
+            self.state.last_question = acted
+        elif acted in _CART_CHANGES:
+            self.state.last_question = ""
 
     def handles(self, intent: Intent) -> bool:
         """Whether this store's dialog answers the intent (the others are shop-wide)."""
@@ -81,6 +104,7 @@ class DialogManager(Checkout, CartChanges, BuyingAgain):
             goodbye = Reply(self.replies.say("goodbye"), end_conversation=True, intent=intent.name)
             return self._remember(goodbye)
         said = self._answer(text, intent, confidence)
+        self._note_question(self._acted)
         reply = Reply(
             said, secret_answer=isinstance(self.state.pending, ConfirmingCode), intent=self._acted
         )

@@ -19,11 +19,43 @@ class CartQuestions(ItemAdding):
         cart = self.cart
         if not cart:
             return self.replies.say("cart_empty")
+        if _intent.product:
+            return self._read_kind(cart, _intent.product)
         if len(cart) > self._lines_in_full():
             return self.replies.say(
                 "cart_summary", totals=self.replies.totals(cart), lines=self._said_lines(cart)
             )
         return self._read_all(_intent)
+
+    def _read_kind(self, cart: list[CartLine], phrase: str) -> str:
+        """ "what fruit is in my cart": the lines the phrase names, or of the kind it names."""
+        lines = self._cart_lines_named(cart, phrase) or self._cart_lines_of_kind(cart, phrase)
+        return self._lines_said(lines, phrase)
+
+    def _lines_said(self, lines: list[CartLine], asked: str) -> str:
+        """The cart lines a question asked about, or that there are none of what was asked."""
+        if not lines:
+            return self.replies.say("none_in_cart", phrase=asked)
+        self.state.last_line = lines[-1]
+        self.state.discussed = None
+        return self.replies.say("you_have", lines=self.replies.lines(lines))
+
+    def _cart_lines_of_kind(self, cart: list[CartLine], phrase: str) -> list[CartLine]:
+        """The cart lines whose product is of the kind `phrase` names (`kinds` in the
+        sentences): its department or aisle holds a word of the kind, or its name ends in one."""
+        said = [*self.matcher.words.words(phrase), *phrase.split()]
+        kinds = self.parser.sentences.kinds
+        words = set(said) | {w for kind in said for w in kinds.get(kind, ())}
+        words |= {w for word in list(words) for w in kinds.get(word, ())}
+        return [line for line in cart if self._of_kind(line, words)]
+
+    def _of_kind(self, line: CartLine, words: set[str]) -> bool:
+        product = self.store.product(line.product_id)
+        if product is None:
+            return False
+        where = self.matcher.words.words(f"{product.department} {product.aisle}")
+        name = self.matcher.words.words(product.name)
+        return bool(words.intersection(where)) or bool(name and name[-1] in words)
 
     def _read_all(self, _intent: Intent) -> str:
         cart = self.cart
@@ -66,19 +98,13 @@ class CartQuestions(ItemAdding):
         return self.replies.cart_total(cart) if cart else self.replies.say("cart_empty")
 
     def _how_many(self, intent: Intent) -> str:
-        """ "how many lemons do I have"; with a unit alone ("how many bottles have I got"), the
-        lines sold in that unit."""
+        """ "how many lemons do I have", "do I have any dairy": the lines the product or kind
+        names; with a unit alone ("how many bottles have I got"), the lines sold in that unit."""
         cart = self.cart
         if intent.unit:
             lines = self._lines_in_unit(cart, intent.unit)
-            asked = self.replies.counted(intent.unit, 2)
-        else:
-            lines, asked = self._cart_lines_named(cart, intent.product), intent.product
-        if not lines:
-            return self.replies.say("none_in_cart", phrase=asked)
-        self.state.last_line = lines[-1]
-        self.state.discussed = None
-        return self.replies.say("you_have", lines=self.replies.lines(lines))
+            return self._lines_said(lines, self.replies.counted(intent.unit, 2))
+        return self._read_kind(cart, intent.product)
 
     def _lines_in_unit(self, cart: list[CartLine], unit: str) -> list[CartLine]:
         products = [self.store.product(line.product_id) for line in cart]

@@ -95,5 +95,8 @@ class DialogState:
     means them, not the line touched last."""
     unanswered: list[Choosing] = field(default_factory=list)
     """Questions the shopper talked past, kept until answered, replaced or checked out."""
+    last_question: str = ""
+    """The intent of the question about a product asked last ("Price"), for "what about beer";
+    "" once the cart changed since."""
     lines_read: int = 0
     """How many cart lines the last read-back said before "and N more", for "what else"."""

@@ -42,6 +42,8 @@ class FallbackData:
     """Words around a request's slot that never name a product ("from", "cart")."""
     cues: tuple[tuple[str, str, tuple[Phrase, ...]], ...] = ()
     """(intent, slot kind, cue phrases longest first), in the order they are tried."""
+    kind_slots: frozenset[str] = frozenset()
+    """Intents whose product may name a kind of product ("fruit"), not a product: never weak."""
 
     @property
     def command_words(self) -> frozenset[str]:
@@ -63,7 +65,8 @@ def load_fallback(raw: dict[str, Any], normalize: Callable[[str], str]) -> Fallb
             raise ValueError(f"fallback cue {entry.get('intent')!r}: slot must be one of {SLOTS}")
         cues.append((str(entry["intent"]), slot, phrases(entry.get("words", ()))))
     frame = frozenset(w for t in raw.get("frame", ()) for w in normalize(t).split())
-    return FallbackData(phrases(raw.get("fillers", ())), frame, tuple(cues))
+    kinds = frozenset(raw.get("kind_slots", ()))
+    return FallbackData(phrases(raw.get("fillers", ())), frame, tuple(cues), kinds)
 
 
 def without(words: Sequence[str], phrases: Sequence[Phrase]) -> tuple[list[str], bool]:
@@ -104,7 +107,7 @@ class FallbackReader:
         if intent is None:
             return True
         phrases = [item.phrase for item in intent.items]
-        if intent.product:
+        if intent.product and intent.name not in self.data.kind_slots:
             phrases.append(intent.product)
         return any(self.score(p) < NAMES_WELL for p in phrases)
 

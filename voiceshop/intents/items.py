@@ -99,7 +99,7 @@ class ItemListReader:
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
-        items = [item for item in items if item.phrase or item.options]
+        items = [item for item in items if item.phrase or item.options or item.refers]
         return [replace(item, joined_by="") if n == 0 else item for n, item in enumerate(items)]
 
     def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
@@ -361,6 +361,10 @@ class ItemListReader:
             phrase = self._products.sold_by(phrase, unit) or phrase
         free = self._positions_outside_options(seg, span_at)
         refers = bool(free) and words[free[-1]] in self._language.pro_forms
+        if quantity is not None and not unit and phrase in self._language.unit_forms:
+            # A count and a unit alone ("a pound then", "two packs") stand for the product
+            # talked about, as "two green ones" does.
+            phrase, unit, refers = "", self._language.unit_forms[phrase], True
         size = self._pack_size(words, seg, span_at)
         item = ItemRequest(phrase, quantity, unit, options, joined_by, size=size, refers=refers)
         if not item.implausible:

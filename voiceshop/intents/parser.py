@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from voiceshop.catalog.model import Store
@@ -14,8 +15,10 @@ from voiceshop.intents.items import ItemListReader, ProductNames
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.options import OptionSpotter
 from voiceshop.intents.templates import CompiledTemplate, TemplateCompiler, TemplateError
+from voiceshop.intents.unknown import UnknownWords, strings, words_of
 from voiceshop.language.data import language_dir, load_language, read_yaml
 from voiceshop.language.normalize import Normalizer
+from voiceshop.matching.words import MatchWords
 from voiceshop.thresholds import NAMES_FAIRLY
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -46,6 +49,29 @@ def _reads_as_request(item: ItemRequest) -> bool:
     return item.quantity is not None or bool(item.unit)
 
 
+@cache
+def _language_words(code: str) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+    """For `UnknownWords`, read once per language: its request words, its product texts (kinds,
+    regional words) and the words after which a noun phrase starts."""
+    folder = language_dir(code)
+    words, sentences = read_yaml(folder / "language.yaml"), read_yaml(folder / "sentences.yaml")
+    products = {"kinds": sentences.pop("kinds", {}), "regional": words.pop("regional_words", {})}
+    language = load_language(code)
+    normalizer = Normalizer(language)
+    requests = words_of(normalizer, MatchWords(normalizer), strings([words, sentences]))
+    numbers = language.numbers
+    openers = {
+        *language.item_openers,
+        *language.unit_links,
+        *(w for separator in language.item_separators for w in separator.split()),
+        *(w for form in language.unit_forms for w in form.split()),
+        *(w for phrase in numbers.phrases for w in phrase.split()),
+        *numbers.units,
+        *numbers.tens,
+    }
+    return requests, tuple(strings(products)), frozenset(openers)
+
+
 def _rank_nothing() -> tuple[bool, bool, float]:
     return False, False, 0.0
 
@@ -65,6 +91,8 @@ class SentenceData:
     """Typed slot -> the words it matches (`lists`)."""
     fallback: dict[str, Any] = field(default_factory=dict)
     """Filler and cue words for utterances no template reads well (`fallback`)."""
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Kind of product -> the words naming products of it (`kinds`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -88,6 +116,7 @@ def load_sentences(code: str = "en") -> SentenceData:
         answer_prompts=prompts,
         lists=lists,
         fallback=raw.get("fallback", {}),
+        kinds={kind: tuple(words) for kind, words in raw.get("kinds", {}).items()},
     )
 
 
@@ -98,6 +127,10 @@ class IntentParser:
     """Whether parsers read utterances no template reads well by filler and cue words
     (`voiceshop.intents.fallback`) unless told otherwise; a lever, measured with
     `python -m benchmarks.everyday --fallback off|on`."""
+    skip_unknown_default: bool = True
+    """Whether a reading the templates and the fallback give poorly is tried again without
+    the words neither the language nor the catalog knows (`voiceshop.intents.unknown`); a
+    lever, measured with `python -m benchmarks.everyday --skip-unknown off|on`."""
 
     def __init__(
         self,
@@ -105,6 +138,7 @@ class IntentParser:
         language: str = "en",
         products: ProductNames | None = None,
         fallback: bool | None = None,
+        skip_unknown: bool | None = None,
     ) -> None:
         self.language = load_language(language)
         self.normalizer = Normalizer(self.language)
@@ -147,6 +181,18 @@ class IntentParser:
             else None
         )
         """Reads what the templates read poorly; None when off or without product names."""
+        skip = self.skip_unknown_default if skip_unknown is None else skip_unknown
+        self._store = store if skip and self.fallback is not None else None
+        """The store whose words `UnknownWords` knows; None when skipping is off."""
+        self._unknown: UnknownWords | None = None
+        """Built on the first utterance read poorly (`_unknown_words`)."""
+
+    def _unknown_words(self, store: Store) -> UnknownWords:
+        """What the language's data and the store's catalog know, made once."""
+        if self._unknown is None:
+            requests, products, openers = _language_words(self.language.code)
+            self._unknown = UnknownWords(self.normalizer, requests, products, openers, store)
+        return self._unknown
 
     def clean(self, text: str) -> list[str]:
         """The utterance's words in normal form, without noise words and edge fillers."""
@@ -192,8 +238,23 @@ class IntentParser:
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
-            best = self.fallback.read(self._without_edges(self._said(text))) or best
+            words = self._without_edges(self._said(text))
+            best = self.fallback.read(words) or self._read_skipping(words) or best
         return self._adds_said_apart(sentences, best)
+
+    def _read_skipping(self, words: list[str]) -> Intent | None:
+        """The words read without those nobody taught voiceshop (`UnknownWords.skipped`), by
+        the templates and failing them the fallback, when that names its products well."""
+        if self._store is None or self.fallback is None:
+            return None
+        rest = self._unknown_words(self._store).skipped(words)
+        if not rest:
+            return None
+        rest = self._without_edges(rest)
+        intent, _ = self._parse_words(rest)
+        if self.fallback.weak(intent):
+            intent = self.fallback.read(rest)
+        return None if self.fallback.weak(intent) else intent
 
     def _adds_said_apart(self, sentences: list[str], best: Intent | None) -> Intent | None:
         """Adds said as several requests ("Add bananas. Add lemons.", "milk. eggs. bread.",
