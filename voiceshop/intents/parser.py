@@ -214,7 +214,7 @@ class IntentParser:
             changed = len(words) != before
         return words
 
-    def parse(self, text: str) -> Intent | None:
+    def parse(self, text: str, *, skip_unknown: bool = True) -> Intent | None:
         """The intent of `text`, or None when no template matches it.
 
         Recognizers sometimes add chatter after a command ("... with soy milk? I'll see you
@@ -223,6 +223,8 @@ class IntentParser:
         you" around a request are fillers, but said alone with a little more ("hello there",
         "thank you so much") they are what was meant: each text is read with and without its
         edge fillers, the reading without them first. Text that `is_too_long` is None.
+        `skip_unknown=False` keeps the words nobody taught voiceshop even where the parser would
+        skip them (a recognizer's second reading compares them, as likely mishearings).
         """
         if is_too_long(text):
             return None
@@ -239,7 +241,10 @@ class IntentParser:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
             words = self._without_edges(self._said(text))
-            best = self.fallback.read(words) or self._read_skipping(words) or best
+            read = self.fallback.read(words)
+            if read is None and skip_unknown:
+                read = self._read_skipping(words)
+            best = read or best
         return self._adds_said_apart(sentences, best)
 
     def _read_skipping(self, words: list[str]) -> Intent | None:

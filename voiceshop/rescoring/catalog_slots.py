@@ -103,8 +103,10 @@ class CatalogSlots:
         ("and two cartoons" for "add two cartons"), stay. A phrase said before "and" and an
         unclear one goes with it where the second reading hears no "and" there: that was
         misheard too ("organic cat and tempan's" for "organic cotton tampons"). `text` unless
-        both readings ask the same of the same items (`_aligned`)."""
-        heard_intent, reread_intent = self._parser.parse(text), self._parser.parse(again)
+        both readings ask the same of the same items (`_aligned`). Words no catalog or template
+        knows are read, not skipped: they are what the second reading may have heard better."""
+        heard_intent = self._parser.parse(text, skip_unknown=False)
+        reread_intent = self._parser.parse(again, skip_unknown=False)
         if heard_intent is None or reread_intent is None:
             return text
         pairs = _aligned(heard_intent, reread_intent)
