@@ -15,17 +15,17 @@ from voiceshop.storage.records import CartLine
 class CartQuestions(ItemAdding):
     """Answering questions: the cart read back, totals, how many of an item, prices, kinds sold."""
 
-    def _read_cart(self, _intent: Intent) -> str:
+    def _read_cart(self, intent: Intent) -> str:
         cart = self.cart
         if not cart:
             return self.replies.say("cart_empty")
-        if _intent.product:
-            return self._read_kind(cart, _intent.product)
+        if intent.product:
+            return self._read_kind(cart, intent.product)
         if len(cart) > self._lines_in_full():
             return self.replies.say(
                 "cart_summary", totals=self.replies.totals(cart), lines=self._said_lines(cart)
             )
-        return self._read_all(_intent)
+        return self._read_all(intent)
 
     def _read_kind(self, cart: list[CartLine], phrase: str) -> str:
         """ "what fruit is in my cart": the lines the phrase names, or of the kind it names."""
