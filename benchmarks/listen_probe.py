@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from support.pulse import PulseUnavailable, VirtualMicrophone
+from support.report import baseline_path
 
 READY = "Listening on"
 REPLY = "voiceshop: "
@@ -62,7 +63,7 @@ def listen_once(
     process = subprocess.Popen(
         [sys.executable, "-m", "voiceshop", "listen", "--quiet", *options],
         cwd=source,
-        env=_environment(server, cache),
+        env=_environment(server, cache, source),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -85,11 +86,13 @@ def listen_once(
             process.communicate()
 
 
-def _environment(server: VirtualMicrophone, cache: Path) -> dict[str, str]:
+def _environment(server: VirtualMicrophone, cache: Path, source: Path) -> dict[str, str]:
     """The user's environment, hearing `server`, with its own cache folder and bytecode cached
-    (as an installed voiceshop has it)."""
+    (as an installed voiceshop has it), and the dependencies the `source` tree lacks here."""
     environment = {**server.client_env, "XDG_CACHE_HOME": str(cache)}
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    if extra := baseline_path(source):
+        environment["PYTHONPATH"] = extra
     return environment
 
 

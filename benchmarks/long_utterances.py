@@ -35,7 +35,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from support.long_texts import HOSTILE, SLOWEST, first_half, longest_accepted, repeated
-from support.report import BenchmarkRun, Figures, Row, Section, Target, table, voiceshop_at
+from support.report import (
+    BenchmarkRun,
+    Figures,
+    Row,
+    Section,
+    Target,
+    baseline_path,
+    table,
+    voiceshop_at,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_COMMIT = "c5e125b"
@@ -98,7 +107,10 @@ def long_utterances(run: BenchmarkRun) -> Section:
 def _measure(tree: Path, repeats: int) -> dict[str, dict[str, list[float]]]:
     """Seconds per pattern ("respond", "half", "whole"), measured in a fresh process with the
     `voiceshop` package of `tree`."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), baseline_path(tree)))),
+    }
     command = [sys.executable, "-m", "benchmarks.long_utterances", "--measure"]
     done = subprocess.run(
         [*command, "--repeats", str(repeats)],

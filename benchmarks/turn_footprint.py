@@ -17,7 +17,15 @@ import numpy as np
 
 from benchmarks.listen_probe import Listened, listen_once, virtual_microphone
 from support.pulse import VirtualMicrophone
-from support.report import BenchmarkRun, Figures, Row, Section, Target, voiceshop_at
+from support.report import (
+    BenchmarkRun,
+    Figures,
+    Row,
+    Section,
+    Target,
+    baseline_path,
+    voiceshop_at,
+)
 from voiceshop.audio.microphone import refresh_devices
 from voiceshop.cli.voice_commands import DEMO_DIR
 from voiceshop.speaker.playback import DevicePlayer, Sound
@@ -121,7 +129,14 @@ def _database_236k(run: BenchmarkRun, name: str, tree: Path) -> Path:
     if not database.exists():
         combined = run.out.resolve() / "combined.json"
         command = [sys.executable, "-m", "voiceshop", "catalog", "import", str(combined)]
-        subprocess.run([*command, "--db", str(database)], cwd=tree, check=True, capture_output=True)
+        environment = {**os.environ, "PYTHONPATH": baseline_path(tree)}
+        subprocess.run(
+            [*command, "--db", str(database)],
+            cwd=tree,
+            env=environment,
+            check=True,
+            capture_output=True,
+        )
     return database
 
 

@@ -12,13 +12,17 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import tarfile
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import Requirement
 
 from support.stats import percentile
 
@@ -140,7 +144,61 @@ def voiceshop_at(run: BenchmarkRun, commit: str) -> Path:
         ).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as files:
             files.extractall(tree, filter="data")
+    _install_missing_dependencies(commit, tree)
     return tree
+
+
+BASELINE_SITE = "site-packages"
+"""The folder of a baseline tree holding the dependencies of its commit that this environment
+lacks (a dependency since dropped, such as inflect)."""
+
+
+def baseline_path(tree: Path) -> str:
+    """PYTHONPATH entries a process running the voiceshop of `tree` needs: its own
+    dependencies that this environment lacks, if any (empty for a tree that needs none)."""
+    site = tree / BASELINE_SITE
+    return str(site) if site.is_dir() else ""
+
+
+def _install_missing_dependencies(commit: str, tree: Path) -> None:
+    """pip-installs into `tree`/site-packages the dependencies `commit`'s pyproject.toml names
+    that are not installed here, keeping only what this environment lacks, so that the
+    baseline runs with the same versions of everything else."""
+    pyproject = subprocess.run(
+        ["git", "show", f"{commit}:pyproject.toml"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    wanted = tomllib.loads(pyproject)["project"]["dependencies"]
+    missing = [spec for spec in wanted if not _installed(Requirement(spec).name)]
+    site = tree / BASELINE_SITE
+    if not missing or site.is_dir():
+        return
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(site)]
+    done = subprocess.run([*command, *missing], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(
+            f"Could not install the baseline's dependencies {missing} into {site}: "
+            f"{done.stderr.strip()[-500:]} (pip needs the package index)"
+        )
+    for record in site.glob("*.dist-info/RECORD"):
+        if _installed(metadata.Distribution.at(record.parent).metadata["Name"]):
+            for line in record.read_text().splitlines():
+                (site / line.split(",")[0]).unlink(missing_ok=True)
+    for folder in sorted(site.rglob("*"), reverse=True):  # deepest first
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _installed(name: str) -> bool:
+    """Whether distribution `name` is installed in this environment."""
+    try:
+        metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 HEADER = (

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from support.report import (
     MEASURED_APART,
     MEASURED_APART_DIR,
+    BenchmarkRun,
     Figures,
     Row,
     Target,
+    baseline_path,
     measured_apart,
     results_markdown,
     summary_of,
     table,
+    voiceshop_at,
 )
+
+DROPPED_INFLECT = "c5e125b"
+"""A baseline commit whose voiceshop imported inflect, no longer a dependency."""
 
 
 def test_figures_of_repeated_runs() -> None:
@@ -64,3 +77,30 @@ def test_a_measured_apart_files_summary_is_shown_up_to_the_next_section() -> Non
     assert summary_of("# Load\n\n## Run 1\n") == ""
     load = summary_of((MEASURED_APART_DIR / "server_load.md").read_text(encoding="utf-8"))
     assert load and load in measured_apart()
+
+
+def _run_in(tmp_path: Path) -> BenchmarkRun:
+    return BenchmarkRun(1, 0, tmp_path / "out", tmp_path, tmp_path)
+
+
+def test_a_baseline_tree_needing_nothing_new_gets_no_extra_path(tmp_path: Path) -> None:
+    tree = voiceshop_at(_run_in(tmp_path), "HEAD")
+    assert (tree / "voiceshop" / "__init__.py").is_file()
+    assert baseline_path(tree) == ""
+
+
+@pytest.mark.e2e
+def test_a_baseline_gets_the_dependencies_since_dropped_and_runs(tmp_path: Path) -> None:
+    tree = voiceshop_at(_run_in(tmp_path), DROPPED_INFLECT)
+    extra = Path(baseline_path(tree))
+    assert (extra / "inflect").is_dir()
+    assert not list(extra.glob("numpy*")), "what this environment has is not installed again"
+    replies = subprocess.run(
+        [sys.executable, "-c", "import voiceshop.dialog.replies as r; print(r.__file__)"],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(extra)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(replies.stdout.strip()).is_relative_to(tree)
