@@ -455,6 +455,7 @@ class VoiceLoop:
         """Listen while the reply plays; stop it when the person speaks over it. Returns the
         echo-cancelled pre-roll to hear then (empty when the reply played out)."""
         self._detector.reset()
+        self._detector.hold(self._barge_in.settle_s)
         self._reference = None
         self._freeze_linear(False)
         kept: deque[_Cleaned] = deque()
