@@ -370,6 +370,13 @@ def test_the_loop_stops_the_reply_when_someone_speaks_over_it_and_hears_them() -
     assert [e.reply.text for e in events if isinstance(e, Said)] == ["a long reply", "okay"]
 
 
+def test_nothing_is_decided_while_the_canceller_settles_at_a_replys_start() -> None:
+    settling = BargeInSettings(enabled=True, settle_s=30.0, stop_words=STOP_WORDS)
+    events, _, speaker = run_loop(3.0, "remove the bananas", settings=settling)
+    assert not speaker.playbacks[0].stopped
+    assert not any(isinstance(e, BargedIn) for e in events)
+
+
 def test_the_reply_plays_out_when_nobody_speaks() -> None:
     events, conversation, speaker = run_loop(None, "remove the bananas")
     assert not speaker.playbacks[0].stopped
