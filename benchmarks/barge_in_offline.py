@@ -2,7 +2,7 @@
 through the voice loop on the audio's own clock (no sound device, no real time).
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.barge_in_offline [--interruptions N] [--replies N]
-        [--preroll S ...] [--tuned-only]
+        [--preroll S ...] [--tuned-only] [--no-tune]
 
 Each trial (`support.barge_in_mix`) is one reply (espeak-ng through `Pyttsx3Speaker.synthesize`,
 as `listen --barge-in` makes it) reaching the microphone through a simulated room; in an
@@ -62,8 +62,15 @@ MAIN_THRESHOLDS: dict[str, float | None] = {
     "linear_margin_db": None,
     "preroll_s": 0.5,
 }
-"""The detector's numbers and pre-roll before they were chosen on this benchmark's tune half."""
-BASELINE: dict[str, float | bool | None] = {**MAIN_THRESHOLDS, "realign_linear": False}
+"""The detector's numbers before they were chosen on this benchmark's tune half."""
+FIXED_PREROLL: dict[str, float | bool | None] = {
+    **MAIN_THRESHOLDS,
+    "preroll_most_s": 0.5,
+    "settle_s": 0.0,
+}
+"""The previous default: a fixed 0.5 s pre-roll (not reaching back to the person's onset), and
+deciding from each reply's first frame on."""
+BASELINE: dict[str, float | bool | None] = {**FIXED_PREROLL, "realign_linear": False}
 """Barge-in as it was before the linear filter followed the echo between replies."""
 
 
@@ -197,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tuned-only", action="store_true", help="only the tuned row (no baseline or default)"
     )
+    parser.add_argument(
+        "--no-tune", action="store_true", help="no thresholds chosen on tune (no tuned row)"
+    )
     args = parser.parse_args(argv)
     people = utterances()
     replies = synthesized_replies()
@@ -204,8 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     base = BargeInSettings(enabled=True, stop_words=load_language("en").stop_words)
     print(f"{len(people)} speech fixtures, {len(replies)} replies, {len(trials)} trials")
     heard = [run_trial(t, replies, NEVER, Deaf()) for t in trials]
-    tuned = tune([o for o in heard if o.trial.split == "tune"], base)
-    print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
+    tuned = base
+    if not args.no_tune:
+        tuned = tune([o for o in heard if o.trial.split == "tune"], base)
+        print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
     recognizer = load_recognizer()
     if args.preroll:
         tune_heard = [o for o in heard if o.trial.split == "tune"]
@@ -220,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     variants = [
         ("baseline: main before this work (taps kept, its thresholds)", replace(base, **BASELINE)),
-        ("realigned taps, main's thresholds", replace(base, **MAIN_THRESHOLDS)),
+        ("previous default: realigned taps, fixed 0.5 s pre-roll", replace(base, **FIXED_PREROLL)),
         ("default", base),
     ]
     if args.tuned_only:
@@ -237,6 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     for split in ("tune", "check"):
         print(HALF_DUPLEX_ROW.format(split=split))
+    unsettled = replace(base, settle_s=0.0)
+    for split in ("tune", "check"):
+        some = [o for o in heard if o.trial.split == split]
+        print(
+            score(replayed(some, unsettled)).row(
+                f"{split}, default without settle_s (replayed: stops only)", heard=False
+            )
+        )
     for name, settings in variants:
         for split in ("tune", "check"):
             some = [o for o in heard if o.trial.split == split]

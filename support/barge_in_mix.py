@@ -373,6 +373,7 @@ def first_stop(frames: Sequence[FrameLevels], settings: BargeInSettings) -> int 
     the frames through a fresh detector: the end of the microphone chunk that completed the
     interruption."""
     detector = InterruptionDetector(settings)
+    detector.hold(settings.settle_s)
     for index, levels in enumerate(frames):
         if detector.step(levels):
             return (index * FRAME // BLOCK + 1) * BLOCK

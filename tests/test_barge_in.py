@@ -15,6 +15,7 @@ from voiceshop.audio.echo import (
     LEAD_S,
     BargeInSettings,
     EchoCanceller,
+    FrameLevels,
     InterruptionDetector,
     ReplyReference,
     frame_dbfs,
@@ -167,6 +168,40 @@ def test_nothing_is_decided_while_held_after_an_underrun() -> None:
     first, rest = person[: RATE // 2], person[RATE // 2 :]
     assert not detector.feed(first, first)
     assert detector.feed(rest, rest)
+
+
+def frames(
+    count: int, near: float, cleaned: float, linear: float, usual: float
+) -> list[FrameLevels]:
+    return [FrameLevels(near, cleaned, linear, usual)] * count
+
+
+def test_the_onset_is_where_the_person_began_though_aec3_suppressed_their_first_words() -> None:
+    echo = frames(100, -30.0, -66.0, -55.0, -25.0)  # echo only: both cancellers remove it
+    suppressed = frames(40, -25.0, -66.0, -27.0, -25.0)  # AEC3 eats the person; linear does not
+    passed = frames(20, -24.0, -25.0, -25.0, -25.0)  # AEC3 lets them through: detected
+    detector = InterruptionDetector(BargeInSettings())
+    for levels in [*echo, *suppressed, *passed]:
+        detector.step(levels)
+    assert detector.onset_frames() == 60
+    # a filter that does not cancel yet (usual residual 0 dB) says nothing: AEC3's frames only
+    untrained = InterruptionDetector(BargeInSettings())
+    for levels in [*echo, *frames(40, -25.0, -66.0, -25.0, 0.0), *passed]:
+        untrained.step(levels)
+    assert untrained.onset_frames() == 20
+
+
+def test_the_onset_spans_pauses_between_words_but_not_longer_silences() -> None:
+    word = frames(10, -24.0, -25.0, -25.0, -25.0)
+    echo = frames(100, -30.0, -66.0, -55.0, -25.0)
+    detector = InterruptionDetector(BargeInSettings())
+    for levels in [*echo, *word, *frames(30, -30.0, -66.0, -55.0, -25.0), *word]:
+        detector.step(levels)
+    assert detector.onset_frames() == 10  # a 300 ms gap: the first word was something else
+    detector.reset()
+    for levels in [*echo, *word, *frames(15, -30.0, -66.0, -55.0, -25.0), *word]:
+        detector.step(levels)
+    assert detector.onset_frames() == 35
 
 
 def test_echo_left_by_the_canceller_is_no_interruption() -> None:
@@ -333,6 +368,13 @@ def test_the_loop_stops_the_reply_when_someone_speaks_over_it_and_hears_them() -
     assert any(isinstance(e, BargedIn) for e in events)
     assert conversation.heard == ["remove the bananas"]
     assert [e.reply.text for e in events if isinstance(e, Said)] == ["a long reply", "okay"]
+
+
+def test_nothing_is_decided_while_the_canceller_settles_at_a_replys_start() -> None:
+    settling = BargeInSettings(enabled=True, settle_s=30.0, stop_words=STOP_WORDS)
+    events, _, speaker = run_loop(3.0, "remove the bananas", settings=settling)
+    assert not speaker.playbacks[0].stopped
+    assert not any(isinstance(e, BargedIn) for e in events)
 
 
 def test_the_reply_plays_out_when_nobody_speaks() -> None:

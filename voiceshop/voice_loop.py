@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceshop.audio.echo import (
+    ONSET_MARGIN_S,
     BargeInSettings,
     EchoCanceller,
     InterruptionDetector,
@@ -49,6 +50,7 @@ UNKNOWN_WORD = "[unk]"
 """Vosk's token for a word outside its grammar."""
 _LEVEL_FRAME_S = 0.02
 """Frame length for measuring whether audio held speech."""
+_RATE = ENGINE_FORMAT.rate
 
 
 @dataclass(frozen=True)
@@ -453,11 +455,12 @@ class VoiceLoop:
         """Listen while the reply plays; stop it when the person speaks over it. Returns the
         echo-cancelled pre-roll to hear then (empty when the reply played out)."""
         self._detector.reset()
+        self._detector.hold(self._barge_in.settle_s)
         self._reference = None
         self._freeze_linear(False)
         kept: deque[_Cleaned] = deque()
         kept_samples = 0
-        most = round(self._barge_in.preroll_s * ENGINE_FORMAT.rate)
+        most = round(max(self._barge_in.preroll_s, self._barge_in.preroll_most_s) * _RATE)
         underflows = 0
         try:
             while not playback.done():
@@ -485,10 +488,19 @@ class VoiceLoop:
                     _LOGGER.debug("loop: the person spoke over the reply: stopped it")
                     self._emit(BargedIn(stopped_at))
                     self._barged_in = True
-                    return list(kept)
+                    return _latest(kept, self._preroll_samples())
             return []
         finally:
             playback.close()
+
+    def _preroll_samples(self) -> int:
+        """How much audio from before the detection the recognizer gets: back to a little
+        before the person's estimated first sound, at least `preroll_s`, at most
+        `preroll_most_s`."""
+        settings = self._barge_in
+        onset_s = self._detector.onset_frames() / 100 + ONSET_MARGIN_S
+        seconds = max(settings.preroll_s, min(onset_s, settings.preroll_most_s))
+        return round(seconds * _RATE)
 
     def _cancel_echo(self, chunk: Chunk) -> _Cancelled:
         """The chunk with the latest reply's echo removed, for the recognizer and the
@@ -565,6 +577,21 @@ def replay_files(
         if reason is not StopReason.SOURCE_ENDED:
             return reason
     return StopReason.SOURCE_ENDED
+
+
+def _latest(chunks: Iterable[_Cleaned], samples: int) -> list[Chunk]:
+    """The last `samples` samples of `chunks` (the first chunk cut at its start if need be)."""
+    kept: list[Chunk] = []
+    left = samples
+    for chunk in reversed(list(chunks)):
+        if left <= 0:
+            break
+        count = len(chunk.pcm) // 2
+        if count > left:
+            chunk = _Cleaned(chunk.pcm[(count - left) * 2 :], chunk.fmt)
+        kept.append(chunk)
+        left -= count
+    return kept[::-1]
 
 
 def _words(text: str) -> str:

@@ -68,6 +68,11 @@ class BargeInSettings:
     """Seconds of frames above `speech_dbfs` within `window_s` that make an interruption."""
     window_s: float = 0.2
     """The sliding window in which `min_speech_s` must be reached."""
+    settle_s: float = 0.2
+    """Seconds at the start of each reply on which nothing is decided: AEC3 first has to find
+    the reply's echo (whose delay may have moved since the last reply), and until it has, the
+    echo passes for the person. Chosen offline on tune (0.2 to 0.6 s: 6 false stops in 300
+    extra tune replies against 8 without, none of the tune interruptions later)."""
     hold_after_underrun_s: float = 0.8
     """Seconds without deciding after the output ran dry (an underrun, e.g. under CPU load):
     the gap it leaves shifts the echo against the reference, and the canceller needs a moment
@@ -82,12 +87,32 @@ class BargeInSettings:
     AEC3's output, whose echo suppression also cuts into speech said over the reply."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
-    too (so the first word is not cut). 1.2 s was one tune interruption better offline (24 of
-    51 against 23) and one on check: too little to change it."""
+    too (so the first word is not cut), at least. 1.2 s was one tune interruption better offline
+    (24 of 51 against 23) and one on check: too little to change it."""
+    preroll_most_s: float = 2.0
+    """The pre-roll reaches further back, to `ONSET_MARGIN_S` before where the person's speech
+    began as the detector's frames show it (`InterruptionDetector.onset_frames`), but never
+    beyond this: a detection that came late then still hears the first words. Equal to
+    `preroll_s`: a fixed pre-roll."""
     stop_words: tuple[str, ...] = ()
     """What, said over a reply, only stops it (no answer follows): the language's
     `stop_words` (voiceshop/data/<lang>/language.yaml), lowercase, no punctuation."""
 
+
+ONSET_MARGIN_S = 0.2
+"""Audio kept before the estimated start of the person's speech (its first sounds are weak)."""
+ONSET_REMOVED_DB = 20.0
+ONSET_DBFS = -50.0
+"""Looking back from a detection, a frame may be the person's when AEC3 removed less than
+`ONSET_REMOVED_DB` from it and left more than `ONSET_DBFS`, or when the linear filter (aligned,
+and usually removing at least `ONSET_LINEAR_USUAL_DB`) left `ONSET_LINEAR_DB` over its usual
+residual and more than `ONSET_DBFS`. Chosen offline on the tune half's frames against the
+fixtures' known speech starts (benchmarks/barge_in_results.md): the estimate is a median 3 ms
+after the true start, within 50 ms in 6 of the 10 detections that came over 400 ms late."""
+ONSET_LINEAR_USUAL_DB = -6.0
+ONSET_LINEAR_DB = 6.0
+ONSET_GAP_S = 0.2
+"""The person's speech may pause this long (between words) and still count as one stretch."""
 
 LEAD_S = 0.05
 """The reference is handed to the canceller this much ahead of the capture clock: an echo can
@@ -291,6 +316,22 @@ class InterruptionDetector:
             return True
         return False
 
+    def onset_frames(self) -> int:
+        """Frames from the estimated start of the person's speech to the latest frame: the
+        stretch of frames that may be theirs (`may_be_person`), with pauses up to
+        ONSET_GAP_S, that ends with the latest frame (at least 1)."""
+        gap_most = round(ONSET_GAP_S * 100)
+        start = len(self.history) - 1
+        gap = 0
+        for index in range(len(self.history) - 2, -1, -1):
+            if may_be_person(self.history[index]):
+                start, gap = index, 0
+                continue
+            gap += 1
+            if gap > gap_most:
+                break
+        return max(1, len(self.history) - start)
+
     def sounds_like_person(self, levels: FrameLevels) -> bool:
         """The frame may be the person: loud enough after cancelling, and mostly not the
         reply's echo (by AEC3, unless `linear_veto_db` and the linear filter say it is; or with
@@ -310,6 +351,21 @@ class InterruptionDetector:
             and linear > speech
             and linear - levels.near_dbfs > levels.linear_usual_db + margin
         )
+
+
+def may_be_person(levels: FrameLevels) -> bool:
+    """Looser than the detector: the frame may hold the person's speech (see ONSET_DBFS)."""
+    if levels.cleaned_dbfs > ONSET_DBFS and (
+        levels.cleaned_dbfs > levels.near_dbfs - ONSET_REMOVED_DB
+    ):
+        return True
+    linear = levels.linear_dbfs
+    return (
+        linear is not None
+        and levels.linear_usual_db < ONSET_LINEAR_USUAL_DB
+        and linear > ONSET_DBFS
+        and linear - levels.near_dbfs > levels.linear_usual_db + ONSET_LINEAR_DB
+    )
 
 
 def _stands_below(levels: FrameLevels, margin: float | None) -> bool:
