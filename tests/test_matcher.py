@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import pytest
@@ -108,6 +109,29 @@ def test_another_name_holding_every_said_word_a_little_behind_makes_it_unclear()
     assert grapes.outcome is MatchOutcome.AMBIGUOUS
     assert {"green-grapes", "red-grapes"} <= {c.product.id for c in grapes.candidates}
     assert GROCERY.match("bacon").outcome is MatchOutcome.CONFIDENT
+
+
+JUICES = (
+    Product("1", "Paradise Punch Frozen Juice Concentrate"),
+    Product("2", "Pear Juice from Concentrate"),
+    Product("3", "Fruit Punch"),
+    Product("4", "Roasted Garlic Pasta Sauce"),
+    Product("5", "Roasted Onion Pasta Sauce"),
+)
+
+
+def test_a_sole_choice_far_ahead_is_taken_without_asking() -> None:
+    """A misheard long name ("para nice" for "paradise") that no other name comes near is
+    taken: the question would offer it alone. Two names as near as each other are still asked
+    about, and with the rule off the sole choice is asked about too."""
+    matcher = matcher_for(*JUICES)
+    taken = matcher.match("para nice punch frozen juice concentrate")
+    assert taken.outcome is MatchOutcome.CONFIDENT
+    assert taken.candidates[0].product.id == "1"
+    both = matcher.match("roasted garlic and onion pasta sauce")
+    assert both.outcome is MatchOutcome.AMBIGUOUS
+    off = matcher_for(*JUICES, settings=MatchSettings(sole_choice_score=math.inf))
+    assert off.match("para nice punch frozen juice concentrate").outcome is MatchOutcome.AMBIGUOUS
 
 
 def test_a_weak_match_is_offered_as_a_question() -> None:
