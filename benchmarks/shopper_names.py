@@ -7,8 +7,8 @@ Each labelled phrase is said as "add {say}" to a fresh conversation at its store
 shopper would type it (the parser takes out counts and units), and the outcome is judged against
 its label: one product (add it), several (ask among them) or not carried. Prints one markdown
 table per half (tune, check): a row per decision rule and store. `--failures` lists the tune
-misses of the last row (never check's). `--set` changes a `MatchSettings` field for an extra row
-("set"), for trying values on tune.
+misses of the last row (never check's). `--set` changes `MatchSettings` fields of the last
+lever row named (else the default) for an extra row ("set"), for trying values on tune.
 
 The baseline row is plain rapidfuzz: `process.extractOne` with `fuzz.WRatio` over the catalog's
 names for the product words the parser pulls out, taken when it scores at least a cutoff, else
@@ -44,13 +44,23 @@ CUTOFFS = tuple(range(50, 101, 2))
 MAIN = MatchSettings(
     sole_choice_score=float("inf"),
     carried_share=0.5,
-    confident_score=0.8,
-    ambiguity_margin=0.06,
+    carried_by_one_name=False,
+    carried_words=float("inf"),
 )
 """Main's decisions before this work: the levers below off."""
 LEVERS: dict[str, MatchSettings] = {
     "main": MAIN,
-    "sole choice": dataclasses.replace(MAIN, sole_choice_score=MatchSettings().sole_choice_score),
+    "sole choice": dataclasses.replace(
+        MAIN,
+        sole_choice_score=MatchSettings().sole_choice_score,
+        sole_choice_share=MatchSettings().sole_choice_share,
+    ),
+    "carried by one name": dataclasses.replace(
+        MAIN,
+        carried_by_one_name=True,
+        carried_share=MatchSettings().carried_share,
+        carried_words=MatchSettings().carried_words,
+    ),
     "default": MatchSettings(),
 }
 """Decision rules compared, by row name; "default" is the settings voiceshop ships with."""
