@@ -16,4 +16,6 @@ benchmarks/ (tests/test_import_directions.py checks it).
   the accuracy sets (`accuracy_audio`, `accuracy_coffee`, `accuracy_answers`,
   `accuracy_catalog`, `accuracy_french`), `perturbed_queries`, `make_catalogs`, `report` (the
   results table), `long_texts`, `kill_nine`, `concurrency` and `everyday` (the typed corpus).
+- `shopper_names`: the loader of tests/shopper_names/, how shoppers name products (tune and
+  check halves).
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import pytest
@@ -108,6 +109,68 @@ def test_another_name_holding_every_said_word_a_little_behind_makes_it_unclear()
     assert grapes.outcome is MatchOutcome.AMBIGUOUS
     assert {"green-grapes", "red-grapes"} <= {c.product.id for c in grapes.candidates}
     assert GROCERY.match("bacon").outcome is MatchOutcome.CONFIDENT
+
+
+JUICES = (
+    Product("1", "Paradise Punch Frozen Juice Concentrate"),
+    Product("2", "Pear Juice from Concentrate"),
+    Product("3", "Fruit Punch"),
+    Product("4", "Roasted Garlic Pasta Sauce"),
+    Product("5", "Roasted Onion Pasta Sauce"),
+)
+
+
+def test_a_sole_choice_far_ahead_is_taken_without_asking() -> None:
+    """A misheard long name ("para nice" for "paradise") that no other name comes near is
+    taken: the question would offer it alone. Two names as near as each other are still asked
+    about, and with the rule off the sole choice is asked about too."""
+    matcher = matcher_for(*JUICES)
+    taken = matcher.match("para nice punch frozen juice concentrate")
+    assert taken.outcome is MatchOutcome.CONFIDENT
+    assert taken.candidates[0].product.id == "1"
+    both = matcher.match("roasted garlic and onion pasta sauce")
+    assert both.outcome is MatchOutcome.AMBIGUOUS
+    off = matcher_for(*JUICES, settings=MatchSettings(sole_choice_score=math.inf))
+    assert off.match("para nice punch frozen juice concentrate").outcome is MatchOutcome.AMBIGUOUS
+
+
+SAUCES_AND_SYRUPS = (
+    Product("1", "Semi-Sweet Chocolate Chips"),
+    Product("2", "Original Pancake Syrup"),
+    Product("3", "Roasted Garlic Olive Oil Pearled Couscous"),
+    Product("4", "Dandruff Shampoo"),
+    Product("5", "Daily Moisture Shampoo"),
+    Product("6", "Whole Wheat Flour"),
+)
+
+
+def test_a_phrase_no_one_name_explains_is_not_carried() -> None:
+    """Two words each held by a different name ("chocolate syrup") name nothing the store
+    sells: not carried, not a question; with the catalog-wide rule it is asked about."""
+    matcher = matcher_for(*SAUCES_AND_SYRUPS)
+    result = matcher.match("chocolate syrup")
+    assert result.outcome is MatchOutcome.NOT_FOUND
+    assert result.candidates == ()
+    wide = matcher_for(*SAUCES_AND_SYRUPS, settings=MatchSettings(carried_by_one_name=False))
+    assert wide.match("chocolate syrup").candidates != ()
+
+
+def test_a_long_name_misheard_in_places_is_still_carried() -> None:
+    """One name holding three said words is carried, though misheard words weigh against it;
+    with `carried_words` off the store would say it does not carry it."""
+    matcher = matcher_for(*SAUCES_AND_SYRUPS)
+    phrase = "caramel iced roasted garlic oil and pasta sauce in my carrot"
+    assert matcher.carried(phrase)
+    off = matcher_for(*SAUCES_AND_SYRUPS, settings=MatchSettings(carried_words=math.inf))
+    assert not off.carried(phrase)
+
+
+def test_a_sole_choice_is_not_taken_when_another_name_holds_the_same_words() -> None:
+    """ "shampoo": both shampoos hold the said word, however far the longer name scores
+    behind; the shopper is asked."""
+    matcher = matcher_for(*SAUCES_AND_SYRUPS)
+    result = matcher.match("shampoo")
+    assert result.outcome is MatchOutcome.AMBIGUOUS
 
 
 def test_a_weak_match_is_offered_as_a_question() -> None:
