@@ -114,11 +114,16 @@ class ReadingPolicy:
     """The reading a window's transcript takes, for one vocabulary (see the module)."""
 
     def __init__(
-        self, decoder: WindowReader, vocabulary: Vocabulary, pick_answers: bool = True
+        self,
+        decoder: WindowReader,
+        vocabulary: Vocabulary,
+        pick_answers: bool = True,
+        answer_margin: float = ANSWER_MARGIN_NATS,
     ) -> None:
         """`pick_answers`: take the answer the audio reads as (`answer_reading`) where
-        `vocabulary` holds a question's answers."""
+        `vocabulary` holds a question's answers, by up to `answer_margin` nats less likely."""
         self._decoder = decoder
+        self._answer_margin = answer_margin
         self._vocabulary = vocabulary
         self._reader = vocabulary.reader
         self._pick_answers = pick_answers and vocabulary.said_alone and bool(vocabulary.phrases)
@@ -178,7 +183,7 @@ class ReadingPolicy:
     def answer_reading(self, text: str, encoded: Any, beam: Sequence[str] = ()) -> str:
         """`text`, or where its words are none of the open question's answers, the answer the
         audio reads about as well as them (a closed-set pick with a rejection margin,
-        `ANSWER_MARGIN_NATS`): "I do." is "Undo." when the audio says so.
+        `answer_margin`): "I do." is "Undo." when the audio says so.
 
         The answers weighed are those among the beam's other readings (`beam`: "The brown one."
         under "Round one."), and unless `text` clearly names products (a request that moves on:
@@ -200,7 +205,7 @@ class ReadingPolicy:
             return text
         kept, *read = self._ended_logprobs([text.strip(), *candidates], encoded)
         best, score = max(zip(candidates, read, strict=True), key=lambda pair: pair[1])
-        return best if score >= kept - ANSWER_MARGIN_NATS else text
+        return best if score >= kept - self._answer_margin else text
 
     def _likeliest_answers(self, heard_words: int, encoded: Any) -> list[str]:
         """The `ANSWER_CANDIDATES` answers of at most `ANSWER_EXTRA_WORDS` more words than
