@@ -144,3 +144,46 @@ def test_an_answer_among_the_beams_readings_is_not_taken_when_the_audio_reads_it
 ) -> None:
     reading = policy(choice_answers(grocery), brown_said(-1.5 - ANSWER_MARGIN_NATS - 1.0))
     assert reading.answer_reading("Round one.", None, ["The brown one."]) == "Round one."
+
+
+def test_answers_sharing_a_first_word_are_ranked_by_the_next(
+    grocery: tuple[IntentParser, Vocabulary],
+) -> None:
+    """Many answers to a choice start with "The": the audio's second word tells them apart, so
+    "The second one." is read back in full though it comes late in the answers' order."""
+    whisper = FakeWhisper(
+        {
+            (): {"Looking": -1.0, "The": -0.5},
+            ("Looking",): {"at": -1.0},
+            ("Looking", "at"): {"the": -1.0},
+            ("Looking", "at", "the"): {"one.": -1.0},
+            ("Looking", "at", "the", "one."): {END: -0.5},
+            ("The",): {"second": -0.2},
+            ("The", "second"): {"one.": -0.1},
+            ("The", "second", "one."): {END: -0.1},
+        },
+        WORDS,
+    )
+    assert policy(choice_answers(grocery), whisper).answer_reading("Looking at the one.", None) == (
+        "The second one."
+    )
+
+
+def four_said(four_first: float) -> FakeWhisper:
+    """Audio read as "Fourteen." (1.0 nats down in all) or as "Four." (`four_first` and 0.1)."""
+    return FakeWhisper(
+        {
+            (): {"Fourteen.": -0.8, "Four.": four_first},
+            ("Fourteen.",): {END: -0.2},
+            ("Four.",): {END: -0.1},
+        },
+        WORDS,
+    )
+
+
+@pytest.mark.parametrize(("four_first", "read"), [(-0.5, "Four."), (-1.5, "Fourteen.")])
+def test_an_answer_heard_gives_way_only_to_an_answer_of_the_beam_the_audio_reads_better(
+    grocery: tuple[IntentParser, Vocabulary], four_first: float, read: str
+) -> None:
+    reading = policy(answers(grocery, Question.COUNT), four_said(four_first))
+    assert reading.answer_reading("Fourteen.", None, ["Four.", "Fourteen!"]) == read
