@@ -6,13 +6,7 @@ from functools import cache
 
 import pytest
 
-from voiceshop.intents.answers import (
-    OpenQuestion,
-    Question,
-    answer_phrases,
-    answer_vocabulary,
-    said_in_full,
-)
+from voiceshop.intents.answers import OpenQuestion, Question, answer_phrases, answer_vocabulary
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.templates import TemplateCompiler
 from voiceshop.language import Normalizer, load_language
@@ -143,20 +137,3 @@ def test_one_choice_has_no_words_to_tell_it_apart() -> None:
     said = answer_phrases(OpenQuestion(Question.CHOOSE, ("Large Brown Eggs",)), parser())
 
     assert "the brown ones" not in said
-
-
-def test_an_optional_part_is_said_in_full_as_its_first_alternative() -> None:
-    template = "[(the|number|option)] {ordinal} [(one|option|item)] [please [now]]"
-
-    assert said_in_full(template) == "the {ordinal} one please now"
-
-
-def test_a_one_word_answer_is_also_listened_for_as_said_in_full_but_not_prompted() -> None:
-    choice = OpenQuestion(Question.CHOOSE, ("White Eggs", "Brown Eggs"))
-    store = Vocabulary(phrases=("white eggs", "brown eggs"))
-
-    choose = answer_vocabulary(choice, parser(), store)
-
-    assert "second" in choose.phrases
-    assert "the second one" in choose.unprompted
-    assert "the second one" not in choose.phrases

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from voiceshop.intents.parser import IntentParser
-from voiceshop.intents.templates import _TOKEN as TEMPLATE_TOKEN
 from voiceshop.rescoring.protocol import Vocabulary
 
 
@@ -74,68 +73,6 @@ def answer_phrases(question: OpenQuestion, parser: IntentParser) -> tuple[str, .
     return tuple(dict.fromkeys(p for p in said + shortest_first(by_intent) if p))
 
 
-def answers_in_full(question: OpenQuestion, parser: IntentParser) -> tuple[str, ...]:
-    """The one-word answers of the intents that answer this kind of question as said in full
-    (`said_in_full`: "the second one" for "second", "cancel that" for "cancel"), each once."""
-    templates = dict(parser.sentences.intents)
-    plainest = parser.compiler.plainest
-    return tuple(
-        dict.fromkeys(
-            p
-            for name in parser.sentences.answers.get(question.kind.value, ())
-            for template in templates[name]
-            if all(len(p.split()) == 1 for p in plainest(template))
-            for p in plainest(said_in_full(template))
-        )
-    )
-
-
-def said_in_full(template: str) -> str:
-    """`template` with each optional part said as its first alternative: "[(the|number)]
-    {ordinal} [(one|option)]" is "the {ordinal} one", the way an answer is most often said in
-    full ("the second one") where its plainest form is one word ("second")."""
-    return " ".join(_in_full(TEMPLATE_TOKEN.findall(template)))
-
-
-def _in_full(tokens: list[str]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        if tokens[i] != "[":
-            out.append(tokens[i])
-            i += 1
-            continue
-        end = _closing(tokens, i)
-        out += _in_full(_first_alternative(tokens[i + 1 : end]))
-        i = end + 1
-    return out
-
-
-def _closing(tokens: list[str], start: int) -> int:
-    """The index of the bracket closing the one at `start`."""
-    depth = 0
-    for i in range(start, len(tokens)):
-        depth += tokens[i] in ("(", "[")
-        depth -= tokens[i] in (")", "]")
-        if depth == 0:
-            return i
-    raise ValueError(f"unclosed bracket in {' '.join(tokens)!r}")
-
-
-def _first_alternative(tokens: list[str]) -> list[str]:
-    """The tokens up to the first "|" outside brackets; inside a group that spans them all,
-    its first alternative."""
-    if tokens and tokens[0] == "(" and _closing(tokens, 0) == len(tokens) - 1:
-        return _first_alternative(tokens[1:-1])
-    depth = 0
-    for i, token in enumerate(tokens):
-        depth += token in ("(", "[")
-        depth -= token in (")", "]")
-        if token == "|" and depth == 0:
-            return tokens[:i]
-    return tokens
-
-
 def _telling_words(question: OpenQuestion, parser: IntentParser) -> str:
     """The words that tell the choices apart (those not in every choice: "brown", "white" of
     two eggs) as a template alternative, "(brown|white)"; empty for fewer than two choices.
@@ -189,15 +126,9 @@ def answer_vocabulary(
     phrases said alone) and their words added to its words; the store's groups and catalog
     checks stay, for an answer that moves on to another request."""
     phrases = answer_phrases(question, parser)
-    in_full = tuple(p for p in answers_in_full(question, parser) if p not in phrases)
     written = written_answers(question, parser)
-    normal = [*phrases, *in_full, *map(parser.normalizer.normalize, written)]
+    normal = [*phrases, *map(parser.normalizer.normalize, written)]
     words = {word for phrase in normal for word in phrase.split()}
     return replace(
-        store,
-        phrases=phrases,
-        words=store.words | words,
-        written=written,
-        said_alone=True,
-        unprompted=in_full,
+        store, phrases=phrases, words=store.words | words, written=written, said_alone=True
     )

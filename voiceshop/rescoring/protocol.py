@@ -133,6 +133,3 @@ class Vocabulary:
     said_alone: bool = False
     """Each phrase is said on its own, as an answer to a question ("yes", "the second one"),
     not inside an order: a recognizer's prompt lists them as sentences."""
-    unprompted: tuple[str, ...] = ()
-    """With `said_alone`: more answers, not prompted but weighed by the closed-set pick (the
-    one-word answers as said in full: "the second one" beside "second")."""

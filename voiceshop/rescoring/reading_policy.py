@@ -48,16 +48,13 @@ Not tuned: reasoned (Whisper splits a word in two, "Lambin." for "eleven", not i
 ANSWER_CANDIDATES = 6
 """Answers read back in full against the heard words, the likeliest by their first token.
 Not tuned: a cost cap (one batch of seven short readings, about as long as one decoding)."""
-ANSWER_LEADS = 3
-"""First tokens read one token further when ranking the answers to read back in full.
-Not tuned: a cost cap (one batch of three one-token readings)."""
 ANSWER_MARGIN_NATS = 2.0
 """How much less likely (whole reading, end-of-text included) an answer may read than the heard
 words and still replace them.
 Tuned on: the short-answer tune voices with the tune half of the non-answers (seeds 1414,
-1418), over 0, 2, 4 (and 6, 9 before answers were ranked by two tokens): 0 understood 147 of 156
-answers (clean and 12 dB) and took 1 of 72 non-answers as an answer, 2 and 4 understood 150 and
-took 2, 6 took a "yes" for an "undo" and 9 lost more; the smallest of the best."""
+1418), over 0, 2, 4, 6 and 9: 0 understood 145 of 156 answers (clean and 12 dB) and took 1 of
+72 non-answers as an answer, 2 and 4 understood 147 and took 1, 6 understood 148 but took a
+"yes" for an "undo" and 2 non-answers, 9 lost more; the smallest of the best."""
 _SPOKEN = re.compile(r"[a-z']+(?:[^a-z']+[a-z']+)*")
 """A reading from its first word to its last, without the punctuation around them."""
 _WORD = re.compile(r"[a-z']+")
@@ -132,11 +129,11 @@ class ReadingPolicy:
         self._vocabulary = vocabulary
         self._reader = vocabulary.reader
         self._pick_answers = pick_answers and vocabulary.said_alone and bool(vocabulary.phrases)
-        answers = [*vocabulary.phrases, *vocabulary.unprompted] if self._pick_answers else []
-        self._answers = frozenset(answers)
+        self._answers = frozenset(vocabulary.phrases) if self._pick_answers else frozenset()
         self._written_answers = [
             _WrittenAnswer(f"{a[:1].upper()}{a[1:]}.", len(a.split()))
-            for a in dict.fromkeys(answers)
+            for a in dict.fromkeys(vocabulary.phrases)
+            if self._pick_answers
         ]
 
     def read(self, result: Any, encoded: Any, new_tokens: int) -> str:
@@ -196,66 +193,30 @@ class ReadingPolicy:
         the answers of at most `ANSWER_EXTRA_WORDS` more words than heard, ranked by their
         first token, the `ANSWER_CANDIDATES` likeliest. They are read back in full with the
         heard words, as sentences that end there (end-of-text included, so a reading that leaves
-        out words pays for it), without the prompt, which favours every answer alike.
-
-        Where `text` is an answer, another answer among the beam's readings replaces it only
-        where the audio reads it better (no margin): "Fourteen." under a prompt listing the
-        numbers, "Four." read back without it."""
+        out words pays for it), without the prompt, which favours every answer alike."""
         words = _words(text)
-        if not words:
+        if not words or " ".join(words) in self._answers:
             return text
-        heard = " ".join(words)
         candidates = list(
-            dict.fromkeys(
-                b.strip()
-                for b in beam
-                if " ".join(_words(b)) in self._answers and " ".join(_words(b)) != heard
-            )
+            dict.fromkeys(b.strip() for b in beam if " ".join(_words(b)) in self._answers)
         )
-        if heard in self._answers:
-            return self._likelier(text, candidates, encoded, 0.0)
         reader = self._reader
         if reader is None or reader.understanding(text) is not Understood.CLEAR:
             candidates += self._likeliest_answers(len(words), encoded)
-        return self._likelier(text, candidates, encoded, self._answer_margin)
-
-    def _likelier(self, text: str, candidates: Sequence[str], encoded: Any, margin: float) -> str:
-        """The candidate the audio reads best if it reads less than `margin` nats worse than
-        `text` (better, with no margin), else `text`."""
         if not candidates:
             return text
         kept, *read = self._ended_logprobs([text.strip(), *candidates], encoded)
         best, score = max(zip(candidates, read, strict=True), key=lambda pair: pair[1])
-        return best if score > kept - margin else text
+        return best if score >= kept - self._answer_margin else text
 
     def _likeliest_answers(self, heard_words: int, encoded: Any) -> list[str]:
         """The `ANSWER_CANDIDATES` answers of at most `ANSWER_EXTRA_WORDS` more words than
-        heard whose first two tokens the audio reads likeliest: the `ANSWER_LEADS` likeliest
-        first tokens are read one token further, so answers sharing a first word ("The first
-        one.", "The second one.", "The brown ones.") are told apart by the next."""
+        heard whose first token the audio reads likeliest."""
         longest = heard_words + ANSWER_EXTRA_WORDS
+        written = [a.text for a in self._written_answers if a.words <= longest]
         decoder = self._decoder
-        written = {
-            a.text: decoder.token_ids(" " + a.text)
-            for a in self._written_answers
-            if a.words <= longest
-        }
-        if not written:
-            return []
         first = decoder.readings(encoded, [[]], prompted=False)[0][0]
-        leads = sorted({tokens[0] for tokens in written.values()}, key=lambda t: -first[t])
-        leads = leads[:ANSWER_LEADS]
-        rows = decoder.readings(encoded, [[lead] for lead in leads], prompted=False)
-        after = {lead: r[1] for lead, r in zip(leads, rows, strict=True) if len(r) > 1}
-
-        def likelihood(tokens: list[int]) -> float:
-            if tokens[0] not in after:
-                return -np.inf
-            return float(first[tokens[0]]) + (
-                float(after[tokens[0]][tokens[1]]) if len(tokens) > 1 else 0.0
-            )
-
-        ranked = sorted(written, key=lambda a: -likelihood(written[a]))
+        ranked = sorted(written, key=lambda a: -first[decoder.token_ids(" " + a)[0]])
         return ranked[:ANSWER_CANDIDATES]
 
     def _ended_logprobs(self, texts: Sequence[str], encoded: Any) -> list[float]:
