@@ -104,6 +104,7 @@ from voiceshop.recognizer.models import (
     find_vosk_model,
     multilingual_whisper_model,
 )
+from voiceshop.rescoring.reading_policy import ANSWER_MARGIN_NATS
 from voiceshop.storage.database import ShopDatabase
 
 OUT_DIR = Path(__file__).resolve().parent
@@ -284,6 +285,13 @@ def _arguments() -> argparse.ArgumentParser:
         choices=[v.name.lower() for v in Variant],
         default=[v.name.lower() for v in Variant],
         help="what the recognizer listens for in the short-answer part (default: all three)",
+    )
+    parser.add_argument(
+        "--answer-margins",
+        type=float,
+        nargs="+",
+        help="the closed-set pick's rejection margins (nats) the answers variant is scored at "
+        "(default: ANSWER_MARGIN_NATS)",
     )
     parser.add_argument(
         "--prompt-tokens", type=int, help="Whisper's vocabulary prompt budget (0 = no prompt)"
@@ -592,15 +600,25 @@ def run_answers(backend: Backend, args: argparse.Namespace, work: Path) -> list[
     with the answers (with and without the closed-set pick), or the variants asked for."""
     folder = AUDIO_DIR / "answers"
     folder.mkdir(parents=True, exist_ok=True)
-    clean = [u for u in synthesize_answers(folder) if u.split in args.split]
+    said = synthesize_answers(folder) + synthesize_answers(folder, non_answers=True)
+    clean = [u for u in said if u.split in args.split]
     utterances = [*clean, *noisy_answers(clean, CATALOG_SNR, args.seed, work)]
-    listener = AnswerListener(ShopDatabase(work / f"answers-{backend.name}.db"), backend.quiet)
+    margins = args.answer_margins or [ANSWER_MARGIN_NATS]
+    listener = AnswerListener(
+        ShopDatabase(work / f"answers-{backend.name}.db"), backend.quiet, margins
+    )
     on_miss = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
     variants = [Variant[name.upper()] for name in args.answer_variants]
-    scores = [s for v in variants for s in listener.score(utterances, v, on_miss)]
+    scores = [
+        s
+        for v in variants
+        for margin in (margins if v is Variant.ANSWERS else [listener.margin])
+        for s in listener.score(utterances, v, on_miss, margin)
+    ]
     for score in scores:
         print(
-            f"{backend.name} answers {score.split} {score.condition} {score.variant.name}: "
+            f"{backend.name} answers {score.split} {score.condition} "
+            f"{'answers' if score.is_answer else 'non-answers'} {score.listens_for}: "
             f"{score.share:.1%}",
             file=sys.stderr,
         )

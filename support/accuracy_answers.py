@@ -12,7 +12,12 @@ Green Basket Large Brown Eggs?" for a choice. The dialog has no question of how 
 number is scored by the count its words read as. The recognizer hears it tuned to the store's
 vocabulary (the baseline, as before the answers were listened for) or, through the voice loop's
 `RetuningConversation`, to the answers of the open question (`intents.answers`), with and
-without the closed-set pick among them (`WhisperSettings.pick_answers`).
+without the closed-set pick among them (`WhisperSettings.pick_answers`), the pick at several
+rejection margins (`WhisperSettings.answer_margin_nats`).
+
+NON_ANSWERS are what people say at such a question that answers it not ("hang on", "what's the
+total", "add bread too"): the closed-set pick must not force them onto an answer. They are
+halved into tune and check by `NON_ANSWER_SEED`, and each half is said by its part's voices.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.recognizer import RecognizerSettings, load_recognizer
 from voiceshop.recognizer.base import Recognizer
+from voiceshop.rescoring.reading_policy import ANSWER_MARGIN_NATS
 from voiceshop.retuning import RetuningConversation, vocabulary_for
 from voiceshop.storage.database import ShopDatabase
 
@@ -49,6 +55,8 @@ MIN_PAUSE_S = 0.05
 """Silence kept at least before and after an answer too long for the clip."""
 SPLIT_SEED = 1414
 """Shuffles VOICES before they are halved into tune and check (`voice_splits`)."""
+NON_ANSWER_SEED = 1418
+"""Shuffles each question's NON_ANSWERS before they are halved into tune and check."""
 
 
 class Split(StrEnum):
@@ -86,6 +94,8 @@ class ShortAnswer:
     """CHOOSE: the id of the product it picks."""
     count: int = 0
     """COUNT: the number it says."""
+    is_answer: bool = True
+    """False for something said at the question that answers it not (NON_ANSWERS)."""
 
 
 def _confirm(text: str, intent: str) -> ShortAnswer:
@@ -98,6 +108,8 @@ def _choose(text: str, product_id: str) -> ShortAnswer:
 
 _NUMBERS = Normalizer(load_language()).numbers
 WHITE_EGGS, BROWN_EGGS = "large-white-eggs", "large-brown-eggs"
+CHOICES = frozenset({WHITE_EGGS, BROWN_EGGS})
+"""The products the choice question offers."""
 ANSWERS: tuple[ShortAnswer, ...] = (
     _confirm("yes", "Yes"),
     _confirm("no", "No"),
@@ -115,6 +127,40 @@ ANSWERS: tuple[ShortAnswer, ...] = (
     _choose("the brown ones", BROWN_EGGS),
     *(ShortAnswer(_NUMBERS.to_words(n), Question.COUNT, count=n) for n in range(1, 13)),
 )
+NON_ANSWERS: tuple[ShortAnswer, ...] = tuple(
+    ShortAnswer(text, question, is_answer=False)
+    for question, texts in {
+        Question.CONFIRM: (
+            "what's the total",
+            "how much is it",
+            "just a minute",
+            "add bread too",
+            "what's in my cart",
+            "remove the milk",
+            "how much do i owe",
+            "say that again",
+            "add some apples",
+            "let me think",
+            "one moment",
+            "what did i order",
+        ),
+        Question.CHOOSE: (
+            "which one is cheaper",
+            "how much are they",
+            "let me think",
+            "add bread too",
+            "what's the difference",
+            "what's in my cart",
+            "just a minute",
+            "how much is it",
+        ),
+        Question.COUNT: ("how much is it", "let me think", "add bread too", "what's the total"),
+    }.items()
+    for text in texts
+)
+"""What people say at a yes/no question, a choice or a question of how many that answers it not:
+questions about the order, pauses, other requests. ("Hang on" and "hold on" are left out: the
+parser reads them as "no", which answers a yes/no question.)"""
 QUESTIONS: dict[Question, tuple[str, ...]] = {
     Question.CONFIRM: ("add a loaf of sourdough bread", "check out"),
     Question.CHOOSE: ("add a dozen large eggs",),
@@ -162,10 +208,16 @@ class AnswerScore(Latencies):
     split: Split
     condition: str
     variant: Variant
+    margin: float
+    """The closed-set pick's rejection margin (nats; the ANSWERS variant's)."""
+    is_answer: bool = True
+    """Answers, or NON_ANSWERS."""
     total: int = 0
     understood: int = 0
+    """Answers taken as meant; non-answers not taken as any answer."""
     mistaken: int = 0
-    """Taken as another answer: worse than not understood (a "yes" that was a "cancel")."""
+    """Taken as another answer: worse than not understood (a "yes" that was a "cancel"); for
+    non-answers, taken as an answer."""
     empty: int = 0
     seconds: list[float] = field(default_factory=list)
     said: Counter[str] = field(default_factory=Counter)
@@ -176,21 +228,51 @@ class AnswerScore(Latencies):
     def share(self) -> float:
         return self.understood / self.total if self.total else 0.0
 
+    @property
+    def listens_for(self) -> str:
+        """The variant, with its margin where the closed-set pick runs."""
+        if self.variant is Variant.ANSWERS:
+            return f"{self.variant}, margin {self.margin:g} nats"
+        return str(self.variant)
 
-def synthesize_answers(into: Path, voices: Sequence[Voice] = VOICES) -> list[AnswerUtterance]:
+
+def non_answer_splits(non_answers: Sequence[ShortAnswer] = NON_ANSWERS) -> dict[ShortAnswer, Split]:
+    """Each non-answer's part: each question's non-answers shuffled by NON_ANSWER_SEED, the
+    first half tune, the rest check."""
+    splits = {}
+    rng = random.Random(NON_ANSWER_SEED)
+    for question in Question:
+        said = [a for a in non_answers if a.question is question]
+        rng.shuffle(said)
+        splits |= {a: Split.TUNE if n < len(said) // 2 else Split.CHECK for n, a in enumerate(said)}
+    return splits
+
+
+def synthesize_answers(
+    into: Path, voices: Sequence[Voice] = VOICES, non_answers: bool = False
+) -> list[AnswerUtterance]:
     """Every answer by every available voice, as one-second WAV files in `into` (kept between
-    runs)."""
+    runs); with `non_answers`, each non-answer by the voices of its part."""
+    said_in = non_answer_splits() if non_answers else {a: None for a in ANSWERS}
     utterances = []
     for voice, split in voice_splits(voices).items():
         if not voice.available:
             continue
         slug = re.sub(r"[^\w.]+", "_", voice.label)
-        for answer in ANSWERS:
-            path = into / f"{slug}_{answer.text.replace(' ', '_')}.wav"
+        for answer, part in said_in.items():
+            if part not in (None, split):
+                continue
+            path = into / f"{slug}_{_file_name(answer)}.wav"
             if not path.is_file():
                 write_mono(path, clipped(voice.say(answer.text, 0.0, 0.0)), RATE)
             utterances.append(AnswerUtterance(answer, voice, split, "clean", path))
     return utterances
+
+
+def _file_name(answer: ShortAnswer) -> str:
+    """ "the_second_one"; a non-answer's with its question first ("not_confirm_hang_on")."""
+    words = re.sub(r"\W+", "_", answer.text)
+    return words if answer.is_answer else f"not_{answer.question.value}_{words}"
 
 
 def clipped(speech: np.ndarray) -> np.ndarray:
@@ -214,31 +296,51 @@ def noisy_answers(
 class AnswerListener:
     """Answers through the voice loop to an Assistant with the question open."""
 
-    def __init__(self, db: ShopDatabase, settings: RecognizerSettings) -> None:
+    def __init__(
+        self, db: ShopDatabase, settings: RecognizerSettings, margins: Sequence[float] = ()
+    ) -> None:
+        """`margins`: the closed-set pick's rejection margins the ANSWERS variant is heard
+        with, besides that of `settings`."""
         self._db = db
         self._shoppers = itertools.count(1)
         assistant = Assistant(db, "listener", STORE)
         self._store_vocabulary = vocabulary_for(assistant)
+        self.margin = settings.whisper.answer_margin_nats
+        """The margin of `settings`: that of every variant but ANSWERS at other margins."""
         unpicked = replace(settings, whisper=replace(settings.whisper, pick_answers=False))
-        self._recognizers: dict[Variant, Recognizer] = {
-            variant: load_recognizer(
+        self._recognizers: dict[tuple[Variant, float], Recognizer] = {
+            (variant, self.margin): load_recognizer(
                 unpicked if variant is Variant.NO_PICK else settings, self._store_vocabulary
             )
             for variant in Variant
         }
+        for margin in set(margins) - {self.margin}:
+            whisper = replace(settings.whisper, answer_margin_nats=margin)
+            self._recognizers[Variant.ANSWERS, margin] = load_recognizer(
+                replace(settings, whisper=whisper), self._store_vocabulary
+            )
 
     def score(
         self,
         utterances: Sequence[AnswerUtterance],
         variant: Variant,
         on_miss: Callable[[str], None] | None = None,
+        margin: float | None = None,
     ) -> list[AnswerScore]:
-        """One score per split and condition, in the order they first occur."""
-        scores: dict[tuple[Split, str], AnswerScore] = {}
+        """One score per split, condition and set (answers or not), in the order they first
+        occur; the ANSWERS variant at `margin` (None: the settings' margin)."""
+        margin = self.margin if margin is None else margin
+        scores: dict[tuple[Split, str, bool], AnswerScore] = {}
         for utterance in utterances:
-            key = (utterance.split, utterance.condition)
-            score = scores.setdefault(key, AnswerScore(*key, variant))
-            heard, taken, seconds = self.hear(utterance.answer, utterance.path, variant)
+            split, condition, is_answer = key = (
+                utterance.split,
+                utterance.condition,
+                utterance.answer.is_answer,
+            )
+            score = scores.setdefault(
+                key, AnswerScore(split, condition, variant, margin, is_answer)
+            )
+            heard, taken, seconds = self.hear(utterance.answer, utterance.path, variant, margin)
             score.total += 1
             score.understood += taken is Verdict.UNDERSTOOD
             score.mistaken += taken is Verdict.MISTAKEN
@@ -248,18 +350,20 @@ class AnswerListener:
             score.seconds += seconds
             if on_miss and taken is not Verdict.UNDERSTOOD:
                 on_miss(
-                    f"[{variant.name} {utterance.condition}] {utterance.answer.text!r} "
+                    f"[{variant.name} {margin:g} {utterance.condition}] {utterance.answer.text!r} "
                     f"({utterance.voice.label}) heard {heard!r}: {taken}"
                 )
         return list(scores.values())
 
     def hear(
-        self, answer: ShortAnswer, path: Path, variant: Variant
+        self, answer: ShortAnswer, path: Path, variant: Variant, margin: float | None = None
     ) -> tuple[str, Verdict, list[float]]:
         """What was heard in `path`, how it was taken (`verdict`), and the seconds each
-        exchange took."""
+        exchange took; the ANSWERS variant at `margin` (None: the settings' margin)."""
         assistant = Assistant(self._db, f"listener-{next(self._shoppers)}", STORE)
-        recognizer = self._recognizers[variant]
+        if variant is not Variant.ANSWERS or margin is None:
+            margin = self.margin
+        recognizer = self._recognizers[variant, margin]
         recognizer.set_vocabulary(self._store_vocabulary)
         conversation: Conversation = assistant
         if variant is not Variant.BASELINE:
@@ -278,8 +382,11 @@ class AnswerListener:
 
 def verdict(answer: ShortAnswer, heard: str, assistant: Assistant) -> Verdict:
     """How the assistant that answered `heard` took it: as `answer` means, as something else
-    (another product chosen, another number, another intent it acts on), or not at all."""
+    (another product chosen, another number, another intent it acts on), or not at all.
+    A non-answer is UNDERSTOOD unless taken as an answer (`taken_as_answer`): MISTAKEN."""
     dialog = assistant.dialog
+    if not answer.is_answer:
+        return _verdict(not taken_as_answer(answer.question, heard, assistant), True)
     if answer.question is Question.CHOOSE:
         picked = [line.product_id for line in dialog.cart]
         return _verdict(picked == [answer.picks], bool(picked))
@@ -289,6 +396,19 @@ def verdict(answer: ShortAnswer, heard: str, assistant: Assistant) -> Verdict:
     intent = dialog.parser.parse(heard)
     acted = intent is not None and not intent.implicit
     return _verdict(acted and intent.name == answer.intent, acted)
+
+
+def taken_as_answer(question: Question, heard: str, assistant: Assistant) -> bool:
+    """Whether the assistant that answered `heard` took it as an answer to `question`: read as
+    an intent that answers it (`answers` in sentences.yaml), a choice made, a number said."""
+    dialog = assistant.dialog
+    if question is Question.CHOOSE and {line.product_id for line in dialog.cart} & CHOICES:
+        return True
+    if question is Question.COUNT and count_said(heard, dialog.parser) is not None:
+        return True
+    intent = dialog.parser.parse(heard)
+    answering = dialog.parser.sentences.answers.get(question.value, ())
+    return intent is not None and not intent.implicit and intent.name in answering
 
 
 def _verdict(right: bool, acted: bool) -> Verdict:
@@ -317,23 +437,28 @@ def answers_table(backend: str, scores: Sequence[AnswerScore]) -> list[str]:
         f"\n## Short answers, {backend} ({len(ANSWERS)} answers per voice, said while the "
         "question is open)\n",
         f"Tune voices: {', '.join(tune)}. Check voices: {', '.join(check)}.\n",
-        "| split | condition | recognizer listens for | understood | taken as another answer "
-        "| empty transcripts | median s | p95 s |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "Non-answers (said at the question, answering it not; halved by NON_ANSWER_SEED, each "
+        "half said by its part's voices) are right when not taken as an answer.\n",
+        "| split | condition | said | recognizer listens for | understood | taken as another "
+        "answer | empty transcripts | median s | p95 s |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in scores:
+        said = "answers" if s.is_answer else "non-answers"
         lines.append(
-            f"| {s.split} | {s.condition} | {s.variant} | {s.share:.1%} ({s.understood}/"
-            f"{s.total}) | {s.mistaken} | {s.empty} | {s.median_seconds:.2f} "
+            f"| {s.split} | {s.condition} | {said} | {s.listens_for} | {s.share:.1%} "
+            f"({s.understood}/{s.total}) | {s.mistaken} | {s.empty} | {s.median_seconds:.2f} "
             f"| {s.p95_seconds:.2f} |"
         )
     return lines
 
 
-def voices_table(scores: Sequence[AnswerScore]) -> list[str]:
-    """Answers understood by each voice, listening for the open question's answers, in each
-    condition."""
-    heard = [s for s in scores if s.variant is Variant.ANSWERS]
+def voices_table(scores: Sequence[AnswerScore], margin: float = ANSWER_MARGIN_NATS) -> list[str]:
+    """Answers understood by each voice, listening for the open question's answers (picked at
+    `margin`), in each condition."""
+    heard = [
+        s for s in scores if s.variant is Variant.ANSWERS and s.is_answer and s.margin == margin
+    ]
     conditions = list(dict.fromkeys(s.condition for s in heard))
     splits = voice_splits()
     lines = [

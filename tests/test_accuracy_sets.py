@@ -44,6 +44,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer import RecognizerSettings
+from voiceshop.rescoring.reading_policy import ANSWER_MARGIN_NATS
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.stores import open_store
 
@@ -148,16 +149,47 @@ def test_a_number_is_read_whole_or_from_its_first_sentence() -> None:
     assert count_said("", parser) is None
 
 
-def test_the_table_has_a_row_per_split_condition_and_variant() -> None:
+def _score(
+    split: Split, condition: str, variant: Variant, *counts: int, is_answer: bool = True
+) -> AnswerScore:
+    total, understood, mistaken, empty = counts
+    return AnswerScore(
+        split,
+        condition,
+        variant,
+        2.0,
+        is_answer,
+        total=total,
+        understood=understood,
+        mistaken=mistaken,
+        empty=empty,
+        seconds=[0.2, 0.3],
+    )
+
+
+def test_the_table_has_a_row_per_split_condition_set_and_variant() -> None:
     scores = [
-        AnswerScore(Split.TUNE, "clean", Variant.BASELINE, 4, 3, 1, 0, [0.2, 0.3]),
-        AnswerScore(Split.CHECK, "12 dB", Variant.ANSWERS, 2, 2, 0, 1, [0.4]),
+        _score(Split.TUNE, "clean", Variant.BASELINE, 4, 3, 1, 0),
+        _score(Split.CHECK, "12 dB", Variant.ANSWERS, 2, 2, 0, 1),
+        _score(Split.CHECK, "12 dB", Variant.ANSWERS, 5, 4, 1, 0, is_answer=False),
     ]
 
-    rows = answers_table("whisper", scores)[-2:]
+    rows = answers_table("whisper", scores)[-3:]
 
-    assert rows[0].startswith("| tune | clean | baseline") and "75.0% (3/4) | 1 | 0 |" in rows[0]
-    assert rows[1].startswith("| check | 12 dB | answers") and "100.0% (2/2) | 0 | 1 |" in rows[1]
+    assert rows[0].startswith("| tune | clean | answers | baseline")
+    assert "75.0% (3/4) | 1 | 0 |" in rows[0]
+    assert rows[1].startswith("| check | 12 dB | answers | answers of the open question, margin 2")
+    assert "100.0% (2/2) | 0 | 1 |" in rows[1]
+    assert rows[2].startswith("| check | 12 dB | non-answers | answers of the open question")
+    assert "80.0% (4/5) | 1 | 0 |" in rows[2]
+
+
+def test_a_non_answer_is_wrong_only_when_taken_as_an_answer(assistant: Assistant) -> None:
+    total = ShortAnswer("what's the total", Question.CONFIRM, is_answer=False)
+
+    assert verdict(total, "What's the total?", assistant) is Verdict.UNDERSTOOD
+    assert verdict(total, "Go ahead.", assistant) is Verdict.MISTAKEN
+    assert verdict(total, "", assistant) is Verdict.UNDERSTOOD
 
 
 def test_the_check_sample_of_names_leaves_out_the_tune_sample() -> None:
@@ -174,7 +206,8 @@ def test_the_check_sample_of_names_leaves_out_the_tune_sample() -> None:
 
 def test_the_voices_table_has_a_row_per_voice_with_its_share_in_each_condition() -> None:
     voice = next(v for v, split in voice_splits().items() if split is Split.TUNE)
-    score = AnswerScore(Split.TUNE, "clean", Variant.ANSWERS, 4, 3, 0, 0, [0.2])
+    score = _score(Split.TUNE, "clean", Variant.ANSWERS, 4, 3, 0, 0)
+    score.margin = ANSWER_MARGIN_NATS
     score.said[voice.label] = 4
     score.understood_by_voice[voice.label] = 3
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from support.accuracy_answers import ANSWERS, AnswerListener, Variant, Verdict
+from support.accuracy_audio import read_mono, write_mono
 from tests.test_whisper_recognizer import needs_whisper
 from voiceshop.recognizer import InterimSettings, RecognizerSettings, WhisperSettings
 from voiceshop.storage.database import ShopDatabase
@@ -69,3 +71,25 @@ def test_a_tight_gate_does_not_drop_a_clear_one_word_answer_while_its_question_i
     heard, taken, _ = tight_listener.hear(answer, AUDIO / recording, Variant.ANSWERS)
 
     assert taken is Verdict.UNDERSTOOD, f"{recording}: heard {heard!r}"
+
+
+SHORTEST_S = 0.45
+"""A tight "yes" cut to under half a second: its word (about 0.38 s) and 35 ms either side."""
+
+
+@pytest.mark.parametrize("recording", TIGHT_ANSWERS)
+@needs_whisper
+def test_a_tight_gate_does_not_drop_a_yes_of_under_half_a_second(
+    tight_listener: AnswerListener, recording: str, tmp_path: Path
+) -> None:
+    samples, rate = read_mono(AUDIO / recording)
+    spoken = np.flatnonzero(np.abs(samples) > 0.02)
+    middle = (spoken[0] + spoken[-1]) // 2
+    half = round(SHORTEST_S * rate / 2)
+    short = tmp_path / recording
+    write_mono(short, samples[max(0, middle - half) : middle + half], rate)
+    answer = next(a for a in ANSWERS if a.text == RECORDINGS[recording])
+
+    heard, taken, _ = tight_listener.hear(answer, short, Variant.ANSWERS)
+
+    assert taken is Verdict.UNDERSTOOD, f"{recording} cut to {SHORTEST_S} s: heard {heard!r}"

@@ -18,6 +18,7 @@ from voiceshop.recognizer.endpoint import EndpointSettings
 from voiceshop.recognizer.interim import InterimSettings
 from voiceshop.recognizer.models import find_vosk_model
 from voiceshop.rescoring.protocol import Request, RequestCheck, Vocabulary
+from voiceshop.rescoring.reading_policy import ANSWER_MARGIN_NATS
 
 __all__ = [
     "ASR_CHOICES",
@@ -89,6 +90,9 @@ class WhisperSettings:
     none of them ("I do.") is replaced by the answer the audio reads about as well ("Undo."),
     a closed-set pick with the read-back margins as its rejection threshold; see
     `rescoring.reading_policy.ReadingPolicy.answer_reading`."""
+    answer_margin_nats: float = ANSWER_MARGIN_NATS
+    """With `pick_answers`: how much less likely an answer may read than the heard words and
+    still replace them."""
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,9 @@ class WhisperRecognizer(Recognizer):
         self._decoder.set_prompt(self.prompt)
         whisper = self.settings.whisper
         self._decoder.policy = (
-            ReadingPolicy(self._decoder, vocabulary, whisper.pick_answers)
+            ReadingPolicy(
+                self._decoder, vocabulary, whisper.pick_answers, whisper.answer_margin_nats
+            )
             if whisper.rescore_slots
             else None
         )
