@@ -132,6 +132,11 @@ class IntentParser:
     the words neither the language nor the catalog knows (`voiceshop.intents.unknown`); a
     lever, measured with `python -m benchmarks.everyday --skip-unknown off|on`."""
 
+    read_past_corrections: bool = True
+    """Whether an utterance read poorly that starts with a correction ("no wait, make that
+    two") is read again without it (`correction_leads` of language.yaml); a lever, measured
+    with `python -m benchmarks.everyday_probe [--corpus] --off corrections`."""
+
     def __init__(
         self,
         store: Store | None = None,
@@ -168,6 +173,7 @@ class IntentParser:
         self._separator_words = frozenset(
             word for separator in self.language.item_separators for word in separator.split()
         )
+        self._correction_leads = [tuple(lead.split()) for lead in self.language.correction_leads]
         use_fallback = self.fallback_default if fallback is None else fallback
         self.fallback = (
             FallbackReader(
@@ -239,6 +245,10 @@ class IntentParser:
             best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
+        if self._weak(best) and not self._refused(best):
+            corrected = self._past_correction(self._without_edges(self._said(text)))
+            if corrected is not None:
+                return corrected
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
             words = self._without_edges(self._said(text))
             read = self.fallback.read(words)
@@ -321,6 +331,31 @@ class IntentParser:
         while words and (words[-1] == "," or words[-1] in self._separator_words):
             words = words[:-1]
         return words
+
+    def _weak(self, intent: Intent | None) -> bool:
+        """Whether a reading is missing, or (with product names) names its products poorly."""
+        return intent is None or (self.fallback is not None and self.fallback.weak(intent))
+
+    def _past_correction(self, words: list[str]) -> Intent | None:
+        """The reading of words that start with a correction ("no wait, make that two", "nah
+        make it 4") without it, when that reads well; else None."""
+        if not self.read_past_corrections:
+            return None
+        rest = words
+        while rest and (lead := self._correction_at(rest)):
+            rest = rest[len(lead) :]
+            while rest and rest[0] == ",":
+                rest = rest[1:]
+        if len(rest) == len(words) or not rest:
+            return None
+        intent, _bare = self._parse_words(rest)
+        return None if self._weak(intent) else intent
+
+    def _correction_at(self, words: list[str]) -> tuple[str, ...]:
+        """The correction lead the words start with, or ()."""
+        return next(
+            (lead for lead in self._correction_leads if tuple(words[: len(lead)]) == lead), ()
+        )
 
     def _refused(self, intent: Intent | None) -> bool:
         """Whether an item of the reading has a count the dialog refuses (below 1, or a part of
