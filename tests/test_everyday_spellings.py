@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from voiceshop.storage.stores import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.storage.stores import open_store
 
 
 def normal(text: str) -> str:

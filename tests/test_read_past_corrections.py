@@ -8,10 +8,10 @@ from functools import cache
 
 import pytest
 
-from voiceshop.storage.stores import open_store
 from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
+from voiceshop.storage.stores import open_store
 
 
 @cache
