@@ -93,6 +93,9 @@ class SentenceData:
     """Filler and cue words for utterances no template reads well (`fallback`)."""
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Kind of product -> the words naming products of it (`kinds`)."""
+    together: dict[str, int] = field(default_factory=dict)
+    """Word of a price asked of several products at once -> how many ("both": 2), 0 for all
+    of those talked about (`price_together`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -117,6 +120,7 @@ def load_sentences(code: str = "en") -> SentenceData:
         lists=lists,
         fallback=raw.get("fallback", {}),
         kinds={kind: tuple(words) for kind, words in raw.get("kinds", {}).items()},
+        together=dict(raw.get("price_together", {})),
     )
 
 
@@ -136,6 +140,11 @@ class IntentParser:
     """Whether an utterance read poorly that starts with a correction ("no wait, make that
     two") is read again without it (`correction_leads` of language.yaml); a lever, measured
     with `python -m benchmarks.everyday_probe [--corpus] --off corrections`."""
+
+    read_past_chatter: bool = True
+    """Whether an utterance read poorly is read again without its first sentences when they
+    say nothing read well (`_past_chatter`); a lever, measured with
+    `python -m benchmarks.everyday --off chatter`."""
 
     def __init__(
         self,
@@ -240,8 +249,8 @@ class IntentParser:
             said = self._said(" ".join(sentences[:count]))
             cleaned = self._without_edges(said)
             intent, bare = self._parse_words(cleaned)
-            if intent is not None and intent.implicit and self._continues(said, cleaned):
-                intent = replace(intent, implicit=False)
+            if intent is not None and intent.bare and self._continues(said, cleaned):
+                intent = replace(intent, implicit=False, bare=False)
             best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
@@ -249,6 +258,9 @@ class IntentParser:
             corrected = self._past_correction(self._without_edges(self._said(text)))
             if corrected is not None:
                 return corrected
+            after_chatter = self._past_chatter(sentences)
+            if after_chatter is not None:
+                return self._adds_said_apart(after_chatter[0], after_chatter[1])
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
             words = self._without_edges(self._said(text))
             read = self.fallback.read(words)
@@ -350,6 +362,23 @@ class IntentParser:
             return None
         intent, _bare = self._parse_words(rest)
         return None if self._weak(intent) else intent
+
+    def _past_chatter(self, sentences: list[str]) -> tuple[list[str], Intent] | None:
+        """The sentences after the first few that say nothing read well ("Now let me see, I
+        have it written down here. Two lemons and ..."), with their reading when it is read
+        well; else None."""
+        if not self.read_past_chatter:
+            return None
+        for start in range(1, min(len(sentences), LEADING_SENTENCES_TRIED + 1)):
+            said = self._without_edges(self._said(sentences[start - 1]))
+            if said and not self._weak(self._parse_words(said)[0]):
+                return None
+            rest = sentences[start:]
+            intent, _bare = self._parse_words(self._without_edges(self._said(" ".join(rest))))
+            if not self._weak(intent):
+                assert intent is not None
+                return rest, intent
+        return None
 
     def _correction_at(self, words: list[str]) -> tuple[str, ...]:
         """The correction lead the words start with, or ()."""
@@ -465,6 +494,7 @@ class IntentParser:
             implicit=name == "AddItems"
             and index == self._bare_list_template
             and not any(_reads_as_request(item) for item in items),
+            bare=name == "AddItems" and index == self._bare_list_template,
             person=slots.get("name", ""),
             store=slots.get("store", ""),
             section=slots.get("section", ""),
