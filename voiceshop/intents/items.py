@@ -171,7 +171,8 @@ class ItemListReader:
             return False
         previous = words[before]
         return (
-            previous not in self._carrier_words
+            not self._numbers.is_part(words[before : at + 1])
+            and previous not in self._carrier_words
             and previous not in self._unit_links
             and self._numbers.parse_count(words, before) is None
         )
