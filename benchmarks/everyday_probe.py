@@ -52,7 +52,6 @@ LEVERS: dict[str, tuple[Any, str]] = {
     "run-ons": (ItemListReader, "split_run_ons"),
     "spellings": (Normalizer, "everyday_spellings"),
     "corrections": (IntentParser, "read_past_corrections"),
-    "chatter": (IntentParser, "read_past_chatter"),
 }
 """Levers the probe and the corpus run can turn off (`--off NAME`): the class and its boolean
 attribute that holds the default."""

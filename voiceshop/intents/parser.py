@@ -141,11 +141,6 @@ class IntentParser:
     two") is read again without it (`correction_leads` of language.yaml); a lever, measured
     with `python -m benchmarks.everyday_probe [--corpus] --off corrections`."""
 
-    read_past_chatter: bool = True
-    """Whether an utterance read poorly is read again without its first sentences when they
-    say nothing read well (`_past_chatter`); a lever, measured with
-    `python -m benchmarks.everyday --off chatter`."""
-
     def __init__(
         self,
         store: Store | None = None,
@@ -258,9 +253,6 @@ class IntentParser:
             corrected = self._past_correction(self._without_edges(self._said(text)))
             if corrected is not None:
                 return corrected
-            after_chatter = self._past_chatter(sentences)
-            if after_chatter is not None:
-                return self._adds_said_apart(after_chatter[0], after_chatter[1])
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
             words = self._without_edges(self._said(text))
             read = self.fallback.read(words)
@@ -362,23 +354,6 @@ class IntentParser:
             return None
         intent, _bare = self._parse_words(rest)
         return None if self._weak(intent) else intent
-
-    def _past_chatter(self, sentences: list[str]) -> tuple[list[str], Intent] | None:
-        """The sentences after the first few that say nothing read well ("Now let me see, I
-        have it written down here. Two lemons and ..."), with their reading when it is read
-        well; else None."""
-        if not self.read_past_chatter:
-            return None
-        for start in range(1, min(len(sentences), LEADING_SENTENCES_TRIED + 1)):
-            said = self._without_edges(self._said(sentences[start - 1]))
-            if said and not self._weak(self._parse_words(said)[0]):
-                return None
-            rest = sentences[start:]
-            intent, _bare = self._parse_words(self._without_edges(self._said(" ".join(rest))))
-            if not self._weak(intent):
-                assert intent is not None
-                return rest, intent
-        return None
 
     def _correction_at(self, words: list[str]) -> tuple[str, ...]:
         """The correction lead the words start with, or ()."""
