@@ -32,9 +32,7 @@ from support.cases import CaseError, check_keys
 from voiceshop.dialog.assistant import Assistant
 from voiceshop.dialog.memory import dumps, loads
 from voiceshop.dialog.shared import SharedStores
-from voiceshop.intents.items import ItemListReader
 from voiceshop.intents.parser import IntentParser
-from voiceshop.language import Normalizer
 from voiceshop.storage.database import ShopDatabase
 
 VARIATIONS = Path(__file__).with_suffix(".yaml")
@@ -49,8 +47,6 @@ VARIATION_KEYS = {
 LEVERS: dict[str, tuple[Any, str]] = {
     "fallback": (IntentParser, "fallback_default"),
     "skip-unknown": (IntentParser, "skip_unknown_default"),
-    "run-ons": (ItemListReader, "split_run_ons"),
-    "spellings": (Normalizer, "everyday_spellings"),
     "corrections": (IntentParser, "read_past_corrections"),
 }
 """Levers the probe and the corpus run can turn off (`--off NAME`): the class and its boolean

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from itertools import pairwise
 from typing import Protocol
 
 from voiceshop.intents.model import MOST_SOLD_AT_ONCE, ItemRequest
@@ -66,11 +65,6 @@ class _Segment:
 class ItemListReader:
     """Splits item lists into ItemRequests, using the store's options and a phrase scorer."""
 
-    split_run_ons: bool = True
-    """Whether a list said without separators ("a lemon a lime") is split where a count
-    starts an item (`_split_run_ons`); a lever, measured with
-    `python -m benchmarks.everyday_probe [--corpus] --off run-ons`."""
-
     def __init__(
         self,
         language: LanguageData,
@@ -102,10 +96,6 @@ class ItemListReader:
         segments = self._split(words, span_at)
         if not segments:
             return []
-        if self.split_run_ons:
-            segments = [
-                part for seg in segments for part in self._split_run_ons(words, seg, span_at)
-            ]
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
@@ -139,62 +129,6 @@ class ItemListReader:
             if seg.positions:
                 kept.append(seg)
         return kept
-
-    def _split_run_ons(
-        self, words: Sequence[str], seg: _Segment, span_at: dict[int, OptionSpan]
-    ) -> list[_Segment]:
-        """A segment said as several items without a separator ("a lemon a lime", "cat food a
-        bag of cat chow") cut where a count starts an item, as after a pause; the pieces are
-        joined again wherever a piece and the one before it do not name two products better
-        than one (`_run_on_at`; each piece is weighed with its neighbour only, so a long
-        utterance costs a few scores per word)."""
-        if self._phrase_score is None:
-            return [seg]
-        cuts = [n for n, i in enumerate(seg.positions) if n and self._count_starts(words, seg, n)]
-        if not cuts:
-            return [seg]
-        bounds = [0, *cuts, len(seg.positions)]
-        pieces = [seg.positions[a:b] for a, b in pairwise(bounds)]
-        kept = [replace(seg, positions=list(pieces[0]))]
-        for before, piece in pairwise(pieces):
-            if self._run_on_at(words, _Segment(before), _Segment(piece), span_at):
-                kept.append(_Segment(list(piece), joined_by=","))
-            else:
-                kept[-1].positions.extend(piece)
-        return kept
-
-    def _count_starts(self, words: Sequence[str], seg: _Segment, n: int) -> bool:
-        """Whether a count starts at the segment's n-th word after a word that is no count,
-        unit link or connector ("lemon a lime"; not "two dozen", "a bag of two percent")."""
-        at, before = seg.positions[n], seg.positions[n - 1]
-        if at != before + 1 or self._numbers.parse_count(words, at) is None:
-            return False
-        previous = words[before]
-        return (
-            not self._numbers.is_part(words[before : at + 1])
-            and previous not in self._carrier_words
-            and previous not in self._unit_links
-            and self._numbers.parse_count(words, before) is None
-        )
-
-    def _run_on_at(
-        self,
-        words: Sequence[str],
-        first: _Segment,
-        second: _Segment,
-        span_at: dict[int, OptionSpan],
-    ) -> bool:
-        """Whether two stretches said one after the other are two items: each names a product
-        fairly well by its own words and together they name one less well than the clearer
-        does ("lemon a lime"; not "milk two percent", "soup two cans")."""
-        assert self._phrase_score is not None
-        parts = [" ".join(self._product_of(words, seg, span_at)[2]) for seg in (first, second)]
-        scores = [self._phrase_score(part) if part else 0.0 for part in parts]
-        if min(scores) < NAMES_FAIRLY:
-            return False
-        joined = _Segment([*first.positions, *second.positions])
-        whole = " ".join(self._product_of(words, joined, span_at)[2])
-        return self._phrase_score(whole) < max(scores) - MERGE_TOLERANCE
 
     @staticmethod
     def _still_correcting(seg: _Segment) -> bool:

@@ -135,12 +135,8 @@ class LanguageData:
     """Weight unit -> ounces in one ("pound": 16)."""
     negations: frozenset[str] = frozenset()
     """Words that rule out what follows them in an answer ("brown, not organic")."""
-    everyday_spellings: dict[str, str] = field(default_factory=dict)
-    """How people type words in chat ("kinda", "n"), with the words they stand for."""
-    drawn_out: frozenset[str] = frozenset()
     correction_leads: tuple[str, ...] = ()
     """Words that start a correction of what was just said ("no wait", "oops"), longest first."""
-    """Words people write with a letter held ("ummm", "sooo", "yesss")."""
     kept_accents: tuple[tuple[str, str], ...] = ()
     """(pattern, replacement) rewrites of lowercase text made before accents are dropped; the
     replacement's accented letters stay in the normal form ("pâté" stays apart from "pâte")."""
@@ -254,7 +250,5 @@ def load_language(code: str = "en") -> LanguageData:
         weights=raw.get("weights", {}),
         negations=frozenset(raw.get("negations", ())),
         kept_accents=tuple((a, b) for a, b in raw.get("kept_accents", ())),
-        everyday_spellings=raw.get("everyday_spellings", {}),
-        drawn_out=frozenset(raw.get("drawn_out", ())),
         correction_leads=tuple(sorted(raw.get("correction_leads", ()), key=len, reverse=True)),
     )

@@ -35,9 +35,6 @@ _NOT_WORD_OR_COMMA = re.compile(r"(?:[^\w', ]|_)+")
 _ASCII_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 _ASCII_NOT_WORD_OR_COMMA = re.compile(r"[^a-z0-9', ]+")
 """The same for ASCII text (lowercase by then), where they are faster."""
-_HELD = re.compile(r"([a-z])\1\1")
-"""A letter written three times running ("ummm"): held, as no English word is spelled."""
-_RUN = re.compile(r"([a-z])\1+")
 _LIGATURES = str.maketrans(
     {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l"}
 )
@@ -47,16 +44,8 @@ _LIGATURES = str.maketrans(
 class Normalizer:
     """Turns any text into the normal form of one language."""
 
-    everyday_spellings: bool = True
-    """Whether chat spellings ("kinda") and words with a letter held ("sooo") are read as the
-    words they stand for (the language's `everyday_spellings` and `drawn_out`); a lever,
-    measured with `python -m benchmarks.everyday_probe [--corpus] --off spellings`."""
-
     def __init__(self, language: LanguageData) -> None:
         self.language = language
-        on = self.everyday_spellings
-        self._spellings = dict(language.everyday_spellings) if on else {}
-        self._held = {_held_once(w): w for w in language.drawn_out} if on else {}
         self.numbers = Numbers(language.numbers)
         self._symbols = {k: v for k, v in language.abbreviations.items() if not k.isalpha()}
         self._unit_abbreviations = {k: v for k, v in language.abbreviations.items() if k.isalpha()}
@@ -108,9 +97,6 @@ class Normalizer:
     def _words(self, raw: list[str]) -> list[str]:
         words: list[str] = []
         for token in raw:
-            if _HELD.search(token):
-                token = self._held.get(_held_once(token), token)
-            token = self._spellings.get(token, token)
             token = self.language.contractions.get(token, token)
             if "'" in token and self.language.elisions:
                 token = self._unelided(token)
@@ -146,11 +132,6 @@ class Normalizer:
         head, _, rest = token.partition("'")
         word = self.language.elisions.get(f"{head}'")
         return f"{word} {rest}" if word is not None and rest else token
-
-
-def _held_once(word: str) -> str:
-    """The word with each run of one letter written once ("sooo" -> "so", "okay" -> "okay")."""
-    return _RUN.sub(r"\1", word)
 
 
 def _first_share(match: re.Match[str]) -> str:
