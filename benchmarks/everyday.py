@@ -4,6 +4,7 @@
 `--failures tune` lists every failing tune turn, expected beside what voiceshop did.
 `--failures check` does the same for check, which is reported but never tuned on.
 `--write-known-failures` rewrites tests/everyday/known_failures.yaml from this run.
+`--off LEVER ...` turns levers off (`benchmarks.everyday_probe.LEVERS`).
 `--batch N` scores one batch only (batch 1: `<theme>.yaml`, batch N: `<theme>_N.yaml`).
 The corpus format is described in tests/everyday/README.md.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from benchmarks.everyday_probe import LEVERS, set_levers
 from support.everyday import (
     KNOWN_FAILURES,
     SETS,
@@ -44,6 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         "the catalog knows (default: IntentParser.skip_unknown_default)",
     )
     options.add_argument(
+        "--off", nargs="+", default=[], choices=sorted(LEVERS), help="levers turned off"
+    )
+    options.add_argument(
         "--sets", nargs="+", choices=SETS, default=list(SETS), help="run only these sets"
     )
     options.add_argument(
@@ -60,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         IntentParser.fallback_default = args.fallback == "on"
     if args.skip_unknown:
         IntentParser.skip_unknown_default = args.skip_unknown == "on"
+    set_levers(args.off)
     results = {name: run_set(in_batch(load_set(name), args.batch)) for name in args.sets}
     print(score_table(results))
     if args.failures:

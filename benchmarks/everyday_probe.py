@@ -47,6 +47,7 @@ VARIATION_KEYS = {
 LEVERS: dict[str, tuple[Any, str]] = {
     "fallback": (IntentParser, "fallback_default"),
     "skip-unknown": (IntentParser, "skip_unknown_default"),
+    "corrections": (IntentParser, "read_past_corrections"),
 }
 """Levers the probe and the corpus run can turn off (`--off NAME`): the class and its boolean
 attribute that holds the default."""

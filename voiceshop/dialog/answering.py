@@ -295,7 +295,12 @@ class ChoiceAnswers(ItemAdding):
             return self._change_choice(intent)
         return self._choose_out_of_context(intent)
 
-    def _choose_out_of_context(self, _intent: Intent) -> str:
+    def _choose_out_of_context(self, intent: Intent) -> str:
+        """An answer with no question open; a count ("one of those then", "two please") right
+        after a product was asked about adds that many of it."""
+        if intent.name == "Count" and intent.quantity and self.state.discussed is not None:
+            self._acted = "AddItems"
+            return self._add_focus(intent.quantity)
         return self.replies.say("yes_no_out_of_context")
 
     def _yes_no_out_of_context(self, _intent: Intent) -> str:

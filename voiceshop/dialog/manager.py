@@ -153,8 +153,25 @@ class DialogManager(Checkout, CartChanges, BuyingAgain):
         ):
             self.state.pending = ConfirmingHeard(text)
             return self.replies.say("did_you_say", text=intent.text)
+        intent = self._count_alone_corrects(intent)
+        self._acted = intent.name
         handler = self._handlers.get(intent.name)
         return handler(intent) if handler else self._not_understood(text)
+
+    def _count_alone_corrects(self, intent: Intent) -> Intent:
+        """A count and unit said alone, without a verb ("two packs", "3 bags then"), right
+        after the product they stand for went in the cart corrects its count (SetQuantity);
+        after a product was only asked about, or with a verb ("add two packs"), it adds."""
+        if intent.name != "AddItems" or not intent.bare or len(intent.items) != 1:
+            return intent
+        item, line, product = intent.items[0], self.state.last_line, self.state.last_product
+        if not item.refers or item.phrase or item.quantity is None or item.implausible:
+            return intent
+        if self.state.discussed is not None or line is None or product is None:
+            return intent
+        if line.product_id != product.id:
+            return intent
+        return replace(intent, name="SetQuantity", items=(), quantity=item.quantity, unit=item.unit)
 
     def _small_talk(self, intent: Intent) -> str:
         """A greeting or thanks, then the open question again so that it is not lost."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from voiceshop.catalog.model import Product
 from voiceshop.dialog.adding import ItemAdding
 from voiceshop.dialog.state import (
@@ -10,6 +12,9 @@ from voiceshop.dialog.state import (
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.matching.matcher import MatchOutcome
 from voiceshop.storage.records import CartLine
+
+PRICED_KEPT = 4
+"""How many products priced last are kept for "how much are they together"."""
 
 
 class CartQuestions(ItemAdding):
@@ -116,7 +121,11 @@ class CartQuestions(ItemAdding):
 
     def _price(self, intent: Intent) -> str:
         if not intent.product:
-            return self._price_of_focus()
+            return (
+                self._price_together(intent)
+                or self._price_of_last_added()
+                or self._price_of_focus()
+            )
         result = self.matcher.match(intent.product)
         if result.outcome is MatchOutcome.NOT_FOUND:
             return self._not_found(intent.product, result.candidates)
@@ -136,8 +145,62 @@ class CartQuestions(ItemAdding):
         product = self.store.product(self._last_line_in(cart).product_id)
         return self._prices_of((product,)) if product else self.replies.say("price_of_nothing")
 
+    def _price_together(self, intent: Intent) -> str | None:
+        """ "how much for both", "how much are they together": what the products priced last,
+        or else the items just added, come to; None when the question asks of one product or
+        fewer than two are known."""
+        counts = self.parser.sentences.together
+        asked = [counts[w] for w in intent.text.split() if w in counts]
+        if not asked:
+            return None
+        many = max(asked) or PRICED_KEPT
+        lines = [CartLine(p.id, p.display_name, 1, unit_price=p.price) for p in self.state.priced]
+        if len(lines) < 2:
+            lines = self._last_added()
+        return self._come_to(lines[-many:])
+
+    def _price_of_last_added(self) -> str | None:
+        """ "how much is that" right after several items went in the cart, none asked about
+        since: what they come to, or the cart's total (CartTotal) when they are all of it."""
+        if self.state.discussed is not None:
+            return None
+        added = self._last_added()
+        if len(added) < 2:
+            return None
+        cart = self.cart
+        if {(ln.product_id, ln.quantity) for ln in added} == {
+            (ln.product_id, ln.quantity) for ln in cart
+        }:
+            self._acted = "CartTotal"
+            return self.replies.cart_total(cart)
+        return self._come_to(added)
+
+    def _come_to(self, lines: list[CartLine]) -> str | None:
+        """What several lines come to together; None for fewer than two or an unpriced one."""
+        if len(lines) < 2 or any(line.unit_price is None for line in lines):
+            return None
+        total = sum((line.unit_price or 0.0) * line.quantity for line in lines)
+        return self.replies.say(
+            "prices_together", lines=self.replies.lines(lines), total=self.replies.money(total)
+        )
+
+    def _last_added(self) -> list[CartLine]:
+        """The lines the last cart change added to, each with the count it added."""
+        if not self.state.changes:
+            return []
+        change = self.state.changes[-1]
+        before = {line.product_id: line.quantity for line in change.before}
+        return [
+            replace(line, quantity=line.quantity - before.get(line.product_id, 0))
+            for line in change.after
+            if line.quantity > before.get(line.product_id, 0)
+        ]
+
     def _prices_of(self, products: tuple[Product, ...]) -> str:
         self.state.last_product = products[0]
+        if len(products) == 1:
+            kept = [p for p in self.state.priced if p.id != products[0].id]
+            self.state.priced = (*kept, products[0])[-PRICED_KEPT:]
         said = [self._price_of(product) for product in products]
         if len(said) == 1:
             return said[0]

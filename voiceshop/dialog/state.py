@@ -98,5 +98,8 @@ class DialogState:
     last_question: str = ""
     """The intent of the question about a product asked last ("Price"), for "what about beer";
     "" once the cart changed since."""
+    priced: tuple[Product, ...] = ()
+    """The products whose price was said, one per answer, last the most recent (a few), for
+    "how much for both"."""
     lines_read: int = 0
     """How many cart lines the last read-back said before "and N more", for "what else"."""

@@ -59,6 +59,9 @@ class Intent:
     implicit: bool = False
     """True when AddItems matched only a bare product list: no verb, and no count or unit in
     it ("whole milk", not "a bag of ice")."""
+    bare: bool = False
+    """True when AddItems matched the bare item list, said without a verb ("two packs"), and
+    not after a separator ("and two packs")."""
     person: str = ""
     """Who is speaking, for SwitchUser ("this is Sam")."""
     store: str = ""

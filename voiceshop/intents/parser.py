@@ -93,6 +93,9 @@ class SentenceData:
     """Filler and cue words for utterances no template reads well (`fallback`)."""
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Kind of product -> the words naming products of it (`kinds`)."""
+    together: dict[str, int] = field(default_factory=dict)
+    """Word of a price asked of several products at once -> how many ("both": 2), 0 for all
+    of those talked about (`price_together`)."""
 
 
 def load_sentences(code: str = "en") -> SentenceData:
@@ -117,6 +120,7 @@ def load_sentences(code: str = "en") -> SentenceData:
         lists=lists,
         fallback=raw.get("fallback", {}),
         kinds={kind: tuple(words) for kind, words in raw.get("kinds", {}).items()},
+        together=dict(raw.get("price_together", {})),
     )
 
 
@@ -131,6 +135,11 @@ class IntentParser:
     """Whether a reading the templates and the fallback give poorly is tried again without
     the words neither the language nor the catalog knows (`voiceshop.intents.unknown`); a
     lever, measured with `python -m benchmarks.everyday --skip-unknown off|on`."""
+
+    read_past_corrections: bool = True
+    """Whether an utterance read poorly that starts with a correction ("no wait, make that
+    two") is read again without it (`correction_leads` of language.yaml); a lever, measured
+    with `python -m benchmarks.everyday_probe [--corpus] --off corrections`."""
 
     def __init__(
         self,
@@ -168,6 +177,7 @@ class IntentParser:
         self._separator_words = frozenset(
             word for separator in self.language.item_separators for word in separator.split()
         )
+        self._correction_leads = [tuple(lead.split()) for lead in self.language.correction_leads]
         use_fallback = self.fallback_default if fallback is None else fallback
         self.fallback = (
             FallbackReader(
@@ -234,11 +244,15 @@ class IntentParser:
             said = self._said(" ".join(sentences[:count]))
             cleaned = self._without_edges(said)
             intent, bare = self._parse_words(cleaned)
-            if intent is not None and intent.implicit and self._continues(said, cleaned):
-                intent = replace(intent, implicit=False)
+            if intent is not None and intent.bare and self._continues(said, cleaned):
+                intent = replace(intent, implicit=False, bare=False)
             best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
+        if self._weak(best) and not self._refused(best):
+            corrected = self._past_correction(self._without_edges(self._said(text)))
+            if corrected is not None:
+                return corrected
         if self.fallback is not None and self.fallback.weak(best) and not self._refused(best):
             words = self._without_edges(self._said(text))
             read = self.fallback.read(words)
@@ -321,6 +335,31 @@ class IntentParser:
         while words and (words[-1] == "," or words[-1] in self._separator_words):
             words = words[:-1]
         return words
+
+    def _weak(self, intent: Intent | None) -> bool:
+        """Whether a reading is missing, or (with product names) names its products poorly."""
+        return intent is None or (self.fallback is not None and self.fallback.weak(intent))
+
+    def _past_correction(self, words: list[str]) -> Intent | None:
+        """The reading of words that start with a correction ("no wait, make that two", "nah
+        make it 4") without it, when that reads well; else None."""
+        if not self.read_past_corrections:
+            return None
+        rest = words
+        while rest and (lead := self._correction_at(rest)):
+            rest = rest[len(lead) :]
+            while rest and rest[0] == ",":
+                rest = rest[1:]
+        if len(rest) == len(words) or not rest:
+            return None
+        intent, _bare = self._parse_words(rest)
+        return None if self._weak(intent) else intent
+
+    def _correction_at(self, words: list[str]) -> tuple[str, ...]:
+        """The correction lead the words start with, or ()."""
+        return next(
+            (lead for lead in self._correction_leads if tuple(words[: len(lead)]) == lead), ()
+        )
 
     def _refused(self, intent: Intent | None) -> bool:
         """Whether an item of the reading has a count the dialog refuses (below 1, or a part of
@@ -430,6 +469,7 @@ class IntentParser:
             implicit=name == "AddItems"
             and index == self._bare_list_template
             and not any(_reads_as_request(item) for item in items),
+            bare=name == "AddItems" and index == self._bare_list_template,
             person=slots.get("name", ""),
             store=slots.get("store", ""),
             section=slots.get("section", ""),

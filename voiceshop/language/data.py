@@ -135,6 +135,8 @@ class LanguageData:
     """Weight unit -> ounces in one ("pound": 16)."""
     negations: frozenset[str] = frozenset()
     """Words that rule out what follows them in an answer ("brown, not organic")."""
+    correction_leads: tuple[str, ...] = ()
+    """Words that start a correction of what was just said ("no wait", "oops"), longest first."""
     kept_accents: tuple[tuple[str, str], ...] = ()
     """(pattern, replacement) rewrites of lowercase text made before accents are dropped; the
     replacement's accented letters stay in the normal form ("pâté" stays apart from "pâte")."""
@@ -248,4 +250,5 @@ def load_language(code: str = "en") -> LanguageData:
         weights=raw.get("weights", {}),
         negations=frozenset(raw.get("negations", ())),
         kept_accents=tuple((a, b) for a, b in raw.get("kept_accents", ())),
+        correction_leads=tuple(sorted(raw.get("correction_leads", ()), key=len, reverse=True)),
     )
