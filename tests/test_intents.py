@@ -67,6 +67,23 @@ def test_template_slots_and_optional_words() -> None:
     assert template.match("remove red apples") is None
 
 
+def test_commas_may_follow_every_word_of_a_rule_used_twice() -> None:
+    """Rules are built once per compiler and alternatives take their commas after the group:
+    a comma still fits after any word, and each use of the rule reads on its own."""
+    compiler = TemplateCompiler(
+        {"yes": "(yes|yeah|of course)", "verb": "(add|put in)"},
+        {},
+        Normalizer(load_language()).normalize,
+    )
+    template = compiler.compile("<yes> [<yes>] <verb> {thing} [(please|thanks)]")
+    assert template.match("yes , yeah , put , in , eggs , please") == {"thing": "eggs ,"}
+    assert template.match(", of , course add bread") == {"thing": "bread"}
+    assert template.match("yeah of course of course add milk") is None
+    again = compiler.compile("<verb> <yes>")
+    assert again.match("put in yeah ,") == {}
+    assert again.match("put yeah") is None
+
+
 @dataclass(frozen=True)
 class ScoredNames:
     """Product names as a parser asks about them: a score per phrase, and the product each

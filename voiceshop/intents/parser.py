@@ -197,11 +197,12 @@ class IntentParser:
         self._unknown: UnknownWords | None = None
         """Built on the first utterance read poorly (`_unknown_words`)."""
 
-    def _unknown_words(self, store: Store) -> UnknownWords:
-        """What the language's data and the store's catalog know, made once."""
-        if self._unknown is None:
+    def _unknown_words(self) -> UnknownWords | None:
+        """What the language's data and the store's catalog know, made once; None when
+        skipping is off."""
+        if self._unknown is None and self._store is not None:
             requests, products, openers = _language_words(self.language.code)
-            self._unknown = UnknownWords(self.normalizer, requests, products, openers, store)
+            self._unknown = UnknownWords(self.normalizer, requests, products, openers, self._store)
         return self._unknown
 
     def clean(self, text: str) -> list[str]:
@@ -264,9 +265,10 @@ class IntentParser:
     def _read_skipping(self, words: list[str]) -> Intent | None:
         """The words read without those nobody taught voiceshop (`UnknownWords.skipped`), by
         the templates and failing them the fallback, when that names its products well."""
-        if self._store is None or self.fallback is None:
+        unknown = self._unknown_words()
+        if unknown is None or self.fallback is None:
             return None
-        rest = self._unknown_words(self._store).skipped(words)
+        rest = unknown.skipped(words)
         if not rest:
             return None
         rest = self._without_edges(rest)

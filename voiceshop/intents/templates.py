@@ -51,6 +51,10 @@ class TemplateCompiler:
         self._rules = dict(rules)
         self._lists = {name: [normalize(v) for v in values] for name, values in slot_lists.items()}
         self._normalize = normalize
+        self._rule_regex: dict[str, str] = {}
+        """Rule name -> its regex, for rules without slots (each is used by many templates)."""
+        self._word_regex: dict[str, str] = {}
+        """Template word -> its regex (normal form, each word followed by optional commas)."""
 
     def compile(self, template: str) -> CompiledTemplate:
         """Compile one template; raises TemplateError naming the template when malformed."""
@@ -114,7 +118,7 @@ class TemplateCompiler:
         alternatives.append("".join(current))
         if len(alternatives) == 1:
             return alternatives[0], i
-        return "(?:" + "|".join(alternatives) + ")", i
+        return _alternation(alternatives), i
 
     def _element(self, tokens: list[str], i: int, slots: list[str], depth: int) -> tuple[str, int]:
         token = tokens[i]
@@ -123,21 +127,30 @@ class TemplateCompiler:
             inner, end = self._sequence(tokens, i + 1, slots, depth + 1)
             if end >= len(tokens) or tokens[end] != closer:
                 raise TemplateError(f"{token!r} is not closed by {closer!r}")
-            suffix = "?" if token == "[" else ""
-            return f"(?:{inner}){suffix}", end + 1
+            return (f"(?:{inner})?" if token == "[" else inner), end + 1
         if token.startswith("<"):
             return self._rule(token[1:-1], slots, depth), i + 1
         if token.startswith("{"):
             return self._slot(token[1:-1], slots), i + 1
-        words = self._normalize(token).split()
-        return "".join(re.escape(w) + " " + _COMMA for w in words), i + 1
+        return self._word(token), i + 1
+
+    def _word(self, token: str) -> str:
+        if token not in self._word_regex:
+            words = self._normalize(token).split()
+            self._word_regex[token] = "".join(re.escape(w) + " " + _COMMA for w in words)
+        return self._word_regex[token]
 
     def _rule(self, name: str, slots: list[str], depth: int) -> str:
+        if name in self._rule_regex:
+            return self._rule_regex[name]
         if name not in self._rules:
             raise TemplateError(f"unknown rule <{name}>")
         tokens = _TOKEN.findall(self._rules[name])
+        filled = len(slots)
         regex, _ = self._sequence(tokens, 0, slots, depth + 1)
-        return f"(?:{regex})"
+        if len(slots) == filled:
+            self._rule_regex[name] = regex
+        return regex
 
     def _slot(self, name: str, slots: list[str]) -> str:
         if name in slots:
@@ -148,3 +161,13 @@ class TemplateCompiler:
             alternatives = "|".join(re.escape(w) + " " for w in words)
             return f"(?P<{name}>(?:{alternatives}))" + _COMMA
         return f"(?P<{name}>.+? )"
+
+
+def _alternation(alternatives: list[str]) -> str:
+    """A group of one of the alternatives. When each ends in optional commas, they follow the
+    group once instead: the same matches, tried in the same order, in a smaller regex that
+    compiles faster."""
+    if all(a.endswith(_COMMA) for a in alternatives):
+        cut = len(_COMMA)
+        return "(?:" + "|".join(a[:-cut] for a in alternatives) + ")" + _COMMA
+    return "(?:" + "|".join(alternatives) + ")"
