@@ -258,7 +258,9 @@ def _arguments() -> argparse.ArgumentParser:
         "--parts", nargs="+", choices=PARTS, default=ENGLISH_PARTS, help="what to run"
     )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where to write the report")
-    parser.add_argument("--verbose", action="store_true", help="print every coffee failure")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print every coffee and catalog failure"
+    )
     parser.add_argument(
         "--split",
         nargs="+",
@@ -550,7 +552,8 @@ def script_table(backend: str, s: ScriptScore) -> list[str]:
 
 
 def run_catalog(backend: Backend, args: argparse.Namespace, work: Path) -> list[CatalogScore]:
-    """The tune sample (--seed) and the check sample (other names), each clean and at 12 dB."""
+    """The tune sample (--seed) and the check sample (other names), those --split names, each
+    clean and at 12 dB."""
     store = load_catalog()
     listener = CatalogListener(store, backend.quiet)
     normalize = listener.normalizer.normalize
@@ -559,6 +562,8 @@ def run_catalog(backend: Backend, args: argparse.Namespace, work: Path) -> list[
     on_miss = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
     scores = []
     for sample, names in (("tune", tune), ("check", check)):
+        if sample not in args.split:
+            continue
         folder = work / "catalog" / sample
         folder.mkdir(parents=True, exist_ok=True)
         clean = synthesize_utterances(names, folder)

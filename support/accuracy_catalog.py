@@ -30,12 +30,14 @@ from voiceshop.audio.wav import wav_chunks
 from voiceshop.catalog.instacart import read_instacart
 from voiceshop.catalog.model import Product, Store
 from voiceshop.dialog.adding import one_product_for
+from voiceshop.dialog.core import DialogSettings
 from voiceshop.intents.model import ItemRequest
 from voiceshop.intents.parser import IntentParser
 from voiceshop.intents.vocabulary import store_vocabulary
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import MatchOutcome, ProductMatcher
 from voiceshop.recognizer import RecognizerSettings, load_recognizer
+from voiceshop.recognizer.base import join_transcripts
 
 PRODUCTS = SHARED / "catalog" / "products.csv"
 LEAD_S, TRAIL_S = 0.3, 0.7
@@ -66,10 +68,16 @@ class Outcome(StrEnum):
     """What the agent would do with one utterance."""
 
     RIGHT = "right product, confident"
+    CHECKED_RIGHT = 'right product after "did you say ...?"'
     OFFERED = "asked, right one among the choices"
     ASKED_WRONG = "asked, right one not offered"
+    CHECKED_WRONG = 'wrong product after "did you say ...?"'
     CONFIDENT_WRONG = "wrong product, confident"
     NOT_FOUND = "nothing found or not understood"
+
+
+_CHECKED = {Outcome.RIGHT: Outcome.CHECKED_RIGHT, Outcome.CONFIDENT_WRONG: Outcome.CHECKED_WRONG}
+"""What a product added without a question becomes when "Did you say ...?" comes first."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,14 @@ def noisy_utterances(
 class CatalogListener:
     """Recognizer, parser and matcher for one big catalog, as `voiceshop understand` runs them."""
 
-    def __init__(self, store: Store, settings: RecognizerSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: RecognizerSettings,
+        confirm_below: float = DialogSettings().confirm_below,
+    ) -> None:
+        self.confirm_below = confirm_below
+        """Below this confidence the agent asks "Did you say ...?" first."""
         self.normalizer = Normalizer(load_language())
         self.matcher = ProductMatcher(store, self.normalizer)
         self.parser = IntentParser(store, products=self.matcher)
@@ -170,26 +185,33 @@ class CatalogListener:
         result = CatalogScore(condition)
         for utterance in utterances:
             started = time.perf_counter()
-            transcript = self._transcribe(utterance.path)
+            transcript, confidence = self._transcribe(utterance.path)
             outcome = self._outcome(transcript, utterance.product_name)
+            if confidence < self.confirm_below:
+                outcome = _CHECKED.get(outcome, outcome)
             result.seconds.append(time.perf_counter() - started)
             result.outcomes[outcome] += 1
             if on_miss and outcome is not Outcome.RIGHT:
                 on_miss(
                     f"[{condition}] {utterance.text!r} ({utterance.voice.label})"
-                    f" heard {transcript!r}: {outcome.value}"
+                    f" heard {transcript!r} (confidence {confidence:.2f}): {outcome.value}"
                 )
             said = self.normalizer.normalize(utterance.text).split()
             result.word_errors += word_errors(said, transcript.split())
             result.reference_words += len(said)
         return result
 
-    def _transcribe(self, path: Path) -> str:
+    def _transcribe(self, path: Path) -> tuple[str, float]:
+        """The normalized transcript and its confidence (the lowest piece's, as
+        `join_transcripts` gives it; 0 when nothing was heard)."""
         self.recognizer.reset()
-        texts = [t.text for chunk in wav_chunks(path) if (t := self.recognizer.feed(chunk))]
+        heard = [t for chunk in wav_chunks(path) if (t := self.recognizer.feed(chunk))]
         final = self.recognizer.flush()
-        texts += [final.text] if final else []
-        return self.normalizer.normalize(" ".join(texts))
+        heard += [final] if final else []
+        joined = join_transcripts(heard)
+        if joined is None:
+            return "", 0.0
+        return self.normalizer.normalize(joined.text), joined.confidence
 
     def _outcome(self, transcript: str, wanted: str) -> Outcome:
         intent = self.parser.parse(transcript)

@@ -27,8 +27,8 @@ from support.accuracy_answers import (
     voice_splits,
     voices_table,
 )
-from support.accuracy_audio import RATE, Voice, read_mono
-from support.accuracy_catalog import sample_names
+from support.accuracy_audio import RATE, Voice, read_mono, write_mono
+from support.accuracy_catalog import CatalogListener, Outcome, Utterance, sample_names
 from support.accuracy_coffee import KITCHEN_NOISE
 from support.accuracy_french import STORE as FRENCH_STORE
 from support.accuracy_french import (
@@ -44,6 +44,7 @@ from voiceshop.intents.parser import IntentParser
 from voiceshop.language import Normalizer, load_language
 from voiceshop.matching import ProductMatcher
 from voiceshop.recognizer import RecognizerSettings
+from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.rescoring.reading_policy import ANSWER_MARGIN_NATS
 from voiceshop.storage.database import ShopDatabase
 from voiceshop.storage.stores import open_store
@@ -248,3 +249,48 @@ def test_french_readings_are_kept_per_settings(tmp_path: Path) -> None:
     first.save()
     assert readings_for(tmp_path, plain, PromptWords.NORMAL).known == {"a.wav": ("bonjour", 0.5)}
     assert readings_for(tmp_path, plain, PromptWords.WRITTEN).known == {}
+
+
+class _Heard(Recognizer):
+    """Hears the same words at a set confidence, whatever the audio."""
+
+    def __init__(self, text: str, confidence: float) -> None:
+        self.heard = Transcript(text, confidence)
+
+    def feed(self, chunk: object) -> Transcript | None:
+        return None
+
+    def partial(self) -> str:
+        return ""
+
+    def flush(self) -> Transcript | None:
+        return self.heard
+
+    def reset(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("heard", "confidence", "outcome"),
+    [
+        ("add a dozen large brown eggs", 0.9, Outcome.RIGHT),
+        ("add a dozen large brown eggs", 0.3, Outcome.CHECKED_RIGHT),
+        ("add two bananas", 0.9, Outcome.CONFIDENT_WRONG),
+        ("add two bananas", 0.3, Outcome.CHECKED_WRONG),
+    ],
+)
+def test_an_add_heard_unsure_is_scored_as_asked_did_you_say_first(
+    heard: str, confidence: float, outcome: Outcome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "support.accuracy_catalog.load_recognizer", lambda *_: _Heard(heard, confidence)
+    )
+    store = open_store("grocery", None)
+    brown = next(p.name for p in store.products if "Brown Eggs" in p.name)
+    listener = CatalogListener(store, RecognizerSettings(), confirm_below=0.5)
+    path = tmp_path / "said.wav"
+    write_mono(path, np.full(RATE // 10, 0.1, np.float32), RATE)
+
+    score = listener.score([Utterance(f"add a {brown}", brown, Voice("espeak:en-us"), path)], "x")
+
+    assert score.outcomes == {outcome: 1}
