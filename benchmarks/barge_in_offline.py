@@ -2,7 +2,7 @@
 through the voice loop on the audio's own clock (no sound device, no real time).
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.barge_in_offline [--interruptions N] [--replies N]
-        [--preroll S ...] [--tuned-only] [--no-tune]
+        [--preroll S ...] [--tuned-only] [--no-tune] [--split tune|check] [--lever NAME ...]
 
 Each trial (`support.barge_in_mix`) is one reply (espeak-ng through `Pyttsx3Speaker.synthesize`,
 as `listen --barge-in` makes it) reaching the microphone through a simulated room; in an
@@ -16,7 +16,13 @@ loop's detector saw (replayed for each candidate: before the reply stops, the au
 depend on the thresholds) and then the whole loop is run again with them on both halves. With
 `--preroll`, the pre-roll (audio from before the detection that the recognizer gets) is then chosen
 on tune among the given lengths, by interruptions understood (the shortest of equals), running the
-tune interruptions through the whole loop with each.
+tune interruptions through the whole loop with each. `--lever` adds rows for named changes of the
+default (`LEVERS`); `--split tune` runs the tune half only (choosing levers looks at nothing else).
+
+"Understood" counts an interruption whose words come out right (word error rate <= 0.25 in
+voiceshop's normal form). "Same request" also counts one heard as the request that was said: the
+intent parser (the bundled grocery store's) reads both to the same intent with the same items,
+counts, units and options ("take the spaghetti out" heard as "Take this spaghetti out.").
 """
 
 from __future__ import annotations
@@ -38,15 +44,19 @@ from support.barge_in_mix import (
     NEVER,
     Deaf,
     Outcome,
+    Reader,
     Utterance,
     make_trials,
     onset,
     replayed,
+    request,
     run_trial,
+    same_request,
     score,
 )
 from support.stats import word_error_rate, words
 from voiceshop.audio.echo import BargeInSettings
+from voiceshop.audio.linear_echo import LinearEchoSettings
 from voiceshop.audio.types import ENGINE_RATE, Chunk
 from voiceshop.language import load_language
 from voiceshop.recognizer.base import Recognizer, Transcript
@@ -72,6 +82,15 @@ FIXED_PREROLL: dict[str, float | bool | None] = {
 deciding from each reply's first frame on."""
 BASELINE: dict[str, float | bool | None] = {**FIXED_PREROLL, "realign_linear": False}
 """Barge-in as it was before the linear filter followed the echo between replies."""
+
+
+LEVERS: dict[str, dict[str, object]] = {
+    "linear filter 0.25 s": {"linear_echo": LinearEchoSettings(length_s=0.25)},
+    "linear filter 0.35 s": {"linear_echo": LinearEchoSettings(length_s=0.35)},
+    "linear step 1.0": {"linear_echo": LinearEchoSettings(step=1.0)},
+    "linear filter 0.25 s, step 1.0": {"linear_echo": LinearEchoSettings(length_s=0.25, step=1.0)},
+}
+"""Changes of the default tried with `--lever` (the linear echo filter's shape)."""
 
 
 def utterances(fixtures: Path = FIXTURES, sets: Sequence[str] = FIXTURE_SETS) -> list[Utterance]:
@@ -164,9 +183,13 @@ def tune_preroll(
     return settings if best is None else replace(settings, preroll_s=best[1])
 
 
-def understood_alone(people: Sequence[Utterance], recognizer: Recognizer) -> list[bool]:
-    """Whether the recognizer understands each fixture with no reply playing (its ceiling)."""
+def understood_alone(
+    people: Sequence[Utterance], recognizer: Recognizer, read: Reader
+) -> tuple[list[bool], list[bool]]:
+    """Whether the recognizer understands each fixture with no reply playing (its ceiling), by
+    words and by words or request."""
     understood = []
+    same = []
     for person in people:
         heard: Transcript | None = None
         for start in range(0, len(person.samples), BLOCK):
@@ -176,11 +199,13 @@ def understood_alone(people: Sequence[Utterance], recognizer: Recognizer) -> lis
         recognizer.reset()
         text = heard.text if heard is not None else ""
         understood.append(bool(text) and word_error_rate(words(person.text), words(text)) <= 0.25)
-    return understood
+        same.append(understood[-1] or same_request(person.text, text, read))
+    return understood, same
 
 
-def load_recognizer() -> Recognizer:
-    """Whisper with the bundled grocery store's vocabulary, as `listen --store grocery`."""
+def load_recognizer() -> tuple[Recognizer, Reader]:
+    """Whisper with the bundled grocery store's vocabulary, as `listen --store grocery`, and
+    what that store's intent parser reads a text as (`request`)."""
     from voiceshop.dialog.assistant import Assistant
     from voiceshop.recognizer import RecognizerSettings
     from voiceshop.recognizer import load_recognizer as load
@@ -189,9 +214,10 @@ def load_recognizer() -> Recognizer:
 
     folder = Path(tempfile.mkdtemp(prefix="barge-in-"))
     db = ShopDatabase(folder / "shop.db")
-    return load(
-        RecognizerSettings(asr="whisper"), vocabulary_for(Assistant(db, "bench", "grocery"))
-    )
+    assistant = Assistant(db, "bench", "grocery")
+    parser = assistant.dialog.parser
+    recognizer = load(RecognizerSettings(asr="whisper"), vocabulary_for(assistant))
+    return recognizer, lambda text: request(parser.parse(text))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,27 +233,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-tune", action="store_true", help="no thresholds chosen on tune (no tuned row)"
     )
+    parser.add_argument("--split", choices=SPLITS, nargs="+", default=list(SPLITS))
+    parser.add_argument("--lever", choices=list(LEVERS), nargs="+", default=[])
     args = parser.parse_args(argv)
+    splits = tuple(args.split)
     people = utterances()
     replies = synthesized_replies()
     trials = make_trials(people, replies, args.interruptions, args.replies)
     base = BargeInSettings(enabled=True, stop_words=load_language("en").stop_words)
     print(f"{len(people)} speech fixtures, {len(replies)} replies, {len(trials)} trials")
-    heard = [run_trial(t, replies, NEVER, Deaf()) for t in trials]
+    heard = [run_trial(t, replies, NEVER, Deaf()) for t in trials if t.split in splits]
     tuned = base
     if not args.no_tune:
         tuned = tune([o for o in heard if o.trial.split == "tune"], base)
         print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
-    recognizer = load_recognizer()
+    recognizer, read = load_recognizer()
     if args.preroll:
         tune_heard = [o for o in heard if o.trial.split == "tune"]
         tuned = tune_preroll(tune_heard, replies, tuned, args.preroll, recognizer)
         print(f"pre-roll chosen on tune: {tuned.preroll_s} s", flush=True)
-    for split in ("tune", "check"):
+    for split in splits:
         names = {o.trial.person.name for o in heard if o.trial.person and o.trial.split == split}
-        alone = understood_alone([p for p in people if p.name in names], recognizer)
+        alone, same = understood_alone([p for p in people if p.name in names], recognizer, read)
         print(
-            f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing",
+            f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing, "
+            f"{sum(same)}/{len(same)} understood or the same request",
             flush=True,
         )
     variants = [
@@ -239,18 +269,19 @@ def main(argv: list[str] | None = None) -> int:
         variants = []
     if tuned != base:
         variants.append((f"tuned on tune: {_changed(base, tuned)}", tuned))
+    variants += [(name, replace(base, **LEVERS[name])) for name in args.lever]  # type: ignore[arg-type]
     # a row with the settings of an earlier one (the default may be main's numbers) runs once
     variants = [
         (n, v) for i, (n, v) in enumerate(variants) if v not in [w for _, w in variants[:i]]
     ]
     print(
-        "\n| split, variant | detected | understood | false stops (per 50) "
-        "| stop ms median / p90 |\n|---|---|---|---|---|"
+        "\n| split, variant | detected | understood | understood or same request "
+        "| false stops (per 50) | stop ms median / p90 |\n|---|---|---|---|---|---|"
     )
-    for split in ("tune", "check"):
+    for split in splits:
         print(HALF_DUPLEX_ROW.format(split=split))
     unsettled = replace(base, settle_s=0.0)
-    for split in ("tune", "check"):
+    for split in splits:
         some = [o for o in heard if o.trial.split == split]
         print(
             score(replayed(some, unsettled)).row(
@@ -258,14 +289,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     for name, settings in variants:
-        for split in ("tune", "check"):
+        for split in splits:
             some = [o for o in heard if o.trial.split == split]
-            print(_evaluate(f"{split}, {name}", some, replies, settings, recognizer), flush=True)
+            row = _evaluate(f"{split}, {name}", some, replies, settings, recognizer, read)
+            print(row, flush=True)
     return 0
 
 
+SPLITS = ("tune", "check")
 HALF_DUPLEX_ROW = (
-    "| {split}, half-duplex (microphone muted while the reply plays) | 0 | 0 | 0 | - |"
+    "| {split}, half-duplex (microphone muted while the reply plays) | 0 | 0 | 0 | 0 | - |"
 )
 """Half-duplex by construction: no reply is stopped and nothing said over one is heard."""
 
@@ -276,6 +309,7 @@ def _evaluate(
     replies: Sequence[np.ndarray],
     settings: BargeInSettings,
     recognizer: Recognizer,
+    read: Reader,
 ) -> str:
     """The table row of `settings`: interruptions run through the whole loop; replies nobody
     interrupted replayed from the frames their detector saw (exact: the recognizer only hears
@@ -287,7 +321,7 @@ def _evaluate(
     for outcome in outcomes:
         if outcome.trial.split == "tune" and outcome.trial.person and not outcome.understood:
             print(f"    {name}: {_missed(outcome)}", flush=True)
-    return score(outcomes).row(name)
+    return score(outcomes, read).row(name)
 
 
 def _missed(outcome: Outcome) -> str:
