@@ -46,10 +46,10 @@ from support.barge_in_mix import (
     Outcome,
     Reader,
     Utterance,
+    grocery_reader,
     make_trials,
     onset,
     replayed,
-    request,
     run_trial,
     same_request,
     score,
@@ -203,9 +203,8 @@ def understood_alone(
     return understood, same
 
 
-def load_recognizer() -> tuple[Recognizer, Reader]:
-    """Whisper with the bundled grocery store's vocabulary, as `listen --store grocery`, and
-    what that store's intent parser reads a text as (`request`)."""
+def load_recognizer() -> Recognizer:
+    """Whisper with the bundled grocery store's vocabulary, as `listen --store grocery`."""
     from voiceshop.dialog.assistant import Assistant
     from voiceshop.recognizer import RecognizerSettings
     from voiceshop.recognizer import load_recognizer as load
@@ -214,10 +213,9 @@ def load_recognizer() -> tuple[Recognizer, Reader]:
 
     folder = Path(tempfile.mkdtemp(prefix="barge-in-"))
     db = ShopDatabase(folder / "shop.db")
-    assistant = Assistant(db, "bench", "grocery")
-    parser = assistant.dialog.parser
-    recognizer = load(RecognizerSettings(asr="whisper"), vocabulary_for(assistant))
-    return recognizer, lambda text: request(parser.parse(text))
+    return load(
+        RecognizerSettings(asr="whisper"), vocabulary_for(Assistant(db, "bench", "grocery"))
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-tune", action="store_true", help="no thresholds chosen on tune (no tuned row)"
     )
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="no baseline or previous-default rows"
+    )
     parser.add_argument("--split", choices=SPLITS, nargs="+", default=list(SPLITS))
     parser.add_argument("--lever", choices=list(LEVERS), nargs="+", default=[])
     args = parser.parse_args(argv)
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_tune:
         tuned = tune([o for o in heard if o.trial.split == "tune"], base)
         print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
-    recognizer, read = load_recognizer()
+    recognizer, read = load_recognizer(), grocery_reader()
     if args.preroll:
         tune_heard = [o for o in heard if o.trial.split == "tune"]
         tuned = tune_preroll(tune_heard, replies, tuned, args.preroll, recognizer)
@@ -265,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         ("previous default: realigned taps, fixed 0.5 s pre-roll", replace(base, **FIXED_PREROLL)),
         ("default", base),
     ]
+    if args.no_baselines:
+        variants = variants[2:]
     if args.tuned_only:
         variants = []
     if tuned != base:

@@ -182,6 +182,19 @@ def request(intent: Intent | None) -> Hashable | None:
     )
 
 
+def grocery_reader() -> Reader:
+    """What the bundled grocery store's intent parser reads a text as (`request`)."""
+    import tempfile
+    from pathlib import Path
+
+    from voiceshop.dialog.assistant import Assistant
+    from voiceshop.storage.database import ShopDatabase
+
+    folder = Path(tempfile.mkdtemp(prefix="barge-in-"))
+    parser = Assistant(ShopDatabase(folder / "shop.db"), "bench", "grocery").dialog.parser
+    return lambda text: request(parser.parse(text))
+
+
 def same_request(said: str, heard: str, read: Reader) -> bool:
     """`heard` asks for what `said` asks for, as `read` reads both; False when `said` is not
     read as a request (then only the words can count)."""
