@@ -143,14 +143,26 @@ CANDIDATES: dict[str, tuple[float | None, ...]] = {
 }
 
 
-def tune(outcomes: Sequence[Outcome], base: BargeInSettings) -> BargeInSettings:
+LINEAR_CANDIDATES: dict[str, tuple[float | None, ...]] = {
+    "echo_margin_db": (6.0, 10.0, 15.0),
+    "linear_margin_db": (None, 6.0, 10.0, 15.0),
+    "linear_veto_db": (None, 0.0, 3.0),
+}
+"""A smaller grid (`--linear-grid`): the detector's use of the linear filter's output."""
+
+
+def tune(
+    outcomes: Sequence[Outcome],
+    base: BargeInSettings,
+    candidates: dict[str, tuple[float | None, ...]] = CANDIDATES,
+) -> BargeInSettings:
     """The candidate with the most interruptions detected among those with at most
     MAX_FALSE_PER_50 false stops (fewest false stops if none has), then the fewest false stops,
     then the fastest."""
     best: tuple[float, ...] | None = None
     chosen = base
-    names = list(CANDIDATES)
-    for values in itertools.product(*(CANDIDATES[n] for n in names)):
+    names = list(candidates)
+    for values in itertools.product(*(candidates[n] for n in names)):
         settings = replace(base, **dict(zip(names, values, strict=True)))
         result = score(replayed(outcomes, settings))
         over = max(0.0, result.false_per_50 - MAX_FALSE_PER_50)
@@ -234,6 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-baselines", action="store_true", help="no baseline or previous-default rows"
     )
+    parser.add_argument("--base", choices=list(LEVERS), help="a lever in the default row")
+    parser.add_argument(
+        "--extra-quiet",
+        type=int,
+        default=0,
+        help="replies nobody interrupts in rooms of --extra-seed, added to tune's for choosing",
+    )
+    parser.add_argument("--extra-seed", type=int, default=19)
+    parser.add_argument("--linear-grid", action="store_true", help="choose on LINEAR_CANDIDATES")
     parser.add_argument("--split", choices=SPLITS, nargs="+", default=list(SPLITS))
     parser.add_argument("--lever", choices=list(LEVERS), nargs="+", default=[])
     args = parser.parse_args(argv)
@@ -242,11 +263,29 @@ def main(argv: list[str] | None = None) -> int:
     replies = synthesized_replies()
     trials = make_trials(people, replies, args.interruptions, args.replies)
     base = BargeInSettings(enabled=True, stop_words=load_language("en").stop_words)
+    if args.base:
+        base = replace(base, **LEVERS[args.base])  # type: ignore[arg-type]
+        print(f"default with {args.base}")
+    extra = make_trials(people, replies, 0, args.extra_quiet, seed=args.extra_seed)
+    trials += [replace(t, number=len(trials) + t.number, split="extra") for t in extra]
     print(f"{len(people)} speech fixtures, {len(replies)} replies, {len(trials)} trials")
-    heard = [run_trial(t, replies, NEVER, Deaf()) for t in trials if t.split in splits]
+    never = replace(NEVER, linear_echo=base.linear_echo)
+    heard = [run_trial(t, replies, never, Deaf()) for t in trials if t.split in (*splits, "extra")]
+    extra_heard = [o for o in heard if o.trial.split == "extra"]
+    heard = [o for o in heard if o.trial.split != "extra"]
     tuned = base
     if not args.no_tune:
-        tuned = tune([o for o in heard if o.trial.split == "tune"], base)
+        grid = LINEAR_CANDIDATES if args.linear_grid else CANDIDATES
+        tuned = tune([o for o in heard if o.trial.split == "tune"] + extra_heard, base, grid)
+        for name, chosen in (("default", base), ("chosen", tuned)):
+            counted = score(replayed([o for o in heard if o.trial.split == "tune"], chosen))
+            more = score(replayed(extra_heard, chosen))
+            print(
+                f"{name} on tune: {counted.detected}/{counted.interruptions} detected, "
+                f"{counted.false_stops}/{counted.quiet} false stops, "
+                f"{more.false_stops}/{more.quiet} in the extra rooms",
+                flush=True,
+            )
         print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
     recognizer, read = load_recognizer(), grocery_reader()
     if args.preroll:
