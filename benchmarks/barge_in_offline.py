@@ -89,6 +89,13 @@ LEVERS: dict[str, dict[str, object]] = {
     "linear filter 0.35 s": {"linear_echo": LinearEchoSettings(length_s=0.35)},
     "linear step 1.0": {"linear_echo": LinearEchoSettings(step=1.0)},
     "linear filter 0.25 s, step 1.0": {"linear_echo": LinearEchoSettings(length_s=0.25, step=1.0)},
+    "linear filter 0.25 s at the echo's delay": {
+        "linear_echo": LinearEchoSettings(length_s=0.25, bulk_delay=True)
+    },
+    "linear proportionate -0.5": {"linear_echo": LinearEchoSettings(proportionate=-0.5)},
+    "linear filter 0.25 s at the echo's delay, proportionate -0.5": {
+        "linear_echo": LinearEchoSettings(length_s=0.25, bulk_delay=True, proportionate=-0.5)
+    },
 }
 """Changes of the default tried with `--lever` (the linear echo filter's shape)."""
 
@@ -294,10 +301,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pre-roll chosen on tune: {tuned.preroll_s} s", flush=True)
     for split in splits:
         names = {o.trial.person.name for o in heard if o.trial.person and o.trial.split == split}
-        alone, same = understood_alone([p for p in people if p.name in names], recognizer, read)
+        fixtures = [p for p in people if p.name in names]
+        alone, same = understood_alone(fixtures, recognizer, read)
+        ceiling = _ceiling(heard, split, fixtures, alone)
+        ceiling_same = _ceiling(heard, split, fixtures, same)
         print(
             f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing, "
-            f"{sum(same)}/{len(same)} understood or the same request",
+            f"{sum(same)}/{len(same)} understood or the same request; so at most "
+            f"{ceiling} and {ceiling_same} interruptions",
             flush=True,
         )
     variants = [
@@ -364,6 +375,15 @@ def _evaluate(
         if outcome.trial.split == "tune" and outcome.trial.person and not outcome.understood:
             print(f"    {name}: {_missed(outcome)}", flush=True)
     return score(outcomes, read).row(name)
+
+
+def _ceiling(
+    heard: Sequence[Outcome], split: str, fixtures: Sequence[Utterance], alone: Sequence[bool]
+) -> str:
+    """How many of `split`'s interruptions say a fixture the recognizer understands alone."""
+    ok = {person.name for person, good in zip(fixtures, alone, strict=True) if good}
+    people = [o.trial.person.name for o in heard if o.trial.person and o.trial.split == split]
+    return f"{sum(name in ok for name in people)}/{len(people)}"
 
 
 def _missed(outcome: Outcome) -> str:
