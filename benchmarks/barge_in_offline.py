@@ -73,28 +73,33 @@ MAIN_THRESHOLDS: dict[str, float | None] = {
     "preroll_s": 0.5,
 }
 """The detector's numbers before they were chosen on this benchmark's tune half."""
-FIXED_PREROLL: dict[str, float | bool | None] = {
+WHOLE_PATH = LinearEchoSettings(length_s=0.5, proportionate=None, bulk_delay=False)
+"""The linear filter before bargein6: 0.5 s from the reference's own time, a uniform step."""
+MAIN_DEFAULT: dict[str, object] = {"linear_echo": WHOLE_PATH}
+"""The default before bargein6 (main at its start)."""
+FIXED_PREROLL: dict[str, object] = {
+    **MAIN_DEFAULT,
     **MAIN_THRESHOLDS,
     "preroll_most_s": 0.5,
     "settle_s": 0.0,
 }
 """The previous default: a fixed 0.5 s pre-roll (not reaching back to the person's onset), and
 deciding from each reply's first frame on."""
-BASELINE: dict[str, float | bool | None] = {**FIXED_PREROLL, "realign_linear": False}
+BASELINE: dict[str, object] = {**FIXED_PREROLL, "realign_linear": False}
 """Barge-in as it was before the linear filter followed the echo between replies."""
 
 
 LEVERS: dict[str, dict[str, object]] = {
-    "linear filter 0.25 s": {"linear_echo": LinearEchoSettings(length_s=0.25)},
-    "linear filter 0.35 s": {"linear_echo": LinearEchoSettings(length_s=0.35)},
-    "linear step 1.0": {"linear_echo": LinearEchoSettings(step=1.0)},
-    "linear filter 0.25 s, step 1.0": {"linear_echo": LinearEchoSettings(length_s=0.25, step=1.0)},
-    "linear filter 0.25 s at the echo's delay": {
-        "linear_echo": LinearEchoSettings(length_s=0.25, bulk_delay=True)
+    "linear filter 0.5 s from the reference's time": {"linear_echo": WHOLE_PATH},
+    "linear filter 0.25 s from the reference's time": {
+        "linear_echo": replace(WHOLE_PATH, length_s=0.25)
     },
-    "linear proportionate -0.5": {"linear_echo": LinearEchoSettings(proportionate=-0.5)},
-    "linear filter 0.25 s at the echo's delay, proportionate -0.5": {
-        "linear_echo": LinearEchoSettings(length_s=0.25, bulk_delay=True, proportionate=-0.5)
+    "linear filter 0.35 s from the reference's time": {
+        "linear_echo": replace(WHOLE_PATH, length_s=0.35)
+    },
+    "linear filter 0.5 s, step 1.0": {"linear_echo": replace(WHOLE_PATH, step=1.0)},
+    "linear filter 0.25 s at the echo's delay, uniform step": {
+        "linear_echo": LinearEchoSettings(proportionate=None)
     },
 }
 """Changes of the default tried with `--lever` (the linear echo filter's shape)."""
@@ -312,12 +317,16 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     variants = [
-        ("baseline: main before this work (taps kept, its thresholds)", replace(base, **BASELINE)),
-        ("previous default: realigned taps, fixed 0.5 s pre-roll", replace(base, **FIXED_PREROLL)),
-        ("default", base),
+        ("baseline: main before bargein4 (taps kept, its thresholds)", replace(base, **BASELINE)),
+        (
+            "bargein4's default: realigned taps, fixed 0.5 s pre-roll",
+            replace(base, **FIXED_PREROLL),
+        ),
+        ("previous default (main): 0.5 s linear filter", replace(base, **MAIN_DEFAULT)),
+        ("default: 0.25 s linear filter at the echo's delay, proportionate", base),
     ]
     if args.no_baselines:
-        variants = variants[2:]
+        variants = variants[3:]
     if args.tuned_only:
         variants = []
     if tuned != base:

@@ -142,3 +142,21 @@ def test_gcc_phat_finds_how_much_later_the_microphone_hears_the_estimate(later: 
     estimate = speech(FAR[0]).astype(np.float64)
     heard = np.roll(estimate, later) * 0.3 + rng.standard_normal(len(estimate)) * 50
     assert lag(heard, estimate, 2000) == later
+
+
+def test_a_short_filter_at_the_measured_delay_cancels_an_echo_later_than_its_length() -> None:
+    """A 0.25 s filter cannot model an echo arriving after 0.3 s; placed at the delay measured
+    between the reference and the microphone (`bulk_delay`) it can."""
+    far = speech(*FAR)
+    echo = room_echo(far, 0.3)
+    near = np.round(echo).astype(np.int16)
+    later = slice(2 * RATE, len(far) - RATE)
+    placed = LinearEchoFilter(LinearEchoSettings(length_s=0.25, bulk_delay=True))
+    assert not placed.aligned  # until the first delay is measured
+    removed = db(echo[later]) - db(run(placed.process, near, far)[later])
+    plain = LinearEchoFilter(LinearEchoSettings(length_s=0.25))
+    removed_plain = db(echo[later]) - db(run(plain.process, near, far)[later])
+    assert placed.aligned
+    assert abs(placed.delay - round(0.29 * RATE)) <= 16
+    assert removed > removed_plain + 3
+    assert removed_plain < 3
