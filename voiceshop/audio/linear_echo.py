@@ -177,8 +177,7 @@ class LinearEchoFilter:
         self._heard.append((near, far, raw))
         if np.mean(raw**2) > 10 ** (_FLOOR_DBFS / 10):
             self._sounding += BLOCK
-        assert self._settings.realign_s is not None
-        needed = self._settings.realign_s + (0 if self._delay_known else _DELAY_MOST_S)
+        needed = (self._settings.realign_s or 0.0) + (0 if self._delay_known else _DELAY_MOST_S)
         if self._sounding < needed * ENGINE_RATE or len(self._heard) % 10:
             return
         heard, played, played_raw = (np.concatenate(parts) for parts in zip(*self._heard))
