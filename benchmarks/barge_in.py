@@ -13,9 +13,11 @@ before the output device: the reply reaches the microphone delayed (`ECHO_DELAYS
 
 Per interruption trial: was the reply stopped (detected), did the recognizer's transcript match the
 words said (understood: word error rate <= 0.25 after normalising; a stop word must come out as
-itself), and how long from the start of the person's speech (the moment `paplay` started plus the
-WAV's silent lead) to the reply being stopped. False interruptions: replies played to the end with
-nobody speaking, counting those the loop stopped.
+itself; "same request" also counts a transcript the grocery store's intent parser reads as the
+request said, `support.barge_in_mix.same_request`), and how long from the start of the person's
+speech (the moment `paplay` started plus the WAV's silent lead) to the reply being stopped.
+False interruptions: replies played to the end with nobody speaking, counting those the loop
+stopped.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from support.barge_in_mix import FirstTurnRecognizer, OneReply
+from support.barge_in_mix import FirstTurnRecognizer, OneReply, grocery_reader, same_request
 from support.pulse import PulseUnavailable, VirtualMicrophone
 from support.stats import spoken_words, word_error_rate
 from voiceshop.audio.echo import BargeInSettings, EchoCanceller
@@ -116,6 +118,8 @@ class Trial:
     detected: bool = False
     heard: str = ""
     understood: bool = False
+    same_request: bool = False
+    """Understood, or heard as the request said (`support.barge_in_mix.same_request`)."""
     stop_ms: float | None = None
     """From the person's first sound to the loop stopping the reply."""
     output_latency_ms: float = 0.0
@@ -151,6 +155,7 @@ class Bench:
         """One for all trials, as one loop has one for a whole conversation."""
         self.normalizer = Normalizer(load_language("en"))
         """Reads what was said and heard into the words they are scored by."""
+        self.read = grocery_reader()
 
     def run(self, reply: str, room: Room, wav: str | None, offset_s: float) -> Trial:
         """One reply; with `wav`, played `offset_s` after the reply started."""
@@ -209,6 +214,7 @@ class Bench:
                 )
                 <= 0.25
             )
+            trial.same_request = trial.understood or same_request(said, trial.heard, self.read)
         return trial
 
 
@@ -334,6 +340,7 @@ def _table(results: list[Trial], false_stops: int, replies: int) -> None:
     n = len(results)
     detected = sum(t.detected for t in results)
     understood = sum(t.understood for t in results)
+    same = sum(t.same_request for t in results)
     stops = sorted(t.stop_ms for t in results if t.stop_ms is not None)
     median = stops[len(stops) // 2] if stops else float("nan")
     p90 = stops[min(len(stops) - 1, int(0.9 * len(stops)))] if stops else float("nan")
@@ -343,6 +350,7 @@ def _table(results: list[Trial], false_stops: int, replies: int) -> None:
     rows = [
         ("barge-in detected", f"{detected}/{n} ({100 * detected / max(1, n):.0f} %)", ">= 95 %"),
         ("words understood", f"{understood}/{n} ({100 * understood / max(1, n):.0f} %)", ">= 90 %"),
+        ("understood or same request", f"{same}/{n} ({100 * same / max(1, n):.0f} %)", ">= 90 %"),
         ("false interruptions", f"{false_stops} in {replies} replies ({per50:.1f} per 50)", "<= 1"),
         ("speech start -> reply stopped", f"median {median:.0f} ms, p90 {p90:.0f} ms", "<= 300 ms"),
         ("output latency after the stop", f"median {latency:.0f} ms (PortAudio's figure)", ""),

@@ -2,7 +2,7 @@
 through the voice loop on the audio's own clock (no sound device, no real time).
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.barge_in_offline [--interruptions N] [--replies N]
-        [--preroll S ...] [--tuned-only] [--no-tune]
+        [--preroll S ...] [--tuned-only] [--no-tune] [--split tune|check] [--lever NAME ...]
 
 Each trial (`support.barge_in_mix`) is one reply (espeak-ng through `Pyttsx3Speaker.synthesize`,
 as `listen --barge-in` makes it) reaching the microphone through a simulated room; in an
@@ -16,7 +16,13 @@ loop's detector saw (replayed for each candidate: before the reply stops, the au
 depend on the thresholds) and then the whole loop is run again with them on both halves. With
 `--preroll`, the pre-roll (audio from before the detection that the recognizer gets) is then chosen
 on tune among the given lengths, by interruptions understood (the shortest of equals), running the
-tune interruptions through the whole loop with each.
+tune interruptions through the whole loop with each. `--lever` adds rows for named changes of the
+default (`LEVERS`); `--split tune` runs the tune half only (choosing levers looks at nothing else).
+
+"Understood" counts an interruption whose words come out right (word error rate <= 0.25 in
+voiceshop's normal form). "Same request" also counts one heard as the request that was said: the
+intent parser (the bundled grocery store's) reads both to the same intent with the same items,
+counts, units and options ("take the spaghetti out" heard as "Take this spaghetti out.").
 """
 
 from __future__ import annotations
@@ -38,15 +44,19 @@ from support.barge_in_mix import (
     NEVER,
     Deaf,
     Outcome,
+    Reader,
     Utterance,
+    grocery_reader,
     make_trials,
     onset,
     replayed,
     run_trial,
+    same_request,
     score,
 )
 from support.stats import word_error_rate, words
 from voiceshop.audio.echo import BargeInSettings
+from voiceshop.audio.linear_echo import LinearEchoSettings
 from voiceshop.audio.types import ENGINE_RATE, Chunk
 from voiceshop.language import load_language
 from voiceshop.recognizer.base import Recognizer, Transcript
@@ -63,15 +73,36 @@ MAIN_THRESHOLDS: dict[str, float | None] = {
     "preroll_s": 0.5,
 }
 """The detector's numbers before they were chosen on this benchmark's tune half."""
-FIXED_PREROLL: dict[str, float | bool | None] = {
+WHOLE_PATH = LinearEchoSettings(length_s=0.5, proportionate=None, bulk_delay=False)
+"""The linear filter before bargein6: 0.5 s from the reference's own time, a uniform step."""
+MAIN_DEFAULT: dict[str, object] = {"linear_echo": WHOLE_PATH}
+"""The default before bargein6 (main at its start)."""
+FIXED_PREROLL: dict[str, object] = {
+    **MAIN_DEFAULT,
     **MAIN_THRESHOLDS,
     "preroll_most_s": 0.5,
     "settle_s": 0.0,
 }
 """The previous default: a fixed 0.5 s pre-roll (not reaching back to the person's onset), and
 deciding from each reply's first frame on."""
-BASELINE: dict[str, float | bool | None] = {**FIXED_PREROLL, "realign_linear": False}
+BASELINE: dict[str, object] = {**FIXED_PREROLL, "realign_linear": False}
 """Barge-in as it was before the linear filter followed the echo between replies."""
+
+
+LEVERS: dict[str, dict[str, object]] = {
+    "linear filter 0.5 s from the reference's time": {"linear_echo": WHOLE_PATH},
+    "linear filter 0.25 s from the reference's time": {
+        "linear_echo": replace(WHOLE_PATH, length_s=0.25)
+    },
+    "linear filter 0.35 s from the reference's time": {
+        "linear_echo": replace(WHOLE_PATH, length_s=0.35)
+    },
+    "linear filter 0.5 s, step 1.0": {"linear_echo": replace(WHOLE_PATH, step=1.0)},
+    "linear filter 0.25 s at the echo's delay, uniform step": {
+        "linear_echo": LinearEchoSettings(proportionate=None)
+    },
+}
+"""Changes of the default tried with `--lever` (the linear echo filter's shape)."""
 
 
 def utterances(fixtures: Path = FIXTURES, sets: Sequence[str] = FIXTURE_SETS) -> list[Utterance]:
@@ -124,14 +155,26 @@ CANDIDATES: dict[str, tuple[float | None, ...]] = {
 }
 
 
-def tune(outcomes: Sequence[Outcome], base: BargeInSettings) -> BargeInSettings:
+LINEAR_CANDIDATES: dict[str, tuple[float | None, ...]] = {
+    "echo_margin_db": (6.0, 10.0, 15.0),
+    "linear_margin_db": (None, 6.0, 10.0, 15.0),
+    "linear_veto_db": (None, 0.0, 3.0),
+}
+"""A smaller grid (`--linear-grid`): the detector's use of the linear filter's output."""
+
+
+def tune(
+    outcomes: Sequence[Outcome],
+    base: BargeInSettings,
+    candidates: dict[str, tuple[float | None, ...]] = CANDIDATES,
+) -> BargeInSettings:
     """The candidate with the most interruptions detected among those with at most
     MAX_FALSE_PER_50 false stops (fewest false stops if none has), then the fewest false stops,
     then the fastest."""
     best: tuple[float, ...] | None = None
     chosen = base
-    names = list(CANDIDATES)
-    for values in itertools.product(*(CANDIDATES[n] for n in names)):
+    names = list(candidates)
+    for values in itertools.product(*(candidates[n] for n in names)):
         settings = replace(base, **dict(zip(names, values, strict=True)))
         result = score(replayed(outcomes, settings))
         over = max(0.0, result.false_per_50 - MAX_FALSE_PER_50)
@@ -164,9 +207,13 @@ def tune_preroll(
     return settings if best is None else replace(settings, preroll_s=best[1])
 
 
-def understood_alone(people: Sequence[Utterance], recognizer: Recognizer) -> list[bool]:
-    """Whether the recognizer understands each fixture with no reply playing (its ceiling)."""
+def understood_alone(
+    people: Sequence[Utterance], recognizer: Recognizer, read: Reader
+) -> tuple[list[bool], list[bool]]:
+    """Whether the recognizer understands each fixture with no reply playing (its ceiling), by
+    words and by words or request."""
     understood = []
+    same = []
     for person in people:
         heard: Transcript | None = None
         for start in range(0, len(person.samples), BLOCK):
@@ -176,7 +223,8 @@ def understood_alone(people: Sequence[Utterance], recognizer: Recognizer) -> lis
         recognizer.reset()
         text = heard.text if heard is not None else ""
         understood.append(bool(text) and word_error_rate(words(person.text), words(text)) <= 0.25)
-    return understood
+        same.append(understood[-1] or same_request(person.text, text, read))
+    return understood, same
 
 
 def load_recognizer() -> Recognizer:
@@ -207,50 +255,95 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-tune", action="store_true", help="no thresholds chosen on tune (no tuned row)"
     )
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="no baseline or previous-default rows"
+    )
+    parser.add_argument("--base", choices=list(LEVERS), help="a lever in the default row")
+    parser.add_argument(
+        "--extra-quiet",
+        type=int,
+        default=0,
+        help="replies nobody interrupts in rooms of --extra-seed, added to tune's for choosing",
+    )
+    parser.add_argument("--extra-seed", type=int, default=19)
+    parser.add_argument("--linear-grid", action="store_true", help="choose on LINEAR_CANDIDATES")
+    parser.add_argument("--split", choices=SPLITS, nargs="+", default=list(SPLITS))
+    parser.add_argument("--lever", choices=list(LEVERS), nargs="+", default=[])
     args = parser.parse_args(argv)
+    splits = tuple(args.split)
     people = utterances()
     replies = synthesized_replies()
     trials = make_trials(people, replies, args.interruptions, args.replies)
     base = BargeInSettings(enabled=True, stop_words=load_language("en").stop_words)
+    if args.base:
+        base = replace(base, **LEVERS[args.base])  # type: ignore[arg-type]
+        print(f"default with {args.base}")
+    extra = make_trials(people, replies, 0, args.extra_quiet, seed=args.extra_seed)
+    trials += [replace(t, number=len(trials) + t.number, split="extra") for t in extra]
     print(f"{len(people)} speech fixtures, {len(replies)} replies, {len(trials)} trials")
-    heard = [run_trial(t, replies, NEVER, Deaf()) for t in trials]
+    never = replace(NEVER, linear_echo=base.linear_echo)
+    heard = [run_trial(t, replies, never, Deaf()) for t in trials if t.split in (*splits, "extra")]
+    extra_heard = [o for o in heard if o.trial.split == "extra"]
+    heard = [o for o in heard if o.trial.split != "extra"]
     tuned = base
     if not args.no_tune:
-        tuned = tune([o for o in heard if o.trial.split == "tune"], base)
+        grid = LINEAR_CANDIDATES if args.linear_grid else CANDIDATES
+        tuned = tune([o for o in heard if o.trial.split == "tune"] + extra_heard, base, grid)
+        for name, chosen in (("default", base), ("chosen", tuned)):
+            counted = score(replayed([o for o in heard if o.trial.split == "tune"], chosen))
+            more = score(replayed(extra_heard, chosen))
+            print(
+                f"{name} on tune: {counted.detected}/{counted.interruptions} detected, "
+                f"{counted.false_stops}/{counted.quiet} false stops, "
+                f"{more.false_stops}/{more.quiet} in the extra rooms",
+                flush=True,
+            )
         print(f"chosen on tune: {_changed(base, tuned)}", flush=True)
-    recognizer = load_recognizer()
+    recognizer, read = load_recognizer(), grocery_reader()
     if args.preroll:
         tune_heard = [o for o in heard if o.trial.split == "tune"]
         tuned = tune_preroll(tune_heard, replies, tuned, args.preroll, recognizer)
         print(f"pre-roll chosen on tune: {tuned.preroll_s} s", flush=True)
-    for split in ("tune", "check"):
+    for split in splits:
         names = {o.trial.person.name for o in heard if o.trial.person and o.trial.split == split}
-        alone = understood_alone([p for p in people if p.name in names], recognizer)
+        fixtures = [p for p in people if p.name in names]
+        alone, same = understood_alone(fixtures, recognizer, read)
+        ceiling = _ceiling(heard, split, fixtures, alone)
+        ceiling_same = _ceiling(heard, split, fixtures, same)
         print(
-            f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing",
+            f"{split}: {sum(alone)}/{len(alone)} fixtures understood with no reply playing, "
+            f"{sum(same)}/{len(same)} understood or the same request; so at most "
+            f"{ceiling} and {ceiling_same} interruptions",
             flush=True,
         )
     variants = [
-        ("baseline: main before this work (taps kept, its thresholds)", replace(base, **BASELINE)),
-        ("previous default: realigned taps, fixed 0.5 s pre-roll", replace(base, **FIXED_PREROLL)),
-        ("default", base),
+        ("baseline: main before bargein4 (taps kept, its thresholds)", replace(base, **BASELINE)),
+        (
+            "bargein4's default: realigned taps, fixed 0.5 s pre-roll",
+            replace(base, **FIXED_PREROLL),
+        ),
+        ("previous default (main): 0.5 s linear filter", replace(base, **MAIN_DEFAULT)),
+        ("default: 0.25 s linear filter at the echo's delay, proportionate", base),
     ]
+    if args.no_baselines:
+        variants = variants[3:]
     if args.tuned_only:
         variants = []
     if tuned != base:
         variants.append((f"tuned on tune: {_changed(base, tuned)}", tuned))
+    variants += [(name, replace(base, **LEVERS[name])) for name in args.lever]  # type: ignore[arg-type]
     # a row with the settings of an earlier one (the default may be main's numbers) runs once
     variants = [
         (n, v) for i, (n, v) in enumerate(variants) if v not in [w for _, w in variants[:i]]
     ]
     print(
-        "\n| split, variant | detected | understood | false stops (per 50) "
-        "| stop ms median / p90 |\n|---|---|---|---|---|"
+        "\n| split, variant | detected | understood | understood or same request "
+        "| false stops (per 50) | stop ms median / p90 |\n|---|---|---|---|---|---|"
     )
-    for split in ("tune", "check"):
+    for split in splits:
         print(HALF_DUPLEX_ROW.format(split=split))
     unsettled = replace(base, settle_s=0.0)
-    for split in ("tune", "check"):
+    for split in splits:
         some = [o for o in heard if o.trial.split == split]
         print(
             score(replayed(some, unsettled)).row(
@@ -258,14 +351,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     for name, settings in variants:
-        for split in ("tune", "check"):
+        for split in splits:
             some = [o for o in heard if o.trial.split == split]
-            print(_evaluate(f"{split}, {name}", some, replies, settings, recognizer), flush=True)
+            row = _evaluate(f"{split}, {name}", some, replies, settings, recognizer, read)
+            print(row, flush=True)
     return 0
 
 
+SPLITS = ("tune", "check")
 HALF_DUPLEX_ROW = (
-    "| {split}, half-duplex (microphone muted while the reply plays) | 0 | 0 | 0 | - |"
+    "| {split}, half-duplex (microphone muted while the reply plays) | 0 | 0 | 0 | 0 | - |"
 )
 """Half-duplex by construction: no reply is stopped and nothing said over one is heard."""
 
@@ -276,6 +371,7 @@ def _evaluate(
     replies: Sequence[np.ndarray],
     settings: BargeInSettings,
     recognizer: Recognizer,
+    read: Reader,
 ) -> str:
     """The table row of `settings`: interruptions run through the whole loop; replies nobody
     interrupted replayed from the frames their detector saw (exact: the recognizer only hears
@@ -287,7 +383,16 @@ def _evaluate(
     for outcome in outcomes:
         if outcome.trial.split == "tune" and outcome.trial.person and not outcome.understood:
             print(f"    {name}: {_missed(outcome)}", flush=True)
-    return score(outcomes).row(name)
+    return score(outcomes, read).row(name)
+
+
+def _ceiling(
+    heard: Sequence[Outcome], split: str, fixtures: Sequence[Utterance], alone: Sequence[bool]
+) -> str:
+    """How many of `split`'s interruptions say a fixture the recognizer understands alone."""
+    ok = {person.name for person, good in zip(fixtures, alone, strict=True) if good}
+    people = [o.trial.person.name for o in heard if o.trial.person and o.trial.split == split]
+    return f"{sum(name in ok for name in people)}/{len(people)}"
 
 
 def _missed(outcome: Outcome) -> str:

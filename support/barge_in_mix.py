@@ -14,7 +14,7 @@ later against its reference (`DELAY_CHANGE_MS`), as at a real microphone.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -31,6 +31,7 @@ from voiceshop.audio.echo import (
 from voiceshop.audio.gate import MicGate, TimedChunk
 from voiceshop.audio.types import ENGINE_RATE, Chunk
 from voiceshop.dialog.conversation import Reply
+from voiceshop.intents.model import Intent
 from voiceshop.recognizer.base import Recognizer, Transcript
 from voiceshop.speaker.base import Speaker, SpeechPlayback
 from voiceshop.voice_loop import BargedIn, Heard, LoopEvent, LoopSettings, VoiceLoop
@@ -141,12 +142,64 @@ class Outcome:
             and word_error_rate(words(person.text), words(self.heard)) <= 0.25
         )
 
+    def understood_request(self, read: Reader) -> bool:
+        """Understood, or heard as the same request as said (`same_request`)."""
+        person = self.trial.person
+        return self.understood or (
+            person is not None and self.detected and same_request(person.text, self.heard, read)
+        )
+
     @property
     def stop_ms(self) -> float | None:
         onset = self.onset
         if not self.detected or onset is None or self.stopped_at is None:
             return None
         return (self.stopped_at - onset) * 1000 / ENGINE_RATE
+
+
+Reader = Callable[[str], Hashable | None]
+"""What a text asks for, in a form compared by equality (None: not read as a request)."""
+
+
+def request(intent: Intent | None) -> Hashable | None:
+    """The parts of an intent that decide what the agent does: its name, each item's words,
+    count, unit and options, and the product, count, position, person and store it names."""
+    if intent is None:
+        return None
+    items = tuple(
+        (item.phrase, item.quantity, item.unit, tuple(sorted(item.options.items())))
+        for item in intent.items
+    )
+    return (
+        intent.name,
+        items,
+        intent.product,
+        intent.unit,
+        intent.quantity,
+        intent.ordinal,
+        intent.person,
+        intent.store,
+    )
+
+
+def grocery_reader() -> Reader:
+    """What the bundled grocery store's intent parser reads a text as (`request`)."""
+    import tempfile
+    from pathlib import Path
+
+    from voiceshop.dialog.assistant import Assistant
+    from voiceshop.storage.database import ShopDatabase
+
+    folder = Path(tempfile.mkdtemp(prefix="barge-in-"))
+    parser = Assistant(ShopDatabase(folder / "shop.db"), "bench", "grocery").dialog.parser
+    return lambda text: request(parser.parse(text))
+
+
+def same_request(said: str, heard: str, read: Reader) -> bool:
+    """`heard` asks for what `said` asks for, as `read` reads both; False when `said` is not
+    read as a request (then only the words can count)."""
+    wanted = read(said)
+    return wanted is not None and bool(heard) and read(heard) == wanted
 
 
 def onset(samples: np.ndarray, lead_s: float) -> int:
@@ -321,7 +374,7 @@ def run_trial(
     """One trial through `VoiceLoop`, after a warm-up reply that trains the canceller (played
     out whatever `settings` would decide on it, so that the trial starts from the same canceller
     for every candidate and replaying its frames stays exact)."""
-    canceller = EchoCanceller()
+    canceller = EchoCanceller(settings=settings.linear_echo)
     warm = replace(trial, person=None, reply=trial.warmup, room=trial.room.heard_before())
     _loop(warm, replies[trial.warmup], NEVER, Deaf(), canceller)
     return _loop(trial, replies[trial.reply], settings, recognizer, canceller)
@@ -388,6 +441,8 @@ class Score:
     quiet: int
     understood: int = 0
     stop_ms: tuple[float, ...] = ()
+    understood_request: int | None = None
+    """Interruptions understood or heard as the same request (None: not scored)."""
 
     @property
     def false_per_50(self) -> float:
@@ -399,16 +454,21 @@ class Score:
         median = f"{statistics.median(stops):.0f}" if stops else "-"
         p90 = f"{stops[min(len(stops) - 1, int(0.9 * len(stops)))]:.0f}" if stops else "-"
         understood = f"{self.understood}/{n} ({100 * self.understood / n:.0f} %)" if heard else "-"
+        same = self.understood_request
+        request = f"{same}/{n} ({100 * same / n:.0f} %)" if heard and same is not None else "-"
         return (
             f"| {name} | {self.detected}/{n} ({100 * self.detected / n:.0f} %) | {understood} "
+            f"| {request} "
             f"| {self.false_stops} in {self.quiet} ({self.false_per_50:.1f}) "
             f"| {median} / {p90} |"
         )
 
 
-def score(outcomes: Sequence[Outcome]) -> Score:
+def score(outcomes: Sequence[Outcome], read: Reader | None = None) -> Score:
+    """The outcomes counted; with `read`, also the interruptions heard as the same request."""
     interrupted = [o for o in outcomes if o.trial.person is not None]
     quiet = [o for o in outcomes if o.trial.person is None]
+    same = None if read is None else sum(o.understood_request(read) for o in interrupted)
     return Score(
         detected=sum(o.detected for o in interrupted),
         interruptions=len(interrupted),
@@ -416,6 +476,7 @@ def score(outcomes: Sequence[Outcome]) -> Score:
         quiet=len(quiet),
         understood=sum(o.understood for o in interrupted),
         stop_ms=tuple(o.stop_ms for o in interrupted if o.stop_ms is not None),
+        understood_request=same,
     )
 
 

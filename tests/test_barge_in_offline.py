@@ -16,9 +16,11 @@ from support.barge_in_mix import (
     Trial,
     Utterance,
     first_stop,
+    grocery_reader,
     make_trials,
     onset,
     run_trial,
+    same_request,
     score,
 )
 from support.fakes import FeedOnlyRecognizer
@@ -131,3 +133,30 @@ def test_the_reply_before_a_trial_heard_the_same_room_with_its_echo_a_little_mov
     assert min(changes) < -DELAY_CHANGE_MS / 2 and max(changes) > DELAY_CHANGE_MS / 2
     assert [b.echo_db for b in before] == [r.echo_db for r in rooms]
     assert before == [room.heard_before() for room in rooms]  # the same on every run
+
+
+def test_a_transcript_counts_as_the_same_request_only_when_the_parser_reads_it_alike() -> None:
+    reader = grocery_reader()
+    assert same_request("take the spaghetti out", "Take this spaghetti out.", reader)
+    assert same_request("stop", "Stop.", reader)
+    assert same_request("add two apples", "Add 2 apples,", reader)
+    assert not same_request("take the spaghetti out", "This will get me out.", reader)
+    assert not same_request("the large brown eggs", "Orange brown eggs.", reader)
+    assert not same_request("no make it three", "Go, make it free.", reader)
+    assert not same_request("add two apples", "", reader)
+    # what the parser does not read as a request is left to the words
+    assert reader("um") is None and not same_request("um", "um", reader)
+
+
+def test_the_score_counts_same_requests_beside_the_words(
+    tiny: tuple[list[np.ndarray], Utterance],
+) -> None:
+    replies, person = tiny
+    room = Room(delay_ms=60, echo_db=-10, rt60_s=0.2, seed=1)
+    trial = Trial(0, reply=0, warmup=1, room=room, person=person, offset_s=1.5, person_db=-6)
+    settings = BargeInSettings(enabled=True)
+    outcome = run_trial(trial, replies, settings, HearsOnce("Remove this bananas, please now."))
+    assert outcome.detected and not outcome.understood
+    result = score([outcome], grocery_reader())
+    assert (result.understood, result.understood_request) == (0, 1)
+    assert score([outcome]).understood_request is None

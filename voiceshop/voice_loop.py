@@ -224,7 +224,7 @@ class VoiceLoop:
         self._canceller = None
         if self._barge_in.enabled:
             linear = self._barge_in.linear_for_recognizer
-            self._canceller = canceller or EchoCanceller(linear=linear)
+            self._canceller = canceller or EchoCanceller(linear, self._barge_in.linear_echo)
         self._detector = detector or InterruptionDetector(self._barge_in)
         self._reference: ReplyReference | None = None
         """The latest reply, for the echo canceller."""

@@ -21,12 +21,12 @@ echo from the microphone audio, and `InterruptionDetector` looks for speech in w
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from voiceshop.audio.linear_echo import LinearEchoFilter
+from voiceshop.audio.linear_echo import LinearEchoFilter, LinearEchoSettings
 from voiceshop.audio.types import ENGINE_RATE
 from voiceshop.errors import EngineUnavailableError
 from voiceshop.extras import missing_extra
@@ -85,6 +85,8 @@ class BargeInSettings:
     """True: the recognizer hears the microphone minus a linear estimate of the echo
     (`LinearEchoFilter`), which leaves the person's first syllables whole; False: it hears
     AEC3's output, whose echo suppression also cuts into speech said over the reply."""
+    linear_echo: LinearEchoSettings = field(default_factory=LinearEchoSettings)
+    """The linear echo filter's shape (length, step)."""
     preroll_s: float = 0.5
     """Echo-cancelled audio from before the interruption was detected that the recognizer gets
     too (so the first word is not cut), at least. 1.2 s was one tune interruption better offline
@@ -179,8 +181,8 @@ class EchoCanceller:
     """WebRTC AEC3 over 16 kHz int16 audio of any length (frames buffered to 10 ms), and beside
     it (with `linear`) a `LinearEchoFilter` that subtracts without suppressing."""
 
-    def __init__(self, linear: bool = True) -> None:
-        self.linear = LinearEchoFilter() if linear else None
+    def __init__(self, linear: bool = True, settings: LinearEchoSettings | None = None) -> None:
+        self.linear = LinearEchoFilter(settings) if linear else None
         try:
             import pywebrtc_audio
         except ImportError as err:
