@@ -216,11 +216,13 @@ class IntentParser:
             if w not in self.language.noise_words
         ]
 
-    def _without_edges(self, words: list[str]) -> list[str]:
+    def _without_edges(self, words: list[str], *, trailing: bool = True) -> list[str]:
+        """The words without edge fillers; with `trailing` False only those before them
+        ("righto, done now": "now" ends a request, it does not wrap one)."""
         changed = True
         while changed and words:
             before = len(words)
-            words = self._strip_edges(words)
+            words = self._strip_edges(words, trailing=trailing)
             changed = len(words) != before
         return words
 
@@ -249,6 +251,9 @@ class IntentParser:
             best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
+            leading = self._without_edges(said, trailing=False)
+            if leading not in (said, cleaned):
+                best, best_rank = self._better(*self._parse_words(leading), best, best_rank)
         if self._weak(best) and not self._refused(best):
             corrected = self._past_correction(self._without_edges(self._said(text)))
             if corrected is not None:
@@ -475,9 +480,10 @@ class IntentParser:
             section=slots.get("section", ""),
         )
 
-    def _strip_edges(self, words: list[str]) -> list[str]:
-        """The words without one edge filler; words that are a whole filler ("thank you very
-        much") are kept, not cut into a shorter filler and a stray rest ("very much")."""
+    def _strip_edges(self, words: list[str], *, trailing: bool = True) -> list[str]:
+        """The words without one edge filler (at the start, or with `trailing` at either end);
+        words that are a whole filler ("thank you very much") are kept, not cut into a shorter
+        filler and a stray rest ("very much")."""
         while words and words[0] == ",":
             words = words[1:]
         while words and words[-1] == ",":
@@ -488,6 +494,6 @@ class IntentParser:
             n = len(filler)
             if len(words) > n and tuple(words[:n]) == filler:
                 return words[n:]
-            if len(words) > n and tuple(words[-n:]) == filler:
+            if trailing and len(words) > n and tuple(words[-n:]) == filler:
                 return words[:-n]
         return words
