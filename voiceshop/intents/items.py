@@ -83,6 +83,8 @@ class ItemListReader:
         self._multipliers = frozenset(language.numbers.multipliers)
         self._connectors = language.connectors | {","}
         self._unit_links = language.unit_links
+        self._asides = frozenset(f for f in language.edge_fillers if " " not in f)
+        """Words that wrap a request, never name a product ("biscuits then", ", quick")."""
         self._carrier_words = language.stopwords | self._connectors
 
     def phrase_score(self, phrase: str) -> float:
@@ -99,8 +101,15 @@ class ItemListReader:
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
-        items = [item for item in items if item.phrase or item.options or item.refers]
+        items = [item for item in items if self._says_item(item)]
         return [replace(item, joined_by="") if n == 0 else item for n, item in enumerate(items)]
+
+    def _says_item(self, item: ItemRequest) -> bool:
+        """Whether a part of the list asks for something: product words that are not only
+        words wrapping a request (", quick", "and then"), options, a count or a pro-form."""
+        if item.options or item.refers or item.quantity is not None:
+            return True
+        return bool(item.phrase) and not set(item.phrase.split()) <= self._asides
 
     def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
         """The segments between separators; one said after a correction replaces the one
@@ -120,6 +129,8 @@ class ItemListReader:
                 )
                 i += len(separator)
                 continue
+            if i not in span_at and self._counted_unit_starts(words, i, segments[-1], span_at):
+                segments.append(_Segment(joined_by=","))
             segments[-1].positions.append(i)
             i += 1
         kept: list[_Segment] = []
@@ -129,6 +140,26 @@ class ItemListReader:
             if seg.positions:
                 kept.append(seg)
         return kept
+
+    def _counted_unit_starts(
+        self, words: Sequence[str], i: int, seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> bool:
+        """Whether a count, a counting unit and "of" at `i` start an item of their own, said
+        without a separator after one that already names a product ("two lemons a bag of red
+        grapes a bunch of kale", as dictation writes a list): a unit "of" is never inside a
+        name, and a count there follows none ("a twelve pack of")."""
+        if not seg.positions or self._phrase_score is None:
+            return False
+        counted = self._numbers.parse_count(words, i)
+        if counted is None or words[i - 1] in self._language.count_fractions:
+            return False
+        if self._numbers.parse_count(words, i - 1) is not None:
+            return False
+        free = list(range(i + counted[1], len(words)))
+        if not self._unit_at(words, free, 0, counted=False):
+            return False
+        before = self._product_of(words, seg, span_at)[2]
+        return bool(before) and self._phrase_score(" ".join(before)) >= NAMES_FAIRLY
 
     @staticmethod
     def _still_correcting(seg: _Segment) -> bool:
@@ -406,9 +437,12 @@ class ItemListReader:
     def _without_trailing_carrier(self, product: list[str]) -> list[str]:
         """The product words without trailing stopwords and connectors that name nothing
         ("drip coffee or", "mocha with as a") when the phrase names a product better without
-        them; other words stay ("two lottery tickets": the store may not carry them)."""
+        them; other words stay ("two lottery tickets": the store may not carry them). Words
+        that wrap a request ("biscuits then") go whenever a word is left."""
         if self._phrase_score is None:
             return product
+        while len(product) > 1 and product[-1] in self._asides:
+            product = product[:-1]
         score = self._phrase_score
         keep = len(product)
         while (

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from voiceshop.catalog.model import Store
-from voiceshop.intents.fallback import FallbackReader, load_fallback
+from voiceshop.intents.fallback import NAMES_WELL, FallbackReader, load_fallback
 from voiceshop.intents.items import ItemListReader, ProductNames
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.options import OptionSpotter
@@ -263,8 +263,20 @@ class IntentParser:
             read = self.fallback.read(words)
             if read is None and skip_unknown:
                 read = self._read_skipping(words)
-            best = read or best
+            best = read if read is not None and not self._names_fewer(read, best) else best
         return self._adds_said_apart(sentences, best)
+
+    def _names_fewer(self, read: Intent, best: Intent | None) -> bool:
+        """Whether a fallback reading adds fewer items that name a product well than the
+        template reading it would replace ("for a lasagna I need noodles, a jar of rao's,
+        ricotta and mozzarella": one item not carried is no reason to keep only "lasagna")."""
+        if best is None or best.name != "AddItems" or read.name != "AddItems":
+            return False
+        return self._named_well(read) < self._named_well(best)
+
+    def _named_well(self, intent: Intent) -> int:
+        """How many of the reading's items name a product well."""
+        return sum(self.items.phrase_score(item.phrase) >= NAMES_WELL for item in intent.items)
 
     def _read_skipping(self, words: list[str]) -> Intent | None:
         """The words read without those nobody taught voiceshop (`UnknownWords.skipped`), by
