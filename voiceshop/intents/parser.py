@@ -474,6 +474,8 @@ class IntentParser:
             product = read[0].phrase if read else ""
             if not product:
                 return None
+            if name == "Price" and quantity is None:
+                quantity, unit = read[0].quantity, read[0].unit
         ordinal = numbers.parse_ordinal(slots["ordinal"]) if "ordinal" in slots else None
         return Intent(
             name=name,
