@@ -85,6 +85,8 @@ class LanguageData:
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
     sound_rewrites: tuple[tuple[str, str], ...]
+    fresh_produce: frozenset[str] = frozenset()
+    """Fruit and vegetables, singular: said last in an item, the fresh produce itself."""
     count_fractions: frozenset[str] = frozenset()
     """Words before "a" and a unit that take a part of it ("half a pound of")."""
     connectors: frozenset[str] = frozenset()
@@ -225,6 +227,7 @@ def load_language(code: str = "en") -> LanguageData:
         item_corrections=tuple(sorted(raw.get("item_corrections", ()), key=len, reverse=True)),
         count_hedges=frozenset(raw.get("count_hedges", ())),
         count_fractions=frozenset(raw.get("count_fractions", ())),
+        fresh_produce=frozenset(raw.get("fresh_produce", ())),
         add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),

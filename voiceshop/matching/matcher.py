@@ -266,6 +266,8 @@ class ProductMatcher:
         enough of the said words (see `explained`; "wine" is not carried by a grocery whose
         nearest name is "Baby Wipes"), or one of their names holds `carried_words` of them (a
         long name misheard in places: "roasted garlic and olive oil pearl couscis")."""
+        if self._produce_not_sold(phrase):
+            return False
         ranked = self.rank(phrase, WIDENED_POOL)
         if self.explained(phrase, ranked) >= self.settings.carried_share:
             return True
@@ -316,6 +318,45 @@ class ProductMatcher:
             for variant in self._named_words(candidate.product, similar, EXPLAINS):
                 named = [a or b for a, b in zip(named, variant, strict=True)]
         return sum(w for w, n in zip(weights, named, strict=True) if n) / total
+
+    def _produce_not_sold(self, phrase: str) -> bool:
+        """Whether the phrase ends in a fruit or vegetable (`fresh_produce`) that no name,
+        alias or brand of the store ends in or holds as a brand: the names holding it say
+        what it flavours or what kind of another thing it is ("a coconut": Coconut Milk;
+        "cherries": Cherry Tomatoes), so the fresh produce is not carried."""
+        said = self.words.words(phrase)
+        produce = self.words.normalizer.language.fresh_produce
+        return bool(said) and said[-1] in produce and said[-1] not in self._heads_and_brands
+
+    def _fresh_said(self, phrase: str) -> bool:
+        """Whether the phrase ends in a fruit, vegetable or herb the store sells as such."""
+        said = self.words.words(phrase)
+        produce = self.words.normalizer.language.fresh_produce
+        return bool(said) and said[-1] in produce and said[-1] in self._heads_and_brands
+
+    def _fresh_only(self, phrase: str, ranked: list[Candidate]) -> list[Candidate]:
+        """Of `ranked`, for a phrase that ends in a fruit, vegetable or herb the store sells as
+        such (`_fresh_said`), the products whose name or alias ends in it ("dill": Fresh Dill,
+        not Dill Pickles; "tomatoes": the tomatoes, not Tomato Soup); else `ranked`."""
+        if not self._fresh_said(phrase):
+            return ranked
+        last = self.words.words(phrase)[-1]
+        return [c for c in ranked if last in self._heads(c.product)]
+
+    def _heads(self, product: Product) -> set[str]:
+        """The last words of the product's name and aliases."""
+        return {w for name in (product.name, *product.aliases) for w in self.words.words(name)[-1:]}
+
+    @cached_property
+    def _heads_and_brands(self) -> frozenset[str]:
+        """The last words of the store's names and aliases, and the words of its brands."""
+        words: set[str] = set()
+        for product in self.store.products:
+            for name in (product.name, *product.aliases):
+                said = self.words.words(name)
+                words.update(said[-1:])
+            words.update(self.words.words(product.brand))
+        return frozenset(words)
 
     def _only_in_compound(self, word: str) -> bool:
         """Whether the names of several products hold the word, every time as the first part
@@ -374,10 +415,15 @@ class ProductMatcher:
         s = self.settings
         within = max(s.ambiguity_margin, s.choice_margin)
         ranked = self.rank(phrase, max(s.max_choices, 2), within=within)
+        if self._fresh_said(phrase):
+            wider = self.rank(phrase, WIDENED_POOL, within=within)
+            ranked = self._fresh_only(phrase, wider)[: max(s.max_choices, 2)] or ranked
         sole = next((c for c in ranked if self._sole_of_brand(phrase, c.product)), None)
         if sole is not None:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (sole,))
         if not ranked or (ranked[0].score < s.confident_score and not self.carried(phrase)):
+            return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
+        if self._produce_not_sold(phrase):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
         if ranked[0].score < s.min_score:
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, self._suggestions(ranked))
@@ -537,11 +583,12 @@ class ProductMatcher:
     def _alone_names_all(self, phrase: str, best: Candidate) -> bool:
         """Whether the best product is the only one among the best ranked whose name (with its
         brand) holds every said word, spelled alike: "jif crunchy" is the Jif Crunchy Peanut
-        Butter though "peanut butter" was not said; "water" names two waters."""
+        Butter though "peanut butter" was not said; "water" names two waters; "dill" only
+        Fresh Dill of the products a herb names (`_fresh_only`)."""
         similar = self._similar_words_per_word(phrase)
         holding = [
             c.product.id
-            for c in self.rank(phrase, WIDENED_POOL)
+            for c in self._fresh_only(phrase, self.rank(phrase, WIDENED_POOL))
             if any(all(named) for named in self._named_words(c.product, similar, EXPLAINS))
         ]
         return holding == [best.product.id]
