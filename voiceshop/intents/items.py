@@ -502,6 +502,9 @@ class ItemListReader:
     ) -> tuple[int | None, str, list[int]]:
         if not free:
             return None, "", free
+        part = self._part_of_weight(words, free)
+        if part is not None:
+            return part
         counted = self._numbers.parse_count([words[i] for i in free]) or self._misheard_count(
             words, free
         )
@@ -516,6 +519,8 @@ class ItemListReader:
             if said & self._multipliers and quantity % _DOZEN == 0:
                 quantity, unit = quantity // _DOZEN, self._language.dozen_unit
             used += self._pack_size_at(words, free, used)
+        if used < len(free) and words[free[used]] in self._language.unit_adjectives:
+            used += 1 if self._unit_at(words, free, used + 1, counted is not None) else 0
         unit_words = self._unit_at(words, free, used, counted is not None)
         if unit_words:
             unit = self._unit_forms[" ".join(words[i] for i in free[used : used + unit_words])]
@@ -523,6 +528,36 @@ class ItemListReader:
             if used < len(free) and words[free[used]] in self._unit_links:
                 used += 1
         return quantity, unit, free[used:]
+
+    def _part_of_weight(
+        self, words: Sequence[str], free: list[int]
+    ) -> tuple[int, str, list[int]] | None:
+        """A part of a weight unit said first ("half a pound of deli turkey", "a quarter
+        pound of ham") as a whole count of the smallest weight unit (8 ounces), with the
+        product's positions; None when the words start otherwise."""
+        language = self._language
+        at = 1 if self._says_one(words[free[0]]) and len(free) > 1 else 0
+        parts = language.count_fractions.get(words[free[at]])
+        smallest = min(language.weights, key=language.weights.__getitem__, default="")
+        if parts is None or not smallest:
+            return None
+        at += 1
+        if at < len(free) and self._says_one(words[free[at]]):
+            at += 1
+        if at >= len(free):
+            return None
+        unit = self._unit_forms.get(words[free[at]], "")
+        ounces = language.weights.get(unit, 0) / language.weights[smallest]
+        if not ounces or ounces % parts:
+            return None
+        at += 1
+        if at < len(free) and words[free[at]] in self._unit_links:
+            at += 1
+        return int(ounces // parts), smallest, free[at:]
+
+    def _says_one(self, word: str) -> bool:
+        """Whether the word alone is a count of one ("a", "an", "one")."""
+        return self._numbers.parse_count([word]) == (1, 1)
 
     def _sized(self, words: Sequence[str], free: list[int], used: int) -> bool:
         """Whether the number said first is a size, with a size word and a unit link after it

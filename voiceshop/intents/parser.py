@@ -254,6 +254,10 @@ class IntentParser:
             leading = self._without_edges(said, trailing=False)
             if leading not in (said, cleaned):
                 best, best_rank = self._better(*self._parse_words(leading), best, best_rank)
+        after_chatter = self._after_chatter(sentences)
+        if after_chatter:
+            said = self._without_edges(self._said(" ".join(after_chatter)))
+            best, best_rank = self._better(*self._parse_words(said), best, best_rank)
         if self._weak(best) and not self._refused(best):
             corrected = self._past_correction(self._without_edges(self._said(text)))
             if corrected is not None:
@@ -265,6 +269,16 @@ class IntentParser:
                 read = self._read_skipping(words)
             best = read if read is not None and not self._names_fewer(read, best) else best
         return self._adds_said_apart(sentences, best)
+
+    def _after_chatter(self, sentences: list[str]) -> list[str]:
+        """The sentences after the leading ones that read as nothing, or as a bare list that
+        names no product well ("Now let me see, I have it written down here. A tin of tomato
+        soup, ..."); [] when the first one reads."""
+        for start, sentence in enumerate(sentences[:-1]):
+            intent, bare = self._parse_words(self._without_edges(self._said(sentence)))
+            if intent is not None and not (bare and self._weak(intent)):
+                return sentences[start:] if start else []
+        return sentences[-1:] if len(sentences) > 1 else []
 
     def _names_fewer(self, read: Intent, best: Intent | None) -> bool:
         """Whether a fallback reading adds fewer items that name a product well than the
@@ -470,7 +484,10 @@ class IntentParser:
             return None
         product, unit = "", self.language.unit_forms.get(slots.get("product", ""), "")
         if "product" in slots and not unit:
-            read = self.items.read(slots["product"].split())
+            said = slots["product"].split()
+            if quantity is not None and self._measured(said):
+                return None
+            read = self.items.read(said)
             product = read[0].phrase if read else ""
             if not product:
                 return None
@@ -493,6 +510,14 @@ class IntentParser:
             store=slots.get("store", ""),
             section=slots.get("section", ""),
         )
+
+    def _measured(self, words: list[str]) -> bool:
+        """Whether the words start with a measure, a number or not before it ("liter
+        bottle", "two liter"): said after a count, the count is the product's count and the
+        number part of its name ("a 2 liter instead" is no change of count to "a")."""
+        counted = self.normalizer.numbers.parse_count(words)
+        at = counted[1] if counted is not None else 0
+        return at < len(words) and words[at] in self.language.measure_words
 
     def _strip_edges(self, words: list[str], *, trailing: bool = True) -> list[str]:
         """The words without one edge filler (at the start, or with `trailing` at either end);
