@@ -312,6 +312,7 @@ class ItemAdding(DialogCore):
         return self.replies.say("ask_which", choices=self.replies.choices(choices))
 
     def _not_found(self, phrase: str, nearest: tuple) -> str:
+        phrase = self.parser.normalizer.as_said(phrase, self._text)
         if not nearest:
             return self.replies.say("not_found", phrase=phrase, store=self.store.name)
         product = nearest[0].product

@@ -243,7 +243,8 @@ class CartQuestions(ItemAdding):
         """The kinds of a product the store has ("do you have tofu"), offered as a choice; a
         product the store does not carry is said so."""
         if not self.matcher.carried(intent.product):
-            return self.replies.say("not_found", phrase=intent.product, store=self.store.name)
+            phrase = self.parser.normalizer.as_said(intent.product, self._text)
+            return self.replies.say("not_found", phrase=phrase, store=self.store.name)
         floor = self.matcher.settings.min_score
         kinds = [c.product for c in self.matcher.rank(intent.product, limit=30) if c.score >= floor]
         if not kinds:

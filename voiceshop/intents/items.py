@@ -153,7 +153,8 @@ class ItemListReader:
         counted = self._numbers.parse_count(words, i)
         if counted is None or words[i - 1] in self._language.count_fractions:
             return False
-        if self._numbers.parse_count(words, i - 1) is not None:
+        number = self._numbers.is_number_word(words[i])
+        if number and self._numbers.parse_count(words, i - 1) is not None:
             return False
         free = list(range(i + counted[1], len(words)))
         if not self._unit_at(words, free, 0, counted=False):
@@ -411,7 +412,7 @@ class ItemListReader:
         start = self._carrier_length(words, seg, span_at)
         quantity, unit, rest = self._count_and_unit(words, free[start:])
         product = self._without_trailing_carrier(
-            self._product_words(words, _Segment(rest), span_at)
+            self._without_purpose(self._product_words(words, _Segment(rest), span_at))
         )
         if not product and unit:
             product, unit = [unit], ""
@@ -433,6 +434,23 @@ class ItemListReader:
             if self._phrase_score(" ".join(rest)) > self._phrase_score(" ".join(product)):
                 return rest, self._unit_forms[said]
         return product, ""
+
+    def _without_purpose(self, product: list[str]) -> list[str]:
+        """The product words without what they are for, said after them ("snags for the
+        barbie", "candles for the cake"): from the last purpose word on, when those words
+        name no product and the words before name one better without them."""
+        if self._phrase_score is None:
+            return product
+        score = self._phrase_score
+        leads = self._language.purpose_leads
+        at = next((n for n in range(len(product) - 1, 0, -1) if product[n] in leads), None)
+        if at is None:
+            return product
+        purpose = " ".join(product[at + 1 :])
+        before = " ".join(product[:at])
+        if purpose and score(purpose) < NAMES_WEAKLY and score(before) > score(" ".join(product)):
+            return product[:at]
+        return product
 
     def _without_trailing_carrier(self, product: list[str]) -> list[str]:
         """The product words without trailing stopwords and connectors that name nothing

@@ -87,6 +87,8 @@ class LanguageData:
     sound_rewrites: tuple[tuple[str, str], ...]
     fresh_produce: frozenset[str] = frozenset()
     """Fruit and vegetables, singular: said last in an item, the fresh produce itself."""
+    purpose_leads: frozenset[str] = frozenset()
+    """Words after an item that say what it is for ("snags for the barbie")."""
     unit_adjectives: frozenset[str] = frozenset()
     """Words describing a counting unit said before it ("a small carton of")."""
     count_fractions: dict[str, int] = field(default_factory=dict)
@@ -231,6 +233,7 @@ def load_language(code: str = "en") -> LanguageData:
         count_hedges=frozenset(raw.get("count_hedges", ())),
         count_fractions=dict(raw.get("count_fractions", {})),
         unit_adjectives=frozenset(raw.get("unit_adjectives", ())),
+        purpose_leads=frozenset(raw.get("purpose_leads", ())),
         fresh_produce=frozenset(raw.get("fresh_produce", ())),
         add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
