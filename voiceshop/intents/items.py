@@ -414,6 +414,8 @@ class ItemListReader:
         product = self._without_trailing_carrier(
             self._without_purpose(self._product_words(words, _Segment(rest), span_at))
         )
+        if (quantity is not None or unit) and set(product) <= self._asides:
+            product = []
         if not product and unit:
             product, unit = [unit], ""
         if not unit:
