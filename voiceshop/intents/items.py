@@ -439,8 +439,8 @@ class ItemListReader:
 
     def _without_purpose(self, product: list[str]) -> list[str]:
         """The product words without what they are for, said after them ("snags for the
-        barbie", "candles for the cake"): from the last purpose word on, when those words
-        name no product and the words before name one better without them."""
+        barbie", "coffee for the office"): from the last purpose word on, when the words
+        before name a product better than those after and than all of them."""
         if self._phrase_score is None:
             return product
         score = self._phrase_score
@@ -450,7 +450,7 @@ class ItemListReader:
             return product
         purpose = " ".join(product[at + 1 :])
         before = " ".join(product[:at])
-        if purpose and score(purpose) < NAMES_WEAKLY and score(before) > score(" ".join(product)):
+        if purpose and score(purpose) < score(before) > score(" ".join(product)):
             return product[:at]
         return product
 

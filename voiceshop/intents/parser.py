@@ -282,11 +282,14 @@ class IntentParser:
 
     def _names_fewer(self, read: Intent, best: Intent | None) -> bool:
         """Whether a fallback reading adds fewer items that name a product well than the
-        template reading it would replace ("for a lasagna I need noodles, a jar of rao's,
-        ricotta and mozzarella": one item not carried is no reason to keep only "lasagna")."""
+        template reading it would replace, or drops items without naming more well ("for a
+        lasagna I need noodles, a jar of rao's, ricotta and mozzarella": an item the store
+        does not carry is no reason to keep only "lasagna", nor to pass over "ricotta")."""
         if best is None or best.name != "AddItems" or read.name != "AddItems":
             return False
-        return self._named_well(read) < self._named_well(best)
+        named, named_before = self._named_well(read), self._named_well(best)
+        dropped = len(read.items) < len(best.items) and named <= named_before
+        return named < named_before or dropped
 
     def _named_well(self, intent: Intent) -> int:
         """How many of the reading's items name a product well."""
@@ -486,6 +489,8 @@ class IntentParser:
         if "product" in slots and not unit:
             said = slots["product"].split()
             if quantity is not None and self._measured(said):
+                return None
+            if all((word,) in self._edge_filler_set for word in said):
                 return None
             read = self.items.read(said)
             product = read[0].phrase if read else ""
