@@ -185,3 +185,8 @@ def test_an_item_not_carried_alone_between_commas_is_said(db_path: Path) -> None
     replies, cart = talk(db_path, "a lime, tahini, and two lemons")
     assert cart == {"lime": 1, "lemon": 2}
     assert "doesn't carry tahini" in replies[0]
+
+
+def test_some_of_a_thing_not_carried_is_said_without_a_verb(db_path: Path) -> None:
+    replies, _ = talk(db_path, "two limes", "and some tequila too")
+    assert replies[1] == "Green Basket Grocery doesn't carry tequila."

@@ -509,7 +509,8 @@ class IntentParser:
             ordinal=ordinal,
             implicit=name == "AddItems"
             and index == self._bare_list_template
-            and not any(_reads_as_request(item) for item in items),
+            and not any(_reads_as_request(item) for item in items)
+            and normal.split()[0] not in self.language.request_openers,
             bare=name == "AddItems" and index == self._bare_list_template,
             person=slots.get("name", ""),
             store=slots.get("store", ""),
