@@ -190,3 +190,16 @@ def test_an_item_not_carried_alone_between_commas_is_said(db_path: Path) -> None
 def test_some_of_a_thing_not_carried_is_said_without_a_verb(db_path: Path) -> None:
     replies, _ = talk(db_path, "two limes", "and some tequila too")
     assert replies[1] == "Green Basket Grocery doesn't carry tequila."
+
+
+@pytest.mark.parametrize("said", ["a box of crackers", "some crackers please"])
+def test_a_kind_several_products_are_is_a_choice(db_path: Path, said: str) -> None:
+    replies, cart = talk(db_path, said)
+    assert replies[0].startswith("Did you mean Ritz Crackers")
+    assert "Saltine Crackers" in replies[0]
+    assert cart == {}
+
+
+def test_a_name_said_as_the_store_writes_it_is_no_choice(db_path: Path) -> None:
+    _, cart = talk(db_path, "a gallon of hole milk")
+    assert cart == {"whole-milk": 1}

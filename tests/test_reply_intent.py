@@ -81,7 +81,7 @@ def test_a_new_count_while_asked_which_one_counts_the_item_asked_about(db_path: 
         assistant = Assistant(db, "shopper", "grocery")
         asked = assistant.respond("could I get a few yogurts").text
         assert assistant.respond("actually make that four").text == asked
-        assistant.respond("the vanilla one")
+        assistant.respond("the dannon one")
         assert [(line.product_id, line.quantity) for line in db.cart("shopper", "grocery")] == [
             ("vanilla-yogurt", 4)
         ]

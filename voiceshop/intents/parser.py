@@ -287,13 +287,13 @@ class IntentParser:
         does not carry is no reason to keep only "lasagna", nor to pass over "ricotta")."""
         if best is None or best.name != "AddItems" or read.name != "AddItems":
             return False
-        named, named_before = self._named_well(read), self._named_well(best)
+        named, named_before = self._named_well(read.items), self._named_well(best.items)
         dropped = len(read.items) < len(best.items) and named <= named_before
         return named < named_before or dropped
 
-    def _named_well(self, intent: Intent) -> int:
-        """How many of the reading's items name a product well."""
-        return sum(self.items.phrase_score(item.phrase) >= NAMES_WELL for item in intent.items)
+    def _named_well(self, items: tuple[ItemRequest, ...]) -> int:
+        """How many of the items name a product well."""
+        return sum(self.items.phrase_score(item.phrase) >= NAMES_WELL for item in items)
 
     def _read_skipping(self, words: list[str]) -> Intent | None:
         """The words read without those nobody taught voiceshop (`UnknownWords.skipped`), by
@@ -324,7 +324,9 @@ class IntentParser:
                 return best
             adds += said
         items = tuple(item for read in adds for item in read.items)
-        if len(adds) < 2 or len(items) <= len(best.items if best else ()):
+        before = best.items if best else ()
+        more = len(items) > len(before) or self._named_well(items) > self._named_well(before)
+        if len(adds) < 2 or not more:
             return best
         return replace(
             adds[0],

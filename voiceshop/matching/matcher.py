@@ -266,9 +266,9 @@ class ProductMatcher:
         enough of the said words (see `explained`; "wine" is not carried by a grocery whose
         nearest name is "Baby Wipes"), or one of their names holds `carried_words` of them (a
         long name misheard in places: "roasted garlic and olive oil pearl couscis")."""
-        if self._produce_not_sold(phrase):
-            return False
         ranked = self.rank(phrase, WIDENED_POOL)
+        if self._produce_not_sold(phrase, ranked):
+            return False
         if self.explained(phrase, ranked) >= self.settings.carried_share:
             return True
         return self._most_held(phrase, ranked) >= self.settings.carried_words
@@ -319,14 +319,19 @@ class ProductMatcher:
                 named = [a or b for a, b in zip(named, variant, strict=True)]
         return sum(w for w, n in zip(weights, named, strict=True) if n) / total
 
-    def _produce_not_sold(self, phrase: str) -> bool:
-        """Whether the phrase ends in a fruit or vegetable (`fresh_produce`) that no name,
-        alias or brand of the store ends in or holds as a brand: the names holding it say
-        what it flavours or what kind of another thing it is ("a coconut": Coconut Milk;
-        "cherries": Cherry Tomatoes), so the fresh produce is not carried."""
+    def _produce_not_sold(self, phrase: str, ranked: list[Candidate]) -> bool:
+        """Whether the phrase ends in a fruit, vegetable or herb (`fresh_produce`) that the
+        best ranked name holds, but no name or alias of the store ends in nor a brand holds:
+        the names holding it say what it flavours or what kind of another thing it is ("a
+        coconut": Coconut Milk; "cherries": Cherry Tomatoes), so the fresh produce is not
+        carried."""
         said = self.words.words(phrase)
         produce = self.words.normalizer.language.fresh_produce
-        return bool(said) and said[-1] in produce and said[-1] not in self._heads_and_brands
+        if not said or not ranked or said[-1] not in produce:
+            return False
+        best = ranked[0].product
+        held = {w for name in (best.name, *best.aliases) for w in self.words.words(name)}
+        return said[-1] in held and said[-1] not in self._heads_and_brands
 
     def _fresh_said(self, phrase: str) -> bool:
         """Whether the phrase ends in a fruit, vegetable or herb the store sells as such."""
@@ -423,7 +428,7 @@ class ProductMatcher:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (sole,))
         if not ranked or (ranked[0].score < s.confident_score and not self.carried(phrase)):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
-        if self._produce_not_sold(phrase):
+        if self._produce_not_sold(phrase, ranked):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
         if ranked[0].score < s.min_score:
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, self._suggestions(ranked))
@@ -435,8 +440,17 @@ class ProductMatcher:
             usual = self._usual(phrase, self.rank(phrase, limit=s.personal_pool), preferences)
             if usual is not None:
                 return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
+        holding = self._holding_all(phrase)
+        if (
+            self._kind_of_several(phrase, holding)
+            and ranked[0].product.id in {c.product.id for c in holding}
+            and not self._said_as_named(phrase, ranked[0].product)
+        ):
+            return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(holding[: s.max_choices]))
         close = [c for c in ranked[1:] if self._rivals(phrase, top, c)]
-        if (not close and top >= s.confident_score) or self._alone_names_all(phrase, ranked[0]):
+        if (not close and top >= s.confident_score) or len(holding) == 1 == len(
+            [c for c in holding if c.product.id == ranked[0].product.id]
+        ):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         if top >= s.sole_choice_score and self._sole_choice(phrase, ranked[0]):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
@@ -580,18 +594,42 @@ class ProductMatcher:
             return None
         return max(favourites, key=lambda c: preferences[c.product.id])
 
-    def _alone_names_all(self, phrase: str, best: Candidate) -> bool:
-        """Whether the best product is the only one among the best ranked whose name (with its
-        brand) holds every said word, spelled alike: "jif crunchy" is the Jif Crunchy Peanut
-        Butter though "peanut butter" was not said; "water" names two waters; "dill" only
-        Fresh Dill of the products a herb names (`_fresh_only`)."""
+    def _said_as_named(self, phrase: str, product: Product) -> bool:
+        """Whether the product's name or an alias, without its brand, is what was said,
+        word for word or spelled alike ("hole milk": Whole Milk, the store brand's, not
+        Organic Whole Milk)."""
         similar = self._similar_words_per_word(phrase)
-        holding = [
-            c.product.id
+        word_id = self.index.word_id
+        for name in (product.name, *product.aliases):
+            words = self.words.words(name)
+            ids = [word_id.get(w) for w in words]
+            if len(words) == len(similar) and all(
+                any(i is not None and sims.get(i, 0.0) >= EXPLAINS for i in ids) for sims in similar
+            ):
+                return True
+        return False
+
+    def _kind_of_several(self, phrase: str, holding: list[Candidate]) -> bool:
+        """Whether the phrase names a kind several products are ("crackers": Ritz Crackers
+        and Saltine Crackers; not "the vanilla one", which only describes them): its last word
+        ends the names of at least two of the products holding every said word."""
+        said = self.words.words(phrase)
+        if not said:
+            return False
+        return sum(said[-1] in self._heads(c.product) for c in holding) > 1
+
+    def _holding_all(self, phrase: str) -> list[Candidate]:
+        """The best ranked products whose name (with its brand) holds every said word, spelled
+        alike, best first. One alone is meant ("jif crunchy" is the Jif Crunchy Peanut Butter
+        though "peanut butter" was not said; "dill" only Fresh Dill of the products a herb
+        names, `_fresh_only`); several are a choice to offer, whatever their other words
+        ("crackers": Ritz, Saltine and Goldfish Crackers; "water" names two waters)."""
+        similar = self._similar_words_per_word(phrase)
+        return [
+            c
             for c in self._fresh_only(phrase, self.rank(phrase, WIDENED_POOL))
             if any(all(named) for named in self._named_words(c.product, similar, EXPLAINS))
         ]
-        return holding == [best.product.id]
 
     def _covers(self, product: Product, similar: list[dict[int, float]]) -> bool:
         """Whether one name of the product contains every said word (or a close one)."""
