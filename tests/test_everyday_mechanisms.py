@@ -203,3 +203,28 @@ def test_a_kind_several_products_are_is_a_choice(db_path: Path, said: str) -> No
 def test_a_name_said_as_the_store_writes_it_is_no_choice(db_path: Path) -> None:
     _, cart = talk(db_path, "a gallon of hole milk")
     assert cart == {"whole-milk": 1}
+
+
+@pytest.mark.parametrize("said", ["a loaf of 12 grain bread", "a gallon of three percent milk"])
+def test_a_number_in_a_name_the_store_writes_otherwise_is_not_carried(
+    db_path: Path, said: str
+) -> None:
+    replies, cart = talk(db_path, said)
+    assert "doesn't carry" in replies[0] and "Did you mean" not in replies[0]
+    assert cart == {}
+
+
+def test_a_number_in_a_name_the_store_writes_is_found(db_path: Path) -> None:
+    _, cart = talk(db_path, "and the 21 grain bread")
+    assert cart == {"whole-grains-and-seeds-bread": 1}
+
+
+@pytest.mark.parametrize("said", ["k check me out", "kk checkout pls"])
+def test_a_chat_ok_first_is_no_product(db_path: Path, said: str) -> None:
+    assert intents(db_path, "two limes", said) == ["AddItems", "Checkout"]
+
+
+def test_when_said_after_an_item_is_no_product(db_path: Path) -> None:
+    replies, cart = talk(db_path, "a bag of carrots this time, and two limes")
+    assert cart == {"carrots": 1, "lime": 2}
+    assert "carry" not in replies[0]

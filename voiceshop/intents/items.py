@@ -83,8 +83,9 @@ class ItemListReader:
         self._multipliers = frozenset(language.numbers.multipliers)
         self._connectors = language.connectors | {","}
         self._unit_links = language.unit_links
-        self._asides = frozenset(f for f in language.edge_fillers if " " not in f)
-        """Words that wrap a request, never name a product ("biscuits then", ", quick")."""
+        self._asides = [tuple(f.split()) for f in language.edge_fillers]
+        """Words that wrap a request, never name a product ("biscuits then", ", quick"),
+        longest first."""
         self._carrier_words = language.stopwords | self._connectors
 
     def phrase_score(self, phrase: str) -> float:
@@ -109,7 +110,19 @@ class ItemListReader:
         words wrapping a request (", quick", "and then"), options, a count or a pro-form."""
         if item.options or item.refers or item.quantity is not None:
             return True
-        return bool(item.phrase) and not set(item.phrase.split()) <= self._asides
+        return bool(self._without_asides(item.phrase.split()))
+
+    def _without_asides(self, words: list[str]) -> list[str]:
+        """The words without the words wrapping a request at their end ("biscuits then",
+        "white this week"); [] when they are all such words."""
+        cut = True
+        while words and cut:
+            cut = False
+            for aside in self._asides:
+                if tuple(words[-len(aside) :]) == aside:
+                    words, cut = words[: -len(aside)], True
+                    break
+        return words
 
     def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
         """The segments between separators; one said after a correction replaces the one
@@ -414,8 +427,8 @@ class ItemListReader:
         product = self._without_trailing_carrier(
             self._without_purpose(self._product_words(words, _Segment(rest), span_at))
         )
-        if (quantity is not None or unit) and set(product) <= self._asides:
-            product = []
+        if quantity is not None or unit:
+            product = self._without_asides(product)
         if not product and unit:
             product, unit = [unit], ""
         if not unit:
@@ -461,8 +474,7 @@ class ItemListReader:
         that wrap a request ("biscuits then") go whenever a word is left."""
         if self._phrase_score is None:
             return product
-        while len(product) > 1 and product[-1] in self._asides:
-            product = product[:-1]
+        product = self._without_asides(product) or product
         score = self._phrase_score
         keep = len(product)
         while (

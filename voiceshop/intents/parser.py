@@ -174,6 +174,7 @@ class IntentParser:
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
         self._edge_filler_set = frozenset(self._edge_fillers)
+        self._opening_fillers = [tuple(f.split()) for f in self.language.opening_fillers]
         self._separator_words = frozenset(
             word for separator in self.language.item_separators for word in separator.split()
         )
@@ -537,6 +538,9 @@ class IntentParser:
             words = words[:-1]
         if tuple(words) in self._edge_filler_set:
             return words
+        for filler in self._opening_fillers:
+            if len(words) > len(filler) and tuple(words[: len(filler)]) == filler:
+                return words[len(filler) :]
         for filler in self._edge_fillers:
             n = len(filler)
             if len(words) > n and tuple(words[:n]) == filler:

@@ -87,6 +87,8 @@ class LanguageData:
     sound_rewrites: tuple[tuple[str, str], ...]
     fresh_produce: frozenset[str] = frozenset()
     """Fruit and vegetables, singular: said last in an item, the fresh produce itself."""
+    opening_fillers: tuple[str, ...] = ()
+    """Words dropped only at the start of an utterance ("k checkout")."""
     request_openers: frozenset[str] = frozenset()
     """Words that make items said without a verb a request ("some beer")."""
     purpose_leads: frozenset[str] = frozenset()
@@ -237,6 +239,7 @@ def load_language(code: str = "en") -> LanguageData:
         unit_adjectives=frozenset(raw.get("unit_adjectives", ())),
         purpose_leads=frozenset(raw.get("purpose_leads", ())),
         request_openers=frozenset(raw.get("request_openers", ())),
+        opening_fillers=tuple(raw.get("opening_fillers", ())),
         fresh_produce=frozenset(raw.get("fresh_produce", ())),
         add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),

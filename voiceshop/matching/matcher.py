@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -267,7 +267,7 @@ class ProductMatcher:
         nearest name is "Baby Wipes"), or one of their names holds `carried_words` of them (a
         long name misheard in places: "roasted garlic and olive oil pearl couscis")."""
         ranked = self.rank(phrase, WIDENED_POOL)
-        if self._produce_not_sold(phrase, ranked):
+        if self._produce_not_sold(phrase, ranked) or self._number_not_sold(phrase):
             return False
         if self.explained(phrase, ranked) >= self.settings.carried_share:
             return True
@@ -318,6 +318,26 @@ class ProductMatcher:
             for variant in self._named_words(candidate.product, similar, EXPLAINS):
                 named = [a or b for a, b in zip(named, variant, strict=True)]
         return sum(w for w, n in zip(weights, named, strict=True) if n) / total
+
+    def _number_not_sold(self, phrase: str) -> bool:
+        """Whether a number said before a word of the phrase contradicts the numbers the names
+        it finds say before that word, none of them saying it: a number in a name tells
+        products apart ("7 grain bread" where only 21 Grains bread is sold, "1 percent milk"
+        where only 2% is), so it is not carried."""
+        numbers = self.words.normalizer.numbers
+        said = self.words.words(phrase)
+        pairs = _numbers_before_words(said, numbers.is_number_word)
+        if not pairs:
+            return False
+        named: dict[str, set[str]] = {}
+        for candidate in self.rank(phrase, WIDENED_POOL):
+            product = candidate.product
+            for text in (product.name, *product.aliases):
+                for number, word in _numbers_before_words(
+                    self.words.words(text), numbers.is_number_word
+                ):
+                    named.setdefault(word, set()).add(number)
+        return any(word in named and number not in named[word] for number, word in pairs)
 
     def _produce_not_sold(self, phrase: str, ranked: list[Candidate]) -> bool:
         """Whether the phrase ends in a fruit, vegetable or herb (`fresh_produce`) that the
@@ -428,7 +448,7 @@ class ProductMatcher:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (sole,))
         if not ranked or (ranked[0].score < s.confident_score and not self.carried(phrase)):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
-        if self._produce_not_sold(phrase, ranked):
+        if self._produce_not_sold(phrase, ranked) or self._number_not_sold(phrase):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
         if ranked[0].score < s.min_score:
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, self._suggestions(ranked))
@@ -755,3 +775,21 @@ def _holds_less(other: list[bool], best: list[bool]) -> bool:
 
 def _sound_alike(word: str, other: str) -> float:
     return max(SOUND_ALIKE_CREDIT, fuzz.ratio(word, other) / 100)
+
+
+def _numbers_before_words(
+    words: list[str], is_number: Callable[[str], bool], reach: int = 2
+) -> list[tuple[str, str]]:
+    """Each run of number words with each of the `reach` words after it ("twenty one whole
+    grain": ("twenty one", "whole"), ("twenty one", "grain"))."""
+    pairs: list[tuple[str, str]] = []
+    run: list[str] = []
+    for n, word in enumerate(words):
+        if is_number(word):
+            run.append(word)
+            continue
+        if run:
+            after = [w for w in words[n : n + reach] if not is_number(w)]
+            pairs += [(" ".join(run), w) for w in after]
+        run = []
+    return pairs
