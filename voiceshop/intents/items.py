@@ -160,7 +160,8 @@ class ItemListReader:
         """Whether a count, a counting unit and "of" at `i` start an item of their own, said
         without a separator after one that already names a product ("two lemons a bag of red
         grapes a bunch of kale", as dictation writes a list): a unit "of" is never inside a
-        name, and a count there follows none ("a twelve pack of")."""
+        name. Not a number after a count ("a twelve pack of"), nor a part of a unit ("half a
+        pound of")."""
         if not seg.positions or self._phrase_score is None:
             return False
         counted = self._numbers.parse_count(words, i)
