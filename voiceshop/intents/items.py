@@ -47,6 +47,8 @@ class ProductNames(Protocol):
 _SCORES_KEPT = 4096
 """How many phrase scores a reader keeps: one reading asks about the same phrases often."""
 _DOZEN = 12
+_COUNT_REACH = 3
+"""How many words before a possible item start a count phrase running over it may begin."""
 
 
 @dataclass
@@ -170,11 +172,22 @@ class ItemListReader:
         number = self._numbers.is_number_word(words[i])
         if number and self._numbers.parse_count(words, i - 1) is not None:
             return False
+        if self._inside_count(words, i):
+            return False
         free = list(range(i + counted[1], len(words)))
         if not self._unit_at(words, free, 0, counted=False):
             return False
         before = self._product_of(words, seg, span_at)[2]
         return bool(before) and self._phrase_score(" ".join(before)) >= NAMES_FAIRLY
+
+    def _inside_count(self, words: Sequence[str], i: int) -> bool:
+        """Whether a count phrase started just before `i` goes on past it ("half a dozen",
+        "a couple of")."""
+        for start in range(max(0, i - _COUNT_REACH), i):
+            counted = self._numbers.parse_count(words, start)
+            if counted is not None and start + counted[1] > i:
+                return True
+        return False
 
     @staticmethod
     def _still_correcting(seg: _Segment) -> bool:

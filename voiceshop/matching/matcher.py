@@ -321,23 +321,30 @@ class ProductMatcher:
 
     def _number_not_sold(self, phrase: str) -> bool:
         """Whether a number said before a word of the phrase contradicts the numbers the names
-        it finds say before that word, none of them saying it: a number in a name tells
-        products apart ("7 grain bread" where only 21 Grains bread is sold, "1 percent milk"
-        where only 2% is), so it is not carried."""
+        it finds say before that word, none of the names with that word holding the number
+        anywhere ("v8 100%": V8 Original 100%): a number in a name tells products apart ("7
+        grain bread" where only 21 Grains bread is sold, "1 percent milk" where only 2% is),
+        so it is not carried."""
         numbers = self.words.normalizer.numbers
         said = self.words.words(phrase)
         pairs = _numbers_before_words(said, numbers.is_number_word)
         if not pairs:
             return False
         named: dict[str, set[str]] = {}
+        held: dict[str, set[str]] = {}
         for candidate in self.rank(phrase, WIDENED_POOL):
             product = candidate.product
             for text in (product.name, *product.aliases):
-                for number, word in _numbers_before_words(
-                    self.words.words(text), numbers.is_number_word
-                ):
+                words = self.words.words(text)
+                in_name = {w for w in words if numbers.is_number_word(w)}
+                for word in words:
+                    held.setdefault(word, set()).update(in_name)
+                for number, word in _numbers_before_words(words, numbers.is_number_word):
                     named.setdefault(word, set()).add(number)
-        return any(word in named and number not in named[word] for number, word in pairs)
+        return any(
+            word in named and number not in named[word] and not set(number.split()) <= held[word]
+            for number, word in pairs
+        )
 
     def _produce_not_sold(self, phrase: str, ranked: list[Candidate]) -> bool:
         """Whether the phrase ends in a fruit, vegetable or herb (`fresh_produce`) that the
@@ -466,7 +473,9 @@ class ProductMatcher:
             and ranked[0].product.id in {c.product.id for c in holding}
             and not self._said_as_named(phrase, ranked[0].product)
         ):
-            return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(holding[: s.max_choices]))
+            near = [c for c in holding if c.score >= holding[0].score - s.choice_margin]
+            offered = near if len(near) > 1 else holding
+            return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(offered[: s.max_choices]))
         close = [c for c in ranked[1:] if self._rivals(phrase, top, c)]
         if (not close and top >= s.confident_score) or len(holding) == 1 == len(
             [c for c in holding if c.product.id == ranked[0].product.id]
