@@ -26,8 +26,19 @@ def test_the_same_words_with_no_question_open_are_an_item(db_path: Path) -> None
 
 
 def test_answers_of_their_own_kind_keep_their_intent(db_path: Path) -> None:
-    said = ("some eggs for me", "whichever is cheapest", "what's in my cart", "no thanks")
-    assert intents(db_path, *said) == ["AddItems", "CheapestChoice", "ReadCart", "No"]
+    said = ("some eggs for me", "either one is fine", "what's in my cart", "no thanks")
+    assert intents(db_path, *said) == ["AddItems", "AnyChoice", "ReadCart", "No"]
+
+
+@pytest.mark.parametrize("answer", ["whichever is cheapest", "the cheapest one", "cheaper one"])
+def test_the_cheapest_names_one_of_the_choices_and_acts_as_a_choice(
+    db_path: Path, answer: str
+) -> None:
+    with ShopDatabase(db_path) as db:
+        assistant = Assistant(db, "shopper", "grocery")
+        assistant.respond("some eggs for me")
+        assert assistant.respond(answer).intent == "Choose"
+        assert [line.product_id for line in db.cart("shopper", "grocery")] == ["large-white-eggs"]
 
 
 def test_not_understood_has_no_intent_and_shop_wide_requests_name_theirs(db_path: Path) -> None:
@@ -70,7 +81,7 @@ def test_a_new_count_while_asked_which_one_counts_the_item_asked_about(db_path: 
         assistant = Assistant(db, "shopper", "grocery")
         asked = assistant.respond("could I get a few yogurts").text
         assert assistant.respond("actually make that four").text == asked
-        assistant.respond("the vanilla one")
+        assistant.respond("the dannon one")
         assert [(line.product_id, line.quantity) for line in db.cart("shopper", "grocery")] == [
             ("vanilla-yogurt", 4)
         ]

@@ -287,7 +287,7 @@ class ItemAdding(DialogCore):
         return CartLine(
             product_id=product.id,
             name=product.display_name,
-            quantity=_packs(product, request, self.parser.language),
+            quantity=packs(product, request, self.parser.language),
             options=options,
             unit_price=product.price,
         )
@@ -312,6 +312,7 @@ class ItemAdding(DialogCore):
         return self.replies.say("ask_which", choices=self.replies.choices(choices))
 
     def _not_found(self, phrase: str, nearest: tuple) -> str:
+        phrase = self.parser.normalizer.as_said(phrase, self._text)
         if not nearest:
             return self.replies.say("not_found", phrase=phrase, store=self.store.name)
         product = nearest[0].product
@@ -432,7 +433,7 @@ def _pack_count(language: LanguageData) -> re.Pattern[str]:
     return re.compile(rf"(\d+)\s*(?:{words})\b", re.IGNORECASE)
 
 
-def _packs(product: Product, request: ItemRequest, language: LanguageData) -> int:
+def packs(product: Product, request: ItemRequest, language: LanguageData) -> int:
     """How many of the product to put in the cart for what was asked.
 
     "a dozen eggs" is one carton of 12; "two dozen" of an 18-count pack is two packs. A weight

@@ -28,8 +28,9 @@ _LEFT_TO_US = ("AnyChoice", "CheapestChoice")
 """Answers that leave the choice to the shop ("either is fine", "the cheapest one")."""
 _ANSWERS = ("Choose", *_LEFT_TO_US)
 """Intents, besides bare product words, that may answer a question talked past earlier."""
-_CHOICE_ANSWERS = (*_ANSWERS, "Yes", "Count", "OneItem", "SeparateItems")
-"""Intents that answer a choice as what they are."""
+_CHOICE_ANSWERS = ("Choose", "AnyChoice", "Yes", "Count", "OneItem", "SeparateItems")
+"""Intents that answer a choice as what they are; "the cheapest one" names one of the choices
+(by its price, as "the brown ones" does by its colour), so it acts as a choice."""
 
 
 class ChoiceAnswers(ItemAdding):
@@ -210,8 +211,8 @@ class ChoiceAnswers(ItemAdding):
 
     def _read_as_choice(self, intent: Intent | None) -> None:
         """Words that picked among the choices offered acted as a choice ("the brown ones",
-        "Horizon"), whatever they read as alone; answers of their own kind ("yes", "either
-        one") stay what they are."""
+        "Horizon", "the cheapest one"), whatever they read as alone; answers of their own kind
+        ("yes", "either one") stay what they are."""
         if intent is None or intent.name not in _CHOICE_ANSWERS:
             self._acted = "Choose"
 

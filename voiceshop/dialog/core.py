@@ -83,6 +83,8 @@ class DialogCore:
         self.state = DialogState()
         self._acted: str | None = None
         """The intent the utterance being answered is acted on as (see `Reply.intent`)."""
+        self._text = ""
+        """The utterance being answered, as said."""
         self._profile: ShopperProfile | None = None
         self._handlers = self._intent_handlers()
 

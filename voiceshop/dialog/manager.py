@@ -96,6 +96,7 @@ class DialogManager(Checkout, CartChanges, BuyingAgain):
         """Answer an utterance this dialog's parser read as `intent`; the reply names the
         intent acted on, read in context."""
         self._acted = intent.name if intent else None
+        self._text = text
         if intent is not None and intent.name == "Repeat":
             said = self.state.last_reply or self.replies.say("nothing_to_repeat")
             return Reply(said, intent=intent.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from voiceshop.catalog.model import Product
-from voiceshop.dialog.adding import ItemAdding
+from voiceshop.dialog.adding import ItemAdding, packs
 from voiceshop.dialog.state import (
     Choosing,
 )
@@ -121,6 +121,10 @@ class CartQuestions(ItemAdding):
 
     def _price(self, intent: Intent) -> str:
         if not intent.product:
+            if intent.quantity is not None:
+                focus = self._focus()
+                if focus is not None:
+                    return self._price_counted(focus, intent)
             return (
                 self._price_together(intent)
                 or self._price_of_last_added()
@@ -133,7 +137,30 @@ class CartQuestions(ItemAdding):
         if result.outcome is MatchOutcome.CONFIDENT:
             products = products[:1]
         self.state.discussed = Choosing(ItemRequest(intent.product), products)
+        if len(products) == 1 and intent.quantity is not None:
+            return self._price_counted(products[0], intent)
         return self._prices_of(products)
+
+    def _focus(self) -> Product | None:
+        """The one product talked about last: asked about, else the item touched last."""
+        discussed = self.state.discussed
+        if discussed is not None:
+            return discussed.choices[0] if len(discussed.choices) == 1 else None
+        cart = self.cart
+        return self.store.product(self._last_line_in(cart).product_id) if cart else None
+
+    def _price_counted(self, product: Product, intent: Intent) -> str:
+        """What a count of one product comes to ("how much would three of those be": "3 Hass
+        Avocados come to $5.97"), packs counted as they would go in the cart; its one price
+        when the count is one or the product has none."""
+        request = ItemRequest(product.display_name, intent.quantity, intent.unit)
+        count = packs(product, request, self.parser.language)
+        if count < 2 or product.price is None:
+            return self._prices_of((product,))
+        self.state.last_product = product
+        line = CartLine(product.id, product.display_name, count, unit_price=product.price)
+        total = self.replies.money(product.price * count)
+        return self.replies.say("prices_together", lines=self.replies.lines([line]), total=total)
 
     def _price_of_focus(self) -> str:
         """ "how much is that": the products asked about last, else the item touched last."""
@@ -216,7 +243,8 @@ class CartQuestions(ItemAdding):
         """The kinds of a product the store has ("do you have tofu"), offered as a choice; a
         product the store does not carry is said so."""
         if not self.matcher.carried(intent.product):
-            return self.replies.say("not_found", phrase=intent.product, store=self.store.name)
+            phrase = self.parser.normalizer.as_said(intent.product, self._text)
+            return self.replies.say("not_found", phrase=phrase, store=self.store.name)
         floor = self.matcher.settings.min_score
         kinds = [c.product for c in self.matcher.rank(intent.product, limit=30) if c.score >= floor]
         if not kinds:

@@ -47,6 +47,8 @@ class ProductNames(Protocol):
 _SCORES_KEPT = 4096
 """How many phrase scores a reader keeps: one reading asks about the same phrases often."""
 _DOZEN = 12
+_COUNT_REACH = 3
+"""How many words before a possible item start a count phrase running over it may begin."""
 
 
 @dataclass
@@ -83,6 +85,9 @@ class ItemListReader:
         self._multipliers = frozenset(language.numbers.multipliers)
         self._connectors = language.connectors | {","}
         self._unit_links = language.unit_links
+        self._asides = [tuple(f.split()) for f in language.edge_fillers]
+        """Words that wrap a request, never name a product ("biscuits then", ", quick"),
+        longest first."""
         self._carrier_words = language.stopwords | self._connectors
 
     def phrase_score(self, phrase: str) -> float:
@@ -99,8 +104,27 @@ class ItemListReader:
         segments = self._attach_option_only(words, segments, span_at)
         segments = self._merge_names_with_and(words, segments, span_at)
         items = [self._item(words, seg, span_at) for seg in segments]
-        items = [item for item in items if item.phrase or item.options or item.refers]
+        items = [item for item in items if self._says_item(item)]
         return [replace(item, joined_by="") if n == 0 else item for n, item in enumerate(items)]
+
+    def _says_item(self, item: ItemRequest) -> bool:
+        """Whether a part of the list asks for something: product words that are not only
+        words wrapping a request (", quick", "and then"), options, a count or a pro-form."""
+        if item.options or item.refers or item.quantity is not None:
+            return True
+        return bool(self._without_asides(item.phrase.split()))
+
+    def _without_asides(self, words: list[str]) -> list[str]:
+        """The words without the words wrapping a request at their end ("biscuits then",
+        "white this week"); [] when they are all such words."""
+        cut = True
+        while words and cut:
+            cut = False
+            for aside in self._asides:
+                if tuple(words[-len(aside) :]) == aside:
+                    words, cut = words[: -len(aside)], True
+                    break
+        return words
 
     def _split(self, words: Sequence[str], span_at: dict[int, OptionSpan]) -> list[_Segment]:
         """The segments between separators; one said after a correction replaces the one
@@ -120,6 +144,8 @@ class ItemListReader:
                 )
                 i += len(separator)
                 continue
+            if i not in span_at and self._counted_unit_starts(words, i, segments[-1], span_at):
+                segments.append(_Segment(joined_by=","))
             segments[-1].positions.append(i)
             i += 1
         kept: list[_Segment] = []
@@ -129,6 +155,39 @@ class ItemListReader:
             if seg.positions:
                 kept.append(seg)
         return kept
+
+    def _counted_unit_starts(
+        self, words: Sequence[str], i: int, seg: _Segment, span_at: dict[int, OptionSpan]
+    ) -> bool:
+        """Whether a count, a counting unit and "of" at `i` start an item of their own, said
+        without a separator after one that already names a product ("two lemons a bag of red
+        grapes a bunch of kale", as dictation writes a list): a unit "of" is never inside a
+        name. Not a number after a count ("a twelve pack of"), nor a part of a unit ("half a
+        pound of")."""
+        if not seg.positions or self._phrase_score is None:
+            return False
+        counted = self._numbers.parse_count(words, i)
+        if counted is None or words[i - 1] in self._language.count_fractions:
+            return False
+        number = self._numbers.is_number_word(words[i])
+        if number and self._numbers.parse_count(words, i - 1) is not None:
+            return False
+        if self._inside_count(words, i):
+            return False
+        free = list(range(i + counted[1], len(words)))
+        if not self._unit_at(words, free, 0, counted=False):
+            return False
+        before = self._product_of(words, seg, span_at)[2]
+        return bool(before) and self._phrase_score(" ".join(before)) >= NAMES_FAIRLY
+
+    def _inside_count(self, words: Sequence[str], i: int) -> bool:
+        """Whether a count phrase started just before `i` goes on past it ("half a dozen",
+        "a couple of")."""
+        for start in range(max(0, i - _COUNT_REACH), i):
+            counted = self._numbers.parse_count(words, start)
+            if counted is not None and start + counted[1] > i:
+                return True
+        return False
 
     @staticmethod
     def _still_correcting(seg: _Segment) -> bool:
@@ -380,8 +439,10 @@ class ItemListReader:
         start = self._carrier_length(words, seg, span_at)
         quantity, unit, rest = self._count_and_unit(words, free[start:])
         product = self._without_trailing_carrier(
-            self._product_words(words, _Segment(rest), span_at)
+            self._without_purpose(self._product_words(words, _Segment(rest), span_at))
         )
+        if quantity is not None or unit:
+            product = self._without_asides(product)
         if not product and unit:
             product, unit = [unit], ""
         if not unit:
@@ -403,12 +464,31 @@ class ItemListReader:
                 return rest, self._unit_forms[said]
         return product, ""
 
+    def _without_purpose(self, product: list[str]) -> list[str]:
+        """The product words without what they are for, said after them ("snags for the
+        barbie", "coffee for the office"): from the last purpose word on, when the words
+        before name a product better than those after and than all of them."""
+        if self._phrase_score is None:
+            return product
+        score = self._phrase_score
+        leads = self._language.purpose_leads
+        at = next((n for n in range(len(product) - 1, 0, -1) if product[n] in leads), None)
+        if at is None:
+            return product
+        purpose = " ".join(product[at + 1 :])
+        before = " ".join(product[:at])
+        if purpose and score(purpose) < score(before) > score(" ".join(product)):
+            return product[:at]
+        return product
+
     def _without_trailing_carrier(self, product: list[str]) -> list[str]:
         """The product words without trailing stopwords and connectors that name nothing
         ("drip coffee or", "mocha with as a") when the phrase names a product better without
-        them; other words stay ("two lottery tickets": the store may not carry them)."""
+        them; other words stay ("two lottery tickets": the store may not carry them). Words
+        that wrap a request ("biscuits then") go whenever a word is left."""
         if self._phrase_score is None:
             return product
+        product = self._without_asides(product) or product
         score = self._phrase_score
         keep = len(product)
         while (
@@ -468,6 +548,9 @@ class ItemListReader:
     ) -> tuple[int | None, str, list[int]]:
         if not free:
             return None, "", free
+        part = self._part_of_weight(words, free)
+        if part is not None:
+            return part
         counted = self._numbers.parse_count([words[i] for i in free]) or self._misheard_count(
             words, free
         )
@@ -482,6 +565,8 @@ class ItemListReader:
             if said & self._multipliers and quantity % _DOZEN == 0:
                 quantity, unit = quantity // _DOZEN, self._language.dozen_unit
             used += self._pack_size_at(words, free, used)
+        if used < len(free) and words[free[used]] in self._language.unit_adjectives:
+            used += 1 if self._unit_at(words, free, used + 1, counted is not None) else 0
         unit_words = self._unit_at(words, free, used, counted is not None)
         if unit_words:
             unit = self._unit_forms[" ".join(words[i] for i in free[used : used + unit_words])]
@@ -489,6 +574,36 @@ class ItemListReader:
             if used < len(free) and words[free[used]] in self._unit_links:
                 used += 1
         return quantity, unit, free[used:]
+
+    def _part_of_weight(
+        self, words: Sequence[str], free: list[int]
+    ) -> tuple[int, str, list[int]] | None:
+        """A part of a weight unit said first ("half a pound of deli turkey", "a quarter
+        pound of ham") as a whole count of the smallest weight unit (8 ounces), with the
+        product's positions; None when the words start otherwise."""
+        language = self._language
+        at = 1 if self._says_one(words[free[0]]) and len(free) > 1 else 0
+        parts = language.count_fractions.get(words[free[at]])
+        smallest = min(language.weights, key=language.weights.__getitem__, default="")
+        if parts is None or not smallest:
+            return None
+        at += 1
+        if at < len(free) and self._says_one(words[free[at]]):
+            at += 1
+        if at >= len(free):
+            return None
+        unit = self._unit_forms.get(words[free[at]], "")
+        ounces = language.weights.get(unit, 0) / language.weights[smallest]
+        if not ounces or ounces % parts:
+            return None
+        at += 1
+        if at < len(free) and words[free[at]] in self._unit_links:
+            at += 1
+        return int(ounces // parts), smallest, free[at:]
+
+    def _says_one(self, word: str) -> bool:
+        """Whether the word alone is a count of one ("a", "an", "one")."""
+        return self._numbers.parse_count([word]) == (1, 1)
 
     def _sized(self, words: Sequence[str], free: list[int], used: int) -> bool:
         """Whether the number said first is a size, with a size word and a unit link after it

@@ -53,7 +53,8 @@ class Intent:
     unit: str = ""
     """A counting unit said in place of the product, singular ("how many bottles": bottle)."""
     quantity: int | None = None
-    """The number for SetQuantity and Choose."""
+    """The number for SetQuantity and Choose; for Price, how many are asked about ("how much
+    would three of those be", "how much are 3 avocados"), with their `unit`."""
     ordinal: int | None = None
     """1-based position for Choose; -1 for "the last one"."""
     implicit: bool = False

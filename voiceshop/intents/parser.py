@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from voiceshop.catalog.model import Store
-from voiceshop.intents.fallback import FallbackReader, load_fallback
+from voiceshop.intents.fallback import NAMES_WELL, FallbackReader, load_fallback
 from voiceshop.intents.items import ItemListReader, ProductNames
 from voiceshop.intents.model import Intent, ItemRequest
 from voiceshop.intents.options import OptionSpotter
@@ -174,6 +174,7 @@ class IntentParser:
         self.items = ItemListReader(self.language, self.normalizer.numbers, self.spotter, products)
         self._edge_fillers = [tuple(f.split()) for f in self.language.edge_fillers]
         self._edge_filler_set = frozenset(self._edge_fillers)
+        self._opening_fillers = [tuple(f.split()) for f in self.language.opening_fillers]
         self._separator_words = frozenset(
             word for separator in self.language.item_separators for word in separator.split()
         )
@@ -217,11 +218,13 @@ class IntentParser:
             if w not in self.language.noise_words
         ]
 
-    def _without_edges(self, words: list[str]) -> list[str]:
+    def _without_edges(self, words: list[str], *, trailing: bool = True) -> list[str]:
+        """The words without edge fillers; with `trailing` False only those before them
+        ("righto, done now": "now" ends a request, it does not wrap one)."""
         changed = True
         while changed and words:
             before = len(words)
-            words = self._strip_edges(words)
+            words = self._strip_edges(words, trailing=trailing)
             changed = len(words) != before
         return words
 
@@ -250,6 +253,13 @@ class IntentParser:
             best, best_rank = self._better(intent, bare, best, best_rank)
             if cleaned != said:
                 best, best_rank = self._better(*self._parse_words(said), best, best_rank, True)
+            leading = self._without_edges(said, trailing=False)
+            if leading not in (said, cleaned):
+                best, best_rank = self._better(*self._parse_words(leading), best, best_rank)
+        after_chatter = self._after_chatter(sentences)
+        if after_chatter:
+            said = self._without_edges(self._said(" ".join(after_chatter)))
+            best, best_rank = self._better(*self._parse_words(said), best, best_rank)
         if self._weak(best) and not self._refused(best):
             corrected = self._past_correction(self._without_edges(self._said(text)))
             if corrected is not None:
@@ -259,8 +269,33 @@ class IntentParser:
             read = self.fallback.read(words)
             if read is None and skip_unknown:
                 read = self._read_skipping(words)
-            best = read or best
+            best = read if read is not None and not self._names_fewer(read, best) else best
         return self._adds_said_apart(sentences, best)
+
+    def _after_chatter(self, sentences: list[str]) -> list[str]:
+        """The sentences after the leading ones that read as nothing, or as a bare list that
+        names no product well ("Now let me see, I have it written down here. A tin of tomato
+        soup, ..."); [] when the first one reads."""
+        for start, sentence in enumerate(sentences[:-1]):
+            intent, bare = self._parse_words(self._without_edges(self._said(sentence)))
+            if intent is not None and not (bare and self._weak(intent)):
+                return sentences[start:] if start else []
+        return sentences[-1:] if len(sentences) > 1 else []
+
+    def _names_fewer(self, read: Intent, best: Intent | None) -> bool:
+        """Whether a fallback reading adds fewer items that name a product well than the
+        template reading it would replace, or drops items without naming more well ("for a
+        lasagna I need noodles, a jar of rao's, ricotta and mozzarella": an item the store
+        does not carry is no reason to keep only "lasagna", nor to pass over "ricotta")."""
+        if best is None or best.name != "AddItems" or read.name != "AddItems":
+            return False
+        named, named_before = self._named_well(read.items), self._named_well(best.items)
+        dropped = len(read.items) < len(best.items) and named <= named_before
+        return named < named_before or dropped
+
+    def _named_well(self, items: tuple[ItemRequest, ...]) -> int:
+        """How many of the items name a product well."""
+        return sum(self.items.phrase_score(item.phrase) >= NAMES_WELL for item in items)
 
     def _read_skipping(self, words: list[str]) -> Intent | None:
         """The words read without those nobody taught voiceshop (`UnknownWords.skipped`), by
@@ -292,7 +327,9 @@ class IntentParser:
                 return best
             adds += said
         items = tuple(item for read in adds for item in read.items)
-        if len(adds) < 2 or len(items) <= len(best.items if best else ()):
+        before = best.items if best else ()
+        more = len(items) > len(before) or self._named_well(items) > self._named_well(before)
+        if len(adds) < 2 or not more:
             return best
         return replace(
             adds[0],
@@ -455,10 +492,17 @@ class IntentParser:
             return None
         product, unit = "", self.language.unit_forms.get(slots.get("product", ""), "")
         if "product" in slots and not unit:
-            read = self.items.read(slots["product"].split())
+            said = slots["product"].split()
+            if quantity is not None and self._measured(said):
+                return None
+            if all((word,) in self._edge_filler_set for word in said):
+                return None
+            read = self.items.read(said)
             product = read[0].phrase if read else ""
             if not product:
                 return None
+            if name == "Price" and quantity is None:
+                quantity, unit = read[0].quantity, read[0].unit
         ordinal = numbers.parse_ordinal(slots["ordinal"]) if "ordinal" in slots else None
         return Intent(
             name=name,
@@ -470,26 +514,39 @@ class IntentParser:
             ordinal=ordinal,
             implicit=name == "AddItems"
             and index == self._bare_list_template
-            and not any(_reads_as_request(item) for item in items),
+            and not any(_reads_as_request(item) for item in items)
+            and normal.split()[0] not in self.language.request_openers,
             bare=name == "AddItems" and index == self._bare_list_template,
             person=slots.get("name", ""),
             store=slots.get("store", ""),
             section=slots.get("section", ""),
         )
 
-    def _strip_edges(self, words: list[str]) -> list[str]:
-        """The words without one edge filler; words that are a whole filler ("thank you very
-        much") are kept, not cut into a shorter filler and a stray rest ("very much")."""
+    def _measured(self, words: list[str]) -> bool:
+        """Whether the words start with a measure, a number or not before it ("liter
+        bottle", "two liter"): said after a count, the count is the product's count and the
+        number part of its name ("a 2 liter instead" is no change of count to "a")."""
+        counted = self.normalizer.numbers.parse_count(words)
+        at = counted[1] if counted is not None else 0
+        return at < len(words) and words[at] in self.language.measure_words
+
+    def _strip_edges(self, words: list[str], *, trailing: bool = True) -> list[str]:
+        """The words without one edge filler (at the start, or with `trailing` at either end);
+        words that are a whole filler ("thank you very much") are kept, not cut into a shorter
+        filler and a stray rest ("very much")."""
         while words and words[0] == ",":
             words = words[1:]
         while words and words[-1] == ",":
             words = words[:-1]
         if tuple(words) in self._edge_filler_set:
             return words
+        for filler in self._opening_fillers:
+            if len(words) > len(filler) and tuple(words[: len(filler)]) == filler:
+                return words[len(filler) :]
         for filler in self._edge_fillers:
             n = len(filler)
             if len(words) > n and tuple(words[:n]) == filler:
                 return words[n:]
-            if len(words) > n and tuple(words[-n:]) == filler:
+            if trailing and len(words) > n and tuple(words[-n:]) == filler:
                 return words[:-n]
         return words

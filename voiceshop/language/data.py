@@ -85,6 +85,19 @@ class LanguageData:
     plural_endings: tuple[tuple[str, str], ...]
     singular_endings: tuple[str, ...]
     sound_rewrites: tuple[tuple[str, str], ...]
+    fresh_produce: frozenset[str] = frozenset()
+    """Fruit and vegetables, singular: said last in an item, the fresh produce itself."""
+    opening_fillers: tuple[str, ...] = ()
+    """Words dropped only at the start of an utterance ("k checkout")."""
+    request_openers: frozenset[str] = frozenset()
+    """Words that make items said without a verb a request ("some beer")."""
+    purpose_leads: frozenset[str] = frozenset()
+    """Words after an item that say what it is for ("snags for the barbie")."""
+    unit_adjectives: frozenset[str] = frozenset()
+    """Words describing a counting unit said before it ("a small carton of")."""
+    count_fractions: dict[str, int] = field(default_factory=dict)
+    """Words before "a" and a unit that take a part of it -> how many such parts make one
+    ("half a pound of": 2)."""
     connectors: frozenset[str] = frozenset()
     """Words that join the words of a product phrase, never a product alone ("with", "of")."""
     unit_links: frozenset[str] = frozenset()
@@ -222,6 +235,12 @@ def load_language(code: str = "en") -> LanguageData:
         item_separators=tuple(sorted(raw.get("item_separators", ()), key=len, reverse=True)),
         item_corrections=tuple(sorted(raw.get("item_corrections", ()), key=len, reverse=True)),
         count_hedges=frozenset(raw.get("count_hedges", ())),
+        count_fractions=dict(raw.get("count_fractions", {})),
+        unit_adjectives=frozenset(raw.get("unit_adjectives", ())),
+        purpose_leads=frozenset(raw.get("purpose_leads", ())),
+        request_openers=frozenset(raw.get("request_openers", ())),
+        opening_fillers=tuple(raw.get("opening_fillers", ())),
+        fresh_produce=frozenset(raw.get("fresh_produce", ())),
         add_on_leads=tuple(raw.get("add_on_leads", ())),
         plural_endings=tuple((a, b) for a, b in raw.get("plural_endings", ())),
         singular_endings=tuple(raw.get("singular_endings", ())),

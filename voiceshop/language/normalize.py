@@ -59,8 +59,9 @@ class Normalizer:
         count ("12 oz", "a lb")."""
         return self.numbers.is_number_word(word) or word in self._count_words
 
-    def normalize(self, text: str, *, keep_commas: bool = False) -> str:
-        """The normal form of `text`; with `keep_commas`, each comma stays as a word ","."""
+    def normalize(self, text: str, *, keep_commas: bool = False, regional: bool = True) -> str:
+        """The normal form of `text`; with `keep_commas`, each comma stays as a word ","; with
+        `regional` False, words of other regions stay as they were said."""
         text = _SHARES.sub(_first_share, self._accents.fold(text))
         for symbol, word in self._symbols.items():
             text = text.replace(symbol, f" {word} ")
@@ -79,7 +80,20 @@ class Normalizer:
             text = not_word.sub(" ", text).replace(",", " , ")
         else:
             text = (_ASCII_NOT_WORD if ascii_only else _NOT_WORD).sub(" ", text)
-        return " ".join(self._said_here(self._words(text.split())))
+        words = self._words(text.split())
+        return " ".join(self._said_here(words) if regional else words)
+
+    def as_said(self, phrase: str, text: str) -> str:
+        """`phrase` (normal form, read from `text`) with the words of another region that
+        `text` holds put back as said ("zucchini" read from "two courgettes": "courgettes"),
+        so a reply repeats the shopper's words."""
+        said = f" {self.normalize(text, regional=False)} "
+        phrase = f" {phrase} "
+        for words, replacement in self._regional.items():
+            here, there = f" {' '.join(replacement)} ", f" {' '.join(words)} "
+            if there in said and here in phrase:
+                phrase = phrase.replace(here, there)
+        return phrase.strip()
 
     def tokens(self, text: str) -> list[str]:
         """The words of `text`'s normal form."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -267,6 +267,8 @@ class ProductMatcher:
         nearest name is "Baby Wipes"), or one of their names holds `carried_words` of them (a
         long name misheard in places: "roasted garlic and olive oil pearl couscis")."""
         ranked = self.rank(phrase, WIDENED_POOL)
+        if self._produce_not_sold(phrase, ranked) or self._number_not_sold(phrase):
+            return False
         if self.explained(phrase, ranked) >= self.settings.carried_share:
             return True
         return self._most_held(phrase, ranked) >= self.settings.carried_words
@@ -316,6 +318,77 @@ class ProductMatcher:
             for variant in self._named_words(candidate.product, similar, EXPLAINS):
                 named = [a or b for a, b in zip(named, variant, strict=True)]
         return sum(w for w, n in zip(weights, named, strict=True) if n) / total
+
+    def _number_not_sold(self, phrase: str) -> bool:
+        """Whether a number said before a word of the phrase contradicts the numbers the names
+        it finds say before that word, none of the names with that word holding the number
+        anywhere ("v8 100%": V8 Original 100%): a number in a name tells products apart ("7
+        grain bread" where only 21 Grains bread is sold, "1 percent milk" where only 2% is),
+        so it is not carried."""
+        numbers = self.words.normalizer.numbers
+        said = self.words.words(phrase)
+        pairs = _numbers_before_words(said, numbers.is_number_word)
+        if not pairs:
+            return False
+        named: dict[str, set[str]] = {}
+        held: dict[str, set[str]] = {}
+        for candidate in self.rank(phrase, WIDENED_POOL):
+            product = candidate.product
+            for text in (product.name, *product.aliases):
+                words = self.words.words(text)
+                in_name = {w for w in words if numbers.is_number_word(w)}
+                for word in words:
+                    held.setdefault(word, set()).update(in_name)
+                for number, word in _numbers_before_words(words, numbers.is_number_word):
+                    named.setdefault(word, set()).add(number)
+        return any(
+            word in named and number not in named[word] and not set(number.split()) <= held[word]
+            for number, word in pairs
+        )
+
+    def _produce_not_sold(self, phrase: str, ranked: list[Candidate]) -> bool:
+        """Whether the phrase ends in a fruit, vegetable or herb (`fresh_produce`) that the
+        best ranked name holds, but no name or alias of the store ends in nor a brand holds:
+        the names holding it say what it flavours or what kind of another thing it is ("a
+        coconut": Coconut Milk; "cherries": Cherry Tomatoes), so the fresh produce is not
+        carried."""
+        said = self.words.words(phrase)
+        produce = self.words.normalizer.language.fresh_produce
+        if not said or not ranked or said[-1] not in produce:
+            return False
+        best = ranked[0].product
+        held = {w for name in (best.name, *best.aliases) for w in self.words.words(name)}
+        return said[-1] in held and said[-1] not in self._heads_and_brands
+
+    def _fresh_said(self, phrase: str) -> bool:
+        """Whether the phrase ends in a fruit, vegetable or herb the store sells as such."""
+        said = self.words.words(phrase)
+        produce = self.words.normalizer.language.fresh_produce
+        return bool(said) and said[-1] in produce and said[-1] in self._heads_and_brands
+
+    def _fresh_only(self, phrase: str, ranked: list[Candidate]) -> list[Candidate]:
+        """Of `ranked`, for a phrase that ends in a fruit, vegetable or herb the store sells as
+        such (`_fresh_said`), the products whose name or alias ends in it ("dill": Fresh Dill,
+        not Dill Pickles; "tomatoes": the tomatoes, not Tomato Soup); else `ranked`."""
+        if not self._fresh_said(phrase):
+            return ranked
+        last = self.words.words(phrase)[-1]
+        return [c for c in ranked if last in self._heads(c.product)]
+
+    def _heads(self, product: Product) -> set[str]:
+        """The last words of the product's name and aliases."""
+        return {w for name in (product.name, *product.aliases) for w in self.words.words(name)[-1:]}
+
+    @cached_property
+    def _heads_and_brands(self) -> frozenset[str]:
+        """The last words of the store's names and aliases, and the words of its brands."""
+        words: set[str] = set()
+        for product in self.store.products:
+            for name in (product.name, *product.aliases):
+                said = self.words.words(name)
+                words.update(said[-1:])
+            words.update(self.words.words(product.brand))
+        return frozenset(words)
 
     def _only_in_compound(self, word: str) -> bool:
         """Whether the names of several products hold the word, every time as the first part
@@ -374,10 +447,15 @@ class ProductMatcher:
         s = self.settings
         within = max(s.ambiguity_margin, s.choice_margin)
         ranked = self.rank(phrase, max(s.max_choices, 2), within=within)
+        if self._fresh_said(phrase):
+            wider = self.rank(phrase, WIDENED_POOL, within=within)
+            ranked = self._fresh_only(phrase, wider)[: max(s.max_choices, 2)] or ranked
         sole = next((c for c in ranked if self._sole_of_brand(phrase, c.product)), None)
         if sole is not None:
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (sole,))
         if not ranked or (ranked[0].score < s.confident_score and not self.carried(phrase)):
+            return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
+        if self._produce_not_sold(phrase, ranked) or self._number_not_sold(phrase):
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, ())
         if ranked[0].score < s.min_score:
             return MatchResult(phrase, MatchOutcome.NOT_FOUND, self._suggestions(ranked))
@@ -389,8 +467,19 @@ class ProductMatcher:
             usual = self._usual(phrase, self.rank(phrase, limit=s.personal_pool), preferences)
             if usual is not None:
                 return MatchResult(phrase, MatchOutcome.CONFIDENT, (usual,))
+        holding = self._holding_all(phrase)
+        if (
+            self._kind_of_several(phrase, holding)
+            and ranked[0].product.id in {c.product.id for c in holding}
+            and not self._said_as_named(phrase, ranked[0].product)
+        ):
+            near = [c for c in holding if c.score >= holding[0].score - s.choice_margin]
+            offered = near if len(near) > 1 else holding
+            return MatchResult(phrase, MatchOutcome.AMBIGUOUS, tuple(offered[: s.max_choices]))
         close = [c for c in ranked[1:] if self._rivals(phrase, top, c)]
-        if (not close and top >= s.confident_score) or self._alone_names_all(phrase, ranked[0]):
+        if (not close and top >= s.confident_score) or len(holding) == 1 == len(
+            [c for c in holding if c.product.id == ranked[0].product.id]
+        ):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
         if top >= s.sole_choice_score and self._sole_choice(phrase, ranked[0]):
             return MatchResult(phrase, MatchOutcome.CONFIDENT, (ranked[0],))
@@ -534,17 +623,42 @@ class ProductMatcher:
             return None
         return max(favourites, key=lambda c: preferences[c.product.id])
 
-    def _alone_names_all(self, phrase: str, best: Candidate) -> bool:
-        """Whether the best product is the only one among the best ranked whose name (with its
-        brand) holds every said word, spelled alike: "jif crunchy" is the Jif Crunchy Peanut
-        Butter though "peanut butter" was not said; "water" names two waters."""
+    def _said_as_named(self, phrase: str, product: Product) -> bool:
+        """Whether the product's name or an alias, without its brand, is what was said,
+        word for word or spelled alike ("hole milk": Whole Milk, the store brand's, not
+        Organic Whole Milk)."""
         similar = self._similar_words_per_word(phrase)
-        holding = [
-            c.product.id
-            for c in self.rank(phrase, WIDENED_POOL)
+        word_id = self.index.word_id
+        for name in (product.name, *product.aliases):
+            words = self.words.words(name)
+            ids = [word_id.get(w) for w in words]
+            if len(words) == len(similar) and all(
+                any(i is not None and sims.get(i, 0.0) >= EXPLAINS for i in ids) for sims in similar
+            ):
+                return True
+        return False
+
+    def _kind_of_several(self, phrase: str, holding: list[Candidate]) -> bool:
+        """Whether the phrase names a kind several products are ("crackers": Ritz Crackers
+        and Saltine Crackers; not "the vanilla one", which only describes them): its last word
+        ends the names of at least two of the products holding every said word."""
+        said = self.words.words(phrase)
+        if not said:
+            return False
+        return sum(said[-1] in self._heads(c.product) for c in holding) > 1
+
+    def _holding_all(self, phrase: str) -> list[Candidate]:
+        """The best ranked products whose name (with its brand) holds every said word, spelled
+        alike, best first. One alone is meant ("jif crunchy" is the Jif Crunchy Peanut Butter
+        though "peanut butter" was not said; "dill" only Fresh Dill of the products a herb
+        names, `_fresh_only`); several are a choice to offer, whatever their other words
+        ("crackers": Ritz, Saltine and Goldfish Crackers; "water" names two waters)."""
+        similar = self._similar_words_per_word(phrase)
+        return [
+            c
+            for c in self._fresh_only(phrase, self.rank(phrase, WIDENED_POOL))
             if any(all(named) for named in self._named_words(c.product, similar, EXPLAINS))
         ]
-        return holding == [best.product.id]
 
     def _covers(self, product: Product, similar: list[dict[int, float]]) -> bool:
         """Whether one name of the product contains every said word (or a close one)."""
@@ -670,3 +784,21 @@ def _holds_less(other: list[bool], best: list[bool]) -> bool:
 
 def _sound_alike(word: str, other: str) -> float:
     return max(SOUND_ALIKE_CREDIT, fuzz.ratio(word, other) / 100)
+
+
+def _numbers_before_words(
+    words: list[str], is_number: Callable[[str], bool], reach: int = 2
+) -> list[tuple[str, str]]:
+    """Each run of number words with each of the `reach` words after it ("twenty one whole
+    grain": ("twenty one", "whole"), ("twenty one", "grain"))."""
+    pairs: list[tuple[str, str]] = []
+    run: list[str] = []
+    for n, word in enumerate(words):
+        if is_number(word):
+            run.append(word)
+            continue
+        if run:
+            after = [w for w in words[n : n + reach] if not is_number(w)]
+            pairs += [(" ".join(run), w) for w in after]
+        run = []
+    return pairs
