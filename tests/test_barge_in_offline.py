@@ -61,6 +61,14 @@ def tiny() -> tuple[list[np.ndarray], Utterance]:
     return replies, Utterance("remove", "remove the bananas", person, onset(person, 0.2))
 
 
+ROOM = Room(delay_ms=60, echo_db=-10, rt60_s=0.2, seed=1)
+
+
+def spoken_trial(person: Utterance) -> Trial:
+    """The person speaking 1.5 s into reply 0, in a small room with a clear echo."""
+    return Trial(0, reply=0, warmup=1, room=ROOM, person=person, offset_s=1.5, person_db=-6)
+
+
 def test_the_speech_onset_is_after_the_lead_and_where_the_speech_starts() -> None:
     samples = np.zeros(RATE, np.int16)
     samples[100:200] = 50  # a faint click inside the lead is not the speech
@@ -72,9 +80,8 @@ def test_an_interruption_is_detected_heard_and_timed_and_a_quiet_reply_plays_out
     tiny: tuple[list[np.ndarray], Utterance],
 ) -> None:
     replies, person = tiny
-    room = Room(delay_ms=60, echo_db=-10, rt60_s=0.2, seed=1)
-    spoken = Trial(0, reply=0, warmup=1, room=room, person=person, offset_s=1.5, person_db=-6)
-    quiet = Trial(1, reply=0, warmup=1, room=room, person=None)
+    spoken = spoken_trial(person)
+    quiet = Trial(1, reply=0, warmup=1, room=ROOM, person=None)
     settings = BargeInSettings(enabled=True)
     interrupted = run_trial(spoken, replies, settings, HearsOnce("Remove the bananas."))
     played_out = run_trial(quiet, replies, settings, Deaf())
@@ -92,8 +99,7 @@ def test_an_interruption_is_detected_heard_and_timed_and_a_quiet_reply_plays_out
 
 def test_words_heard_wrong_are_not_understood(tiny: tuple[list[np.ndarray], Utterance]) -> None:
     replies, person = tiny
-    room = Room(delay_ms=60, echo_db=-10, rt60_s=0.2, seed=1)
-    trial = Trial(0, reply=0, warmup=1, room=room, person=person, offset_s=1.5, person_db=-6)
+    trial = spoken_trial(person)
     outcome = run_trial(trial, replies, BargeInSettings(enabled=True), HearsOnce("add bananas"))
     assert outcome.detected and not outcome.understood
 
@@ -152,8 +158,7 @@ def test_the_score_counts_same_requests_beside_the_words(
     tiny: tuple[list[np.ndarray], Utterance],
 ) -> None:
     replies, person = tiny
-    room = Room(delay_ms=60, echo_db=-10, rt60_s=0.2, seed=1)
-    trial = Trial(0, reply=0, warmup=1, room=room, person=person, offset_s=1.5, person_db=-6)
+    trial = spoken_trial(person)
     settings = BargeInSettings(enabled=True)
     outcome = run_trial(trial, replies, settings, HearsOnce("Remove this bananas, please now."))
     assert outcome.detected and not outcome.understood
